@@ -1,0 +1,73 @@
+//! The injected clock: "now" is a value passed around, so that tests,
+//! demos and simulations can set the date (`--now`, `CABREADY_NOW`).
+
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use chrono_tz::Europe::Paris;
+
+#[derive(Debug, Clone, Copy)]
+pub struct Clock {
+    fixed: Option<DateTime<Utc>>,
+}
+
+impl Clock {
+    pub fn system() -> Self {
+        Clock { fixed: None }
+    }
+
+    pub fn fixed(at: DateTime<Utc>) -> Self {
+        Clock { fixed: Some(at) }
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.fixed.unwrap_or_else(Utc::now)
+    }
+
+    /// Today's date in Europe/Paris, where the firm lives and deadlines fall.
+    pub fn today(&self) -> NaiveDate {
+        self.now().with_timezone(&Paris).date_naive()
+    }
+}
+
+/// How times are stored: UTC, RFC 3339, second precision, sortable as text.
+pub fn to_db_time(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+pub fn from_db_time(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+pub fn to_db_date(date: NaiveDate) -> String {
+    date.format("%Y-%m-%d").to_string()
+}
+
+pub fn from_db_date(text: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()
+}
+
+/// `25/11/2026`: how dates are shown to French users.
+pub fn french_date(date: NaiveDate) -> String {
+    date.format("%d/%m/%Y").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn today_is_in_paris() {
+        // 23:30 UTC on 31 August is already 1 September in Paris (UTC+2 in summer).
+        let clock = Clock::fixed(Utc.with_ymd_and_hms(2026, 8, 31, 23, 30, 0).unwrap());
+        assert_eq!(clock.today(), NaiveDate::from_ymd_opt(2026, 9, 1).unwrap());
+    }
+
+    #[test]
+    fn db_time_round_trips() {
+        let t = Utc.with_ymd_and_hms(2026, 11, 25, 9, 0, 0).unwrap();
+        assert_eq!(to_db_time(t), "2026-11-25T09:00:00Z");
+        assert_eq!(from_db_time(&to_db_time(t)), Some(t));
+    }
+}

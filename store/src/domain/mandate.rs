@@ -1,0 +1,250 @@
+use super::{fold, Problem};
+
+/// The three mandates of DOMAIN.md.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum MandateKind {
+    /// Signed by the client: lets the firm choose the platform and register it in the directory.
+    Delegation,
+    /// Signed by the firm once delegated: records the company in the directory.
+    Designation,
+    /// Self-billing (CGI art. 289), optional.
+    Invoicing,
+}
+
+impl MandateKind {
+    pub const ALL: [MandateKind; 3] = [Self::Delegation, Self::Designation, Self::Invoicing];
+
+    pub fn parse(raw: &str) -> Result<Self, Problem> {
+        match fold(raw).as_str() {
+            "delegation" => Ok(Self::Delegation),
+            "designation" => Ok(Self::Designation),
+            "invoicing" | "facturation" | "autofacturation" | "self_billing" => Ok(Self::Invoicing),
+            "" => Err(Problem::Required),
+            _ => Err(Problem::MandateKindUnknown),
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Delegation => "delegation",
+            Self::Designation => "designation",
+            Self::Invoicing => "invoicing",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.code() == code)
+    }
+
+    pub fn label_fr(self) -> &'static str {
+        match self {
+            Self::Delegation => "mandat de délégation",
+            Self::Designation => "mandat de désignation",
+            Self::Invoicing => "mandat de facturation",
+        }
+    }
+}
+
+/// Collection status of a mandate. The only way to change it is
+/// [`MandateStatus::can_become`], checked by the store before any write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MandateStatus {
+    NotRequested,
+    Requested,
+    Reminded,
+    ReceivedToVerify,
+    Signed,
+    Refused,
+    Expired,
+}
+
+impl MandateStatus {
+    pub const ALL: [MandateStatus; 7] = [
+        Self::NotRequested,
+        Self::Requested,
+        Self::Reminded,
+        Self::ReceivedToVerify,
+        Self::Signed,
+        Self::Refused,
+        Self::Expired,
+    ];
+
+    pub fn parse(raw: &str) -> Result<Self, Problem> {
+        match fold(raw).as_str() {
+            "not_requested" | "non_demande" | "a_demander" => Ok(Self::NotRequested),
+            "requested" | "demande" => Ok(Self::Requested),
+            "reminded" | "relance" => Ok(Self::Reminded),
+            "received_to_verify" | "recu" | "recu_a_verifier" | "a_verifier" | "received" => {
+                Ok(Self::ReceivedToVerify)
+            }
+            "signed" | "signe" | "valide" => Ok(Self::Signed),
+            "refused" | "refuse" => Ok(Self::Refused),
+            "expired" | "expire" => Ok(Self::Expired),
+            "" => Err(Problem::Required),
+            _ => Err(Problem::MandateStatusUnknown),
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::NotRequested => "not_requested",
+            Self::Requested => "requested",
+            Self::Reminded => "reminded",
+            Self::ReceivedToVerify => "received_to_verify",
+            Self::Signed => "signed",
+            Self::Refused => "refused",
+            Self::Expired => "expired",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.code() == code)
+    }
+
+    pub fn label_fr(self) -> &'static str {
+        match self {
+            Self::NotRequested => "non demandé",
+            Self::Requested => "demandé",
+            Self::Reminded => "relancé",
+            Self::ReceivedToVerify => "reçu, à vérifier",
+            Self::Signed => "signé",
+            Self::Refused => "refusé",
+            Self::Expired => "expiré",
+        }
+    }
+
+    pub fn label_en(self) -> &'static str {
+        match self {
+            Self::NotRequested => "not requested",
+            Self::Requested => "requested",
+            Self::Reminded => "reminded",
+            Self::ReceivedToVerify => "received, to verify",
+            Self::Signed => "signed",
+            Self::Refused => "refused",
+            Self::Expired => "expired",
+        }
+    }
+
+    /// The status machine:
+    /// `not_requested → requested → reminded (→ reminded…) → received_to_verify → signed | refused`,
+    /// with `expired` for a request left unanswered or a signed mandate that lapsed,
+    /// a rejected document going back to `requested`, and a refused or expired
+    /// mandate that can be requested again. A client may also send the signed
+    /// mandate before being asked.
+    pub fn can_become(self, next: MandateStatus) -> bool {
+        use MandateStatus::*;
+        matches!(
+            (self, next),
+            (NotRequested, Requested | ReceivedToVerify)
+                | (Requested, Reminded | ReceivedToVerify | Refused | Expired)
+                | (Reminded, Reminded | ReceivedToVerify | Refused | Expired)
+                | (ReceivedToVerify, Signed | Refused | Requested)
+                | (Signed, Expired)
+                | (Refused, Requested)
+                | (Expired, Requested)
+        )
+    }
+
+    /// Statuses where the firm still waits for the client.
+    pub fn is_pending(self) -> bool {
+        matches!(self, Self::NotRequested | Self::Requested | Self::Reminded)
+    }
+}
+
+/// Onboarding state of a dossier on its chosen platform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PlatformState {
+    /// The client picked the platform.
+    Chosen,
+    /// The account on the platform is open.
+    AccountOpen,
+    /// The dossier is in the directory (annuaire) with this platform as reception address.
+    DirectoryRegistered,
+    /// Flows went through.
+    Live,
+}
+
+impl PlatformState {
+    pub const ALL: [PlatformState; 4] = [
+        Self::Chosen,
+        Self::AccountOpen,
+        Self::DirectoryRegistered,
+        Self::Live,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Chosen => "chosen",
+            Self::AccountOpen => "account_open",
+            Self::DirectoryRegistered => "directory_registered",
+            Self::Live => "live",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.code() == code)
+    }
+
+    pub fn label_fr(self) -> &'static str {
+        match self {
+            Self::Chosen => "choisie",
+            Self::AccountOpen => "compte ouvert",
+            Self::DirectoryRegistered => "inscrit à l'annuaire",
+            Self::Live => "en production",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::MandateStatus::*;
+    use super::*;
+
+    #[test]
+    fn legal_path() {
+        let path = [
+            NotRequested,
+            Requested,
+            Reminded,
+            Reminded,
+            ReceivedToVerify,
+            Signed,
+            Expired,
+            Requested,
+        ];
+        for pair in path.windows(2) {
+            assert!(
+                pair[0].can_become(pair[1]),
+                "{:?} -> {:?}",
+                pair[0],
+                pair[1]
+            );
+        }
+    }
+
+    #[test]
+    fn illegal_transitions_are_refused() {
+        assert!(!NotRequested.can_become(Signed));
+        assert!(!Requested.can_become(Signed));
+        assert!(!Reminded.can_become(Signed));
+        assert!(!Signed.can_become(Requested));
+        assert!(!Refused.can_become(Signed));
+        assert!(!Signed.can_become(Signed));
+    }
+
+    #[test]
+    fn codes_round_trip_and_french_words() {
+        for s in MandateStatus::ALL {
+            assert_eq!(MandateStatus::from_code(s.code()), Some(s));
+        }
+        assert_eq!(
+            MandateStatus::parse("Reçu à vérifier"),
+            Ok(ReceivedToVerify)
+        );
+        assert_eq!(MandateStatus::parse("signé"), Ok(Signed));
+        assert_eq!(
+            MandateKind::parse("Délégation"),
+            Ok(MandateKind::Delegation)
+        );
+    }
+}

@@ -1,0 +1,124 @@
+//! Domain values that cannot be invalid once built ("parse, don't validate").
+//!
+//! Everything here is pure: no I/O, no database. Parsing functions return a
+//! [`Problem`] that the adapters render in the user's language.
+
+mod category;
+mod email;
+mod identifiers;
+mod mandate;
+mod numbers;
+mod role;
+mod text;
+mod vat;
+
+pub use category::{CategorySource, Financials, SizeCategory};
+pub use email::Email;
+pub use identifiers::{check_siret, french_vat_number, Siren};
+pub use mandate::{MandateKind, MandateStatus, PlatformState};
+pub use numbers::{parse_amount_cents, parse_decimal, Cents};
+pub use role::Role;
+pub use text::{fold, split_list};
+pub use vat::{VatRegime, VatRegimeSchedule};
+
+use crate::lang::Lang;
+
+/// Why a value given by a user (a CSV cell, a chat argument) was refused.
+///
+/// Each variant knows how to say itself in French and English; the value
+/// itself is shown by the caller, next to the line and column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    Required,
+    SirenLength,
+    SirenCheckDigit,
+    SiretInvalid,
+    EmailInvalid,
+    NumberInvalid,
+    NegativeNumber,
+    RoleUnknown,
+    CategoryUnknown,
+    VatRegimeUnknown,
+    MandateStatusUnknown,
+    MandateKindUnknown,
+    BooleanInvalid,
+    DiscordIdInvalid,
+    TooLong(usize),
+}
+
+impl Problem {
+    pub fn message(&self, lang: Lang) -> String {
+        use Problem::*;
+        match (self, lang) {
+            (Required, Lang::Fr) => "valeur obligatoire manquante".into(),
+            (Required, Lang::En) => "required value is missing".into(),
+            (SirenLength, Lang::Fr) => "le SIREN doit comporter exactement 9 chiffres".into(),
+            (SirenLength, Lang::En) => "a SIREN must have exactly 9 digits".into(),
+            (SirenCheckDigit, Lang::Fr) => {
+                "SIREN invalide : la clé de contrôle (Luhn) ne correspond pas".into()
+            }
+            (SirenCheckDigit, Lang::En) => "invalid SIREN: the (Luhn) check digit does not match".into(),
+            (SiretInvalid, Lang::Fr) => "SIRET invalide (14 chiffres, clé de Luhn)".into(),
+            (SiretInvalid, Lang::En) => "invalid SIRET (14 digits, Luhn check)".into(),
+            (EmailInvalid, Lang::Fr) => "adresse e-mail invalide (attendu : nom@domaine.fr)".into(),
+            (EmailInvalid, Lang::En) => "invalid email address (expected: name@domain.com)".into(),
+            (NumberInvalid, Lang::Fr) => {
+                "nombre illisible (attendu par exemple : 1 250 000,50)".into()
+            }
+            (NumberInvalid, Lang::En) => "unreadable number (expected e.g. 1 250 000,50)".into(),
+            (NegativeNumber, Lang::Fr) => "le nombre ne peut pas être négatif".into(),
+            (NegativeNumber, Lang::En) => "the number cannot be negative".into(),
+            (RoleUnknown, Lang::Fr) => {
+                "rôle inconnu (attendu : admin, manager, accountant ou viewer — ou associé, collaborateur, lecteur)".into()
+            }
+            (RoleUnknown, Lang::En) => "unknown role (expected: admin, manager, accountant or viewer)".into(),
+            (CategoryUnknown, Lang::Fr) => "catégorie inconnue (attendu : GE, ETI, PME, TPE ou micro)".into(),
+            (CategoryUnknown, Lang::En) => "unknown category (expected: GE, ETI, PME, TPE or micro)".into(),
+            (VatRegimeUnknown, Lang::Fr) => {
+                "régime de TVA inconnu (attendu : réel normal mensuel, réel normal trimestriel, réel simplifié, franchise en base ou mini-réel)".into()
+            }
+            (VatRegimeUnknown, Lang::En) => {
+                "unknown VAT regime (expected: réel normal mensuel, réel normal trimestriel, réel simplifié, franchise en base or mini-réel)".into()
+            }
+            (MandateStatusUnknown, Lang::Fr) => {
+                "statut de mandat inconnu (attendu : non_demande, demande, relance, recu_a_verifier, signe, refuse, expire)".into()
+            }
+            (MandateStatusUnknown, Lang::En) => {
+                "unknown mandate status (expected: not_requested, requested, reminded, received_to_verify, signed, refused, expired)".into()
+            }
+            (MandateKindUnknown, Lang::Fr) => {
+                "type de mandat inconnu (attendu : délégation, désignation, facturation)".into()
+            }
+            (MandateKindUnknown, Lang::En) => {
+                "unknown mandate kind (expected: delegation, designation, invoicing)".into()
+            }
+            (BooleanInvalid, Lang::Fr) => "attendu : oui ou non".into(),
+            (BooleanInvalid, Lang::En) => "expected: yes or no".into(),
+            (DiscordIdInvalid, Lang::Fr) => {
+                "identifiant Discord invalide (attendu : l'identifiant numérique de 17 à 20 chiffres)".into()
+            }
+            (DiscordIdInvalid, Lang::En) => "invalid Discord id (expected the 17 to 20 digit numeric id)".into(),
+            (TooLong(max), Lang::Fr) => format!("texte trop long ({max} caractères au plus)"),
+            (TooLong(max), Lang::En) => format!("text too long ({max} characters at most)"),
+        }
+    }
+}
+
+/// Parses a yes/no cell the way French spreadsheets write it.
+pub fn parse_bool(raw: &str) -> Result<bool, Problem> {
+    match fold(raw).as_str() {
+        "oui" | "o" | "yes" | "y" | "vrai" | "true" | "1" | "x" => Ok(true),
+        "non" | "n" | "no" | "faux" | "false" | "0" | "" => Ok(false),
+        _ => Err(Problem::BooleanInvalid),
+    }
+}
+
+/// A Discord user id is a snowflake: 17 to 20 decimal digits.
+pub fn parse_discord_id(raw: &str) -> Result<String, Problem> {
+    let trimmed = raw.trim().trim_start_matches("<@").trim_end_matches('>');
+    if (17..=20).contains(&trimmed.len()) && trimmed.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(trimmed.to_string())
+    } else {
+        Err(Problem::DiscordIdInvalid)
+    }
+}

@@ -1,0 +1,66 @@
+use unicode_normalization::UnicodeNormalization;
+
+/// Folds a user's word for comparison: lower case, accents removed, inner
+/// whitespace, dashes and underscores collapsed to one `_`, trimmed.
+///
+/// `"Réel  Normal-Mensuel"` and `"reel_normal_mensuel"` fold to the same key.
+pub fn fold(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut pending_sep = false;
+    for c in raw.nfd() {
+        if unicode_normalization::char::is_combining_mark(c) {
+            continue;
+        }
+        let c = match c {
+            'œ' | 'Œ' => {
+                out.push_str(if pending_sep && !out.is_empty() {
+                    "_oe"
+                } else {
+                    "oe"
+                });
+                pending_sep = false;
+                continue;
+            }
+            '’' | '\'' => ' ',
+            _ => c,
+        };
+        if c.is_whitespace() || c == '-' || c == '_' || c == '.' {
+            pending_sep = true;
+            continue;
+        }
+        if pending_sep && !out.is_empty() {
+            out.push('_');
+        }
+        pending_sep = false;
+        out.extend(c.to_lowercase());
+    }
+    out
+}
+
+/// Splits a cell holding several values ("Nord | Sud", "a, b; c").
+pub fn split_list(raw: &str) -> Vec<String> {
+    raw.split(['|', ',', ';'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fold_removes_accents_case_and_separators() {
+        assert_eq!(fold("  Réel  Normal-Mensuel "), "reel_normal_mensuel");
+        assert_eq!(fold("Chiffre d'affaires"), "chiffre_d_affaires");
+        assert_eq!(fold("N° facture"), "n°_facture");
+        assert_eq!(fold("CA3 mensuelle"), "ca3_mensuelle");
+    }
+
+    #[test]
+    fn split_list_accepts_pipes_commas_semicolons() {
+        assert_eq!(split_list("Nord | Sud,Est;; "), vec!["Nord", "Sud", "Est"]);
+        assert!(split_list("  ").is_empty());
+    }
+}

@@ -1,0 +1,48 @@
+use crate::domain::MandateStatus;
+use crate::lang::Lang;
+
+/// What can go wrong in the store. Domain refusals carry what the user
+/// needs to fix them; database failures keep their cause for the log.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("illegal mandate transition {from:?} -> {to:?}")]
+    IllegalTransition {
+        from: MandateStatus,
+        to: MandateStatus,
+    },
+    #[error("{what} not found: {key}")]
+    NotFound { what: &'static str, key: String },
+    #[error("database error")]
+    Database(#[from] sqlx::Error),
+    #[error("database migration failed")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("corrupt value in the database: {0}")]
+    Corrupt(String),
+}
+
+impl StoreError {
+    /// The message for the user; database failures stay vague here (the
+    /// cause chain goes to the log).
+    pub fn user_message(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (Self::IllegalTransition { from, to }, Lang::Fr) => format!(
+                "changement de statut refusé : un mandat « {} » ne peut pas passer à « {} »",
+                from.label_fr(),
+                to.label_fr()
+            ),
+            (Self::IllegalTransition { from, to }, Lang::En) => format!(
+                "status change refused: a mandate that is '{}' cannot become '{}'",
+                from.label_en(),
+                to.label_en()
+            ),
+            (Self::NotFound { what, key }, Lang::Fr) => format!("{what} introuvable : {key}"),
+            (Self::NotFound { what, key }, Lang::En) => format!("{what} not found: {key}"),
+            (_, Lang::Fr) => {
+                "erreur de la base de données (le détail est dans le journal technique)".into()
+            }
+            (_, Lang::En) => "database error (details are in the technical log)".into(),
+        }
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;

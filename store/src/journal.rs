@@ -1,0 +1,181 @@
+//! The append-only journal: every state change writes one line here, in
+//! the same transaction as the change itself (the tables refuse UPDATE
+//! and DELETE on it).
+
+use crate::clock::{from_db_time, to_db_time};
+use crate::error::{StoreError, StoreResult};
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::{AnyConnection, Row};
+use std::collections::BTreeMap;
+
+/// Who did it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    /// A user of the firm, by email (chat, CLI).
+    User(String),
+    /// A client, by the email address that wrote.
+    Client(String),
+    /// An import, by file name.
+    Import(String),
+    /// CabReady itself (scheduler, rules, demo).
+    System,
+}
+
+impl Actor {
+    fn kind(&self) -> &'static str {
+        match self {
+            Actor::User(_) => "user",
+            Actor::Client(_) => "client",
+            Actor::Import(_) => "import",
+            Actor::System => "system",
+        }
+    }
+
+    fn name(&self) -> &str {
+        match self {
+            Actor::User(n) | Actor::Client(n) | Actor::Import(n) => n,
+            Actor::System => "cabready",
+        }
+    }
+}
+
+/// One journal line to write.
+#[derive(Debug, Clone)]
+pub struct Entry<'a> {
+    pub entity: &'a str,
+    pub entity_id: Option<i64>,
+    pub dossier_id: Option<i64>,
+    pub action: &'a str,
+    pub details: Value,
+}
+
+pub async fn record(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    at: DateTime<Utc>,
+    actor: &Actor,
+    entry: Entry<'_>,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO journal (firm_id, at, actor_kind, actor, entity, entity_id, dossier_id, action, details)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(firm_id)
+    .bind(to_db_time(at))
+    .bind(actor.kind())
+    .bind(actor.name().to_string())
+    .bind(entry.entity.to_string())
+    .bind(entry.entity_id)
+    .bind(entry.dossier_id)
+    .bind(entry.action.to_string())
+    .bind(entry.details.to_string())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// A journal line as read back.
+#[derive(Debug, Clone)]
+pub struct JournalLine {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub actor_kind: String,
+    pub actor: String,
+    pub entity: String,
+    pub action: String,
+    pub details: Value,
+}
+
+/// The latest `limit` lines about one dossier, newest first.
+pub async fn for_dossier(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    dossier_id: i64,
+    limit: i64,
+) -> StoreResult<Vec<JournalLine>> {
+    let rows = sqlx::query(
+        "SELECT id, at, actor_kind, actor, entity, action, details FROM journal
+         WHERE firm_id = $1 AND dossier_id = $2 ORDER BY id DESC LIMIT $3",
+    )
+    .bind(firm_id)
+    .bind(dossier_id)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(line_from_row).collect()
+}
+
+/// How many lines the firm's journal holds (tests, summaries).
+pub async fn count(conn: &mut AnyConnection, firm_id: i64) -> StoreResult<i64> {
+    Ok(
+        sqlx::query("SELECT COUNT(*) FROM journal WHERE firm_id = $1")
+            .bind(firm_id)
+            .fetch_one(&mut *conn)
+            .await?
+            .try_get(0)?,
+    )
+}
+
+fn line_from_row(row: &sqlx::any::AnyRow) -> StoreResult<JournalLine> {
+    let at: String = row.try_get("at")?;
+    let details: String = row.try_get("details")?;
+    Ok(JournalLine {
+        id: row.try_get("id")?,
+        at: from_db_time(&at).ok_or_else(|| StoreError::Corrupt(format!("journal time {at}")))?,
+        actor_kind: row.try_get("actor_kind")?,
+        actor: row.try_get("actor")?,
+        entity: row.try_get("entity")?,
+        action: row.try_get("action")?,
+        details: serde_json::from_str(&details).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+    })
+}
+
+/// One field that changed, for "update" journal lines.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldChange {
+    pub field: &'static str,
+    pub before: Value,
+    pub after: Value,
+}
+
+/// The fields whose values differ between two snapshots of a record.
+pub fn diff(
+    before: &BTreeMap<&'static str, Value>,
+    after: &BTreeMap<&'static str, Value>,
+) -> Vec<FieldChange> {
+    after
+        .iter()
+        .filter_map(|(field, new)| {
+            let old = before.get(field).cloned().unwrap_or(Value::Null);
+            (old != *new).then(|| FieldChange {
+                field,
+                before: old,
+                after: new.clone(),
+            })
+        })
+        .collect()
+}
+
+/// `{"field": {"before": …, "after": …}}`: how changes are journaled.
+pub fn changes_json(changes: &[FieldChange]) -> Value {
+    Value::Object(
+        changes
+            .iter()
+            .map(|c| {
+                (
+                    c.field.to_string(),
+                    serde_json::json!({ "before": c.before, "after": c.after }),
+                )
+            })
+            .collect(),
+    )
+}
+
+/// What an upsert did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    Created,
+    Updated(Vec<FieldChange>),
+    Unchanged,
+}

@@ -1,0 +1,24 @@
+//! CabReady's domain and shared database.
+//!
+//! Everything that must agree between chat, mail and import lives here:
+//! domain values ([`domain`]), the schema and queries for SQLite and
+//! PostgreSQL ([`db`]), the journal, and the obligations calendar. No
+//! network code, no chat or mail code.
+
+pub mod calendar;
+pub mod clock;
+pub mod db;
+pub mod domain;
+pub mod dossiers;
+pub mod error;
+pub mod firms;
+pub mod journal;
+pub mod lang;
+pub mod mandates;
+pub mod platforms;
+pub mod users;
+
+pub use clock::Clock;
+pub use db::{Backend, Store};
+pub use error::{StoreError, StoreResult};
+pub use lang::Lang;

@@ -1,0 +1,125 @@
+//! Mandates and their status machine. [`change_status`] is the only writer
+//! of a mandate's status: it checks the transition and journals it.
+
+use crate::clock::to_db_time;
+use crate::domain::{MandateKind, MandateStatus};
+use crate::error::{StoreError, StoreResult};
+use crate::journal::{self, Actor, Entry};
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use sqlx::{AnyConnection, Row};
+
+/// Creates the mandate in `not_requested` when the dossier has none of this kind.
+pub async fn ensure(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    dossier_id: i64,
+    kind: MandateKind,
+    at: DateTime<Utc>,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO mandates (firm_id, dossier_id, kind, status, status_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (firm_id, dossier_id, kind) DO NOTHING",
+    )
+    .bind(firm_id)
+    .bind(dossier_id)
+    .bind(kind.code())
+    .bind(MandateStatus::NotRequested.code())
+    .bind(to_db_time(at))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn status(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    dossier_id: i64,
+    kind: MandateKind,
+) -> StoreResult<MandateStatus> {
+    let row = sqlx::query(
+        "SELECT status FROM mandates WHERE firm_id = $1 AND dossier_id = $2 AND kind = $3",
+    )
+    .bind(firm_id)
+    .bind(dossier_id)
+    .bind(kind.code())
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(|| StoreError::NotFound {
+        what: "mandat",
+        key: format!("{} du dossier {dossier_id}", kind.code()),
+    })?;
+    let code: String = row.get(0);
+    MandateStatus::from_code(&code)
+        .ok_or_else(|| StoreError::Corrupt(format!("mandate status {code}")))
+}
+
+/// Moves a mandate to `to` if the status machine allows it, with a journal line.
+pub async fn change_status(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    dossier_id: i64,
+    kind: MandateKind,
+    to: MandateStatus,
+    note: Option<&str>,
+    actor: &Actor,
+    at: DateTime<Utc>,
+) -> StoreResult<MandateStatus> {
+    let from = status(conn, firm_id, dossier_id, kind).await?;
+    if !from.can_become(to) {
+        return Err(StoreError::IllegalTransition { from, to });
+    }
+    let now = to_db_time(at);
+    sqlx::query(
+        "UPDATE mandates SET status = $1, status_at = $2,
+             requested_at = CASE WHEN $3 = 1 AND requested_at IS NULL THEN $2 ELSE requested_at END,
+             signed_at = CASE WHEN $4 = 1 THEN $2 ELSE signed_at END,
+             note = COALESCE($5, note)
+         WHERE firm_id = $6 AND dossier_id = $7 AND kind = $8",
+    )
+    .bind(to.code())
+    .bind(now)
+    .bind(i64::from(to == MandateStatus::Requested))
+    .bind(i64::from(to == MandateStatus::Signed))
+    .bind(note.map(str::to_string))
+    .bind(firm_id)
+    .bind(dossier_id)
+    .bind(kind.code())
+    .execute(&mut *conn)
+    .await?;
+    let entry = Entry {
+        entity: "mandate",
+        entity_id: None,
+        dossier_id: Some(dossier_id),
+        action: "mandate.status_changed",
+        details: json!({ "kind": kind.code(), "before": from.code(), "after": to.code(), "note": note }),
+    };
+    journal::record(conn, firm_id, at, actor, entry).await?;
+    Ok(from)
+}
+
+/// How many of the firm's mandates of a kind are in each status.
+pub async fn counts_by_status(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    kind: MandateKind,
+) -> StoreResult<Vec<(MandateStatus, i64)>> {
+    let rows = sqlx::query(
+        "SELECT status, COUNT(*) FROM mandates WHERE firm_id = $1 AND kind = $2 GROUP BY status",
+    )
+    .bind(firm_id)
+    .bind(kind.code())
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut counts: Vec<(MandateStatus, i64)> =
+        MandateStatus::ALL.iter().map(|s| (*s, 0)).collect();
+    for row in rows {
+        let code: String = row.get(0);
+        let status = MandateStatus::from_code(&code)
+            .ok_or_else(|| StoreError::Corrupt(format!("mandate status {code}")))?;
+        if let Some(slot) = counts.iter_mut().find(|(s, _)| *s == status) {
+            slot.1 = row.get(1);
+        }
+    }
+    Ok(counts)
+}

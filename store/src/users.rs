@@ -1,0 +1,218 @@
+use crate::clock::to_db_time;
+use crate::domain::{Email, Role};
+use crate::error::{StoreError, StoreResult};
+use crate::journal::{self, changes_json, diff, Actor, Change, Entry};
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
+use sqlx::{AnyConnection, Row};
+use std::collections::BTreeMap;
+
+/// A user of the firm as given by onboarding or configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserRecord {
+    pub email: Email,
+    pub name: String,
+    pub role: Role,
+    pub discord_id: Option<String>,
+    /// Portfolio names, sorted.
+    pub portfolios: Vec<String>,
+}
+
+impl UserRecord {
+    fn fields(&self) -> BTreeMap<&'static str, Value> {
+        BTreeMap::from([
+            ("name", json!(self.name)),
+            ("role", json!(self.role.code())),
+            ("discord_id", json!(self.discord_id)),
+            ("portfolios", json!(self.portfolios)),
+        ])
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    pub id: i64,
+    pub firm_id: i64,
+    pub record: UserRecord,
+}
+
+/// The id of the firm's portfolio with this name, created when absent.
+pub async fn ensure_portfolio(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    name: &str,
+) -> StoreResult<i64> {
+    let existing = sqlx::query("SELECT id FROM portfolios WHERE firm_id = $1 AND name = $2")
+        .bind(firm_id)
+        .bind(name.to_string())
+        .fetch_optional(&mut *conn)
+        .await?;
+    if let Some(row) = existing {
+        return Ok(row.get(0));
+    }
+    Ok(
+        sqlx::query("INSERT INTO portfolios (firm_id, name) VALUES ($1, $2) RETURNING id")
+            .bind(firm_id)
+            .bind(name.to_string())
+            .fetch_one(&mut *conn)
+            .await?
+            .get(0),
+    )
+}
+
+pub async fn portfolio_names(conn: &mut AnyConnection, firm_id: i64) -> StoreResult<Vec<String>> {
+    let rows = sqlx::query("SELECT name FROM portfolios WHERE firm_id = $1 ORDER BY name")
+        .bind(firm_id)
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
+pub async fn find_by_email(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    email: &str,
+) -> StoreResult<Option<User>> {
+    let row = sqlx::query(
+        "SELECT id, email, name, role, discord_id FROM users WHERE firm_id = $1 AND email = $2",
+    )
+    .bind(firm_id)
+    .bind(email.trim().to_lowercase())
+    .fetch_optional(&mut *conn)
+    .await?;
+    match row {
+        Some(row) => Ok(Some(user_from_row(conn, firm_id, &row).await?)),
+        None => Ok(None),
+    }
+}
+
+pub async fn list(conn: &mut AnyConnection, firm_id: i64) -> StoreResult<Vec<User>> {
+    let rows = sqlx::query(
+        "SELECT id, email, name, role, discord_id FROM users WHERE firm_id = $1 ORDER BY email",
+    )
+    .bind(firm_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut users = Vec::with_capacity(rows.len());
+    for row in &rows {
+        users.push(user_from_row(conn, firm_id, row).await?);
+    }
+    Ok(users)
+}
+
+async fn user_from_row(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    row: &sqlx::any::AnyRow,
+) -> StoreResult<User> {
+    let id: i64 = row.try_get("id")?;
+    let email: String = row.try_get("email")?;
+    let role: String = row.try_get("role")?;
+    let portfolios = sqlx::query(
+        "SELECT p.name FROM user_portfolios up JOIN portfolios p ON p.id = up.portfolio_id
+         WHERE up.firm_id = $1 AND up.user_id = $2 ORDER BY p.name",
+    )
+    .bind(firm_id)
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|r| r.get::<String, _>(0))
+    .collect();
+    Ok(User {
+        id,
+        firm_id,
+        record: UserRecord {
+            email: Email::parse(&email)
+                .map_err(|_| StoreError::Corrupt(format!("user email {email}")))?,
+            name: row.try_get("name")?,
+            role: Role::from_code(&role)
+                .ok_or_else(|| StoreError::Corrupt(format!("role {role}")))?,
+            discord_id: row.try_get("discord_id")?,
+            portfolios,
+        },
+    })
+}
+
+/// Creates or updates a user; journals what changed; does nothing when nothing changed.
+pub async fn upsert(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    record: &UserRecord,
+    actor: &Actor,
+    at: DateTime<Utc>,
+) -> StoreResult<Change> {
+    let existing = find_by_email(conn, firm_id, record.email.as_str()).await?;
+    let (user_id, change) = match existing {
+        None => {
+            let id: i64 = sqlx::query(
+                "INSERT INTO users (firm_id, email, name, role, discord_id, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
+            )
+            .bind(firm_id)
+            .bind(record.email.as_str().to_string())
+            .bind(record.name.clone())
+            .bind(record.role.code())
+            .bind(record.discord_id.clone())
+            .bind(to_db_time(at))
+            .fetch_one(&mut *conn)
+            .await?
+            .get(0);
+            (id, Change::Created)
+        }
+        Some(user) => {
+            let changes = diff(&user.record.fields(), &record.fields());
+            if changes.is_empty() {
+                return Ok(Change::Unchanged);
+            }
+            sqlx::query(
+                "UPDATE users SET name = $1, role = $2, discord_id = $3, updated_at = $4 WHERE firm_id = $5 AND id = $6",
+            )
+            .bind(record.name.clone())
+            .bind(record.role.code())
+            .bind(record.discord_id.clone())
+            .bind(to_db_time(at))
+            .bind(firm_id)
+            .bind(user.id)
+            .execute(&mut *conn)
+            .await?;
+            (user.id, Change::Updated(changes))
+        }
+    };
+    sqlx::query("DELETE FROM user_portfolios WHERE firm_id = $1 AND user_id = $2")
+        .bind(firm_id)
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+    for name in &record.portfolios {
+        let portfolio_id = ensure_portfolio(conn, firm_id, name).await?;
+        sqlx::query(
+            "INSERT INTO user_portfolios (firm_id, user_id, portfolio_id) VALUES ($1, $2, $3)",
+        )
+        .bind(firm_id)
+        .bind(user_id)
+        .bind(portfolio_id)
+        .execute(&mut *conn)
+        .await?;
+    }
+    let (action, details) = match &change {
+        Change::Created => (
+            "user.created",
+            json!({ "email": record.email.as_str(), "fields": record.fields() }),
+        ),
+        Change::Updated(changes) => (
+            "user.updated",
+            json!({ "email": record.email.as_str(), "changes": changes_json(changes) }),
+        ),
+        Change::Unchanged => unreachable!("returned above"),
+    };
+    let entry = Entry {
+        entity: "user",
+        entity_id: Some(user_id),
+        dossier_id: None,
+        action,
+        details,
+    };
+    journal::record(conn, firm_id, at, actor, entry).await?;
+    Ok(change)
+}

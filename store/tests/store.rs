@@ -1,0 +1,422 @@
+//! The store's behaviour, identical on SQLite and PostgreSQL.
+
+use cabready_store::calendar::{self, CalendarRules, Item, Milestone, Obligation};
+use cabready_store::domain::*;
+use cabready_store::dossiers::{self, ActivityFlags, ContactRecord, DossierRecord};
+use cabready_store::journal::{self, Actor, Change};
+use cabready_store::users::{self, UserRecord};
+use cabready_store::{firms, mandates, platforms, StoreError};
+use cabready_testkit::{both_backends, TestDb};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+
+fn at() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 25, 9, 0, 0).unwrap()
+}
+
+fn email(s: &str) -> Email {
+    Email::parse(s).unwrap()
+}
+
+fn user(mail: &str, role: Role, portfolios: &[&str]) -> UserRecord {
+    UserRecord {
+        email: email(mail),
+        name: mail.split('@').next().unwrap().to_string(),
+        role,
+        discord_id: None,
+        portfolios: portfolios.iter().map(|p| p.to_string()).collect(),
+    }
+}
+
+fn dossier(code: &str, siren_seed: u32, owner: &str) -> DossierRecord {
+    let financials = Financials {
+        headcount: Some(4.0),
+        turnover: Some(50_000_000),
+        balance_sheet: None,
+    };
+    DossierRecord {
+        code: code.to_string(),
+        legal_name: format!("Société {code}"),
+        siren: Siren::with_check_digit(siren_seed),
+        legal_form: Some("SARL".into()),
+        financials,
+        category: SizeCategory::derive(&financials).map(|c| (c, CategorySource::Derived)),
+        vat: Some(VatRegimeSchedule::for_declared(
+            VatRegime::ReelSimplifie,
+            financials.turnover,
+        )),
+        flags: ActivityFlags {
+            b2c: true,
+            ..Default::default()
+        },
+        owner: Some(email(owner)),
+        portfolio: Some("Nord".into()),
+        tags: vec!["btp".into()],
+        contact: Some(ContactRecord {
+            name: "Jean Client".into(),
+            email: email(&format!("{code}@client.fr")),
+        }),
+    }
+}
+
+async fn firm_with_accountant(db: &TestDb, name: &str) -> i64 {
+    let mut conn = db.store.pool().acquire().await.unwrap();
+    let platforms = ["Pennylane".to_string(), "jefacture.com".to_string()];
+    let (firm, created) = firms::ensure(&mut conn, name, &platforms, &Actor::System, at())
+        .await
+        .unwrap();
+    assert!(created);
+    let anne = user("anne@cabinet.fr", Role::Accountant, &["Nord"]);
+    users::upsert(&mut conn, firm.id, &anne, &Actor::System, at())
+        .await
+        .unwrap();
+    firm.id
+}
+
+both_backends!(
+    dossier_upsert_is_idempotent_and_journals_differences,
+    |db: TestDb| async move {
+        let firm = firm_with_accountant(&db, "Cabinet Durand").await;
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        let record = dossier("D001", 12345678, "anne@cabinet.fr");
+
+        assert_eq!(
+            dossiers::upsert(&mut conn, firm, &record, &Actor::System, at())
+                .await
+                .unwrap(),
+            Change::Created
+        );
+        let lines_after_create = journal::count(&mut conn, firm).await.unwrap();
+        assert_eq!(
+            dossiers::upsert(&mut conn, firm, &record, &Actor::System, at())
+                .await
+                .unwrap(),
+            Change::Unchanged
+        );
+        assert_eq!(
+            journal::count(&mut conn, firm).await.unwrap(),
+            lines_after_create,
+            "no change, no journal line"
+        );
+
+        let mut changed = record.clone();
+        changed.legal_name = "Société D001 renommée".into();
+        changed.financials.headcount = Some(12.5);
+        let Change::Updated(changes) =
+            dossiers::upsert(&mut conn, firm, &changed, &Actor::System, at())
+                .await
+                .unwrap()
+        else {
+            panic!("expected an update");
+        };
+        let fields: Vec<&str> = changes.iter().map(|c| c.field).collect();
+        assert_eq!(fields, vec!["headcount", "legal_name"]);
+
+        let read = dossiers::find_by_code(&mut conn, firm, "D001")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            read.record, changed,
+            "what is read back is what was written"
+        );
+        assert_eq!(read.delegation, MandateStatus::NotRequested);
+        let vat = read.record.vat.unwrap();
+        assert_eq!(
+            vat.next,
+            Some((
+                VatRegime::ReelNormalTrimestriel,
+                NaiveDate::from_ymd_opt(2027, 1, 1).unwrap()
+            ))
+        );
+
+        let lines = journal::for_dossier(&mut conn, firm, read.id, 10)
+            .await
+            .unwrap();
+        assert_eq!(lines[0].action, "dossier.updated");
+        assert_eq!(
+            lines[0].details["changes"]["legal_name"]["before"],
+            "Société D001"
+        );
+        assert_eq!(
+            lines[0].details["changes"]["legal_name"]["after"],
+            "Société D001 renommée"
+        );
+        assert_eq!(lines[1].action, "dossier.created");
+    }
+);
+
+both_backends!(
+    mandate_status_machine_refuses_illegal_transitions,
+    |db: TestDb| async move {
+        let firm = firm_with_accountant(&db, "Cabinet Durand").await;
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        dossiers::upsert(
+            &mut conn,
+            firm,
+            &dossier("D001", 1, "anne@cabinet.fr"),
+            &Actor::System,
+            at(),
+        )
+        .await
+        .unwrap();
+        let id = dossiers::find_by_code(&mut conn, firm, "D001")
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        let actor = Actor::User("anne@cabinet.fr".into());
+        let err = mandates::change_status(
+            &mut conn,
+            firm,
+            id,
+            MandateKind::Delegation,
+            MandateStatus::Signed,
+            None,
+            &actor,
+            at(),
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(
+            err,
+            StoreError::IllegalTransition {
+                from: MandateStatus::NotRequested,
+                to: MandateStatus::Signed
+            }
+        ));
+        assert_eq!(
+        err.user_message(cabready_store::Lang::Fr),
+        "changement de statut refusé : un mandat « non demandé » ne peut pas passer à « signé »"
+    );
+        for to in [
+            MandateStatus::Requested,
+            MandateStatus::Reminded,
+            MandateStatus::ReceivedToVerify,
+            MandateStatus::Signed,
+        ] {
+            mandates::change_status(
+                &mut conn,
+                firm,
+                id,
+                MandateKind::Delegation,
+                to,
+                Some("ok"),
+                &actor,
+                at(),
+            )
+            .await
+            .unwrap();
+        }
+        assert_eq!(
+            mandates::status(&mut conn, firm, id, MandateKind::Delegation)
+                .await
+                .unwrap(),
+            MandateStatus::Signed
+        );
+        let lines = journal::for_dossier(&mut conn, firm, id, 10).await.unwrap();
+        assert_eq!(
+            lines
+                .iter()
+                .filter(|l| l.action == "mandate.status_changed")
+                .count(),
+            4
+        );
+        assert_eq!(lines[0].actor, "anne@cabinet.fr");
+        assert_eq!(lines[0].details["before"], "received_to_verify");
+    }
+);
+
+both_backends!(firms_never_see_each_other, |db: TestDb| async move {
+    let durand = firm_with_accountant(&db, "Cabinet Durand").await;
+    let martin = firm_with_accountant(&db, "Cabinet Martin").await;
+    let mut conn = db.store.pool().acquire().await.unwrap();
+    let anne = "anne@cabinet.fr";
+    dossiers::upsert(
+        &mut conn,
+        durand,
+        &dossier("D001", 1, anne),
+        &Actor::System,
+        at(),
+    )
+    .await
+    .unwrap();
+    // The same code and SIREN may exist in another firm, independently.
+    dossiers::upsert(
+        &mut conn,
+        martin,
+        &dossier("D001", 1, anne),
+        &Actor::System,
+        at(),
+    )
+    .await
+    .unwrap();
+    dossiers::upsert(
+        &mut conn,
+        martin,
+        &dossier("M002", 2, anne),
+        &Actor::System,
+        at(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(dossiers::count(&mut conn, durand).await.unwrap(), 1);
+    assert_eq!(
+        dossiers::list(&mut conn, martin, None).await.unwrap().len(),
+        2
+    );
+    assert!(dossiers::find_by_code(&mut conn, durand, "M002")
+        .await
+        .unwrap()
+        .is_none());
+    let d = dossiers::find_by_code(&mut conn, durand, "D001")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        mandates::status(&mut conn, martin, d.id, MandateKind::Delegation)
+            .await
+            .is_err(),
+        "a dossier id of another firm is not found"
+    );
+});
+
+both_backends!(journal_is_append_only, |db: TestDb| async move {
+    let firm = firm_with_accountant(&db, "Cabinet Durand").await;
+    let mut conn = db.store.pool().acquire().await.unwrap();
+    assert!(journal::count(&mut conn, firm).await.unwrap() >= 2);
+    let update = sqlx::query("UPDATE journal SET actor = 'someone else'")
+        .execute(&mut *conn)
+        .await;
+    assert!(update.is_err(), "the journal must refuse updates");
+    let delete = sqlx::query("DELETE FROM journal").execute(&mut *conn).await;
+    assert!(delete.is_err(), "the journal must refuse deletes");
+});
+
+both_backends!(users_and_portfolios_round_trip, |db: TestDb| async move {
+    let firm = firm_with_accountant(&db, "Cabinet Durand").await;
+    let mut conn = db.store.pool().acquire().await.unwrap();
+    let mut paul = user("paul@cabinet.fr", Role::Manager, &["Nord", "Sud"]);
+    paul.discord_id = Some("123456789012345678".into());
+    assert_eq!(
+        users::upsert(&mut conn, firm, &paul, &Actor::System, at())
+            .await
+            .unwrap(),
+        Change::Created
+    );
+    assert_eq!(
+        users::upsert(&mut conn, firm, &paul, &Actor::System, at())
+            .await
+            .unwrap(),
+        Change::Unchanged
+    );
+    paul.role = Role::Admin;
+    let change = users::upsert(&mut conn, firm, &paul, &Actor::System, at())
+        .await
+        .unwrap();
+    assert!(matches!(change, Change::Updated(_)));
+    let read = users::find_by_email(&mut conn, firm, "PAUL@cabinet.fr")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(read.record, paul);
+    assert_eq!(
+        users::portfolio_names(&mut conn, firm).await.unwrap(),
+        vec!["Nord", "Sud"]
+    );
+});
+
+both_backends!(
+    calendar_shows_overdue_and_upcoming,
+    |db: TestDb| async move {
+        let firm = firm_with_accountant(&db, "Cabinet Durand").await;
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        let anne = "anne@cabinet.fr";
+        let mut ge = dossier("GE01", 3, anne);
+        ge.financials = Financials {
+            headcount: Some(6000.0),
+            turnover: Some(200_000_000_000),
+            balance_sheet: None,
+        };
+        ge.category = Some((SizeCategory::Ge, CategorySource::Override));
+        dossiers::upsert(&mut conn, firm, &ge, &Actor::System, at())
+            .await
+            .unwrap();
+        dossiers::upsert(
+            &mut conn,
+            firm,
+            &dossier("TPE1", 4, anne),
+            &Actor::System,
+            at(),
+        )
+        .await
+        .unwrap();
+        let tpe = dossiers::find_by_code(&mut conn, firm, "TPE1")
+            .await
+            .unwrap()
+            .unwrap();
+        let state = PlatformState::DirectoryRegistered;
+        platforms::set_for_dossier(
+            &mut conn,
+            firm,
+            tpe.id,
+            "JeFacture.com",
+            state,
+            &Actor::System,
+            at(),
+        )
+        .await
+        .unwrap();
+
+        let list = dossiers::list(&mut conn, firm, Some("Nord")).await.unwrap();
+        let today = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
+        let agenda = calendar::agenda(&list, &CalendarRules::default(), today, 365);
+        let reception = agenda
+            .in_force
+            .iter()
+            .find(|f| f.obligation == Obligation::Reception)
+            .unwrap();
+        assert_eq!((reception.dossiers, reception.met), (2, 1));
+        let emission = agenda
+            .in_force
+            .iter()
+            .find(|f| f.obligation == Obligation::Emission)
+            .unwrap();
+        assert_eq!(
+            (emission.dossiers, emission.met),
+            (1, 0),
+            "only the GE must already issue e-invoices"
+        );
+        let overdue = |code: &str, item| {
+            agenda
+                .overdue
+                .iter()
+                .any(|d| d.dossier_code == code && d.item == item)
+        };
+        assert!(overdue("GE01", Item::Obligation(Obligation::Reception)));
+        assert!(!overdue("TPE1", Item::Milestone(Milestone::PlatformChosen)));
+        assert!(overdue("TPE1", Item::Milestone(Milestone::MandateSigned)));
+        // The TPE's next steps: test flows two months before emission, then emission on 2027-09-01.
+        let tpe_next: Vec<_> = agenda
+            .upcoming
+            .iter()
+            .filter(|d| d.dossier_code == "TPE1")
+            .map(|d| (d.date, d.item))
+            .collect();
+        let sept_2027 = NaiveDate::from_ymd_opt(2027, 9, 1).unwrap();
+        assert_eq!(
+            tpe_next,
+            vec![
+                (
+                    NaiveDate::from_ymd_opt(2027, 7, 3).unwrap(),
+                    Item::Milestone(Milestone::TestFlows)
+                ),
+                (sept_2027, Item::Obligation(Obligation::Emission)),
+                (sept_2027, Item::Obligation(Obligation::EReporting)),
+            ]
+        );
+        assert!(
+            agenda.upcoming.windows(2).all(|w| w[0].date <= w[1].date),
+            "soonest first"
+        );
+    }
+);
