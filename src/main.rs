@@ -1,1 +1,121 @@
-fn main() {}
+//! `cabready`: CLI wiring only. Each subcommand lives in `cli/`.
+
+mod cli;
+mod config;
+
+use anyhow::{Context, Result};
+use cabready_store::{Clock, Lang, Store};
+use chrono::{DateTime, Utc};
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "cabready",
+    version,
+    about = "Copilote des cabinets comptables pour la facturation électronique"
+)]
+struct Cli {
+    /// Configuration file (default: ./cabready.toml if present, else the embedded default).
+    #[arg(long, global = true, env = "CABREADY_CONFIG")]
+    config: Option<PathBuf>,
+    /// Database URL (sqlite://… or postgres://…); overrides the config file.
+    #[arg(
+        long,
+        global = true,
+        env = "CABREADY_DATABASE_URL",
+        hide_env_values = true
+    )]
+    database_url: Option<String>,
+    /// Simulated current time, RFC 3339 (e.g. 2027-09-01T09:00:00+02:00).
+    #[arg(long, global = true, env = "CABREADY_NOW")]
+    now: Option<String>,
+    /// Language of messages: fr (default) or en.
+    #[arg(long, global = true, env = "CABREADY_LANG")]
+    lang: Option<Lang>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Import a firm's users and client list (CSV).
+    Onboard(cli::onboard::Args),
+    /// Legal dates and the firm's milestones: what is overdue, what falls due next.
+    Calendar(cli::calendar::Args),
+    /// Create a fictional firm on the embedded default and show what CabReady sees.
+    Demo(cli::demo::Args),
+    /// Validate the configuration and explain it.
+    CheckConfig,
+    /// Run CabReady's long-lived services.
+    Serve,
+}
+
+/// What every subcommand gets: configuration, clock, language.
+pub struct AppContext {
+    pub config: config::Config,
+    pub loaded: config::Loaded,
+    pub clock: Clock,
+    pub lang: Lang,
+}
+
+impl AppContext {
+    pub async fn store(&self) -> Result<Store> {
+        let url = self.config.database_url()?;
+        Store::connect(&url).await.with_context(|| {
+            format!(
+                "connexion à la base impossible : {}",
+                cabready_store::db::redact_url(&url)
+            )
+        })
+    }
+}
+
+fn parse_now(raw: &str) -> Result<Clock> {
+    let at = DateTime::parse_from_rfc3339(raw.trim())
+        .with_context(|| format!("--now / CABREADY_NOW : date invalide « {raw} » (attendu RFC 3339, ex. 2026-11-25T09:00:00+01:00)"))?;
+    Ok(Clock::fixed(at.with_timezone(&Utc)))
+}
+
+async fn run(cli: Cli) -> Result<ExitCode> {
+    let mut loaded = config::load(cli.config.as_deref())?;
+    if let Some(url) = cli.database_url {
+        loaded.config.database_url = Some(url);
+    }
+    let clock = match cli.now.as_deref() {
+        Some(raw) => parse_now(raw)?,
+        None => Clock::system(),
+    };
+    let lang = cli.lang.unwrap_or(loaded.config.language);
+    let ctx = AppContext {
+        config: loaded.config.clone(),
+        loaded,
+        clock,
+        lang,
+    };
+    match cli.command {
+        Command::Onboard(args) => cli::onboard::run(&ctx, args).await,
+        Command::Calendar(args) => cli::calendar::run(&ctx, args).await,
+        Command::Demo(args) => cli::demo::run(&ctx, args).await,
+        Command::CheckConfig => cli::check_config::run(&ctx).await,
+        Command::Serve => cli::serve::run(&ctx).await,
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_env("CABREADY_LOG"))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(code) => code,
+        Err(error) => {
+            // The user sees what to do; the chain of causes goes to the log.
+            eprintln!("erreur : {error:#}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,290 @@
+//! Reading delimited text as French accounting software exports it:
+//! UTF-8 with or without BOM, or Windows-1252; `;` or `,` (or tab)
+//! detected from the header; headers matched whatever their case, accents
+//! and spacing, with aliases.
+
+use cabready_store::domain::fold;
+use cabready_store::Lang;
+use std::collections::HashMap;
+
+/// The text encodings we read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextEncoding {
+    Utf8,
+    Windows1252,
+}
+
+impl TextEncoding {
+    pub fn label(self) -> &'static str {
+        match self {
+            TextEncoding::Utf8 => "UTF-8",
+            TextEncoding::Windows1252 => "Windows-1252",
+        }
+    }
+}
+
+/// Decodes a file: UTF-8 (a BOM is dropped) when it is valid UTF-8,
+/// otherwise Windows-1252, which is what French accounting software writes.
+pub fn decode(bytes: &[u8]) -> (String, TextEncoding) {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    match std::str::from_utf8(bytes) {
+        Ok(text) => (text.to_string(), TextEncoding::Utf8),
+        Err(_) => {
+            let (text, _, _) = encoding_rs::WINDOWS_1252.decode(bytes);
+            (text.into_owned(), TextEncoding::Windows1252)
+        }
+    }
+}
+
+/// Picks the delimiter that splits the header line into the most fields
+/// (quotes respected). `None` when the line holds none of them.
+pub fn detect_delimiter(header_line: &str) -> Option<u8> {
+    let count = |delimiter: u8| {
+        let mut in_quotes = false;
+        header_line
+            .bytes()
+            .filter(|b| {
+                if *b == b'"' {
+                    in_quotes = !in_quotes;
+                }
+                !in_quotes && *b == delimiter
+            })
+            .count()
+    };
+    [b';', b',', b'\t']
+        .into_iter()
+        .map(|d| (count(d), d))
+        .filter(|(n, _)| *n > 0)
+        .max_by_key(|(n, d)| (*n, *d == b';'))
+        .map(|(_, d)| d)
+}
+
+pub fn delimiter_label(delimiter: u8, lang: Lang) -> String {
+    match delimiter {
+        b'\t' => lang.pick("tabulation", "tab").to_string(),
+        d => format!("« {} »", d as char),
+    }
+}
+
+/// One column we know, with the header spellings we accept (folded).
+#[derive(Debug, Clone, Copy)]
+pub struct ColumnSpec {
+    /// The canonical name, as documented (French).
+    pub name: &'static str,
+    pub aliases: &'static [&'static str],
+    pub required: bool,
+}
+
+/// Where each known column sits in a file, and the header as the file wrote it.
+#[derive(Debug, Clone)]
+pub struct Columns {
+    positions: HashMap<&'static str, (usize, String)>,
+    /// Headers we did not recognise (ignored, reported as a warning).
+    pub unknown: Vec<String>,
+}
+
+impl Columns {
+    /// Matches the file's headers to the specs; returns the names of the
+    /// required columns that are missing.
+    pub fn match_headers(
+        headers: &[String],
+        specs: &[ColumnSpec],
+    ) -> Result<Columns, Vec<&'static str>> {
+        let mut positions = HashMap::new();
+        let mut unknown = Vec::new();
+        for (index, header) in headers.iter().enumerate() {
+            let key = fold(header);
+            match specs
+                .iter()
+                .find(|s| fold(s.name) == key || s.aliases.iter().any(|a| fold(a) == key))
+            {
+                Some(spec) if !positions.contains_key(spec.name) => {
+                    positions.insert(spec.name, (index, header.trim().to_string()));
+                }
+                _ if header.trim().is_empty() => {}
+                _ => unknown.push(header.trim().to_string()),
+            }
+        }
+        let missing: Vec<&'static str> = specs
+            .iter()
+            .filter(|s| s.required && !positions.contains_key(s.name))
+            .map(|s| s.name)
+            .collect();
+        if missing.is_empty() {
+            Ok(Columns { positions, unknown })
+        } else {
+            Err(missing)
+        }
+    }
+
+    pub fn has(&self, name: &str) -> bool {
+        self.positions.contains_key(name)
+    }
+
+    /// The trimmed cell of a known column; empty when absent.
+    pub fn get<'r>(&self, record: &'r csv::StringRecord, name: &str) -> &'r str {
+        self.positions
+            .get(name)
+            .and_then(|(i, _)| record.get(*i))
+            .map(str::trim)
+            .unwrap_or("")
+    }
+
+    /// The header as written in the file (for error messages), or the canonical name.
+    pub fn header<'a>(&'a self, name: &'a str) -> &'a str {
+        self.positions
+            .get(name)
+            .map(|(_, h)| h.as_str())
+            .unwrap_or(name)
+    }
+}
+
+/// A decoded delimited file, ready to be read record by record.
+pub struct Table {
+    pub encoding: TextEncoding,
+    pub delimiter: u8,
+    pub headers: Vec<String>,
+    text: String,
+}
+
+/// Why a file could not be read at all.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TableError {
+    Empty,
+    NoDelimiter { header: String },
+    Csv(String),
+}
+
+impl TableError {
+    pub fn message(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (Self::Empty, Lang::Fr) => "le fichier est vide (aucune ligne d'en-tête)".into(),
+            (Self::Empty, Lang::En) => "the file is empty (no header line)".into(),
+            (Self::NoDelimiter { header }, Lang::Fr) => format!(
+                "ligne 1 : aucun séparateur reconnu dans l'en-tête ; attendu « ; » ou « , » (lu : {header})"
+            ),
+            (Self::NoDelimiter { header }, Lang::En) => {
+                format!("line 1: no known delimiter in the header; expected ';' or ',' (read: {header})")
+            }
+            (Self::Csv(e), Lang::Fr) => format!("fichier CSV illisible : {e}"),
+            (Self::Csv(e), Lang::En) => format!("unreadable CSV file: {e}"),
+        }
+    }
+}
+
+impl Table {
+    pub fn parse(bytes: &[u8]) -> Result<Table, TableError> {
+        let (text, encoding) = decode(bytes);
+        let header_line = text
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .ok_or(TableError::Empty)?;
+        let delimiter = match detect_delimiter(header_line) {
+            Some(d) => d,
+            // A single-column header is legitimate only for single-column files; we have none.
+            None => {
+                return Err(TableError::NoDelimiter {
+                    header: header_line.chars().take(120).collect(),
+                })
+            }
+        };
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .flexible(true)
+            .from_reader(text.as_bytes());
+        let headers = reader
+            .headers()
+            .map_err(|e| TableError::Csv(e.to_string()))?
+            .iter()
+            .map(|h| h.trim().to_string())
+            .collect();
+        Ok(Table {
+            encoding,
+            delimiter,
+            headers,
+            text,
+        })
+    }
+
+    /// The data records with their line number in the file (the header is line 1).
+    pub fn records(&self) -> impl Iterator<Item = (u64, Result<csv::StringRecord, String>)> + '_ {
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(self.delimiter)
+            .flexible(true)
+            .from_reader(self.text.as_bytes());
+        // Read the header now so that the iterator yields data records only.
+        let _ = reader.headers();
+        reader.into_records().filter_map(|result| match result {
+            Ok(record) => {
+                if record.iter().all(|cell| cell.trim().is_empty()) {
+                    return None; // blank lines and trailing ";;;;" lines
+                }
+                let line = record.position().map(|p| p.line()).unwrap_or(0);
+                Some((line, Ok(record)))
+            }
+            Err(e) => {
+                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                Some((line, Err(e.to_string())))
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_utf8_bom_and_windows_1252() {
+        assert_eq!(
+            decode(b"\xEF\xBB\xBFcode;raison"),
+            ("code;raison".to_string(), TextEncoding::Utf8)
+        );
+        let (text, enc) = decode(b"Soci\xe9t\xe9 G\xe9n\xe9rale \x80");
+        assert_eq!(text, "Société Générale €");
+        assert_eq!(enc, TextEncoding::Windows1252);
+    }
+
+    #[test]
+    fn detects_delimiters_outside_quotes() {
+        assert_eq!(detect_delimiter("code;nom;siren"), Some(b';'));
+        assert_eq!(detect_delimiter("code,nom,siren"), Some(b','));
+        assert_eq!(detect_delimiter("\"a,b\";c"), Some(b';'));
+        assert_eq!(detect_delimiter("code\tnom"), Some(b'\t'));
+        assert_eq!(detect_delimiter("code|nom|siren"), None);
+    }
+
+    #[test]
+    fn headers_matched_with_aliases_accents_and_case() {
+        let specs = [
+            ColumnSpec {
+                name: "raison_sociale",
+                aliases: &["legal_name"],
+                required: true,
+            },
+            ColumnSpec {
+                name: "chiffre_affaires",
+                aliases: &["turnover", "CA"],
+                required: false,
+            },
+        ];
+        let headers = vec![
+            "Raison Sociale".to_string(),
+            "CA".to_string(),
+            "Divers".to_string(),
+        ];
+        let columns = Columns::match_headers(&headers, &specs).unwrap();
+        assert!(columns.has("chiffre_affaires"));
+        assert_eq!(columns.header("raison_sociale"), "Raison Sociale");
+        assert_eq!(columns.unknown, vec!["Divers"]);
+        let missing = Columns::match_headers(&["CA".to_string()], &specs).unwrap_err();
+        assert_eq!(missing, vec!["raison_sociale"]);
+    }
+
+    #[test]
+    fn records_carry_file_line_numbers() {
+        let table = Table::parse(b"a;b\n1;2\n\n\"x\ny\";3\n4;5\n").unwrap();
+        let lines: Vec<u64> = table.records().map(|(l, _)| l).collect();
+        assert_eq!(lines, vec![2, 4, 6]);
+    }
+}

@@ -1,0 +1,218 @@
+use crate::AppContext;
+use anyhow::{anyhow, Result};
+use cabready_store::calendar::{self, parse_horizon, Agenda, Due};
+use cabready_store::clock::french_date;
+use cabready_store::{dossiers, firms, Lang};
+use chrono::NaiveDate;
+use std::process::ExitCode;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Only this portfolio (portefeuille).
+    #[arg(long)]
+    portfolio: Option<String>,
+    /// Horizon for what falls due: 90d (default), 90j, 12w, 6m.
+    #[arg(long, default_value = "90d")]
+    within: String,
+    /// The firm, when the database holds several.
+    #[arg(long, env = "CABREADY_FIRM")]
+    firm: Option<String>,
+}
+
+pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
+    let lang = ctx.lang;
+    let horizon = parse_horizon(&args.within).ok_or_else(|| {
+        anyhow!(
+            "{}",
+            match lang {
+                Lang::Fr => format!(
+                    "--within : durée invalide « {} » (exemples : 90d, 90j, 12w, 6m)",
+                    args.within
+                ),
+                Lang::En => format!(
+                    "--within: invalid duration '{}' (examples: 90d, 12w, 6m)",
+                    args.within
+                ),
+            }
+        )
+    })?;
+    let store = ctx.store().await?;
+    let mut conn = store.pool().acquire().await?;
+    let firm_name = args.firm.as_deref().or(ctx.config.firm.as_deref());
+    let firm = firms::resolve(&mut conn, firm_name)
+        .await
+        .map_err(|e| anyhow!(e.user_message(lang)))?;
+    let list = dossiers::list(&mut conn, firm.id, args.portfolio.as_deref()).await?;
+    if list.is_empty() {
+        let scope = args
+            .portfolio
+            .as_deref()
+            .map(|p| format!(" (portefeuille {p})"))
+            .unwrap_or_default();
+        return Err(anyhow!(
+            "{}",
+            lang.pick("aucun dossier", "no dossier").to_string() + &scope
+        ));
+    }
+    let today = ctx.clock.today();
+    let agenda = calendar::agenda(&list, &ctx.config.calendar, today, horizon);
+    print!(
+        "{}",
+        render(
+            &firm.name,
+            args.portfolio.as_deref(),
+            today,
+            horizon,
+            &agenda,
+            lang,
+            None
+        )
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn pad(text: &str, width: usize) -> String {
+    let count = text.chars().count();
+    if count >= width {
+        text.chars().take(width).collect()
+    } else {
+        format!("{text}{}", " ".repeat(width - count))
+    }
+}
+
+fn due_line(due: &Due, today: NaiveDate, lang: Lang) -> String {
+    let days = (due.date - today).num_days();
+    let when = match (days.signum(), lang) {
+        (-1, Lang::Fr) => format!("{} j de retard", -days),
+        (-1, Lang::En) => format!("{} days late", -days),
+        (0, Lang::Fr) => "aujourd'hui".to_string(),
+        (0, Lang::En) => "today".to_string(),
+        (_, Lang::Fr) => format!("dans {days} j"),
+        (_, Lang::En) => format!("in {days} days"),
+    };
+    format!(
+        "  {}  {}  {}  {}  ({when})\n",
+        french_date(due.date),
+        pad(&due.dossier_code, 8),
+        pad(&due.dossier_name, 28),
+        due.item.label(lang)
+    )
+}
+
+/// Overdue items grouped by dossier, the dossier with the oldest overdue date first.
+fn overdue_by_dossier(overdue: &[Due]) -> Vec<(&str, &str, Vec<&Due>)> {
+    let mut groups: Vec<(&str, &str, Vec<&Due>)> = Vec::new();
+    for due in overdue {
+        match groups
+            .iter_mut()
+            .find(|(code, _, _)| *code == due.dossier_code)
+        {
+            Some(group) => group.2.push(due),
+            None => groups.push((&due.dossier_code, &due.dossier_name, vec![due])),
+        }
+    }
+    // `overdue` is sorted by date, so each group's first item is its oldest.
+    groups.sort_by(|a, b| (a.2[0].date, a.0).cmp(&(b.2[0].date, b.0)));
+    groups
+}
+
+/// The calendar as text; `limit` caps the overdue dossiers shown.
+pub fn render(
+    firm: &str,
+    portfolio: Option<&str>,
+    today: NaiveDate,
+    horizon: i64,
+    agenda: &Agenda,
+    lang: Lang,
+    limit: Option<usize>,
+) -> String {
+    let mut out = String::new();
+    let scope = portfolio
+        .map(|p| format!(" — {} {p}", lang.pick("portefeuille", "portfolio")))
+        .unwrap_or_default();
+    out.push_str(&format!(
+        "{} — {firm}{scope} — {} {}\n\n",
+        lang.pick("Calendrier des obligations", "Obligations calendar"),
+        lang.pick("au", "as of"),
+        french_date(today)
+    ));
+    out.push_str(lang.pick("Obligations en vigueur\n", "Obligations in force\n"));
+    if agenda.in_force.is_empty() {
+        out.push_str(lang.pick("  aucune\n", "  none\n"));
+    }
+    for f in &agenda.in_force {
+        out.push_str(&match lang {
+            Lang::Fr => format!(
+                "  depuis le {}  {} : {} dossier(s), {} en règle, {} à régulariser\n",
+                french_date(f.since),
+                f.obligation.label(lang),
+                f.dossiers,
+                f.met,
+                f.dossiers - f.met
+            ),
+            Lang::En => format!(
+                "  since {}  {}: {} dossier(s), {} compliant, {} to fix\n",
+                french_date(f.since),
+                f.obligation.label(lang),
+                f.dossiers,
+                f.met,
+                f.dossiers - f.met
+            ),
+        });
+    }
+    let late = overdue_by_dossier(&agenda.overdue);
+    out.push_str(&format!(
+        "\n{} : {} {}\n",
+        lang.pick("En retard", "Overdue"),
+        late.len(),
+        lang.pick(
+            "dossier(s), du plus ancien retard au plus récent",
+            "dossier(s), oldest first"
+        )
+    ));
+    for (code, name, items) in late.iter().take(limit.unwrap_or(usize::MAX)) {
+        let items: Vec<String> = items
+            .iter()
+            .map(|d| format!("{} ({})", d.item.label(lang), french_date(d.date)))
+            .collect();
+        out.push_str(&format!(
+            "  {}  {}  {}\n",
+            pad(code, 8),
+            pad(name, 28),
+            items.join(", ")
+        ));
+    }
+    if let Some(limit) = limit.filter(|l| late.len() > *l) {
+        out.push_str(&format!(
+            "  … {} {}\n",
+            late.len() - limit,
+            lang.pick(
+                "autre(s) : voir `cabready calendar`",
+                "more: see `cabready calendar`"
+            )
+        ));
+    }
+    out.push_str(&format!(
+        "\n{} {horizon} {} ({})\n",
+        lang.pick("À échéance dans les", "Due within"),
+        lang.pick("jours", "days"),
+        agenda.upcoming.len()
+    ));
+    if agenda.upcoming.is_empty() {
+        out.push_str(lang.pick("  rien dans cette période\n", "  nothing in this period\n"));
+    }
+    for due in &agenda.upcoming {
+        out.push_str(&due_line(due, today, lang));
+    }
+    if !agenda.undetermined.is_empty() {
+        out.push_str(&format!(
+            "\n{} : {}\n",
+            lang.pick(
+                "Catégorie inconnue, date d'émission indéterminée (renseignez effectif et chiffre d'affaires ou la catégorie)",
+                "Unknown category, emission date undetermined (fill in headcount and turnover, or the category)"
+            ),
+            agenda.undetermined.join(", ")
+        ));
+    }
+    out
+}

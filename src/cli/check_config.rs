@@ -1,0 +1,97 @@
+use crate::AppContext;
+use anyhow::Result;
+use cabready_store::db::redact_url;
+use std::process::ExitCode;
+
+/// Validates the configuration (loading it already refused unknown keys and
+/// bad values), connects to the database, and explains what is in force.
+pub async fn run(ctx: &AppContext) -> Result<ExitCode> {
+    let config = &ctx.config;
+    let fr = ctx.lang == cabready_store::Lang::Fr;
+    let source = match &ctx.loaded.file {
+        Some(path) => path.display().to_string(),
+        None => if fr {
+            "aucun fichier : configuration embarquée par défaut"
+        } else {
+            "no file: embedded default"
+        }
+        .to_string(),
+    };
+    println!(
+        "{} {source}",
+        if fr {
+            "Configuration :"
+        } else {
+            "Configuration:"
+        }
+    );
+    if !ctx.loaded.overrides.is_empty() {
+        println!(
+            "  {} {}",
+            if fr {
+                "surchargée par :"
+            } else {
+                "overridden by:"
+            },
+            ctx.loaded.overrides.join(", ")
+        );
+    }
+    let url = config.database_url()?;
+    let store = ctx.store().await?;
+    store.close().await;
+    println!(
+        "  {} {} ({:?}) — OK",
+        if fr {
+            "base de données :"
+        } else {
+            "database:"
+        },
+        redact_url(&url),
+        store.backend()
+    );
+    println!(
+        "  {} {}",
+        if fr {
+            "dossier de données :"
+        } else {
+            "data directory:"
+        },
+        config.data_dir.display()
+    );
+    println!(
+        "  {} {:?}",
+        if fr { "langue :" } else { "language:" },
+        ctx.lang
+    );
+    println!(
+        "  {} {}",
+        if fr { "plateformes :" } else { "platforms:" },
+        config.platforms.join(", ")
+    );
+    println!(
+        "  {}",
+        if fr {
+            "jalons internes du calendrier :"
+        } else {
+            "calendar milestones:"
+        }
+    );
+    for rule in &config.calendar.milestones {
+        println!(
+            "    {} : {} {} {}",
+            rule.milestone.label(ctx.lang),
+            rule.days,
+            if fr { "jours avant" } else { "days before" },
+            rule.before.label(ctx.lang)
+        );
+    }
+    println!(
+        "{}",
+        if fr {
+            "Configuration valide."
+        } else {
+            "Configuration is valid."
+        }
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,238 @@
+//! `cabready demo`: a fictional firm on the embedded default, built through
+//! the same onboarding as a real firm (from the sample files of
+//! `config/demo/`), with mandates and platforms in every state.
+
+use crate::AppContext;
+use anyhow::{anyhow, Result};
+use cabready_import::onboard::{self, OnboardRequest};
+use cabready_store::calendar;
+use cabready_store::domain::{MandateKind, MandateStatus, PlatformState, SizeCategory};
+use cabready_store::journal::Actor;
+use cabready_store::{dossiers, firms, mandates, platforms, users, Lang};
+use chrono::{DateTime, Utc};
+use std::process::ExitCode;
+
+const DEMO_FIRM: &str = "Cabinet Durand & Associés (démo)";
+const DEMO_USERS: &[u8] = include_bytes!("../../config/demo/users.csv");
+const DEMO_CLIENTS: &[u8] = include_bytes!("../../config/demo/clients.csv");
+
+#[derive(clap::Args, Debug)]
+pub struct Args {}
+
+/// Where each demo dossier stands: its delegation mandate and platform.
+/// Cycled over the dossiers, so that every state is shown.
+const SCENARIOS: &[(MandateStatus, Option<(&str, PlatformState)>)] = &[
+    (
+        MandateStatus::Signed,
+        Some(("Pennylane", PlatformState::Live)),
+    ),
+    (MandateStatus::Reminded, None),
+    (
+        MandateStatus::Signed,
+        Some(("jefacture.com", PlatformState::DirectoryRegistered)),
+    ),
+    (MandateStatus::Requested, None),
+    (
+        MandateStatus::ReceivedToVerify,
+        Some(("Tiime", PlatformState::Chosen)),
+    ),
+    (MandateStatus::NotRequested, None),
+    (
+        MandateStatus::Signed,
+        Some(("Qonto", PlatformState::AccountOpen)),
+    ),
+    (MandateStatus::Reminded, None),
+    (MandateStatus::Refused, None),
+    (MandateStatus::Signed, Some(("Sage", PlatformState::Live))),
+    (MandateStatus::Requested, None),
+    (MandateStatus::Expired, None),
+];
+
+/// The legal path from `not_requested` to a status, through the status machine.
+fn path_to(target: MandateStatus) -> &'static [MandateStatus] {
+    use MandateStatus::*;
+    match target {
+        NotRequested => &[],
+        Requested => &[Requested],
+        Reminded => &[Requested, Reminded],
+        ReceivedToVerify => &[Requested, Reminded, ReceivedToVerify],
+        Signed => &[Requested, Reminded, ReceivedToVerify, Signed],
+        Refused => &[Requested, Refused],
+        Expired => &[Requested, Reminded, Expired],
+    }
+}
+
+async fn seed_states(
+    ctx: &AppContext,
+    store: &cabready_store::Store,
+    firm_id: i64,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let mut tx = store.begin().await?;
+    let list = dossiers::list(&mut tx, firm_id, None).await?;
+    let actor = Actor::User("claire.durand@cabinet-durand.fr".into());
+    for (index, dossier) in list.iter().enumerate() {
+        let (status, platform) = SCENARIOS[index % SCENARIOS.len()];
+        for step in path_to(status) {
+            mandates::change_status(
+                &mut tx,
+                firm_id,
+                dossier.id,
+                MandateKind::Delegation,
+                *step,
+                None,
+                &actor,
+                now,
+            )
+            .await?;
+        }
+        if let Some((name, state)) = platform {
+            if ctx.config.platforms.iter().any(|p| p == name) {
+                platforms::set_for_dossier(&mut tx, firm_id, dossier.id, name, state, &actor, now)
+                    .await?;
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn run(ctx: &AppContext, _args: Args) -> Result<ExitCode> {
+    let lang = ctx.lang;
+    let demo_dir = ctx.config.data_dir.join("demo");
+    std::fs::create_dir_all(&demo_dir)?;
+    let (users_path, clients_path) = (demo_dir.join("users.csv"), demo_dir.join("clients.csv"));
+    std::fs::write(&users_path, DEMO_USERS)?;
+    std::fs::write(&clients_path, DEMO_CLIENTS)?;
+
+    let store = ctx.store().await?;
+    let request = OnboardRequest {
+        firm: DEMO_FIRM.to_string(),
+        users: Some(users_path),
+        clients: Some(clients_path.clone()),
+        dry_run: false,
+        skip_invalid: false,
+        platforms: ctx.config.platforms.clone(),
+    };
+    let report = onboard::run(&store, &ctx.clock, &request, lang)
+        .await
+        .map_err(|e| anyhow!(e.message(lang)))?;
+    if report.refused() {
+        return Err(anyhow!("{}", report.render(lang, false)));
+    }
+    let mut conn = store.pool().acquire().await?;
+    let firm = firms::find_by_name(&mut conn, DEMO_FIRM)
+        .await?
+        .ok_or_else(|| anyhow!("demo firm missing"))?;
+    drop(conn);
+    if report.firm_created {
+        seed_states(ctx, &store, firm.id, ctx.clock.now()).await?;
+    }
+
+    let mut conn = store.pool().acquire().await?;
+    let list = dossiers::list(&mut conn, firm.id, None).await?;
+    let user_count = users::list(&mut conn, firm.id).await?.len();
+    let counts = mandates::counts_by_status(&mut conn, firm.id, MandateKind::Delegation).await?;
+    drop(conn);
+    store.close().await;
+
+    let today = ctx.clock.today();
+    let agenda = calendar::agenda(&list, &ctx.config.calendar, today, 90);
+    println!(
+        "{}",
+        lang.pick("CabReady — démonstration", "CabReady — demo")
+    );
+    println!(
+        "{} « {} » : {user_count} {}, {} {} ({} {})",
+        lang.pick("Cabinet", "Firm"),
+        firm.name,
+        lang.pick("utilisateurs", "users"),
+        list.len(),
+        lang.pick("dossiers", "dossiers"),
+        lang.pick("importés de", "imported from"),
+        demo_dir.display()
+    );
+    if !report.firm_created {
+        println!(
+            "{}",
+            lang.pick(
+                "(cabinet de démonstration déjà créé : données conservées)",
+                "(demo firm already there: data kept)"
+            )
+        );
+    }
+    let by_category: Vec<String> = SizeCategory::ALL
+        .iter()
+        .rev()
+        .map(|c| {
+            format!(
+                "{} {}",
+                c.label(),
+                list.iter()
+                    .filter(|d| d.record.category.map(|x| x.0) == Some(*c))
+                    .count()
+            )
+        })
+        .chain(std::iter::once(format!(
+            "{} {}",
+            lang.pick("inconnue", "unknown"),
+            list.iter().filter(|d| d.record.category.is_none()).count()
+        )))
+        .collect();
+    println!(
+        "{} : {}",
+        lang.pick("Dossiers par catégorie", "Dossiers by category"),
+        by_category.join(", ")
+    );
+    let mandates_line: Vec<String> = counts
+        .iter()
+        .map(|(s, n)| {
+            format!(
+                "{} {n}",
+                if lang == Lang::Fr {
+                    s.label_fr()
+                } else {
+                    s.label_en()
+                }
+            )
+        })
+        .collect();
+    println!(
+        "{} : {}",
+        lang.pick("Mandats de délégation", "Delegation mandates"),
+        mandates_line.join(", ")
+    );
+    let with_platform = list.iter().filter(|d| d.platform.is_some()).count();
+    let platform_states: Vec<String> = PlatformState::ALL
+        .iter()
+        .map(|s| {
+            format!(
+                "{} {}",
+                s.label_fr(),
+                list.iter()
+                    .filter(|d| d.platform.as_ref().map(|p| p.1) == Some(*s))
+                    .count()
+            )
+        })
+        .collect();
+    println!(
+        "{} : {with_platform}/{} ({})",
+        lang.pick("Plateforme agréée choisie", "Approved platform chosen"),
+        list.len(),
+        platform_states.join(", ")
+    );
+    println!();
+    print!(
+        "{}",
+        super::calendar::render(&firm.name, None, today, 90, &agenda, lang, Some(8))
+    );
+    println!();
+    println!(
+        "{}",
+        lang.pick(
+            "Pour aller plus loin : cabready calendar --portfolio Nord --within 365d",
+            "Next: cabready calendar --portfolio Nord --within 365d"
+        )
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,5 @@
+pub mod calendar;
+pub mod check_config;
+pub mod demo;
+pub mod onboard;
+pub mod serve;

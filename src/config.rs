@@ -1,0 +1,179 @@
+//! The configuration file (`--config`, default `./cabready.toml`), every
+//! top-level value overridable by a `CABREADY_<KEY>` environment variable.
+//! No file at all is the embedded default: `./cabready-data/` with its
+//! SQLite database. See `config/cabready.example.toml` for every option.
+
+use anyhow::{bail, Context, Result};
+use cabready_store::calendar::CalendarRules;
+use cabready_store::Lang;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// The approved platforms (plateformes agréées) known by default; a firm
+/// lists its own in `platforms = [...]`.
+pub const DEFAULT_PLATFORMS: &[&str] = &[
+    "Pennylane",
+    "Qonto",
+    "Sage",
+    "Cegid",
+    "Tiime",
+    "Indy",
+    "Fulll",
+    "Dext",
+    "Esker",
+    "Generix",
+    "Basware",
+    "Pagero",
+    "Sovos",
+    "EDICOM",
+    "Iopole",
+    "Invopop",
+    "B2Brouter",
+    "Serensia",
+    "jefacture.com",
+];
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub language: Lang,
+    #[serde(default = "default_data_dir")]
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`; default: `<data_dir>/cabready.db`.
+    #[serde(default)]
+    pub database_url: Option<String>,
+    /// The firm commands work on when a database holds several.
+    #[serde(default)]
+    pub firm: Option<String>,
+    #[serde(default = "default_platforms")]
+    pub platforms: Vec<String>,
+    #[serde(default)]
+    pub calendar: CalendarRules,
+}
+
+fn default_data_dir() -> PathBuf {
+    PathBuf::from("./cabready-data")
+}
+
+fn default_platforms() -> Vec<String> {
+    DEFAULT_PLATFORMS.iter().map(|s| s.to_string()).collect()
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        toml::from_str("").expect("an empty config is valid")
+    }
+}
+
+/// Top-level keys that an environment variable may override.
+const ENV_KEYS: &[&str] = &["language", "data_dir", "database_url", "firm"];
+
+/// Where the configuration came from, for `check-config`.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub config: Config,
+    pub file: Option<PathBuf>,
+    pub overrides: Vec<String>,
+}
+
+pub fn load(path: Option<&Path>) -> Result<Loaded> {
+    let default_path = Path::new("cabready.toml");
+    let (file, text) = match path {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).with_context(|| {
+                format!(
+                    "impossible de lire le fichier de configuration {}",
+                    p.display()
+                )
+            })?;
+            (Some(p.to_path_buf()), text)
+        }
+        None if default_path.exists() => {
+            let text = std::fs::read_to_string(default_path)
+                .context("impossible de lire ./cabready.toml")?;
+            (Some(default_path.to_path_buf()), text)
+        }
+        None => (None, String::new()),
+    };
+    let mut table: toml::Table = toml::from_str(&text).with_context(|| {
+        format!(
+            "fichier de configuration invalide : {}",
+            file.as_deref().unwrap_or(default_path).display()
+        )
+    })?;
+    let mut overrides = Vec::new();
+    for key in ENV_KEYS {
+        let var = format!("CABREADY_{}", key.to_uppercase());
+        if let Ok(value) = std::env::var(&var) {
+            if !value.is_empty() {
+                table.insert(key.to_string(), toml::Value::String(value));
+                overrides.push(var);
+            }
+        }
+    }
+    let config: Config = table.try_into().with_context(|| {
+        format!(
+            "fichier de configuration invalide : {}",
+            file.as_deref().unwrap_or(default_path).display()
+        )
+    })?;
+    for rule in &config.calendar.milestones {
+        if !(0..=3650).contains(&rule.days) {
+            bail!(
+                "calendar.milestones : « days » doit être entre 0 et 3650 (lu : {})",
+                rule.days
+            );
+        }
+    }
+    Ok(Loaded {
+        config,
+        file,
+        overrides,
+    })
+}
+
+impl Config {
+    /// The database URL: the configured one, or the SQLite file of the data directory (created if needed).
+    pub fn database_url(&self) -> Result<String> {
+        match &self.database_url {
+            Some(url) => Ok(url.clone()),
+            None => {
+                std::fs::create_dir_all(&self.data_dir).with_context(|| {
+                    format!(
+                        "impossible de créer le dossier de données {}",
+                        self.data_dir.display()
+                    )
+                })?;
+                Ok(cabready_store::db::sqlite_url_for(
+                    &self.data_dir.join("cabready.db"),
+                ))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_config_is_the_embedded_default() {
+        let config = Config::default();
+        assert_eq!(config.language, Lang::Fr);
+        assert_eq!(config.data_dir, PathBuf::from("./cabready-data"));
+        assert_eq!(config.calendar, CalendarRules::default());
+        assert!(config.platforms.contains(&"jefacture.com".to_string()));
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        assert!(toml::from_str::<Config>("langage = \"fr\"").is_err());
+        let custom: Config = toml::from_str(
+            "language = \"en\"\n[calendar]\nmilestones = [{ milestone = \"mandate_signed\", before = \"emission\", days = 200 }]",
+        )
+        .unwrap();
+        assert_eq!(custom.language, Lang::En);
+        assert_eq!(custom.calendar.milestones.len(), 1);
+    }
+}
