@@ -106,7 +106,10 @@ async fn run(cli: Cli) -> Result<ExitCode> {
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_env("CABREADY_LOG"))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("CABREADY_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();

@@ -62,7 +62,8 @@ pub fn detect_delimiter(header_line: &str) -> Option<u8> {
 pub fn delimiter_label(delimiter: u8, lang: Lang) -> String {
     match delimiter {
         b'\t' => lang.pick("tabulation", "tab").to_string(),
-        d => format!("« {} »", d as char),
+        d if lang == Lang::Fr => format!("« {} »", d as char),
+        d => format!("'{}'", d as char),
     }
 }
 
@@ -214,19 +215,56 @@ impl Table {
             .from_reader(self.text.as_bytes());
         // Read the header now so that the iterator yields data records only.
         let _ = reader.headers();
-        reader.into_records().filter_map(|result| match result {
-            Ok(record) => {
-                if record.iter().all(|cell| cell.trim().is_empty()) {
-                    return None; // blank lines and trailing ";;;;" lines
+        let mut lines = LineCounter {
+            text: self.text.as_bytes(),
+            offset: 0,
+            line: 1,
+        };
+        reader
+            .into_records()
+            .filter_map(move |result| match result {
+                Ok(record) => {
+                    if record.iter().all(|cell| cell.trim().is_empty()) {
+                        return None; // blank lines and trailing ";;;;" lines
+                    }
+                    let line = record
+                        .position()
+                        .map(|p| lines.line_at(p.byte()))
+                        .unwrap_or(0);
+                    Some((line, Ok(record)))
                 }
-                let line = record.position().map(|p| p.line()).unwrap_or(0);
-                Some((line, Ok(record)))
-            }
-            Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
-                Some((line, Err(e.to_string())))
-            }
-        })
+                Err(e) => {
+                    let line = e.position().map(|p| lines.line_at(p.byte())).unwrap_or(0);
+                    Some((line, Err(e.to_string())))
+                }
+            })
+    }
+}
+
+/// Line numbers from byte offsets, counted once over the file. (The csv
+/// crate's own line numbers drift after blank lines.)
+struct LineCounter<'a> {
+    text: &'a [u8],
+    offset: usize,
+    line: u64,
+}
+
+impl LineCounter<'_> {
+    /// The line where the record starting at `byte` has its first character.
+    fn line_at(&mut self, byte: u64) -> u64 {
+        let mut target = (byte as usize).min(self.text.len());
+        // A record "starts" before the blank lines the reader skipped.
+        while target < self.text.len() && matches!(self.text[target], b'\r' | b'\n') {
+            target += 1;
+        }
+        if target >= self.offset {
+            self.line += self.text[self.offset..target]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count() as u64;
+            self.offset = target;
+        }
+        self.line
     }
 }
 

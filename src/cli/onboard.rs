@@ -45,7 +45,7 @@ pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
             })
         }
         Err(error) => {
-            tracing::error!(error = ?error, "onboarding failed");
+            tracing::debug!(error = ?error, "onboarding refused");
             eprintln!("{}", error.message(ctx.lang));
             Ok(ExitCode::from(1))
         }

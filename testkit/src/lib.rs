@@ -17,7 +17,7 @@ pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postg
 pub struct TestDb {
     pub store: Store,
     pub url: String,
-    _dir: Option<tempfile::TempDir>,
+    dir: Option<std::sync::Arc<tempfile::TempDir>>,
 }
 
 pub fn postgres_server_url() -> String {
@@ -52,6 +52,12 @@ pub async fn fresh_url(backend: Backend) -> (String, Option<tempfile::TempDir>) 
 }
 
 impl TestDb {
+    /// Keeps the SQLite temp dir alive while held: a test body that only
+    /// borrows `db.store` would otherwise let the dir go before it runs.
+    pub fn keep_alive(&self) -> Option<std::sync::Arc<tempfile::TempDir>> {
+        self.dir.clone()
+    }
+
     pub async fn new(backend: Backend) -> TestDb {
         let (url, dir) = fresh_url(backend).await;
         let store = Store::connect(&url)
@@ -60,7 +66,7 @@ impl TestDb {
         TestDb {
             store,
             url,
-            _dir: dir,
+            dir: dir.map(std::sync::Arc::new),
         }
     }
 }
@@ -77,6 +83,7 @@ macro_rules! both_backends {
             #[tokio::test]
             async fn sqlite() {
                 let db = $crate::TestDb::new(cabready_store::Backend::Sqlite).await;
+                let _dir = db.keep_alive();
                 ($body)(db).await;
             }
 

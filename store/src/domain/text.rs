@@ -1,7 +1,8 @@
 use unicode_normalization::UnicodeNormalization;
 
-/// Folds a user's word for comparison: lower case, accents removed, inner
-/// whitespace, dashes and underscores collapsed to one `_`, trimmed.
+/// Folds a user's word for comparison: lower case, accents removed, every
+/// run of other characters (spaces, dashes, apostrophes, `°`…) collapsed to
+/// one `_`, trimmed.
 ///
 /// `"Réel  Normal-Mensuel"` and `"reel_normal_mensuel"` fold to the same key.
 pub fn fold(raw: &str) -> String {
@@ -21,10 +22,9 @@ pub fn fold(raw: &str) -> String {
                 pending_sep = false;
                 continue;
             }
-            '’' | '\'' => ' ',
             _ => c,
         };
-        if c.is_whitespace() || c == '-' || c == '_' || c == '.' {
+        if !c.is_alphanumeric() {
             pending_sep = true;
             continue;
         }
@@ -54,7 +54,8 @@ mod tests {
     fn fold_removes_accents_case_and_separators() {
         assert_eq!(fold("  Réel  Normal-Mensuel "), "reel_normal_mensuel");
         assert_eq!(fold("Chiffre d'affaires"), "chiffre_d_affaires");
-        assert_eq!(fold("N° facture"), "n°_facture");
+        assert_eq!(fold("N° facture"), "n_facture");
+        assert_eq!(fold("jefacture.com"), "jefacture_com");
         assert_eq!(fold("CA3 mensuelle"), "ca3_mensuelle");
     }
 

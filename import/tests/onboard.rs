@@ -1,0 +1,347 @@
+//! Onboarding from real files (tests/fixtures/onboard), on SQLite and PostgreSQL.
+
+use cabready_import::onboard::{self, OnboardReport, OnboardRequest};
+use cabready_store::domain::{MandateKind, MandateStatus, SizeCategory, VatRegime};
+use cabready_store::journal;
+use cabready_store::{dossiers, firms, mandates, Clock, Lang, Store};
+use cabready_testkit::{both_backends, TestDb};
+use chrono::{TimeZone, Utc};
+use std::path::PathBuf;
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures/onboard")
+        .join(name)
+}
+
+fn clock() -> Clock {
+    Clock::fixed(Utc.with_ymd_and_hms(2026, 11, 25, 9, 0, 0).unwrap())
+}
+
+fn request(users: Option<&str>, clients: Option<&str>) -> OnboardRequest {
+    OnboardRequest {
+        firm: "Cabinet Leroy".into(),
+        users: users.map(fixture),
+        clients: clients.map(fixture),
+        dry_run: false,
+        skip_invalid: false,
+        platforms: vec!["Pennylane".into()],
+    }
+}
+
+async fn run(store: &Store, request: &OnboardRequest) -> OnboardReport {
+    onboard::run(store, &clock(), request, Lang::Fr)
+        .await
+        .expect("onboarding runs")
+}
+
+async fn dossier_count(store: &Store) -> i64 {
+    let mut conn = store.pool().acquire().await.unwrap();
+    match firms::find_by_name(&mut conn, "Cabinet Leroy")
+        .await
+        .unwrap()
+    {
+        Some(firm) => dossiers::count(&mut conn, firm.id).await.unwrap(),
+        None => 0,
+    }
+}
+
+fn client_messages(report: &OnboardReport) -> Vec<String> {
+    report
+        .clients
+        .as_ref()
+        .unwrap()
+        .errors
+        .iter()
+        .map(|e| e.message(Lang::Fr))
+        .collect()
+}
+
+const EXPECTED_ERRORS: [&str; 9] = [
+    "ligne 3, colonne siren : SIREN invalide : la clé de contrôle (Luhn) ne correspond pas (400061850)",
+    "ligne 4, colonne collaborateur : collaborateur inconnu : ajoutez-le à users.csv ou corrigez l'adresse (jean.inconnu@cabinet-leroy.fr)",
+    "ligne 5, colonne code_dossier : code dossier en double (déjà ligne 2) (B001)",
+    "ligne 6, colonne siren : le SIREN doit comporter exactement 9 chiffres (12345)",
+    "ligne 6, colonne effectif : nombre illisible (attendu par exemple : 1 250 000,50) (trois)",
+    "ligne 6, colonne categorie : catégorie inconnue (attendu : GE, ETI, PME, TPE ou micro) (géante)",
+    "ligne 6, colonne regime_tva : régime de TVA inconnu (attendu : réel normal mensuel, réel normal trimestriel, réel simplifié, franchise en base ou mini-réel) (forfait)",
+    "ligne 6, colonne contact_email : adresse e-mail invalide (attendu : nom@domaine.fr) (max@)",
+    "ligne 7, colonne collaborateur : cet utilisateur a le rôle « viewer » et ne peut pas suivre de dossier (stagiaire@cabinet-leroy.fr)",
+];
+
+both_backends!(
+    a_file_with_errors_imports_nothing_and_lists_every_error,
+    |db: TestDb| async move {
+        let report = run(
+            &db.store,
+            &request(Some("users.csv"), Some("clients_invalid.csv")),
+        )
+        .await;
+        assert!(report.refused());
+        assert!(!report.applied);
+        assert_eq!(client_messages(&report), EXPECTED_ERRORS);
+        assert_eq!(dossier_count(&db.store).await, 0, "nothing half-written");
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        assert!(
+            firms::find_by_name(&mut conn, "Cabinet Leroy")
+                .await
+                .unwrap()
+                .is_none(),
+            "not even the firm"
+        );
+        let text = report.render(Lang::Fr, false);
+        assert!(text.contains("Rien n'a été importé"), "{text}");
+        assert!(
+            text.contains("clients_invalid.csv: ligne 3, colonne siren"),
+            "{text}"
+        );
+    }
+);
+
+both_backends!(
+    skip_invalid_imports_exactly_the_valid_lines_and_a_rerun_changes_nothing,
+    |db: TestDb| async move {
+        let mut req = request(Some("users.csv"), Some("clients_invalid.csv"));
+        req.skip_invalid = true;
+        let first = run(&db.store, &req).await;
+        assert!(first.applied);
+        assert_eq!(
+            client_messages(&first),
+            EXPECTED_ERRORS,
+            "skipped lines are still reported"
+        );
+        let clients = first.clients.as_ref().unwrap();
+        assert_eq!((clients.counts.created, clients.counts.updated), (2, 0));
+        assert_eq!(first.users.as_ref().unwrap().counts.created, 3);
+
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        let firm = firms::find_by_name(&mut conn, "Cabinet Leroy")
+            .await
+            .unwrap()
+            .unwrap();
+        let codes: Vec<String> = dossiers::list(&mut conn, firm.id, None)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|d| d.record.code)
+            .collect();
+        assert_eq!(codes, vec!["B001", "B007"]);
+        let journal_lines = journal::count(&mut conn, firm.id).await.unwrap();
+        drop(conn);
+
+        let second = run(&db.store, &req).await;
+        let clients = second.clients.as_ref().unwrap();
+        assert_eq!(
+            (
+                clients.counts.created,
+                clients.counts.updated,
+                clients.counts.unchanged
+            ),
+            (0, 0, 2)
+        );
+        assert_eq!(second.users.as_ref().unwrap().counts.changes(), 0);
+        assert!(second
+            .render(Lang::Fr, true)
+            .contains("0 changement(s) appliqué(s)."));
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        assert_eq!(
+            journal::count(&mut conn, firm.id).await.unwrap(),
+            journal_lines,
+            "a rerun journals nothing"
+        );
+    }
+);
+
+both_backends!(
+    windows_1252_semicolons_and_french_numbers,
+    |db: TestDb| async move {
+        let report = run(
+            &db.store,
+            &request(Some("users.csv"), Some("clients_win1252.csv")),
+        )
+        .await;
+        let clients = report.clients.as_ref().unwrap();
+        assert!(clients.errors.is_empty(), "{:?}", clients.errors);
+        assert_eq!(clients.description, "Windows-1252, séparateur « ; »");
+        assert_eq!(
+            clients.counts.created, 4,
+            "the trailing ';;;;' line is ignored"
+        );
+
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        let firm = firms::find_by_name(&mut conn, "Cabinet Leroy")
+            .await
+            .unwrap()
+            .unwrap();
+        let c001 = dossiers::find_by_code(&mut conn, firm.id, "C001")
+            .await
+            .unwrap()
+            .unwrap()
+            .record;
+        assert_eq!(c001.legal_name, "Société Générale de Plâtrerie");
+        assert_eq!(
+            c001.siren.as_str(),
+            "400000006",
+            "spaces inside the SIREN are dropped"
+        );
+        assert_eq!(c001.financials.turnover, Some(125_000_050));
+        assert_eq!(c001.category.map(|c| c.0), Some(SizeCategory::Micro));
+        assert_eq!(c001.tags, vec!["artisanat", "btp"]);
+        assert_eq!(c001.contact.unwrap().name, "Hélène Faure");
+        let c002 = dossiers::find_by_code(&mut conn, firm.id, "C002")
+            .await
+            .unwrap()
+            .unwrap()
+            .record;
+        assert_eq!(c002.financials.headcount, Some(12.5));
+        assert_eq!(c002.category.map(|c| c.0), Some(SizeCategory::Pme));
+        assert_eq!(
+            c002.vat.map(|v| v.declared),
+            Some(VatRegime::ReelNormalTrimestriel)
+        );
+        let c003 = dossiers::find_by_code(&mut conn, firm.id, "C003")
+            .await
+            .unwrap()
+            .unwrap()
+            .record;
+        assert_eq!(
+            c003.category.map(|c| c.0),
+            Some(SizeCategory::Micro),
+            "TPE override"
+        );
+        let c004 = dossiers::find_by_code(&mut conn, firm.id, "C004")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            c004.record.category.map(|c| c.0),
+            Some(SizeCategory::Eti),
+            "320 people is above the PME threshold"
+        );
+        let status = mandates::status(&mut conn, firm.id, c004.id, MandateKind::Delegation)
+            .await
+            .unwrap();
+        assert_eq!(
+            status,
+            MandateStatus::NotRequested,
+            "a new dossier gets its delegation mandate to request"
+        );
+    }
+);
+
+both_backends!(
+    a_changed_line_updates_the_dossier_and_journals_the_difference,
+    |db: TestDb| async move {
+        run(
+            &db.store,
+            &request(Some("users.csv"), Some("clients_win1252.csv")),
+        )
+        .await;
+        let dir = tempfile::tempdir().unwrap();
+        let original = std::fs::read(fixture("clients_win1252.csv")).unwrap();
+        // Change Boucherie's headcount from 12,5 to 30, keeping the Windows-1252 bytes as they are.
+        let at = original
+            .windows(6)
+            .position(|w| w == b";12,5;")
+            .expect("fixture holds 12,5");
+        let bytes = [&original[..at], b";30;", &original[at + 6..]].concat();
+        let changed_path = dir.path().join("clients_win1252.csv");
+        std::fs::write(&changed_path, bytes).unwrap();
+        let mut req = request(None, None);
+        req.clients = Some(changed_path);
+        let report = run(&db.store, &req).await;
+        let clients = report.clients.as_ref().unwrap();
+        assert_eq!((clients.counts.updated, clients.counts.unchanged), (1, 3));
+
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        let firm = firms::find_by_name(&mut conn, "Cabinet Leroy")
+            .await
+            .unwrap()
+            .unwrap();
+        let c002 = dossiers::find_by_code(&mut conn, firm.id, "C002")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(c002.record.financials.headcount, Some(30.0));
+        let last = &journal::for_dossier(&mut conn, firm.id, c002.id, 1)
+            .await
+            .unwrap()[0];
+        assert_eq!(last.action, "dossier.updated");
+        assert_eq!(last.actor, "clients_win1252.csv");
+        assert_eq!(last.details["changes"]["headcount"]["before"], 12.5);
+        assert_eq!(last.details["changes"]["headcount"]["after"], 30.0);
+        assert_eq!(
+            last.details["changes"].as_object().unwrap().len(),
+            1,
+            "only what changed"
+        );
+    }
+);
+
+both_backends!(dry_run_writes_nothing, |db: TestDb| async move {
+    let mut req = request(Some("users.csv"), Some("clients_win1252.csv"));
+    req.dry_run = true;
+    let report = run(&db.store, &req).await;
+    assert!(!report.applied);
+    assert_eq!(
+        report.clients.as_ref().unwrap().counts.created,
+        4,
+        "says what would be created"
+    );
+    assert_eq!(dossier_count(&db.store).await, 0);
+});
+
+both_backends!(english_headers_commas_and_bom, |db: TestDb| async move {
+    let report = run(
+        &db.store,
+        &request(Some("users.csv"), Some("clients_english.csv")),
+    )
+    .await;
+    let clients = report.clients.as_ref().unwrap();
+    assert!(clients.errors.is_empty(), "{:?}", clients.errors);
+    let mut conn = db.store.pool().acquire().await.unwrap();
+    let firm = firms::find_by_name(&mut conn, "Cabinet Leroy")
+        .await
+        .unwrap()
+        .unwrap();
+    let e001 = dossiers::find_by_code(&mut conn, firm.id, "E001")
+        .await
+        .unwrap()
+        .unwrap()
+        .record;
+    assert_eq!(e001.legal_name, "Smith, Jones & Co");
+    assert_eq!(e001.financials.turnover, Some(1_200_000_000));
+    assert_eq!(e001.category.map(|c| c.0), Some(SizeCategory::Pme));
+});
+
+both_backends!(
+    wrong_delimiter_and_missing_columns_are_file_errors,
+    |db: TestDb| async move {
+        let error = onboard::run(
+            &db.store,
+            &clock(),
+            &request(None, Some("clients_pipe.csv")),
+            Lang::Fr,
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(
+        error.message(Lang::Fr),
+        "clients_pipe.csv: ligne 1 : aucun séparateur reconnu dans l'en-tête ; attendu « ; » ou « , » (lu : code_dossier|raison_sociale|siren)"
+    );
+        // A users file given as the client list: required columns are missing (`nom` passes for the legal name).
+        let error = onboard::run(
+            &db.store,
+            &clock(),
+            &request(None, Some("users.csv")),
+            Lang::En,
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(
+        error.message(Lang::En),
+        "users.csv: line 1: required column(s) missing: code_dossier, siren (headers read with delimiter ',': email | nom | role | discord_id | portefeuilles)"
+    );
+        assert_eq!(dossier_count(&db.store).await, 0);
+    }
+);
