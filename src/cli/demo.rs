@@ -8,6 +8,7 @@ use cabready_import::onboard::{self, OnboardRequest};
 use cabready_store::calendar;
 use cabready_store::domain::{MandateKind, MandateStatus, PlatformState, SizeCategory};
 use cabready_store::journal::Actor;
+use cabready_store::mandates::Transition;
 use cabready_store::{dossiers, firms, mandates, platforms, users, Lang};
 use chrono::{DateTime, Utc};
 use std::process::ExitCode;
@@ -74,17 +75,12 @@ async fn seed_states(
     for (index, dossier) in list.iter().enumerate() {
         let (status, platform) = SCENARIOS[index % SCENARIOS.len()];
         for step in path_to(status) {
-            mandates::change_status(
-                &mut tx,
-                firm_id,
-                dossier.id,
-                MandateKind::Delegation,
-                *step,
-                None,
-                &actor,
-                now,
-            )
-            .await?;
+            let transition = Transition {
+                kind: MandateKind::Delegation,
+                to: *step,
+                note: None,
+            };
+            mandates::change_status(&mut tx, firm_id, dossier.id, transition, &actor, now).await?;
         }
         if let Some((name, state)) = platform {
             if ctx.config.platforms.iter().any(|p| p == name) {

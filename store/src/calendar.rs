@@ -243,7 +243,7 @@ pub fn dossier_calendar(dossier: &Dossier, rules: &CalendarRules) -> Vec<Due> {
             ));
         }
     }
-    items.sort_by(|a, b| (a.date, a.item).cmp(&(b.date, b.item)));
+    items.sort_by_key(|d| (d.date, d.item));
     items
 }
 

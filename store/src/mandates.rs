@@ -54,17 +54,25 @@ pub async fn status(
         .ok_or_else(|| StoreError::Corrupt(format!("mandate status {code}")))
 }
 
-/// Moves a mandate to `to` if the status machine allows it, with a journal line.
+/// A requested status change of one of a dossier's mandates.
+#[derive(Debug, Clone, Copy)]
+pub struct Transition<'a> {
+    pub kind: MandateKind,
+    pub to: MandateStatus,
+    pub note: Option<&'a str>,
+}
+
+/// Moves a mandate to `transition.to` if the status machine allows it, with
+/// a journal line; returns the status it had.
 pub async fn change_status(
     conn: &mut AnyConnection,
     firm_id: i64,
     dossier_id: i64,
-    kind: MandateKind,
-    to: MandateStatus,
-    note: Option<&str>,
+    transition: Transition<'_>,
     actor: &Actor,
     at: DateTime<Utc>,
 ) -> StoreResult<MandateStatus> {
+    let Transition { kind, to, note } = transition;
     let from = status(conn, firm_id, dossier_id, kind).await?;
     if !from.can_become(to) {
         return Err(StoreError::IllegalTransition { from, to });

@@ -143,7 +143,7 @@ pub async fn upsert(
     at: DateTime<Utc>,
 ) -> StoreResult<Change> {
     let existing = find_by_email(conn, firm_id, record.email.as_str()).await?;
-    let (user_id, change) = match existing {
+    let (user_id, change, action, details) = match existing {
         None => {
             let id: i64 = sqlx::query(
                 "INSERT INTO users (firm_id, email, name, role, discord_id, created_at, updated_at)
@@ -158,7 +158,8 @@ pub async fn upsert(
             .fetch_one(&mut *conn)
             .await?
             .get(0);
-            (id, Change::Created)
+            let details = json!({ "email": record.email.as_str(), "fields": record.fields() });
+            (id, Change::Created, "user.created", details)
         }
         Some(user) => {
             let changes = diff(&user.record.fields(), &record.fields());
@@ -176,7 +177,9 @@ pub async fn upsert(
             .bind(user.id)
             .execute(&mut *conn)
             .await?;
-            (user.id, Change::Updated(changes))
+            let details =
+                json!({ "email": record.email.as_str(), "changes": changes_json(&changes) });
+            (user.id, Change::Updated(changes), "user.updated", details)
         }
     };
     sqlx::query("DELETE FROM user_portfolios WHERE firm_id = $1 AND user_id = $2")
@@ -195,17 +198,6 @@ pub async fn upsert(
         .execute(&mut *conn)
         .await?;
     }
-    let (action, details) = match &change {
-        Change::Created => (
-            "user.created",
-            json!({ "email": record.email.as_str(), "fields": record.fields() }),
-        ),
-        Change::Updated(changes) => (
-            "user.updated",
-            json!({ "email": record.email.as_str(), "changes": changes_json(changes) }),
-        ),
-        Change::Unchanged => unreachable!("returned above"),
-    };
     let entry = Entry {
         entity: "user",
         entity_id: Some(user_id),

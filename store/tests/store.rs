@@ -4,6 +4,7 @@ use cabready_store::calendar::{self, CalendarRules, Item, Milestone, Obligation}
 use cabready_store::domain::*;
 use cabready_store::dossiers::{self, ActivityFlags, ContactRecord, DossierRecord};
 use cabready_store::journal::{self, Actor, Change};
+use cabready_store::mandates::Transition;
 use cabready_store::users::{self, UserRecord};
 use cabready_store::{firms, mandates, platforms, StoreError};
 use cabready_testkit::{both_backends, TestDb};

@@ -24,7 +24,7 @@ fn luhn_valid(digits: &[u8]) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 fn digits_of(raw: &str) -> Option<Vec<u8>> {

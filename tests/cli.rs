@@ -1,0 +1,290 @@
+//! The `cabready` binary end to end, as a user runs it, on SQLite and PostgreSQL.
+
+use cabready_store::Backend;
+use cabready_testkit::fresh_url;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const NOW: &str = "2026-11-25T10:00:00+01:00";
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/onboard")
+        .join(name)
+}
+
+/// Runs the binary in `dir` with a fixed clock and no inherited CabReady settings.
+fn cabready(dir: &Path, database_url: Option<&str>, args: &[&str]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_cabready"));
+    command.current_dir(dir).env("CABREADY_NOW", NOW);
+    for var in [
+        "CABREADY_DATABASE_URL",
+        "CABREADY_CONFIG",
+        "CABREADY_LANG",
+        "CABREADY_FIRM",
+        "CABREADY_LANGUAGE",
+    ] {
+        command.env_remove(var);
+    }
+    if let Some(url) = database_url {
+        command.env("CABREADY_DATABASE_URL", url);
+    }
+    command.args(args).output().expect("run cabready")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn demo_runs_on_the_embedded_default_and_is_repeatable() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = cabready(dir.path(), None, &["demo"]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let out = stdout(&first);
+    assert!(
+        out.contains("Cabinet « Cabinet Durand & Associés (démo) » : 3 utilisateurs, 40 dossiers"),
+        "{out}"
+    );
+    assert!(
+        out.contains("réception des factures électroniques : 40 dossier(s)"),
+        "{out}"
+    );
+    assert!(out.contains("En retard :"), "{out}");
+    assert!(
+        dir.path().join("cabready-data/cabready.db").exists(),
+        "SQLite file in ./cabready-data"
+    );
+    assert!(dir.path().join("cabready-data/demo/clients.csv").exists());
+    // Every mandate state is represented.
+    for state in [
+        "non demandé",
+        "demandé",
+        "relancé",
+        "reçu à vérifier",
+        "signé",
+        "refusé",
+        "expiré",
+    ] {
+        let counted = out.lines().any(|l| {
+            l.starts_with("Mandats de délégation")
+                && l.split(", ")
+                    .any(|part| part.contains(state) && !part.ends_with(" 0"))
+        });
+        assert!(counted, "no mandate {state}: {out}");
+    }
+
+    let second = cabready(dir.path(), None, &["demo"]);
+    assert!(second.status.success());
+    let out2 = stdout(&second);
+    assert!(out2.contains("déjà créé"), "{out2}");
+    let mandates = |o: &str| {
+        o.lines()
+            .find(|l| l.starts_with("Mandats"))
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(
+        mandates(&out),
+        mandates(&out2),
+        "a second demo changes nothing"
+    );
+}
+
+fn onboard_then_calendar(backend: Backend) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (url, _sqlite_dir) = runtime.block_on(fresh_url(backend));
+    let dir = tempfile::tempdir().unwrap();
+    let users = fixture("users.csv");
+    let bad = fixture("clients_invalid.csv");
+    let good = fixture("clients_win1252.csv");
+    let (users, bad, good) = (
+        users.to_str().unwrap(),
+        bad.to_str().unwrap(),
+        good.to_str().unwrap(),
+    );
+
+    let refused = cabready(
+        dir.path(),
+        Some(&url),
+        &[
+            "onboard",
+            "--firm",
+            "Cabinet Leroy",
+            "--users",
+            users,
+            "--clients",
+            bad,
+        ],
+    );
+    assert_eq!(
+        refused.status.code(),
+        Some(1),
+        "a file with errors fails the command"
+    );
+    let out = stdout(&refused);
+    assert!(
+        out.contains("clients_invalid.csv: ligne 3, colonne siren : SIREN invalide"),
+        "{out}"
+    );
+    assert!(out.contains("Rien n'a été importé"), "{out}");
+
+    let ok = cabready(
+        dir.path(),
+        Some(&url),
+        &[
+            "onboard",
+            "--firm",
+            "Cabinet Leroy",
+            "--users",
+            users,
+            "--clients",
+            good,
+        ],
+    );
+    assert!(ok.status.success(), "{}{}", stdout(&ok), stderr(&ok));
+    assert!(
+        stdout(&ok).contains("4 créé(s), 0 mis à jour, 0 inchangé(s)"),
+        "{}",
+        stdout(&ok)
+    );
+    let again = cabready(
+        dir.path(),
+        Some(&url),
+        &[
+            "onboard",
+            "--firm",
+            "Cabinet Leroy",
+            "--users",
+            users,
+            "--clients",
+            good,
+        ],
+    );
+    assert!(
+        stdout(&again).contains("0 changement(s) appliqué(s)."),
+        "{}",
+        stdout(&again)
+    );
+
+    let calendar = cabready(dir.path(), Some(&url), &["calendar", "--within", "400j"]);
+    assert!(calendar.status.success(), "{}", stderr(&calendar));
+    let out = stdout(&calendar);
+    assert!(
+        out.contains("Calendrier des obligations — Cabinet Leroy — au 25/11/2026"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "depuis le 01/09/2026  réception des factures électroniques : 4 dossier(s), 0 en règle"
+        ),
+        "{out}"
+    );
+    // Only the ETI (C004) must already issue e-invoices; the others from 1 Sept 2027.
+    assert!(
+        out.contains("depuis le 01/09/2026  émission des factures électroniques : 1 dossier(s)"),
+        "{out}"
+    );
+    assert!(out.contains("01/09/2027  C001"), "{out}");
+    let upcoming = out.split("À échéance").nth(1).unwrap();
+    let dates: Vec<&str> = upcoming
+        .lines()
+        .filter_map(|l| l.trim().get(..10))
+        .filter(|d| d.contains('/'))
+        .collect();
+    let mut sorted = dates.clone();
+    sorted.sort_by_key(|d| (d[6..].to_string(), d[3..5].to_string(), d[..2].to_string()));
+    assert_eq!(dates, sorted, "soonest first");
+
+    let portfolio = stdout(&cabready(
+        dir.path(),
+        Some(&url),
+        &["calendar", "--portfolio", "Grenoble", "--within", "400d"],
+    ));
+    assert!(
+        portfolio.contains("C004") && !portfolio.contains("C001"),
+        "{portfolio}"
+    );
+
+    let bad_horizon = cabready(dir.path(), Some(&url), &["calendar", "--within", "bientôt"]);
+    assert_eq!(bad_horizon.status.code(), Some(1));
+    assert!(
+        stderr(&bad_horizon).contains("--within : durée invalide « bientôt »"),
+        "{}",
+        stderr(&bad_horizon)
+    );
+}
+
+#[test]
+fn onboard_then_calendar_on_sqlite() {
+    onboard_then_calendar(Backend::Sqlite);
+}
+
+#[test]
+fn onboard_then_calendar_on_postgres() {
+    onboard_then_calendar(Backend::Postgres);
+}
+
+#[test]
+fn check_config_explains_and_refuses_bad_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let ok = cabready(dir.path(), None, &["check-config"]);
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    assert!(
+        stdout(&ok).contains("configuration embarquée par défaut"),
+        "{}",
+        stdout(&ok)
+    );
+    assert!(stdout(&ok).contains("Configuration valide."));
+
+    std::fs::write(dir.path().join("cabready.toml"), "langage = \"fr\"\n").unwrap();
+    let bad = cabready(dir.path(), None, &["check-config"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        stderr(&bad).contains("fichier de configuration invalide : cabready.toml"),
+        "{}",
+        stderr(&bad)
+    );
+    assert!(
+        stderr(&bad).contains("unknown field `langage`"),
+        "{}",
+        stderr(&bad)
+    );
+
+    std::fs::write(
+        dir.path().join("cabready.toml"),
+        "language = \"en\"\n[calendar]\nmilestones = [{ milestone = \"mandate_signed\", before = \"emission\", days = 120 }]\n",
+    )
+    .unwrap();
+    let custom = cabready(dir.path(), None, &["check-config"]);
+    assert!(custom.status.success(), "{}", stderr(&custom));
+    assert!(
+        stdout(&custom).contains("delegation mandate signed : 120 days before issuing e-invoices"),
+        "{}",
+        stdout(&custom)
+    );
+}
+
+#[test]
+fn bad_now_and_bad_database_url_are_explained() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad_now = cabready(dir.path(), None, &["--now", "demain", "calendar"]);
+    assert_eq!(bad_now.status.code(), Some(1));
+    assert!(
+        stderr(&bad_now).contains("--now / CABREADY_NOW : date invalide « demain »"),
+        "{}",
+        stderr(&bad_now)
+    );
+    let bad_url = cabready(dir.path(), Some("mysql://u:secret@h/db"), &["calendar"]);
+    assert_eq!(bad_url.status.code(), Some(1));
+    let err = stderr(&bad_url);
+    assert!(
+        err.contains("connexion à la base impossible : mysql://u:***@h/db"),
+        "{err}"
+    );
+    assert!(!err.contains("secret"), "passwords never printed: {err}");
+}
