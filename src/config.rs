@@ -167,6 +167,16 @@ mod tests {
     }
 
     #[test]
+    fn the_example_file_is_valid_and_equals_the_defaults() {
+        let text = include_str!("../config/cabready.example.toml");
+        let example: Config = toml::from_str(text).expect("config/cabready.example.toml parses");
+        let defaults = Config::default();
+        assert_eq!(example.calendar, defaults.calendar);
+        assert_eq!(example.platforms, defaults.platforms);
+        assert_eq!(example.language, defaults.language);
+    }
+
+    #[test]
     fn unknown_keys_are_refused() {
         assert!(toml::from_str::<Config>("langage = \"fr\"").is_err());
         let custom: Config = toml::from_str(
