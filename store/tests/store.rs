@@ -166,18 +166,14 @@ both_backends!(
             .unwrap()
             .id;
         let actor = Actor::User("anne@cabinet.fr".into());
-        let err = mandates::change_status(
-            &mut conn,
-            firm,
-            id,
-            MandateKind::Delegation,
-            MandateStatus::Signed,
-            None,
-            &actor,
-            at(),
-        )
-        .await
-        .unwrap_err();
+        let to_signed = Transition {
+            kind: MandateKind::Delegation,
+            to: MandateStatus::Signed,
+            note: None,
+        };
+        let err = mandates::change_status(&mut conn, firm, id, to_signed, &actor, at())
+            .await
+            .unwrap_err();
         assert!(matches!(
             err,
             StoreError::IllegalTransition {
@@ -195,18 +191,14 @@ both_backends!(
             MandateStatus::ReceivedToVerify,
             MandateStatus::Signed,
         ] {
-            mandates::change_status(
-                &mut conn,
-                firm,
-                id,
-                MandateKind::Delegation,
+            let transition = Transition {
+                kind: MandateKind::Delegation,
                 to,
-                Some("ok"),
-                &actor,
-                at(),
-            )
-            .await
-            .unwrap();
+                note: Some("ok"),
+            };
+            mandates::change_status(&mut conn, firm, id, transition, &actor, at())
+                .await
+                .unwrap();
         }
         assert_eq!(
             mandates::status(&mut conn, firm, id, MandateKind::Delegation)

@@ -210,7 +210,7 @@ pub fn clients(bytes: &[u8], lang: Lang) -> Result<Parsed<DossierRecord>, FilePr
                 Ok(raw.to_string())
             }
         });
-        let siren = line.required("siren", Siren::parse);
+        let siren = line.required("siren", Siren::parse_or_from_siret);
         let headcount = line.optional("effectif", |raw| {
             let value = parse_decimal(raw)?;
             if value < 0.0 {

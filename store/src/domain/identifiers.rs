@@ -56,6 +56,18 @@ impl Siren {
         Ok(Siren(digits.iter().map(|d| char::from(b'0' + d)).collect()))
     }
 
+    /// Reads a SIREN, or the SIREN inside a valid 14-digit SIRET (client
+    /// lists often carry the establishment number in the SIREN column).
+    pub fn parse_or_from_siret(raw: &str) -> Result<Self, Problem> {
+        match digits_of(raw) {
+            Some(digits) if digits.len() == 14 => {
+                let siret = check_siret(raw)?;
+                Siren::parse(&siret[..9])
+            }
+            _ => Siren::parse(raw),
+        }
+    }
+
     /// Completes 8 digits with the Luhn check digit (demo data, tests).
     pub fn with_check_digit(first_eight: u32) -> Self {
         let base = format!("{:08}", first_eight % 100_000_000);
@@ -116,6 +128,24 @@ mod tests {
         assert_eq!(Siren::parse("73282932"), Err(Problem::SirenLength));
         assert_eq!(Siren::parse("73282932A"), Err(Problem::SirenLength));
         assert_eq!(Siren::parse(""), Err(Problem::Required));
+    }
+
+    #[test]
+    fn siren_from_a_siret() {
+        assert_eq!(
+            Siren::parse_or_from_siret("732 829 320 00074")
+                .unwrap()
+                .as_str(),
+            "732829320"
+        );
+        assert_eq!(
+            Siren::parse_or_from_siret("73282932000075"),
+            Err(Problem::SiretInvalid)
+        );
+        assert_eq!(
+            Siren::parse_or_from_siret("732829320").unwrap().as_str(),
+            "732829320"
+        );
     }
 
     #[test]

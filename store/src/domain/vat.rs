@@ -37,6 +37,17 @@ impl VatRegime {
             }
             "mini_reel" | "minireel" => Ok(Self::MiniReel),
             "" => Err(Problem::Required),
+            // Longer spellings from accounting software: "Réel simplifié d'imposition",
+            // "Réel normal — déclaration trimestrielle", "Franchise en base de TVA (art. 293 B)".
+            other if other.contains("mini_reel") => Ok(Self::MiniReel),
+            other if other.contains("simplifi") => Ok(Self::ReelSimplifie),
+            other if other.contains("franchise") => Ok(Self::Franchise),
+            other if other.starts_with("reel_normal") && other.contains("trimestr") => {
+                Ok(Self::ReelNormalTrimestriel)
+            }
+            other if other.starts_with("reel_normal") && other.contains("mensu") => {
+                Ok(Self::ReelNormalMensuel)
+            }
             _ => Err(Problem::VatRegimeUnknown),
         }
     }
@@ -124,6 +135,22 @@ mod tests {
         );
         assert_eq!(VatRegime::parse("mini-réel"), Ok(VatRegime::MiniReel));
         assert_eq!(VatRegime::parse("forfait"), Err(Problem::VatRegimeUnknown));
+        assert_eq!(
+            VatRegime::parse("Réel simplifié d'imposition"),
+            Ok(VatRegime::ReelSimplifie)
+        );
+        assert_eq!(
+            VatRegime::parse("Réel normal - déclaration trimestrielle"),
+            Ok(VatRegime::ReelNormalTrimestriel)
+        );
+        assert_eq!(
+            VatRegime::parse("Franchise en base de TVA (art. 293 B)"),
+            Ok(VatRegime::Franchise)
+        );
+        assert_eq!(
+            VatRegime::parse("Réel normal annuel"),
+            Err(Problem::VatRegimeUnknown)
+        );
     }
 
     #[test]
