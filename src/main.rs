@@ -46,10 +46,12 @@ enum Command {
     Calendar(cli::calendar::Args),
     /// Create a fictional firm on the embedded default and show what CabReady sees.
     Demo(cli::demo::Args),
+    /// Chat commands on the console: one command, or an interactive session.
+    Chat(cli::chat::Args),
     /// Validate the configuration and explain it.
     CheckConfig,
-    /// Run CabReady's long-lived services.
-    Serve,
+    /// Run CabReady's long-lived services (the chat: Discord, or the console without a token).
+    Serve(cli::chat::Args),
 }
 
 /// What every subcommand gets: configuration, clock, language.
@@ -99,7 +101,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Calendar(args) => cli::calendar::run(&ctx, args).await,
         Command::Demo(args) => cli::demo::run(&ctx, args).await,
         Command::CheckConfig => cli::check_config::run(&ctx).await,
-        Command::Serve => cli::serve::run(&ctx).await,
+        Command::Chat(args) => cli::chat::run(&ctx, args).await,
+        Command::Serve(args) => cli::serve::run(&ctx, args).await,
     }
 }
 

@@ -288,3 +288,88 @@ fn bad_now_and_bad_database_url_are_explained() {
     );
     assert!(!err.contains("secret"), "passwords never printed: {err}");
 }
+
+#[test]
+fn chat_on_the_demo_data_answers_in_french_and_refuses_with_a_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(cabready(dir.path(), None, &["demo"]).status.success());
+    let firm = cabready(
+        dir.path(),
+        None,
+        &[
+            "chat",
+            "--as",
+            "claire.durand@cabinet-durand.fr",
+            "pret",
+            "cabinet",
+        ],
+    );
+    assert!(firm.status.success(), "{}", stderr(&firm));
+    let out = stdout(&firm);
+    assert!(
+        out.starts_with("Préparation — Cabinet Durand & Associés (démo)\n  Score"),
+        "{out}"
+    );
+    assert!(out.contains("Dossiers les plus à risque\n  • "), "{out}");
+
+    // Anne (portfolio Nord) may not change a Sud dossier: exit status 1 and the reason.
+    let refused = cabready(
+        dir.path(),
+        None,
+        &[
+            "chat",
+            "--as",
+            "anne.martin@cabinet-durand.fr",
+            "mandat",
+            "D002",
+            "demandé",
+        ],
+    );
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        stderr(&refused)
+            .contains("⛔ Action refusée\nle dossier D002 est dans le portefeuille « Sud »"),
+        "{}",
+        stderr(&refused)
+    );
+
+    let unknown = cabready(
+        dir.path(),
+        None,
+        &["chat", "--as", "nobody@example.fr", "aide"],
+    );
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(
+        stderr(&unknown).contains("n'est pas un utilisateur de ce cabinet"),
+        "{}",
+        stderr(&unknown)
+    );
+
+    // The interactive console reads commands from standard input.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cabready"))
+        .current_dir(dir.path())
+        .env("CABREADY_NOW", NOW)
+        .env_remove("CABREADY_DATABASE_URL")
+        .args(["chat", "--as", "bruno.petit@cabinet-durand.fr"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all("dossier D002\n!!\nhistorique\nquitter\n".as_bytes())
+        .unwrap();
+    let out = String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap();
+    assert_eq!(
+        out.matches("D002 — Garage des Tilleuls").count(),
+        2,
+        "{out}"
+    );
+    assert!(
+        out.contains("  1  dossier D002\n  2  dossier D002\n"),
+        "{out}"
+    );
+}

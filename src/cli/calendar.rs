@@ -99,23 +99,6 @@ fn due_line(due: &Due, today: NaiveDate, lang: Lang) -> String {
     )
 }
 
-/// Overdue items grouped by dossier, the dossier with the oldest overdue date first.
-fn overdue_by_dossier(overdue: &[Due]) -> Vec<(&str, &str, Vec<&Due>)> {
-    let mut groups: Vec<(&str, &str, Vec<&Due>)> = Vec::new();
-    for due in overdue {
-        match groups
-            .iter_mut()
-            .find(|(code, _, _)| *code == due.dossier_code)
-        {
-            Some(group) => group.2.push(due),
-            None => groups.push((&due.dossier_code, &due.dossier_name, vec![due])),
-        }
-    }
-    // `overdue` is sorted by date, so each group's first item is its oldest.
-    groups.sort_by(|a, b| (a.2[0].date, a.0).cmp(&(b.2[0].date, b.0)));
-    groups
-}
-
 /// The calendar as text; `limit` caps the overdue dossiers shown.
 pub fn render(
     firm: &str,
@@ -160,7 +143,7 @@ pub fn render(
             ),
         });
     }
-    let late = overdue_by_dossier(&agenda.overdue);
+    let late = calendar::overdue_by_dossier(&agenda.overdue);
     out.push_str(&format!(
         "\n{} : {} {}\n",
         lang.pick("En retard", "Overdue"),

@@ -1,4 +1,5 @@
 pub mod calendar;
+pub mod chat;
 pub mod check_config;
 pub mod demo;
 pub mod onboard;

@@ -2,18 +2,23 @@ use crate::AppContext;
 use anyhow::Result;
 use std::process::ExitCode;
 
-/// The long-lived services. This version has none yet: the chat bot, the
-/// reminder outbox and the reply worker come with their own issues. It
-/// checks the database and says so, rather than pretending to run.
-pub async fn run(ctx: &AppContext) -> Result<ExitCode> {
-    let store = ctx.store().await?;
-    store.close().await;
+/// The long-lived services. Without a Discord token, the chat is served on
+/// the console (the same commands and permissions as Discord). Reminders and
+/// the reply worker come with their own issues.
+pub async fn run(ctx: &AppContext, args: super::chat::Args) -> Result<ExitCode> {
     eprintln!(
         "{}",
         ctx.lang.pick(
-            "Base de données prête. Aucun service continu n'est encore disponible dans cette version (chat, relances et lecture des réponses arrivent ensuite) : utilisez `cabready calendar` ou `cabready onboard`.",
-            "Database ready. No long-running service is available in this version yet (chat, reminders and the reply worker come next): use `cabready calendar` or `cabready onboard`."
+            "Pas de jeton Discord (CABREADY_DISCORD_TOKEN) : le chat est servi sur la console.",
+            "No Discord token (CABREADY_DISCORD_TOKEN): the chat is served on the console."
         )
     );
-    Ok(ExitCode::from(2))
+    super::chat::run(
+        ctx,
+        super::chat::Args {
+            command: Vec::new(),
+            ..args
+        },
+    )
+    .await
 }

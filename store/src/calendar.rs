@@ -321,6 +321,23 @@ pub fn agenda(
     agenda
 }
 
+/// Overdue items grouped by dossier, the dossier with the oldest overdue date first.
+pub fn overdue_by_dossier(overdue: &[Due]) -> Vec<(&str, &str, Vec<&Due>)> {
+    let mut groups: Vec<(&str, &str, Vec<&Due>)> = Vec::new();
+    for due in overdue {
+        match groups
+            .iter_mut()
+            .find(|(code, _, _)| *code == due.dossier_code)
+        {
+            Some(group) => group.2.push(due),
+            None => groups.push((&due.dossier_code, &due.dossier_name, vec![due])),
+        }
+    }
+    // `overdue` is sorted by date, so each group's first item is its oldest.
+    groups.sort_by(|a, b| (a.2[0].date, a.0).cmp(&(b.2[0].date, b.0)));
+    groups
+}
+
 /// Reads a horizon such as `90d`, `90j`, `12w`, `12s` (semaines), `3m` (months of 30 days), or `90`.
 pub fn parse_horizon(raw: &str) -> Option<i64> {
     let raw = raw.trim().to_lowercase();

@@ -442,3 +442,16 @@ async fn set_primary_contact(
     .await?;
     Ok(())
 }
+
+/// Every dossier's code and legal name, for search and suggestions.
+pub async fn codes_and_names(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+) -> StoreResult<Vec<(String, String)>> {
+    let rows =
+        sqlx::query("SELECT code, legal_name FROM dossiers WHERE firm_id = $1 ORDER BY code")
+            .bind(firm_id)
+            .fetch_all(&mut *conn)
+            .await?;
+    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+}

@@ -16,6 +16,7 @@ pub mod journal;
 pub mod lang;
 pub mod mandates;
 pub mod platforms;
+pub mod readiness;
 pub mod users;
 
 pub use clock::Clock;

@@ -208,3 +208,20 @@ pub async fn upsert(
     journal::record(conn, firm_id, at, actor, entry).await?;
     Ok(change)
 }
+
+/// The firm's user bound to a Discord account.
+pub async fn find_by_discord_id(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    discord_id: &str,
+) -> StoreResult<Option<User>> {
+    let row = sqlx::query("SELECT id, email, name, role, discord_id FROM users WHERE firm_id = $1 AND discord_id = $2")
+        .bind(firm_id)
+        .bind(discord_id.to_string())
+        .fetch_optional(&mut *conn)
+        .await?;
+    match row {
+        Some(row) => Ok(Some(user_from_row(conn, firm_id, &row).await?)),
+        None => Ok(None),
+    }
+}

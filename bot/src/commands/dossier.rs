@@ -1,0 +1,137 @@
+//! `dossier D`: the dossier's card.
+
+use super::dossier_named;
+use crate::error::CommandResult;
+use crate::{Caller, Core, Reply};
+use cabready_store::calendar::{obligation_date, obligation_met, Obligation};
+use cabready_store::clock::french_date;
+use cabready_store::domain::{CategorySource, MandateKind};
+use cabready_store::readiness::assess;
+use cabready_store::{mandates, Lang};
+
+pub async fn run(core: &Core, caller: &Caller, query: &str) -> CommandResult {
+    let lang = core.lang;
+    let today = core.clock.today();
+    let mut conn = core.store.pool().acquire().await?;
+    let d = dossier_named(&mut conn, caller, query).await?;
+    let r = &d.record;
+    let none = lang.pick("non renseigné", "not set");
+    let category = match r.category {
+        Some((c, CategorySource::Override)) => {
+            format!("{} ({})", c.label(), lang.pick("saisie", "set by hand"))
+        }
+        Some((c, CategorySource::Derived)) => {
+            format!("{} ({})", c.label(), lang.pick("calculée", "derived"))
+        }
+        None => lang
+            .pick(
+                "inconnue : renseignez effectif et CA",
+                "unknown: fill in headcount and turnover",
+            )
+            .into(),
+    };
+    let vat = match r.vat {
+        Some(v) => match v.next {
+            Some((next, from)) => format!(
+                "{} → {} {} {}",
+                v.declared.label(),
+                next.label(),
+                lang.pick("au", "from"),
+                french_date(from)
+            ),
+            None => v.declared.label().to_string(),
+        },
+        None => none.to_string(),
+    };
+    let mut mandate_lines = Vec::new();
+    for kind in MandateKind::ALL {
+        let status = mandates::status(&mut conn, caller.firm_id, d.id, kind).await?;
+        mandate_lines.push(format!(
+            "{} : {}",
+            kind.label_fr(),
+            if lang == Lang::Fr {
+                status.label_fr()
+            } else {
+                status.label_en()
+            }
+        ));
+    }
+    let platform = match &d.platform {
+        Some((name, state)) => format!("{name} — {}", state.label_fr()),
+        None => lang
+            .pick("aucune plateforme choisie", "no platform chosen")
+            .into(),
+    };
+    let readiness = assess(&d, today);
+    let obligations: Vec<String> = [
+        Obligation::Reception,
+        Obligation::Emission,
+        Obligation::EReporting,
+    ]
+    .into_iter()
+    .map(|o| match obligation_date(&d, o) {
+        Some(date) if date <= today => format!(
+            "{} : {} {} — {}",
+            o.label(lang),
+            lang.pick("en vigueur depuis le", "in force since"),
+            french_date(date),
+            if obligation_met(&d, o) {
+                lang.pick("en règle", "met")
+            } else {
+                lang.pick("À RÉGULARISER", "NOT MET")
+            }
+        ),
+        Some(date) => format!(
+            "{} : {} {}",
+            o.label(lang),
+            lang.pick("à partir du", "from"),
+            french_date(date)
+        ),
+        None if o == Obligation::EReporting => format!(
+            "{} : {}",
+            o.label(lang),
+            lang.pick(
+                "hors champ déclaré (ni B2C ni international)",
+                "out of declared scope"
+            )
+        ),
+        None => format!(
+            "{} : {}",
+            o.label(lang),
+            lang.pick(
+                "date inconnue (catégorie manquante)",
+                "unknown date (category missing)"
+            )
+        ),
+    })
+    .collect();
+    let contact = r
+        .contact
+        .as_ref()
+        .map(|c| format!("{} <{}>", c.name, c.email))
+        .unwrap_or_else(|| none.to_string());
+    let owner = format!(
+        "{} / {}",
+        r.portfolio.as_deref().unwrap_or("—"),
+        r.owner
+            .as_ref()
+            .map(|o| o.to_string())
+            .unwrap_or_else(|| "—".into())
+    );
+    Ok(Reply::info(format!("{} — {}", r.code, r.legal_name))
+        .field("SIREN", r.siren.to_string())
+        .field(lang.pick("Catégorie", "Category"), category)
+        .field(lang.pick("Régime de TVA", "VAT regime"), vat)
+        .field(lang.pick("Portefeuille / collaborateur", "Portfolio / accountant"), owner)
+        .field("Contact", contact)
+        .field(lang.pick("Plateforme", "Platform"), platform)
+        .field(lang.pick("Préparation", "Readiness"), format!("{}/100 — {}", readiness.score, readiness.state.label(lang)))
+        .section(lang.pick("Obligations", "Obligations"), obligations)
+        .section(lang.pick("Mandats", "Mandates"), mandate_lines)
+        .section(
+            lang.pick("Relances", "Reminders"),
+            vec![lang.pick("aucune relance envoyée (les relances par e-mail arrivent dans une prochaine version)", "no reminder sent (email reminders come in a later version)").into()],
+        )
+        .action(lang.pick("Journal", "Log"), format!("journal {}", r.code))
+        .action(lang.pick("Préparation", "Readiness"), format!("pret {}", r.code)))
+}

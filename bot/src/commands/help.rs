@@ -1,0 +1,84 @@
+//! `aide [commande]`.
+
+use crate::{Core, Reply};
+use cabready_store::Lang;
+
+/// (canonical name, usage, French description, English description)
+const HELP: &[(&str, &str, &str, &str)] = &[
+    (
+        "pret",
+        "pret [dossier | portefeuille P | cabinet | miens]",
+        "score de préparation, état, ce qui manque, prochaine échéance",
+        "readiness score, state, what is missing, next deadline",
+    ),
+    (
+        "dossier",
+        "dossier D",
+        "fiche du dossier (code, SIREN ou partie du nom)",
+        "the dossier's card (code, SIREN or part of the name)",
+    ),
+    (
+        "mandats",
+        "mandats [en-retard] [portefeuille P]",
+        "mandats de délégation non signés",
+        "delegation mandates not yet signed",
+    ),
+    (
+        "mandat",
+        "mandat D [délégation|désignation|facturation] statut [note]",
+        "changer le statut d'un mandat (demandé, relancé, reçu, signé, refusé, expiré)",
+        "change a mandate's status",
+    ),
+    (
+        "relancer",
+        "relancer D",
+        "relancer le client maintenant",
+        "remind the client now",
+    ),
+    (
+        "calendrier",
+        "calendrier [90j]",
+        "échéances en retard et à venir",
+        "overdue and upcoming deadlines",
+    ),
+    (
+        "journal",
+        "journal D [n]",
+        "les n dernières actions sur un dossier",
+        "the latest n actions on a dossier",
+    ),
+    ("aide", "aide [commande]", "cette aide", "this help"),
+];
+
+pub fn run(core: &Core, topic: Option<&str>) -> Reply {
+    let lang = core.lang;
+    let describe =
+        |(_, usage, fr, en): &(&str, &str, &str, &str)| format!("{usage} — {}", lang.pick(fr, en));
+    if let Some(entry) = topic.and_then(|t| HELP.iter().find(|(name, ..)| *name == t)) {
+        return Reply::info(format!("{} : {}", lang.pick("Aide", "Help"), entry.0))
+            .with_description(describe(entry));
+    }
+    Reply::info(lang.pick("Commandes CabReady", "CabReady commands"))
+        .with_description(lang.pick(
+            "Un dossier se désigne par son code, son SIREN ou une partie de son nom. Ajoutez « page 2 » pour la suite d'une longue liste.",
+            "Name a dossier by its code, SIREN or part of its name. Add 'page 2' to see more of a long list.",
+        ))
+        .section(lang.pick("Commandes", "Commands"), HELP.iter().map(describe).collect())
+}
+
+pub fn usage_error(core: &Core, command: &str, problem: &str) -> Reply {
+    let lang = core.lang;
+    let usage = HELP
+        .iter()
+        .find(|(name, ..)| *name == command)
+        .map(|(_, u, ..)| *u)
+        .unwrap_or(command);
+    Reply::error(
+        lang.pick("Commande incomplète", "Incomplete command"),
+        match lang {
+            Lang::Fr => format!("{problem}. Usage : {usage}"),
+            Lang::En => format!("{problem}. Usage: {usage}"),
+        },
+    )
+    .action(lang.pick("Aide", "Help"), format!("aide {command}"))
+}

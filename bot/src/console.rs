@@ -1,0 +1,106 @@
+//! The console adapter: renders replies as text, runs one command or a REPL.
+
+use crate::reply::{Reply, Tone};
+use crate::{Caller, Core};
+use cabready_store::Lang;
+use std::io::{BufRead, Write};
+
+/// A reply as plain text, the same content Discord shows.
+pub fn render(reply: &Reply, lang: Lang) -> String {
+    let marker = match reply.tone {
+        Tone::Info => "",
+        Tone::Success => "✔ ",
+        Tone::Error => "✖ ",
+        Tone::Refused => "⛔ ",
+    };
+    let mut out = format!("{marker}{}\n", reply.title);
+    if let Some(description) = &reply.description {
+        out.push_str(&format!("{description}\n"));
+    }
+    if !reply.fields.is_empty() {
+        let width = reply
+            .fields
+            .iter()
+            .map(|f| f.name.chars().count())
+            .max()
+            .unwrap_or(0);
+        for field in &reply.fields {
+            let pad = " ".repeat(width - field.name.chars().count());
+            out.push_str(&format!("  {}{pad} : {}\n", field.name, field.value));
+        }
+    }
+    for section in &reply.sections {
+        out.push_str(&format!("{}\n", section.title));
+        if section.items.is_empty() {
+            out.push_str(&format!("  {}\n", lang.pick("(rien)", "(none)")));
+        }
+        for item in &section.items {
+            out.push_str(&format!("  • {item}\n"));
+        }
+    }
+    if let Some(page) = &reply.page {
+        out.push_str(&format!("page {}/{}", page.current, page.total));
+        if let Some(next) = &page.next {
+            out.push_str(&format!(" — {} : {next}", lang.pick("suite", "more")));
+        }
+        out.push('\n');
+    }
+    if !reply.actions.is_empty() {
+        let actions: Vec<String> = reply
+            .actions
+            .iter()
+            .map(|a| format!("{} → {}", a.label, a.command))
+            .collect();
+        out.push_str(&format!(
+            "{} : {}\n",
+            lang.pick("Actions", "Actions"),
+            actions.join(" | ")
+        ));
+    }
+    out
+}
+
+/// The interactive console: reads lines, answers each; `quitter`/`exit` or
+/// end of input stops it. Line editing and history come from the terminal
+/// (e.g. `rlwrap cabready chat --as …`); `!!` repeats the last command and
+/// `historique` lists the session's commands.
+pub async fn repl(core: &Core, caller: &Caller) -> std::io::Result<()> {
+    let lang = core.lang;
+    let stdin = std::io::stdin();
+    let mut history: Vec<String> = Vec::new();
+    println!(
+        "{} {} ({}) — {}",
+        lang.pick("Connecté en tant que", "Signed in as"),
+        caller.email(),
+        caller.firm_name,
+        lang.pick("tapez « aide », ou « quitter »", "type 'help', or 'exit'")
+    );
+    loop {
+        print!("cabready> ");
+        std::io::stdout().flush()?;
+        let mut line = String::new();
+        if stdin.lock().read_line(&mut line)? == 0 {
+            break;
+        }
+        let mut line = line.trim().to_string();
+        match line.as_str() {
+            "" => continue,
+            "quitter" | "exit" | "quit" => break,
+            "historique" | "history" => {
+                for (i, entry) in history.iter().enumerate() {
+                    println!("{:>3}  {entry}", i + 1);
+                }
+                continue;
+            }
+            "!!" => match history.last() {
+                Some(last) => line = last.clone(),
+                None => continue,
+            },
+            _ => {}
+        }
+        history.push(line.clone());
+        let reply = core.execute(caller, &line).await;
+        print!("{}", render(&reply, lang));
+    }
+    Ok(())
+}

@@ -1,0 +1,127 @@
+//! CabReady's chat-agnostic command core: parse → authorise → run → render.
+//!
+//! Adapters (the console in `console`, Discord in `discord`) turn what a
+//! user typed or clicked into a line of text, identify the caller, and
+//! render the structured [`Reply`]. Same commands, same permissions, same
+//! texts everywhere.
+
+pub mod auth;
+mod commands;
+pub mod console;
+mod error;
+pub mod lookup;
+pub mod parse;
+pub mod reply;
+
+pub use auth::Caller;
+pub use error::CommandError;
+pub use reply::{Action, Field, Page, Reply, Section, Tone};
+
+use cabready_store::calendar::CalendarRules;
+use cabready_store::{firms, users, Clock, Lang, Store};
+use parse::{parse, ParseError};
+
+/// Everything commands need, shared by all adapters.
+#[derive(Clone)]
+pub struct Core {
+    pub store: Store,
+    pub clock: Clock,
+    pub rules: CalendarRules,
+    pub lang: Lang,
+}
+
+impl Core {
+    /// The caller behind an email, in the named firm (or the only one).
+    pub async fn caller_by_email(&self, firm: Option<&str>, email: &str) -> Result<Caller, Reply> {
+        let lang = self.lang;
+        let result: Result<Option<Caller>, CommandError> = async {
+            let mut conn = self.store.pool().acquire().await?;
+            let firm = firms::resolve(&mut conn, firm).await?;
+            let user = users::find_by_email(&mut conn, firm.id, email).await?;
+            Ok(user.map(|user| Caller {
+                firm_id: firm.id,
+                firm_name: firm.name,
+                user,
+            }))
+        }
+        .await;
+        match result {
+            Ok(Some(caller)) => Ok(caller),
+            Ok(None) => Err(unknown_user(lang, email)),
+            Err(CommandError::Store(cabready_store::StoreError::NotFound { what, key })) => {
+                Err(Reply::error(
+                    lang.pick("Cabinet introuvable", "Firm not found"),
+                    format!("{what} : {key}"),
+                ))
+            }
+            Err(e) => Err(e.into_reply(lang)),
+        }
+    }
+
+    /// The caller behind a Discord user id in a firm; `None` for a stranger.
+    pub async fn caller_by_discord(
+        &self,
+        firm_id: i64,
+        discord_id: &str,
+    ) -> Result<Option<Caller>, CommandError> {
+        let mut conn = self.store.pool().acquire().await?;
+        let firm = firms::list(&mut conn)
+            .await?
+            .into_iter()
+            .find(|f| f.id == firm_id);
+        let Some(firm) = firm else { return Ok(None) };
+        let user = users::find_by_discord_id(&mut conn, firm_id, discord_id).await?;
+        Ok(user.map(|user| Caller {
+            firm_id,
+            firm_name: firm.name,
+            user,
+        }))
+    }
+
+    /// Runs one line typed by `caller` and answers; never fails: errors are replies.
+    pub async fn execute(&self, caller: &Caller, input: &str) -> Reply {
+        let lang = self.lang;
+        let parsed = match parse(input) {
+            Ok(parsed) => parsed,
+            Err(ParseError::Empty) => return commands::help::run(self, None),
+            Err(ParseError::UnknownCommand { word, suggestion }) => {
+                let mut reply = Reply::error(
+                    lang.pick("Commande inconnue", "Unknown command"),
+                    match (suggestion, lang) {
+                        (Some(s), Lang::Fr) => format!(
+                            "« {word} » n'est pas une commande. Vouliez-vous dire « {s} » ?"
+                        ),
+                        (Some(s), Lang::En) => {
+                            format!("'{word}' is not a command. Did you mean '{s}'?")
+                        }
+                        (None, Lang::Fr) => format!(
+                            "« {word} » n'est pas une commande. Tapez « aide » pour la liste."
+                        ),
+                        (None, Lang::En) => {
+                            format!("'{word}' is not a command. Type 'help' for the list.")
+                        }
+                    },
+                );
+                reply = reply.action(lang.pick("Aide", "Help"), "aide");
+                return reply;
+            }
+            Err(ParseError::Usage { command, problem }) => {
+                return commands::help::usage_error(self, command, &problem);
+            }
+        };
+        tracing::info!(user = caller.email(), firm = caller.firm_id, command = ?parsed.command, "chat command");
+        match commands::run(self, caller, parsed).await {
+            Ok(reply) => reply,
+            Err(error) => error.into_reply(lang),
+        }
+    }
+}
+
+fn unknown_user(lang: Lang, email: &str) -> Reply {
+    Reply::new(Tone::Refused, lang.pick("Utilisateur inconnu", "Unknown user")).with_description(match lang {
+        Lang::Fr => format!(
+            "« {email} » n'est pas un utilisateur de ce cabinet. Demandez à un associé de vous ajouter (cabready onboard --users)."
+        ),
+        Lang::En => format!("'{email}' is not a user of this firm. Ask a manager to add you (cabready onboard --users)."),
+    })
+}

@@ -1,0 +1,363 @@
+//! From the text a user typed to a [`Command`]: French names first, English
+//! aliases, arguments in any reasonable spelling. A trailing `page N`
+//! selects a page of a long answer.
+
+use cabready_store::calendar::parse_horizon;
+use cabready_store::domain::{fold, MandateKind, MandateStatus};
+
+/// What `pret` / `anomalies` / `mandats` look at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// The whole firm (`cabinet`).
+    Firm,
+    /// The caller's own portfolios (`miens`).
+    Mine,
+    Portfolio(String),
+    Dossier(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Ready(Option<Scope>),
+    Dossier(String),
+    Mandates {
+        late_only: bool,
+        portfolio: Option<String>,
+    },
+    Mandate {
+        dossier: String,
+        kind: MandateKind,
+        status: MandateStatus,
+        note: Option<String>,
+    },
+    Remind(String),
+    Calendar {
+        days: i64,
+    },
+    Journal {
+        dossier: String,
+        count: i64,
+    },
+    Help(Option<String>),
+}
+
+/// A parsed line: the command and the page asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parsed {
+    pub command: Command,
+    pub page: usize,
+}
+
+/// Why a line is not a command; rendered with the command's help.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParseError {
+    Empty,
+    UnknownCommand {
+        word: String,
+        suggestion: Option<&'static str>,
+    },
+    /// Bad or missing arguments: the command's canonical name and what is wrong.
+    Usage {
+        command: &'static str,
+        problem: String,
+    },
+}
+
+/// The commands, canonical French name first, then aliases.
+pub const COMMANDS: &[(&str, &[&str])] = &[
+    ("pret", &["prêt", "ready", "readiness"]),
+    ("dossier", &["fiche", "client", "card"]),
+    ("mandats", &["mandates"]),
+    ("mandat", &["mandate"]),
+    ("relancer", &["relance", "remind"]),
+    ("calendrier", &["calendar", "echeances"]),
+    ("journal", &["log", "history", "historique"]),
+    ("aide", &["help", "?"]),
+];
+
+/// Splits on spaces, keeping "quoted text" together.
+pub fn tokenize(input: &str) -> Vec<String> {
+    let mut tokens = Vec::new();
+    let mut current = String::new();
+    let mut quote: Option<char> = None;
+    for c in input.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), c) => current.push(c),
+            (None, '"' | '«' | '“') => {
+                quote = Some(if c == '«' {
+                    '»'
+                } else if c == '“' {
+                    '”'
+                } else {
+                    '"'
+                })
+            }
+            (None, c) if c.is_whitespace() => {
+                if !current.is_empty() {
+                    tokens.push(std::mem::take(&mut current));
+                }
+            }
+            (None, c) => current.push(c),
+        }
+    }
+    if !current.trim().is_empty() {
+        tokens.push(current.trim().to_string());
+    }
+    tokens
+}
+
+pub fn canonical(word: &str) -> Option<&'static str> {
+    let key = fold(word.trim_start_matches('/'));
+    COMMANDS
+        .iter()
+        .find(|(name, aliases)| fold(name) == key || aliases.iter().any(|a| fold(a) == key))
+        .map(|(n, _)| *n)
+}
+
+fn closest_command(word: &str) -> Option<&'static str> {
+    let key = fold(word);
+    COMMANDS
+        .iter()
+        .map(|(name, _)| (crate::lookup::distance(&key, name), *name))
+        .filter(|(d, _)| *d <= 2)
+        .min()
+        .map(|(_, n)| n)
+}
+
+fn usage(command: &'static str, problem: impl Into<String>) -> ParseError {
+    ParseError::Usage {
+        command,
+        problem: problem.into(),
+    }
+}
+
+fn is_word(token: &str, words: &[&str]) -> bool {
+    let key = fold(token);
+    words.iter().any(|w| fold(w) == key)
+}
+
+pub fn parse(input: &str) -> Result<Parsed, ParseError> {
+    let mut tokens = tokenize(input);
+    let mut page = 1;
+    if tokens.len() >= 3 && is_word(&tokens[tokens.len() - 2], &["page", "p"]) {
+        if let Ok(n) = tokens[tokens.len() - 1].parse::<usize>() {
+            page = n.max(1);
+            tokens.truncate(tokens.len() - 2);
+        }
+    }
+    let Some(first) = tokens.first() else {
+        return Err(ParseError::Empty);
+    };
+    let name = canonical(first).ok_or_else(|| ParseError::UnknownCommand {
+        word: first.clone(),
+        suggestion: closest_command(first),
+    })?;
+    let args = &tokens[1..];
+    let rest = |from: usize| Some(args[from..].join(" ")).filter(|s| !s.is_empty());
+    let command = match name {
+        "pret" => Command::Ready(match args {
+            [] => None,
+            [w] if is_word(w, &["cabinet", "firm", "tout", "all"]) => Some(Scope::Firm),
+            [w] if is_word(w, &["miens", "mes", "mine", "moi"]) => Some(Scope::Mine),
+            [w, p @ ..] if is_word(w, &["portefeuille", "portfolio", "pf"]) && !p.is_empty() => {
+                Some(Scope::Portfolio(p.join(" ")))
+            }
+            [w] if is_word(w, &["portefeuille", "portfolio"]) => {
+                return Err(usage("pret", "nom du portefeuille manquant"));
+            }
+            _ => Some(Scope::Dossier(args.join(" "))),
+        }),
+        "dossier" => Command::Dossier(rest(0).ok_or_else(|| usage("dossier", "dossier manquant"))?),
+        "mandats" => {
+            let mut late_only = false;
+            let mut portfolio = None;
+            let mut i = 0;
+            while i < args.len() {
+                if is_word(
+                    &args[i],
+                    &["en-retard", "retard", "late", "overdue", "en_retard"],
+                ) {
+                    late_only = true;
+                    i += 1;
+                } else if is_word(&args[i], &["portefeuille", "portfolio"]) && i + 1 < args.len() {
+                    portfolio = Some(args[i + 1..].join(" "));
+                    break;
+                } else {
+                    return Err(usage(
+                        "mandats",
+                        format!("argument inconnu « {} »", args[i]),
+                    ));
+                }
+            }
+            Command::Mandates {
+                late_only,
+                portfolio,
+            }
+        }
+        "mandat" => {
+            // mandat D [kind] status [note…]; D may be several words: the status word ends it.
+            let status_at = args
+                .iter()
+                .enumerate()
+                .skip(1)
+                .find(|(_, t)| MandateStatus::parse(t).is_ok())
+                .map(|(i, _)| i)
+                .ok_or_else(|| usage("mandat", "statut manquant ou inconnu"))?;
+            let (mut dossier_words, mut kind) = (&args[..status_at], MandateKind::Delegation);
+            if let Some((last, before)) = dossier_words.split_last() {
+                if let Ok(k) = MandateKind::parse(last) {
+                    if !before.is_empty() {
+                        kind = k;
+                        dossier_words = before;
+                    }
+                }
+            }
+            let status = MandateStatus::parse(&args[status_at])
+                .map_err(|_| usage("mandat", "statut inconnu"))?;
+            Command::Mandate {
+                dossier: dossier_words.join(" "),
+                kind,
+                status,
+                note: rest(status_at + 1),
+            }
+        }
+        "relancer" => {
+            Command::Remind(rest(0).ok_or_else(|| usage("relancer", "dossier manquant"))?)
+        }
+        "calendrier" => Command::Calendar {
+            days: match args {
+                [] => 90,
+                [h] => parse_horizon(h)
+                    .ok_or_else(|| usage("calendrier", format!("durée invalide « {h} »")))?,
+                _ => {
+                    return Err(usage(
+                        "calendrier",
+                        "un seul argument attendu, par exemple 90j",
+                    ))
+                }
+            },
+        },
+        "journal" => {
+            let (dossier, count) = match args.split_last() {
+                Some((n, before)) if !before.is_empty() && n.parse::<i64>().is_ok() => {
+                    (before.join(" "), n.parse::<i64>().unwrap_or(10))
+                }
+                _ => (args.join(" "), 10),
+            };
+            if dossier.is_empty() {
+                return Err(usage("journal", "dossier manquant"));
+            }
+            Command::Journal {
+                dossier,
+                count: count.clamp(1, 200),
+            }
+        }
+        "aide" => Command::Help(args.first().map(|a| {
+            canonical(a)
+                .map(str::to_string)
+                .unwrap_or_else(|| a.clone())
+        })),
+        _ => {
+            return Err(ParseError::UnknownCommand {
+                word: first.clone(),
+                suggestion: None,
+            })
+        }
+    };
+    Ok(Parsed { command, page })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cmd(s: &str) -> Command {
+        parse(s).unwrap().command
+    }
+
+    #[test]
+    fn french_names_english_aliases_and_quotes() {
+        assert_eq!(cmd("pret cabinet"), Command::Ready(Some(Scope::Firm)));
+        assert_eq!(
+            cmd("ready portfolio Nord Est"),
+            Command::Ready(Some(Scope::Portfolio("Nord Est".into())))
+        );
+        assert_eq!(
+            cmd("prêt \"Garage des Tilleuls\""),
+            Command::Ready(Some(Scope::Dossier("Garage des Tilleuls".into())))
+        );
+        assert_eq!(cmd("/dossier D001"), Command::Dossier("D001".into()));
+        assert_eq!(cmd("calendrier 30j"), Command::Calendar { days: 30 });
+        assert_eq!(
+            cmd("journal D001 5"),
+            Command::Journal {
+                dossier: "D001".into(),
+                count: 5
+            }
+        );
+        assert_eq!(
+            cmd("mandats en-retard portefeuille Sud"),
+            Command::Mandates {
+                late_only: true,
+                portfolio: Some("Sud".into())
+            }
+        );
+    }
+
+    #[test]
+    fn mandate_change_with_kind_and_note() {
+        assert_eq!(
+            cmd("mandat D001 signé reçu par courrier"),
+            Command::Mandate {
+                dossier: "D001".into(),
+                kind: MandateKind::Delegation,
+                status: MandateStatus::Signed,
+                note: Some("reçu par courrier".into())
+            }
+        );
+        assert_eq!(
+            cmd("mandat Garage des Tilleuls facturation demandé"),
+            Command::Mandate {
+                dossier: "Garage des Tilleuls".into(),
+                kind: MandateKind::Invoicing,
+                status: MandateStatus::Requested,
+                note: None
+            }
+        );
+    }
+
+    #[test]
+    fn page_and_errors() {
+        assert_eq!(parse("mandats page 3").unwrap().page, 3);
+        assert_eq!(parse(""), Err(ParseError::Empty));
+        assert_eq!(
+            parse("pert cabinet"),
+            Err(ParseError::UnknownCommand {
+                word: "pert".into(),
+                suggestion: Some("pret")
+            })
+        );
+        assert!(matches!(
+            parse("mandat D001 peut-être"),
+            Err(ParseError::Usage {
+                command: "mandat",
+                ..
+            })
+        ));
+        assert!(matches!(
+            parse("calendrier bientôt"),
+            Err(ParseError::Usage {
+                command: "calendrier",
+                ..
+            })
+        ));
+        assert!(matches!(
+            parse("dossier"),
+            Err(ParseError::Usage {
+                command: "dossier",
+                ..
+            })
+        ));
+    }
+}

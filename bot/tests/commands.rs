@@ -1,0 +1,504 @@
+//! Every chat command, with its permission refusals and bad arguments,
+//! against a real store (SQLite and PostgreSQL).
+
+use cabready_bot::{console, Caller, Core, Reply, Tone};
+use cabready_store::calendar::CalendarRules;
+use cabready_store::domain::*;
+use cabready_store::dossiers::{self, ActivityFlags, ContactRecord, DossierRecord};
+use cabready_store::journal::{self, Actor};
+use cabready_store::users::{self, UserRecord};
+use cabready_store::{firms, mandates, platforms, Clock, Lang};
+use cabready_testkit::{both_backends, TestDb};
+use chrono::{TimeZone, Utc};
+
+fn clock() -> Clock {
+    Clock::fixed(Utc.with_ymd_and_hms(2026, 11, 25, 9, 0, 0).unwrap())
+}
+
+fn user(email: &str, role: Role, portfolios: &[&str]) -> UserRecord {
+    UserRecord {
+        email: Email::parse(email).unwrap(),
+        name: email.split('@').next().unwrap().into(),
+        role,
+        discord_id: None,
+        portfolios: portfolios.iter().map(|p| p.to_string()).collect(),
+    }
+}
+
+fn dossier(
+    code: &str,
+    name: &str,
+    seed: u32,
+    portfolio: &str,
+    owner: &str,
+    headcount: f64,
+) -> DossierRecord {
+    let financials = Financials {
+        headcount: Some(headcount),
+        turnover: Some(80_000_000),
+        balance_sheet: None,
+    };
+    DossierRecord {
+        code: code.into(),
+        legal_name: name.into(),
+        siren: Siren::with_check_digit(seed),
+        legal_form: None,
+        financials,
+        category: SizeCategory::derive(&financials).map(|c| (c, CategorySource::Derived)),
+        vat: Some(VatRegimeSchedule::for_declared(
+            VatRegime::ReelNormalMensuel,
+            None,
+        )),
+        flags: ActivityFlags::default(),
+        owner: Some(Email::parse(owner).unwrap()),
+        portfolio: Some(portfolio.into()),
+        tags: vec![],
+        contact: Some(ContactRecord {
+            name: "Client".into(),
+            email: Email::parse(&format!("{}@client.fr", code.to_lowercase())).unwrap(),
+        }),
+    }
+}
+
+/// A firm with a manager, two accountants (Nord, Sud), a viewer, and 14 dossiers.
+async fn setup(db: &TestDb) -> Core {
+    let mut tx = db.store.begin().await.unwrap();
+    let now = clock().now();
+    let (firm, _) = firms::ensure(
+        &mut tx,
+        "Cabinet Durand",
+        &["Pennylane".into()],
+        &Actor::System,
+        now,
+    )
+    .await
+    .unwrap();
+    for u in [
+        user("claire@durand.fr", Role::Manager, &["Nord", "Sud"]),
+        user("anne@durand.fr", Role::Accountant, &["Nord"]),
+        user("bruno@durand.fr", Role::Accountant, &["Sud"]),
+        user("lea@durand.fr", Role::Viewer, &[]),
+    ] {
+        users::upsert(&mut tx, firm.id, &u, &Actor::System, now)
+            .await
+            .unwrap();
+    }
+    dossiers::upsert(
+        &mut tx,
+        firm.id,
+        &dossier(
+            "D001",
+            "Boulangerie Lefèvre",
+            1,
+            "Nord",
+            "anne@durand.fr",
+            3.0,
+        ),
+        &Actor::System,
+        now,
+    )
+    .await
+    .unwrap();
+    dossiers::upsert(
+        &mut tx,
+        firm.id,
+        &dossier(
+            "D002",
+            "Garage des Tilleuls",
+            2,
+            "Sud",
+            "bruno@durand.fr",
+            3.0,
+        ),
+        &Actor::System,
+        now,
+    )
+    .await
+    .unwrap();
+    dossiers::upsert(
+        &mut tx,
+        firm.id,
+        &dossier(
+            "D003",
+            "Garage du Centre",
+            3,
+            "Sud",
+            "bruno@durand.fr",
+            40.0,
+        ),
+        &Actor::System,
+        now,
+    )
+    .await
+    .unwrap();
+    for i in 4..=14 {
+        let d = dossier(
+            &format!("D{i:03}"),
+            &format!("Société numéro {i}"),
+            i,
+            "Nord",
+            "anne@durand.fr",
+            5.0,
+        );
+        dossiers::upsert(&mut tx, firm.id, &d, &Actor::System, now)
+            .await
+            .unwrap();
+    }
+    // D001 is ready for reception: mandate signed, platform in the directory.
+    let d001 = dossiers::find_by_code(&mut tx, firm.id, "D001")
+        .await
+        .unwrap()
+        .unwrap();
+    for to in [
+        MandateStatus::Requested,
+        MandateStatus::ReceivedToVerify,
+        MandateStatus::Signed,
+    ] {
+        let t = mandates::Transition {
+            kind: MandateKind::Delegation,
+            to,
+            note: None,
+        };
+        mandates::change_status(&mut tx, firm.id, d001.id, t, &Actor::System, now)
+            .await
+            .unwrap();
+    }
+    platforms::set_for_dossier(
+        &mut tx,
+        firm.id,
+        d001.id,
+        "Pennylane",
+        PlatformState::DirectoryRegistered,
+        &Actor::System,
+        now,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    Core {
+        store: db.store.clone(),
+        clock: clock(),
+        rules: CalendarRules::default(),
+        lang: Lang::Fr,
+    }
+}
+
+async fn caller(core: &Core, email: &str) -> Caller {
+    core.caller_by_email(None, email).await.expect("known user")
+}
+
+fn text(reply: &Reply) -> String {
+    console::render(reply, Lang::Fr)
+}
+
+fn field<'a>(reply: &'a Reply, name: &str) -> &'a str {
+    &reply
+        .fields
+        .iter()
+        .find(|f| f.name == name)
+        .unwrap_or_else(|| panic!("no field {name}: {reply:?}"))
+        .value
+}
+
+both_backends!(
+    pret_cabinet_scores_the_firm_and_lists_the_dossiers_most_at_risk,
+    |db: TestDb| async move {
+        let core = setup(&db).await;
+        let claire = caller(&core, "claire@durand.fr").await;
+        let reply = core.execute(&claire, "pret cabinet").await;
+        assert_eq!(reply.tone, Tone::Info, "{}", text(&reply));
+        assert_eq!(reply.title, "Préparation — Cabinet Durand");
+        assert_eq!(field(&reply, "Dossiers"), "14");
+        assert_eq!(
+            field(&reply, "En retard"),
+            "13",
+            "reception is in force and only D001 is in the directory"
+        );
+        assert_eq!(field(&reply, "Prêts"), "1");
+        // 13 dossiers at 50/100 (3 of 6 checks) and one at 100: (13*50+100)/14 = 53.
+        assert_eq!(field(&reply, "Score"), "53/100");
+        let risky = &reply.sections[0];
+        assert_eq!(risky.items.len(), 10, "first page");
+        assert!(risky.items[0].starts_with("D002 Garage des Tilleuls — en retard, 50/100 — manque : mandat de délégation signé"), "{}", risky.items[0]);
+        assert!(
+            !risky.items.iter().any(|i| i.starts_with("D001")),
+            "a ready dossier is not at risk"
+        );
+        let page = reply.page.clone().unwrap();
+        assert_eq!((page.current, page.total), (1, 2));
+        assert_eq!(page.next.as_deref(), Some("pret cabinet page 2"));
+        let second = core.execute(&claire, "pret cabinet page 2").await;
+        assert_eq!(second.sections[0].items.len(), 3);
+
+        let one = core.execute(&claire, "pret D001").await;
+        assert_eq!(field(&one, "Score"), "100/100");
+        assert_eq!(field(&one, "État"), "prêt");
+        assert_eq!(
+            field(&one, "Prochaine échéance"),
+            "01/09/2027 — émission des factures électroniques"
+        );
+    }
+);
+
+both_backends!(
+    an_accountant_sees_their_portfolio_by_default,
+    |db: TestDb| async move {
+        let core = setup(&db).await;
+        let bruno = caller(&core, "bruno@durand.fr").await;
+        let reply = core.execute(&bruno, "pret").await;
+        assert_eq!(reply.title, "Préparation — mes dossiers");
+        assert_eq!(field(&reply, "Dossiers"), "2");
+        let portfolio = core.execute(&bruno, "pret portefeuille nord").await;
+        assert_eq!(portfolio.title, "Préparation — portefeuille Nord");
+        assert_eq!(field(&portfolio, "Dossiers"), "12");
+        let unknown = core.execute(&bruno, "pret portefeuille Est").await;
+        assert_eq!(unknown.tone, Tone::Error);
+        assert_eq!(
+            unknown.description.as_deref(),
+            Some("Aucun portefeuille « Est ». Portefeuilles du cabinet : Nord, Sud.")
+        );
+    }
+);
+
+both_backends!(
+    dossier_by_code_siren_or_name_with_suggestions,
+    |db: TestDb| async move {
+        let core = setup(&db).await;
+        let lea = caller(&core, "lea@durand.fr").await;
+        let by_code = core.execute(&lea, "dossier d002").await;
+        assert_eq!(by_code.title, "D002 — Garage des Tilleuls");
+        assert_eq!(field(&by_code, "Catégorie"), "TPE/micro (calculée)");
+        let siren = Siren::with_check_digit(2).to_string();
+        assert_eq!(
+            core.execute(&lea, &format!("dossier {siren}")).await.title,
+            "D002 — Garage des Tilleuls"
+        );
+        assert_eq!(
+            core.execute(&lea, "fiche tilleuls").await.title,
+            "D002 — Garage des Tilleuls"
+        );
+
+        let ambiguous = core.execute(&lea, "dossier garage").await;
+        assert_eq!(ambiguous.tone, Tone::Error);
+        assert_eq!(
+            ambiguous.description.as_deref(),
+            Some("2 dossiers correspondent à « garage » : précisez le code.")
+        );
+        assert_eq!(
+            ambiguous.sections[0].items,
+            vec!["D002 — Garage des Tilleuls", "D003 — Garage du Centre"]
+        );
+
+        let typo = core.execute(&lea, "dossier tileuls").await;
+        assert_eq!(typo.title, "Dossier introuvable");
+        assert_eq!(typo.sections[0].items, vec!["D002 — Garage des Tilleuls"]);
+        assert_eq!(typo.actions[0].command, "dossier D002");
+        let nothing = core.execute(&lea, "dossier zzzzzzzz").await;
+        assert_eq!(nothing.tone, Tone::Error);
+        assert!(nothing.sections.is_empty());
+    }
+);
+
+both_backends!(
+    mandate_changes_obey_roles_and_the_status_machine,
+    |db: TestDb| async move {
+        let core = setup(&db).await;
+        let anne = caller(&core, "anne@durand.fr").await;
+        let bruno = caller(&core, "bruno@durand.fr").await;
+        let lea = caller(&core, "lea@durand.fr").await;
+        let claire = caller(&core, "claire@durand.fr").await;
+
+        let refused = core.execute(&anne, "mandat D002 demandé").await;
+        assert_eq!(refused.tone, Tone::Refused);
+        assert_eq!(
+        refused.description.as_deref(),
+        Some("le dossier D002 est dans le portefeuille « Sud », qui n'est pas l'un des vôtres (Nord) : seul un associé ou le collaborateur du portefeuille peut le modifier")
+    );
+        let viewer = core.execute(&lea, "mandat D002 demandé").await;
+        assert_eq!(viewer.tone, Tone::Refused);
+        assert!(viewer
+            .description
+            .unwrap()
+            .starts_with("votre rôle « lecteur » permet de consulter"));
+
+        let ok = core
+            .execute(&bruno, "mandat Tilleuls demandé envoyé par courrier")
+            .await;
+        assert_eq!(ok.tone, Tone::Success, "{}", text(&ok));
+        assert_eq!(
+            ok.description.as_deref(),
+            Some("mandat de délégation : non demandé → demandé (envoyé par courrier)")
+        );
+        let illegal = core.execute(&claire, "mandat D002 signé").await;
+        assert_eq!(illegal.tone, Tone::Error);
+        assert_eq!(
+        illegal.description.as_deref(),
+        Some("changement de statut refusé : un mandat « demandé » ne peut pas passer à « signé »")
+    );
+
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        let d002 = dossiers::find_by_code(&mut conn, anne.firm_id, "D002")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            d002.delegation,
+            MandateStatus::Requested,
+            "refused and illegal changes wrote nothing"
+        );
+        let last = &journal::for_dossier(&mut conn, anne.firm_id, d002.id, 1)
+            .await
+            .unwrap()[0];
+        assert_eq!(
+            (last.actor_kind.as_str(), last.actor.as_str()),
+            ("user", "bruno@durand.fr")
+        );
+        assert_eq!(last.details["note"], "envoyé par courrier");
+
+        let log = core.execute(&lea, "journal D002 3").await;
+        assert!(log.sections[0].items[0].contains("bruno@durand.fr — mandat delegation : not_requested → requested (envoyé par courrier)"), "{}", text(&log));
+    }
+);
+
+both_backends!(mandate_lists_and_calendar, |db: TestDb| async move {
+    let core = setup(&db).await;
+    let claire = caller(&core, "claire@durand.fr").await;
+    let late = core
+        .execute(&claire, "mandats en-retard portefeuille Sud")
+        .await;
+    assert_eq!(late.title, "Mandats de délégation — portefeuille Sud");
+    assert_eq!(field(&late, "non demandé"), "2");
+    assert_eq!(
+        late.sections[0].items[0],
+        "D002 Garage des Tilleuls — non demandé — en retard de 175 j"
+    );
+    let all = core.execute(&claire, "mandats").await;
+    assert_eq!(all.sections[0].items.len(), 10);
+    assert_eq!(
+        all.page.as_ref().unwrap().total,
+        2,
+        "13 unsigned mandates, paginated"
+    );
+
+    let calendar = core.execute(&claire, "calendrier 400j").await;
+    assert_eq!(
+        calendar.title,
+        "Calendrier — Cabinet Durand — au 25/11/2026"
+    );
+    assert_eq!(field(&calendar, "Dossiers en retard"), "13");
+    let upcoming = &calendar.sections[1].items;
+    assert_eq!(
+        upcoming[1],
+        "03/07/2027 — D002 Garage des Tilleuls — flux de test réussis",
+        "{}",
+        text(&calendar)
+    );
+    assert_eq!(
+        upcoming.last().unwrap(),
+        "… et 13 autre(s) : réduisez l'horizon ou utilisez `cabready calendar`"
+    );
+});
+
+both_backends!(
+    remind_says_honestly_that_nothing_is_sent,
+    |db: TestDb| async move {
+        let core = setup(&db).await;
+        let bruno = caller(&core, "bruno@durand.fr").await;
+        let reply = core.execute(&bruno, "relancer D002").await;
+        assert_eq!(reply.title, "Relance non envoyée");
+        assert!(reply
+            .description
+            .unwrap()
+            .contains("rien n'a été envoyé à d002@client.fr"));
+        let anne = caller(&core, "anne@durand.fr").await;
+        assert_eq!(
+            core.execute(&anne, "relancer D002").await.tone,
+            Tone::Refused
+        );
+    }
+);
+
+both_backends!(
+    help_unknown_commands_and_bad_arguments,
+    |db: TestDb| async move {
+        let core = setup(&db).await;
+        let lea = caller(&core, "lea@durand.fr").await;
+        let help = core.execute(&lea, "aide").await;
+        assert!(help.sections[0]
+            .items
+            .iter()
+            .any(|i| i.starts_with("pret [dossier | portefeuille P | cabinet | miens]")));
+        let typo = core.execute(&lea, "dosier D001").await;
+        assert_eq!(
+            typo.description.as_deref(),
+            Some("« dosier » n'est pas une commande. Vouliez-vous dire « dossier » ?")
+        );
+        let usage = core.execute(&lea, "calendrier bientôt").await;
+        assert_eq!(
+            usage.description.as_deref(),
+            Some("durée invalide « bientôt ». Usage : calendrier [90j]")
+        );
+        let english = Core {
+            lang: Lang::En,
+            ..core.clone()
+        };
+        assert_eq!(
+            english.execute(&lea, "help").await.title,
+            "CabReady commands"
+        );
+    }
+);
+
+both_backends!(
+    unknown_users_and_other_firms_see_nothing,
+    |db: TestDb| async move {
+        let core = setup(&db).await;
+        let stranger = core
+            .caller_by_email(None, "pirate@ailleurs.fr")
+            .await
+            .unwrap_err();
+        assert_eq!(stranger.tone, Tone::Refused);
+        assert!(stranger
+            .description
+            .unwrap()
+            .starts_with("« pirate@ailleurs.fr » n'est pas un utilisateur de ce cabinet"));
+
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        let (other, _) = firms::ensure(
+            &mut conn,
+            "Cabinet Martin",
+            &[],
+            &Actor::System,
+            clock().now(),
+        )
+        .await
+        .unwrap();
+        users::upsert(
+            &mut conn,
+            other.id,
+            &user("paul@martin.fr", Role::Manager, &[]),
+            &Actor::System,
+            clock().now(),
+        )
+        .await
+        .unwrap();
+        drop(conn);
+        let paul = core
+            .caller_by_email(Some("Cabinet Martin"), "paul@martin.fr")
+            .await
+            .unwrap();
+        assert_eq!(
+            core.execute(&paul, "dossier D001").await.title,
+            "Dossier introuvable"
+        );
+        assert_eq!(
+            core.execute(&paul, "mandat D001 demandé").await.title,
+            "Dossier introuvable"
+        );
+        let firm = core.execute(&paul, "pret cabinet").await;
+        assert_eq!(
+            firm.description.as_deref(),
+            Some("Aucun dossier dans ce périmètre.")
+        );
+    }
+);
