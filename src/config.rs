@@ -50,6 +50,16 @@ pub struct Config {
     pub platforms: Vec<String>,
     #[serde(default)]
     pub calendar: CalendarRules,
+    /// The firm's Discord server; the bot token comes from `CABREADY_DISCORD_TOKEN` only.
+    #[serde(default)]
+    pub discord: Option<DiscordConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiscordConfig {
+    /// The id of the firm's Discord server (guild), where the slash commands are registered.
+    pub guild_id: u64,
 }
 
 fn default_data_dir() -> PathBuf {

@@ -51,7 +51,7 @@ enum Command {
     /// Validate the configuration and explain it.
     CheckConfig,
     /// Run CabReady's long-lived services (the chat: Discord, or the console without a token).
-    Serve(cli::chat::Args),
+    Serve(cli::serve::Args),
 }
 
 /// What every subcommand gets: configuration, clock, language.

@@ -8,6 +8,7 @@
 pub mod auth;
 mod commands;
 pub mod console;
+pub mod discord;
 mod error;
 pub mod lookup;
 pub mod parse;

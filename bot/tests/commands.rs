@@ -227,6 +227,11 @@ both_backends!(
         let page = reply.page.clone().unwrap();
         assert_eq!((page.current, page.total), (1, 2));
         assert_eq!(page.next.as_deref(), Some("pret cabinet page 2"));
+        let rendered = cabready_bot::discord::render::render(&reply);
+        assert!(
+            rendered.embed_chars <= 6000 && !rendered.ephemeral,
+            "the same reply fits a Discord embed"
+        );
         let second = core.execute(&claire, "pret cabinet page 2").await;
         assert_eq!(second.sections[0].items.len(), 3);
 

@@ -1,0 +1,212 @@
+//! Slash command definitions, and interaction options → core command line.
+
+use crate::parse::COMMANDS;
+use serenity::all::{CommandData, CommandDataOption, CommandDataOptionValue, CommandOptionType};
+use serenity::builder::{CreateCommand, CreateCommandOption};
+
+fn dossier_option(required: bool) -> CreateCommandOption {
+    CreateCommandOption::new(
+        CommandOptionType::String,
+        "dossier",
+        "Code, SIREN ou partie du nom du dossier",
+    )
+    .required(required)
+    .set_autocomplete(true)
+    .max_length(100)
+}
+
+/// The slash commands registered on the firm's server (French names, as in the console).
+pub fn definitions() -> Vec<CreateCommand> {
+    let status = CreateCommandOption::new(
+        CommandOptionType::String,
+        "statut",
+        "Nouveau statut du mandat",
+    )
+    .required(true)
+    .add_string_choice("demandé", "demande")
+    .add_string_choice("relancé", "relance")
+    .add_string_choice("reçu à vérifier", "recu_a_verifier")
+    .add_string_choice("signé (validé)", "signe")
+    .add_string_choice("refusé", "refuse")
+    .add_string_choice("expiré", "expire");
+    let kind = CreateCommandOption::new(
+        CommandOptionType::String,
+        "type",
+        "Type de mandat (délégation par défaut)",
+    )
+    .add_string_choice("délégation", "delegation")
+    .add_string_choice("désignation", "designation")
+    .add_string_choice("facturation", "facturation");
+    let portfolio = CreateCommandOption::new(
+        CommandOptionType::String,
+        "portefeuille",
+        "Nom du portefeuille",
+    )
+    .set_autocomplete(true)
+    .max_length(100);
+    vec![
+        CreateCommand::new("pret")
+            .description("Préparation : score, état, ce qui manque, prochaine échéance")
+            .add_option(
+                CreateCommandOption::new(
+                    CommandOptionType::String,
+                    "cible",
+                    "Un dossier, « cabinet », « miens » (par défaut : votre périmètre)",
+                )
+                .set_autocomplete(true)
+                .max_length(100),
+            )
+            .add_option(portfolio.clone())
+            .add_option(page_option()),
+        CreateCommand::new("dossier")
+            .description("Fiche d'un dossier")
+            .add_option(dossier_option(true)),
+        CreateCommand::new("mandats")
+            .description("Mandats de délégation non signés")
+            .add_option(CreateCommandOption::new(
+                CommandOptionType::Boolean,
+                "en-retard",
+                "Seulement ceux en retard",
+            ))
+            .add_option(portfolio)
+            .add_option(page_option()),
+        CreateCommand::new("mandat")
+            .description("Changer le statut d'un mandat")
+            .add_option(dossier_option(true))
+            .add_option(status)
+            .add_option(kind)
+            .add_option(
+                CreateCommandOption::new(CommandOptionType::String, "note", "Note pour le journal")
+                    .max_length(500),
+            ),
+        CreateCommand::new("relancer")
+            .description("Relancer le client maintenant")
+            .add_option(dossier_option(true)),
+        CreateCommand::new("calendrier")
+            .description("Échéances en retard et à venir")
+            .add_option(
+                CreateCommandOption::new(
+                    CommandOptionType::String,
+                    "horizon",
+                    "Par exemple 90j, 12s, 6m",
+                )
+                .max_length(10),
+            )
+            .add_option(page_option()),
+        CreateCommand::new("journal")
+            .description("Dernières actions sur un dossier")
+            .add_option(dossier_option(true))
+            .add_option(
+                CreateCommandOption::new(
+                    CommandOptionType::Integer,
+                    "n",
+                    "Nombre de lignes (10 par défaut)",
+                )
+                .min_int_value(1)
+                .max_int_value(50),
+            ),
+        CreateCommand::new("aide")
+            .description("Les commandes de CabReady")
+            .add_option({
+                let mut topic =
+                    CreateCommandOption::new(CommandOptionType::String, "commande", "Une commande");
+                for (name, _) in COMMANDS {
+                    topic = topic.add_string_choice(*name, *name);
+                }
+                topic
+            }),
+    ]
+}
+
+fn page_option() -> CreateCommandOption {
+    CreateCommandOption::new(
+        CommandOptionType::Integer,
+        "page",
+        "Page d'une longue liste",
+    )
+    .min_int_value(1)
+    .max_int_value(1000)
+}
+
+/// A value as the console would type it: quoted when it has spaces.
+fn quoted(value: &str) -> String {
+    let clean = value.replace(['"', '\n', '\r'], " ");
+    if clean.contains(char::is_whitespace) {
+        format!("\"{}\"", clean.trim())
+    } else {
+        clean.trim().to_string()
+    }
+}
+
+fn option<'a>(options: &'a [CommandDataOption], name: &str) -> Option<&'a CommandDataOptionValue> {
+    options.iter().find(|o| o.name == name).map(|o| &o.value)
+}
+
+fn text(options: &[CommandDataOption], name: &str) -> Option<String> {
+    match option(options, name)? {
+        CommandDataOptionValue::String(s) => Some(s.trim().to_string()).filter(|s| !s.is_empty()),
+        CommandDataOptionValue::Autocomplete { value, .. } => {
+            Some(value.trim().to_string()).filter(|s| !s.is_empty())
+        }
+        CommandDataOptionValue::Integer(i) => Some(i.to_string()),
+        _ => None,
+    }
+}
+
+/// The core command line for a slash command's data; `Err` names what is wrong.
+pub fn to_line(data: &CommandData) -> Result<String, String> {
+    let o = &data.options;
+    let page = text(o, "page")
+        .map(|p| format!(" page {p}"))
+        .unwrap_or_default();
+    let required = |name: &str| text(o, name).ok_or_else(|| format!("option « {name} » manquante"));
+    let line = match data.name.as_str() {
+        "pret" => match (text(o, "cible"), text(o, "portefeuille")) {
+            (Some(target), _) => format!("pret {}", quoted(&target)),
+            (None, Some(p)) => format!("pret portefeuille {}", quoted(&p)),
+            (None, None) => "pret".to_string(),
+        },
+        "dossier" => format!("dossier {}", quoted(&required("dossier")?)),
+        "mandats" => {
+            let mut line = String::from("mandats");
+            if matches!(
+                option(o, "en-retard"),
+                Some(CommandDataOptionValue::Boolean(true))
+            ) {
+                line.push_str(" en-retard");
+            }
+            if let Some(p) = text(o, "portefeuille") {
+                line.push_str(&format!(" portefeuille {}", quoted(&p)));
+            }
+            line
+        }
+        "mandat" => {
+            let mut line = format!("mandat {}", quoted(&required("dossier")?));
+            if let Some(kind) = text(o, "type") {
+                line.push_str(&format!(" {kind}"));
+            }
+            line.push_str(&format!(" {}", required("statut")?));
+            if let Some(note) = text(o, "note") {
+                line.push_str(&format!(" {}", note.replace(['\n', '\r'], " ")));
+            }
+            line
+        }
+        "relancer" => format!("relancer {}", quoted(&required("dossier")?)),
+        "calendrier" => format!(
+            "calendrier {}",
+            text(o, "horizon").map(|h| quoted(&h)).unwrap_or_default()
+        )
+        .trim_end()
+        .to_string(),
+        "journal" => format!(
+            "journal {} {}",
+            quoted(&required("dossier")?),
+            text(o, "n").unwrap_or_else(|| "10".into())
+        ),
+        "aide" => format!("aide {}", text(o, "commande").unwrap_or_default())
+            .trim_end()
+            .to_string(),
+        other => return Err(format!("commande inconnue « {other} »")),
+    };
+    Ok(format!("{line}{page}"))
+}
