@@ -80,6 +80,7 @@ fn request(profile_name: &str, source: Option<&str>, files: &[&str]) -> FluxRequ
         limits: AnomalyLimits::default(),
         progress: false,
         batch_size: DEFAULT_BATCH,
+        evaluate: true,
     }
 }
 
@@ -263,5 +264,36 @@ both_backends!(
         assert!(err
             .message(Lang::Fr)
             .starts_with("profil de plateforme inconnu : docusign"));
+    }
+);
+
+both_backends!(
+    profile_written_from_the_docs_only,
+    |db: TestDb| async move {
+        let firm = demo_firm(&db).await;
+        let mut req = request("generic", None, &["custom-pipe-export.txt"]);
+        req.profile =
+            profile::resolve(fixture("custom-pipe.toml").to_str().unwrap(), None).unwrap();
+        let report = flux::run(&db.store, &clock(), &req, Lang::Fr)
+            .await
+            .unwrap();
+        check_golden("custom-pipe-export.txt", &report.render(Lang::Fr));
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        let x1 = invoices::find(&mut conn, firm, "Tiime", "X1")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(x1.amount_ttc, Some(123_450));
+        assert_eq!(x1.current.unwrap().0.number(), 212);
+        assert_eq!(
+            x1.current.unwrap().1.to_rfc3339(),
+            "2026-11-20T17:30:00+00:00",
+            "local time, Europe/Paris"
+        );
+        let x2 = invoices::find(&mut conn, firm, "Tiime", "X2")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(x2.direction, cabready_store::domain::Direction::Received);
     }
 );

@@ -51,6 +51,7 @@ pub async fn run(ctx: &AppContext, store: &Store, firm: &str) -> Result<()> {
             limits: ctx.config.anomalies.clone(),
             progress: false,
             batch_size: DEFAULT_BATCH,
+            evaluate: true,
         };
         let report = flux::run(store, &ctx.clock, &request, lang)
             .await

@@ -65,6 +65,7 @@ async fn flux_run(ctx: &AppContext, args: FluxArgs) -> Result<ExitCode> {
         limits: ctx.config.anomalies.clone(),
         progress: true,
         batch_size: args.batch_size,
+        evaluate: true,
     };
     let result = flux::run(&store, &ctx.clock, &request, lang).await;
     store.close().await;

@@ -39,6 +39,9 @@ pub struct FluxRequest {
     /// Show a progress line on stderr (only honoured when it is a terminal).
     pub progress: bool,
     pub batch_size: usize,
+    /// Evaluate the anomaly rules after the import (the CLI always does;
+    /// the benchmark times it apart).
+    pub evaluate: bool,
 }
 
 /// What happened to one file.
@@ -250,8 +253,10 @@ pub async fn run(
         .await?;
         report.files.push(summary);
     }
-    report.anomalies =
-        anomalies::evaluate(&mut tx, firm.id, &request.limits, now, clock.today()).await?;
+    if request.evaluate {
+        report.anomalies =
+            anomalies::evaluate(&mut tx, firm.id, &request.limits, now, clock.today()).await?;
+    }
     if request.dry_run {
         tx.rollback().await.map_err(StoreError::from)?;
     } else {
