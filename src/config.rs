@@ -4,6 +4,7 @@
 //! SQLite database. See `config/cabready.example.toml` for every option.
 
 use anyhow::{bail, Context, Result};
+use cabready_store::anomalies::AnomalyLimits;
 use cabready_store::calendar::CalendarRules;
 use cabready_store::Lang;
 use serde::Deserialize;
@@ -50,6 +51,13 @@ pub struct Config {
     pub platforms: Vec<String>,
     #[serde(default)]
     pub calendar: CalendarRules,
+    /// The firm's own platform profiles (`NAME.toml`), which override the
+    /// shipped ones of the same name (docs/platform-profiles.md).
+    #[serde(default)]
+    pub profiles_dir: Option<PathBuf>,
+    /// Limits of the anomaly rules (`[anomalies]`).
+    #[serde(default)]
+    pub anomalies: AnomalyLimits,
     /// The firm's Discord server; the bot token comes from `CABREADY_DISCORD_TOKEN` only.
     #[serde(default)]
     pub discord: Option<DiscordConfig>,
@@ -77,7 +85,13 @@ impl Default for Config {
 }
 
 /// Top-level keys that an environment variable may override.
-const ENV_KEYS: &[&str] = &["language", "data_dir", "database_url", "firm"];
+const ENV_KEYS: &[&str] = &[
+    "language",
+    "data_dir",
+    "database_url",
+    "firm",
+    "profiles_dir",
+];
 
 /// Where the configuration came from, for `check-config`.
 #[derive(Debug, Clone)]
@@ -136,6 +150,7 @@ pub fn load(path: Option<&Path>) -> Result<Loaded> {
             );
         }
     }
+    config.anomalies.validate().map_err(anyhow::Error::msg)?;
     Ok(Loaded {
         config,
         file,
@@ -174,6 +189,24 @@ mod tests {
         assert_eq!(config.data_dir, PathBuf::from("./cabready-data"));
         assert_eq!(config.calendar, CalendarRules::default());
         assert!(config.platforms.contains(&"jefacture.com".to_string()));
+        assert_eq!(config.anomalies, AnomalyLimits::default());
+        assert_eq!(config.profiles_dir, None);
+    }
+
+    #[test]
+    fn anomaly_limits_are_configurable() {
+        let custom: Config = toml::from_str(
+            "profiles_dir = \"./profils\"\n[anomalies]\nnot_taken_days = 3\n[anomalies.stuck_days]\n\"204\" = 5\n",
+        )
+        .unwrap();
+        assert_eq!(custom.anomalies.not_taken_days, 3);
+        assert_eq!(custom.anomalies.stuck_days.get("204"), Some(&5));
+        assert_eq!(
+            custom.anomalies.stuck_days.len(),
+            1,
+            "a table replaces the defaults"
+        );
+        assert!(toml::from_str::<Config>("[anomalies]\nnot_taken = 3").is_err());
     }
 
     #[test]

@@ -42,6 +42,11 @@ struct Cli {
 enum Command {
     /// Import a firm's users and client list (CSV).
     Onboard(cli::onboard::Args),
+    /// Import platform exports (invoice lifecycle statuses).
+    #[command(subcommand)]
+    Import(cli::import::Command),
+    /// The anomaly queue: list, show, assign, comment, resolve, dismiss, evaluate.
+    Anomalies(cli::anomalies::Args),
     /// Legal dates and the firm's milestones: what is overdue, what falls due next.
     Calendar(cli::calendar::Args),
     /// Create a fictional firm on the embedded default and show what CabReady sees.
@@ -98,6 +103,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     };
     match cli.command {
         Command::Onboard(args) => cli::onboard::run(&ctx, args).await,
+        Command::Import(command) => cli::import::run(&ctx, command).await,
+        Command::Anomalies(args) => cli::anomalies::run(&ctx, args).await,
         Command::Calendar(args) => cli::calendar::run(&ctx, args).await,
         Command::Demo(args) => cli::demo::run(&ctx, args).await,
         Command::CheckConfig => cli::check_config::run(&ctx).await,

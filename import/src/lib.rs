@@ -5,5 +5,6 @@
 //! it (encodings, delimiters, header spellings); [`onboard`] imports a
 //! firm's users and client list.
 
+pub mod flux;
 pub mod onboard;
 pub mod table;

@@ -130,7 +130,6 @@ pub async fn run(ctx: &AppContext, _args: Args) -> Result<ExitCode> {
     let user_count = users::list(&mut conn, firm.id).await?.len();
     let counts = mandates::counts_by_status(&mut conn, firm.id, MandateKind::Delegation).await?;
     drop(conn);
-    store.close().await;
 
     let today = ctx.clock.today();
     let agenda = calendar::agenda(&list, &ctx.config.calendar, today, 90);
@@ -230,5 +229,7 @@ pub async fn run(ctx: &AppContext, _args: Args) -> Result<ExitCode> {
             "Next: cabready calendar --portfolio Nord --within 365d"
         )
     );
+    super::demo_flux::run(ctx, &store, &firm.name).await?;
+    store.close().await;
     Ok(ExitCode::SUCCESS)
 }

@@ -18,6 +18,9 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("corrupt value in the database: {0}")]
     Corrupt(String),
+    /// A request the domain refuses, with what to do, in both languages.
+    #[error("{en}")]
+    Refused { fr: String, en: String },
 }
 
 impl StoreError {
@@ -37,6 +40,8 @@ impl StoreError {
             ),
             (Self::NotFound { what, key }, Lang::Fr) => format!("{what} introuvable : {key}"),
             (Self::NotFound { what, key }, Lang::En) => format!("{what} not found: {key}"),
+            (Self::Refused { fr, .. }, Lang::Fr) => fr.clone(),
+            (Self::Refused { en, .. }, Lang::En) => en.clone(),
             (_, Lang::Fr) => {
                 "erreur de la base de données (le détail est dans le journal technique)".into()
             }

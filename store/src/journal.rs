@@ -75,6 +75,57 @@ pub async fn record(
     Ok(())
 }
 
+/// Writes many lines at once (rule evaluations that open or close
+/// thousands of anomalies): the same lines as [`record`] one by one.
+pub async fn record_many(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    at: DateTime<Utc>,
+    actor: &Actor,
+    entries: &[Entry<'_>],
+) -> StoreResult<()> {
+    const CHUNK: usize = 500;
+    let at = to_db_time(at);
+    for chunk in entries.chunks(CHUNK) {
+        let mut sql = String::from(
+            "INSERT INTO journal (firm_id, at, actor_kind, actor, entity, entity_id, dossier_id, action, details) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            if i > 0 {
+                sql.push(',');
+            }
+            let b = i * 9;
+            sql.push_str(&format!(
+                "(${},${},${},${},${},${},${},${},${})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6,
+                b + 7,
+                b + 8,
+                b + 9
+            ));
+        }
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for entry in chunk {
+            q = q
+                .bind(firm_id)
+                .bind(at.clone())
+                .bind(actor.kind())
+                .bind(actor.name().to_string())
+                .bind(entry.entity.to_string())
+                .bind(entry.entity_id)
+                .bind(entry.dossier_id)
+                .bind(entry.action.to_string())
+                .bind(entry.details.to_string());
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
 /// A journal line as read back.
 #[derive(Debug, Clone)]
 pub struct JournalLine {

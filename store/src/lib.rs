@@ -5,6 +5,7 @@
 //! PostgreSQL ([`db`]), the journal, and the obligations calendar. No
 //! network code, no chat or mail code.
 
+pub mod anomalies;
 pub mod calendar;
 pub mod clock;
 pub mod db;
@@ -12,6 +13,7 @@ pub mod domain;
 pub mod dossiers;
 pub mod error;
 pub mod firms;
+pub mod invoices;
 pub mod journal;
 pub mod lang;
 pub mod mandates;

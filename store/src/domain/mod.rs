@@ -6,6 +6,7 @@
 mod category;
 mod email;
 mod identifiers;
+mod lifecycle;
 mod mandate;
 mod numbers;
 mod role;
@@ -15,6 +16,7 @@ mod vat;
 pub use category::{CategorySource, Financials, SizeCategory};
 pub use email::Email;
 pub use identifiers::{check_siret, french_vat_number, Siren};
+pub use lifecycle::{Direction, LifecycleCode};
 pub use mandate::{MandateKind, MandateStatus, PlatformState};
 pub use numbers::{parse_amount_cents, parse_decimal, Cents};
 pub use role::Role;
@@ -44,6 +46,8 @@ pub enum Problem {
     BooleanInvalid,
     DiscordIdInvalid,
     TooLong(usize),
+    LifecycleUnknown,
+    DirectionUnknown,
 }
 
 impl Problem {
@@ -100,6 +104,18 @@ impl Problem {
             (DiscordIdInvalid, Lang::En) => "invalid Discord id (expected the 17 to 20 digit numeric id)".into(),
             (TooLong(max), Lang::Fr) => format!("texte trop long ({max} caractères au plus)"),
             (TooLong(max), Lang::En) => format!("text too long ({max} characters at most)"),
+            (LifecycleUnknown, Lang::Fr) => {
+                "statut inconnu : ni un code (200 à 213, fr:212, VRBL:FR:212), ni un libellé officiel, ni un mot de la section [statuses] du profil".into()
+            }
+            (LifecycleUnknown, Lang::En) => {
+                "unknown status: not a code (200 to 213, fr:212, VRBL:FR:212), an official label, nor a word of the profile's [statuses] section".into()
+            }
+            (DirectionUnknown, Lang::Fr) => {
+                "sens inconnu (attendu : émise ou reçue, ou un mot de la section [direction_values] du profil)".into()
+            }
+            (DirectionUnknown, Lang::En) => {
+                "unknown direction (expected: emitted or received, or a word of the profile's [direction_values] section)".into()
+            }
         }
     }
 }

@@ -1,0 +1,787 @@
+//! `cabready import flux`: platform exports of invoice lifecycle statuses,
+//! read through a mapping profile, streamed (a file is never held in
+//! memory), written in batches, linked to dossiers by SIREN or dossier
+//! code, and followed by an evaluation of the anomaly rules.
+//!
+//! A bad line is reported as `file:line: field: what is wrong (value)` and
+//! the rest is imported; importing a file again adds nothing.
+
+mod decode;
+pub mod profile;
+
+pub use profile::{Profile, ProfileError};
+
+use cabready_store::anomalies::{self, AnomalyLimits, Evaluation};
+use cabready_store::domain::{fold, Direction, Siren};
+use cabready_store::invoices::{self, FlowEvent};
+use cabready_store::journal::Actor;
+use cabready_store::{dossiers, firms, platforms, Clock, Lang, Store, StoreError};
+use std::collections::{BTreeSet, HashMap};
+use std::io::{BufRead, BufReader, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+
+/// Lines per database batch (one transaction each).
+pub const DEFAULT_BATCH: usize = 5_000;
+/// Error messages kept per file (the count goes on).
+const MAX_ERRORS_KEPT: usize = 1_000;
+
+#[derive(Debug, Clone)]
+pub struct FluxRequest {
+    /// `None`: the only firm of the database.
+    pub firm: Option<String>,
+    pub profile: Profile,
+    /// The platform the files come from (default: the profile's `platform`).
+    pub source: Option<String>,
+    pub files: Vec<PathBuf>,
+    pub dry_run: bool,
+    pub limits: AnomalyLimits,
+    /// Show a progress line on stderr (only honoured when it is a terminal).
+    pub progress: bool,
+    pub batch_size: usize,
+    /// Evaluate the anomaly rules after the import (the CLI always does;
+    /// the benchmark times it apart).
+    pub evaluate: bool,
+}
+
+/// What happened to one file.
+#[derive(Debug, Clone, Default)]
+pub struct FileSummary {
+    pub file: String,
+    /// The file could not be read at all.
+    pub fatal: Option<String>,
+    pub rows_read: u64,
+    /// New status events.
+    pub imported: u64,
+    pub new_invoices: u64,
+    /// Events already in the database.
+    pub already_known: u64,
+    pub rejected: u64,
+    /// `file:line: field: what is wrong (value)`, the first ones.
+    pub errors: Vec<String>,
+    pub dossiers: BTreeSet<i64>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct FluxReport {
+    pub firm: String,
+    pub profile: String,
+    pub platform: String,
+    pub files: Vec<FileSummary>,
+    pub anomalies: Evaluation,
+    pub dry_run: bool,
+}
+
+impl FluxReport {
+    pub fn rejected(&self) -> u64 {
+        self.files.iter().map(|f| f.rejected).sum()
+    }
+
+    pub fn failed(&self) -> bool {
+        self.files.iter().any(|f| f.fatal.is_some())
+    }
+
+    pub fn render(&self, lang: Lang) -> String {
+        let mut out = String::new();
+        let platform = if self.platform.is_empty() {
+            lang.pick("non précisée", "not given").to_string()
+        } else {
+            self.platform.clone()
+        };
+        out.push_str(&format!(
+            "{} « {} » — {} {} — {} {platform}\n",
+            lang.pick("Cabinet", "Firm"),
+            self.firm,
+            lang.pick("profil", "profile"),
+            self.profile,
+            lang.pick("plateforme", "platform"),
+        ));
+        let mut all_dossiers = BTreeSet::new();
+        for f in &self.files {
+            all_dossiers.extend(f.dossiers.iter().copied());
+            if let Some(fatal) = &f.fatal {
+                out.push_str(&format!("{fatal}\n"));
+                continue;
+            }
+            for e in &f.errors {
+                out.push_str(e);
+                out.push('\n');
+            }
+            if f.rejected as usize > f.errors.len() {
+                out.push_str(&format!(
+                    "{}: … {} {}\n",
+                    f.file,
+                    f.rejected as usize - f.errors.len(),
+                    lang.pick("autres lignes rejetées", "more rejected lines")
+                ));
+            }
+            out.push_str(&match lang {
+                Lang::Fr => format!(
+                    "{} : {} ligne(s) lue(s), {} importée(s) ({} nouvelle(s) facture(s)), {} déjà connue(s), {} rejetée(s), {} dossier(s) touché(s)\n",
+                    f.file, f.rows_read, f.imported, f.new_invoices, f.already_known, f.rejected, f.dossiers.len()
+                ),
+                Lang::En => format!(
+                    "{}: {} line(s) read, {} imported ({} new invoice(s)), {} already known, {} rejected, {} dossier(s) touched\n",
+                    f.file, f.rows_read, f.imported, f.new_invoices, f.already_known, f.rejected, f.dossiers.len()
+                ),
+            });
+        }
+        let a = &self.anomalies;
+        out.push_str(&match lang {
+            Lang::Fr => format!(
+                "Anomalies : {} ouverte(s), {} rouverte(s), {} close(s) automatiquement ; {} ouverte(s) au total. Dossiers touchés : {}.\n",
+                a.opened, a.reopened, a.closed, a.open, all_dossiers.len()
+            ),
+            Lang::En => format!(
+                "Anomalies: {} opened, {} reopened, {} closed automatically; {} open in all. Dossiers touched: {}.\n",
+                a.opened, a.reopened, a.closed, a.open, all_dossiers.len()
+            ),
+        });
+        if self.dry_run {
+            out.push_str(lang.pick(
+                "Simulation (--dry-run) : rien n'a été écrit.\n",
+                "Dry run: nothing was written.\n",
+            ));
+        }
+        out
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FluxError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl FluxError {
+    pub fn message(&self, lang: Lang) -> String {
+        match self {
+            FluxError::Store(e) => e.user_message(lang),
+        }
+    }
+}
+
+/// The firm's dossiers, by SIREN and by code.
+struct DossierIndex {
+    by_siren: HashMap<String, i64>,
+    by_code: HashMap<String, (i64, String)>,
+}
+
+/// Where each field sits in the file.
+struct Positions {
+    at: HashMap<&'static str, usize>,
+    headers: HashMap<&'static str, String>,
+}
+
+impl Positions {
+    fn cell<'r>(&self, record: &'r csv::StringRecord, field: &str) -> &'r str {
+        self.at
+            .get(field)
+            .and_then(|i| record.get(*i))
+            .map(str::trim)
+            .unwrap_or("")
+    }
+    fn header<'a>(&'a self, field: &'a str) -> &'a str {
+        self.headers.get(field).map(String::as_str).unwrap_or(field)
+    }
+}
+
+struct LineError {
+    field: String,
+    message: String,
+    value: String,
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+/// Runs an import of one or more files with one profile.
+pub async fn run(
+    store: &Store,
+    clock: &Clock,
+    request: &FluxRequest,
+    lang: Lang,
+) -> Result<FluxReport, FluxError> {
+    let now = clock.now();
+    let mut conn = store.pool().acquire().await.map_err(StoreError::from)?;
+    let firm = firms::resolve(&mut conn, request.firm.as_deref()).await?;
+    let list = dossiers::list(&mut conn, firm.id, None).await?;
+    let index = DossierIndex {
+        by_siren: list
+            .iter()
+            .map(|d| (d.record.siren.to_string(), d.id))
+            .collect(),
+        by_code: list
+            .iter()
+            .map(|d| (fold(&d.record.code), (d.id, d.record.siren.to_string())))
+            .collect(),
+    };
+    // The platform as the firm spells it, so that one platform is one name.
+    let wanted = request
+        .source
+        .clone()
+        .or_else(|| request.profile.file.platform.clone())
+        .unwrap_or_default();
+    let platform = if wanted.trim().is_empty() {
+        String::new()
+    } else {
+        platforms::names(&mut conn, firm.id)
+            .await?
+            .into_iter()
+            .find(|n| fold(n) == fold(&wanted))
+            .unwrap_or_else(|| wanted.trim().to_string())
+    };
+    drop(conn);
+
+    let mut report = FluxReport {
+        firm: firm.name.clone(),
+        profile: request.profile.name().to_string(),
+        platform: platform.clone(),
+        dry_run: request.dry_run,
+        ..Default::default()
+    };
+    // A dry run writes in one transaction rolled back at the end, so that
+    // its counts are those of the real import.
+    let mut tx = store.begin().await?;
+    for path in &request.files {
+        let summary = import_file(
+            store, &mut tx, firm.id, &index, &platform, path, request, lang, now,
+        )
+        .await?;
+        report.files.push(summary);
+    }
+    if request.evaluate {
+        report.anomalies =
+            anomalies::evaluate(&mut tx, firm.id, &request.limits, now, clock.today()).await?;
+    }
+    if request.dry_run {
+        tx.rollback().await.map_err(StoreError::from)?;
+    } else {
+        tx.commit().await.map_err(StoreError::from)?;
+    }
+    Ok(report)
+}
+
+fn open_reader(
+    path: &Path,
+    profile: &Profile,
+) -> std::io::Result<(
+    Box<dyn BufRead + Send>,
+    std::sync::Arc<std::sync::atomic::AtomicU64>,
+    u64,
+)> {
+    let file = std::fs::File::open(path)?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let counting = decode::Counting::new(file);
+    let read = counting.read.clone();
+    let text: Box<dyn Read + Send> = match profile.encoding {
+        profile::Encoding::Utf8 => Box::new(decode::SkipBom::new(counting)),
+        profile::Encoding::Windows1252 => Box::new(decode::Windows1252::new(counting)),
+    };
+    let text = decode::StripCr::new(text);
+    Ok((
+        Box::new(BufReader::with_capacity(256 * 1024, text)),
+        read,
+        size,
+    ))
+}
+
+/// The line a record starts on. The reader's own start position lags
+/// behind blank lines, the position after the record lags at the end of a
+/// file without final newline: both are lower bounds, one is exact.
+fn record_line(record: &csv::StringRecord, after: u64) -> u64 {
+    let start = record.position().map_or(0, |p| p.line());
+    let embedded: u64 = record.iter().map(|f| f.matches('\n').count() as u64).sum();
+    start.max(after.saturating_sub(1 + embedded))
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn import_file(
+    store: &Store,
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    firm_id: i64,
+    index: &DossierIndex,
+    platform: &str,
+    path: &Path,
+    request: &FluxRequest,
+    lang: Lang,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<FileSummary, FluxError> {
+    let profile = &request.profile;
+    let file = file_name(path);
+    let mut summary = FileSummary {
+        file: file.clone(),
+        ..Default::default()
+    };
+    let (mut reader, bytes_read, size) = match open_reader(path, profile) {
+        Ok(r) => r,
+        Err(e) => {
+            summary.fatal = Some(format!(
+                "{file}: {} : {e}",
+                lang.pick("impossible de lire le fichier", "cannot read the file")
+            ));
+            return Ok(summary);
+        }
+    };
+    // Title lines before the header.
+    let mut skipped = String::new();
+    for _ in 0..profile.file.skip_rows {
+        skipped.clear();
+        if reader.read_line(&mut skipped).unwrap_or(0) == 0 {
+            break;
+        }
+    }
+    let line_offset = profile.file.skip_rows as u64;
+    let mut csv = csv::ReaderBuilder::new()
+        .delimiter(profile.delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(reader);
+    let mut record = csv::StringRecord::new();
+    let header_line = line_offset + 1;
+    match csv.read_record(&mut record) {
+        Ok(true) => {}
+        Ok(false) => {
+            summary.fatal = Some(format!(
+                "{file}:{header_line}: {}",
+                lang.pick(
+                    "fichier vide, aucune ligne d'en-tête",
+                    "empty file, no header line"
+                )
+            ));
+            return Ok(summary);
+        }
+        Err(e) => {
+            summary.fatal = Some(format!(
+                "{file}:{header_line}: {} ({e})",
+                lang.pick(
+                    "en-tête: illisible, vérifiez la clé encoding du profil",
+                    "header: unreadable, check the profile's encoding key"
+                )
+            ));
+            return Ok(summary);
+        }
+    }
+    let headers: Vec<String> = record.iter().map(|h| h.trim().to_string()).collect();
+    let mut positions = Positions {
+        at: HashMap::new(),
+        headers: HashMap::new(),
+    };
+    let mut missing = Vec::new();
+    for (field, header, _) in profile.file.columns.fields() {
+        match headers.iter().position(|h| fold(h) == fold(header)) {
+            Some(i) => {
+                positions.at.insert(field, i);
+                positions.headers.insert(field, headers[i].clone());
+            }
+            None => missing.push(header.to_string()),
+        }
+    }
+    if !missing.is_empty() {
+        let delimiter = crate::table::delimiter_label(profile.delimiter, lang);
+        summary.fatal = Some(match lang {
+            Lang::Fr => format!(
+                "{file}:{header_line}: en-tête : colonne(s) du profil {} absente(s) : {} (en-têtes lus avec le séparateur {delimiter} : {})",
+                profile.name(), missing.join(", "), headers.join(" | ")
+            ),
+            Lang::En => format!(
+                "{file}:{header_line}: header: column(s) of profile {} missing: {} (headers read with delimiter {delimiter}: {})",
+                profile.name(), missing.join(", "), headers.join(" | ")
+            ),
+        });
+        return Ok(summary);
+    }
+
+    let show_progress = request.progress && std::io::stderr().is_terminal();
+    let actor = Actor::Import(file.clone());
+    let batch_size = request.batch_size.max(1);
+    let mut batch: Vec<FlowEvent> = Vec::with_capacity(batch_size);
+    loop {
+        let line = match csv.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => record_line(&record, csv.position().line()) + line_offset,
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line()) + line_offset;
+                summary.rows_read += 1;
+                summary.rejected += 1;
+                if summary.errors.len() < MAX_ERRORS_KEPT {
+                    let what = match e.kind() {
+                        csv::ErrorKind::Utf8 { .. } => lang.pick(
+                            "caractères illisibles en UTF-8 (le fichier est-il en Windows-1252 ? voir la clé encoding du profil)",
+                            "characters not readable as UTF-8 (is the file Windows-1252? see the profile's encoding key)",
+                        ).to_string(),
+                        _ => e.to_string(),
+                    };
+                    summary.errors.push(format!(
+                        "{file}:{line}: {}: {what}",
+                        lang.pick("ligne", "line")
+                    ));
+                }
+                continue;
+            }
+        };
+        if record.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        summary.rows_read += 1;
+        match parse_line(&record, &positions, profile, index, platform, lang) {
+            Ok(event) => batch.push(event),
+            Err(errors) => {
+                summary.rejected += 1;
+                for e in errors {
+                    if summary.errors.len() < MAX_ERRORS_KEPT {
+                        summary.errors.push(if e.value.is_empty() {
+                            format!("{file}:{line}: {}: {}", e.field, e.message)
+                        } else {
+                            format!("{file}:{line}: {}: {} ({})", e.field, e.message, e.value)
+                        });
+                    }
+                }
+            }
+        }
+        if batch.len() >= batch_size {
+            flush(
+                store,
+                tx,
+                firm_id,
+                &mut batch,
+                &file,
+                &actor,
+                now,
+                request.dry_run,
+                &mut summary,
+            )
+            .await?;
+            if show_progress {
+                let done = bytes_read.load(Ordering::Relaxed);
+                let pct = if size > 0 { done * 100 / size } else { 0 };
+                let _ = write!(
+                    std::io::stderr(),
+                    "\r{file} : {pct:>3} % — {} {}",
+                    summary.rows_read,
+                    lang.pick("lignes", "lines")
+                );
+            }
+        }
+    }
+    flush(
+        store,
+        tx,
+        firm_id,
+        &mut batch,
+        &file,
+        &actor,
+        now,
+        request.dry_run,
+        &mut summary,
+    )
+    .await?;
+    if show_progress {
+        let _ = writeln!(std::io::stderr());
+    }
+    Ok(summary)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn flush(
+    store: &Store,
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    firm_id: i64,
+    batch: &mut Vec<FlowEvent>,
+    file: &str,
+    actor: &Actor,
+    now: chrono::DateTime<chrono::Utc>,
+    dry_run: bool,
+    summary: &mut FileSummary,
+) -> Result<(), FluxError> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let outcome = invoices::record_batch(tx, firm_id, batch, file, actor, now).await?;
+    summary.imported += outcome.new_statuses as u64;
+    summary.new_invoices += outcome.new_invoices as u64;
+    summary.already_known += outcome.known_statuses as u64;
+    summary.dossiers.extend(outcome.dossiers);
+    batch.clear();
+    if !dry_run {
+        // Commit each batch: other writers (chat, mail) are not held back
+        // by a long import, and a crash keeps what was done.
+        let done = std::mem::replace(tx, store.begin().await?);
+        done.commit().await.map_err(StoreError::from)?;
+    }
+    Ok(())
+}
+
+fn parse_line(
+    record: &csv::StringRecord,
+    pos: &Positions,
+    profile: &Profile,
+    index: &DossierIndex,
+    platform: &str,
+    lang: Lang,
+) -> Result<FlowEvent, Vec<LineError>> {
+    let mut errors: Vec<LineError> = Vec::new();
+    macro_rules! fail {
+        ($field:expr, $message:expr, $value:expr $(,)?) => {
+            errors.push(LineError {
+                field: pos.header($field).to_string(),
+                message: $message,
+                value: ($value).to_string(),
+            })
+        };
+    }
+    let required = lang.pick("valeur obligatoire manquante", "required value is missing");
+
+    let platform_invoice_id = pos.cell(record, "platform_invoice_id");
+    if platform_invoice_id.is_empty() {
+        fail!("platform_invoice_id", required.into(), "");
+    }
+    let invoice_number = pos.cell(record, "invoice_number");
+    if invoice_number.is_empty() {
+        fail!("invoice_number", required.into(), "");
+    }
+    let raw_date = pos.cell(record, "issue_date");
+    let issue_date = if raw_date.is_empty() {
+        None
+    } else {
+        let d = profile.parse_date(raw_date);
+        if d.is_none() {
+            fail!(
+                "issue_date",
+                format!(
+                    "{} {})",
+                    lang.pick(
+                        "date illisible (format attendu :",
+                        "unreadable date (expected format:"
+                    ),
+                    profile.date_example()
+                ),
+                raw_date,
+            );
+        }
+        d
+    };
+    let raw_status = pos.cell(record, "status");
+    let code = if raw_status.is_empty() {
+        fail!("status", required.into(), "");
+        None
+    } else {
+        let c = profile.parse_status(raw_status);
+        if c.is_none() {
+            fail!(
+                "status",
+                lang.pick(
+                    "statut inconnu : ajoutez-le à la section [statuses] du profil avec son code (200 à 213)",
+                    "unknown status: add it to the profile's [statuses] section with its code (200 to 213)",
+                )
+                .into(),
+                raw_status,
+            );
+        }
+        c
+    };
+    let raw_at = pos.cell(record, "status_at");
+    let status_at = if raw_at.is_empty() {
+        fail!("status_at", required.into(), "");
+        None
+    } else {
+        let t = profile.parse_datetime(raw_at);
+        if t.is_none() {
+            fail!(
+                "status_at",
+                format!(
+                    "{} {})",
+                    lang.pick(
+                        "date et heure illisibles (format attendu :",
+                        "unreadable date and time (expected format:"
+                    ),
+                    profile.datetime_example()
+                ),
+                raw_at,
+            );
+        }
+        t
+    };
+    let mut amount = |field: &str| -> Option<i64> {
+        let raw = pos.cell(record, field);
+        if raw.is_empty() {
+            return None;
+        }
+        let v = profile.parse_amount(raw);
+        if v.is_none() {
+            fail!(
+                field,
+                format!(
+                    "{} « {} »)",
+                    lang.pick(
+                        "montant illisible (séparateur décimal attendu :",
+                        "unreadable amount (expected decimal separator:"
+                    ),
+                    profile.decimal
+                ),
+                raw,
+            );
+        }
+        v
+    };
+    let amount_ht = amount("amount_ht");
+    let amount_ttc = amount("amount_ttc");
+
+    // Direction: the column, else the profile's, else what the SIRENs say.
+    let seller_raw = pos.cell(record, "seller_siren");
+    let buyer_raw = pos.cell(record, "buyer_siren");
+    let seller = Siren::parse(seller_raw);
+    let buyer = Siren::parse(buyer_raw);
+    let raw_direction = pos.cell(record, "direction");
+    let mut direction = if pos.at.contains_key("direction") && !raw_direction.is_empty() {
+        let d = profile.parse_direction(raw_direction);
+        if d.is_none() {
+            fail!(
+                "direction",
+                lang.pick(
+                    "sens inconnu : ajoutez-le à la section [direction_values] du profil (emitted ou received)",
+                    "unknown direction: add it to the profile's [direction_values] section (emitted or received)",
+                )
+                .into(),
+                raw_direction,
+            );
+        }
+        d
+    } else {
+        profile.direction
+    };
+    let is_ours = |s: &Result<Siren, _>| {
+        s.as_ref()
+            .ok()
+            .is_some_and(|s| index.by_siren.contains_key(s.as_str()))
+    };
+    let dossier_ref = pos.cell(record, "dossier_ref");
+    let mut dossier_id = None;
+    if !dossier_ref.is_empty() {
+        match index.by_code.get(&fold(dossier_ref)) {
+            Some((id, siren)) => {
+                dossier_id = Some(*id);
+                if direction.is_none() {
+                    direction = if seller.as_ref().is_ok_and(|s| s.as_str() == siren) {
+                        Some(Direction::Emitted)
+                    } else if buyer.as_ref().is_ok_and(|s| s.as_str() == siren) {
+                        Some(Direction::Received)
+                    } else {
+                        None
+                    };
+                }
+            }
+            None => fail!(
+                "dossier_ref",
+                lang.pick(
+                    "aucun dossier du cabinet n'a ce code",
+                    "no dossier of the firm has this code"
+                )
+                .into(),
+                dossier_ref,
+            ),
+        }
+    }
+    if direction.is_none() && !errors.iter().any(|e| e.field == pos.header("direction")) {
+        direction = if is_ours(&seller) {
+            Some(Direction::Emitted)
+        } else if is_ours(&buyer) {
+            Some(Direction::Received)
+        } else {
+            None
+        };
+    }
+    let siren_problem_text = |p: &cabready_store::domain::Problem| p.message(lang);
+    let mut siren_problem = None;
+    match direction {
+        Some(d) => {
+            let (ours_field, ours, ours_raw, theirs_field, theirs) = match d {
+                Direction::Emitted => ("seller_siren", &seller, seller_raw, "buyer_siren", &buyer),
+                Direction::Received => ("buyer_siren", &buyer, buyer_raw, "seller_siren", &seller),
+            };
+            match ours {
+                Err(p) => fail!(ours_field, siren_problem_text(p), ours_raw),
+                Ok(s) if dossier_id.is_none() => match index.by_siren.get(s.as_str()) {
+                    Some(id) => dossier_id = Some(*id),
+                    None => fail!(
+                        ours_field,
+                        lang.pick(
+                            "aucun dossier du cabinet n'a ce SIREN (importez le client, ou ajoutez une colonne dossier_ref)",
+                            "no dossier of the firm has this SIREN (import the client, or add a dossier_ref column)",
+                        )
+                        .into(),
+                        ours_raw,
+                    ),
+                },
+                Ok(_) => {}
+            }
+            // The counterpart's SIREN is kept even when invalid: it is an anomaly, not a lost line.
+            if theirs.is_err() {
+                siren_problem = Some(theirs_field.to_string());
+            }
+        }
+        None if dossier_id.is_none() && errors.is_empty() => fail!(
+            "seller_siren",
+            lang.pick(
+                "ni le vendeur ni l'acheteur n'est un dossier du cabinet",
+                "neither the seller nor the buyer is a dossier of the firm",
+            )
+            .into(),
+            &format!("{seller_raw} / {buyer_raw}"),
+        ),
+        None if errors.is_empty() => fail!(
+            "dossier_ref",
+            lang.pick(
+                "le SIREN du dossier n'est ni celui du vendeur ni celui de l'acheteur",
+                "the dossier's SIREN is neither the seller's nor the buyer's",
+            )
+            .into(),
+            dossier_ref,
+        ),
+        None => {}
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let (Some(code), Some(status_at), Some(direction), Some(dossier_id)) =
+        (code, status_at, direction, dossier_id)
+    else {
+        return Err(vec![LineError {
+            field: lang.pick("ligne", "line").into(),
+            message: lang.pick("ligne incomplète", "incomplete line").into(),
+            value: String::new(),
+        }]);
+    };
+    let compact = |raw: &str, parsed: &Result<Siren, _>| match parsed {
+        Ok(s) => s.to_string(),
+        Err(_) => raw.to_string(),
+    };
+    let label = pos.cell(record, "status_label");
+    let currency = pos.cell(record, "currency");
+    let reason = pos.cell(record, "status_reason");
+    Ok(FlowEvent {
+        dossier_id,
+        platform: platform.to_string(),
+        platform_invoice_id: platform_invoice_id.to_string(),
+        invoice_number: invoice_number.to_string(),
+        issue_date,
+        direction,
+        seller_siren: compact(seller_raw, &seller),
+        buyer_siren: compact(buyer_raw, &buyer),
+        siren_problem,
+        amount_ht,
+        amount_ttc,
+        currency: if currency.is_empty() {
+            profile.file.default_currency.clone()
+        } else {
+            currency.to_uppercase()
+        },
+        code,
+        status_at,
+        label: if label.is_empty() { raw_status } else { label }.to_string(),
+        reason: (!reason.is_empty()).then(|| reason.to_string()),
+    })
+}

@@ -1,0 +1,299 @@
+//! Platform exports: each shipped profile's sample file imports with the
+//! expected report (golden files beside the fixtures), on both backends.
+
+use cabready_import::flux::{self, profile, FluxRequest, DEFAULT_BATCH};
+use cabready_import::onboard::{self, OnboardRequest};
+use cabready_store::anomalies::{self, AnomalyLimits, Filter};
+use cabready_store::domain::PlatformState;
+use cabready_store::journal::{self, Actor};
+use cabready_store::{dossiers, firms, invoices, platforms, Clock, Lang, Store};
+use cabready_testkit::{both_backends, TestDb};
+use chrono::{TimeZone, Utc};
+use std::path::PathBuf;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn fixture(name: &str) -> PathBuf {
+    root().join("tests/fixtures/flux").join(name)
+}
+
+fn clock() -> Clock {
+    Clock::fixed(Utc.with_ymd_and_hms(2026, 11, 25, 9, 0, 0).unwrap())
+}
+
+/// The demo firm (40 dossiers), with the platforms the fixtures come from.
+/// Takes the whole `TestDb`: a test body that only named `db.store` would
+/// capture that field alone and drop the SQLite temp dir at once.
+async fn demo_firm(db: &TestDb) -> i64 {
+    let store: &Store = &db.store;
+    let request = OnboardRequest {
+        firm: "Cabinet Test".into(),
+        users: Some(root().join("config/demo/users.csv")),
+        clients: Some(root().join("config/demo/clients.csv")),
+        dry_run: false,
+        skip_invalid: false,
+        platforms: vec!["Pennylane".into(), "jefacture.com".into(), "Tiime".into()],
+    };
+    let report = onboard::run(store, &clock(), &request, Lang::Fr)
+        .await
+        .unwrap();
+    assert!(report.applied);
+    let mut conn = store.pool().acquire().await.unwrap();
+    let firm = firms::resolve(&mut conn, None).await.unwrap().id;
+    for (code, platform) in [
+        ("D001", "Pennylane"),
+        ("D013", "Pennylane"),
+        ("D005", "Tiime"),
+        ("D029", "Tiime"),
+        ("D003", "jefacture.com"),
+        ("D015", "jefacture.com"),
+        ("D027", "jefacture.com"),
+    ] {
+        let d = dossiers::find_by_code(&mut conn, firm, code)
+            .await
+            .unwrap()
+            .unwrap();
+        platforms::set_for_dossier(
+            &mut conn,
+            firm,
+            d.id,
+            platform,
+            PlatformState::Live,
+            &Actor::System,
+            clock().now(),
+        )
+        .await
+        .unwrap();
+    }
+    firm
+}
+
+fn request(profile_name: &str, source: Option<&str>, files: &[&str]) -> FluxRequest {
+    FluxRequest {
+        firm: None,
+        profile: profile::resolve(profile_name, None).unwrap(),
+        source: source.map(str::to_string),
+        files: files.iter().map(|f| fixture(f)).collect(),
+        dry_run: false,
+        limits: AnomalyLimits::default(),
+        progress: false,
+        batch_size: DEFAULT_BATCH,
+        evaluate: true,
+    }
+}
+
+/// Compares with `<fixture>.expected.txt`; `UPDATE_EXPECTED=1` rewrites it.
+fn check_golden(fixture_name: &str, actual: &str) {
+    let path = fixture(&format!("{fixture_name}.expected.txt"));
+    if std::env::var("UPDATE_EXPECTED").is_ok() {
+        std::fs::write(&path, actual).unwrap();
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_default();
+    assert_eq!(
+        actual,
+        expected,
+        "report of {fixture_name} differs from {}",
+        path.display()
+    );
+}
+
+async fn import_and_check(db: &TestDb, profile_name: &str, source: Option<&str>, file: &str) {
+    demo_firm(db).await;
+    let report = flux::run(
+        &db.store,
+        &clock(),
+        &request(profile_name, source, &[file]),
+        Lang::Fr,
+    )
+    .await
+    .unwrap();
+    check_golden(file, &report.render(Lang::Fr));
+}
+
+both_backends!(fr_excel_windows_1252_semicolon, |db: TestDb| async move {
+    import_and_check(&db, "fr-excel", Some("pennylane"), "fr-excel-export.csv").await;
+    // The platform is recorded as the firm spells it.
+    let mut conn = db.store.pool().acquire().await.unwrap();
+    let firm = firms::resolve(&mut conn, None).await.unwrap().id;
+    let inv = invoices::find(&mut conn, firm, "Pennylane", "PL-0001")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(inv.current.unwrap().0.number(), 212);
+    assert_eq!(inv.amount_ttc, Some(120_000));
+    assert_eq!(
+        invoices::history(&mut conn, firm, inv.id)
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+});
+
+both_backends!(iso_offset_comma, |db: TestDb| async move {
+    import_and_check(
+        &db,
+        "iso-offset",
+        Some("jefacture.com"),
+        "iso-offset-export.csv",
+    )
+    .await;
+    let mut conn = db.store.pool().acquire().await.unwrap();
+    let firm = firms::resolve(&mut conn, None).await.unwrap().id;
+    let unknown = invoices::find(&mut conn, firm, "jefacture.com", "JF-1006")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        unknown.current.unwrap().0.number(),
+        501,
+        "unknown codes are kept"
+    );
+});
+
+both_backends!(tab_vrbl_prefixed_codes, |db: TestDb| async move {
+    import_and_check(&db, "tab-vrbl", Some("Tiime"), "tab-vrbl-export.tsv").await;
+});
+
+both_backends!(generic_with_dossier_ref, |db: TestDb| async move {
+    import_and_check(&db, "generic", None, "generic-export.csv").await;
+});
+
+both_backends!(same_file_twice_adds_nothing, |db: TestDb| async move {
+    let firm = demo_firm(&db).await;
+    let req = request("fr-excel", Some("Pennylane"), &["fr-excel-export.csv"]);
+    let first = flux::run(&db.store, &clock(), &req, Lang::Fr)
+        .await
+        .unwrap();
+    let mut conn = db.store.pool().acquire().await.unwrap();
+    let counts = invoices::counts(&mut conn, firm).await.unwrap();
+    let lines = journal::count(&mut conn, firm).await.unwrap();
+    let open = anomalies::list(&mut conn, firm, &Filter::default(), clock().now())
+        .await
+        .unwrap();
+    drop(conn);
+    let second = flux::run(&db.store, &clock(), &req, Lang::Fr)
+        .await
+        .unwrap();
+    let mut conn = db.store.pool().acquire().await.unwrap();
+    assert_eq!(invoices::counts(&mut conn, firm).await.unwrap(), counts);
+    assert_eq!(
+        journal::count(&mut conn, firm).await.unwrap(),
+        lines,
+        "no journal line either"
+    );
+    let again = anomalies::list(&mut conn, firm, &Filter::default(), clock().now())
+        .await
+        .unwrap();
+    assert_eq!(again, open);
+    let (f1, f2) = (&first.files[0], &second.files[0]);
+    assert_eq!(f2.imported, 0);
+    assert_eq!(f2.already_known, f1.imported);
+    assert_eq!(f2.rejected, f1.rejected);
+    assert_eq!((second.anomalies.opened, second.anomalies.closed), (0, 0));
+});
+
+both_backends!(dry_run_writes_nothing, |db: TestDb| async move {
+    let firm = demo_firm(&db).await;
+    let mut conn = db.store.pool().acquire().await.unwrap();
+    let lines = journal::count(&mut conn, firm).await.unwrap();
+    drop(conn);
+    let mut req = request(
+        "iso-offset",
+        Some("jefacture.com"),
+        &["iso-offset-export.csv"],
+    );
+    req.dry_run = true;
+    req.batch_size = 2; // several batches, one transaction
+    let report = flux::run(&db.store, &clock(), &req, Lang::Fr)
+        .await
+        .unwrap();
+    assert_eq!(report.files[0].imported, 8);
+    assert!(report.anomalies.opened > 0);
+    let mut conn = db.store.pool().acquire().await.unwrap();
+    assert_eq!(invoices::counts(&mut conn, firm).await.unwrap(), (0, 0));
+    assert_eq!(journal::count(&mut conn, firm).await.unwrap(), lines);
+    assert!(
+        anomalies::list(&mut conn, firm, &Filter::default(), clock().now())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+});
+
+both_backends!(
+    missing_columns_and_unknown_profile,
+    |db: TestDb| async move {
+        demo_firm(&db).await;
+        // The generic profile on another convention's export: nothing matches.
+        let report = flux::run(
+            &db.store,
+            &clock(),
+            &request("generic", None, &["iso-offset-export.csv"]),
+            Lang::En,
+        )
+        .await
+        .unwrap();
+        let fatal = report.files[0].fatal.as_deref().unwrap();
+        assert!(
+        fatal.starts_with(
+            "iso-offset-export.csv:1: header: column(s) of profile generic missing: platform_invoice_id"
+        ),
+        "{fatal}"
+    );
+        assert!(report.failed());
+        // A UTF-8 profile on a Windows-1252 file: said at once, on the header.
+        let report = flux::run(
+            &db.store,
+            &clock(),
+            &request("generic", None, &["fr-excel-export.csv"]),
+            Lang::Fr,
+        )
+        .await
+        .unwrap();
+        let fatal = report.files[0].fatal.as_deref().unwrap();
+        assert!(
+            fatal.starts_with(
+                "fr-excel-export.csv:1: en-tête: illisible, vérifiez la clé encoding du profil"
+            ),
+            "{fatal}"
+        );
+        let err = profile::resolve("docusign", None).unwrap_err();
+        assert!(err
+            .message(Lang::Fr)
+            .starts_with("profil de plateforme inconnu : docusign"));
+    }
+);
+
+both_backends!(
+    profile_written_from_the_docs_only,
+    |db: TestDb| async move {
+        let firm = demo_firm(&db).await;
+        let mut req = request("generic", None, &["custom-pipe-export.txt"]);
+        req.profile =
+            profile::resolve(fixture("custom-pipe.toml").to_str().unwrap(), None).unwrap();
+        let report = flux::run(&db.store, &clock(), &req, Lang::Fr)
+            .await
+            .unwrap();
+        check_golden("custom-pipe-export.txt", &report.render(Lang::Fr));
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        let x1 = invoices::find(&mut conn, firm, "Tiime", "X1")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(x1.amount_ttc, Some(123_450));
+        assert_eq!(x1.current.unwrap().0.number(), 212);
+        assert_eq!(
+            x1.current.unwrap().1.to_rfc3339(),
+            "2026-11-20T17:30:00+00:00",
+            "local time, Europe/Paris"
+        );
+        let x2 = invoices::find(&mut conn, firm, "Tiime", "X2")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(x2.direction, cabready_store::domain::Direction::Received);
+    }
+);

@@ -1,0 +1,285 @@
+//! `cabready anomalies`: the queue of what an accountant must look at —
+//! list, show, assign, comment, resolve, dismiss, and evaluate the rules.
+//!
+//! Who acts is given by `--as EMAIL` (a user of the firm; viewers may only
+//! read). The chat will call the same store functions.
+
+use crate::AppContext;
+use anyhow::{anyhow, Result};
+use cabready_store::anomalies::{self, Anomaly, AnomalyStatus, Filter, Severity};
+use cabready_store::clock::french_date;
+use cabready_store::domain::{Email, Role};
+use cabready_store::journal::Actor;
+use cabready_store::{firms, users, Lang};
+use chrono_tz::Europe::Paris;
+use std::process::ExitCode;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The firm (default: the config's `firm`, or the only firm of the database).
+    #[arg(long, global = true, env = "CABREADY_FIRM")]
+    firm: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum Command {
+    /// The queue (open anomalies by default), most severe and oldest first.
+    #[command(alias = "liste")]
+    List(ListArgs),
+    /// One anomaly with its comments.
+    #[command(alias = "voir")]
+    Show { id: i64 },
+    /// Assign to a user of the firm (`--to none` unassigns).
+    #[command(alias = "assigner")]
+    Assign {
+        id: i64,
+        #[arg(long, alias = "a")]
+        to: String,
+        #[arg(long = "as", value_name = "EMAIL")]
+        by: String,
+    },
+    /// Add a comment.
+    #[command(alias = "commenter")]
+    Comment {
+        id: i64,
+        text: String,
+        #[arg(long = "as", value_name = "EMAIL")]
+        by: String,
+    },
+    /// Resolve with a note saying what was done.
+    #[command(alias = "resoudre")]
+    Resolve {
+        id: i64,
+        #[arg(long)]
+        note: String,
+        #[arg(long = "as", value_name = "EMAIL")]
+        by: String,
+    },
+    /// Dismiss (not a problem) with a reason.
+    #[command(alias = "ecarter")]
+    Dismiss {
+        id: i64,
+        #[arg(long, alias = "motif")]
+        reason: String,
+        #[arg(long = "as", value_name = "EMAIL")]
+        by: String,
+    },
+    /// Evaluate the rules now (what the scheduler runs).
+    #[command(alias = "evaluer")]
+    Evaluate,
+}
+
+#[derive(clap::Args, Debug)]
+struct ListArgs {
+    #[arg(long, alias = "portefeuille")]
+    portfolio: Option<String>,
+    /// Dossier code.
+    #[arg(long)]
+    dossier: Option<String>,
+    /// A user's email, or `none` for unassigned ones.
+    #[arg(long, alias = "assignee")]
+    assigned: Option<String>,
+    /// critical|warning|info (critique|alerte|info).
+    #[arg(long, alias = "gravite")]
+    severity: Option<String>,
+    /// open|closed|resolved|dismissed|all (ouverte|fermee|resolue|ecartee|toutes).
+    #[arg(long, alias = "statut")]
+    status: Option<String>,
+    /// Rule name, e.g. invoice_rejected.
+    #[arg(long, alias = "regle")]
+    rule: Option<String>,
+    /// Opened at least N days ago.
+    #[arg(long, alias = "age")]
+    older_than: Option<i64>,
+    #[arg(long, default_value_t = 50)]
+    limit: i64,
+}
+
+fn bad(lang: Lang, fr: &str, en: &str, value: &str) -> anyhow::Error {
+    anyhow!("{} ({value})", lang.pick(fr, en))
+}
+
+pub fn rule_label(rule: &str, lang: Lang) -> &'static str {
+    match rule {
+        "invoice_rejected" => lang.pick("factures rejetées (213)", "rejected invoices (213)"),
+        "invoice_refused" => lang.pick("factures refusées (210)", "refused invoices (210)"),
+        "invoice_disputed" => lang.pick("factures en litige (207)", "disputed invoices (207)"),
+        "invoice_stuck" => lang.pick(
+            "factures bloquées à un statut",
+            "invoices stuck in a status",
+        ),
+        "received_not_taken" => lang.pick(
+            "factures reçues non prises en charge",
+            "received invoices not taken in charge",
+        ),
+        "no_emission" => lang.pick("dossiers sans émission", "dossiers emitting nothing"),
+        "other_platform" => lang.pick("flux sur une autre plateforme", "flows on another platform"),
+        "invalid_siren" => lang.pick("SIREN invalides dans les flux", "invalid SIRENs in flows"),
+        "duplicate_number" => {
+            lang.pick("numéros de facture en double", "duplicate invoice numbers")
+        }
+        "no_reception_flow" => lang.pick(
+            "dossiers sans aucune facture reçue",
+            "dossiers without any received invoice",
+        ),
+        _ => lang.pick("autres", "others"),
+    }
+}
+
+pub fn render_line(a: &Anomaly, lang: Lang) -> String {
+    let dossier = match (&a.dossier_code, &a.dossier_name) {
+        (Some(code), Some(name)) => format!("{code} {name}"),
+        _ => "—".into(),
+    };
+    let assignee = a
+        .assignee
+        .as_deref()
+        .map(|e| format!(" → {e}"))
+        .unwrap_or_default();
+    format!(
+        "#{:<5} {:<8} {} [{}] {}{assignee}",
+        a.id,
+        a.severity.label(lang),
+        french_date(a.opened_at.with_timezone(&Paris).date_naive()),
+        dossier,
+        a.describe(lang),
+    )
+}
+
+async fn acting_user(
+    conn: &mut sqlx::AnyConnection,
+    firm_id: i64,
+    email: &str,
+    lang: Lang,
+) -> Result<Actor> {
+    let user = users::find_by_email(conn, firm_id, email)
+        .await?
+        .ok_or_else(|| {
+            bad(
+                lang,
+                "--as : utilisateur inconnu du cabinet",
+                "--as: not a user of the firm",
+                email,
+            )
+        })?;
+    if user.record.role < Role::Accountant {
+        return Err(bad(
+            lang,
+            "--as : un lecteur (viewer) ne peut pas modifier les anomalies",
+            "--as: a viewer cannot change anomalies",
+            email,
+        ));
+    }
+    Ok(Actor::User(user.record.email.to_string()))
+}
+
+pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
+    let lang = ctx.lang;
+    let store = ctx.store().await?;
+    let mut conn = store.pool().acquire().await?;
+    let firm_name = args.firm.or_else(|| ctx.config.firm.clone());
+    let firm = firms::resolve(&mut conn, firm_name.as_deref())
+        .await
+        .map_err(|e| anyhow!(e.user_message(lang)))?;
+    let now = ctx.clock.now();
+    let result: Result<()> = async {
+        match args.command {
+            Command::List(l) => {
+                let mut filter = Filter {
+                    portfolio: l.portfolio,
+                    dossier_code: l.dossier,
+                    rule: l.rule,
+                    older_than_days: l.older_than,
+                    limit: Some(l.limit),
+                    ..Default::default()
+                };
+                if let Some(a) = l.assigned {
+                    filter.assignee = Some(match a.trim().to_lowercase().as_str() {
+                        "none" | "personne" | "aucun" => None,
+                        _ => Some(Email::parse(&a).map_err(|p| bad(lang, &p.message(Lang::Fr), &p.message(Lang::En), &a))?),
+                    });
+                }
+                if let Some(s) = l.severity {
+                    filter.severity = Some(Severity::parse(&s).ok_or_else(|| {
+                        bad(lang, "--severity : attendu critique, alerte ou info", "--severity: expected critical, warning or info", &s)
+                    })?);
+                }
+                if let Some(s) = l.status {
+                    filter.statuses = match s.trim().to_lowercase().as_str() {
+                        "all" | "toutes" | "tous" => AnomalyStatus::ALL.to_vec(),
+                        _ => vec![AnomalyStatus::parse(&s).ok_or_else(|| {
+                            bad(lang, "--status : attendu ouverte, fermee, resolue, ecartee ou toutes", "--status: expected open, closed, resolved, dismissed or all", &s)
+                        })?],
+                    };
+                }
+                let list = anomalies::list(&mut conn, firm.id, &filter, now).await?;
+                if list.is_empty() {
+                    println!("{}", lang.pick("Aucune anomalie.", "No anomaly."));
+                }
+                for a in &list {
+                    println!("{}", render_line(a, lang));
+                }
+            }
+            Command::Show { id } => {
+                let a = anomalies::get(&mut conn, firm.id, id).await.map_err(|e| anyhow!(e.user_message(lang)))?;
+                println!("{}", render_line(&a, lang));
+                println!("  {} : {} ({})", lang.pick("statut", "status"), a.status.label(lang), a.rule);
+                if let Some(note) = &a.note {
+                    println!("  {} : {note}", lang.pick("note", "note"));
+                }
+                for c in anomalies::comments(&mut conn, firm.id, id).await? {
+                    println!("  {} {} : {}", french_date(c.at.with_timezone(&Paris).date_naive()), c.author, c.body);
+                }
+            }
+            Command::Assign { id, to, by } => {
+                let actor = acting_user(&mut conn, firm.id, &by, lang).await?;
+                let to = match to.trim().to_lowercase().as_str() {
+                    "none" | "personne" | "aucun" => None,
+                    _ => Some(Email::parse(&to).map_err(|p| bad(lang, &p.message(Lang::Fr), &p.message(Lang::En), &to))?),
+                };
+                anomalies::assign(&mut conn, firm.id, id, to.as_ref(), &actor, now).await.map_err(|e| anyhow!(e.user_message(lang)))?;
+                println!("{}", lang.pick("Anomalie assignée.", "Anomaly assigned."));
+            }
+            Command::Comment { id, text, by } => {
+                let actor = acting_user(&mut conn, firm.id, &by, lang).await?;
+                anomalies::comment(&mut conn, firm.id, id, &text, &actor, now).await.map_err(|e| anyhow!(e.user_message(lang)))?;
+                println!("{}", lang.pick("Commentaire ajouté.", "Comment added."));
+            }
+            Command::Resolve { id, note, by } => {
+                let actor = acting_user(&mut conn, firm.id, &by, lang).await?;
+                anomalies::resolve(&mut conn, firm.id, id, &note, &actor, now).await.map_err(|e| anyhow!(e.user_message(lang)))?;
+                println!("{}", lang.pick("Anomalie résolue.", "Anomaly resolved."));
+            }
+            Command::Dismiss { id, reason, by } => {
+                let actor = acting_user(&mut conn, firm.id, &by, lang).await?;
+                anomalies::dismiss(&mut conn, firm.id, id, &reason, &actor, now).await.map_err(|e| anyhow!(e.user_message(lang)))?;
+                println!("{}", lang.pick("Anomalie écartée.", "Anomaly dismissed."));
+            }
+            Command::Evaluate => {
+                let mut tx = store.begin().await?;
+                let e = anomalies::evaluate(&mut tx, firm.id, &ctx.config.anomalies, now, ctx.clock.today()).await?;
+                tx.commit().await?;
+                println!(
+                    "{}",
+                    match lang {
+                        Lang::Fr => format!("Anomalies : {} ouverte(s), {} rouverte(s), {} close(s) automatiquement ; {} ouverte(s) au total.", e.opened, e.reopened, e.closed, e.open),
+                        Lang::En => format!("Anomalies: {} opened, {} reopened, {} closed automatically; {} open in all.", e.opened, e.reopened, e.closed, e.open),
+                    }
+                );
+            }
+        }
+        Ok(())
+    }
+    .await;
+    drop(conn);
+    store.close().await;
+    match result {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(e) => {
+            eprintln!("{e}");
+            Ok(ExitCode::from(1))
+        }
+    }
+}

@@ -1,0 +1,672 @@
+//! The anomaly rules, run as queries over the imported flows and the
+//! dossiers. Each finding carries a stable key (rule + the ids it is
+//! about), so that evaluating twice raises nothing new, and an open
+//! anomaly whose finding is gone is closed (journaled, by the system).
+//! Resolved and dismissed anomalies stay as people left them.
+
+use super::{AnomalyStatus, Severity};
+use crate::calendar::{obligation_date, Obligation};
+use crate::clock::{french_date, from_db_date, from_db_time, to_db_time};
+use crate::domain::{fold, LifecycleCode};
+use crate::dossiers;
+use crate::error::StoreResult;
+use crate::journal::{self, Actor, Entry};
+use crate::lang::Lang;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use sqlx::{AnyConnection, Row};
+use std::collections::{BTreeMap, HashMap};
+
+/// Every rule this module raises and closes (others may raise anomalies
+/// of their own; evaluation never closes those).
+pub const RULES: &[&str] = &[
+    "invoice_rejected",
+    "invoice_refused",
+    "invoice_disputed",
+    "invoice_stuck",
+    "received_not_taken",
+    "no_emission",
+    "other_platform",
+    "invalid_siren",
+    "duplicate_number",
+    "no_reception_flow",
+];
+
+/// `[anomalies]` in the config file.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnomalyLimits {
+    /// Days an invoice may stay in a non-final status, by code (`"204" = 15`).
+    /// Codes absent here are never "stuck".
+    #[serde(default = "AnomalyLimits::default_stuck_days")]
+    pub stuck_days: BTreeMap<String, i64>,
+    /// Days a received invoice may wait before being taken in charge (204).
+    #[serde(default = "AnomalyLimits::default_not_taken_days")]
+    pub not_taken_days: i64,
+    /// Days without any emitted invoice once emission applies.
+    #[serde(default = "AnomalyLimits::default_no_emission_days")]
+    pub no_emission_days: i64,
+    /// Days after reception applies before "no received flow at all" is raised.
+    #[serde(default = "AnomalyLimits::default_reception_grace_days")]
+    pub reception_grace_days: i64,
+}
+
+impl Default for AnomalyLimits {
+    fn default() -> Self {
+        AnomalyLimits {
+            stuck_days: Self::default_stuck_days(),
+            not_taken_days: Self::default_not_taken_days(),
+            no_emission_days: Self::default_no_emission_days(),
+            reception_grace_days: Self::default_reception_grace_days(),
+        }
+    }
+}
+
+impl AnomalyLimits {
+    /// Platforms move 200–203 within a day or two; a buyer takes days to
+    /// approve; payment follows within the usual 30–60 day terms.
+    pub fn default_stuck_days() -> BTreeMap<String, i64> {
+        [
+            ("200", 2),
+            ("201", 2),
+            ("202", 2),
+            ("203", 7),
+            ("204", 15),
+            ("205", 60),
+            ("206", 30),
+            ("208", 15),
+            ("209", 15),
+            ("211", 15),
+        ]
+        .into_iter()
+        .map(|(c, d)| (c.to_string(), d))
+        .collect()
+    }
+    fn default_not_taken_days() -> i64 {
+        7
+    }
+    fn default_no_emission_days() -> i64 {
+        30
+    }
+    fn default_reception_grace_days() -> i64 {
+        30
+    }
+
+    /// Checks the values (codes are three digits, days are 0 to 3650).
+    pub fn validate(&self) -> Result<(), String> {
+        for (code, days) in &self.stuck_days {
+            if LifecycleCode::parse(code).is_err() || !code.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(format!(
+                    "anomalies.stuck_days : « {code} » n'est pas un code de statut (ex. \"204\")"
+                ));
+            }
+            if !(0..=3650).contains(days) {
+                return Err(format!(
+                    "anomalies.stuck_days.{code} : doit être entre 0 et 3650 (lu : {days})"
+                ));
+            }
+        }
+        for (name, v) in [
+            ("not_taken_days", self.not_taken_days),
+            ("no_emission_days", self.no_emission_days),
+            ("reception_grace_days", self.reception_grace_days),
+        ] {
+            if !(0..=3650).contains(&v) {
+                return Err(format!(
+                    "anomalies.{name} : doit être entre 0 et 3650 (lu : {v})"
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One condition found true now.
+#[derive(Debug, Clone)]
+struct Finding {
+    key: String,
+    rule: &'static str,
+    severity: Severity,
+    dossier_id: Option<i64>,
+    invoice_id: Option<i64>,
+    details: Value,
+}
+
+/// What an evaluation changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Evaluation {
+    pub opened: usize,
+    pub reopened: usize,
+    pub closed: usize,
+    /// Open anomalies of these rules after the evaluation.
+    pub open: usize,
+}
+
+fn day(at: Option<String>) -> Option<String> {
+    at.as_deref().and_then(from_db_time).map(|t| {
+        t.with_timezone(&chrono_tz::Europe::Paris)
+            .date_naive()
+            .to_string()
+    })
+}
+
+fn invoice_details(row: &sqlx::any::AnyRow) -> StoreResult<Value> {
+    let current_at: Option<String> = row.try_get("current_at")?;
+    Ok(json!({
+        "invoice_number": row.try_get::<String, _>("invoice_number")?,
+        "platform": row.try_get::<String, _>("platform")?,
+        "platform_invoice_id": row.try_get::<String, _>("platform_invoice_id")?,
+        "direction": row.try_get::<String, _>("direction")?,
+        "code": row.try_get::<Option<i64>, _>("current_code")?,
+        "since": day(current_at),
+    }))
+}
+
+const INVOICE_COLUMNS: &str = "i.id, i.dossier_id, i.invoice_number, i.platform, i.platform_invoice_id, i.direction, i.current_code, i.current_at";
+
+async fn invoice_findings(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    limits: &AnomalyLimits,
+    now: DateTime<Utc>,
+    out: &mut Vec<Finding>,
+) -> StoreResult<()> {
+    // Rejected, refused, disputed: the current status says it.
+    let sql = format!(
+        "SELECT {INVOICE_COLUMNS},
+            (SELECT s.reason FROM invoice_statuses s WHERE s.invoice_id = i.id AND s.code = i.current_code
+             AND s.status_at = i.current_at) AS reason
+         FROM invoices i WHERE i.firm_id = $1 AND i.current_code IN (207, 210, 213)"
+    );
+    for row in sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(firm_id)
+        .fetch_all(&mut *conn)
+        .await?
+    {
+        let code: i64 = row.try_get("current_code")?;
+        let id: i64 = row.try_get("id")?;
+        let (rule, severity) = match code {
+            213 => ("invoice_rejected", Severity::Critical),
+            210 => ("invoice_refused", Severity::Critical),
+            _ => ("invoice_disputed", Severity::Warning),
+        };
+        let mut details = invoice_details(&row)?;
+        details["reason"] = json!(row.try_get::<Option<String>, _>("reason")?);
+        out.push(Finding {
+            key: format!("{rule}:{id}"),
+            rule,
+            severity,
+            dossier_id: Some(row.try_get("dossier_id")?),
+            invoice_id: Some(id),
+            details,
+        });
+    }
+
+    // Stuck in a non-final status longer than its limit (received invoices
+    // not yet taken in charge have their own rule).
+    let mut clauses = Vec::new();
+    let mut binds = Vec::new();
+    for (code, days) in &limits.stuck_days {
+        let Ok(code) = code.parse::<i64>() else {
+            continue;
+        };
+        if matches!(code, 207 | 210 | 212 | 213) {
+            continue;
+        }
+        binds.push((code, to_db_time(now - Duration::days(*days))));
+        let n = binds.len() * 2;
+        clauses.push(format!(
+            "(i.current_code = ${} AND i.current_at < ${})",
+            n,
+            n + 1
+        ));
+    }
+    if !clauses.is_empty() {
+        let sql = format!(
+            "SELECT {INVOICE_COLUMNS} FROM invoices i WHERE i.firm_id = $1 AND ({})
+             AND NOT (i.direction = 'received' AND i.current_code BETWEEN 200 AND 203)",
+            clauses.join(" OR ")
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(firm_id);
+        for (code, cutoff) in binds {
+            q = q.bind(code).bind(cutoff);
+        }
+        for row in q.fetch_all(&mut *conn).await? {
+            let id: i64 = row.try_get("id")?;
+            let code: i64 = row.try_get("current_code")?;
+            let mut details = invoice_details(&row)?;
+            details["limit_days"] = json!(limits.stuck_days.get(&code.to_string()));
+            out.push(Finding {
+                key: format!("invoice_stuck:{id}:{code}"),
+                rule: "invoice_stuck",
+                severity: Severity::Warning,
+                dossier_id: Some(row.try_get("dossier_id")?),
+                invoice_id: Some(id),
+                details,
+            });
+        }
+    }
+
+    // Received, made available, not taken in charge.
+    let sql = format!(
+        "SELECT {INVOICE_COLUMNS} FROM invoices i WHERE i.firm_id = $1 AND i.direction = 'received'
+         AND i.current_code BETWEEN 200 AND 203 AND i.current_at < $2"
+    );
+    for row in sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(firm_id)
+        .bind(to_db_time(now - Duration::days(limits.not_taken_days)))
+        .fetch_all(&mut *conn)
+        .await?
+    {
+        let id: i64 = row.try_get("id")?;
+        let mut details = invoice_details(&row)?;
+        details["limit_days"] = json!(limits.not_taken_days);
+        out.push(Finding {
+            key: format!("received_not_taken:{id}"),
+            rule: "received_not_taken",
+            severity: Severity::Warning,
+            dossier_id: Some(row.try_get("dossier_id")?),
+            invoice_id: Some(id),
+            details,
+        });
+    }
+
+    // A counterpart SIREN that is not a valid SIREN.
+    let sql = format!(
+        "SELECT {INVOICE_COLUMNS}, i.siren_problem, i.seller_siren, i.buyer_siren FROM invoices i
+         WHERE i.firm_id = $1 AND i.siren_problem IS NOT NULL"
+    );
+    for row in sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(firm_id)
+        .fetch_all(&mut *conn)
+        .await?
+    {
+        let id: i64 = row.try_get("id")?;
+        let mut details = invoice_details(&row)?;
+        let problem: String = row.try_get("siren_problem")?;
+        let value: String = if problem == "seller_siren" {
+            row.try_get("seller_siren")?
+        } else {
+            row.try_get("buyer_siren")?
+        };
+        details["field"] = json!(problem);
+        details["value"] = json!(value);
+        out.push(Finding {
+            key: format!("invalid_siren:{id}"),
+            rule: "invalid_siren",
+            severity: Severity::Warning,
+            dossier_id: Some(row.try_get("dossier_id")?),
+            invoice_id: Some(id),
+            details,
+        });
+    }
+
+    // The same number twice for one seller in one year (per dossier and direction).
+    let rows = sqlx::query(
+        "SELECT dossier_id, direction, seller_siren, invoice_number, SUBSTR(issue_date, 1, 4) AS year, COUNT(*) AS n
+         FROM invoices WHERE firm_id = $1 AND issue_date IS NOT NULL
+         GROUP BY dossier_id, direction, seller_siren, invoice_number, SUBSTR(issue_date, 1, 4)
+         HAVING COUNT(*) > 1",
+    )
+    .bind(firm_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    for row in rows {
+        let dossier_id: i64 = row.try_get("dossier_id")?;
+        let direction: String = row.try_get("direction")?;
+        let seller: String = row.try_get("seller_siren")?;
+        let number: String = row.try_get("invoice_number")?;
+        let year: String = row.try_get("year")?;
+        out.push(Finding {
+            key: format!("duplicate_number:{dossier_id}:{direction}:{seller}:{year}:{number}"),
+            rule: "duplicate_number",
+            severity: if direction == "emitted" {
+                Severity::Critical
+            } else {
+                Severity::Warning
+            },
+            dossier_id: Some(dossier_id),
+            invoice_id: None,
+            details: json!({
+                "invoice_number": number, "seller_siren": seller, "year": year,
+                "direction": direction, "count": row.try_get::<i64, _>("n")?,
+            }),
+        });
+    }
+    Ok(())
+}
+
+async fn dossier_findings(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    limits: &AnomalyLimits,
+    today: NaiveDate,
+    out: &mut Vec<Finding>,
+) -> StoreResult<()> {
+    let list = dossiers::list(conn, firm_id, None).await?;
+    // Latest issue date and count of flows, per dossier and direction.
+    let mut flows: HashMap<(i64, String), (Option<NaiveDate>, i64)> = HashMap::new();
+    for row in sqlx::query(
+        "SELECT dossier_id, direction, MAX(issue_date), COUNT(*) FROM invoices WHERE firm_id = $1
+         GROUP BY dossier_id, direction",
+    )
+    .bind(firm_id)
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        let last: Option<String> = row.try_get(2)?;
+        flows.insert(
+            (row.try_get(0)?, row.try_get(1)?),
+            (last.as_deref().and_then(from_db_date), row.try_get(3)?),
+        );
+    }
+    let mut received_platforms: HashMap<i64, Vec<String>> = HashMap::new();
+    for row in sqlx::query(
+        "SELECT DISTINCT dossier_id, platform FROM invoices WHERE firm_id = $1 AND direction = 'received' AND platform <> ''",
+    )
+    .bind(firm_id)
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        received_platforms
+            .entry(row.try_get(0)?)
+            .or_default()
+            .push(row.try_get(1)?);
+    }
+
+    for dossier in &list {
+        let id = dossier.id;
+        if let Some(from) = obligation_date(dossier, Obligation::Emission) {
+            if from <= today {
+                let (last, _) = flows
+                    .get(&(id, "emitted".to_string()))
+                    .cloned()
+                    .unwrap_or((None, 0));
+                let since = last.map_or(from, |l| l.max(from));
+                if (today - since).num_days() > limits.no_emission_days {
+                    out.push(Finding {
+                        key: format!("no_emission:{id}"),
+                        rule: "no_emission",
+                        severity: Severity::Critical,
+                        dossier_id: Some(id),
+                        invoice_id: None,
+                        details: json!({
+                            "last_emitted": last.map(|d| d.to_string()),
+                            "emission_from": from.to_string(),
+                            "limit_days": limits.no_emission_days,
+                        }),
+                    });
+                }
+            }
+        }
+        if let Some(from) = obligation_date(dossier, Obligation::Reception) {
+            let received = flows.get(&(id, "received".to_string())).map_or(0, |f| f.1);
+            if received == 0 && (today - from).num_days() > limits.reception_grace_days {
+                out.push(Finding {
+                    key: format!("no_reception_flow:{id}"),
+                    rule: "no_reception_flow",
+                    severity: Severity::Warning,
+                    dossier_id: Some(id),
+                    invoice_id: None,
+                    details: json!({ "reception_from": from.to_string() }),
+                });
+            }
+        }
+        // A business receives through one platform, its directory entry:
+        // received flows elsewhere mean a wrong entry or a wrong record.
+        let recorded = dossier.platform.as_ref().map(|(name, _)| name.clone());
+        for platform in received_platforms.get(&id).into_iter().flatten() {
+            if recorded.as_deref().map(fold) == Some(fold(platform)) {
+                continue;
+            }
+            out.push(Finding {
+                key: format!("other_platform:{id}:{}", fold(platform)),
+                rule: "other_platform",
+                severity: if recorded.is_some() {
+                    Severity::Warning
+                } else {
+                    Severity::Info
+                },
+                dossier_id: Some(id),
+                invoice_id: None,
+                details: json!({ "platform": platform, "recorded": recorded }),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Runs every rule for the firm and brings the queue in line: new findings
+/// open anomalies, findings of anomalies closed by CabReady reopen them,
+/// open anomalies whose condition cleared are closed. Journaled by the system.
+pub async fn evaluate(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    limits: &AnomalyLimits,
+    now: DateTime<Utc>,
+    today: NaiveDate,
+) -> StoreResult<Evaluation> {
+    let mut findings = Vec::new();
+    invoice_findings(conn, firm_id, limits, now, &mut findings).await?;
+    dossier_findings(conn, firm_id, limits, today, &mut findings).await?;
+    let mut by_key: HashMap<String, Finding> = HashMap::with_capacity(findings.len());
+    for f in findings {
+        by_key.entry(f.key.clone()).or_insert(f);
+    }
+
+    let mut existing: HashMap<String, (i64, AnomalyStatus, String, Option<i64>)> = HashMap::new();
+    for row in sqlx::query(
+        "SELECT id, anomaly_key, status, rule_name, dossier_id FROM anomalies WHERE firm_id = $1",
+    )
+    .bind(firm_id)
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        let status: String = row.try_get(2)?;
+        existing.insert(
+            row.try_get(1)?,
+            (
+                row.try_get(0)?,
+                AnomalyStatus::from_code(&status).unwrap_or(AnomalyStatus::Open),
+                row.try_get(3)?,
+                row.try_get(4)?,
+            ),
+        );
+    }
+
+    let mut outcome = Evaluation::default();
+    let at = to_db_time(now);
+    let mut journal_lines: Vec<(Option<i64>, Option<i64>, &'static str, Value)> = Vec::new();
+
+    // New findings, sorted for a stable id order.
+    let mut new: Vec<&Finding> = by_key
+        .values()
+        .filter(|f| !existing.contains_key(&f.key))
+        .collect();
+    new.sort_by(|a, b| a.key.cmp(&b.key));
+    for chunk in new.chunks(400) {
+        let mut sql = String::from(
+            "INSERT INTO anomalies (firm_id, anomaly_key, rule_name, severity, status, dossier_id, invoice_id, details, opened_at) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            if i > 0 {
+                sql.push(',');
+            }
+            let b = i * 7;
+            sql.push_str(&format!(
+                "($1,${},${},${},'open',${},${},${},${})",
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6,
+                b + 7,
+                b + 8
+            ));
+        }
+        sql.push_str(" RETURNING id, anomaly_key");
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(firm_id);
+        for f in chunk {
+            q = q
+                .bind(f.key.clone())
+                .bind(f.rule)
+                .bind(f.severity.code())
+                .bind(f.dossier_id)
+                .bind(f.invoice_id)
+                .bind(f.details.to_string())
+                .bind(at.clone());
+        }
+        for row in q.fetch_all(&mut *conn).await? {
+            let key: String = row.try_get(1)?;
+            let f = &by_key[&key];
+            journal_lines.push((
+                Some(row.try_get(0)?),
+                f.dossier_id,
+                "anomaly.opened",
+                json!({ "rule": f.rule, "key": key, "severity": f.severity.code(), "details": f.details }),
+            ));
+            outcome.opened += 1;
+        }
+    }
+
+    let mut reopen = Vec::new();
+    let mut close = Vec::new();
+    for (key, (id, status, rule, dossier_id)) in &existing {
+        match (by_key.contains_key(key), status) {
+            (true, AnomalyStatus::Closed) => reopen.push((*id, *dossier_id, key.clone())),
+            (false, AnomalyStatus::Open) if RULES.contains(&rule.as_str()) => {
+                close.push((*id, *dossier_id, key.clone()))
+            }
+            _ => {}
+        }
+    }
+    reopen.sort();
+    close.sort();
+    for (ids, status, closed_at, action) in [
+        (&reopen, "open", None, "anomaly.reopened"),
+        (&close, "closed", Some(at.clone()), "anomaly.auto_closed"),
+    ] {
+        for chunk in ids.chunks(500) {
+            let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 4)).collect();
+            let sql = format!(
+                "UPDATE anomalies SET status = $1, closed_at = $2 WHERE firm_id = $3 AND id IN ({})",
+                list.join(",")
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(status)
+                .bind(closed_at.clone())
+                .bind(firm_id);
+            for (id, ..) in chunk {
+                q = q.bind(*id);
+            }
+            q.execute(&mut *conn).await?;
+            for (id, dossier_id, key) in chunk {
+                let before = if status == "open" { "closed" } else { "open" };
+                journal_lines.push((
+                    Some(*id),
+                    *dossier_id,
+                    action,
+                    json!({ "key": key, "status": { "before": before, "after": status } }),
+                ));
+            }
+        }
+    }
+    outcome.reopened = reopen.len();
+    outcome.closed = close.len();
+    let entries: Vec<Entry> = journal_lines
+        .into_iter()
+        .map(|(entity_id, dossier_id, action, details)| Entry {
+            entity: "anomaly",
+            entity_id,
+            dossier_id,
+            action,
+            details,
+        })
+        .collect();
+    journal::record_many(conn, firm_id, now, &Actor::System, &entries).await?;
+
+    outcome.open = existing
+        .iter()
+        .filter(|(k, (_, s, r, _))| {
+            RULES.contains(&r.as_str())
+                && (*s == AnomalyStatus::Open && by_key.contains_key(*k)
+                    || *s == AnomalyStatus::Closed && by_key.contains_key(*k))
+        })
+        .count()
+        + outcome.opened;
+    Ok(outcome)
+}
+
+fn s(details: &Value, key: &str) -> String {
+    match &details[key] {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+fn fr_day(details: &Value, key: &str) -> String {
+    let raw = s(details, key);
+    from_db_date(&raw).map(french_date).unwrap_or(raw)
+}
+
+fn with_platform(details: &Value, lang: Lang) -> String {
+    let p = s(details, "platform");
+    if p.is_empty() {
+        String::new()
+    } else {
+        format!(" ({}{p})", lang.pick("plateforme ", "platform "))
+    }
+}
+
+/// The rule in words, with the facts it found.
+pub fn describe(rule: &str, d: &Value, lang: Lang) -> String {
+    let number = s(d, "invoice_number");
+    let since = fr_day(d, "since");
+    let platform = with_platform(d, lang);
+    let reason = match s(d, "reason") {
+        r if r.is_empty() => String::new(),
+        r => format!(" — {}{r}", lang.pick("motif : ", "reason: ")),
+    };
+    let code_label = d["code"]
+        .as_i64()
+        .and_then(LifecycleCode::from_number)
+        .map(|c| format!("{} {}", c, c.label(lang)))
+        .unwrap_or_default();
+    match (rule, lang) {
+        ("invoice_rejected", Lang::Fr) => format!("Facture {number} rejetée (213) le {since}{platform}{reason} : à corriger et à redéposer"),
+        ("invoice_rejected", Lang::En) => format!("Invoice {number} rejected (213) on {since}{platform}{reason}: fix and submit again"),
+        ("invoice_refused", Lang::Fr) => format!("Facture {number} refusée par le client (210) le {since}{platform}{reason}"),
+        ("invoice_refused", Lang::En) => format!("Invoice {number} refused by the buyer (210) on {since}{platform}{reason}"),
+        ("invoice_disputed", Lang::Fr) => format!("Facture {number} en litige (207) depuis le {since}{platform}{reason}"),
+        ("invoice_disputed", Lang::En) => format!("Invoice {number} disputed (207) since {since}{platform}{reason}"),
+        ("invoice_stuck", Lang::Fr) => format!("Facture {number} bloquée au statut {code_label} depuis le {since}{platform} (limite {} j)", s(d, "limit_days")),
+        ("invoice_stuck", Lang::En) => format!("Invoice {number} stuck in status {code_label} since {since}{platform} (limit {} days)", s(d, "limit_days")),
+        ("received_not_taken", Lang::Fr) => format!("Facture reçue {number} pas prise en charge depuis le {since}{platform} (limite {} j)", s(d, "limit_days")),
+        ("received_not_taken", Lang::En) => format!("Received invoice {number} not taken in charge since {since}{platform} (limit {} days)", s(d, "limit_days")),
+        ("no_emission", Lang::Fr) => match s(d, "last_emitted") {
+            l if l.is_empty() => format!("Aucune facture émise alors que l'émission s'applique depuis le {}", fr_day(d, "emission_from")),
+            _ => format!("Aucune facture émise depuis le {} (émission obligatoire, limite {} j)", fr_day(d, "last_emitted"), s(d, "limit_days")),
+        },
+        ("no_emission", Lang::En) => match s(d, "last_emitted") {
+            l if l.is_empty() => format!("No invoice emitted although emission applies since {}", fr_day(d, "emission_from")),
+            _ => format!("No invoice emitted since {} (emission mandatory, limit {} days)", fr_day(d, "last_emitted"), s(d, "limit_days")),
+        },
+        ("other_platform", Lang::Fr) => match s(d, "recorded") {
+            r if r.is_empty() => format!("Factures reçues via {} alors qu'aucune plateforme n'est enregistrée pour le dossier", s(d, "platform")),
+            r => format!("Factures reçues via {} alors que la plateforme de réception enregistrée est {r} : vérifier l'annuaire", s(d, "platform")),
+        },
+        ("other_platform", Lang::En) => match s(d, "recorded") {
+            r if r.is_empty() => format!("Invoices received through {} while no platform is recorded for the dossier", s(d, "platform")),
+            r => format!("Invoices received through {} while the recorded reception platform is {r}: check the directory", s(d, "platform")),
+        },
+        ("invalid_siren", Lang::Fr) => format!("Facture {number}{platform} : SIREN {} invalide ({})", if s(d, "field") == "seller_siren" { "du vendeur" } else { "de l'acheteur" }, s(d, "value")),
+        ("invalid_siren", Lang::En) => format!("Invoice {number}{platform}: invalid {} SIREN ({})", if s(d, "field") == "seller_siren" { "seller" } else { "buyer" }, s(d, "value")),
+        ("duplicate_number", Lang::Fr) => format!("Numéro de facture {number} utilisé {} fois en {} par le vendeur {} ({})", s(d, "count"), s(d, "year"), s(d, "seller_siren"), if s(d, "direction") == "emitted" { "factures émises" } else { "factures reçues" }),
+        ("duplicate_number", Lang::En) => format!("Invoice number {number} used {} times in {} by seller {} ({})", s(d, "count"), s(d, "year"), s(d, "seller_siren"), if s(d, "direction") == "emitted" { "emitted invoices" } else { "received invoices" }),
+        ("no_reception_flow", Lang::Fr) => format!("Aucune facture reçue alors que la réception est obligatoire depuis le {} : vérifier l'inscription à l'annuaire", fr_day(d, "reception_from")),
+        ("no_reception_flow", Lang::En) => format!("No invoice received although reception is mandatory since {}: check the directory entry", fr_day(d, "reception_from")),
+        (other, _) => format!("{other}: {d}"),
+    }
+}

@@ -1,0 +1,342 @@
+//! Invoice flows and the anomaly queue, identical on SQLite and PostgreSQL.
+
+use cabready_store::anomalies::{self, AnomalyLimits, AnomalyStatus, Filter, Severity};
+use cabready_store::domain::*;
+use cabready_store::dossiers::{self, ActivityFlags, DossierRecord};
+use cabready_store::invoices::{self, FlowEvent};
+use cabready_store::journal::{self, Actor};
+use cabready_store::users::{self, UserRecord};
+use cabready_store::{firms, platforms, Lang, StoreError};
+use cabready_testkit::{both_backends, TestDb};
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 25, 9, 0, 0).unwrap()
+}
+
+fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()
+}
+
+/// A firm with one accountant and two dossiers: D1 (GE, emission applies, on Pennylane), D2 (micro).
+async fn setup(db: &TestDb) -> (i64, i64, i64) {
+    let mut conn = db.store.pool().acquire().await.unwrap();
+    let (firm, _) = firms::ensure(
+        &mut conn,
+        "Cabinet Flux",
+        &["Pennylane".to_string(), "Tiime".to_string()],
+        &Actor::System,
+        now(),
+    )
+    .await
+    .unwrap();
+    let anne = UserRecord {
+        email: Email::parse("anne@cabinet.fr").unwrap(),
+        name: "Anne".into(),
+        role: Role::Accountant,
+        discord_id: None,
+        portfolios: vec!["Nord".into()],
+    };
+    users::upsert(&mut conn, firm.id, &anne, &Actor::System, now())
+        .await
+        .unwrap();
+    let mut ids = Vec::new();
+    for (code, seed, category) in [
+        ("D1", 11111111, SizeCategory::Ge),
+        ("D2", 22222222, SizeCategory::Micro),
+    ] {
+        let record = DossierRecord {
+            code: code.into(),
+            legal_name: format!("Société {code}"),
+            siren: Siren::with_check_digit(seed),
+            legal_form: None,
+            financials: Financials::default(),
+            category: Some((category, CategorySource::Override)),
+            vat: None,
+            flags: ActivityFlags::default(),
+            owner: Some(Email::parse("anne@cabinet.fr").unwrap()),
+            portfolio: Some("Nord".into()),
+            tags: vec![],
+            contact: None,
+        };
+        dossiers::upsert(&mut conn, firm.id, &record, &Actor::System, now())
+            .await
+            .unwrap();
+        ids.push(
+            dossiers::find_by_code(&mut conn, firm.id, code)
+                .await
+                .unwrap()
+                .unwrap()
+                .id,
+        );
+    }
+    platforms::set_for_dossier(
+        &mut conn,
+        firm.id,
+        ids[0],
+        "Pennylane",
+        PlatformState::Live,
+        &Actor::System,
+        now(),
+    )
+    .await
+    .unwrap();
+    (firm.id, ids[0], ids[1])
+}
+
+fn event(dossier: i64, pid: &str, code: u16, days_ago: i64, direction: Direction) -> FlowEvent {
+    FlowEvent {
+        dossier_id: dossier,
+        platform: "Pennylane".into(),
+        platform_invoice_id: pid.into(),
+        invoice_number: format!("F-{pid}"),
+        issue_date: Some(today() - Duration::days(days_ago + 1)),
+        direction,
+        seller_siren: Siren::with_check_digit(11111111).to_string(),
+        buyer_siren: "732829320".into(),
+        siren_problem: None,
+        amount_ht: Some(10_000),
+        amount_ttc: Some(12_000),
+        currency: "EUR".into(),
+        code: LifecycleCode::parse(&code.to_string()).unwrap(),
+        status_at: now() - Duration::days(days_ago),
+        label: code.to_string(),
+        reason: None,
+    }
+}
+
+both_backends!(
+    batches_are_idempotent_and_keep_history,
+    |db: TestDb| async move {
+        let (firm, d1, _) = setup(&db).await;
+        let mut tx = db.store.begin().await.unwrap();
+        let actor = Actor::Import("a.csv".into());
+        let events = vec![
+            event(d1, "P1", 200, 5, Direction::Emitted),
+            event(d1, "P1", 212, 1, Direction::Emitted),
+            event(d1, "P1", 205, 3, Direction::Emitted),
+            event(d1, "P2", 200, 2, Direction::Emitted),
+            event(d1, "P2", 200, 2, Direction::Emitted),
+        ];
+        let out = invoices::record_batch(&mut tx, firm, &events, "a.csv", &actor, now())
+            .await
+            .unwrap();
+        assert_eq!(
+            (out.new_invoices, out.new_statuses, out.known_statuses),
+            (2, 4, 1)
+        );
+        assert_eq!(out.dossiers.len(), 1);
+        tx.commit().await.unwrap();
+
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        let journal_before = journal::count(&mut conn, firm).await.unwrap();
+        let again = invoices::record_batch(&mut conn, firm, &events, "a.csv", &actor, now())
+            .await
+            .unwrap();
+        assert_eq!(
+            (again.new_invoices, again.new_statuses, again.known_statuses),
+            (0, 0, 5)
+        );
+        assert_eq!(
+            journal::count(&mut conn, firm).await.unwrap(),
+            journal_before
+        );
+        assert_eq!(invoices::counts(&mut conn, firm).await.unwrap(), (2, 4));
+
+        let p1 = invoices::find(&mut conn, firm, "Pennylane", "P1")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            p1.current.unwrap().0,
+            LifecycleCode::CASHED,
+            "latest event wins, whatever the line order"
+        );
+        let history = invoices::history(&mut conn, firm, p1.id).await.unwrap();
+        let codes: Vec<u16> = history.iter().map(|h| h.code.number()).collect();
+        assert_eq!(codes, vec![200, 205, 212]);
+    }
+);
+
+both_backends!(
+    anomalies_open_once_close_by_themselves_and_are_handled,
+    |db: TestDb| async move {
+        let (firm, d1, d2) = setup(&db).await;
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        let actor = Actor::Import("b.csv".into());
+        let mut bad_siren = event(d1, "P3", 205, 1, Direction::Emitted);
+        bad_siren.buyer_siren = "123456789".into();
+        bad_siren.siren_problem = Some("buyer_siren".into());
+        let mut other = event(d2, "R1", 203, 20, Direction::Received);
+        other.platform = "Tiime".into();
+        let mut dup = event(d1, "P4", 201, 0, Direction::Emitted);
+        dup.invoice_number = "F-P1".into();
+        let events = vec![
+            event(d1, "P1", 213, 1, Direction::Emitted),
+            event(d1, "P2", 204, 40, Direction::Emitted),
+            bad_siren,
+            other,
+            dup,
+        ];
+        invoices::record_batch(&mut conn, firm, &events, "b.csv", &actor, now())
+            .await
+            .unwrap();
+        let limits = AnomalyLimits::default();
+        let first = anomalies::evaluate(&mut conn, firm, &limits, now(), today())
+            .await
+            .unwrap();
+        let open = anomalies::list(&mut conn, firm, &Filter::default(), now())
+            .await
+            .unwrap();
+        let mut rules: Vec<&str> = open.iter().map(|a| a.rule.as_str()).collect();
+        rules.sort();
+        assert_eq!(
+            rules,
+            vec![
+                "duplicate_number",
+                "invalid_siren",
+                "invoice_rejected",
+                "invoice_stuck",
+                "no_reception_flow",
+                "other_platform",
+                "received_not_taken",
+            ]
+        );
+        assert_eq!(first.opened, 7);
+        assert_eq!(open[0].severity, Severity::Critical);
+        let rejected = open.iter().find(|a| a.rule == "invoice_rejected").unwrap();
+        assert_eq!(rejected.describe(Lang::Fr), "Facture F-P1 rejetée (213) le 24/11/2026 (plateforme Pennylane) : à corriger et à redéposer");
+        let no_reception = open.iter().find(|a| a.rule == "no_reception_flow").unwrap();
+        assert_eq!(no_reception.dossier_code.as_deref(), Some("D1"));
+
+        // Evaluating again changes nothing, writes nothing.
+        let lines = journal::count(&mut conn, firm).await.unwrap();
+        let second = anomalies::evaluate(&mut conn, firm, &limits, now(), today())
+            .await
+            .unwrap();
+        assert_eq!(
+            (second.opened, second.closed, second.reopened, second.open),
+            (0, 0, 0, 7)
+        );
+        assert_eq!(journal::count(&mut conn, firm).await.unwrap(), lines);
+
+        // The rejected invoice is submitted again and accepted: its anomaly closes by itself.
+        let fixed = vec![event(d1, "P1", 200, 0, Direction::Emitted)];
+        let mut later = fixed.clone();
+        later[0].status_at = now();
+        invoices::record_batch(&mut conn, firm, &later, "c.csv", &actor, now())
+            .await
+            .unwrap();
+        let third = anomalies::evaluate(&mut conn, firm, &limits, now(), today())
+            .await
+            .unwrap();
+        assert_eq!(third.closed, 1);
+        let closed = anomalies::get(&mut conn, firm, rejected.id).await.unwrap();
+        assert_eq!(closed.status, AnomalyStatus::Closed);
+        let last = journal::for_dossier(&mut conn, firm, d1, 1).await.unwrap();
+        assert_eq!(last[0].action, "anomaly.auto_closed");
+        assert_eq!(last[0].actor_kind, "system");
+
+        // People: assign, comment, resolve, dismiss, each journaled with its author.
+        let anne = Email::parse("anne@cabinet.fr").unwrap();
+        let by_anne = Actor::User("anne@cabinet.fr".into());
+        let stuck = open.iter().find(|a| a.rule == "invoice_stuck").unwrap();
+        anomalies::assign(&mut conn, firm, stuck.id, Some(&anne), &by_anne, now())
+            .await
+            .unwrap();
+        anomalies::comment(
+            &mut conn,
+            firm,
+            stuck.id,
+            "relance du client faite",
+            &by_anne,
+            now(),
+        )
+        .await
+        .unwrap();
+        let mine = Filter {
+            assignee: Some(Some(anne.clone())),
+            ..Default::default()
+        };
+        assert_eq!(
+            anomalies::list(&mut conn, firm, &mine, now())
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        let err = anomalies::resolve(&mut conn, firm, stuck.id, "  ", &by_anne, now())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Refused { .. }));
+        anomalies::resolve(
+            &mut conn,
+            firm,
+            stuck.id,
+            "payée, statut à jour",
+            &by_anne,
+            now(),
+        )
+        .await
+        .unwrap();
+        let dup_a = open.iter().find(|a| a.rule == "duplicate_number").unwrap();
+        anomalies::dismiss(
+            &mut conn,
+            firm,
+            dup_a.id,
+            "avoir et facture",
+            &by_anne,
+            now(),
+        )
+        .await
+        .unwrap();
+        let err = anomalies::dismiss(&mut conn, firm, dup_a.id, "encore", &by_anne, now())
+            .await
+            .unwrap_err();
+        assert!(
+            err.user_message(Lang::Fr).contains("n'est plus ouverte"),
+            "{err:?}"
+        );
+        let comments = anomalies::comments(&mut conn, firm, stuck.id)
+            .await
+            .unwrap();
+        assert_eq!(comments[0].author, "anne@cabinet.fr");
+        let lines = journal::for_dossier(&mut conn, firm, d1, 10).await.unwrap();
+        let actions: Vec<&str> = lines.iter().take(4).map(|l| l.action.as_str()).collect();
+        assert_eq!(
+            actions,
+            vec![
+                "anomaly.dismissed",
+                "anomaly.resolved",
+                "anomaly.commented",
+                "anomaly.assigned"
+            ]
+        );
+        assert_eq!(lines[0].actor, "anne@cabinet.fr");
+
+        // Resolved and dismissed stay so while their condition holds; the queue filters.
+        let fourth = anomalies::evaluate(&mut conn, firm, &limits, now(), today())
+            .await
+            .unwrap();
+        assert_eq!((fourth.opened, fourth.closed, fourth.reopened), (0, 0, 0));
+        let critical = Filter {
+            severity: Some(Severity::Critical),
+            ..Default::default()
+        };
+        assert!(anomalies::list(&mut conn, firm, &critical, now())
+            .await
+            .unwrap()
+            .is_empty());
+        let d2_only = Filter {
+            dossier_code: Some("D2".into()),
+            ..Default::default()
+        };
+        let d2_open = anomalies::list(&mut conn, firm, &d2_only, now())
+            .await
+            .unwrap();
+        assert!(d2_open.iter().all(|a| a.dossier_id == Some(d2)));
+        assert_eq!(d2_open.len(), 2);
+        let summary = anomalies::summary(&mut conn, firm).await.unwrap();
+        assert_eq!(summary.total(), 4);
+    }
+);
