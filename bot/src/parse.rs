@@ -16,8 +16,32 @@ pub enum Scope {
     Dossier(String),
 }
 
+/// Which anomalies `anomalies` lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AnomalyScope {
+    Open,
+    Mine,
+    Dossier(String),
+    Portfolio(String),
+}
+
+/// What to do with one anomaly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AnomalyAction {
+    /// `moi`, an email or a Discord mention.
+    Assign(String),
+    Comment(String),
+    Resolve(Option<String>),
+    Dismiss(String),
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
+    Anomalies(AnomalyScope),
+    Anomaly {
+        id: i64,
+        action: AnomalyAction,
+    },
     Ready(Option<Scope>),
     Dossier(String),
     Mandates {
@@ -67,6 +91,11 @@ pub enum ParseError {
 pub const COMMANDS: &[(&str, &[&str])] = &[
     ("pret", &["prêt", "ready", "readiness"]),
     ("dossier", &["fiche", "client", "card"]),
+    ("anomalies", &["anomalie", "anomalies"]),
+    ("assigner", &["assign", "attribuer"]),
+    ("commenter", &["comment", "commentaire"]),
+    ("resoudre", &["résoudre", "resolve", "resolu"]),
+    ("ignorer", &["dismiss", "ecarter", "écarter"]),
     ("mandats", &["mandates"]),
     ("mandat", &["mandate"]),
     ("relancer", &["relance", "remind"]),
@@ -169,6 +198,46 @@ pub fn parse(input: &str) -> Result<Parsed, ParseError> {
             _ => Some(Scope::Dossier(args.join(" "))),
         }),
         "dossier" => Command::Dossier(rest(0).ok_or_else(|| usage("dossier", "dossier manquant"))?),
+        "anomalies" => Command::Anomalies(match args {
+            [] => AnomalyScope::Open,
+            [w] if is_word(w, &["ouvertes", "open", "toutes", "all"]) => AnomalyScope::Open,
+            [w] if is_word(w, &["miennes", "mine", "mes"]) => AnomalyScope::Mine,
+            [w, d @ ..] if is_word(w, &["dossier"]) && !d.is_empty() => {
+                AnomalyScope::Dossier(d.join(" "))
+            }
+            [w, p @ ..] if is_word(w, &["portefeuille", "portfolio"]) && !p.is_empty() => {
+                AnomalyScope::Portfolio(p.join(" "))
+            }
+            _ => {
+                return Err(usage(
+                    "anomalies",
+                    format!("argument inconnu « {} »", args.join(" ")),
+                ))
+            }
+        }),
+        "assigner" | "commenter" | "resoudre" | "ignorer" => {
+            let id = args
+                .first()
+                .and_then(|a| a.trim_start_matches('#').parse::<i64>().ok())
+                .ok_or_else(|| usage(name, "numéro d'anomalie manquant (par exemple 12)"))?;
+            let text = rest(1);
+            let action = match name {
+                "assigner" => AnomalyAction::Assign(text.ok_or_else(|| {
+                    usage("assigner", "à qui ? (un e-mail, @mention ou « moi »)")
+                })?),
+                "commenter" => AnomalyAction::Comment(
+                    text.ok_or_else(|| usage("commenter", "texte du commentaire manquant"))?,
+                ),
+                "resoudre" => AnomalyAction::Resolve(text),
+                _ => AnomalyAction::Dismiss(text.ok_or_else(|| {
+                    usage(
+                        "ignorer",
+                        "raison manquante : dites pourquoi ce n'est pas un problème",
+                    )
+                })?),
+            };
+            Command::Anomaly { id, action }
+        }
         "mandats" => {
             let mut late_only = false;
             let mut portfolio = None;
@@ -325,6 +394,54 @@ mod tests {
                 note: None
             }
         );
+    }
+
+    #[test]
+    fn anomaly_commands() {
+        assert_eq!(cmd("anomalies"), Command::Anomalies(AnomalyScope::Open));
+        assert_eq!(
+            cmd("anomalies miennes"),
+            Command::Anomalies(AnomalyScope::Mine)
+        );
+        assert_eq!(
+            cmd("anomalies dossier Garage des Tilleuls"),
+            Command::Anomalies(AnomalyScope::Dossier("Garage des Tilleuls".into()))
+        );
+        assert_eq!(
+            cmd("assigner #12 @moi"),
+            Command::Anomaly {
+                id: 12,
+                action: AnomalyAction::Assign("@moi".into())
+            }
+        );
+        assert_eq!(
+            cmd("résoudre 12"),
+            Command::Anomaly {
+                id: 12,
+                action: AnomalyAction::Resolve(None)
+            }
+        );
+        assert_eq!(
+            cmd("ignorer 3 doublon connu"),
+            Command::Anomaly {
+                id: 3,
+                action: AnomalyAction::Dismiss("doublon connu".into())
+            }
+        );
+        assert!(matches!(
+            parse("ignorer 3"),
+            Err(ParseError::Usage {
+                command: "ignorer",
+                ..
+            })
+        ));
+        assert!(matches!(
+            parse("assigner douze moi"),
+            Err(ParseError::Usage {
+                command: "assigner",
+                ..
+            })
+        ));
     }
 
     #[test]

@@ -109,6 +109,16 @@ impl Reply {
         self
     }
 
+    /// Adds these actions only when `condition` holds.
+    pub fn actions_if(mut self, condition: bool, actions: &[(&str, String)]) -> Reply {
+        if condition {
+            for (label, command) in actions {
+                self = self.action(*label, command.clone());
+            }
+        }
+        self
+    }
+
     /// Adds a section showing one page of `items`; `command` is the command
     /// without its page argument, to tell how to see the next page.
     pub fn paginated_section(

@@ -7,7 +7,7 @@ use cabready_store::domain::*;
 use cabready_store::dossiers::{self, ActivityFlags, ContactRecord, DossierRecord};
 use cabready_store::journal::{self, Actor};
 use cabready_store::users::{self, UserRecord};
-use cabready_store::{firms, mandates, platforms, Clock, Lang};
+use cabready_store::{anomalies, firms, mandates, platforms, Clock, Lang};
 use cabready_testkit::{both_backends, TestDb};
 use chrono::{TimeZone, Utc};
 
@@ -215,11 +215,11 @@ both_backends!(
             "reception is in force and only D001 is in the directory"
         );
         assert_eq!(field(&reply, "Prêts"), "1");
-        // 13 dossiers at 50/100 (3 of 6 checks) and one at 100: (13*50+100)/14 = 53.
-        assert_eq!(field(&reply, "Score"), "53/100");
+        // 13 dossiers at 57/100 (4 of 7 checks) and one at 100: (13*57+100)/14 = 60.
+        assert_eq!(field(&reply, "Score"), "60/100");
         let risky = &reply.sections[0];
         assert_eq!(risky.items.len(), 10, "first page");
-        assert!(risky.items[0].starts_with("D002 Garage des Tilleuls — en retard, 50/100 — manque : mandat de délégation signé"), "{}", risky.items[0]);
+        assert!(risky.items[0].starts_with("D002 Garage des Tilleuls — en retard, 57/100 — manque : mandat de délégation signé"), "{}", risky.items[0]);
         assert!(
             !risky.items.iter().any(|i| i.starts_with("D001")),
             "a ready dossier is not at risk"
@@ -507,3 +507,151 @@ both_backends!(
         );
     }
 );
+
+both_backends!(the_anomaly_queue_in_chat, |db: TestDb| async move {
+    let core = setup(&db).await;
+    let claire = caller(&core, "claire@durand.fr").await;
+    // An ETI in Sud: emission applies since 1 Sept 2026 and nothing was emitted.
+    let mut conn = db.store.pool().acquire().await.unwrap();
+    let mut eti = dossier(
+        "D015",
+        "Industries Alpines",
+        15,
+        "Sud",
+        "bruno@durand.fr",
+        300.0,
+    );
+    eti.financials.turnover = Some(10_000_000_000);
+    eti.category = Some((SizeCategory::Eti, CategorySource::Override));
+    dossiers::upsert(
+        &mut conn,
+        claire.firm_id,
+        &eti,
+        &Actor::System,
+        clock().now(),
+    )
+    .await
+    .unwrap();
+    let limits = anomalies::AnomalyLimits::default();
+    anomalies::evaluate(
+        &mut conn,
+        claire.firm_id,
+        &limits,
+        clock().now(),
+        clock().today(),
+    )
+    .await
+    .unwrap();
+    drop(conn);
+
+    let queue = core.execute(&claire, "anomalies").await;
+    assert_eq!(queue.title, "Anomalies — ouvertes");
+    assert_eq!(field(&queue, "critique"), "1");
+    let first = &queue.sections[0].items[0];
+    assert!(
+        first.contains("[critique] D015 Industries Alpines — Aucune facture émise"),
+        "{first}"
+    );
+    let id: i64 = first[1..first.find(' ').unwrap()].parse().unwrap();
+    assert_eq!(queue.actions[0].command, format!("assigner {id} moi"));
+
+    let before = core.execute(&claire, "pret D015").await;
+    assert!(
+        before.sections[0]
+            .items
+            .contains(&"aucune anomalie critique ouverte".to_string()),
+        "{}",
+        text(&before)
+    );
+
+    let anne = caller(&core, "anne@durand.fr").await;
+    let refused = core.execute(&anne, &format!("resoudre {id}")).await;
+    assert_eq!(refused.tone, Tone::Refused);
+    assert!(refused
+        .description
+        .unwrap()
+        .starts_with("le dossier D015 est dans le portefeuille « Sud »"));
+    let lea = caller(&core, "lea@durand.fr").await;
+    assert_eq!(
+        core.execute(&lea, &format!("commenter {id} vu")).await.tone,
+        Tone::Refused
+    );
+
+    let bruno = caller(&core, "bruno@durand.fr").await;
+    let assigned = core.execute(&bruno, &format!("assigner {id} moi")).await;
+    assert_eq!(assigned.tone, Tone::Success, "{}", text(&assigned));
+    assert!(assigned
+        .description
+        .unwrap()
+        .ends_with("assignée à bruno@durand.fr"));
+    let mine = core.execute(&bruno, "anomalies miennes").await;
+    assert_eq!(field(&mine, "Ouvertes"), "1");
+    assert_eq!(
+        core.execute(
+            &bruno,
+            &format!("commenter {id} client relancé par téléphone")
+        )
+        .await
+        .tone,
+        Tone::Success
+    );
+    let no_reason = core.execute(&bruno, &format!("ignorer {id}")).await;
+    assert_eq!(no_reason.title, "Commande incomplète");
+    let resolved = core
+        .execute(
+            &bruno,
+            &format!("resoudre {id} première facture émise le 24/11"),
+        )
+        .await;
+    assert_eq!(resolved.tone, Tone::Success, "{}", text(&resolved));
+    let again = core.execute(&bruno, &format!("resoudre {id}")).await;
+    assert_eq!(
+        again.description.as_deref(),
+        Some(format!("l'anomalie n°{id} n'est plus ouverte (résolue)").as_str())
+    );
+    let unknown = core.execute(&bruno, "resoudre 999999").await;
+    assert_eq!(
+        unknown.description.as_deref(),
+        Some("aucune anomalie n°999999 dans ce cabinet (voir « anomalies »)")
+    );
+    let wrong_user = core
+        .execute(&claire, "assigner 1 personne@ailleurs.fr")
+        .await;
+    assert!(wrong_user
+        .description
+        .unwrap()
+        .starts_with("« personne@ailleurs.fr » n'est pas un utilisateur du cabinet"));
+
+    let after = core.execute(&claire, "pret D015").await;
+    assert!(
+        after.sections[1]
+            .items
+            .contains(&"aucune anomalie critique ouverte".to_string()),
+        "{}",
+        text(&after)
+    );
+    let card = core.execute(&claire, "dossier D015").await;
+    assert!(card
+        .sections
+        .iter()
+        .any(|s| s.title == "Derniers flux" && s.items == vec!["aucun flux importé"]));
+
+    let mut conn = db.store.pool().acquire().await.unwrap();
+    let d015 = dossiers::find_by_code(&mut conn, claire.firm_id, "D015")
+        .await
+        .unwrap()
+        .unwrap();
+    let lines = journal::for_dossier(&mut conn, claire.firm_id, d015.id, 10)
+        .await
+        .unwrap();
+    let by_bruno: Vec<&str> = lines
+        .iter()
+        .filter(|l| l.actor == "bruno@durand.fr")
+        .map(|l| l.action.as_str())
+        .collect();
+    assert_eq!(
+        by_bruno.len(),
+        3,
+        "assign, comment, resolve journaled with the chat user: {by_bruno:?}"
+    );
+});

@@ -114,6 +114,27 @@ fn interaction_options_become_core_commands() {
         "calendrier"
     );
 
+    let assign = command_data(
+        "assigner",
+        json!([{ "name": "numero", "type": 4, "value": 12 }, { "name": "utilisateur", "type": 6, "value": "123456789012345678" }]),
+    );
+    let line = to_line(&assign).unwrap();
+    assert_eq!(line, "assigner 12 <@123456789012345678>");
+    assert!(matches!(
+        parse(&line).unwrap().command,
+        Command::Anomaly { id: 12, .. }
+    ));
+    let me = command_data(
+        "assigner",
+        json!([{ "name": "numero", "type": 4, "value": 12 }]),
+    );
+    assert_eq!(to_line(&me).unwrap(), "assigner 12 moi");
+    let dismiss = command_data(
+        "ignorer",
+        json!([{ "name": "numero", "type": 4, "value": 3 }, { "name": "raison", "type": 3, "value": "doublon\nconnu" }]),
+    );
+    assert_eq!(to_line(&dismiss).unwrap(), "ignorer 3 doublon connu");
+
     let missing = command_data("dossier", json!([]));
     assert_eq!(
         to_line(&missing),

@@ -422,3 +422,22 @@ pub async fn counts(conn: &mut AnyConnection, firm_id: i64) -> StoreResult<(i64,
         .try_get(0)?;
     Ok((invoices, statuses))
 }
+
+/// A dossier's most recently updated invoices, newest status first.
+pub async fn latest_for_dossier(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    dossier_id: i64,
+    limit: i64,
+) -> StoreResult<Vec<Invoice>> {
+    let sql = format!(
+        "{SELECT_INVOICE} WHERE firm_id = $1 AND dossier_id = $2 ORDER BY current_at DESC, id DESC LIMIT $3"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(firm_id)
+        .bind(dossier_id)
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter().map(invoice_from_row).collect()
+}

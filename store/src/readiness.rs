@@ -17,6 +17,7 @@ pub enum Check {
     PlatformChosen,
     DirectoryRegistered,
     EmissionLive,
+    NoCriticalAnomaly,
 }
 
 impl Check {
@@ -38,6 +39,8 @@ impl Check {
             (Self::DirectoryRegistered, Lang::En) => "reception address in the directory",
             (Self::EmissionLive, Lang::Fr) => "émission de factures électroniques en production",
             (Self::EmissionLive, Lang::En) => "e-invoice issuing live",
+            (Self::NoCriticalAnomaly, Lang::Fr) => "aucune anomalie critique ouverte",
+            (Self::NoCriticalAnomaly, Lang::En) => "no open critical anomaly",
         }
     }
 }
@@ -83,7 +86,8 @@ pub struct Readiness {
 
 const AT_RISK_DAYS: i64 = 90;
 
-pub fn assess(dossier: &Dossier, today: NaiveDate) -> Readiness {
+/// Assesses a dossier; `open_critical` is its number of open critical anomalies.
+pub fn assess(dossier: &Dossier, today: NaiveDate, open_critical: i64) -> Readiness {
     let record = &dossier.record;
     let platform_state = dossier.platform.as_ref().map(|(_, s)| *s);
     let emission = obligation_date(dossier, Obligation::Emission);
@@ -100,6 +104,7 @@ pub fn assess(dossier: &Dossier, today: NaiveDate) -> Readiness {
             Check::DirectoryRegistered,
             platform_state >= Some(PlatformState::DirectoryRegistered),
         ),
+        (Check::NoCriticalAnomaly, open_critical == 0),
     ];
     // Issuing matters once emission is in force or within the at-risk window.
     if emission.is_some_and(|d| (d - today).num_days() <= AT_RISK_DAYS) {

@@ -3,11 +3,12 @@
 use super::dossier_named;
 use crate::error::CommandResult;
 use crate::{Caller, Core, Reply};
+use cabready_store::anomalies::{self, Filter, Severity};
 use cabready_store::calendar::{obligation_date, obligation_met, Obligation};
 use cabready_store::clock::french_date;
 use cabready_store::domain::{CategorySource, MandateKind};
 use cabready_store::readiness::assess;
-use cabready_store::{mandates, Lang};
+use cabready_store::{invoices, mandates, Lang};
 
 pub async fn run(core: &Core, caller: &Caller, query: &str) -> CommandResult {
     let lang = core.lang;
@@ -62,7 +63,60 @@ pub async fn run(core: &Core, caller: &Caller, query: &str) -> CommandResult {
             .pick("aucune plateforme choisie", "no platform chosen")
             .into(),
     };
-    let readiness = assess(&d, today);
+    let open = anomalies::list(
+        &mut conn,
+        caller.firm_id,
+        &Filter {
+            dossier_code: Some(r.code.clone()),
+            ..Default::default()
+        },
+        core.clock.now(),
+    )
+    .await?;
+    let critical = open
+        .iter()
+        .filter(|a| a.severity == Severity::Critical)
+        .count() as i64;
+    let readiness = assess(&d, today, critical);
+    let flows: Vec<String> = invoices::latest_for_dossier(&mut conn, caller.firm_id, d.id, 5)
+        .await?
+        .iter()
+        .map(|i| {
+            let status = i
+                .current
+                .map(|(code, at)| {
+                    format!(
+                        "{} ({})",
+                        code.label(lang),
+                        french_date(at.with_timezone(&chrono_tz::Europe::Paris).date_naive())
+                    )
+                })
+                .unwrap_or_else(|| "—".into());
+            format!(
+                "{} {} — {} — {status}",
+                i.direction.label(lang),
+                i.invoice_number,
+                i.platform
+            )
+        })
+        .collect();
+    let flows = if flows.is_empty() {
+        vec![lang
+            .pick("aucun flux importé", "no flow imported")
+            .to_string()]
+    } else {
+        flows
+    };
+    let anomaly_lines: Vec<String> = open
+        .iter()
+        .take(10)
+        .map(|a| super::anomalies::line(a, lang, core.clock.now()))
+        .collect();
+    let anomaly_lines = if anomaly_lines.is_empty() {
+        vec![lang.pick("aucune", "none").to_string()]
+    } else {
+        anomaly_lines
+    };
     let obligations: Vec<String> = [
         Obligation::Reception,
         Obligation::Emission,
@@ -128,9 +182,18 @@ pub async fn run(core: &Core, caller: &Caller, query: &str) -> CommandResult {
         .field(lang.pick("Préparation", "Readiness"), format!("{}/100 — {}", readiness.score, readiness.state.label(lang)))
         .section(lang.pick("Obligations", "Obligations"), obligations)
         .section(lang.pick("Mandats", "Mandates"), mandate_lines)
+        .section(lang.pick("Derniers flux", "Latest flows"), flows)
+        .section(format!("{} ({})", lang.pick("Anomalies ouvertes", "Open anomalies"), open.len()), anomaly_lines)
         .section(
             lang.pick("Relances", "Reminders"),
             vec![lang.pick("aucune relance envoyée (les relances par e-mail arrivent dans une prochaine version)", "no reminder sent (email reminders come in a later version)").into()],
+        )
+        .actions_if(
+            d.delegation == cabready_store::domain::MandateStatus::ReceivedToVerify,
+            &[
+                (lang.pick("Valider le mandat reçu", "Validate the received mandate"), format!("mandat {} signé", r.code)),
+                (lang.pick("Rejeter le mandat reçu", "Reject the received mandate"), format!("mandat {} demandé document non conforme", r.code)),
+            ],
         )
         .action(lang.pick("Journal", "Log"), format!("journal {}", r.code))
         .action(lang.pick("Préparation", "Readiness"), format!("pret {}", r.code)))

@@ -1,5 +1,6 @@
 //! One file per command; `run` dispatches a parsed line to it.
 
+pub(crate) mod anomalies;
 mod calendar;
 mod dossier;
 pub mod help;
@@ -21,6 +22,8 @@ pub async fn run(core: &Core, caller: &Caller, parsed: Parsed) -> CommandResult 
     let page = parsed.page;
     match parsed.command {
         Command::Ready(scope) => ready::run(core, caller, scope, page).await,
+        Command::Anomalies(scope) => anomalies::list(core, caller, scope, page).await,
+        Command::Anomaly { id, action } => anomalies::act(core, caller, id, action).await,
         Command::Dossier(query) => dossier::run(core, caller, &query).await,
         Command::Mandates {
             late_only,

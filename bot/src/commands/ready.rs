@@ -4,6 +4,7 @@ use super::dossiers_in_scope;
 use crate::error::CommandResult;
 use crate::parse::Scope;
 use crate::{Caller, Core, Reply};
+use cabready_store::anomalies;
 use cabready_store::clock::french_date;
 use cabready_store::domain::Role;
 use cabready_store::readiness::{aggregate, assess, Readiness};
@@ -23,11 +24,13 @@ pub async fn run(core: &Core, caller: &Caller, scope: Option<Scope>, page: usize
     let single = matches!(scope, Some(Scope::Dossier(_)));
     let mut conn = core.store.pool().acquire().await?;
     let (list, label) = dossiers_in_scope(core, &mut conn, caller, scope.clone()).await?;
+    let critical = anomalies::open_critical_by_dossier(&mut conn, caller.firm_id).await?;
+    let open_critical = |id: i64| critical.get(&id).copied().unwrap_or(0);
     let title = format!("{} — {label}", lang.pick("Préparation", "Readiness"));
 
     if single {
         let dossier = &list[0];
-        let r = assess(dossier, today);
+        let r = assess(dossier, today, open_critical(dossier.id));
         let mut reply = Reply::info(title)
             .field("Score", format!("{}/100", r.score))
             .field(lang.pick("État", "State"), r.state.label(lang));
@@ -52,7 +55,10 @@ pub async fn run(core: &Core, caller: &Caller, scope: Option<Scope>, page: usize
             ));
     }
 
-    let mut assessed: Vec<_> = list.iter().map(|d| (d, assess(d, today))).collect();
+    let mut assessed: Vec<_> = list
+        .iter()
+        .map(|d| (d, assess(d, today, open_critical(d.id))))
+        .collect();
     let agg = aggregate(assessed.iter().map(|(_, r)| r));
     if agg.dossiers == 0 {
         return Ok(Reply::info(title).with_description(lang.pick(

@@ -61,6 +61,47 @@ pub fn definitions() -> Vec<CreateCommand> {
         CreateCommand::new("dossier")
             .description("Fiche d'un dossier")
             .add_option(dossier_option(true)),
+        CreateCommand::new("anomalies")
+            .description("La file des anomalies")
+            .add_option(
+                CreateCommandOption::new(CommandOptionType::String, "filtre", "Lesquelles")
+                    .add_string_choice("ouvertes", "ouvertes")
+                    .add_string_choice("miennes", "miennes"),
+            )
+            .add_option(dossier_option(false))
+            .add_option(portfolio.clone())
+            .add_option(page_option()),
+        CreateCommand::new("assigner")
+            .description("Assigner une anomalie")
+            .add_option(anomaly_option())
+            .add_option(CreateCommandOption::new(
+                CommandOptionType::User,
+                "utilisateur",
+                "À qui (vous par défaut)",
+            )),
+        CreateCommand::new("commenter")
+            .description("Commenter une anomalie")
+            .add_option(anomaly_option())
+            .add_option(
+                CreateCommandOption::new(CommandOptionType::String, "texte", "Le commentaire")
+                    .required(true)
+                    .max_length(1000),
+            ),
+        CreateCommand::new("resoudre")
+            .description("Marquer une anomalie comme résolue")
+            .add_option(anomaly_option())
+            .add_option(
+                CreateCommandOption::new(CommandOptionType::String, "note", "Ce qui a été fait")
+                    .max_length(500),
+            ),
+        CreateCommand::new("ignorer")
+            .description("Écarter une anomalie (ce n'est pas un problème)")
+            .add_option(anomaly_option())
+            .add_option(
+                CreateCommandOption::new(CommandOptionType::String, "raison", "Pourquoi")
+                    .required(true)
+                    .max_length(500),
+            ),
         CreateCommand::new("mandats")
             .description("Mandats de délégation non signés")
             .add_option(CreateCommandOption::new(
@@ -118,6 +159,12 @@ pub fn definitions() -> Vec<CreateCommand> {
     ]
 }
 
+fn anomaly_option() -> CreateCommandOption {
+    CreateCommandOption::new(CommandOptionType::Integer, "numero", "Numéro de l'anomalie")
+        .required(true)
+        .min_int_value(1)
+}
+
 fn page_option() -> CreateCommandOption {
     CreateCommandOption::new(
         CommandOptionType::Integer,
@@ -138,6 +185,11 @@ fn quoted(value: &str) -> String {
     }
 }
 
+/// Free text on one line (a note, a reason): newlines would end the command.
+fn one_line(text: &str) -> String {
+    text.replace(['\n', '\r'], " ")
+}
+
 fn option<'a>(options: &'a [CommandDataOption], name: &str) -> Option<&'a CommandDataOptionValue> {
     options.iter().find(|o| o.name == name).map(|o| &o.value)
 }
@@ -149,6 +201,7 @@ fn text(options: &[CommandDataOption], name: &str) -> Option<String> {
             Some(value.trim().to_string()).filter(|s| !s.is_empty())
         }
         CommandDataOptionValue::Integer(i) => Some(i.to_string()),
+        CommandDataOptionValue::User(id) => Some(format!("<@{id}>")),
         _ => None,
     }
 }
@@ -167,6 +220,38 @@ pub fn to_line(data: &CommandData) -> Result<String, String> {
             (None, None) => "pret".to_string(),
         },
         "dossier" => format!("dossier {}", quoted(&required("dossier")?)),
+        "anomalies" => match (
+            text(o, "dossier"),
+            text(o, "portefeuille"),
+            text(o, "filtre"),
+        ) {
+            (Some(d), _, _) => format!("anomalies dossier {}", quoted(&d)),
+            (None, Some(p), _) => format!("anomalies portefeuille {}", quoted(&p)),
+            (None, None, Some(f)) => format!("anomalies {f}"),
+            (None, None, None) => "anomalies".to_string(),
+        },
+        "assigner" => format!(
+            "assigner {} {}",
+            required("numero")?,
+            text(o, "utilisateur").unwrap_or_else(|| "moi".into())
+        ),
+        "commenter" => format!(
+            "commenter {} {}",
+            required("numero")?,
+            one_line(&required("texte")?)
+        ),
+        "resoudre" => format!(
+            "resoudre {} {}",
+            required("numero")?,
+            text(o, "note").map(|n| one_line(&n)).unwrap_or_default()
+        )
+        .trim_end()
+        .to_string(),
+        "ignorer" => format!(
+            "ignorer {} {}",
+            required("numero")?,
+            one_line(&required("raison")?)
+        ),
         "mandats" => {
             let mut line = String::from("mandats");
             if matches!(
@@ -187,7 +272,7 @@ pub fn to_line(data: &CommandData) -> Result<String, String> {
             }
             line.push_str(&format!(" {}", required("statut")?));
             if let Some(note) = text(o, "note") {
-                line.push_str(&format!(" {}", note.replace(['\n', '\r'], " ")));
+                line.push_str(&format!(" {}", one_line(&note)));
             }
             line
         }

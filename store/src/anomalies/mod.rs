@@ -536,3 +536,22 @@ pub async fn dismiss(
     )
     .await
 }
+
+/// How many open critical anomalies each dossier has (dossiers without any are absent).
+pub async fn open_critical_by_dossier(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+) -> StoreResult<std::collections::HashMap<i64, i64>> {
+    let rows = sqlx::query(
+        "SELECT dossier_id, COUNT(*) FROM anomalies
+         WHERE firm_id = $1 AND status = 'open' AND severity = 'critical' AND dossier_id IS NOT NULL
+         GROUP BY dossier_id",
+    )
+    .bind(firm_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| (r.get::<i64, _>(0), r.get::<i64, _>(1)))
+        .collect())
+}
