@@ -150,6 +150,30 @@ impl Reply {
         self
     }
 
+    /// Adds a section holding one page already read (`page` of `total`).
+    pub fn page_of(
+        mut self,
+        title: impl Into<String>,
+        items: Vec<String>,
+        page: usize,
+        total: usize,
+        command: &str,
+    ) -> Reply {
+        self.sections.push(Section {
+            title: title.into(),
+            items,
+        });
+        if total > 1 {
+            let next = (page < total).then(|| format!("{command} page {}", page + 1));
+            self.page = Some(Page {
+                current: page,
+                total,
+                next,
+            });
+        }
+        self
+    }
+
     pub fn is_error(&self) -> bool {
         matches!(self.tone, Tone::Error | Tone::Refused)
     }

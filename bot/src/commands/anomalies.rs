@@ -4,6 +4,7 @@
 use super::dossier_named;
 use crate::error::{CommandError, CommandResult};
 use crate::parse::{AnomalyAction, AnomalyScope};
+use crate::reply::PAGE_SIZE;
 use crate::{Caller, Core, Reply};
 use cabready_store::anomalies::{self, Anomaly, Filter};
 use cabready_store::domain::{Email, Role};
@@ -74,15 +75,20 @@ pub async fn list(core: &Core, caller: &Caller, scope: AnomalyScope, page: usize
         }
     };
     let now = core.clock.now();
+    let counts = anomalies::count_by_severity(&mut conn, caller.firm_id, &filter, now).await?;
+    let total: i64 = counts.iter().map(|(_, n)| n).sum();
+    // Only the asked page is read: a firm may have tens of thousands of anomalies.
+    let pages = (total as usize).div_ceil(PAGE_SIZE).max(1);
+    let page = page.clamp(1, pages);
+    filter.limit = Some(PAGE_SIZE as i64);
+    filter.offset = Some(((page - 1) * PAGE_SIZE) as i64);
     let found = anomalies::list(&mut conn, caller.firm_id, &filter, now).await?;
-    let count = |s| found.iter().filter(|a| a.severity == s).count().to_string();
-    use cabready_store::anomalies::Severity::*;
     let mut reply = Reply::info(format!("{} — {label}", lang.pick("Anomalies", "Anomalies")))
-        .field(lang.pick("Ouvertes", "Open"), found.len().to_string())
-        .field(Critical.label(lang), count(Critical))
-        .field(Warning.label(lang), count(Warning))
-        .field(Info.label(lang), count(Info));
-    // One-click actions on the most urgent one.
+        .field(lang.pick("Ouvertes", "Open"), total.to_string());
+    for (severity, n) in &counts {
+        reply = reply.field(severity.label(lang), n.to_string());
+    }
+    // One-click actions on the most urgent one shown.
     if let Some(first) = found.first() {
         reply = reply
             .action(
@@ -99,7 +105,7 @@ pub async fn list(core: &Core, caller: &Caller, scope: AnomalyScope, page: usize
             );
     }
     let items = found.iter().map(|a| line(a, lang, now)).collect();
-    Ok(reply.paginated_section(lang.pick("File", "Queue"), items, page, &command))
+    Ok(reply.page_of(lang.pick("File", "Queue"), items, page, pages, &command))
 }
 
 /// The anomaly, if the caller may act on it: managers on all, accountants on

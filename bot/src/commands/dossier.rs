@@ -46,7 +46,13 @@ pub async fn run(core: &Core, caller: &Caller, query: &str) -> CommandResult {
     };
     let mut mandate_lines = Vec::new();
     for kind in MandateKind::ALL {
-        let status = mandates::status(&mut conn, caller.firm_id, d.id, kind).await?;
+        // A dossier created outside onboarding may lack a mandate row: not requested yet.
+        let status = match mandates::status(&mut conn, caller.firm_id, d.id, kind).await {
+            Err(cabready_store::StoreError::NotFound { .. }) => {
+                cabready_store::domain::MandateStatus::NotRequested
+            }
+            other => other?,
+        };
         mandate_lines.push(format!(
             "{} : {}",
             kind.label_fr(),

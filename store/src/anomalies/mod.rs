@@ -151,6 +151,8 @@ pub struct Filter {
     /// Opened at least this many days ago.
     pub older_than_days: Option<i64>,
     pub limit: Option<i64>,
+    /// Skip this many (with `limit`: one page of the queue).
+    pub offset: Option<i64>,
 }
 
 const SELECT_ANOMALY: &str = "
@@ -189,14 +191,9 @@ fn anomaly_from_row(row: &sqlx::any::AnyRow) -> StoreResult<Anomaly> {
     })
 }
 
-/// The queue, most severe and oldest first.
-pub async fn list(
-    conn: &mut AnyConnection,
-    firm_id: i64,
-    filter: &Filter,
-    now: DateTime<Utc>,
-) -> StoreResult<Vec<Anomaly>> {
-    let mut sql = format!("{SELECT_ANOMALY} WHERE a.firm_id = $1");
+/// The WHERE clause of a filter (after `a.firm_id = $1`) and its values, bound from `$2`.
+fn filter_clause(filter: &Filter, now: DateTime<Utc>) -> (String, Vec<Option<String>>) {
+    let mut sql = String::new();
     let mut binds: Vec<Option<String>> = Vec::new();
     let mut next = |sql: &mut String, clause: &str, value: Option<String>| {
         binds.push(value);
@@ -207,16 +204,9 @@ pub async fn list(
     } else {
         filter.statuses.clone()
     };
-    let mut status_clause = String::from(" AND a.status IN (");
-    for (i, s) in statuses.iter().enumerate() {
-        if i > 0 {
-            status_clause.push(',');
-        }
-        // Codes are ours, not the user's: safe to inline.
-        status_clause.push_str(&format!("'{}'", s.code()));
-    }
-    status_clause.push(')');
-    sql.push_str(&status_clause);
+    // Codes are ours, not the user's: safe to inline.
+    let codes: Vec<String> = statuses.iter().map(|s| format!("'{}'", s.code())).collect();
+    sql.push_str(&format!(" AND a.status IN ({})", codes.join(",")));
     if let Some(p) = &filter.portfolio {
         next(&mut sql, " AND p.name = ?", Some(p.clone()));
     }
@@ -241,11 +231,26 @@ pub async fn list(
             Some(to_db_time(now - Duration::days(days))),
         );
     }
+    (sql, binds)
+}
+
+/// The queue, most severe and oldest first (`limit` and `offset` page it).
+pub async fn list(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    filter: &Filter,
+    now: DateTime<Utc>,
+) -> StoreResult<Vec<Anomaly>> {
+    let (clause, binds) = filter_clause(filter, now);
+    let mut sql = format!("{SELECT_ANOMALY} WHERE a.firm_id = $1{clause}");
     sql.push_str(
         " ORDER BY CASE a.severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, a.opened_at, a.id",
     );
     if let Some(limit) = filter.limit {
         sql.push_str(&format!(" LIMIT {}", limit.max(0)));
+    }
+    if let Some(offset) = filter.offset {
+        sql.push_str(&format!(" OFFSET {}", offset.max(0)));
     }
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(firm_id);
     for b in binds {
@@ -253,6 +258,39 @@ pub async fn list(
     }
     let rows = q.fetch_all(&mut *conn).await?;
     rows.iter().map(anomaly_from_row).collect()
+}
+
+/// How many anomalies the filter matches, per severity (its `limit` and `offset` ignored).
+pub async fn count_by_severity(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    filter: &Filter,
+    now: DateTime<Utc>,
+) -> StoreResult<Vec<(Severity, i64)>> {
+    let (clause, binds) = filter_clause(filter, now);
+    let sql = format!(
+        "SELECT a.severity, COUNT(*) FROM anomalies a
+         LEFT JOIN dossiers d ON d.id = a.dossier_id AND d.firm_id = a.firm_id
+         LEFT JOIN users u ON u.id = a.assignee_id AND u.firm_id = a.firm_id
+         LEFT JOIN portfolios p ON p.id = d.portfolio_id AND p.firm_id = a.firm_id
+         WHERE a.firm_id = $1{clause} GROUP BY a.severity"
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(firm_id);
+    for b in binds {
+        q = q.bind(b);
+    }
+    let rows = q.fetch_all(&mut *conn).await?;
+    let mut counts: Vec<(Severity, i64)> = [Severity::Critical, Severity::Warning, Severity::Info]
+        .into_iter()
+        .map(|s| (s, 0))
+        .collect();
+    for row in rows {
+        let code: String = row.try_get(0)?;
+        if let Some(slot) = counts.iter_mut().find(|(s, _)| s.code() == code) {
+            slot.1 = row.try_get(1)?;
+        }
+    }
+    Ok(counts)
 }
 
 pub async fn get(conn: &mut AnyConnection, firm_id: i64, id: i64) -> StoreResult<Anomaly> {
