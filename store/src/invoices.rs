@@ -105,8 +105,10 @@ pub async fn record_batch(
                 .map(|e| (e.platform_invoice_id.as_str(), *e))
                 .collect();
             let sql = format!(
-                "SELECT i.id, i.platform_invoice_id FROM invoices i WHERE i.firm_id = $1 AND i.platform = $2
-                 AND i.platform_invoice_id IN (SELECT j.value ->> 0 FROM {})",
+                // The JSON list drives the join (CROSS JOIN keeps that order in
+                // SQLite): one index probe per key, whatever the table's size.
+                "SELECT i.id, i.platform_invoice_id FROM {} CROSS JOIN invoices i
+                 WHERE i.firm_id = $1 AND i.platform = $2 AND i.platform_invoice_id = (j.value ->> 0)",
                 json_rows(conn, 3)
             );
             let keys = json_text(
@@ -232,7 +234,9 @@ pub async fn record_batch(
     }
 
     // 3. The current status: the latest event (the highest code on a tie),
-    // whatever the order the files came in.
+    // whatever the order the files came in. (`+firm_id`: the ids come from
+    // this firm's rows above; the unary plus keeps the planner on the
+    // primary key instead of scanning the firm's invoices.)
     let touched: Vec<i64> = touched.into_iter().collect();
     for chunk in touched.chunks(CHUNK) {
         let sql = format!(
@@ -240,7 +244,7 @@ pub async fn record_batch(
                 current_code = (SELECT s.code FROM invoice_statuses s WHERE s.invoice_id = invoices.id
                                 ORDER BY s.status_at DESC, s.code DESC LIMIT 1),
                 current_at = (SELECT MAX(s.status_at) FROM invoice_statuses s WHERE s.invoice_id = invoices.id)
-             WHERE firm_id = $1 AND id IN (SELECT CAST(j.value ->> 0 AS BIGINT) FROM {})",
+             WHERE id IN (SELECT CAST(j.value ->> 0 AS BIGINT) FROM {}) AND +firm_id = $1",
             json_rows(conn, 2)
         );
         sqlx::query(sqlx::AssertSqlSafe(sql))

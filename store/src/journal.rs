@@ -84,44 +84,36 @@ pub async fn record_many(
     actor: &Actor,
     entries: &[Entry<'_>],
 ) -> StoreResult<()> {
-    const CHUNK: usize = 500;
+    const CHUNK: usize = 10_000;
     let at = to_db_time(at);
     for chunk in entries.chunks(CHUNK) {
-        let mut sql = String::from(
-            "INSERT INTO journal (firm_id, at, actor_kind, actor, entity, entity_id, dossier_id, action, details) VALUES ",
+        let rows: Vec<Value> = chunk
+            .iter()
+            .map(|e| {
+                serde_json::json!([
+                    e.entity,
+                    e.entity_id,
+                    e.dossier_id,
+                    e.action,
+                    e.details.to_string()
+                ])
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO journal (firm_id, at, actor_kind, actor, entity, entity_id, dossier_id, action, details)
+             SELECT $1, $2, $3, $4, j.value ->> 0, CAST(j.value ->> 1 AS BIGINT), CAST(j.value ->> 2 AS BIGINT),
+                j.value ->> 3, j.value ->> 4
+             FROM {} WHERE 1 = 1",
+            crate::invoices::json_rows(conn, 5)
         );
-        for i in 0..chunk.len() {
-            if i > 0 {
-                sql.push(',');
-            }
-            let b = i * 9;
-            sql.push_str(&format!(
-                "(${},${},${},${},${},${},${},${},${})",
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5,
-                b + 6,
-                b + 7,
-                b + 8,
-                b + 9
-            ));
-        }
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for entry in chunk {
-            q = q
-                .bind(firm_id)
-                .bind(at.clone())
-                .bind(actor.kind())
-                .bind(actor.name().to_string())
-                .bind(entry.entity.to_string())
-                .bind(entry.entity_id)
-                .bind(entry.dossier_id)
-                .bind(entry.action.to_string())
-                .bind(entry.details.to_string());
-        }
-        q.execute(&mut *conn).await?;
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(firm_id)
+            .bind(at.clone())
+            .bind(actor.kind())
+            .bind(actor.name().to_string())
+            .bind(Value::Array(rows).to_string())
+            .execute(&mut *conn)
+            .await?;
     }
     Ok(())
 }

@@ -127,57 +127,61 @@ impl<R: Read> Read for Windows1252<R> {
 /// lines the way an editor shows them (it counts a CRLF file's lines one late).
 pub struct StripCr<R> {
     inner: R,
+    input: Vec<u8>,
+    output: Vec<u8>,
+    out_pos: usize,
     held_cr: bool,
+    done: bool,
 }
 
 impl<R: Read> StripCr<R> {
     pub fn new(inner: R) -> Self {
         StripCr {
             inner,
+            input: vec![0; 64 * 1024],
+            output: Vec::with_capacity(64 * 1024 + 1),
+            out_pos: 0,
             held_cr: false,
+            done: false,
         }
     }
 }
 
 impl<R: Read> Read for StripCr<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if buf.len() < 2 {
-            return self.inner.read(buf);
-        }
-        loop {
-            let start = usize::from(self.held_cr);
-            if self.held_cr {
-                buf[0] = b'\r';
+        while self.out_pos >= self.output.len() {
+            if self.done {
+                return Ok(0);
             }
-            let n = self.inner.read(&mut buf[start..])?;
+            let n = self.inner.read(&mut self.input)?;
+            self.output.clear();
+            self.out_pos = 0;
             if n == 0 {
-                self.held_cr = false;
-                return Ok(start); // a lone trailing \r is kept
+                self.done = true;
+                if self.held_cr {
+                    self.output.push(b'\r'); // a lone trailing \r is kept
+                    self.held_cr = false;
+                }
+                continue;
             }
-            let total = start + n;
-            let mut out = 0;
-            let mut i = 0;
-            self.held_cr = false;
-            while i < total {
-                let b = buf[i];
-                if b == b'\r' {
-                    if i + 1 == total {
-                        self.held_cr = true;
-                        break;
-                    }
-                    if buf[i + 1] == b'\n' {
-                        i += 1;
-                        continue;
+            for &b in &self.input[..n] {
+                if self.held_cr {
+                    self.held_cr = false;
+                    if b != b'\n' {
+                        self.output.push(b'\r');
                     }
                 }
-                buf[out] = b;
-                out += 1;
-                i += 1;
-            }
-            if out > 0 {
-                return Ok(out);
+                if b == b'\r' {
+                    self.held_cr = true;
+                } else {
+                    self.output.push(b);
+                }
             }
         }
+        let n = (self.output.len() - self.out_pos).min(buf.len());
+        buf[..n].copy_from_slice(&self.output[self.out_pos..self.out_pos + n]);
+        self.out_pos += n;
+        Ok(n)
     }
 }
 

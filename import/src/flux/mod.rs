@@ -457,7 +457,7 @@ async fn import_file(
             .await?;
             if show_progress {
                 let done = bytes_read.load(Ordering::Relaxed);
-                let pct = if size > 0 { done * 100 / size } else { 0 };
+                let pct = (done * 100).checked_div(size).unwrap_or(0);
                 let _ = write!(
                     std::io::stderr(),
                     "\r{file} : {pct:>3} % — {} {}",

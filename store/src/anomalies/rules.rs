@@ -10,6 +10,7 @@ use crate::clock::{french_date, from_db_date, from_db_time, to_db_time};
 use crate::domain::{fold, LifecycleCode};
 use crate::dossiers;
 use crate::error::StoreResult;
+use crate::invoices::json_rows;
 use crate::journal::{self, Actor, Entry};
 use crate::lang::Lang;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -485,39 +486,34 @@ pub async fn evaluate(
         .filter(|f| !existing.contains_key(&f.key))
         .collect();
     new.sort_by(|a, b| a.key.cmp(&b.key));
-    for chunk in new.chunks(400) {
-        let mut sql = String::from(
-            "INSERT INTO anomalies (firm_id, anomaly_key, rule_name, severity, status, dossier_id, invoice_id, details, opened_at) VALUES ",
+    for chunk in new.chunks(10_000) {
+        let rows: Vec<Value> = chunk
+            .iter()
+            .map(|f| {
+                json!([
+                    f.key,
+                    f.rule,
+                    f.severity.code(),
+                    f.dossier_id,
+                    f.invoice_id,
+                    f.details.to_string()
+                ])
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO anomalies (firm_id, anomaly_key, rule_name, severity, status, dossier_id, invoice_id, details, opened_at)
+             SELECT $1, j.value ->> 0, j.value ->> 1, j.value ->> 2, 'open', CAST(j.value ->> 3 AS BIGINT),
+                CAST(j.value ->> 4 AS BIGINT), j.value ->> 5, $2
+             FROM {} WHERE 1 = 1 RETURNING id, anomaly_key",
+            json_rows(conn, 3)
         );
-        for i in 0..chunk.len() {
-            if i > 0 {
-                sql.push(',');
-            }
-            let b = i * 7;
-            sql.push_str(&format!(
-                "($1,${},${},${},'open',${},${},${},${})",
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5,
-                b + 6,
-                b + 7,
-                b + 8
-            ));
-        }
-        sql.push_str(" RETURNING id, anomaly_key");
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(firm_id);
-        for f in chunk {
-            q = q
-                .bind(f.key.clone())
-                .bind(f.rule)
-                .bind(f.severity.code())
-                .bind(f.dossier_id)
-                .bind(f.invoice_id)
-                .bind(f.details.to_string())
-                .bind(at.clone());
-        }
-        for row in q.fetch_all(&mut *conn).await? {
+        let inserted = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(firm_id)
+            .bind(at.clone())
+            .bind(Value::Array(rows).to_string())
+            .fetch_all(&mut *conn)
+            .await?;
+        for row in inserted {
             let key: String = row.try_get(1)?;
             let f = &by_key[&key];
             journal_lines.push((
@@ -547,20 +543,20 @@ pub async fn evaluate(
         (&reopen, "open", None, "anomaly.reopened"),
         (&close, "closed", Some(at.clone()), "anomaly.auto_closed"),
     ] {
-        for chunk in ids.chunks(500) {
-            let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 4)).collect();
+        for chunk in ids.chunks(10_000) {
             let sql = format!(
-                "UPDATE anomalies SET status = $1, closed_at = $2 WHERE firm_id = $3 AND id IN ({})",
-                list.join(",")
+                "UPDATE anomalies SET status = $1, closed_at = $2
+                 WHERE id IN (SELECT CAST(j.value ->> 0 AS BIGINT) FROM {}) AND +firm_id = $3",
+                json_rows(conn, 4)
             );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+            let list: Vec<Value> = chunk.iter().map(|(id, ..)| json!([id])).collect();
+            sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(status)
                 .bind(closed_at.clone())
-                .bind(firm_id);
-            for (id, ..) in chunk {
-                q = q.bind(*id);
-            }
-            q.execute(&mut *conn).await?;
+                .bind(firm_id)
+                .bind(Value::Array(list).to_string())
+                .execute(&mut *conn)
+                .await?;
             for (id, dossier_id, key) in chunk {
                 let before = if status == "open" { "closed" } else { "open" };
                 journal_lines.push((

@@ -54,7 +54,7 @@ impl LifecycleCode {
 
     /// Any three-digit code (100–999); used for codes read from the database.
     pub fn from_number(n: i64) -> Option<Self> {
-        (100..=999).contains(&n).then(|| LifecycleCode(n as u16))
+        (100..=999).contains(&n).then_some(LifecycleCode(n as u16))
     }
 
     /// Reads `212`, `fr:212`, `FR-212`, `VRBL:FR:212`, `FR_212` or an
