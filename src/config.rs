@@ -68,6 +68,9 @@ pub struct Config {
 pub struct DiscordConfig {
     /// The id of the firm's Discord server (guild), where the slash commands are registered.
     pub guild_id: u64,
+    /// The channel that receives notices: new critical anomalies, mandates updated by a client's email.
+    #[serde(default)]
+    pub notices_channel_id: Option<u64>,
 }
 
 fn default_data_dir() -> PathBuf {

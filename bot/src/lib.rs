@@ -11,6 +11,7 @@ pub mod console;
 pub mod discord;
 mod error;
 pub mod lookup;
+pub mod notices;
 pub mod parse;
 pub mod reply;
 

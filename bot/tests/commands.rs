@@ -655,3 +655,117 @@ both_backends!(the_anomaly_queue_in_chat, |db: TestDb| async move {
         "assign, comment, resolve journaled with the chat user: {by_bruno:?}"
     );
 });
+
+both_backends!(notices_follow_the_journal, |db: TestDb| async move {
+    let core = setup(&db).await;
+    let claire = caller(&core, "claire@durand.fr").await;
+    let mut conn = db.store.pool().acquire().await.unwrap();
+    let start = journal::last_id(&mut conn, claire.firm_id).await.unwrap();
+    // A user's change is not a notice; a client's email that brings the mandate is.
+    let d002 = dossiers::find_by_code(&mut conn, claire.firm_id, "D002")
+        .await
+        .unwrap()
+        .unwrap();
+    let requested = mandates::Transition {
+        kind: MandateKind::Delegation,
+        to: MandateStatus::Requested,
+        note: None,
+    };
+    mandates::change_status(
+        &mut conn,
+        claire.firm_id,
+        d002.id,
+        requested,
+        &Actor::User("bruno@durand.fr".into()),
+        clock().now(),
+    )
+    .await
+    .unwrap();
+    let received = mandates::Transition {
+        kind: MandateKind::Delegation,
+        to: MandateStatus::ReceivedToVerify,
+        note: Some("pièce jointe"),
+    };
+    let client = Actor::Client("d002@client.fr".into());
+    mandates::change_status(
+        &mut conn,
+        claire.firm_id,
+        d002.id,
+        received,
+        &client,
+        clock().now(),
+    )
+    .await
+    .unwrap();
+    // A critical anomaly: an ETI that emitted nothing.
+    let mut eti = dossier(
+        "D015",
+        "Industries Alpines",
+        15,
+        "Sud",
+        "bruno@durand.fr",
+        300.0,
+    );
+    eti.category = Some((SizeCategory::Eti, CategorySource::Override));
+    dossiers::upsert(
+        &mut conn,
+        claire.firm_id,
+        &eti,
+        &Actor::System,
+        clock().now(),
+    )
+    .await
+    .unwrap();
+    anomalies::evaluate(
+        &mut conn,
+        claire.firm_id,
+        &anomalies::AnomalyLimits::default(),
+        clock().now(),
+        clock().today(),
+    )
+    .await
+    .unwrap();
+    drop(conn);
+
+    let found = cabready_bot::notices::since(&core, claire.firm_id, start)
+        .await
+        .unwrap();
+    let titles: Vec<&str> = found.replies.iter().map(|r| r.title.as_str()).collect();
+    assert_eq!(titles.len(), 2, "{titles:?}");
+    assert_eq!(
+        titles[0],
+        "Mandat mis à jour par e-mail — D002 Garage des Tilleuls"
+    );
+    assert_eq!(
+        found.replies[0].description.as_deref(),
+        Some("delegation : demandé → reçu à vérifier (d002@client.fr)")
+    );
+    let buttons: Vec<&str> = found.replies[0]
+        .actions
+        .iter()
+        .map(|a| a.command.as_str())
+        .collect();
+    assert_eq!(
+        buttons,
+        vec![
+            "mandat D002 signé",
+            "mandat D002 demandé document non conforme",
+            "dossier D002"
+        ]
+    );
+    assert!(
+        titles[1].starts_with("Nouvelle anomalie critique #"),
+        "{titles:?}"
+    );
+    assert!(found.replies[1].actions[0].command.starts_with("assigner "));
+    assert!(found.last_id > start);
+
+    let again = cabready_bot::notices::since(&core, claire.firm_id, found.last_id)
+        .await
+        .unwrap();
+    assert!(again.replies.is_empty(), "each notice once");
+    assert_eq!(again.last_id, found.last_id);
+    // The validate button works for the portfolio's accountant.
+    let bruno = caller(&core, "bruno@durand.fr").await;
+    assert_eq!(core.execute(&bruno, buttons[0]).await.tone, Tone::Success);
+});

@@ -30,7 +30,12 @@ pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
             let firm = firms::resolve(&mut conn, firm_name).await.map_err(|e| anyhow!(e.user_message(lang)))?;
             drop(conn);
             eprintln!("{} {} → {}", lang.pick("Discord : serveur", "Discord: server"), discord.guild_id, firm.name);
-            let settings = DiscordSettings { token, guild_id: discord.guild_id, firm_id: firm.id };
+            let settings = DiscordSettings {
+                token,
+                guild_id: discord.guild_id,
+                firm_id: firm.id,
+                notices_channel_id: discord.notices_channel_id,
+            };
             discord::run(core, settings).await?;
             Ok(ExitCode::SUCCESS)
         }

@@ -235,6 +235,20 @@ pub async fn find_by_code(
     row.as_ref().map(dossier_from_row).transpose()
 }
 
+pub async fn find_by_id(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    id: i64,
+) -> StoreResult<Option<Dossier>> {
+    let sql = format!("{SELECT_DOSSIER} WHERE d.firm_id = $1 AND d.id = $2");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(firm_id)
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.as_ref().map(dossier_from_row).transpose()
+}
+
 pub async fn find_by_siren(
     conn: &mut AnyConnection,
     firm_id: i64,

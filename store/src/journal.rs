@@ -126,6 +126,8 @@ pub struct JournalLine {
     pub actor_kind: String,
     pub actor: String,
     pub entity: String,
+    pub entity_id: Option<i64>,
+    pub dossier_id: Option<i64>,
     pub action: String,
     pub details: Value,
 }
@@ -138,7 +140,7 @@ pub async fn for_dossier(
     limit: i64,
 ) -> StoreResult<Vec<JournalLine>> {
     let rows = sqlx::query(
-        "SELECT id, at, actor_kind, actor, entity, action, details FROM journal
+        "SELECT id, at, actor_kind, actor, entity, entity_id, dossier_id, action, details FROM journal
          WHERE firm_id = $1 AND dossier_id = $2 ORDER BY id DESC LIMIT $3",
     )
     .bind(firm_id)
@@ -160,6 +162,35 @@ pub async fn count(conn: &mut AnyConnection, firm_id: i64) -> StoreResult<i64> {
     )
 }
 
+/// The firm's journal lines after `after_id`, oldest first (what notices follow).
+pub async fn since(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    after_id: i64,
+    limit: i64,
+) -> StoreResult<Vec<JournalLine>> {
+    let rows = sqlx::query(
+        "SELECT id, at, actor_kind, actor, entity, entity_id, dossier_id, action, details FROM journal
+         WHERE firm_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+    )
+    .bind(firm_id)
+    .bind(after_id)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(line_from_row).collect()
+}
+
+/// The id of the firm's latest journal line (0 when empty).
+pub async fn last_id(conn: &mut AnyConnection, firm_id: i64) -> StoreResult<i64> {
+    let id: Option<i64> = sqlx::query("SELECT MAX(id) FROM journal WHERE firm_id = $1")
+        .bind(firm_id)
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get(0)?;
+    Ok(id.unwrap_or(0))
+}
+
 fn line_from_row(row: &sqlx::any::AnyRow) -> StoreResult<JournalLine> {
     let at: String = row.try_get("at")?;
     let details: String = row.try_get("details")?;
@@ -169,6 +200,8 @@ fn line_from_row(row: &sqlx::any::AnyRow) -> StoreResult<JournalLine> {
         actor_kind: row.try_get("actor_kind")?,
         actor: row.try_get("actor")?,
         entity: row.try_get("entity")?,
+        entity_id: row.try_get("entity_id")?,
+        dossier_id: row.try_get("dossier_id")?,
         action: row.try_get("action")?,
         details: serde_json::from_str(&details).map_err(|e| StoreError::Corrupt(e.to_string()))?,
     })

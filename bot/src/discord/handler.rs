@@ -3,19 +3,21 @@
 
 use super::commands::{definitions, to_line};
 use super::render::{command_of_button, render, Rendered};
+use crate::notices;
 use crate::reply::Reply;
 use crate::{Caller, Core};
 use cabready_store::domain::fold;
 use cabready_store::{dossiers, users};
 use serenity::all::{
-    CommandInteraction, ComponentInteraction, Context, EventHandler, GatewayIntents, GuildId,
-    Interaction, Ready,
+    ChannelId, CommandInteraction, ComponentInteraction, Context, EventHandler, GatewayIntents,
+    GuildId, Interaction, Ready,
 };
 use serenity::builder::{
     CreateAutocompleteResponse, CreateInteractionResponse, CreateInteractionResponseMessage,
-    EditInteractionResponse,
+    CreateMessage, EditInteractionResponse,
 };
 use serenity::Client;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// What binds a Discord server to a firm (config `[discord]`; the token comes
@@ -25,7 +27,12 @@ pub struct DiscordSettings {
     pub token: String,
     pub guild_id: u64,
     pub firm_id: i64,
+    /// Where notices go (new critical anomalies, mandates updated by email).
+    pub notices_channel_id: Option<u64>,
 }
+
+/// How often the journal is read for new notices.
+const NOTICES_EVERY: Duration = Duration::from_secs(30);
 
 /// Discord wants an answer within 3 seconds: past this, defer, then edit.
 const ANSWER_DIRECTLY_WITHIN: Duration = Duration::from_millis(2000);
@@ -34,6 +41,8 @@ struct Handler {
     core: Core,
     guild_id: GuildId,
     firm_id: i64,
+    notices_channel: Option<ChannelId>,
+    notices_started: AtomicBool,
 }
 
 fn message(rendered: Rendered) -> CreateInteractionResponseMessage {
@@ -228,6 +237,18 @@ impl EventHandler for Handler {
                 tracing::error!(error = %e, "cannot register the slash commands on the firm's server")
             }
         }
+        // `ready` comes again after a reconnection: start the notices loop once.
+        if let (Some(channel), false) = (
+            self.notices_channel,
+            self.notices_started.swap(true, Ordering::SeqCst),
+        ) {
+            tokio::spawn(post_notices(
+                self.core.clone(),
+                self.firm_id,
+                channel,
+                ctx.http.clone(),
+            ));
+        }
     }
 
     async fn interaction_create(&self, ctx: Context, interaction: Interaction) {
@@ -243,6 +264,39 @@ impl EventHandler for Handler {
     }
 }
 
+/// Posts the journal's notices to the channel, from the journal's end at start.
+async fn post_notices(
+    core: Core,
+    firm_id: i64,
+    channel: ChannelId,
+    http: std::sync::Arc<serenity::http::Http>,
+) {
+    let mut last_id = match core.store.pool().acquire().await {
+        Ok(mut conn) => cabready_store::journal::last_id(&mut conn, firm_id)
+            .await
+            .unwrap_or(0),
+        Err(_) => 0,
+    };
+    loop {
+        tokio::time::sleep(NOTICES_EVERY).await;
+        match notices::since(&core, firm_id, last_id).await {
+            Ok(found) => {
+                for reply in &found.replies {
+                    let rendered = render(reply);
+                    let message = CreateMessage::new()
+                        .embed(rendered.embed)
+                        .components(rendered.components);
+                    if let Err(e) = channel.send_message(&http, message).await {
+                        tracing::warn!(error = %e, "notice not posted");
+                    }
+                }
+                last_id = found.last_id;
+            }
+            Err(e) => tracing::warn!(error = ?e, "cannot read notices"),
+        }
+    }
+}
+
 /// Connects to Discord and serves until the connection ends.
 pub async fn run(core: Core, settings: DiscordSettings) -> anyhow::Result<()> {
     // Slash commands need no privileged intent.
@@ -250,6 +304,8 @@ pub async fn run(core: Core, settings: DiscordSettings) -> anyhow::Result<()> {
         core,
         guild_id: GuildId::new(settings.guild_id),
         firm_id: settings.firm_id,
+        notices_channel: settings.notices_channel_id.map(ChannelId::new),
+        notices_started: AtomicBool::new(false),
     };
     let mut client = Client::builder(&settings.token, GatewayIntents::GUILDS)
         .event_handler(handler)

@@ -1,0 +1,107 @@
+//! Notices for the team channel: what happened without anyone typing a
+//! command — a new (or reopened) critical anomaly, a mandate changed by a
+//! client's email. Read from the journal, which every change writes, so
+//! nothing is missed across restarts of the adapter: it keeps the id of
+//! the last line it posted.
+
+use crate::reply::Reply;
+use crate::{CommandError, Core};
+use cabready_store::anomalies::{self, Severity};
+use cabready_store::domain::MandateStatus;
+use cabready_store::{dossiers, journal, Lang};
+
+pub struct Notices {
+    pub replies: Vec<Reply>,
+    /// The journal id to continue from.
+    pub last_id: i64,
+}
+
+/// The notices of the firm's journal lines after `after_id` (at most 200 lines a call).
+pub async fn since(core: &Core, firm_id: i64, after_id: i64) -> Result<Notices, CommandError> {
+    let lang = core.lang;
+    let mut conn = core.store.pool().acquire().await?;
+    let lines = journal::since(&mut conn, firm_id, after_id, 200).await?;
+    let last_id = lines.last().map_or(after_id, |l| l.id);
+    let mut replies = Vec::new();
+    for line in lines {
+        match (
+            line.action.as_str(),
+            line.actor_kind.as_str(),
+            line.entity_id,
+        ) {
+            ("anomaly.opened" | "anomaly.reopened", _, Some(id)) => {
+                let anomaly = anomalies::get(&mut conn, firm_id, id).await?;
+                if anomaly.severity != Severity::Critical
+                    || anomaly.status != anomalies::AnomalyStatus::Open
+                {
+                    continue;
+                }
+                replies.push(
+                    Reply::info(format!(
+                        "{} #{id}",
+                        lang.pick("Nouvelle anomalie critique", "New critical anomaly")
+                    ))
+                    .with_description(crate::commands::anomalies::line(
+                        &anomaly,
+                        lang,
+                        core.clock.now(),
+                    ))
+                    .action(
+                        lang.pick("Me l'assigner", "Assign to me"),
+                        format!("assigner {id} moi"),
+                    )
+                    .action(lang.pick("Résoudre", "Resolve"), format!("resoudre {id}")),
+                );
+            }
+            ("mandate.status_changed", "client", _) => {
+                let Some(dossier_id) = line.dossier_id else {
+                    continue;
+                };
+                let Some(d) = dossiers::find_by_id(&mut conn, firm_id, dossier_id).await? else {
+                    continue;
+                };
+                let code = &d.record.code;
+                let status = |key: &str| {
+                    line.details[key]
+                        .as_str()
+                        .and_then(MandateStatus::from_code)
+                        .map_or("?", |s| match lang {
+                            Lang::Fr => s.label_fr(),
+                            Lang::En => s.label_en(),
+                        })
+                };
+                let received = line.details["after"] == MandateStatus::ReceivedToVerify.code();
+                replies.push(
+                    Reply::info(format!(
+                        "{} — {code} {}",
+                        lang.pick("Mandat mis à jour par e-mail", "Mandate updated by email"),
+                        d.record.legal_name
+                    ))
+                    .with_description(format!(
+                        "{} : {} → {} ({})",
+                        line.details["kind"].as_str().unwrap_or("delegation"),
+                        status("before"),
+                        status("after"),
+                        line.actor
+                    ))
+                    .actions_if(
+                        received,
+                        &[
+                            (
+                                lang.pick("Valider", "Validate"),
+                                format!("mandat {code} signé"),
+                            ),
+                            (
+                                lang.pick("Rejeter", "Reject"),
+                                format!("mandat {code} demandé document non conforme"),
+                            ),
+                        ],
+                    )
+                    .action(lang.pick("Fiche", "Card"), format!("dossier {code}")),
+                );
+            }
+            _ => {}
+        }
+    }
+    Ok(Notices { replies, last_id })
+}
