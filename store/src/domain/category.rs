@@ -38,7 +38,7 @@ impl SizeCategory {
             "pme" | "sme" => Ok(Self::Pme),
             "eti" | "mid_size" | "midsize" => Ok(Self::Eti),
             "ge" | "grande_entreprise" | "large" => Ok(Self::Ge),
-            "" => Err(Problem::Required),
+            "" if raw.trim().is_empty() => Err(Problem::Required),
             _ => Err(Problem::CategoryUnknown),
         }
     }

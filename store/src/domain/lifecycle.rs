@@ -143,7 +143,8 @@ impl Direction {
             | "vente" | "ventes" | "sortante" | "e" => Ok(Direction::Emitted),
             "received" | "in" | "incoming" | "recue" | "recu" | "reception" | "achat"
             | "achats" | "entrante" | "r" => Ok(Direction::Received),
-            "" => Err(Problem::Required),
+            // Folding drops punctuation: "?" folds to "" but was not left empty.
+            "" if raw.trim().is_empty() => Err(Problem::Required),
             _ => Err(Problem::DirectionUnknown),
         }
     }

@@ -19,7 +19,7 @@ impl MandateKind {
             "delegation" => Ok(Self::Delegation),
             "designation" => Ok(Self::Designation),
             "invoicing" | "facturation" | "autofacturation" | "self_billing" => Ok(Self::Invoicing),
-            "" => Err(Problem::Required),
+            "" if raw.trim().is_empty() => Err(Problem::Required),
             _ => Err(Problem::MandateKindUnknown),
         }
     }
@@ -80,7 +80,7 @@ impl MandateStatus {
             "signed" | "signe" | "valide" => Ok(Self::Signed),
             "refused" | "refuse" => Ok(Self::Refused),
             "expired" | "expire" => Ok(Self::Expired),
-            "" => Err(Problem::Required),
+            "" if raw.trim().is_empty() => Err(Problem::Required),
             _ => Err(Problem::MandateStatusUnknown),
         }
     }

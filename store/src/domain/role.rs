@@ -20,7 +20,7 @@ impl Role {
             "viewer" | "lecteur" | "lectrice" | "lecture" | "lecture_seule" | "read_only" => {
                 Ok(Self::Viewer)
             }
-            "" => Err(Problem::Required),
+            "" if raw.trim().is_empty() => Err(Problem::Required),
             _ => Err(Problem::RoleUnknown),
         }
     }

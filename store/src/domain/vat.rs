@@ -36,7 +36,7 @@ impl VatRegime {
                 Ok(Self::Franchise)
             }
             "mini_reel" | "minireel" => Ok(Self::MiniReel),
-            "" => Err(Problem::Required),
+            "" if raw.trim().is_empty() => Err(Problem::Required),
             // Longer spellings from accounting software: "Réel simplifié d'imposition",
             // "Réel normal — déclaration trimestrielle", "Franchise en base de TVA (art. 293 B)".
             other if other.contains("mini_reel") => Ok(Self::MiniReel),
