@@ -4,6 +4,7 @@
 //! SQLite database. See `config/cabready.example.toml` for every option.
 
 use anyhow::{bail, Context, Result};
+use cabready_mailer::config::{CadenceConfig, MailConfig};
 use cabready_store::calendar::CalendarRules;
 use cabready_store::Lang;
 use serde::Deserialize;
@@ -50,6 +51,12 @@ pub struct Config {
     pub platforms: Vec<String>,
     #[serde(default)]
     pub calendar: CalendarRules,
+    /// Outgoing mail: sender, signature, templates, transport (`[mail]`).
+    #[serde(default)]
+    pub mail: MailConfig,
+    /// The cadence of reminders (`[reminders]`).
+    #[serde(default)]
+    pub reminders: CadenceConfig,
     /// The firm's Discord server; the bot token comes from `CABREADY_DISCORD_TOKEN` only.
     #[serde(default)]
     pub discord: Option<DiscordConfig>,
@@ -136,6 +143,15 @@ pub fn load(path: Option<&Path>) -> Result<Loaded> {
             );
         }
     }
+    if let Some(problem) = config.reminders.problems().into_iter().next() {
+        bail!("{problem}");
+    }
+    if cabready_store::domain::Email::parse(&config.mail.from_address).is_err() {
+        bail!(
+            "mail.from_address : adresse invalide « {} » (attendu : relances@votre-cabinet.fr)",
+            config.mail.from_address
+        );
+    }
     Ok(Loaded {
         config,
         file,
@@ -163,6 +179,23 @@ impl Config {
     }
 }
 
+impl Config {
+    /// The outbox Maildir of the file transport.
+    pub fn maildir(&self) -> PathBuf {
+        self.mail
+            .maildir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("outbox"))
+    }
+
+    pub fn hmac_key_file(&self) -> PathBuf {
+        self.mail
+            .hmac_key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("mail-hmac.key"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,6 +217,8 @@ mod tests {
         assert_eq!(example.calendar, defaults.calendar);
         assert_eq!(example.platforms, defaults.platforms);
         assert_eq!(example.language, defaults.language);
+        assert_eq!(example.reminders, defaults.reminders);
+        assert_eq!(example.mail.transport, defaults.mail.transport);
     }
 
     #[test]

@@ -222,6 +222,9 @@ pub async fn run(ctx: &AppContext, _args: Args) -> Result<ExitCode> {
         "{}",
         super::calendar::render(&firm.name, None, today, 90, &agenda, lang, Some(8))
     );
+    let store = ctx.store().await?;
+    super::remind::demo_first_wave(ctx, &store, firm.id).await?;
+    store.close().await;
     println!();
     println!(
         "{}",

@@ -7,6 +7,7 @@
 
 pub mod calendar;
 pub mod clock;
+pub mod contacts;
 pub mod db;
 pub mod domain;
 pub mod dossiers;
@@ -15,6 +16,7 @@ pub mod firms;
 pub mod journal;
 pub mod lang;
 pub mod mandates;
+pub mod outbox;
 pub mod platforms;
 pub mod readiness;
 pub mod users;
