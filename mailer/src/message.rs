@@ -118,7 +118,7 @@ mod tests {
         assert!(headers.contains("List-Unsubscribe: <mailto:relances+"));
         assert!(headers.contains("multipart/alternative"));
         // No injected header line anywhere.
-        assert!(!text.lines().any(|l| l.starts_with("Bcc:")));
+        assert!(!headers.lines().any(|l| l.starts_with("Bcc:")));
         assert!(text.contains("Content-Type: text/plain; charset=utf-8"));
         assert!(text.contains("Content-Type: text/html; charset=utf-8"));
     }
