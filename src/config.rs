@@ -4,6 +4,7 @@
 //! SQLite database. See `config/cabready.example.toml` for every option.
 
 use anyhow::{bail, Context, Result};
+use cabready_mailer::config::{CadenceConfig, MailConfig};
 use cabready_store::anomalies::AnomalyLimits;
 use cabready_store::calendar::CalendarRules;
 use cabready_store::Lang;
@@ -58,6 +59,12 @@ pub struct Config {
     /// Limits of the anomaly rules (`[anomalies]`).
     #[serde(default)]
     pub anomalies: AnomalyLimits,
+    /// Outgoing mail: sender, signature, templates, transport (`[mail]`).
+    #[serde(default)]
+    pub mail: MailConfig,
+    /// The cadence of reminders (`[reminders]`).
+    #[serde(default)]
+    pub reminders: CadenceConfig,
     /// The firm's Discord server; the bot token comes from `CABREADY_DISCORD_TOKEN` only.
     #[serde(default)]
     pub discord: Option<DiscordConfig>,
@@ -154,6 +161,15 @@ pub fn load(path: Option<&Path>) -> Result<Loaded> {
         }
     }
     config.anomalies.validate().map_err(anyhow::Error::msg)?;
+    if let Some(problem) = config.reminders.problems().into_iter().next() {
+        bail!("{problem}");
+    }
+    if cabready_store::domain::Email::parse(&config.mail.from_address).is_err() {
+        bail!(
+            "mail.from_address : adresse invalide « {} » (attendu : relances@votre-cabinet.fr)",
+            config.mail.from_address
+        );
+    }
     Ok(Loaded {
         config,
         file,
@@ -178,6 +194,23 @@ impl Config {
                 ))
             }
         }
+    }
+}
+
+impl Config {
+    /// The outbox Maildir of the file transport.
+    pub fn maildir(&self) -> PathBuf {
+        self.mail
+            .maildir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("outbox"))
+    }
+
+    pub fn hmac_key_file(&self) -> PathBuf {
+        self.mail
+            .hmac_key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("mail-hmac.key"))
     }
 }
 
@@ -220,6 +253,8 @@ mod tests {
         assert_eq!(example.calendar, defaults.calendar);
         assert_eq!(example.platforms, defaults.platforms);
         assert_eq!(example.language, defaults.language);
+        assert_eq!(example.reminders, defaults.reminders);
+        assert_eq!(example.mail.transport, defaults.mail.transport);
     }
 
     #[test]

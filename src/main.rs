@@ -55,6 +55,8 @@ enum Command {
     Chat(cli::chat::Args),
     /// Validate the configuration and explain it.
     CheckConfig,
+    /// Reminder emails: plan what is due and send it (--dry-run: only show who would get what).
+    Remind(cli::remind::Args),
     /// Run CabReady's long-lived services (the chat: Discord, or the console without a token).
     Serve(cli::serve::Args),
 }
@@ -110,6 +112,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::CheckConfig => cli::check_config::run(&ctx).await,
         Command::Chat(args) => cli::chat::run(&ctx, args).await,
         Command::Serve(args) => cli::serve::run(&ctx, args).await,
+        Command::Remind(args) => cli::remind::run(&ctx, args).await,
     }
 }
 

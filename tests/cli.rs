@@ -88,11 +88,23 @@ fn demo_runs_on_the_embedded_default_and_is_repeatable() {
             .unwrap()
             .to_string()
     };
+    // The first run shows the firm before its first wave of reminders
+    // (which moves mandates to "demandé"); later runs change nothing.
+    assert!(
+        out.contains("e-mail(s) de la première vague déposé(s)"),
+        "{out}"
+    );
+    assert!(!out2.contains("première vague"), "{out2}");
+    let third = cabready(dir.path(), None, &["demo"]);
     assert_eq!(
-        mandates(&out),
         mandates(&out2),
+        mandates(&stdout(&third)),
         "a second demo changes nothing"
     );
+    let eml = std::fs::read_dir(dir.path().join("cabready-data/outbox/new"))
+        .unwrap()
+        .count();
+    assert!(eml > 0, "the first wave is in the outbox Maildir");
 }
 
 fn onboard_then_calendar(backend: Backend) {

@@ -30,6 +30,8 @@ pub struct Core {
     pub clock: Clock,
     pub rules: CalendarRules,
     pub lang: Lang,
+    /// The outbox, for `relancer`; `None` where mail is not set up.
+    pub mailer: Option<std::sync::Arc<cabready_mailer::Mailer>>,
 }
 
 impl Core {

@@ -180,7 +180,21 @@ async fn setup(db: &TestDb) -> Core {
         clock: clock(),
         rules: CalendarRules::default(),
         lang: Lang::Fr,
+        mailer: None,
     }
+}
+
+/// A mailer writing into a Maildir in `dir`.
+fn mailer(dir: &std::path::Path) -> std::sync::Arc<cabready_mailer::Mailer> {
+    use cabready_mailer::{config, templates::Templates, token::Signer, transport::Transport};
+    std::sync::Arc::new(cabready_mailer::Mailer {
+        mail: config::MailConfig::default(),
+        cadence: config::CadenceConfig::default(),
+        templates: Templates::load(None).unwrap(),
+        signer: Signer::new(b"a test key of enough bytes").unwrap(),
+        transport: Transport::maildir(dir).unwrap(),
+        crash_after_send: false,
+    })
 }
 
 async fn caller(core: &Core, email: &str) -> Caller {
@@ -404,24 +418,57 @@ both_backends!(mandate_lists_and_calendar, |db: TestDb| async move {
     );
 });
 
-both_backends!(
-    remind_says_honestly_that_nothing_is_sent,
-    |db: TestDb| async move {
-        let core = setup(&db).await;
-        let bruno = caller(&core, "bruno@durand.fr").await;
-        let reply = core.execute(&bruno, "relancer D002").await;
-        assert_eq!(reply.title, "Relance non envoyée");
-        assert!(reply
-            .description
-            .unwrap()
-            .contains("rien n'a été envoyé à d002@client.fr"));
-        let anne = caller(&core, "anne@durand.fr").await;
-        assert_eq!(
-            core.execute(&anne, "relancer D002").await.tone,
-            Tone::Refused
-        );
-    }
-);
+both_backends!(remind_plans_a_reminder, |db: TestDb| async move {
+    let core = setup(&db).await;
+    let bruno = caller(&core, "bruno@durand.fr").await;
+    // Without mail set up, the answer says plainly that nothing was sent.
+    let reply = core.execute(&bruno, "relancer D002").await;
+    assert_eq!(reply.title, "Relance non envoyée");
+
+    let dir = tempfile::tempdir().unwrap();
+    let core = Core {
+        mailer: Some(mailer(dir.path())),
+        ..core
+    };
+    let reply = core.execute(&bruno, "relancer D002").await;
+    assert_eq!(reply.title, "Relance prévue", "{}", text(&reply));
+    // Wednesday 25/11/2026 10:00 in Paris: within working hours, due now.
+    assert_eq!(
+        reply.description.as_deref(),
+        Some("« mandate_request » partira à d002@client.fr le 25/11/2026 à 10:00 (jours et heures ouvrés), avec la référence [CabReady D002].")
+    );
+    let again = core.execute(&bruno, "relancer D002").await;
+    assert_eq!(again.title, "Pas de relance");
+    assert_eq!(
+        again.description.as_deref(),
+        Some("une relance est déjà prévue ou en cours")
+    );
+    // D001's mandate is signed and its platform chosen: nothing to chase.
+    let claire = caller(&core, "claire@durand.fr").await;
+    let done = core.execute(&claire, "relancer D001").await;
+    assert_eq!(done.title, "Pas de relance");
+    assert_eq!(done.description.as_deref(), Some("rien à relancer"));
+    // The user is in the journal of the planned reminder.
+    let mut conn = db.store.pool().acquire().await.unwrap();
+    let firm = firms::resolve(&mut conn, None).await.unwrap();
+    let d2 = dossiers::find_by_code(&mut conn, firm.id, "D002")
+        .await
+        .unwrap()
+        .unwrap();
+    let lines = journal::for_dossier(&mut conn, firm.id, d2.id, 1)
+        .await
+        .unwrap();
+    assert_eq!(
+        (lines[0].action.as_str(), lines[0].actor.as_str()),
+        ("reminder.planned", "bruno@durand.fr")
+    );
+    drop(conn);
+    let anne = caller(&core, "anne@durand.fr").await;
+    assert_eq!(
+        core.execute(&anne, "relancer D002").await.tone,
+        Tone::Refused
+    );
+});
 
 both_backends!(
     help_unknown_commands_and_bad_arguments,

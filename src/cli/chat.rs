@@ -21,6 +21,7 @@ pub async fn core(ctx: &AppContext) -> Result<Core> {
         clock: ctx.clock,
         rules: ctx.config.calendar.clone(),
         lang: ctx.lang,
+        mailer: Some(std::sync::Arc::new(super::remind::mailer(ctx)?)),
     })
 }
 

@@ -85,6 +85,71 @@ pub async fn run(ctx: &AppContext) -> Result<ExitCode> {
             rule.before.label(ctx.lang)
         );
     }
+    let templates = cabready_mailer::templates::Templates::load(
+        config.mail.templates_dir.as_deref(),
+    )
+    .map_err(|e| {
+        anyhow::anyhow!(
+            "{} {e}",
+            if fr {
+                "modèles d'e-mails :"
+            } else {
+                "email templates:"
+            }
+        )
+    })?;
+    let mut broken = 0;
+    println!(
+        "  {} {} ({})",
+        if fr { "e-mails :" } else { "email:" },
+        match config.mail.transport {
+            cabready_mailer::config::TransportKind::Maildir =>
+                format!("Maildir {}", config.maildir().display()),
+            cabready_mailer::config::TransportKind::Smtp => format!(
+                "SMTP {}",
+                config
+                    .mail
+                    .smtp
+                    .as_ref()
+                    .map(|s| format!("{}:{} ({:?})", s.host, s.port(), s.security))
+                    .unwrap_or_else(|| "— [mail.smtp] manquant".into())
+            ),
+        },
+        config.mail.from_address
+    );
+    for (name, result) in templates.check_all() {
+        match result {
+            Ok(rendered) => println!("    {name} : {}", rendered.subject),
+            Err(error) => {
+                broken += 1;
+                println!(
+                    "    {name} : {} {error}",
+                    if fr { "ERREUR" } else { "ERROR" }
+                );
+            }
+        }
+    }
+    if !templates.overridden.is_empty() {
+        println!(
+            "    {} {}",
+            if fr {
+                "remplacés par le cabinet :"
+            } else {
+                "overridden by the firm:"
+            },
+            templates.overridden.join(", ")
+        );
+    }
+    if broken > 0 {
+        anyhow::bail!(
+            "{broken} {}",
+            if fr {
+                "modèle(s) d'e-mail invalide(s) : corrigez-les avant tout envoi"
+            } else {
+                "invalid email template(s): fix them before anything is sent"
+            }
+        );
+    }
     println!(
         "{}",
         if fr {

@@ -221,6 +221,12 @@ pub async fn run(ctx: &AppContext, _args: Args) -> Result<ExitCode> {
         "{}",
         super::calendar::render(&firm.name, None, today, 90, &agenda, lang, Some(8))
     );
+    if report.firm_created {
+        // The first wave of reminders, once, when the demo firm is created.
+        let store = ctx.store().await?;
+        super::remind::demo_first_wave(ctx, &store, firm.id).await?;
+        store.close().await;
+    }
     println!();
     println!(
         "{}",

@@ -6,4 +6,5 @@ pub mod demo;
 pub mod demo_flux;
 pub mod import;
 pub mod onboard;
+pub mod remind;
 pub mod serve;

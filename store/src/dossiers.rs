@@ -457,6 +457,26 @@ async fn set_primary_contact(
     Ok(())
 }
 
+/// When the dossier was created (onboarded).
+pub async fn created_at(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    dossier_id: i64,
+) -> StoreResult<DateTime<Utc>> {
+    let text: String =
+        sqlx::query("SELECT created_at FROM dossiers WHERE firm_id = $1 AND id = $2")
+            .bind(firm_id)
+            .bind(dossier_id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .map(|r| r.get(0))
+            .ok_or_else(|| StoreError::NotFound {
+                what: "dossier",
+                key: dossier_id.to_string(),
+            })?;
+    crate::clock::from_db_time(&text).ok_or_else(|| corrupt("created_at", &text))
+}
+
 /// Every dossier's code and legal name, for search and suggestions.
 pub async fn codes_and_names(
     conn: &mut AnyConnection,

@@ -8,6 +8,7 @@
 pub mod anomalies;
 pub mod calendar;
 pub mod clock;
+pub mod contacts;
 pub mod db;
 pub mod domain;
 pub mod dossiers;
@@ -17,6 +18,7 @@ pub mod invoices;
 pub mod journal;
 pub mod lang;
 pub mod mandates;
+pub mod outbox;
 pub mod platforms;
 pub mod readiness;
 pub mod users;

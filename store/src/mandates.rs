@@ -54,6 +54,35 @@ pub async fn status(
         .ok_or_else(|| StoreError::Corrupt(format!("mandate status {code}")))
 }
 
+/// When a mandate last changed and when it was first requested.
+pub async fn timeline(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    dossier_id: i64,
+    kind: MandateKind,
+) -> StoreResult<Option<(MandateStatus, DateTime<Utc>, Option<DateTime<Utc>>)>> {
+    let row = sqlx::query(
+        "SELECT status, status_at, requested_at FROM mandates WHERE firm_id = $1 AND dossier_id = $2 AND kind = $3",
+    )
+    .bind(firm_id)
+    .bind(dossier_id)
+    .bind(kind.code())
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let code: String = row.get(0);
+    let status_at: String = row.get(1);
+    let requested_at: Option<String> = row.get(2);
+    let corrupt = |v: &str| StoreError::Corrupt(format!("mandate {v}"));
+    Ok(Some((
+        MandateStatus::from_code(&code).ok_or_else(|| corrupt(&code))?,
+        crate::clock::from_db_time(&status_at).ok_or_else(|| corrupt(&status_at))?,
+        requested_at
+            .map(|t| crate::clock::from_db_time(&t).ok_or_else(|| corrupt(&t)))
+            .transpose()?,
+    )))
+}
+
 /// A requested status change of one of a dossier's mandates.
 #[derive(Debug, Clone, Copy)]
 pub struct Transition<'a> {

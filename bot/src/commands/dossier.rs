@@ -15,6 +15,23 @@ pub async fn run(core: &Core, caller: &Caller, query: &str) -> CommandResult {
     let today = core.clock.today();
     let mut conn = core.store.pool().acquire().await?;
     let d = dossier_named(&mut conn, caller, query).await?;
+    let reminders = cabready_store::outbox::for_dossier(&mut conn, caller.firm_id, d.id, 5).await?;
+    let mut reminder_lines: Vec<String> = reminders
+        .iter()
+        .map(|r| {
+            let at = r.sent_at.or(r.due_at).unwrap_or(r.created_at);
+            format!(
+                "{} — {} ({})",
+                at.with_timezone(&chrono_tz::Europe::Paris)
+                    .format("%d/%m/%Y %H:%M"),
+                r.template,
+                r.state.label(lang)
+            )
+        })
+        .collect();
+    if reminder_lines.is_empty() {
+        reminder_lines.push(lang.pick("aucune relance", "no reminder").to_string());
+    }
     let r = &d.record;
     let none = lang.pick("non renseigné", "not set");
     let category = match r.category {
@@ -182,25 +199,44 @@ pub async fn run(core: &Core, caller: &Caller, query: &str) -> CommandResult {
         .field("SIREN", r.siren.to_string())
         .field(lang.pick("Catégorie", "Category"), category)
         .field(lang.pick("Régime de TVA", "VAT regime"), vat)
-        .field(lang.pick("Portefeuille / collaborateur", "Portfolio / accountant"), owner)
+        .field(
+            lang.pick("Portefeuille / collaborateur", "Portfolio / accountant"),
+            owner,
+        )
         .field("Contact", contact)
         .field(lang.pick("Plateforme", "Platform"), platform)
-        .field(lang.pick("Préparation", "Readiness"), format!("{}/100 — {}", readiness.score, readiness.state.label(lang)))
+        .field(
+            lang.pick("Préparation", "Readiness"),
+            format!("{}/100 — {}", readiness.score, readiness.state.label(lang)),
+        )
         .section(lang.pick("Obligations", "Obligations"), obligations)
         .section(lang.pick("Mandats", "Mandates"), mandate_lines)
         .section(lang.pick("Derniers flux", "Latest flows"), flows)
-        .section(format!("{} ({})", lang.pick("Anomalies ouvertes", "Open anomalies"), open.len()), anomaly_lines)
         .section(
-            lang.pick("Relances", "Reminders"),
-            vec![lang.pick("aucune relance envoyée (les relances par e-mail arrivent dans une prochaine version)", "no reminder sent (email reminders come in a later version)").into()],
+            format!(
+                "{} ({})",
+                lang.pick("Anomalies ouvertes", "Open anomalies"),
+                open.len()
+            ),
+            anomaly_lines,
         )
+        .section(lang.pick("Relances", "Reminders"), reminder_lines)
         .actions_if(
             d.delegation == cabready_store::domain::MandateStatus::ReceivedToVerify,
             &[
-                (lang.pick("Valider le mandat reçu", "Validate the received mandate"), format!("mandat {} signé", r.code)),
-                (lang.pick("Rejeter le mandat reçu", "Reject the received mandate"), format!("mandat {} demandé document non conforme", r.code)),
+                (
+                    lang.pick("Valider le mandat reçu", "Validate the received mandate"),
+                    format!("mandat {} signé", r.code),
+                ),
+                (
+                    lang.pick("Rejeter le mandat reçu", "Reject the received mandate"),
+                    format!("mandat {} demandé document non conforme", r.code),
+                ),
             ],
         )
         .action(lang.pick("Journal", "Log"), format!("journal {}", r.code))
-        .action(lang.pick("Préparation", "Readiness"), format!("pret {}", r.code)))
+        .action(
+            lang.pick("Préparation", "Readiness"),
+            format!("pret {}", r.code),
+        ))
 }

@@ -1,32 +1,97 @@
-//! `relancer D`: chase a client now.
+//! `relancer D`: chase a client now. The dossier's next reminder goes into
+//! the outbox, due at the next sending slot (working hours, Europe/Paris);
+//! `cabready serve` (or `cabready remind`) sends it. The cadence's stop
+//! rules still apply: mandate received, opt-out, bounced address, and at
+//! most one message per contact per N days.
 
 use super::dossier_named;
 use crate::error::{CommandError, CommandResult};
 use crate::{Caller, Core, Reply};
+use cabready_mailer::cadence::Decision;
+use cabready_store::journal::Actor;
+use cabready_store::Lang;
 
-/// Email reminders are not built yet: after the same checks as a real
-/// send (the dossier exists, the caller may act on it, a contact exists),
-/// the answer says plainly that nothing was sent.
+fn paris(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.with_timezone(&chrono_tz::Europe::Paris)
+        .format("%d/%m/%Y à %H:%M")
+        .to_string()
+}
+
 pub async fn run(core: &Core, caller: &Caller, query: &str) -> CommandResult {
     let lang = core.lang;
     let mut conn = core.store.pool().acquire().await?;
     let dossier = dossier_named(&mut conn, caller, query).await?;
+    drop(conn);
     caller
         .may_act_on(&dossier, lang)
         .map_err(CommandError::Refused)?;
-    let contact = dossier.record.contact.as_ref().map(|c| c.email.to_string());
-    Ok(Reply::error(
-        lang.pick("Relance non envoyée", "Reminder not sent"),
-        match (contact, lang) {
-            (Some(email), cabready_store::Lang::Fr) => format!(
-                "L'envoi des relances par e-mail n'est pas encore disponible dans cette version : rien n'a été envoyé à {email}. Relancez le client directement en attendant."
+    let card = (
+        format!("{} {}", lang.pick("Fiche", "Card"), dossier.record.code),
+        format!("dossier {}", dossier.record.code),
+    );
+    let Some(mailer) = &core.mailer else {
+        return Ok(Reply::error(
+            lang.pick("Relance non envoyée", "Reminder not sent"),
+            lang.pick(
+                "L'envoi des e-mails n'est pas configuré sur ce serveur : rien n'a été envoyé.",
+                "Email is not set up on this server: nothing was sent.",
             ),
-            (Some(email), cabready_store::Lang::En) => format!(
-                "Email reminders are not available in this version yet: nothing was sent to {email}. Contact the client directly meanwhile."
-            ),
-            (None, cabready_store::Lang::Fr) => "Ce dossier n'a pas de contact : ajoutez-le à la liste clients (contact_email), puis réimportez-la.".into(),
-            (None, cabready_store::Lang::En) => "This dossier has no contact: add it to the client list (contact_email) and import it again.".into(),
-        },
-    )
-    .action(format!("{} {}", lang.pick("Fiche", "Card"), dossier.record.code), format!("dossier {}", dossier.record.code)))
+        )
+        .action(card.0, card.1));
+    };
+    let actor = Actor::User(caller.email().to_string());
+    let line = mailer
+        .plan_now(
+            &core.store,
+            caller.firm_id,
+            &dossier,
+            lang,
+            &actor,
+            core.clock.now(),
+        )
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %format!("{e:#}"), "relancer: planning failed");
+            match e.downcast::<cabready_store::StoreError>() {
+                Ok(store) => CommandError::Store(store),
+                Err(other) => {
+                    CommandError::Store(cabready_store::StoreError::Corrupt(format!("{other:#}")))
+                }
+            }
+        })?;
+    let who = line.contact.clone().unwrap_or_default();
+    let reply = match (&line.decision, &line.planned) {
+        (Decision::Send { template, .. }, Some(reminder)) => {
+            let at = reminder.due_at.unwrap_or_else(|| core.clock.now());
+            Reply::info(lang.pick("Relance prévue", "Reminder planned")).with_description(match lang {
+                Lang::Fr => format!(
+                    "« {} » partira à {who} le {} (jours et heures ouvrés), avec la référence [CabReady {}].",
+                    template.name(),
+                    paris(at),
+                    dossier.record.code
+                ),
+                Lang::En => format!(
+                    "'{}' will go to {who} on {} (working days and hours), tagged [CabReady {}].",
+                    template.name(),
+                    paris(at),
+                    dossier.record.code
+                ),
+            })
+        }
+        (Decision::Send { .. }, None) => Reply::info(lang.pick("Relance déjà prévue", "Reminder already planned"))
+            .with_description(lang.pick(
+                "Une relance de ce dossier est déjà prévue ou en cours d'envoi : rien de plus n'a été ajouté.",
+                "A reminder for this dossier is already planned or being sent: nothing more was added.",
+            )),
+        (Decision::Stop(why), _) => Reply::error(lang.pick("Pas de relance", "No reminder"), why.text(lang)),
+        (Decision::Escalate { reminders }, _) => Reply::error(
+            lang.pick("Relances sans réponse", "Reminders unanswered"),
+            match lang {
+                Lang::Fr => format!("{reminders} relance(s) sont restées sans réponse : appelez le client plutôt qu'un nouvel e-mail."),
+                Lang::En => format!("{reminders} reminder(s) went unanswered: call the client rather than send another email."),
+            },
+        ),
+        (Decision::Wait { why, .. }, _) => Reply::error(lang.pick("Pas de relance", "No reminder"), why.text(lang)),
+    };
+    Ok(reply.action(card.0, card.1))
 }
