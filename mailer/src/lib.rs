@@ -341,6 +341,7 @@ impl Mailer {
         &self,
         conn: &mut AnyConnection,
         reminder: &Reminder,
+        now: DateTime<Utc>,
     ) -> Result<std::result::Result<(lettre::Message, String), String>> {
         let firm_id = reminder.firm_id;
         let Some(dossier) = dossiers::find_by_id(conn, firm_id, reminder.dossier_id).await? else {
@@ -375,7 +376,7 @@ impl Mailer {
         }
         .unwrap_or_default();
         let lang = reminder.lang;
-        let today = chrono::Utc::now().date_naive();
+        let today = now.with_timezone(&chrono_tz::Europe::Paris).date_naive();
         let deadline =
             deadline(&dossier, lang).map(|(d, label)| (d, label, (d - today).num_days()));
         let from_name = self
@@ -457,7 +458,7 @@ impl Mailer {
     ) -> Result<()> {
         let firm_id = reminder.firm_id;
         let mut conn = store.pool().acquire().await?;
-        let prepared = self.prepare(&mut conn, reminder).await;
+        let prepared = self.prepare(&mut conn, reminder, now).await;
         drop(conn);
         let (message, subject) = match prepared {
             Ok(Ok(ready)) => ready,

@@ -42,7 +42,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> StoreResult<Contact> {
     };
     // Older rows may carry the flags without their date: count them from the epoch.
     let flagged = |flag: bool, at: Option<DateTime<Utc>>| {
-        at.or_else(|| flag.then(|| DateTime::<Utc>::UNIX_EPOCH))
+        at.or_else(|| flag.then_some(DateTime::<Utc>::UNIX_EPOCH))
     };
     let status: String = row.try_get("email_status")?;
     Ok(Contact {
@@ -90,6 +90,7 @@ pub async fn get(conn: &mut AnyConnection, firm_id: i64, id: i64) -> StoreResult
     from_row(&row)
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn flag(
     conn: &mut AnyConnection,
     firm_id: i64,
