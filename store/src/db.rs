@@ -101,6 +101,17 @@ impl Store {
         Ok(self.pool.begin().await?)
     }
 
+    /// A transaction that takes the write lock at once on SQLite
+    /// (`BEGIN IMMEDIATE`): for read-then-write work such as claiming, where
+    /// two deferred transactions would both read, then fail to upgrade
+    /// ("database is locked") instead of waiting their turn.
+    pub async fn begin_write(&self) -> StoreResult<Transaction<'static, Any>> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
     }

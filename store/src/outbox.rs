@@ -331,7 +331,7 @@ pub async fn claim_due(
     now: DateTime<Utc>,
     limit: i64,
 ) -> StoreResult<Vec<Reminder>> {
-    let mut tx = store.begin().await?;
+    let mut tx = store.begin_write().await?;
     let lock = match store.backend() {
         Backend::Postgres => " FOR UPDATE SKIP LOCKED",
         Backend::Sqlite => "",
