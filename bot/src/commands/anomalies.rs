@@ -58,15 +58,7 @@ pub async fn list(core: &Core, caller: &Caller, scope: AnomalyScope, page: usize
             )
         }
         AnomalyScope::Portfolio(name) => {
-            let known = users::portfolio_names(&mut conn, caller.firm_id).await?;
-            let fold = cabready_store::domain::fold;
-            let exact = known.iter().find(|k| fold(k) == fold(name)).cloned();
-            let Some(exact) = exact else {
-                return Err(CommandError::PortfolioNotFound {
-                    name: name.clone(),
-                    known,
-                });
-            };
+            let exact = super::portfolio_named(&mut conn, caller, name).await?;
             filter.portfolio = Some(exact.clone());
             (
                 format!("{} {exact}", lang.pick("portefeuille", "portfolio")),

@@ -61,6 +61,27 @@ pub(crate) async fn dossier_named(
     }
 }
 
+/// The firm's portfolio a user named (case and accents ignored), or the
+/// error that lists the firm's portfolios.
+pub(crate) async fn portfolio_named(
+    conn: &mut AnyConnection,
+    caller: &Caller,
+    name: &str,
+) -> Result<String, CommandError> {
+    let known = users::portfolio_names(conn, caller.firm_id).await?;
+    let wanted = cabready_store::domain::fold(name);
+    match known
+        .iter()
+        .find(|k| cabready_store::domain::fold(k) == wanted)
+    {
+        Some(exact) => Ok(exact.clone()),
+        None => Err(CommandError::PortfolioNotFound {
+            name: name.to_string(),
+            known,
+        }),
+    }
+}
+
 /// The dossiers a scope covers (without a scope: the caller's portfolios for
 /// an accountant, the firm for the others), and a label for titles.
 pub(crate) async fn dossiers_in_scope(
@@ -81,14 +102,8 @@ pub(crate) async fn dossiers_in_scope(
             caller.firm_name.clone(),
         )),
         Scope::Portfolio(name) => {
-            let known = users::portfolio_names(conn, caller.firm_id).await?;
-            let Some(exact) = known
-                .iter()
-                .find(|k| cabready_store::domain::fold(k) == cabready_store::domain::fold(&name))
-            else {
-                return Err(CommandError::PortfolioNotFound { name, known });
-            };
-            let list = dossiers::list(conn, caller.firm_id, Some(exact)).await?;
+            let exact = portfolio_named(conn, caller, &name).await?;
+            let list = dossiers::list(conn, caller.firm_id, Some(&exact)).await?;
             Ok((
                 list,
                 format!("{} {exact}", lang.pick("portefeuille", "portfolio")),
