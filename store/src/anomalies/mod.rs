@@ -243,8 +243,11 @@ pub async fn list(
 ) -> StoreResult<Vec<Anomaly>> {
     let (clause, binds) = filter_clause(filter, now);
     let mut sql = format!("{SELECT_ANOMALY} WHERE a.firm_id = $1{clause}");
+    // The same expression as the `anomalies_queue_order` index (migration
+    // 0007), so that a page of the queue is read in index order and the
+    // database stops after `limit` rows instead of sorting the whole queue.
     sql.push_str(
-        " ORDER BY CASE a.severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, a.opened_at, a.id",
+        " ORDER BY (CASE a.severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END), a.opened_at, a.id",
     );
     if let Some(limit) = filter.limit {
         sql.push_str(&format!(" LIMIT {}", limit.max(0)));
@@ -268,11 +271,21 @@ pub async fn count_by_severity(
     now: DateTime<Utc>,
 ) -> StoreResult<Vec<(Severity, i64)>> {
     let (clause, binds) = filter_clause(filter, now);
+    // Only the joins the filter reads: the plain queue is counted from the
+    // (firm_id, status, severity) index alone.
+    let mut joins = String::new();
+    if filter.portfolio.is_some() || filter.dossier_code.is_some() {
+        joins.push_str(" LEFT JOIN dossiers d ON d.id = a.dossier_id AND d.firm_id = a.firm_id");
+    }
+    if filter.portfolio.is_some() {
+        joins
+            .push_str(" LEFT JOIN portfolios p ON p.id = d.portfolio_id AND p.firm_id = a.firm_id");
+    }
+    if matches!(filter.assignee, Some(Some(_))) {
+        joins.push_str(" LEFT JOIN users u ON u.id = a.assignee_id AND u.firm_id = a.firm_id");
+    }
     let sql = format!(
-        "SELECT a.severity, COUNT(*) FROM anomalies a
-         LEFT JOIN dossiers d ON d.id = a.dossier_id AND d.firm_id = a.firm_id
-         LEFT JOIN users u ON u.id = a.assignee_id AND u.firm_id = a.firm_id
-         LEFT JOIN portfolios p ON p.id = d.portfolio_id AND p.firm_id = a.firm_id
+        "SELECT a.severity, COUNT(*) FROM anomalies a{joins}
          WHERE a.firm_id = $1{clause} GROUP BY a.severity"
     );
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(firm_id);
