@@ -555,10 +555,9 @@ both_backends!(
     }
 );
 
-both_backends!(the_anomaly_queue_in_chat, |db: TestDb| async move {
-    let core = setup(&db).await;
-    let claire = caller(&core, "claire@durand.fr").await;
-    // An ETI in Sud: emission applies since 1 Sept 2026 and nothing was emitted.
+/// D015, an ETI of the Sud portfolio (owner bruno) that emitted nothing
+/// since emission applies: the rules open one critical anomaly for it.
+async fn eti_without_emission(db: &TestDb, firm_id: i64) {
     let mut conn = db.store.pool().acquire().await.unwrap();
     let mut eti = dossier(
         "D015",
@@ -570,26 +569,20 @@ both_backends!(the_anomaly_queue_in_chat, |db: TestDb| async move {
     );
     eti.financials.turnover = Some(10_000_000_000);
     eti.category = Some((SizeCategory::Eti, CategorySource::Override));
-    dossiers::upsert(
-        &mut conn,
-        claire.firm_id,
-        &eti,
-        &Actor::System,
-        clock().now(),
-    )
-    .await
-    .unwrap();
+    dossiers::upsert(&mut conn, firm_id, &eti, &Actor::System, clock().now())
+        .await
+        .unwrap();
     let limits = anomalies::AnomalyLimits::default();
-    anomalies::evaluate(
-        &mut conn,
-        claire.firm_id,
-        &limits,
-        clock().now(),
-        clock().today(),
-    )
-    .await
-    .unwrap();
-    drop(conn);
+    anomalies::evaluate(&mut conn, firm_id, &limits, clock().now(), clock().today())
+        .await
+        .unwrap();
+}
+
+both_backends!(the_anomaly_queue_in_chat, |db: TestDb| async move {
+    let core = setup(&db).await;
+    let claire = caller(&core, "claire@durand.fr").await;
+    // An ETI in Sud: emission applies since 1 Sept 2026 and nothing was emitted.
+    eti_without_emission(&db, claire.firm_id).await;
 
     let queue = core.execute(&claire, "anomalies").await;
     assert_eq!(queue.title, "Anomalies — ouvertes");
@@ -816,3 +809,36 @@ both_backends!(notices_follow_the_journal, |db: TestDb| async move {
     let bruno = caller(&core, "bruno@durand.fr").await;
     assert_eq!(core.execute(&bruno, buttons[0]).await.tone, Tone::Success);
 });
+
+both_backends!(
+    concurrent_chat_changes_wait_their_turn,
+    |db: TestDb| async move {
+        // Chat commands read, then write: on SQLite two such transactions
+        // started together must queue for the write lock, not fail with
+        // "database is locked" (a deferred BEGIN would make some fail here).
+        let core = std::sync::Arc::new(setup(&db).await);
+        let bruno = caller(&core, "bruno@durand.fr").await;
+        eti_without_emission(&db, bruno.firm_id).await;
+        let queue = core.execute(&bruno, "anomalies").await;
+        let first = &queue.sections[0].items[0];
+        let id: i64 = first[1..first.find(' ').unwrap()].parse().unwrap();
+
+        let mut tasks = tokio::task::JoinSet::new();
+        for n in 0..12 {
+            let (core, bruno) = (core.clone(), bruno.clone());
+            tasks.spawn(async move {
+                core.execute(&bruno, &format!("commenter {id} appel n°{n}"))
+                    .await
+            });
+        }
+        while let Some(reply) = tasks.join_next().await {
+            let reply = reply.unwrap();
+            assert_eq!(reply.tone, Tone::Success, "{}", text(&reply));
+        }
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        let comments = anomalies::comments(&mut conn, bruno.firm_id, id)
+            .await
+            .unwrap();
+        assert_eq!(comments.len(), 12);
+    }
+);

@@ -101,12 +101,15 @@ impl Store {
         self.backend
     }
 
+    /// A deferred transaction: for work that only writes, or only reads.
+    /// Anything that reads then writes takes [`Store::begin_write`].
     pub async fn begin(&self) -> StoreResult<Transaction<'static, Any>> {
         Ok(self.pool.begin().await?)
     }
 
     /// A transaction that takes the write lock at once on SQLite
-    /// (`BEGIN IMMEDIATE`): for read-then-write work such as claiming, where
+    /// (`BEGIN IMMEDIATE`): for read-then-write work (claiming reminders, chat
+    /// and CLI changes, imports), where
     /// two deferred transactions would both read, then fail to upgrade
     /// ("database is locked") instead of waiting their turn.
     pub async fn begin_write(&self) -> StoreResult<Transaction<'static, Any>> {
