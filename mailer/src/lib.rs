@@ -431,12 +431,22 @@ impl Mailer {
     }
 
     /// Claims what is due and sends it, `batch` at a time, until nothing is due.
+    ///
+    /// When the transport cannot tell after a crash whether a message went
+    /// (SMTP), reminders are claimed one at a time, just before each is
+    /// sent: a sender that dies leaves at most the one in flight `unknown`,
+    /// never a whole batch that had not even been tried.
     pub async fn send_due(
         &self,
         store: &Store,
         now: DateTime<Utc>,
         batch: i64,
     ) -> Result<SendReport> {
+        let batch = if self.transport.can_tell_delivery() {
+            batch
+        } else {
+            1
+        };
         let mut report = SendReport::default();
         loop {
             let claimed = outbox::claim_due(store, now, batch).await?;
