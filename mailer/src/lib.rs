@@ -396,7 +396,11 @@ impl Mailer {
         now: DateTime<Utc>,
     ) -> Result<Option<lettre::Message>> {
         let mut conn = store.pool().acquire().await?;
-        Ok(self.prepare(&mut conn, reminder, now).await?.ok().map(|(m, _)| m))
+        Ok(self
+            .prepare(&mut conn, reminder, now)
+            .await?
+            .ok()
+            .map(|(m, _)| m))
     }
 
     /// Renders a planned reminder into its message; `Err` with the reason
