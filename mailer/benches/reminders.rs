@@ -241,7 +241,7 @@ async fn raw_smtp(addr: &str, messages: &[(String, &[u8])]) -> std::io::Result<(
     answer(&mut read, "250").await?;
     for (rcpt, bytes) in messages {
         write
-            .write_all(format!("MAIL FROM:<relances@cabinet.test>\r\n").as_bytes())
+            .write_all(b"MAIL FROM:<relances@cabinet.test>\r\n")
             .await?;
         answer(&mut read, "250").await?;
         write
