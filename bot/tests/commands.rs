@@ -842,3 +842,74 @@ both_backends!(
         assert_eq!(comments.len(), 12);
     }
 );
+
+both_backends!(
+    settle_an_interrupted_reminder_in_chat,
+    |db: TestDb| async move {
+        use cabready_store::outbox::{self, Resolution, State};
+        let dir = tempfile::tempdir().unwrap();
+        let core = Core {
+            mailer: Some(mailer(dir.path())),
+            ..setup(&db).await
+        };
+        let bruno = caller(&core, "bruno@durand.fr").await;
+        let planned = core.execute(&bruno, "relancer D002").await;
+        assert_eq!(planned.title, "Relance prévue", "{}", text(&planned));
+        // A sender claimed it and died mid-send; nobody can tell: `unknown`.
+        let claimed = outbox::claim_due(&db.store, clock().now(), 10)
+            .await
+            .unwrap();
+        assert_eq!(claimed.len(), 1);
+        let id = claimed[0].id;
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        let firm = firms::resolve(&mut conn, None).await.unwrap();
+        outbox::resolve_stuck(
+            &mut conn,
+            firm.id,
+            id,
+            Resolution::Unknown,
+            &journal::Actor::System,
+            clock().now(),
+        )
+        .await
+        .unwrap();
+        drop(conn);
+
+        let bad = core
+            .execute(&bruno, &format!("regler {id} peut-etre"))
+            .await;
+        assert_eq!(bad.tone, Tone::Error, "{}", text(&bad));
+        let anne = caller(&core, "anne@durand.fr").await;
+        let refused = core.execute(&anne, &format!("regler {id} envoyée")).await;
+        assert_eq!(refused.tone, Tone::Refused, "{}", text(&refused));
+        let settled = core.execute(&bruno, &format!("regler {id} envoyée")).await;
+        assert_eq!(
+            settled.title,
+            "Relance réglée : envoyée",
+            "{}",
+            text(&settled)
+        );
+        let again = core
+            .execute(&bruno, &format!("regler {id} non-envoyee"))
+            .await;
+        assert_eq!(again.title, "Rien à régler", "{}", text(&again));
+
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        let reminder = outbox::get(&mut conn, firm.id, id).await.unwrap();
+        assert_eq!(reminder.state, State::Sent);
+        let lines = journal::for_dossier(&mut conn, firm.id, reminder.dossier_id, 5)
+            .await
+            .unwrap();
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.action == "reminder.settled" && l.actor == "bruno@durand.fr"),
+            "{lines:?}"
+        );
+        let d2 = dossiers::find_by_code(&mut conn, firm.id, "D002")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(d2.delegation, MandateStatus::Requested);
+    }
+);

@@ -606,3 +606,49 @@ pub async fn open_critical_by_dossier(
         .map(|r| (r.get::<i64, _>(0), r.get::<i64, _>(1)))
         .collect())
 }
+
+/// An anomaly raised by something else than the rules (the reminder
+/// cadence's "relance sans réponse"): opened once under its stable key —
+/// raising it again while it exists (in any status) changes nothing — and
+/// assigned to the dossier's owner, so it is in their `anomalies miennes`.
+/// The rules' evaluation never closes it (its rule is not one of theirs).
+/// Journaled (`anomaly.opened`) on the same connection. `Some(id)` when new.
+#[allow(clippy::too_many_arguments)]
+pub async fn raise(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    key: &str,
+    rule: &str,
+    severity: Severity,
+    dossier_id: i64,
+    details: Value,
+    at: DateTime<Utc>,
+) -> StoreResult<Option<i64>> {
+    let id: Option<i64> = sqlx::query(
+        "INSERT INTO anomalies (firm_id, anomaly_key, rule_name, severity, status, dossier_id, details, opened_at, assignee_id)
+         SELECT $1, $2, $3, $4, 'open', d.id, $5, $6, d.owner_user_id
+         FROM dossiers d WHERE d.firm_id = $1 AND d.id = $7
+         ON CONFLICT (firm_id, anomaly_key) DO NOTHING RETURNING id",
+    )
+    .bind(firm_id)
+    .bind(key.to_string())
+    .bind(rule.to_string())
+    .bind(severity.code())
+    .bind(details.to_string())
+    .bind(to_db_time(at))
+    .bind(dossier_id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .map(|r| r.get(0));
+    if let Some(id) = id {
+        let entry = Entry {
+            entity: "anomaly",
+            entity_id: Some(id),
+            dossier_id: Some(dossier_id),
+            action: "anomaly.opened",
+            details: json!({ "rule": rule, "key": key, "severity": severity.code(), "details": details }),
+        };
+        journal::record(conn, firm_id, at, &Actor::System, entry).await?;
+    }
+    Ok(id)
+}

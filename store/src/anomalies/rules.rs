@@ -663,6 +663,8 @@ pub fn describe(rule: &str, d: &Value, lang: Lang) -> String {
         ("duplicate_number", Lang::En) => format!("Invoice number {number} used {} times in {} by seller {} ({})", s(d, "count"), s(d, "year"), s(d, "seller_siren"), if s(d, "direction") == "emitted" { "emitted invoices" } else { "received invoices" }),
         ("no_reception_flow", Lang::Fr) => format!("Aucune facture reçue alors que la réception est obligatoire depuis le {} : vérifier l'inscription à l'annuaire", fr_day(d, "reception_from")),
         ("no_reception_flow", Lang::En) => format!("No invoice received although reception is mandatory since {}: check the directory entry", fr_day(d, "reception_from")),
+        ("reminder_no_answer", Lang::Fr) => format!("Relance sans réponse : {} e-mail(s) de relance pour le mandat sont restés sans réponse (dernier le {}) ; les relances automatiques sont arrêtées, contactez le client", s(d, "reminders"), fr_day(d, "last_reminder")),
+        ("reminder_no_answer", Lang::En) => format!("Reminders unanswered: {} reminder email(s) about the mandate got no answer (last on {}); automatic reminders have stopped, contact the client", s(d, "reminders"), fr_day(d, "last_reminder")),
         (other, _) => format!("{other}: {d}"),
     }
 }
