@@ -6,5 +6,6 @@ pub mod demo;
 pub mod demo_flux;
 pub mod import;
 pub mod onboard;
+pub mod readiness;
 pub mod remind;
 pub mod serve;
