@@ -4,6 +4,7 @@ pub mod chat;
 pub mod check_config;
 pub mod demo;
 pub mod demo_flux;
+pub mod digest;
 pub mod import;
 pub mod onboard;
 pub mod readiness;

@@ -40,7 +40,14 @@ fn record(code: &str, seed: u32, category: Option<SizeCategory>, b2c: bool) -> D
             ..Default::default()
         },
         owner: None,
-        portfolio: Some(if seed.is_multiple_of(2) { "Nord" } else { "Sud" }.into()),
+        portfolio: Some(
+            if seed.is_multiple_of(2) {
+                "Nord"
+            } else {
+                "Sud"
+            }
+            .into(),
+        ),
         tags: vec![],
         contact: Some(ContactRecord {
             name: "Client".into(),
