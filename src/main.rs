@@ -3,6 +3,7 @@
 mod cli;
 mod config;
 mod digest;
+mod report;
 
 use anyhow::{Context, Result};
 use cabready_store::{Clock, Lang, Store};
@@ -54,6 +55,8 @@ enum Command {
     Readiness(cli::readiness::Args),
     /// The daily digest: send it (once per recipient per day), or --preview it.
     Digest(cli::digest::Args),
+    /// The readiness audit report: a self-contained, printable HTML page.
+    Report(cli::report::Args),
     /// Create a fictional firm on the embedded default and show what CabReady sees.
     Demo(cli::demo::Args),
     /// Chat commands on the console: one command, or an interactive session.
@@ -115,6 +118,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Calendar(args) => cli::calendar::run(&ctx, args).await,
         Command::Readiness(args) => cli::readiness::run(&ctx, args).await,
         Command::Digest(args) => cli::digest::run(&ctx, args).await,
+        Command::Report(args) => cli::report::run(&ctx, args).await,
         Command::Demo(args) => cli::demo::run(&ctx, args).await,
         Command::CheckConfig => cli::check_config::run(&ctx).await,
         Command::Chat(args) => cli::chat::run(&ctx, args).await,

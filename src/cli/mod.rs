@@ -9,4 +9,5 @@ pub mod import;
 pub mod onboard;
 pub mod readiness;
 pub mod remind;
+pub mod report;
 pub mod serve;
