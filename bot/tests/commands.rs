@@ -269,6 +269,57 @@ both_backends!(
 );
 
 both_backends!(
+    pret_explains_a_late_dossier_in_french_and_in_english,
+    |db: TestDb| async move {
+        let core = setup(&db).await;
+        let claire = caller(&core, "claire@durand.fr").await;
+        // D002: micro, nothing done but its contact (docs/READINESS.md, like R004).
+        let fr = core.execute(&claire, "pret D002").await;
+        assert_eq!(fr.title, "Préparation — D002 Garage des Tilleuls");
+        assert_eq!(field(&fr, "Score"), "32/100");
+        assert_eq!(field(&fr, "État"), "en retard");
+        assert_eq!(
+            fr.description.as_deref(),
+            Some("Obligation en vigueur non respectée : réception des factures électroniques.")
+        );
+        assert_eq!(
+            field(&fr, "Exposition aux pénalités"),
+            "0 € à 500 € (estimation, pas un avis juridique)"
+        );
+        assert_eq!(
+            fr.sections[0].items[0],
+            "mandat de délégation signé — avant le 03/06/2026 (175 j de retard) — statut : non demandé"
+        );
+        assert!(fr.sections[0].items[2]
+            .ends_with("— obligation en vigueur : réception des factures électroniques"));
+        assert!(fr.sections[2].items[0]
+            .starts_with("pas de plateforme de réception depuis 85 j : 0 € – 500 €"));
+
+        let english = Core {
+            lang: Lang::En,
+            ..core.clone()
+        };
+        let en = english.execute(&claire, "pret D002").await;
+        assert_eq!(en.title, "Readiness — D002 Garage des Tilleuls");
+        assert_eq!(field(&en, "State"), "late");
+        assert_eq!(
+            field(&en, "Penalty exposure"),
+            "0 € to 500 € (estimate, not legal advice)"
+        );
+        assert_eq!(
+            en.sections[0].items[0],
+            "delegation mandate signed — by 03/06/2026 (175 days late) — status: not requested"
+        );
+        let firm = english.execute(&claire, "pret cabinet").await;
+        assert_eq!(field(&firm, "Late"), "13");
+        assert!(firm
+            .sections
+            .iter()
+            .any(|s| s.title == "By portfolio" && s.items[0].starts_with("Nord: ")));
+    }
+);
+
+both_backends!(
     an_accountant_sees_their_portfolio_by_default,
     |db: TestDb| async move {
         let core = setup(&db).await;
