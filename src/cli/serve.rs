@@ -1,3 +1,4 @@
+use crate::digest::send::Sender;
 use crate::AppContext;
 use anyhow::{anyhow, Result};
 use cabready_bot::discord::{self, DiscordSettings};
@@ -17,10 +18,11 @@ pub struct Args {
 /// The long-lived services: the chat on Discord when a token
 /// (`CABREADY_DISCORD_TOKEN`) and a server (`[discord] guild_id`) are set,
 /// else on the console; alongside it, the outbox of reminders every
-/// `[mail] send_every_seconds` (recover, plan, send). When the chat ends
-/// (or on Ctrl-C) the outbox finishes the pass in progress and stops.
+/// `[mail] send_every_seconds` (recover, plan, send) and the managers'
+/// daily digest from `[digest] at`. When the chat ends (or on Ctrl-C) the
+/// background work finishes the pass in progress and stops.
 pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
-    let outbox = start_outbox(ctx, args.firm.as_deref()).await?;
+    let (stop, tasks) = start_background(ctx, args.firm.as_deref()).await?;
     let result = tokio::select! {
         result = chat(ctx, args) => result,
         _ = tokio::signal::ctrl_c() => {
@@ -28,28 +30,22 @@ pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     };
-    if let Some((stop, task)) = outbox {
-        let _ = stop.send(true);
+    let _ = stop.send(true);
+    for task in tasks {
         let _ = task.await;
     }
     result
 }
 
-/// Starts the outbox loop (none when `send_every_seconds = 0`): the stop
-/// switch and the task to wait for.
-async fn start_outbox(
+/// Starts the outbox loop (unless `send_every_seconds = 0`) and the daily
+/// digest: the stop switch and the tasks to wait for.
+async fn start_background(
     ctx: &AppContext,
     firm: Option<&str>,
-) -> Result<
-    Option<(
-        tokio::sync::watch::Sender<bool>,
-        tokio::task::JoinHandle<()>,
-    )>,
-> {
-    let every = ctx.config.mail.send_every_seconds;
-    if every == 0 {
-        return Ok(None);
-    }
+) -> Result<(
+    tokio::sync::watch::Sender<bool>,
+    Vec<tokio::task::JoinHandle<()>>,
+)> {
     let lang = ctx.lang;
     let store = ctx.store().await?;
     let mut conn = store.pool().acquire().await?;
@@ -58,25 +54,108 @@ async fn start_outbox(
         .map_err(|e| anyhow!(e.user_message(lang)))?;
     drop(conn);
     let mailer = std::sync::Arc::new(super::remind::mailer(ctx)?);
-    eprintln!(
-        "{} {} ({}), {} {every} s",
-        lang.pick("Relances :", "Reminders:"),
-        firm.name,
-        mailer.transport.describe(),
-        lang.pick("passage toutes les", "a pass every"),
-    );
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let task = tokio::spawn(cabready_mailer::run_outbox(
-        mailer,
+    let mut tasks = Vec::new();
+    let every = ctx.config.mail.send_every_seconds;
+    if every > 0 {
+        eprintln!(
+            "{} {} ({}), {} {every} s",
+            lang.pick("Relances :", "Reminders:"),
+            firm.name,
+            mailer.transport.describe(),
+            lang.pick("passage toutes les", "a pass every"),
+        );
+        tasks.push(tokio::spawn(cabready_mailer::run_outbox(
+            mailer.clone(),
+            store.clone(),
+            firm.id,
+            lang,
+            super::remind::lease(ctx),
+            std::time::Duration::from_secs(every),
+            ctx.clock,
+            stopped.clone(),
+        )));
+    }
+    let send_time = ctx.config.digest.time();
+    eprintln!(
+        "{} {} (Europe/Paris)",
+        lang.pick(
+            "Synthèse quotidienne : chaque jour à partir de",
+            "Daily digest: every day from"
+        ),
+        send_time.format("%H:%M")
+    );
+    let digest = DailyDigest {
         store,
-        firm.id,
+        mailer,
+        rules: ctx.config.calendar.clone(),
         lang,
-        super::remind::lease(ctx),
-        std::time::Duration::from_secs(every),
-        ctx.clock,
-        stopped,
-    ));
-    Ok(Some((stop, task)))
+        from_address: ctx.config.mail.from_address.clone(),
+        from_name: ctx.config.mail.from_name.clone(),
+        opted_in: ctx.config.digest.accountants.clone(),
+        send_time,
+        clock: ctx.clock,
+        firm,
+    };
+    tasks.push(tokio::spawn(digest.run(stopped)));
+    Ok((stop, tasks))
+}
+
+/// What the daily digest loop owns.
+struct DailyDigest {
+    store: cabready_store::Store,
+    mailer: std::sync::Arc<cabready_mailer::Mailer>,
+    rules: cabready_store::calendar::CalendarRules,
+    lang: cabready_store::Lang,
+    from_address: String,
+    from_name: Option<String>,
+    opted_in: Vec<String>,
+    send_time: chrono::NaiveTime,
+    clock: cabready_store::Clock,
+    firm: firms::Firm,
+}
+
+impl DailyDigest {
+    /// Looks every minute whether the day's digest is due (see `Sender::tick`).
+    async fn run(self, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+        let sender = Sender {
+            store: &self.store,
+            transport: &self.mailer.transport,
+            rules: &self.rules,
+            lang: self.lang,
+            from_address: &self.from_address,
+            from_name: self.from_name.as_deref(),
+            opted_in: &self.opted_in,
+        };
+        let mut done = None;
+        let mut interval = tokio::time::interval(std::time::Duration::from_secs(60));
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = interval.tick() => {}
+                changed = shutdown.changed() => {
+                    if changed.is_err() || *shutdown.borrow() {
+                        return;
+                    }
+                    continue;
+                }
+            }
+            let now = self.clock.now();
+            match sender
+                .tick(self.firm.id, &self.firm.name, self.send_time, now, done)
+                .await
+            {
+                Ok(Some((day, outcomes))) => {
+                    done = Some(day);
+                    tracing::info!(%day, ?outcomes, "daily digest");
+                }
+                Ok(None) => {}
+                Err(error) => {
+                    tracing::error!(error = %format!("{error:#}"), "daily digest failed")
+                }
+            }
+        }
+    }
 }
 
 async fn chat(ctx: &AppContext, args: Args) -> Result<ExitCode> {

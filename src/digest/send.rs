@@ -10,7 +10,8 @@ use cabready_mailer::transport::Transport;
 use cabready_store::calendar::CalendarRules;
 use cabready_store::digest as store_digest;
 use cabready_store::{users, Lang, Store};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use chrono_tz::Europe::Paris;
 
 /// What happened to one recipient's digest.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,6 +103,28 @@ impl Sender<'_> {
             tx.commit().await?;
         }
         Ok(out)
+    }
+
+    /// One pass of the daily schedule (`cabready serve` runs it every
+    /// minute): from `send_time` (Europe/Paris) on, sends the day's digests
+    /// unless this process already did today (`done`). After a restart the
+    /// claims in `digest_sends` keep it to one email per recipient per day.
+    /// Returns the day it ran for, if it ran.
+    pub async fn tick(
+        &self,
+        firm_id: i64,
+        firm_name: &str,
+        send_time: NaiveTime,
+        now: DateTime<Utc>,
+        done: Option<NaiveDate>,
+    ) -> Result<Option<(NaiveDate, Vec<(String, Outcome)>)>> {
+        let local = now.with_timezone(&Paris);
+        let today = local.date_naive();
+        if local.time() < send_time || done == Some(today) {
+            return Ok(None);
+        }
+        let outcomes = self.run_day(firm_id, firm_name, today, now).await?;
+        Ok(Some((today, outcomes)))
     }
 }
 
@@ -253,6 +276,62 @@ mod tests {
             assert!(eml.contains("Content-Type: image/png"));
             assert!(eml.contains("Content-ID: <trend>"));
             assert!(eml.contains("text/plain"));
+        }
+    );
+
+    both_backends!(
+        the_schedule_sends_from_the_configured_time_once_a_day,
+        |db: TestDb| async move {
+            let (firm, name) = setup(&db).await;
+            let mail = tempfile::tempdir().unwrap();
+            let rules = CalendarRules::default();
+            let transport = Transport::maildir(mail.path()).unwrap();
+            let sender = Sender {
+                store: &db.store,
+                transport: &transport,
+                rules: &rules,
+                lang: Lang::Fr,
+                from_address: "cabinet@digest.fr",
+                from_name: None,
+                opted_in: &[],
+            };
+            let at = |h, m| Utc.with_ymd_and_hms(2026, 11, 25, h, m, 0).unwrap();
+            let eight = NaiveTime::from_hms_opt(8, 0, 0).unwrap();
+            // 07:59 in Paris (06:59 UTC): not yet.
+            let early = sender
+                .tick(firm, &name, eight, at(6, 59), None)
+                .await
+                .unwrap();
+            assert_eq!(early, None);
+            assert_eq!(maildir_count(mail.path()), 0);
+            // 08:01 in Paris: the manager's digest goes.
+            let (day, outcomes) = sender
+                .tick(firm, &name, eight, at(7, 1), None)
+                .await
+                .unwrap()
+                .expect("due at 08:01");
+            assert_eq!(day, NaiveDate::from_ymd_opt(2026, 11, 25).unwrap());
+            assert_eq!(
+                outcomes,
+                vec![("claire@digest.fr".to_string(), Outcome::Sent)]
+            );
+            // The next minute, the same process does nothing.
+            let again = sender
+                .tick(firm, &name, eight, at(7, 2), Some(day))
+                .await
+                .unwrap();
+            assert_eq!(again, None);
+            // A restarted process tries again and the claim stops it.
+            let (_, restarted) = sender
+                .tick(firm, &name, eight, at(9, 0), None)
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(
+                restarted,
+                vec![("claire@digest.fr".to_string(), Outcome::AlreadyClaimed)]
+            );
+            assert_eq!(maildir_count(mail.path()), 1);
         }
     );
 }
