@@ -92,6 +92,8 @@ impl DigestConfig {
     }
 
     /// The configured time, or 08:00 when it does not read as HH:MM.
+    /// `at` as a time (checked when the configuration is loaded; 08:00 if
+    /// a caller built the struct by hand with a bad value).
     pub fn time(&self) -> chrono::NaiveTime {
         chrono::NaiveTime::parse_from_str(self.at.trim(), "%H:%M")
             .unwrap_or_else(|_| chrono::NaiveTime::from_hms_opt(8, 0, 0).expect("08:00"))
@@ -198,6 +200,12 @@ pub fn load(path: Option<&Path>) -> Result<Loaded> {
         }
     }
     config.anomalies.validate().map_err(anyhow::Error::msg)?;
+    if chrono::NaiveTime::parse_from_str(config.digest.at.trim(), "%H:%M").is_err() {
+        bail!(
+            "digest.at : heure invalide « {} » (attendu HH:MM, heure de Paris, par exemple \"08:00\")",
+            config.digest.at
+        );
+    }
     if let Some(problem) = config.reminders.problems().into_iter().next() {
         bail!("{problem}");
     }

@@ -279,6 +279,15 @@ fn check_config_explains_and_refuses_bad_files() {
         "{}",
         stdout(&custom)
     );
+
+    std::fs::write(dir.path().join("cabready.toml"), "[digest]\nat = \"8h\"\n").unwrap();
+    let bad_time = cabready(dir.path(), None, &["check-config"]);
+    assert_eq!(bad_time.status.code(), Some(1));
+    assert!(
+        stderr(&bad_time).contains("digest.at : heure invalide « 8h » (attendu HH:MM"),
+        "{}",
+        stderr(&bad_time)
+    );
 }
 
 #[test]
