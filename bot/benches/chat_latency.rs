@@ -145,6 +145,9 @@ async fn populate(db: &TestDb, s: &Sizes, now: chrono::DateTime<Utc>) -> i64 {
     .execute(&mut *conn)
     .await
     .unwrap();
+    cabready_store::invoices::refresh_flow_dates(&mut conn, firm.id, None)
+        .await
+        .unwrap();
     sqlx::query(
         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1)
          INSERT INTO anomalies (firm_id, anomaly_key, rule_name, severity, status, dossier_id, details, opened_at)

@@ -258,6 +258,8 @@ pub async fn record_batch(
         .filter_map(|i| dossier_of.get(i))
         .copied()
         .collect();
+    let dossiers: Vec<i64> = outcome.dossiers.iter().copied().collect();
+    refresh_flow_dates(conn, firm_id, Some(&dossiers)).await?;
 
     if outcome.new_statuses > 0 {
         let platforms: BTreeSet<&str> = events.iter().map(|e| e.platform.as_str()).collect();
@@ -280,6 +282,42 @@ pub async fn record_batch(
         journal::record(conn, firm_id, at, actor, entry).await?;
     }
     Ok(outcome)
+}
+
+/// Brings each dossier's latest received and emitted flow dates (columns
+/// `last_received_at`, `last_emitted_at` of `dossiers`, read by readiness)
+/// in line with its invoices: for the given dossiers, or all of the firm's.
+/// Whoever writes invoices calls it in the same transaction.
+pub async fn refresh_flow_dates(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    dossiers: Option<&[i64]>,
+) -> StoreResult<()> {
+    const SET: &str = "UPDATE dossiers SET
+        last_received_at = (SELECT MAX(i.current_at) FROM invoices i
+                             WHERE i.firm_id = dossiers.firm_id AND i.dossier_id = dossiers.id AND i.direction = 'received'),
+        last_emitted_at = (SELECT MAX(i.current_at) FROM invoices i
+                            WHERE i.firm_id = dossiers.firm_id AND i.dossier_id = dossiers.id AND i.direction = 'emitted')
+        WHERE firm_id = $1";
+    match dossiers {
+        None => {
+            sqlx::query(SET).bind(firm_id).execute(&mut *conn).await?;
+        }
+        Some(ids) => {
+            for chunk in ids.chunks(CHUNK) {
+                let sql = format!(
+                    "{SET} AND id IN (SELECT CAST(j.value ->> 0 AS BIGINT) FROM {})",
+                    json_rows(conn, 2)
+                );
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(firm_id)
+                    .bind(json_text(chunk.iter().map(|id| json!([id])).collect()))
+                    .execute(&mut *conn)
+                    .await?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// An invoice as read back.

@@ -95,6 +95,9 @@ async fn invoice(
     .execute(&mut *conn)
     .await
     .unwrap();
+    cabready_store::invoices::refresh_flow_dates(conn, firm, Some(&[dossier]))
+        .await
+        .unwrap();
 }
 
 fn rand_id() -> i64 {

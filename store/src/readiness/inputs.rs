@@ -1,7 +1,8 @@
 //! What the readiness model needs to know of each dossier, read for many
-//! dossiers at once: one query over the dossiers (each flow date and the
-//! contact state read by an index seek per dossier, never a scan of the
-//! invoices) and one grouped count of the open critical anomalies. Never
+//! dossiers at once: one query over the dossiers (the latest flow dates are
+//! kept on the dossier row by the flux import, see
+//! `invoices::refresh_flow_dates`; the contact state is an index seek per
+//! dossier) and one grouped count of the open critical anomalies. Never
 //! one query per dossier: `pret cabinet` on 5,000 dossiers must stay fast.
 
 use super::ContactState;
@@ -62,10 +63,7 @@ const SELECT: &str = "
                              THEN 2 ELSE 1 END) AS BIGINT)
               FROM contacts c
              WHERE c.firm_id = d.firm_id AND c.dossier_id = d.id AND c.is_primary = 1) AS contact_state,
-           (SELECT MAX(i.current_at) FROM invoices i
-             WHERE i.firm_id = d.firm_id AND i.dossier_id = d.id AND i.direction = 'received') AS last_received,
-           (SELECT MAX(i.current_at) FROM invoices i
-             WHERE i.firm_id = d.firm_id AND i.dossier_id = d.id AND i.direction = 'emitted') AS last_emitted
+           d.last_received_at AS last_received, d.last_emitted_at AS last_emitted
     FROM dossiers d
     LEFT JOIN users u ON u.id = d.owner_user_id AND u.firm_id = d.firm_id
     LEFT JOIN portfolios p ON p.id = d.portfolio_id AND p.firm_id = d.firm_id
