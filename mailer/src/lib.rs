@@ -8,6 +8,7 @@
 
 pub mod cadence;
 pub mod config;
+pub mod inbound;
 pub mod message;
 pub mod slots;
 pub mod templates;

@@ -593,3 +593,57 @@ pub async fn open_critical_by_dossier(
         .map(|r| (r.get::<i64, _>(0), r.get::<i64, _>(1)))
         .collect())
 }
+
+/// An anomaly raised by an event rather than a rule (a client's reply, a
+/// bounce): opened under `key` (once: `None` when that key exists),
+/// assigned to the dossier's accountant, journaled in the caller's
+/// transaction. Rule evaluation never closes these.
+#[allow(clippy::too_many_arguments)]
+pub async fn raise(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    key: &str,
+    rule: &str,
+    severity: Severity,
+    dossier_id: Option<i64>,
+    details: Value,
+    actor: &Actor,
+    at: DateTime<Utc>,
+) -> StoreResult<Option<i64>> {
+    let owner: Option<i64> = match dossier_id {
+        Some(dossier_id) => {
+            sqlx::query("SELECT owner_user_id FROM dossiers WHERE firm_id = $1 AND id = $2")
+                .bind(firm_id)
+                .bind(dossier_id)
+                .fetch_optional(&mut *conn)
+                .await?
+                .and_then(|r| r.get::<Option<i64>, _>(0))
+        }
+        None => None,
+    };
+    let id: Option<i64> = sqlx::query(
+        "INSERT INTO anomalies (firm_id, anomaly_key, rule_name, severity, status, dossier_id, details, opened_at, assignee_id)
+         VALUES ($1, $2, $3, $4, 'open', $5, $6, $7, $8) ON CONFLICT DO NOTHING RETURNING id",
+    )
+    .bind(firm_id)
+    .bind(key.to_string())
+    .bind(rule.to_string())
+    .bind(severity.code())
+    .bind(dossier_id)
+    .bind(details.to_string())
+    .bind(to_db_time(at))
+    .bind(owner)
+    .fetch_optional(&mut *conn)
+    .await?
+    .map(|r| r.get(0));
+    let Some(id) = id else { return Ok(None) };
+    let entry = Entry {
+        entity: "anomaly",
+        entity_id: Some(id),
+        dossier_id,
+        action: "anomaly.opened",
+        details: json!({ "rule": rule, "key": key, "severity": severity.code(), "details": details, "assignee_id": owner }),
+    };
+    journal::record(conn, firm_id, at, actor, entry).await?;
+    Ok(Some(id))
+}

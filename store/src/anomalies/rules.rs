@@ -663,6 +663,12 @@ pub fn describe(rule: &str, d: &Value, lang: Lang) -> String {
         ("duplicate_number", Lang::En) => format!("Invoice number {number} used {} times in {} by seller {} ({})", s(d, "count"), s(d, "year"), s(d, "seller_siren"), if s(d, "direction") == "emitted" { "emitted invoices" } else { "received invoices" }),
         ("no_reception_flow", Lang::Fr) => format!("Aucune facture reçue alors que la réception est obligatoire depuis le {} : vérifier l'inscription à l'annuaire", fr_day(d, "reception_from")),
         ("no_reception_flow", Lang::En) => format!("No invoice received although reception is mandatory since {}: check the directory entry", fr_day(d, "reception_from")),
+        ("mail_reply", Lang::Fr) => format!("Réponse du client ({}) de {} : « {} »", s(d, "label_fr"), s(d, "from"), s(d, "text")),
+        ("mail_reply", Lang::En) => format!("Client reply ({}) from {}: \"{}\"", s(d, "label_en"), s(d, "from"), s(d, "text")),
+        ("mail_bounce", Lang::Fr) => format!("Adresse e-mail en erreur ({}) : {} — trouver une autre adresse", s(d, "address"), s(d, "diagnostic")),
+        ("mail_bounce", Lang::En) => format!("Email address bounced ({}): {} — find another address", s(d, "address"), s(d, "diagnostic")),
+        ("mail_unknown_sender", Lang::Fr) => format!("Réponse d'une adresse qui n'est pas un contact du dossier ({}) : « {} » — à vérifier, rien n'a été changé", s(d, "from"), s(d, "text")),
+        ("mail_unknown_sender", Lang::En) => format!("Reply from an address that is not a contact of the dossier ({}): \"{}\" — to check, nothing was changed", s(d, "from"), s(d, "text")),
         (other, _) => format!("{other}: {d}"),
     }
 }
