@@ -148,6 +148,7 @@ impl Mailer {
             contact: contact_state,
             live_reminder: history.iter().any(|r| r.state.is_live()),
             escalated: outbox::escalated(conn, firm_id, dossier.id, Topic::Mandate).await?,
+            not_before: cabready_store::inbound::not_before(conn, firm_id, dossier.id).await?,
         };
         Ok((situation, reachable))
     }
@@ -211,7 +212,7 @@ impl Mailer {
                     ..
                 } = decision
                 {
-                    if !matches!(why, Why::ContactRested(_)) {
+                    if !matches!(why, Why::ContactRested(_) | Why::Held(_)) {
                         let at = cadence::window(&self.cadence).next_slot(now);
                         decision = Decision::Send {
                             template,
@@ -298,7 +299,7 @@ impl Mailer {
         } = decision
         {
             let at = match why {
-                Why::ContactRested(_) => until,
+                Why::ContactRested(_) | Why::Held(_) => until,
                 _ => cadence::window(&self.cadence).next_slot(now),
             };
             decision = Decision::Send {
