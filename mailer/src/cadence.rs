@@ -161,9 +161,14 @@ impl Why {
                 format!("contact written to recently: not before {}", time(t))
             }
             (Why::Held(t), Lang::Fr) => {
-                format!("le client a demandé de revenir vers lui à partir du {}", time(t))
+                format!(
+                    "le client a demandé de revenir vers lui à partir du {}",
+                    time(t)
+                )
             }
-            (Why::Held(t), Lang::En) => format!("the client asked to hear from us again from {}", time(t)),
+            (Why::Held(t), Lang::En) => {
+                format!("the client asked to hear from us again from {}", time(t))
+            }
             (Why::NoContact, Lang::Fr) => "aucun contact e-mail pour ce dossier".into(),
             (Why::NoContact, Lang::En) => "no email contact for this dossier".into(),
             (Why::OptedOut, Lang::Fr) => {
@@ -499,7 +504,11 @@ mod tests {
         }
         // Once the date has passed, the reminder goes.
         assert!(matches!(
-            decide(&config, &held, held.not_before.unwrap() + Duration::hours(1)),
+            decide(
+                &config,
+                &held,
+                held.not_before.unwrap() + Duration::hours(1)
+            ),
             Decision::Send { .. }
         ));
     }

@@ -105,6 +105,23 @@ pub fn keys(mail: &ParsedMail, signer: Option<&Signer>) -> Keys {
     keys
 }
 
+/// A bounce that returns the original message as plain text (no
+/// `message/rfc822` part): tokens in its `<…@domain>` lines count too.
+pub fn add_from_bounce_text(keys: &mut Keys, text: &str, signer: Option<&Signer>) {
+    for line in text.lines().filter(|l| l.contains('@')) {
+        if let Some(token) = find_token(line) {
+            if keys.tokens.iter().any(|(t, _)| *t == token) || keys.forged.contains(&token) {
+                continue;
+            }
+            if signer.is_none_or(|s| s.verify(&token)) {
+                keys.tokens.push((token, Via::ReturnedMessage));
+            } else {
+                keys.forged.push(token);
+            }
+        }
+    }
+}
+
 /// How a message was tied to its reminder.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Match {

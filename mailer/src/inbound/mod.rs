@@ -143,7 +143,10 @@ pub fn read(
         .with_timezone(&chrono_tz::Europe::Paris)
         .date_naive();
     let kind = classify::classify(&mail, &settings.own_domains, written_on);
-    let keys = matching::keys(&mail, signer);
+    let mut keys = matching::keys(&mail, signer);
+    if matches!(kind, Kind::Bounce { .. }) {
+        matching::add_from_bounce_text(&mut keys, &mail.text, signer);
+    }
     let visible_text = match kind {
         Kind::Human => strip::visible_text(&mail.text),
         _ => strip::visible_text(&mail.text).chars().take(2000).collect(),
