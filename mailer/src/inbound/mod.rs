@@ -134,7 +134,12 @@ pub fn read(
     now: DateTime<Utc>,
 ) -> Option<Reading> {
     let mail = parse::parse(raw)?;
-    if mail.headers.is_empty() {
+    // Not a message: none of the headers every mail client writes.
+    if mail.from.is_none()
+        && mail.message_id.is_none()
+        && mail.subject.is_empty()
+        && mail.date.is_none()
+    {
         return None;
     }
     let written_on = mail

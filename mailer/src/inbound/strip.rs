@@ -23,8 +23,15 @@ fn opens_quote(line: &str, next: &[String]) -> bool {
             || l.ends_with("wrote :")
             || l.ends_with("schrieb:")
     };
-    if (line.starts_with("le ") || line.starts_with("on ") || line.starts_with("am "))
-        && (wrote(line) || next.first().is_some_and(|n| wrote(n)))
+    let intro = |l: &str| l.starts_with("le ") || l.starts_with("on ") || l.starts_with("am ");
+    if intro(line) && wrote(line) {
+        return true;
+    }
+    // Wrapped over two lines: a dated first half, the "a écrit :" second half.
+    if intro(line)
+        && line.chars().any(|c| c.is_ascii_digit())
+        && !line.ends_with(['.', '!', '?'])
+        && next.first().is_some_and(|n| wrote(n) && !intro(n))
     {
         return true;
     }
@@ -220,6 +227,12 @@ mod tests {
         assert_eq!(visible_text(body), "I signed it, attached.");
         let body = "Je n'ai pas encore signé.\n\nEnvoyé de mon iPhone\n\n> Le 24 nov. 2026 à 10:02, Cabinet a écrit :";
         assert_eq!(visible_text(body), "Je n'ai pas encore signé.");
+    }
+
+    #[test]
+    fn a_sentence_before_the_quote_header_stays() {
+        let body = "On verra ça en janvier.\n\nLe mar. 24 nov. 2026 à 10:02, Cabinet <x@y.fr> a écrit :\n> texte";
+        assert_eq!(visible_text(body), "On verra ça en janvier.");
     }
 
     #[test]
