@@ -119,6 +119,11 @@ impl Reading {
     }
 }
 
+/// What `cabready mail classify --json` prints for bytes that are not a message.
+pub fn unreadable_json(file: &str) -> serde_json::Value {
+    serde_json::json!({ "file": file, "kind": null, "error": "unreadable" })
+}
+
 /// `sha256:<hex>` of bytes.
 pub fn digest(raw: &[u8]) -> String {
     hex::encode(Sha256::digest(raw))
