@@ -183,6 +183,7 @@ async fn measure(backend: Backend, s: &Sizes) {
         clock: Clock::fixed(now),
         rules: CalendarRules::default(),
         lang: Lang::Fr,
+        mailer: None,
     };
     let caller = core
         .caller_by_email(Some("Cabinet Bench"), "associe@bench.fr")
