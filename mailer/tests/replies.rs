@@ -505,3 +505,111 @@ both_backends!(replies_change_what_they_should, |db: TestDb| async move {
         MandateStatus::ReceivedToVerify
     );
 });
+
+both_backends!(
+    a_reply_settles_an_unknown_reminder_and_holds_the_next,
+    |db: TestDb| async move {
+        let data = tempfile::tempdir().unwrap();
+        let mailer = mailer(&data.path().join("outbox"));
+        let firm = firm(&db.store).await;
+        let inbox = inbox(firm, data.path());
+        let inbox_dir = data.path().join("inbox");
+        mailer
+            .plan(
+                &db.store,
+                firm,
+                Lang::Fr,
+                now(),
+                PlanOptions {
+                    dry_run: false,
+                    ahead_of_time: false,
+                },
+            )
+            .await
+            .unwrap();
+        // The sender died mid-send on an SMTP relay: every reminder is `unknown`.
+        let claimed = outbox::claim_due(&db.store, now(), 50).await.unwrap();
+        assert_eq!(claimed.len(), CODES.len());
+        let mut tx = db.store.begin().await.unwrap();
+        for r in &claimed {
+            outbox::resolve_stuck(
+                &mut tx,
+                firm,
+                r.id,
+                outbox::Resolution::Unknown,
+                &Actor::System,
+                now(),
+            )
+            .await
+            .unwrap();
+        }
+        tx.commit().await.unwrap();
+        let d001 = claimed.iter().find(|r| r.dossier_id == 1).unwrap().clone();
+        let code = "D001";
+        deliver(
+            &inbox_dir,
+            "reply.eml",
+            &reply(
+                &contact_of(code),
+                &d001.token,
+                code,
+                "Je vous l'envoie la semaine prochaine.",
+                false,
+            ),
+        );
+        let later = now() + Duration::hours(1);
+        let pass = maildir::pass(&inbox, &db.store, &inbox_dir, later, false)
+            .await
+            .unwrap();
+        assert_eq!(pass.processed, 1, "{pass:#?}");
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        // The answer proves the reminder arrived: `sent`, and the mandate is requested.
+        let after = outbox::get(&mut conn, firm, d001.id).await.unwrap();
+        assert_eq!(after.state, outbox::State::Sent);
+        drop(conn);
+        assert_eq!(
+            status(&db.store, firm, code).await,
+            MandateStatus::Requested
+        );
+        // "La semaine prochaine" (written Wednesday 25 November): not before Monday 30, 09:00.
+        let plan_at = |at: DateTime<Utc>| {
+            let mailer = &mailer;
+            let store = db.store.clone();
+            async move {
+                mailer
+                    .plan(
+                        &store,
+                        firm,
+                        Lang::Fr,
+                        at,
+                        PlanOptions {
+                            dry_run: true,
+                            ahead_of_time: true,
+                        },
+                    )
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .find(|l| l.dossier_code == "D001")
+                    .unwrap()
+                    .decision
+            }
+        };
+        match plan_at(now() + Duration::days(2)).await {
+            Decision::Wait {
+                why: Why::Held(_), ..
+            } => {}
+            other => panic!("the hold wins, even ahead of time: {other:?}"),
+        }
+        match plan_at(now() + Duration::days(9)).await {
+            Decision::Send { .. } => {}
+            other => panic!("the follow-up goes after the hold and the gap: {other:?}"),
+        }
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        let held = inbound::not_before(&mut conn, firm, 1)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(held, Utc.with_ymd_and_hms(2026, 11, 30, 8, 0, 0).unwrap());
+    }
+);
