@@ -613,3 +613,78 @@ both_backends!(
         assert_eq!(held, Utc.with_ymd_and_hms(2026, 11, 30, 8, 0, 0).unwrap());
     }
 );
+
+both_backends!(
+    two_passes_at_once_process_each_message_once,
+    |db: TestDb| async move {
+        let data = tempfile::tempdir().unwrap();
+        let mailer = mailer(&data.path().join("outbox"));
+        let firm = firm(&db.store).await;
+        let inbox = inbox(firm, data.path());
+        let inbox_dir = data.path().join("inbox");
+        mailer
+            .plan(
+                &db.store,
+                firm,
+                Lang::Fr,
+                now(),
+                PlanOptions {
+                    dry_run: false,
+                    ahead_of_time: false,
+                },
+            )
+            .await
+            .unwrap();
+        mailer.send_due(&db.store, now(), 20).await.unwrap();
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        for code in CODES {
+            let d = dossiers::find_by_code(&mut conn, firm, code)
+                .await
+                .unwrap()
+                .unwrap();
+            let r = outbox::for_dossier(&mut conn, firm, d.id, 1)
+                .await
+                .unwrap()
+                .remove(0);
+            deliver(
+                &inbox_dir,
+                &format!("{code}.eml"),
+                &reply(
+                    &contact_of(code),
+                    &r.token,
+                    code,
+                    "Ci-joint le mandat signé.",
+                    true,
+                ),
+            );
+        }
+        drop(conn);
+        let later = now() + Duration::hours(1);
+        let (a, b) = tokio::join!(
+            maildir::pass(&inbox, &db.store, &inbox_dir, later, false),
+            maildir::pass(&inbox, &db.store, &inbox_dir, later, false)
+        );
+        let (a, b) = (a.unwrap(), b.unwrap());
+        assert_eq!((a.failed, b.failed), (0, 0), "{a:#?} {b:#?}");
+        assert_eq!(a.processed + b.processed, CODES.len(), "{a:#?} {b:#?}");
+        assert_eq!(count(&inbox_dir.join("new")), 0);
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        assert_eq!(
+            inbound::list(&mut conn, firm).await.unwrap().len(),
+            CODES.len()
+        );
+        for code in CODES {
+            assert_eq!(
+                status(&db.store, firm, code).await,
+                MandateStatus::ReceivedToVerify
+            );
+        }
+        let changes = journal::since(&mut conn, firm, 0, 10_000)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|l| l.action == "mandate.status_changed" && l.actor_kind == "client")
+            .count();
+        assert_eq!(changes, CODES.len(), "one mandate change per message");
+    }
+);

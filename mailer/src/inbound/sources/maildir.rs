@@ -66,8 +66,13 @@ fn file_away(dir: &Path, path: &Path, flagged: bool) -> Result<()> {
     let base = name.split(":2,").next().unwrap_or(name);
     let flags = if flagged { "FS" } else { "S" };
     let target = dir.join("cur").join(format!("{base}:2,{flags}"));
-    std::fs::rename(path, &target)
-        .with_context(|| format!("impossible de déplacer {} vers cur/", path.display()))
+    match std::fs::rename(path, &target) {
+        Ok(()) => Ok(()),
+        // Another pass (cron and serve at once) filed it first: nothing lost.
+        Err(_) if !path.exists() => Ok(()),
+        Err(error) => Err(error)
+            .with_context(|| format!("impossible de déplacer {} vers cur/", path.display())),
+    }
 }
 
 /// Processes everything in `new/` (with `dry_run`: reads and decides,
@@ -89,6 +94,8 @@ pub async fn pass(
             .to_string();
         let raw = match std::fs::read(&path) {
             Ok(raw) => raw,
+            // Filed away by another pass meanwhile.
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => continue,
             Err(error) => {
                 report.failed += 1;
                 report.lines.push(Line {
