@@ -6,6 +6,7 @@
 
 use crate::AppContext;
 use anyhow::{anyhow, Context, Result};
+use cabready_mailer::inbound::sources::imap::{self, ImapConfig};
 use cabready_mailer::inbound::sources::maildir;
 use cabready_mailer::inbound::{self, matching, Inbox, Settings};
 use cabready_mailer::token::Signer;
@@ -21,6 +22,25 @@ pub struct Args {
     /// The firm, when the database holds several.
     #[arg(long, env = "CABREADY_FIRM")]
     pub firm: Option<String>,
+    /// Read this IMAP server instead of the inbox Maildir (plain IMAP, for
+    /// loopback or a trusted network; the password in CABREADY_IMAP_PASSWORD).
+    #[arg(long, env = "CABREADY_IMAP_HOST")]
+    pub imap_host: Option<String>,
+    #[arg(long, env = "CABREADY_IMAP_PORT", default_value_t = 143)]
+    pub imap_port: u16,
+    #[arg(long, env = "CABREADY_IMAP_USER")]
+    pub imap_user: Option<String>,
+    #[arg(long, env = "CABREADY_IMAP_MAILBOX", default_value = "INBOX")]
+    pub imap_mailbox: String,
+    /// Where processed messages are moved.
+    #[arg(long, default_value = "CabReady/Traité")]
+    pub processed_folder: String,
+    /// Where messages a person must sort are moved.
+    #[arg(long, default_value = "CabReady/À trier")]
+    pub triage_folder: String,
+    /// Keep reading (IMAP): a pass every N seconds, until Ctrl-C.
+    #[arg(long)]
+    pub watch: Option<u64>,
 }
 
 #[derive(clap::Subcommand, Debug)]
@@ -88,6 +108,9 @@ pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
     .map_err(|e| anyhow!(e.user_message(lang)))?;
     drop(conn);
     let inbox = inbox(ctx, &store, firm.id).await?;
+    if let Some(host) = &args.imap_host {
+        return run_imap(ctx, &store, &inbox, &args, host, &firm.name).await;
+    }
     let dir = inbox_dir(ctx);
     let now = ctx.clock.now();
     let report = maildir::pass(&inbox, &store, &dir, now, args.dry_run).await?;
@@ -144,6 +167,84 @@ pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+async fn run_imap(
+    ctx: &AppContext,
+    store: &Store,
+    inbox: &Inbox,
+    args: &Args,
+    host: &str,
+    firm_name: &str,
+) -> Result<ExitCode> {
+    let lang = ctx.lang;
+    if args.dry_run {
+        return Err(anyhow!(lang.pick(
+            "--dry-run ne s'applique qu'à la boîte Maildir locale",
+            "--dry-run applies to the local Maildir only"
+        )));
+    }
+    let config = ImapConfig {
+        host: host.to_string(),
+        port: args.imap_port,
+        username: args
+            .imap_user
+            .clone()
+            .ok_or_else(|| anyhow!("--imap-user (CABREADY_IMAP_USER) manque"))?,
+        password: std::env::var("CABREADY_IMAP_PASSWORD")
+            .map_err(|_| anyhow!("CABREADY_IMAP_PASSWORD manque (mot de passe IMAP)"))?,
+        mailbox: args.imap_mailbox.clone(),
+        processed_folder: Some(args.processed_folder.clone()),
+        triage_folder: Some(args.triage_folder.clone()),
+        poll_seconds: args.watch.unwrap_or(60),
+    };
+    if args.watch.is_some() {
+        println!(
+            "{} {}:{} ({}) — Ctrl-C",
+            lang.pick("Lecture continue de", "Reading continuously"),
+            config.host,
+            config.port,
+            config.mailbox
+        );
+        imap::run(inbox, store, &config, &ctx.clock, async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let report = imap::pass(inbox, store, &config, &ctx.clock).await?;
+    println!(
+        "{} — {firm_name} (imap://{}:{}/{})",
+        lang.pick("Réponses des clients", "Client replies"),
+        config.host,
+        config.port,
+        config.mailbox
+    );
+    match lang {
+        Lang::Fr => println!(
+            "{} message(s) traité(s), dont {} à trier ; {} déjà traité(s){}.",
+            report.processed,
+            report.triaged,
+            report.duplicates,
+            if report.uidvalidity_changed {
+                " ; UIDVALIDITY a changé : boîte relue"
+            } else {
+                ""
+            }
+        ),
+        Lang::En => println!(
+            "{} message(s) processed, {} to sort; {} already processed{}.",
+            report.processed,
+            report.triaged,
+            report.duplicates,
+            if report.uidvalidity_changed {
+                "; UIDVALIDITY changed: mailbox read again"
+            } else {
+                ""
+            }
+        ),
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 pub async fn run_mail(ctx: &AppContext, command: MailCommand) -> Result<ExitCode> {
