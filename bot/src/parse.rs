@@ -55,6 +55,11 @@ pub enum Command {
         note: Option<String>,
     },
     Remind(String),
+    /// `regler N envoyee|non-envoyee`: a reminder left "to check".
+    Settle {
+        id: i64,
+        sent: bool,
+    },
     Calendar {
         days: i64,
     },
@@ -99,6 +104,7 @@ pub const COMMANDS: &[(&str, &[&str])] = &[
     ("mandats", &["mandates"]),
     ("mandat", &["mandate"]),
     ("relancer", &["relance", "remind"]),
+    ("regler", &["régler", "settle"]),
     ("calendrier", &["calendar", "echeances"]),
     ("journal", &["log", "history", "historique"]),
     ("aide", &["help", "?"]),
@@ -294,6 +300,35 @@ pub fn parse(input: &str) -> Result<Parsed, ParseError> {
         "relancer" => {
             Command::Remind(rest(0).ok_or_else(|| usage("relancer", "dossier manquant"))?)
         }
+        "regler" => match args {
+            [id, outcome] => {
+                let id = id
+                    .trim_start_matches('#')
+                    .parse::<i64>()
+                    .map_err(|_| usage("regler", format!("numéro de relance invalide « {id} »")))?;
+                let sent = if is_word(outcome, &["envoyee", "envoye", "sent", "partie", "oui"]) {
+                    true
+                } else if is_word(
+                    outcome,
+                    &[
+                        "non-envoyee",
+                        "non-envoye",
+                        "not-sent",
+                        "pas-envoyee",
+                        "non",
+                    ],
+                ) {
+                    false
+                } else {
+                    return Err(usage(
+                        "regler",
+                        format!("« {outcome} » : envoyee ou non-envoyee"),
+                    ));
+                };
+                Command::Settle { id, sent }
+            }
+            _ => return Err(usage("regler", "regler N envoyee|non-envoyee")),
+        },
         "calendrier" => Command::Calendar {
             days: match args {
                 [] => 90,

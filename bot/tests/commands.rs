@@ -555,10 +555,9 @@ both_backends!(
     }
 );
 
-both_backends!(the_anomaly_queue_in_chat, |db: TestDb| async move {
-    let core = setup(&db).await;
-    let claire = caller(&core, "claire@durand.fr").await;
-    // An ETI in Sud: emission applies since 1 Sept 2026 and nothing was emitted.
+/// D015, an ETI of the Sud portfolio (owner bruno) that emitted nothing
+/// since emission applies: the rules open one critical anomaly for it.
+async fn eti_without_emission(db: &TestDb, firm_id: i64) {
     let mut conn = db.store.pool().acquire().await.unwrap();
     let mut eti = dossier(
         "D015",
@@ -570,26 +569,20 @@ both_backends!(the_anomaly_queue_in_chat, |db: TestDb| async move {
     );
     eti.financials.turnover = Some(10_000_000_000);
     eti.category = Some((SizeCategory::Eti, CategorySource::Override));
-    dossiers::upsert(
-        &mut conn,
-        claire.firm_id,
-        &eti,
-        &Actor::System,
-        clock().now(),
-    )
-    .await
-    .unwrap();
+    dossiers::upsert(&mut conn, firm_id, &eti, &Actor::System, clock().now())
+        .await
+        .unwrap();
     let limits = anomalies::AnomalyLimits::default();
-    anomalies::evaluate(
-        &mut conn,
-        claire.firm_id,
-        &limits,
-        clock().now(),
-        clock().today(),
-    )
-    .await
-    .unwrap();
-    drop(conn);
+    anomalies::evaluate(&mut conn, firm_id, &limits, clock().now(), clock().today())
+        .await
+        .unwrap();
+}
+
+both_backends!(the_anomaly_queue_in_chat, |db: TestDb| async move {
+    let core = setup(&db).await;
+    let claire = caller(&core, "claire@durand.fr").await;
+    // An ETI in Sud: emission applies since 1 Sept 2026 and nothing was emitted.
+    eti_without_emission(&db, claire.firm_id).await;
 
     let queue = core.execute(&claire, "anomalies").await;
     assert_eq!(queue.title, "Anomalies — ouvertes");
@@ -818,6 +811,110 @@ both_backends!(notices_follow_the_journal, |db: TestDb| async move {
 });
 
 both_backends!(
+    concurrent_chat_changes_wait_their_turn,
+    |db: TestDb| async move {
+        // Chat commands read, then write: on SQLite two such transactions
+        // started together must queue for the write lock, not fail with
+        // "database is locked" (a deferred BEGIN would make some fail here).
+        let core = std::sync::Arc::new(setup(&db).await);
+        let bruno = caller(&core, "bruno@durand.fr").await;
+        eti_without_emission(&db, bruno.firm_id).await;
+        let queue = core.execute(&bruno, "anomalies").await;
+        let first = &queue.sections[0].items[0];
+        let id: i64 = first[1..first.find(' ').unwrap()].parse().unwrap();
+
+        let mut tasks = tokio::task::JoinSet::new();
+        for n in 0..12 {
+            let (core, bruno) = (core.clone(), bruno.clone());
+            tasks.spawn(async move {
+                core.execute(&bruno, &format!("commenter {id} appel n°{n}"))
+                    .await
+            });
+        }
+        while let Some(reply) = tasks.join_next().await {
+            let reply = reply.unwrap();
+            assert_eq!(reply.tone, Tone::Success, "{}", text(&reply));
+        }
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        let comments = anomalies::comments(&mut conn, bruno.firm_id, id)
+            .await
+            .unwrap();
+        assert_eq!(comments.len(), 12);
+    }
+);
+
+both_backends!(
+    settle_an_interrupted_reminder_in_chat,
+    |db: TestDb| async move {
+        use cabready_store::outbox::{self, Resolution, State};
+        let dir = tempfile::tempdir().unwrap();
+        let core = Core {
+            mailer: Some(mailer(dir.path())),
+            ..setup(&db).await
+        };
+        let bruno = caller(&core, "bruno@durand.fr").await;
+        let planned = core.execute(&bruno, "relancer D002").await;
+        assert_eq!(planned.title, "Relance prévue", "{}", text(&planned));
+        // A sender claimed it and died mid-send; nobody can tell: `unknown`.
+        let claimed = outbox::claim_due(&db.store, clock().now(), 10)
+            .await
+            .unwrap();
+        assert_eq!(claimed.len(), 1);
+        let id = claimed[0].id;
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        let firm = firms::resolve(&mut conn, None).await.unwrap();
+        outbox::resolve_stuck(
+            &mut conn,
+            firm.id,
+            id,
+            Resolution::Unknown,
+            &journal::Actor::System,
+            clock().now(),
+        )
+        .await
+        .unwrap();
+        drop(conn);
+
+        let bad = core
+            .execute(&bruno, &format!("regler {id} peut-etre"))
+            .await;
+        assert_eq!(bad.tone, Tone::Error, "{}", text(&bad));
+        let anne = caller(&core, "anne@durand.fr").await;
+        let refused = core.execute(&anne, &format!("regler {id} envoyée")).await;
+        assert_eq!(refused.tone, Tone::Refused, "{}", text(&refused));
+        let settled = core.execute(&bruno, &format!("regler {id} envoyée")).await;
+        assert_eq!(
+            settled.title,
+            "Relance réglée : envoyée",
+            "{}",
+            text(&settled)
+        );
+        let again = core
+            .execute(&bruno, &format!("regler {id} non-envoyee"))
+            .await;
+        assert_eq!(again.title, "Rien à régler", "{}", text(&again));
+
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        let reminder = outbox::get(&mut conn, firm.id, id).await.unwrap();
+        assert_eq!(reminder.state, State::Sent);
+        let lines = journal::for_dossier(&mut conn, firm.id, reminder.dossier_id, 5)
+            .await
+            .unwrap();
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.action == "reminder.settled" && l.actor == "bruno@durand.fr"),
+            "{lines:?}"
+        );
+        let d2 = dossiers::find_by_code(&mut conn, firm.id, "D002")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(d2.delegation, MandateStatus::Requested);
+    }
+);
+
+both_backends!(
     notices_show_client_replies_and_triage,
     |db: TestDb| async move {
         use cabready_store::inbound::{self, NewInbound};
@@ -832,18 +929,17 @@ both_backends!(
         // What the reply worker writes for a client's question (a warning)
         // and for a message it could not tie to a reminder.
         anomalies::raise(
-        &mut conn,
-        claire.firm_id,
-        "mail:q1@client.fr",
-        "mail_reply",
-        anomalies::Severity::Warning,
-        Some(d002.id),
-        serde_json::json!({ "label_fr": "question", "from": "d***@client.fr", "text": "À quoi sert ce mandat ?" }),
-        &Actor::System,
-        clock().now(),
-    )
-    .await
-    .unwrap();
+            &mut conn,
+            claire.firm_id,
+            "mail:q1@client.fr",
+            "mail_reply",
+            anomalies::Severity::Warning,
+            d002.id,
+            serde_json::json!({ "label_fr": "question", "from": "d***@client.fr", "text": "À quoi sert ce mandat ?" }),
+            clock().now(),
+        )
+        .await
+        .unwrap();
         let new = NewInbound {
             message_key: "lost@nulle-part.fr",
             place: None,

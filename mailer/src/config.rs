@@ -91,6 +91,14 @@ pub struct MailConfig {
     pub hmac_key_file: Option<PathBuf>,
     #[serde(default)]
     pub smtp: Option<SmtpConfig>,
+    /// How often `cabready serve` runs the outbox (recover, plan, send), in
+    /// seconds; 0 turns it off (then run `cabready remind` from cron).
+    #[serde(default = "default_send_every")]
+    pub send_every_seconds: u64,
+}
+
+fn default_send_every() -> u64 {
+    60
 }
 
 fn default_from() -> String {

@@ -79,6 +79,58 @@ pub struct RecoveryReport {
     pub unknown: usize,
 }
 
+/// What one pass of the outbox did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct TickReport {
+    pub recovery: RecoveryReport,
+    pub planned: usize,
+    pub sent: SendReport,
+}
+
+impl TickReport {
+    pub fn is_empty(&self) -> bool {
+        *self == TickReport::default()
+    }
+}
+
+/// `cabready serve`'s outbox: a [`Mailer::tick`] every `every`, until
+/// `shutdown` turns true. A tick in progress is never interrupted (a
+/// message is never left half-marked by a stop); a failing tick is logged
+/// and the next one tries again.
+#[allow(clippy::too_many_arguments)]
+pub async fn run_outbox(
+    mailer: std::sync::Arc<Mailer>,
+    store: Store,
+    firm_id: i64,
+    lang: Lang,
+    lease: Duration,
+    every: std::time::Duration,
+    clock: cabready_store::clock::Clock,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut interval = tokio::time::interval(every);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        if *shutdown.borrow() {
+            return;
+        }
+        tokio::select! {
+            _ = interval.tick() => {}
+            changed = shutdown.changed() => {
+                if changed.is_err() || *shutdown.borrow() {
+                    return;
+                }
+                continue;
+            }
+        }
+        match mailer.tick(&store, firm_id, lang, clock.now(), lease).await {
+            Ok(report) if !report.is_empty() => tracing::info!(?report, "outbox pass"),
+            Ok(_) => {}
+            Err(error) => tracing::error!(error = %format!("{error:#}"), "outbox pass failed"),
+        }
+    }
+}
+
 /// The dossier's next unmet legal date and its label.
 fn deadline(dossier: &Dossier, lang: Lang) -> Option<(chrono::NaiveDate, &'static str)> {
     [Obligation::Reception, Obligation::Emission]
@@ -337,6 +389,22 @@ impl Mailer {
         })
     }
 
+    /// The message a reminder becomes (as [`Mailer::send_due`] renders it),
+    /// or `None` when a stop rule applies now. For the benchmark and checks.
+    pub async fn render(
+        &self,
+        store: &Store,
+        reminder: &Reminder,
+        now: DateTime<Utc>,
+    ) -> Result<Option<lettre::Message>> {
+        let mut conn = store.pool().acquire().await?;
+        Ok(self
+            .prepare(&mut conn, reminder, now)
+            .await?
+            .ok()
+            .map(|(m, _)| m))
+    }
+
     /// Renders a planned reminder into its message; `Err` with the reason
     /// to cancel it when a stop rule applies now.
     async fn prepare(
@@ -433,12 +501,22 @@ impl Mailer {
     }
 
     /// Claims what is due and sends it, `batch` at a time, until nothing is due.
+    ///
+    /// When the transport cannot tell after a crash whether a message went
+    /// (SMTP), reminders are claimed one at a time, just before each is
+    /// sent: a sender that dies leaves at most the one in flight `unknown`,
+    /// never a whole batch that had not even been tried.
     pub async fn send_due(
         &self,
         store: &Store,
         now: DateTime<Utc>,
         batch: i64,
     ) -> Result<SendReport> {
+        let batch = if self.transport.can_tell_delivery() {
+            batch
+        } else {
+            1
+        };
         let mut report = SendReport::default();
         loop {
             let claimed = outbox::claim_due(store, now, batch).await?;
@@ -522,6 +600,31 @@ impl Mailer {
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    /// One pass of the outbox, as `cabready remind` and `serve` run it:
+    /// settle what dead senders left in `sending` (after `lease`), plan
+    /// what the cadence says is due, send what is due.
+    pub async fn tick(
+        &self,
+        store: &Store,
+        firm_id: i64,
+        lang: Lang,
+        now: DateTime<Utc>,
+        lease: Duration,
+    ) -> Result<TickReport> {
+        let recovery = self.recover(store, now, lease).await?;
+        let options = PlanOptions {
+            dry_run: false,
+            ahead_of_time: false,
+        };
+        let lines = self.plan(store, firm_id, lang, now, options).await?;
+        let sent = self.send_due(store, now, 50).await?;
+        Ok(TickReport {
+            recovery,
+            planned: lines.iter().filter(|l| l.planned.is_some()).count(),
+            sent,
+        })
     }
 
     /// Settles the rows left in `sending` for longer than `lease`: sent if

@@ -98,6 +98,11 @@ impl Transport {
         }
     }
 
+    /// Whether [`Transport::delivered`] can answer after a crash.
+    pub fn can_tell_delivery(&self) -> bool {
+        matches!(self, Transport::Maildir(_))
+    }
+
     /// After a crash: was the message with this token delivered? `None`
     /// when the transport cannot tell (SMTP: the relay keeps no index).
     pub fn delivered(&self, token: &str) -> Option<bool> {

@@ -258,7 +258,7 @@ pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
                 println!("{}", lang.pick("Anomalie écartée.", "Anomaly dismissed."));
             }
             Command::Evaluate => {
-                let mut tx = store.begin().await?;
+                let mut tx = store.begin_write().await?;
                 let e = anomalies::evaluate(&mut tx, firm.id, &ctx.config.anomalies, now, ctx.clock.today()).await?;
                 tx.commit().await?;
                 println!(

@@ -10,19 +10,47 @@ use cabready_mailer::config::TransportKind;
 use cabready_mailer::templates::Templates;
 use cabready_mailer::transport::Transport;
 use cabready_mailer::{Mailer, PlanLine, PlanOptions};
+use cabready_store::domain::Role;
+use cabready_store::journal::Actor;
 use cabready_store::outbox::{self, State};
-use cabready_store::{firms, Lang, Store};
+use cabready_store::{firms, users, Lang, Store};
 use chrono::Duration;
 use std::process::ExitCode;
 
 #[derive(clap::Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct Args {
     /// Show who would get what and why; plan and send nothing.
     #[arg(long)]
     pub dry_run: bool,
     /// The firm, when the database holds several.
-    #[arg(long, env = "CABREADY_FIRM")]
+    #[arg(long, env = "CABREADY_FIRM", global = true)]
     pub firm: Option<String>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum Command {
+    /// Settle a reminder left "to check" (unknown) after an interrupted
+    /// send: --sent if it reached the client (the relay's sent messages
+    /// show it), --not-sent to plan it again for the next sending slot.
+    #[command(alias = "regler")]
+    Settle {
+        /// The reminder's number (as `cabready remind` lists it).
+        id: i64,
+        #[arg(
+            long,
+            conflicts_with = "not_sent",
+            required_unless_present = "not_sent"
+        )]
+        sent: bool,
+        #[arg(long)]
+        not_sent: bool,
+        /// Who checked (a user of the firm, not a viewer): journaled as the author.
+        #[arg(long = "as", value_name = "EMAIL", env = "CABREADY_AS")]
+        by: String,
+    },
 }
 
 /// How long a reminder may stay in `sending` before it is considered
@@ -140,6 +168,78 @@ pub async fn pass(
     Ok((lines, sent, recovery))
 }
 
+/// `cabready remind settle ID --sent|--not-sent --as EMAIL`.
+async fn settle(
+    ctx: &AppContext,
+    store: &Store,
+    firm_id: i64,
+    id: i64,
+    delivered: bool,
+    by: &str,
+) -> Result<ExitCode> {
+    let lang = ctx.lang;
+    let now = ctx.clock.now();
+    let mut tx = store.begin().await?;
+    let user = users::find_by_email(&mut tx, firm_id, by)
+        .await?
+        .ok_or_else(|| {
+            anyhow!(
+                "{} ({by})",
+                lang.pick(
+                    "--as : utilisateur inconnu du cabinet",
+                    "--as: not a user of the firm"
+                )
+            )
+        })?;
+    if user.record.role < Role::Accountant {
+        return Err(anyhow!(
+            "{} ({by})",
+            lang.pick(
+                "--as : un lecteur (viewer) ne peut pas régler une relance",
+                "--as: a viewer cannot settle a reminder"
+            )
+        ));
+    }
+    let reminder = outbox::get(&mut tx, firm_id, id)
+        .await
+        .map_err(|e| anyhow!(e.user_message(lang)))?;
+    let due = cabready_mailer::cadence::window(&ctx.config.reminders).next_slot(now);
+    let actor = Actor::User(user.record.email.to_string());
+    let moved = outbox::settle(&mut tx, firm_id, id, delivered, due, &actor, now).await?;
+    if !moved {
+        return Err(anyhow!(
+            "{} {id} : {} ({})",
+            lang.pick("relance", "reminder"),
+            lang.pick(
+                "elle n'est pas « à vérifier », rien n'a changé",
+                "it is not \"to check\", nothing changed"
+            ),
+            reminder.state.label(lang)
+        ));
+    }
+    tx.commit().await?;
+    if delivered {
+        println!(
+            "{} {id} ({}) : {}",
+            lang.pick("Relance", "Reminder"),
+            reminder.message_id,
+            lang.pick(
+                "marquée envoyée ; le mandat suit comme pour un envoi normal.",
+                "marked sent; the mandate moves as for a normal send."
+            )
+        );
+    } else {
+        println!(
+            "{} {id} ({}) : {} {}.",
+            lang.pick("Relance", "Reminder"),
+            reminder.message_id,
+            lang.pick("prévue à nouveau, envoi le", "planned again, sent at"),
+            paris(due)
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
     let lang = ctx.lang;
     let store = ctx.store().await?;
@@ -151,6 +251,11 @@ pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
     .await
     .map_err(|e| anyhow!(e.user_message(lang)))?;
     drop(conn);
+    if let Some(Command::Settle { id, sent, by, .. }) = &args.command {
+        let code = settle(ctx, &store, firm.id, *id, *sent, by).await;
+        store.close().await;
+        return code;
+    }
     let mailer = mailer(ctx)?;
     let options = PlanOptions {
         dry_run: args.dry_run,
@@ -210,8 +315,8 @@ pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
             reminder.id,
             reminder.message_id,
             lang.pick(
-                "l'envoi a été interrompu ; vérifiez dans les messages envoyés du relais avant de relancer à la main",
-                "sending was interrupted; check the relay's sent messages before chasing by hand"
+                "l'envoi a été interrompu ; vérifiez dans les messages envoyés du relais, puis `cabready remind settle ID --sent` ou `--not-sent`",
+                "sending was interrupted; check the relay's sent messages, then `cabready remind settle ID --sent` or `--not-sent`"
             )
         );
     }

@@ -16,8 +16,70 @@ pub struct Args {
 
 /// The long-lived services: the chat on Discord when a token
 /// (`CABREADY_DISCORD_TOKEN`) and a server (`[discord] guild_id`) are set,
-/// else on the console. Reminders and the reply worker come with their issues.
+/// else on the console; alongside it, the outbox of reminders every
+/// `[mail] send_every_seconds` (recover, plan, send). When the chat ends
+/// (or on Ctrl-C) the outbox finishes the pass in progress and stops.
 pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
+    let outbox = start_outbox(ctx, args.firm.as_deref()).await?;
+    let result = tokio::select! {
+        result = chat(ctx, args) => result,
+        _ = tokio::signal::ctrl_c() => {
+            eprintln!("{}", ctx.lang.pick("Arrêt demandé.", "Stopping."));
+            Ok(ExitCode::SUCCESS)
+        }
+    };
+    if let Some((stop, task)) = outbox {
+        let _ = stop.send(true);
+        let _ = task.await;
+    }
+    result
+}
+
+/// Starts the outbox loop (none when `send_every_seconds = 0`): the stop
+/// switch and the task to wait for.
+async fn start_outbox(
+    ctx: &AppContext,
+    firm: Option<&str>,
+) -> Result<
+    Option<(
+        tokio::sync::watch::Sender<bool>,
+        tokio::task::JoinHandle<()>,
+    )>,
+> {
+    let every = ctx.config.mail.send_every_seconds;
+    if every == 0 {
+        return Ok(None);
+    }
+    let lang = ctx.lang;
+    let store = ctx.store().await?;
+    let mut conn = store.pool().acquire().await?;
+    let firm = firms::resolve(&mut conn, firm.or(ctx.config.firm.as_deref()))
+        .await
+        .map_err(|e| anyhow!(e.user_message(lang)))?;
+    drop(conn);
+    let mailer = std::sync::Arc::new(super::remind::mailer(ctx)?);
+    eprintln!(
+        "{} {} ({}), {} {every} s",
+        lang.pick("Relances :", "Reminders:"),
+        firm.name,
+        mailer.transport.describe(),
+        lang.pick("passage toutes les", "a pass every"),
+    );
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(cabready_mailer::run_outbox(
+        mailer,
+        store,
+        firm.id,
+        lang,
+        super::remind::lease(ctx),
+        std::time::Duration::from_secs(every),
+        ctx.clock,
+        stopped,
+    ));
+    Ok(Some((stop, task)))
+}
+
+async fn chat(ctx: &AppContext, args: Args) -> Result<ExitCode> {
     let lang = ctx.lang;
     let token = std::env::var("CABREADY_DISCORD_TOKEN")
         .ok()

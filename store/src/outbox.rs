@@ -686,6 +686,67 @@ pub async fn resolve_stuck(
     }
 }
 
+/// A person checked a reminder left `unknown` (in the relay's sent
+/// messages, or with the client): `delivered` → `sent`, and the mandate
+/// moves as for a normal send; not delivered → `planned` again, due at
+/// `due_at` (the next sending slot). Journaled `reminder.settled` with the
+/// person as author, in the same transaction. `Ok(false)` when the
+/// reminder is not `unknown` (already settled, or never was).
+pub async fn settle(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    id: i64,
+    delivered: bool,
+    due_at: DateTime<Utc>,
+    actor: &Actor,
+    at: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let reminder = get(conn, firm_id, id).await?;
+    if reminder.state != State::Unknown {
+        return Ok(false);
+    }
+    let moved = if delivered {
+        mark_sent_from(
+            conn,
+            firm_id,
+            id,
+            &[State::Unknown],
+            "",
+            "settled by hand: delivered",
+            at,
+        )
+        .await?
+    } else {
+        leave_sending(
+            conn,
+            id,
+            &[State::Unknown],
+            State::Planned,
+            "due_at = $3, last_error = $4, smtp_response = COALESCE($5, smtp_response)",
+            (
+                Some(to_db_time(due_at)),
+                Some("settled by hand: not delivered".to_string()),
+                None,
+            ),
+            at,
+        )
+        .await?
+    };
+    if moved {
+        let outcome = if delivered { "sent" } else { "planned" };
+        journal_line(
+            conn,
+            &reminder,
+            actor,
+            "reminder.settled",
+            json!({ "state": { "before": "unknown", "after": outcome }, "due_at": (!delivered).then(|| to_db_time(due_at)) }),
+            at,
+        )
+        .await?;
+    }
+    Ok(moved)
+}
+
 /// A dossier's reminders, newest first.
 pub async fn for_dossier(
     conn: &mut AnyConnection,
@@ -756,7 +817,10 @@ pub async fn last_contacted(
 }
 
 /// Opens the "relance sans réponse" task for a person (once per dossier,
-/// topic and number of reminders); true when it is new.
+/// topic and number of reminders; the cadence stops chasing while it is
+/// open) and raises it in the anomaly queue, assigned to the dossier's
+/// owner, under the stable key `reminder_no_answer:TOPIC:DOSSIER` (never
+/// opened twice). True when the task is new.
 pub async fn escalate(
     conn: &mut AnyConnection,
     firm_id: i64,
@@ -787,6 +851,32 @@ pub async fn escalate(
             details: json!({ "topic": topic.code(), "reminders": reminders }),
         };
         journal::record(conn, firm_id, at, &Actor::System, entry).await?;
+        let last: Option<String> = sqlx::query(
+            "SELECT MAX(sent_at) FROM outbox
+             WHERE firm_id = $1 AND dossier_id = $2 AND topic = $3 AND state = 'sent'",
+        )
+        .bind(firm_id)
+        .bind(dossier_id)
+        .bind(topic.code())
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get(0)?;
+        let last_day = time(last)?.map(|t| {
+            t.with_timezone(&chrono_tz::Europe::Paris)
+                .date_naive()
+                .to_string()
+        });
+        crate::anomalies::raise(
+            conn,
+            firm_id,
+            &format!("reminder_no_answer:{}:{dossier_id}", topic.code()),
+            "reminder_no_answer",
+            crate::anomalies::Severity::Warning,
+            dossier_id,
+            json!({ "topic": topic.code(), "reminders": reminders, "last_reminder": last_day }),
+            at,
+        )
+        .await?;
     }
     Ok(created)
 }

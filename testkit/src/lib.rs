@@ -5,6 +5,8 @@
 //! PostgreSQL being unreachable is a failure, never a skip: `scripts/test`
 //! starts a throwaway server when none is running.
 
+pub mod mail;
+
 use cabready_store::{Backend, Store};
 use rand::Rng;
 use sqlx::{Connection, Executor};

@@ -170,7 +170,7 @@ pub async fn act(core: &Core, caller: &Caller, id: i64, action: AnomalyAction) -
     let lang = core.lang;
     let now = core.clock.now();
     let actor = Actor::User(caller.email().to_string());
-    let mut tx = core.store.begin().await?;
+    let mut tx = core.store.begin_write().await?;
     let anomaly = actionable(core, caller, &mut tx, id).await?;
     let not_open = || {
         CommandError::Invalid(match lang {

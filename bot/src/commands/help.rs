@@ -36,6 +36,12 @@ const HELP: &[(&str, &str, &str, &str)] = &[
         "remind the client now",
     ),
     (
+        "regler",
+        "regler N envoyee|non-envoyee",
+        "régler une relance « à vérifier » (envoi interrompu) : envoyée, ou à renvoyer au prochain créneau",
+        "settle a reminder left \"to check\" (sending interrupted): sent, or to send at the next slot",
+    ),
+    (
         "calendrier",
         "calendrier [90j]",
         "échéances en retard et à venir",

@@ -98,7 +98,7 @@ pub async fn change(
     note: Option<&str>,
 ) -> CommandResult {
     let lang = core.lang;
-    let mut tx = core.store.begin().await?;
+    let mut tx = core.store.begin_write().await?;
     let dossier = dossier_named(&mut tx, caller, query).await?;
     caller
         .may_act_on(&dossier, lang)

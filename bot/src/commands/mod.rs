@@ -36,6 +36,7 @@ pub async fn run(core: &Core, caller: &Caller, parsed: Parsed) -> CommandResult 
             note,
         } => mandates::change(core, caller, &dossier, kind, status, note.as_deref()).await,
         Command::Remind(query) => remind::run(core, caller, &query).await,
+        Command::Settle { id, sent } => remind::settle(core, caller, id, sent).await,
         Command::Calendar { days } => calendar::run(core, caller, days, page).await,
         Command::Journal { dossier, count } => journal::run(core, caller, &dossier, count).await,
         Command::Help(topic) => Ok(help::run(core, topic.as_deref())),

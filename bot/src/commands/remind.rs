@@ -3,6 +3,9 @@
 //! `cabready serve` (or `cabready remind`) sends it. The cadence's stop
 //! rules still apply: mandate received, opt-out, bounced address, and at
 //! most one message per contact per N days.
+//!
+//! `regler N envoyee|non-envoyee`: a person settles a reminder whose
+//! sending was interrupted (`unknown`), as `cabready remind settle` does.
 
 use super::dossier_named;
 use crate::error::{CommandError, CommandResult};
@@ -92,6 +95,68 @@ pub async fn run(core: &Core, caller: &Caller, query: &str) -> CommandResult {
             },
         ),
         (Decision::Wait { why, .. }, _) => Reply::error(lang.pick("Pas de relance", "No reminder"), why.text(lang)),
+    };
+    Ok(reply.action(card.0, card.1))
+}
+
+/// `regler N envoyee|non-envoyee`.
+pub async fn settle(core: &Core, caller: &Caller, id: i64, sent: bool) -> CommandResult {
+    let lang = core.lang;
+    let now = core.clock.now();
+    let mut tx = core.store.begin().await?;
+    let reminder = cabready_store::outbox::get(&mut tx, caller.firm_id, id).await?;
+    let dossier =
+        cabready_store::dossiers::find_by_id(&mut tx, caller.firm_id, reminder.dossier_id)
+            .await?
+            .ok_or(cabready_store::StoreError::NotFound {
+                what: "dossier",
+                key: reminder.dossier_id.to_string(),
+            })?;
+    caller
+        .may_act_on(&dossier, lang)
+        .map_err(CommandError::Refused)?;
+    let due = core
+        .mailer
+        .as_ref()
+        .map(|m| cabready_mailer::cadence::window(&m.cadence).next_slot(now))
+        .unwrap_or(now);
+    let actor = Actor::User(caller.email().to_string());
+    let moved =
+        cabready_store::outbox::settle(&mut tx, caller.firm_id, id, sent, due, &actor, now).await?;
+    tx.commit().await?;
+    let card = (
+        format!("{} {}", lang.pick("Fiche", "Card"), dossier.record.code),
+        format!("dossier {}", dossier.record.code),
+    );
+    let reply = if !moved {
+        Reply::error(
+            lang.pick("Rien à régler", "Nothing to settle"),
+            match lang {
+                Lang::Fr => format!(
+                    "La relance {id} n'est pas « à vérifier » (elle est {}) : rien n'a changé.",
+                    reminder.state.label(lang)
+                ),
+                Lang::En => format!(
+                    "Reminder {id} is not \"to check\" (it is {}): nothing changed.",
+                    reminder.state.label(lang)
+                ),
+            },
+        )
+    } else if sent {
+        Reply::info(lang.pick("Relance réglée : envoyée", "Reminder settled: sent"))
+            .with_description(lang.pick(
+                "Marquée envoyée ; le mandat suit comme pour un envoi normal.",
+                "Marked sent; the mandate moves as for a normal send.",
+            ))
+    } else {
+        Reply::info(lang.pick(
+            "Relance réglée : à renvoyer",
+            "Reminder settled: to send again",
+        ))
+        .with_description(match lang {
+            Lang::Fr => format!("Elle repartira le {}.", paris(due)),
+            Lang::En => format!("It will go again on {}.", paris(due)),
+        })
     };
     Ok(reply.action(card.0, card.1))
 }

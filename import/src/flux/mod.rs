@@ -245,7 +245,7 @@ pub async fn run(
     };
     // A dry run writes in one transaction rolled back at the end, so that
     // its counts are those of the real import.
-    let mut tx = store.begin().await?;
+    let mut tx = store.begin_write().await?;
     for path in &request.files {
         let summary = import_file(
             store, &mut tx, firm.id, &index, &platform, path, request, lang, now,
@@ -509,7 +509,7 @@ async fn flush(
     if !dry_run {
         // Commit each batch: other writers (chat, mail) are not held back
         // by a long import, and a crash keeps what was done.
-        let done = std::mem::replace(tx, store.begin().await?);
+        let done = std::mem::replace(tx, store.begin_write().await?);
         done.commit().await.map_err(StoreError::from)?;
     }
     Ok(())

@@ -226,7 +226,7 @@ pub async fn run(
         .map(|p| read(p, lang, parse::clients))
         .transpose()?;
 
-    let mut tx = store.begin().await?;
+    let mut tx = store.begin_write().await?;
     let (firm, firm_created) = firms::ensure(
         &mut tx,
         &request.firm,

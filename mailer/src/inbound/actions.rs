@@ -501,6 +501,9 @@ impl Inbox {
                         "address": address.as_deref().and_then(|s| Email::parse(s).ok()).map(|e| e.masked()),
                         "diagnostic": diagnostic,
                     });
+                    let Some(dossier_id) = dossier_id else {
+                        continue;
+                    };
                     anomalies::raise(
                         &mut tx,
                         firm_id,
@@ -509,7 +512,6 @@ impl Inbox {
                         *severity,
                         dossier_id,
                         details,
-                        &Actor::System,
                         now,
                     )
                     .await?;

@@ -243,8 +243,11 @@ pub async fn list(
 ) -> StoreResult<Vec<Anomaly>> {
     let (clause, binds) = filter_clause(filter, now);
     let mut sql = format!("{SELECT_ANOMALY} WHERE a.firm_id = $1{clause}");
+    // The same expression as the `anomalies_queue_order` index (migration
+    // 0007), so that a page of the queue is read in index order and the
+    // database stops after `limit` rows instead of sorting the whole queue.
     sql.push_str(
-        " ORDER BY CASE a.severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, a.opened_at, a.id",
+        " ORDER BY (CASE a.severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END), a.opened_at, a.id",
     );
     if let Some(limit) = filter.limit {
         sql.push_str(&format!(" LIMIT {}", limit.max(0)));
@@ -268,11 +271,21 @@ pub async fn count_by_severity(
     now: DateTime<Utc>,
 ) -> StoreResult<Vec<(Severity, i64)>> {
     let (clause, binds) = filter_clause(filter, now);
+    // Only the joins the filter reads: the plain queue is counted from the
+    // (firm_id, status, severity) index alone.
+    let mut joins = String::new();
+    if filter.portfolio.is_some() || filter.dossier_code.is_some() {
+        joins.push_str(" LEFT JOIN dossiers d ON d.id = a.dossier_id AND d.firm_id = a.firm_id");
+    }
+    if filter.portfolio.is_some() {
+        joins
+            .push_str(" LEFT JOIN portfolios p ON p.id = d.portfolio_id AND p.firm_id = a.firm_id");
+    }
+    if matches!(filter.assignee, Some(Some(_))) {
+        joins.push_str(" LEFT JOIN users u ON u.id = a.assignee_id AND u.firm_id = a.firm_id");
+    }
     let sql = format!(
-        "SELECT a.severity, COUNT(*) FROM anomalies a
-         LEFT JOIN dossiers d ON d.id = a.dossier_id AND d.firm_id = a.firm_id
-         LEFT JOIN users u ON u.id = a.assignee_id AND u.firm_id = a.firm_id
-         LEFT JOIN portfolios p ON p.id = d.portfolio_id AND p.firm_id = a.firm_id
+        "SELECT a.severity, COUNT(*) FROM anomalies a{joins}
          WHERE a.firm_id = $1{clause} GROUP BY a.severity"
     );
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(firm_id);
@@ -594,10 +607,12 @@ pub async fn open_critical_by_dossier(
         .collect())
 }
 
-/// An anomaly raised by an event rather than a rule (a client's reply, a
-/// bounce): opened under `key` (once: `None` when that key exists),
-/// assigned to the dossier's accountant, journaled in the caller's
-/// transaction. Rule evaluation never closes these.
+/// An anomaly raised by something else than the rules (the reminder
+/// cadence's "relance sans réponse"): opened once under its stable key —
+/// raising it again while it exists (in any status) changes nothing — and
+/// assigned to the dossier's owner, so it is in their `anomalies miennes`.
+/// The rules' evaluation never closes it (its rule is not one of theirs).
+/// Journaled (`anomaly.opened`) on the same connection. `Some(id)` when new.
 #[allow(clippy::too_many_arguments)]
 pub async fn raise(
     conn: &mut AnyConnection,
@@ -605,45 +620,35 @@ pub async fn raise(
     key: &str,
     rule: &str,
     severity: Severity,
-    dossier_id: Option<i64>,
+    dossier_id: i64,
     details: Value,
-    actor: &Actor,
     at: DateTime<Utc>,
 ) -> StoreResult<Option<i64>> {
-    let owner: Option<i64> = match dossier_id {
-        Some(dossier_id) => {
-            sqlx::query("SELECT owner_user_id FROM dossiers WHERE firm_id = $1 AND id = $2")
-                .bind(firm_id)
-                .bind(dossier_id)
-                .fetch_optional(&mut *conn)
-                .await?
-                .and_then(|r| r.get::<Option<i64>, _>(0))
-        }
-        None => None,
-    };
     let id: Option<i64> = sqlx::query(
         "INSERT INTO anomalies (firm_id, anomaly_key, rule_name, severity, status, dossier_id, details, opened_at, assignee_id)
-         VALUES ($1, $2, $3, $4, 'open', $5, $6, $7, $8) ON CONFLICT DO NOTHING RETURNING id",
+         SELECT $1, $2, $3, $4, 'open', d.id, $5, $6, d.owner_user_id
+         FROM dossiers d WHERE d.firm_id = $1 AND d.id = $7
+         ON CONFLICT (firm_id, anomaly_key) DO NOTHING RETURNING id",
     )
     .bind(firm_id)
     .bind(key.to_string())
     .bind(rule.to_string())
     .bind(severity.code())
-    .bind(dossier_id)
     .bind(details.to_string())
     .bind(to_db_time(at))
-    .bind(owner)
+    .bind(dossier_id)
     .fetch_optional(&mut *conn)
     .await?
     .map(|r| r.get(0));
-    let Some(id) = id else { return Ok(None) };
-    let entry = Entry {
-        entity: "anomaly",
-        entity_id: Some(id),
-        dossier_id,
-        action: "anomaly.opened",
-        details: json!({ "rule": rule, "key": key, "severity": severity.code(), "details": details, "assignee_id": owner }),
-    };
-    journal::record(conn, firm_id, at, actor, entry).await?;
-    Ok(Some(id))
+    if let Some(id) = id {
+        let entry = Entry {
+            entity: "anomaly",
+            entity_id: Some(id),
+            dossier_id: Some(dossier_id),
+            action: "anomaly.opened",
+            details: json!({ "rule": rule, "key": key, "severity": severity.code(), "details": details }),
+        };
+        journal::record(conn, firm_id, at, &Actor::System, entry).await?;
+    }
+    Ok(id)
 }

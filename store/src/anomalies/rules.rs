@@ -669,6 +669,8 @@ pub fn describe(rule: &str, d: &Value, lang: Lang) -> String {
         ("mail_bounce", Lang::En) => format!("Email address bounced ({}): {} — find another address", s(d, "address"), s(d, "diagnostic")),
         ("mail_unknown_sender", Lang::Fr) => format!("Réponse d'une adresse qui n'est pas un contact du dossier ({}) : « {} » — à vérifier, rien n'a été changé", s(d, "from"), s(d, "text")),
         ("mail_unknown_sender", Lang::En) => format!("Reply from an address that is not a contact of the dossier ({}): \"{}\" — to check, nothing was changed", s(d, "from"), s(d, "text")),
+        ("reminder_no_answer", Lang::Fr) => format!("Relance sans réponse : {} e-mail(s) de relance pour le mandat sont restés sans réponse (dernier le {}) ; les relances automatiques sont arrêtées, contactez le client", s(d, "reminders"), fr_day(d, "last_reminder")),
+        ("reminder_no_answer", Lang::En) => format!("Reminders unanswered: {} reminder email(s) about the mandate got no answer (last on {}); automatic reminders have stopped, contact the client", s(d, "reminders"), fr_day(d, "last_reminder")),
         (other, _) => format!("{other}: {d}"),
     }
 }
