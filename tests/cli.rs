@@ -474,3 +474,117 @@ fn replies_are_read_from_the_inbox_maildir_once() {
         stdout(&again)
     );
 }
+
+#[test]
+fn anomaly_changes_on_the_command_line_follow_the_chat_rights() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(cabready(dir.path(), None, &["demo"]).status.success());
+    let list = cabready(
+        dir.path(),
+        None,
+        &["anomalies", "list", "--portfolio", "Sud"],
+    );
+    assert!(list.status.success(), "{}", stderr(&list));
+    let out = stdout(&list);
+    let first = out.lines().next().expect("the demo has anomalies in Sud");
+    let id = first[1..].split_whitespace().next().unwrap().to_string();
+
+    // Anne works on Nord: refused, with the chat's reason, and nothing changes.
+    let refused = cabready(
+        dir.path(),
+        None,
+        &[
+            "anomalies",
+            "resolve",
+            &id,
+            "--note",
+            "vu",
+            "--as",
+            "anne.martin@cabinet-durand.fr",
+        ],
+    );
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        stderr(&refused).contains("⛔ Action refusée\nle dossier D0"),
+        "{}",
+        stderr(&refused)
+    );
+    assert!(
+        stderr(&refused).contains("portefeuille « Sud »"),
+        "{}",
+        stderr(&refused)
+    );
+
+    // Bruno (Sud) takes it, then gives it back; Claire (manager) resolves it.
+    let assigned = cabready(
+        dir.path(),
+        None,
+        &[
+            "anomalies",
+            "assign",
+            &id,
+            "--to",
+            "moi",
+            "--as",
+            "bruno.petit@cabinet-durand.fr",
+        ],
+    );
+    assert!(assigned.status.success(), "{}", stderr(&assigned));
+    assert!(
+        stdout(&assigned).contains("assignée à bruno.petit@cabinet-durand.fr"),
+        "{}",
+        stdout(&assigned)
+    );
+    let unassigned = cabready(
+        dir.path(),
+        None,
+        &[
+            "anomalies",
+            "assign",
+            &id,
+            "--to",
+            "personne",
+            "--as",
+            "bruno.petit@cabinet-durand.fr",
+        ],
+    );
+    assert!(
+        stdout(&unassigned).contains("désassignée"),
+        "{}",
+        stdout(&unassigned)
+    );
+    let resolved = cabready(
+        dir.path(),
+        None,
+        &[
+            "anomalies",
+            "resolve",
+            &id,
+            "--note",
+            "client rappelé",
+            "--as",
+            "claire.durand@cabinet-durand.fr",
+        ],
+    );
+    assert!(resolved.status.success(), "{}", stderr(&resolved));
+    let shown = cabready(dir.path(), None, &["anomalies", "show", &id]);
+    assert!(stdout(&shown).contains("résolue"), "{}", stdout(&shown));
+    let unknown = cabready(
+        dir.path(),
+        None,
+        &[
+            "anomalies",
+            "comment",
+            &id,
+            "vu",
+            "--as",
+            "nobody@example.fr",
+        ],
+    );
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(
+        stderr(&unknown).contains("n'est pas un utilisateur de ce cabinet"),
+        "{}",
+        stderr(&unknown)
+    );
+}

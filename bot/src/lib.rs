@@ -21,7 +21,7 @@ pub use reply::{Action, Field, Page, Reply, Section, Tone};
 
 use cabready_store::calendar::CalendarRules;
 use cabready_store::{firms, users, Clock, Lang, Store};
-use parse::{parse, ParseError};
+use parse::{parse, ParseError, Parsed};
 
 /// Everything commands need, shared by all adapters.
 #[derive(Clone)]
@@ -113,10 +113,17 @@ impl Core {
                 return commands::help::usage_error(self, command, &problem);
             }
         };
+        self.run(caller, parsed).await
+    }
+
+    /// Runs a command already parsed, with the same permissions, texts and
+    /// journal as typed ones: for adapters that have their own syntax (the
+    /// `cabready anomalies` command line).
+    pub async fn run(&self, caller: &Caller, parsed: Parsed) -> Reply {
         tracing::info!(user = caller.email(), firm = caller.firm_id, command = ?parsed.command, "chat command");
         match commands::run(self, caller, parsed).await {
             Ok(reply) => reply,
-            Err(error) => error.into_reply(lang),
+            Err(error) => error.into_reply(self.lang),
         }
     }
 }

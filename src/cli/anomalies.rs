@@ -1,16 +1,17 @@
 //! `cabready anomalies`: the queue of what an accountant must look at —
 //! list, show, assign, comment, resolve, dismiss, and evaluate the rules.
 //!
-//! Who acts is given by `--as EMAIL` (a user of the firm; viewers may only
-//! read). The chat will call the same store functions.
+//! Who acts is given by `--as EMAIL`; changes run through the chat core,
+//! with its rights and texts (see `act`).
 
 use crate::AppContext;
 use anyhow::{anyhow, Result};
+use cabready_bot::console;
+use cabready_bot::parse::{AnomalyAction, Command as ChatCommand, Parsed};
 use cabready_store::anomalies::{self, Anomaly, AnomalyStatus, Filter, Severity};
 use cabready_store::clock::french_date;
-use cabready_store::domain::{Email, Role};
-use cabready_store::journal::Actor;
-use cabready_store::{firms, users, Lang};
+use cabready_store::domain::Email;
+use cabready_store::{firms, Lang};
 use chrono_tz::Europe::Paris;
 use std::process::ExitCode;
 
@@ -148,44 +149,68 @@ pub fn render_line(a: &Anomaly, lang: Lang) -> String {
     )
 }
 
-async fn acting_user(
-    conn: &mut sqlx::AnyConnection,
-    firm_id: i64,
-    email: &str,
-    lang: Lang,
-) -> Result<Actor> {
-    let user = users::find_by_email(conn, firm_id, email)
-        .await?
-        .ok_or_else(|| {
-            bad(
-                lang,
-                "--as : utilisateur inconnu du cabinet",
-                "--as: not a user of the firm",
-                email,
+/// Changes go through the chat core: the same rights (viewers read,
+/// accountants act on their portfolios' dossiers, managers on all), the same
+/// texts and the same journal lines as `assigner`, `commenter`, `resoudre`
+/// and `ignorer` in the chat. Exit status 1 when refused or failed.
+async fn act(
+    ctx: &AppContext,
+    firm: Option<&str>,
+    by: &str,
+    id: i64,
+    action: AnomalyAction,
+) -> Result<ExitCode> {
+    let core = super::chat::core(ctx).await?;
+    let reply = match core.caller_by_email(firm, by).await {
+        Ok(caller) => {
+            core.run(
+                &caller,
+                Parsed {
+                    command: ChatCommand::Anomaly { id, action },
+                    page: 1,
+                },
             )
-        })?;
-    if user.record.role < Role::Accountant {
-        return Err(bad(
-            lang,
-            "--as : un lecteur (viewer) ne peut pas modifier les anomalies",
-            "--as: a viewer cannot change anomalies",
-            email,
-        ));
+            .await
+        }
+        Err(refusal) => refusal,
+    };
+    let text = console::render(&reply, ctx.lang);
+    if reply.is_error() {
+        eprint!("{text}");
+        Ok(ExitCode::from(1))
+    } else {
+        print!("{text}");
+        Ok(ExitCode::SUCCESS)
     }
-    Ok(Actor::User(user.record.email.to_string()))
 }
 
 pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
     let lang = ctx.lang;
+    let firm_name = args.firm.or_else(|| ctx.config.firm.clone());
+    let firm_arg = firm_name.as_deref();
+    let command = match args.command {
+        Command::Assign { id, to, by } => {
+            return act(ctx, firm_arg, &by, id, AnomalyAction::Assign(to)).await
+        }
+        Command::Comment { id, text, by } => {
+            return act(ctx, firm_arg, &by, id, AnomalyAction::Comment(text)).await
+        }
+        Command::Resolve { id, note, by } => {
+            return act(ctx, firm_arg, &by, id, AnomalyAction::Resolve(Some(note))).await
+        }
+        Command::Dismiss { id, reason, by } => {
+            return act(ctx, firm_arg, &by, id, AnomalyAction::Dismiss(reason)).await
+        }
+        read => read,
+    };
     let store = ctx.store().await?;
     let mut conn = store.pool().acquire().await?;
-    let firm_name = args.firm.or_else(|| ctx.config.firm.clone());
     let firm = firms::resolve(&mut conn, firm_name.as_deref())
         .await
         .map_err(|e| anyhow!(e.user_message(lang)))?;
     let now = ctx.clock.now();
     let result: Result<()> = async {
-        match args.command {
+        match command {
             Command::List(l) => {
                 let mut filter = Filter {
                     portfolio: l.portfolio,
@@ -233,29 +258,8 @@ pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
                     println!("  {} {} : {}", french_date(c.at.with_timezone(&Paris).date_naive()), c.author, c.body);
                 }
             }
-            Command::Assign { id, to, by } => {
-                let actor = acting_user(&mut conn, firm.id, &by, lang).await?;
-                let to = match to.trim().to_lowercase().as_str() {
-                    "none" | "personne" | "aucun" => None,
-                    _ => Some(Email::parse(&to).map_err(|p| bad(lang, &p.message(Lang::Fr), &p.message(Lang::En), &to))?),
-                };
-                anomalies::assign(&mut conn, firm.id, id, to.as_ref(), &actor, now).await.map_err(|e| anyhow!(e.user_message(lang)))?;
-                println!("{}", lang.pick("Anomalie assignée.", "Anomaly assigned."));
-            }
-            Command::Comment { id, text, by } => {
-                let actor = acting_user(&mut conn, firm.id, &by, lang).await?;
-                anomalies::comment(&mut conn, firm.id, id, &text, &actor, now).await.map_err(|e| anyhow!(e.user_message(lang)))?;
-                println!("{}", lang.pick("Commentaire ajouté.", "Comment added."));
-            }
-            Command::Resolve { id, note, by } => {
-                let actor = acting_user(&mut conn, firm.id, &by, lang).await?;
-                anomalies::resolve(&mut conn, firm.id, id, &note, &actor, now).await.map_err(|e| anyhow!(e.user_message(lang)))?;
-                println!("{}", lang.pick("Anomalie résolue.", "Anomaly resolved."));
-            }
-            Command::Dismiss { id, reason, by } => {
-                let actor = acting_user(&mut conn, firm.id, &by, lang).await?;
-                anomalies::dismiss(&mut conn, firm.id, id, &reason, &actor, now).await.map_err(|e| anyhow!(e.user_message(lang)))?;
-                println!("{}", lang.pick("Anomalie écartée.", "Anomaly dismissed."));
+            Command::Assign { .. } | Command::Comment { .. } | Command::Resolve { .. } | Command::Dismiss { .. } => {
+                unreachable!("changes are run by `act` above")
             }
             Command::Evaluate => {
                 let mut tx = store.begin_write().await?;

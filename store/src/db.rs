@@ -119,6 +119,21 @@ impl Store {
         })
     }
 
+    /// Commits what `tx` did so far and goes on in a new transaction on the
+    /// same connection, with the write lock already held on SQLite: a long
+    /// import commits batch by batch without ever waiting for a lock it
+    /// holds (a second `begin_write` before the first commits would wait
+    /// for itself). The `Transaction` then commits or rolls back the rest.
+    pub async fn commit_and_continue(&self, tx: &mut Transaction<'static, Any>) -> StoreResult<()> {
+        sqlx::query("COMMIT").execute(&mut **tx).await?;
+        let begin = match self.backend {
+            Backend::Sqlite => "BEGIN IMMEDIATE",
+            Backend::Postgres => "BEGIN",
+        };
+        sqlx::query(begin).execute(&mut **tx).await?;
+        Ok(())
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
     }

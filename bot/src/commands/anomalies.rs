@@ -139,6 +139,14 @@ async fn actionable(
     Ok(anomaly)
 }
 
+/// `assigner N personne` takes the anomaly back from whoever had it.
+fn is_nobody(who: &str) -> bool {
+    matches!(
+        cabready_store::domain::fold(who.trim()).as_str(),
+        "personne" | "aucun" | "none" | "nobody"
+    )
+}
+
 /// Who `@user` designates: `moi`/`me`, an email, or a Discord mention `<@123…>`.
 async fn assignee(
     conn: &mut sqlx::AnyConnection,
@@ -186,6 +194,10 @@ pub async fn act(core: &Core, caller: &Caller, id: i64, action: AnomalyAction) -
     };
     let is_open = anomaly.status == anomalies::AnomalyStatus::Open;
     let summary = match &action {
+        AnomalyAction::Assign(who) if is_nobody(who) => {
+            anomalies::assign(&mut tx, caller.firm_id, id, None, &actor, now).await?;
+            lang.pick("désassignée", "unassigned").to_string()
+        }
         AnomalyAction::Assign(who) => {
             let email = assignee(&mut tx, caller, who, lang).await?;
             anomalies::assign(&mut tx, caller.firm_id, id, Some(&email), &actor, now).await?;

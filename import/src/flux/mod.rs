@@ -509,8 +509,7 @@ async fn flush(
     if !dry_run {
         // Commit each batch: other writers (chat, mail) are not held back
         // by a long import, and a crash keeps what was done.
-        let done = std::mem::replace(tx, store.begin_write().await?);
-        done.commit().await.map_err(StoreError::from)?;
+        store.commit_and_continue(tx).await?;
     }
     Ok(())
 }
