@@ -119,14 +119,16 @@ service anvil {{\n  chroot =\n}}\nservice stats {{\n  chroot =\n}}\nservice pop3
 
     fn stop(&self) {
         if let Ok(pid) = std::fs::read_to_string(self.dir.join("run/master.pid")) {
-            let _ = Command::new("kill").arg(pid.trim()).status();
-            for _ in 0..100 {
-                if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            let pid = pid.trim().to_string();
+            let _ = Command::new("kill").arg(&pid).status();
+            // Wait for the master itself to be gone (it holds its base_dir
+            // until then, and a new one refuses to start beside it).
+            for _ in 0..200 {
+                if !Path::new(&format!("/proc/{pid}")).exists() {
                     break;
                 }
-                std::thread::sleep(std::time::Duration::from_millis(50));
+                std::thread::sleep(std::time::Duration::from_millis(25));
             }
-            std::thread::sleep(std::time::Duration::from_millis(200));
         }
     }
 

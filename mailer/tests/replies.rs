@@ -222,6 +222,22 @@ both_backends!(replies_change_what_they_should, |db: TestDb| async move {
     drop(conn);
     let later = now() + Duration::hours(2);
 
+    // D004 went unanswered before: a "relance sans réponse" anomaly is open.
+    let mut conn = db.store.pool().acquire().await.unwrap();
+    anomalies::raise(
+        &mut conn,
+        firm,
+        "reminder_no_answer:test",
+        "reminder_no_answer",
+        anomalies::Severity::Warning,
+        dossier_id["D004"],
+        serde_json::json!({ "reminders": 3 }),
+        now(),
+    )
+    .await
+    .unwrap();
+    drop(conn);
+
     // The clients answer.
     deliver(
         &inbox_dir,
@@ -390,6 +406,8 @@ both_backends!(replies_change_what_they_should, |db: TestDb| async move {
     assert_eq!(question.assignee.as_deref(), Some(OWNER));
     assert_eq!(question.details["text"], "À quoi sert ce mandat ?");
     assert_eq!(question.details["intent"], "question");
+    // …and the client answered: the "relance sans réponse" is resolved.
+    assert!(!open.iter().any(|a| a.rule == "reminder_no_answer"));
 
     // D005: hard bounce → address invalid, critical anomaly.
     let c5 = contacts::for_dossier(&mut conn, firm, dossier_id["D005"])

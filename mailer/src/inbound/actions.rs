@@ -85,6 +85,8 @@ enum Act {
     },
     KeepAttachments,
     ProvesDelivery,
+    /// The client answered: a "relance sans réponse" anomaly is resolved.
+    ClientAnswered,
     Triage {
         reason: String,
     },
@@ -106,8 +108,17 @@ impl Act {
             Act::Platform { name } => format!("plateforme {name} choisie"),
             Act::KeepAttachments => "pièces jointes conservées".into(),
             Act::ProvesDelivery => "relance confirmée reçue".into(),
+            Act::ClientAnswered => "le client a répondu".into(),
             Act::Triage { reason } => format!("à trier ({reason})"),
         }
+    }
+}
+
+/// The open "relance sans réponse" anomalies (rule of the reminders' cadence).
+fn no_answer_filter() -> anomalies::Filter {
+    anomalies::Filter {
+        rule: Some("reminder_no_answer".into()),
+        ..anomalies::Filter::default()
     }
 }
 
@@ -150,6 +161,7 @@ impl Inbox {
         conn: &mut AnyConnection,
         reading: &Reading,
         found: Option<&Match>,
+        now: DateTime<Utc>,
     ) -> Result<(Vec<Act>, Option<i64>)> {
         let firm_id = self.firm_id;
         let mut acts = Vec::new();
@@ -226,6 +238,13 @@ impl Inbox {
                         acts.push(Act::KeepAttachments);
                     }
                     return Ok((acts, dossier_id));
+                }
+                if anomalies::list(conn, firm_id, &no_answer_filter(), now)
+                    .await?
+                    .iter()
+                    .any(|a| a.dossier_id == Some(found.dossier_id))
+                {
+                    acts.push(Act::ClientAnswered);
                 }
                 let kind = found
                     .reminder
@@ -356,7 +375,9 @@ impl Inbox {
         let sender = reading.mail.from.clone();
         let found =
             matching::resolve(&mut conn, self.firm_id, &reading.keys, sender.as_deref()).await?;
-        let (acts, dossier_id) = self.decide(&mut conn, &reading, found.as_ref()).await?;
+        let (acts, dossier_id) = self
+            .decide(&mut conn, &reading, found.as_ref(), now)
+            .await?;
         Ok(report(&reading, None, dossier_id, &acts))
     }
 
@@ -381,7 +402,7 @@ impl Inbox {
         let sender = reading.mail.from.clone();
         let mut tx = store.begin_write().await?;
         let found = matching::resolve(&mut tx, firm_id, &reading.keys, sender.as_deref()).await?;
-        let (acts, dossier_id) = self.decide(&mut tx, &reading, found.as_ref()).await?;
+        let (acts, dossier_id) = self.decide(&mut tx, &reading, found.as_ref(), now).await?;
         let summary = summary(&acts);
         let intent = reading.intent.as_ref().map(Intent::code);
         let client = Actor::Client(sender.clone().unwrap_or_else(|| "inconnu".into()));
@@ -416,6 +437,20 @@ impl Inbox {
                             firm_id,
                             reminder.id,
                             Resolution::Delivered,
+                            &client,
+                            now,
+                        )
+                        .await?;
+                    }
+                }
+                Act::ClientAnswered => {
+                    let open = anomalies::list(&mut tx, firm_id, &no_answer_filter(), now).await?;
+                    for anomaly in open.iter().filter(|a| a.dossier_id == dossier_id) {
+                        anomalies::resolve(
+                            &mut tx,
+                            firm_id,
+                            anomaly.id,
+                            "le client a répondu par e-mail",
                             &client,
                             now,
                         )
