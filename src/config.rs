@@ -68,6 +68,43 @@ pub struct Config {
     /// The firm's Discord server; the bot token comes from `CABREADY_DISCORD_TOKEN` only.
     #[serde(default)]
     pub discord: Option<DiscordConfig>,
+    /// The daily digest (`[digest]`).
+    #[serde(default)]
+    pub digest: DigestConfig,
+}
+
+/// `[digest]`: when the daily digest goes out, and to which accountants
+/// besides the managers.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DigestConfig {
+    /// Local time in Europe/Paris, `HH:MM`, from which `cabready digest` sends the day's digest.
+    #[serde(default = "DigestConfig::default_at")]
+    pub at: String,
+    /// Accountants who opted in (emails); managers and admins always get it.
+    #[serde(default)]
+    pub accountants: Vec<String>,
+}
+
+impl DigestConfig {
+    fn default_at() -> String {
+        "08:00".into()
+    }
+
+    /// The configured time, or 08:00 when it does not read as HH:MM.
+    pub fn time(&self) -> chrono::NaiveTime {
+        chrono::NaiveTime::parse_from_str(self.at.trim(), "%H:%M")
+            .unwrap_or_else(|_| chrono::NaiveTime::from_hms_opt(8, 0, 0).expect("08:00"))
+    }
+}
+
+impl Default for DigestConfig {
+    fn default() -> Self {
+        DigestConfig {
+            at: Self::default_at(),
+            accountants: Vec::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -2,6 +2,8 @@
 
 mod cli;
 mod config;
+mod digest;
+mod report;
 
 use anyhow::{Context, Result};
 use cabready_store::{Clock, Lang, Store};
@@ -49,6 +51,12 @@ enum Command {
     Anomalies(cli::anomalies::Args),
     /// Legal dates and the firm's milestones: what is overdue, what falls due next.
     Calendar(cli::calendar::Args),
+    /// Readiness for the reform: score, state, what is missing and by when (docs/READINESS.md).
+    Readiness(cli::readiness::Args),
+    /// The daily digest: send it (once per recipient per day), or --preview it.
+    Digest(cli::digest::Args),
+    /// The readiness audit report: a self-contained, printable HTML page.
+    Report(cli::report::Args),
     /// Create a fictional firm on the embedded default and show what CabReady sees.
     Demo(cli::demo::Args),
     /// Chat commands on the console: one command, or an interactive session.
@@ -113,6 +121,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Import(command) => cli::import::run(&ctx, command).await,
         Command::Anomalies(args) => cli::anomalies::run(&ctx, args).await,
         Command::Calendar(args) => cli::calendar::run(&ctx, args).await,
+        Command::Readiness(args) => cli::readiness::run(&ctx, args).await,
+        Command::Digest(args) => cli::digest::run(&ctx, args).await,
+        Command::Report(args) => cli::report::run(&ctx, args).await,
         Command::Demo(args) => cli::demo::run(&ctx, args).await,
         Command::CheckConfig => cli::check_config::run(&ctx).await,
         Command::Chat(args) => cli::chat::run(&ctx, args).await,

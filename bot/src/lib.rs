@@ -16,6 +16,7 @@ pub mod parse;
 pub mod reply;
 
 pub use auth::Caller;
+pub use commands::ready::{dossier_line, dossier_reply};
 pub use error::CommandError;
 pub use reply::{Action, Field, Page, Reply, Section, Tone};
 

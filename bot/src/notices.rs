@@ -129,8 +129,32 @@ pub async fn since(core: &Core, firm_id: i64, after_id: i64) -> Result<Notices, 
                     )),
                 );
             }
+            ("digest.sent", _, _) => {
+                // The daily digest's chat version, as the digest sender wrote it.
+                if let Some(reply) = digest_reply(&line.details["chat"]) {
+                    replies.push(reply);
+                }
+            }
             _ => {}
         }
     }
     Ok(Notices { replies, last_id })
+}
+
+/// A digest's chat version from its journal JSON
+/// (`{"title", "fields": [[name, value]], "sections": [[title, [items]]]}`).
+fn digest_reply(chat: &serde_json::Value) -> Option<Reply> {
+    let mut reply = Reply::info(chat["title"].as_str()?);
+    for field in chat["fields"].as_array()? {
+        reply = reply.field(field[0].as_str()?, field[1].as_str()?);
+    }
+    for section in chat["sections"].as_array()? {
+        let items = section[1]
+            .as_array()?
+            .iter()
+            .filter_map(|i| i.as_str().map(str::to_string))
+            .collect();
+        reply = reply.section(section[0].as_str()?, items);
+    }
+    Some(reply.action("pret", "pret"))
 }

@@ -228,15 +228,21 @@ both_backends!(
             "13",
             "reception is in force and only D001 is in the directory"
         );
-        assert_eq!(field(&reply, "Prêts"), "1");
-        // 13 dossiers at 57/100 (4 of 7 checks) and one at 100: (13*57+100)/14 = 60.
-        assert_eq!(field(&reply, "Score"), "60/100");
+        assert_eq!(field(&reply, "À risque"), "1");
+        assert_eq!(field(&reply, "Prêts"), "0");
+        // docs/READINESS.md: 13 dossiers at 90/280 = 32 (category, contact and
+        // no anomaly met) and D001 at 240/280 = 85: (13*32 + 85)/14 = 35.
+        assert_eq!(field(&reply, "Score"), "35/100");
+        assert_eq!(
+            field(&reply, "Exposition aux pénalités (dossiers en retard)"),
+            "0 € à 6 500 € (estimation, pas un avis juridique)"
+        );
         let risky = &reply.sections[0];
         assert_eq!(risky.items.len(), 10, "first page");
-        assert!(risky.items[0].starts_with("D002 Garage des Tilleuls — en retard, 57/100 — manque : mandat de délégation signé"), "{}", risky.items[0]);
+        assert!(risky.items[0].starts_with("D002 Garage des Tilleuls — en retard, 32/100 — manque : mandat de délégation signé"), "{}", risky.items[0]);
         assert!(
             !risky.items.iter().any(|i| i.starts_with("D001")),
-            "a ready dossier is not at risk"
+            "the dossier only at risk comes after the late ones"
         );
         let page = reply.page.clone().unwrap();
         assert_eq!((page.current, page.total), (1, 2));
@@ -247,15 +253,69 @@ both_backends!(
             "the same reply fits a Discord embed"
         );
         let second = core.execute(&claire, "pret cabinet page 2").await;
-        assert_eq!(second.sections[0].items.len(), 3);
+        assert_eq!(second.sections[0].items.len(), 4);
+        assert!(second.sections[0].items[3].starts_with(
+            "D001 Boulangerie Lefèvre — à risque, 85/100 — manque : factures reçues vues"
+        ));
 
         let one = core.execute(&claire, "pret D001").await;
-        assert_eq!(field(&one, "Score"), "100/100");
-        assert_eq!(field(&one, "État"), "prêt");
+        assert_eq!(field(&one, "Score"), "85/100");
+        assert_eq!(field(&one, "État"), "à risque");
         assert_eq!(
             field(&one, "Prochaine échéance"),
             "01/09/2027 — émission des factures électroniques"
         );
+    }
+);
+
+both_backends!(
+    pret_explains_a_late_dossier_in_french_and_in_english,
+    |db: TestDb| async move {
+        let core = setup(&db).await;
+        let claire = caller(&core, "claire@durand.fr").await;
+        // D002: micro, nothing done but its contact (docs/READINESS.md, like R004).
+        let fr = core.execute(&claire, "pret D002").await;
+        assert_eq!(fr.title, "Préparation — D002 Garage des Tilleuls");
+        assert_eq!(field(&fr, "Score"), "32/100");
+        assert_eq!(field(&fr, "État"), "en retard");
+        assert_eq!(
+            fr.description.as_deref(),
+            Some("Obligation en vigueur non respectée : réception des factures électroniques.")
+        );
+        assert_eq!(
+            field(&fr, "Exposition aux pénalités"),
+            "0 € à 500 € (estimation, pas un avis juridique)"
+        );
+        assert_eq!(
+            fr.sections[0].items[0],
+            "mandat de délégation signé — avant le 03/06/2026 (175 j de retard) — statut : non demandé"
+        );
+        assert!(fr.sections[0].items[2]
+            .ends_with("— obligation en vigueur : réception des factures électroniques"));
+        assert!(fr.sections[2].items[0]
+            .starts_with("pas de plateforme de réception depuis 85 j : 0 € – 500 €"));
+
+        let english = Core {
+            lang: Lang::En,
+            ..core.clone()
+        };
+        let en = english.execute(&claire, "pret D002").await;
+        assert_eq!(en.title, "Readiness — D002 Garage des Tilleuls");
+        assert_eq!(field(&en, "State"), "late");
+        assert_eq!(
+            field(&en, "Penalty exposure"),
+            "0 € to 500 € (estimate, not legal advice)"
+        );
+        assert_eq!(
+            en.sections[0].items[0],
+            "delegation mandate signed — by 03/06/2026 (175 days late) — status: not requested"
+        );
+        let firm = english.execute(&claire, "pret cabinet").await;
+        assert_eq!(field(&firm, "Late"), "13");
+        assert!(firm
+            .sections
+            .iter()
+            .any(|s| s.title == "By portfolio" && s.items[0].starts_with("Nord: ")));
     }
 );
 
@@ -597,9 +657,9 @@ both_backends!(the_anomaly_queue_in_chat, |db: TestDb| async move {
 
     let before = core.execute(&claire, "pret D015").await;
     assert!(
-        before.sections[0]
-            .items
-            .contains(&"aucune anomalie critique ouverte".to_string()),
+        before.sections[0].items.contains(
+            &"aucune anomalie critique ouverte — dès que possible — 1 ouverte(s)".to_string()
+        ),
         "{}",
         text(&before)
     );

@@ -237,6 +237,75 @@ pub async fn run(ctx: &AppContext, _args: Args) -> Result<ExitCode> {
         )
     );
     super::demo_flux::run(ctx, &store, &firm.name).await?;
+    readiness_and_digest(ctx, &store, &firm).await?;
     store.close().await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The demo's end: the firm's readiness, then a preview of the manager's daily digest.
+async fn readiness_and_digest(
+    ctx: &AppContext,
+    store: &cabready_store::Store,
+    firm: &firms::Firm,
+) -> Result<()> {
+    use cabready_store::readiness::{assess_all, inputs};
+    let lang = ctx.lang;
+    let today = ctx.clock.today();
+    let mut conn = store.pool().acquire().await?;
+    let list = inputs::load(&mut conn, firm.id, inputs::Scope::Firm).await?;
+    let assessed = assess_all(list, &ctx.config.calendar, today);
+    println!();
+    print!(
+        "{}",
+        super::readiness::render(&firm.name, None, today, &assessed, lang, Some(5))
+    );
+    let people = users::list(&mut conn, firm.id).await?;
+    let Some(manager) = crate::digest::recipients(&people, &ctx.config.digest.accountants)
+        .into_iter()
+        .next()
+    else {
+        return Ok(());
+    };
+    let now = ctx.clock.now();
+    let digest = crate::digest::gather(
+        &mut conn,
+        firm.id,
+        &firm.name,
+        &manager,
+        &ctx.config.calendar,
+        today,
+        now,
+        lang,
+    )
+    .await?;
+    let mail = crate::digest::email(&digest, lang)?;
+    let msg = crate::digest::message(
+        &mail,
+        &ctx.config.mail.from_address,
+        ctx.config.mail.from_name.as_deref(),
+        manager.record.email.as_str(),
+        "<digest-demo@cabready.invalid>",
+        now,
+    )?;
+    std::fs::create_dir_all(&ctx.config.data_dir)?;
+    let path = ctx.config.data_dir.join("digest-preview.eml");
+    std::fs::write(&path, msg.formatted())?;
+    println!();
+    println!(
+        "{}",
+        lang.pick(
+            "Aperçu de la synthèse quotidienne (chat) :",
+            "Daily digest preview (chat):"
+        )
+    );
+    print!(
+        "{}",
+        cabready_bot::console::render(&digest.reply(lang), lang)
+    );
+    println!(
+        "{} {} — cabready digest --preview",
+        lang.pick("Courriel de la synthèse :", "Digest email:"),
+        path.display()
+    );
+    Ok(())
 }

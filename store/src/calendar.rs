@@ -137,18 +137,23 @@ impl CalendarRules {
     }
 }
 
+/// When a company must start issuing e-invoices: 2026 for GE, ETI and VAT
+/// groups, 2027 for PME and micro; `None` while the category is unknown.
+pub fn emission_date(category: Option<SizeCategory>, vat_group: bool) -> Option<NaiveDate> {
+    if vat_group {
+        return Some(first_wave());
+    }
+    category.map(|category| match category {
+        SizeCategory::Ge | SizeCategory::Eti => first_wave(),
+        SizeCategory::Pme | SizeCategory::Micro => second_wave(),
+    })
+}
+
 /// The date an obligation applies to a dossier; `None` when it cannot be
 /// known (size category missing) or does not apply (no e-reporting scope).
 pub fn obligation_date(dossier: &Dossier, obligation: Obligation) -> Option<NaiveDate> {
     let record = &dossier.record;
-    let emission = if record.flags.vat_group {
-        Some(first_wave())
-    } else {
-        record.category.map(|(category, _)| match category {
-            SizeCategory::Ge | SizeCategory::Eti => first_wave(),
-            SizeCategory::Pme | SizeCategory::Micro => second_wave(),
-        })
-    };
+    let emission = emission_date(record.category.map(|(c, _)| c), record.flags.vat_group);
     match obligation {
         Obligation::Reception => Some(first_wave()),
         Obligation::Emission => emission,

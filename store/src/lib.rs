@@ -10,6 +10,7 @@ pub mod calendar;
 pub mod clock;
 pub mod contacts;
 pub mod db;
+pub mod digest;
 pub mod domain;
 pub mod dossiers;
 pub mod error;

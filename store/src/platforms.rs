@@ -91,3 +91,37 @@ pub async fn set_for_dossier(
     };
     journal::record(conn, firm_id, at, actor, entry).await
 }
+
+/// Records a successful test flow on the dossier's platform (before emission
+/// applies it counts as "emitted flows seen" in readiness), journaled.
+pub async fn record_test_flow(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    dossier_id: i64,
+    actor: &Actor,
+    at: DateTime<Utc>,
+) -> StoreResult<()> {
+    let updated = sqlx::query(
+        "UPDATE dossier_platforms SET test_flow_at = $1, updated_at = $1 WHERE firm_id = $2 AND dossier_id = $3",
+    )
+    .bind(to_db_time(at))
+    .bind(firm_id)
+    .bind(dossier_id)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if updated == 0 {
+        return Err(StoreError::NotFound {
+            what: "plateforme du dossier",
+            key: dossier_id.to_string(),
+        });
+    }
+    let entry = Entry {
+        entity: "dossier_platform",
+        entity_id: Some(dossier_id),
+        dossier_id: Some(dossier_id),
+        action: "platform.test_flow",
+        details: serde_json::json!({ "at": to_db_time(at) }),
+    };
+    journal::record(conn, firm_id, at, actor, entry).await
+}

@@ -3,11 +3,11 @@
 use super::dossier_named;
 use crate::error::CommandResult;
 use crate::{Caller, Core, Reply};
-use cabready_store::anomalies::{self, Filter, Severity};
+use cabready_store::anomalies::{self, Filter};
 use cabready_store::calendar::{obligation_date, obligation_met, Obligation};
 use cabready_store::clock::french_date;
 use cabready_store::domain::{CategorySource, MandateKind};
-use cabready_store::readiness::assess;
+use cabready_store::readiness::{assess, inputs};
 use cabready_store::{invoices, mandates, Lang};
 
 pub async fn run(core: &Core, caller: &Caller, query: &str) -> CommandResult {
@@ -96,11 +96,10 @@ pub async fn run(core: &Core, caller: &Caller, query: &str) -> CommandResult {
         core.clock.now(),
     )
     .await?;
-    let critical = open
-        .iter()
-        .filter(|a| a.severity == Severity::Critical)
-        .count() as i64;
-    let readiness = assess(&d, today, critical);
+    let readiness = inputs::load(&mut conn, caller.firm_id, inputs::Scope::Dossier(d.id))
+        .await?
+        .first()
+        .map(|i| assess(i, &core.rules, today));
     let flows: Vec<String> = invoices::latest_for_dossier(&mut conn, caller.firm_id, d.id, 5)
         .await?
         .iter()
@@ -207,7 +206,9 @@ pub async fn run(core: &Core, caller: &Caller, query: &str) -> CommandResult {
         .field(lang.pick("Plateforme", "Platform"), platform)
         .field(
             lang.pick("Préparation", "Readiness"),
-            format!("{}/100 — {}", readiness.score, readiness.state.label(lang)),
+            readiness
+                .map(|r| format!("{}/100 — {}", r.score, r.state.label(lang)))
+                .unwrap_or_default(),
         )
         .section(lang.pick("Obligations", "Obligations"), obligations)
         .section(lang.pick("Mandats", "Mandates"), mandate_lines)

@@ -6,7 +6,7 @@ mod dossier;
 pub mod help;
 mod journal;
 mod mandates;
-mod ready;
+pub mod ready;
 mod remind;
 
 use crate::error::{CommandError, CommandResult};

@@ -244,7 +244,7 @@ pub async fn list(
     let (clause, binds) = filter_clause(filter, now);
     let mut sql = format!("{SELECT_ANOMALY} WHERE a.firm_id = $1{clause}");
     // The same expression as the `anomalies_queue_order` index (migration
-    // 0007), so that a page of the queue is read in index order and the
+    // 0008), so that a page of the queue is read in index order and the
     // database stops after `limit` rows instead of sorting the whole queue.
     sql.push_str(
         " ORDER BY (CASE a.severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END), a.opened_at, a.id",

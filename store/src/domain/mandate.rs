@@ -47,8 +47,9 @@ impl MandateKind {
 
 /// Collection status of a mandate. The only way to change it is
 /// [`MandateStatus::can_become`], checked by the store before any write.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum MandateStatus {
+    #[default]
     NotRequested,
     Requested,
     Reminded,
