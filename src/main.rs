@@ -65,6 +65,11 @@ enum Command {
     CheckConfig,
     /// Reminder emails: plan what is due and send it (--dry-run: only show who would get what).
     Remind(cli::remind::Args),
+    /// Clients' replies: process the inbox Maildir (--dry-run: only show what would happen).
+    Replies(cli::replies::Args),
+    /// Mail tools: `mail classify FILE.eml…` reads messages as the reply worker would.
+    #[command(subcommand)]
+    Mail(cli::replies::MailCommand),
     /// Run CabReady's long-lived services (the chat: Discord, or the console without a token).
     Serve(cli::serve::Args),
 }
@@ -124,6 +129,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Chat(args) => cli::chat::run(&ctx, args).await,
         Command::Serve(args) => cli::serve::run(&ctx, args).await,
         Command::Remind(args) => cli::remind::run(&ctx, args).await,
+        Command::Replies(args) => cli::replies::run(&ctx, args).await,
+        Command::Mail(command) => cli::replies::run_mail(&ctx, command).await,
     }
 }
 

@@ -395,6 +395,95 @@ fn chat_on_the_demo_data_answers_in_french_and_refuses_with_a_reason() {
     );
 }
 
+/// The header value of a raw `.eml` file (first line only: enough for ours).
+fn header_of(raw: &str, name: &str) -> String {
+    raw.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}: ")))
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[test]
+fn replies_are_read_from_the_inbox_maildir_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = cabready(dir.path(), None, &["demo"]);
+    assert!(demo.status.success(), "{}", stderr(&demo));
+    let out = stdout(&demo);
+    assert!(out.contains("Réponses des clients (simulées"), "{out}");
+    assert!(
+        out.contains("reply/signed_attached : pièces jointes conservées ; mandat reçu, à vérifier"),
+        "{out}"
+    );
+    assert!(
+        out.contains("bounce : adresse marquée invalide ; anomalie mail_bounce"),
+        "{out}"
+    );
+
+    // A client answers one of the reminders the demo sent (one nobody answered yet).
+    let data = dir.path().join("cabready-data");
+    let answered: Vec<String> = std::fs::read_dir(data.join("inbox/cur"))
+        .unwrap()
+        .flatten()
+        .map(|e| std::fs::read_to_string(e.path()).unwrap())
+        .collect();
+    let reminder = std::fs::read_dir(data.join("outbox/new"))
+        .unwrap()
+        .flatten()
+        .map(|e| std::fs::read_to_string(e.path()).unwrap())
+        .find(|raw| {
+            let id = header_of(raw, "Message-ID");
+            !answered.iter().any(|a| a.contains(&id))
+        })
+        .expect("a reminder nobody answered");
+    let message_id = header_of(&reminder, "Message-ID");
+    let reply_to = header_of(&reminder, "Reply-To");
+    let reply_to = reply_to.rsplit('<').next().unwrap().trim_end_matches('>');
+    let to = header_of(&reminder, "To");
+    let to = to.rsplit('<').next().unwrap().trim_end_matches('>');
+    let reply = format!(
+        "From: <{to}>\r\nTo: <{reply_to}>\r\nSubject: Re: votre mandat\r\nDate: Wed, 25 Nov 2026 11:00:00 +0100\r\nMessage-ID: <cli-test-reply@client.example>\r\nIn-Reply-To: {message_id}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\nJe n'ai pas encore signé, je vous l'envoie la semaine prochaine.\r\n\r\nLe mar. 24 nov. 2026 à 10:02, Cabinet a écrit :\r\n> Merci de nous retourner le mandat signé.\r\n"
+    );
+    let file = data.join("inbox/new/cli-test.eml");
+    std::fs::write(&file, reply).unwrap();
+
+    let classify = cabready(
+        dir.path(),
+        None,
+        &["mail", "classify", "--json", file.to_str().unwrap()],
+    );
+    assert!(classify.status.success(), "{}", stderr(&classify));
+    let json = stdout(&classify);
+    assert!(json.contains("\"intent\":\"postponed\""), "{json}");
+    assert!(
+        json.contains("\"postponed_until\":\"2026-11-30\""),
+        "{json}"
+    );
+
+    let dry = cabready(dir.path(), None, &["replies", "--dry-run"]);
+    assert!(dry.status.success(), "{}", stderr(&dry));
+    assert!(
+        stdout(&dry).contains("reply/postponed : pas de relance avant le 30/11/2026"),
+        "{}",
+        stdout(&dry)
+    );
+    assert!(file.exists(), "a dry run moves nothing");
+
+    let run = cabready(dir.path(), None, &["replies"]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    assert!(
+        stdout(&run).contains("1 message(s) traité(s), dont 0 à trier"),
+        "{}",
+        stdout(&run)
+    );
+    assert!(!file.exists());
+    let again = cabready(dir.path(), None, &["replies"]);
+    assert!(
+        stdout(&again).contains("0 message(s) traité(s)"),
+        "{}",
+        stdout(&again)
+    );
+}
+
 #[test]
 fn anomaly_changes_on_the_command_line_follow_the_chat_rights() {
     let dir = tempfile::tempdir().unwrap();

@@ -8,7 +8,7 @@ use crate::reply::Reply;
 use crate::{CommandError, Core};
 use cabready_store::anomalies::{self, Severity};
 use cabready_store::domain::MandateStatus;
-use cabready_store::{dossiers, journal, Lang};
+use cabready_store::{dossiers, inbound, journal, Lang};
 
 pub struct Notices {
     pub replies: Vec<Reply>,
@@ -31,26 +31,34 @@ pub async fn since(core: &Core, firm_id: i64, after_id: i64) -> Result<Notices, 
         ) {
             ("anomaly.opened" | "anomaly.reopened", _, Some(id)) => {
                 let anomaly = anomalies::get(&mut conn, firm_id, id).await?;
-                if anomaly.severity != Severity::Critical
+                // Clients' replies that need a person show whatever their severity.
+                let from_mail = anomaly.rule.starts_with("mail_");
+                if (anomaly.severity != Severity::Critical && !from_mail)
                     || anomaly.status != anomalies::AnomalyStatus::Open
                 {
                     continue;
                 }
+                let title = match (from_mail, anomaly.severity) {
+                    (true, Severity::Critical) => {
+                        lang.pick("Adresse e-mail en erreur", "Email address bounced")
+                    }
+                    (true, _) => {
+                        lang.pick("Réponse d'un client à traiter", "Client reply to handle")
+                    }
+                    _ => lang.pick("Nouvelle anomalie critique", "New critical anomaly"),
+                };
                 replies.push(
-                    Reply::info(format!(
-                        "{} #{id}",
-                        lang.pick("Nouvelle anomalie critique", "New critical anomaly")
-                    ))
-                    .with_description(crate::commands::anomalies::line(
-                        &anomaly,
-                        lang,
-                        core.clock.now(),
-                    ))
-                    .action(
-                        lang.pick("Me l'assigner", "Assign to me"),
-                        format!("assigner {id} moi"),
-                    )
-                    .action(lang.pick("Résoudre", "Resolve"), format!("resoudre {id}")),
+                    Reply::info(format!("{title} #{id}"))
+                        .with_description(crate::commands::anomalies::line(
+                            &anomaly,
+                            lang,
+                            core.clock.now(),
+                        ))
+                        .action(
+                            lang.pick("Me l'assigner", "Assign to me"),
+                            format!("assigner {id} moi"),
+                        )
+                        .action(lang.pick("Résoudre", "Resolve"), format!("resoudre {id}")),
                 );
             }
             ("mandate.status_changed", "client", _) => {
@@ -98,6 +106,27 @@ pub async fn since(core: &Core, firm_id: i64, after_id: i64) -> Result<Notices, 
                         ],
                     )
                     .action(lang.pick("Fiche", "Card"), format!("dossier {code}")),
+                );
+            }
+            ("inbound.triaged", _, _) => {
+                let Some(message_id) = line.details["message"].as_i64() else {
+                    continue;
+                };
+                let message = inbound::get(&mut conn, firm_id, message_id).await?;
+                let text: String = message.visible_text.chars().take(300).collect();
+                replies.push(
+                    Reply::info(format!(
+                        "{} — {}",
+                        lang.pick("E-mail à trier", "Email to sort"),
+                        line.details["reason"].as_str().unwrap_or_default()
+                    ))
+                    .with_description(format!(
+                        "{} : {}\n{} : {}\n{text}",
+                        lang.pick("De", "From"),
+                        message.sender.as_deref().unwrap_or("?"),
+                        lang.pick("Objet", "Subject"),
+                        message.subject,
+                    )),
                 );
             }
             ("digest.sent", _, _) => {

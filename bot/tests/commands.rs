@@ -973,3 +973,90 @@ both_backends!(
         assert_eq!(d2.delegation, MandateStatus::Requested);
     }
 );
+
+both_backends!(
+    notices_show_client_replies_and_triage,
+    |db: TestDb| async move {
+        use cabready_store::inbound::{self, NewInbound};
+        let core = setup(&db).await;
+        let claire = caller(&core, "claire@durand.fr").await;
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        let start = journal::last_id(&mut conn, claire.firm_id).await.unwrap();
+        let d002 = dossiers::find_by_code(&mut conn, claire.firm_id, "D002")
+            .await
+            .unwrap()
+            .unwrap();
+        // What the reply worker writes for a client's question (a warning)
+        // and for a message it could not tie to a reminder.
+        anomalies::raise(
+            &mut conn,
+            claire.firm_id,
+            "mail:q1@client.fr",
+            "mail_reply",
+            anomalies::Severity::Warning,
+            d002.id,
+            serde_json::json!({ "label_fr": "question", "from": "d***@client.fr", "text": "À quoi sert ce mandat ?" }),
+            clock().now(),
+        )
+        .await
+        .unwrap();
+        let new = NewInbound {
+            message_key: "lost@nulle-part.fr",
+            place: None,
+            sender: Some("inconnu@nulle-part.fr"),
+            subject: "Bonjour",
+            sent_at: None,
+            kind: "reply",
+            intent: Some("question"),
+            reminder_id: None,
+            dossier_id: None,
+            contact_id: None,
+            outcome: "à trier",
+            visible_text: "Vous avez mon dossier ?",
+        };
+        let id = inbound::record(
+            &mut conn,
+            claire.firm_id,
+            &new,
+            &Actor::System,
+            clock().now(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        inbound::triage(
+            &mut conn,
+            claire.firm_id,
+            id,
+            "aucune relance correspondante",
+            clock().now(),
+        )
+        .await
+        .unwrap();
+        drop(conn);
+        let found = cabready_bot::notices::since(&core, claire.firm_id, start)
+            .await
+            .unwrap();
+        let titles: Vec<&str> = found.replies.iter().map(|r| r.title.as_str()).collect();
+        assert_eq!(titles.len(), 2, "{titles:?}");
+        assert!(
+            titles[0].starts_with("Réponse d'un client à traiter #"),
+            "{titles:?}"
+        );
+        assert!(
+            found.replies[0]
+                .description
+                .as_deref()
+                .unwrap()
+                .contains("À quoi sert ce mandat ?"),
+            "{:?}",
+            found.replies[0].description
+        );
+        assert_eq!(titles[1], "E-mail à trier — aucune relance correspondante");
+        assert!(found.replies[1]
+            .description
+            .as_deref()
+            .unwrap()
+            .contains("inconnu@nulle-part.fr"));
+    }
+);

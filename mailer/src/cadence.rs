@@ -78,6 +78,9 @@ pub struct Situation {
     pub live_reminder: bool,
     /// A "relance sans réponse" task is already open.
     pub escalated: bool,
+    /// No reminder before this time: the client said when (a postponement
+    /// or an out-of-office return date read from a reply).
+    pub not_before: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,6 +120,8 @@ pub enum Why {
     NearDeadline(NaiveDate),
     PlatformMissing,
     ContactRested(DateTime<Utc>),
+    /// The client asked to be written to again from this time on.
+    Held(DateTime<Utc>),
     NoContact,
     OptedOut,
     Bounced,
@@ -154,6 +159,15 @@ impl Why {
             }
             (Why::ContactRested(t), Lang::En) => {
                 format!("contact written to recently: not before {}", time(t))
+            }
+            (Why::Held(t), Lang::Fr) => {
+                format!(
+                    "le client a demandé de revenir vers lui à partir du {}",
+                    time(t)
+                )
+            }
+            (Why::Held(t), Lang::En) => {
+                format!("the client asked to hear from us again from {}", time(t))
             }
             (Why::NoContact, Lang::Fr) => "aucun contact e-mail pour ce dossier".into(),
             (Why::NoContact, Lang::En) => "no email contact for this dossier".into(),
@@ -273,6 +287,14 @@ pub fn decide(config: &CadenceConfig, situation: &Situation, now: DateTime<Utc>)
         .map(|t| t + days(config.min_days_between_messages));
     let mut earliest = earliest;
     let mut reason = why;
+    if let Some(held) = situation.not_before {
+        if held > earliest {
+            earliest = held;
+            if held > now {
+                reason = Why::Held(held);
+            }
+        }
+    }
     if let Some(rested) = rested {
         if rested > earliest {
             earliest = rested;
@@ -323,6 +345,7 @@ mod tests {
             contact: ContactState::Reachable,
             live_reminder: false,
             escalated: false,
+            not_before: None,
         }
     }
 
@@ -451,6 +474,43 @@ mod tests {
                 why: Why::ContactRested(paris(11, 8, 10))
             }
         );
+    }
+
+    #[test]
+    fn a_client_hold_pushes_the_next_reminder() {
+        let config = CadenceConfig::default();
+        let due = Situation {
+            delegation: MandateStatus::Requested,
+            mandate_reminders_sent: 1,
+            last_mandate_reminder_at: Some(paris(11, 2, 10)),
+            ..base()
+        };
+        assert!(matches!(
+            decide(&config, &due, paris(11, 10, 10)),
+            Decision::Send { .. }
+        ));
+        // "On verra en janvier": nothing before 4 January 09:00.
+        let held = Situation {
+            not_before: Some(paris(1, 4, 9).with_timezone(&Utc) + Duration::days(365)),
+            ..due.clone()
+        };
+        match decide(&config, &held, paris(11, 10, 10)) {
+            Decision::Wait { until, why, next } => {
+                assert!(until >= held.not_before.unwrap());
+                assert!(matches!(why, Why::Held(_)));
+                assert_eq!(next, Some((Template::MandateFollowUp, 1)));
+            }
+            other => panic!("expected a wait, got {other:?}"),
+        }
+        // Once the date has passed, the reminder goes.
+        assert!(matches!(
+            decide(
+                &config,
+                &held,
+                held.not_before.unwrap() + Duration::hours(1)
+            ),
+            Decision::Send { .. }
+        ));
     }
 
     #[test]

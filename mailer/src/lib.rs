@@ -8,6 +8,7 @@
 
 pub mod cadence;
 pub mod config;
+pub mod inbound;
 pub mod message;
 pub mod slots;
 pub mod templates;
@@ -199,6 +200,7 @@ impl Mailer {
             contact: contact_state,
             live_reminder: history.iter().any(|r| r.state.is_live()),
             escalated: outbox::escalated(conn, firm_id, dossier.id, Topic::Mandate).await?,
+            not_before: cabready_store::inbound::not_before(conn, firm_id, dossier.id).await?,
         };
         Ok((situation, reachable))
     }
@@ -262,7 +264,7 @@ impl Mailer {
                     ..
                 } = decision
                 {
-                    if !matches!(why, Why::ContactRested(_)) {
+                    if !matches!(why, Why::ContactRested(_) | Why::Held(_)) {
                         let at = cadence::window(&self.cadence).next_slot(now);
                         decision = Decision::Send {
                             template,
@@ -349,7 +351,7 @@ impl Mailer {
         } = decision
         {
             let at = match why {
-                Why::ContactRested(_) => until,
+                Why::ContactRested(_) | Why::Held(_) => until,
                 _ => cadence::window(&self.cadence).next_slot(now),
             };
             decision = Decision::Send {

@@ -225,6 +225,7 @@ pub async fn run(ctx: &AppContext, _args: Args) -> Result<ExitCode> {
         // The first wave of reminders, once, when the demo firm is created.
         let store = ctx.store().await?;
         super::remind::demo_first_wave(ctx, &store, firm.id).await?;
+        super::demo_replies::run(ctx, &store, firm.id).await?;
         store.close().await;
     }
     println!();

@@ -15,6 +15,7 @@ pub mod domain;
 pub mod dossiers;
 pub mod error;
 pub mod firms;
+pub mod inbound;
 pub mod invoices;
 pub mod journal;
 pub mod lang;

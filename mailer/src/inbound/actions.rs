@@ -1,0 +1,675 @@
+//! What a reply changes, decided from the reading and the match, then
+//! applied in ONE transaction together with the "processed" row and the
+//! journal lines: either everything happens, or nothing and the message is
+//! read again next time. A message already recorded (same Message-ID, or
+//! same mailbox + UIDVALIDITY + UID) changes nothing.
+//!
+//! Safety rules: only a known contact of the dossier can move its mandate,
+//! and only to *received, to verify* (never `signed`); anything a machine
+//! should not decide becomes an anomaly for the dossier's accountant, with
+//! the reply's visible text; a message tied to no reminder goes to triage.
+
+use super::matching::{self, Match};
+use super::{read, Intent, Kind, Reading, Settings};
+use crate::token::Signer;
+use anyhow::{Context as _, Result};
+use cabready_store::anomalies::{self, Severity};
+use cabready_store::domain::{Email, MandateKind, MandateStatus, PlatformState};
+use cabready_store::inbound::{self, ImapPlace, NewInbound};
+use cabready_store::journal::Actor;
+use cabready_store::mandates::{self, Transition};
+use cabready_store::outbox::{self, Resolution, State};
+use cabready_store::{contacts, platforms, Lang, Store};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use serde_json::json;
+use sqlx::AnyConnection;
+use std::path::PathBuf;
+
+/// The reply worker's set-up for one firm's mailbox.
+#[derive(Debug, Clone)]
+pub struct Inbox {
+    pub firm_id: i64,
+    pub signer: Signer,
+    pub settings: Settings,
+    /// Where attachments are kept (content-addressed).
+    pub attachments_dir: PathBuf,
+}
+
+/// What happened to one message.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Recorded now, with what was done.
+    Processed(Report),
+    /// Already recorded before: nothing done.
+    Duplicate,
+}
+
+/// What one message led to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    pub inbound_id: Option<i64>,
+    pub kind: &'static str,
+    pub intent: Option<&'static str>,
+    pub dossier_id: Option<i64>,
+    pub triaged: bool,
+    /// What was done, in words (French: it is what the journal and chat show).
+    pub summary: String,
+}
+
+/// A kept attachment: sha256, size, file name, content type.
+type KeptFile = (String, i64, Option<String>, String);
+
+/// One decided action.
+#[derive(Debug, Clone, PartialEq)]
+enum Act {
+    MandateReceived {
+        kind: MandateKind,
+        note: String,
+    },
+    Hold {
+        until: DateTime<Utc>,
+        reason: String,
+    },
+    Anomaly {
+        rule: &'static str,
+        severity: Severity,
+    },
+    OptOut {
+        email: String,
+    },
+    Bounced {
+        email: String,
+    },
+    Platform {
+        name: String,
+    },
+    KeepAttachments,
+    ProvesDelivery,
+    /// The client answered: a "relance sans réponse" anomaly is resolved.
+    ClientAnswered,
+    Triage {
+        reason: String,
+    },
+}
+
+impl Act {
+    fn describe(&self) -> String {
+        match self {
+            Act::MandateReceived { .. } => "mandat reçu, à vérifier".into(),
+            Act::Hold { until, .. } => format!(
+                "pas de relance avant le {}",
+                until
+                    .with_timezone(&chrono_tz::Europe::Paris)
+                    .format("%d/%m/%Y")
+            ),
+            Act::Anomaly { rule, .. } => format!("anomalie {rule}"),
+            Act::OptOut { .. } => "contact désinscrit".into(),
+            Act::Bounced { .. } => "adresse marquée invalide".into(),
+            Act::Platform { name } => format!("plateforme {name} choisie"),
+            Act::KeepAttachments => "pièces jointes conservées".into(),
+            Act::ProvesDelivery => "relance confirmée reçue".into(),
+            Act::ClientAnswered => "le client a répondu".into(),
+            Act::Triage { reason } => format!("à trier ({reason})"),
+        }
+    }
+}
+
+/// The open "relance sans réponse" anomalies (rule of the reminders' cadence).
+fn no_answer_filter() -> anomalies::Filter {
+    anomalies::Filter {
+        rule: Some("reminder_no_answer".into()),
+        ..anomalies::Filter::default()
+    }
+}
+
+/// 09:00 in Paris on that day: when a held reminder may go again.
+fn morning(day: NaiveDate) -> DateTime<Utc> {
+    let naive = day.and_hms_opt(9, 0, 0).expect("valid time");
+    chrono_tz::Europe::Paris
+        .from_local_datetime(&naive)
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_else(|| Utc.from_utc_datetime(&naive))
+}
+
+/// The dossier of a contact address in the firm (bounces without a token).
+async fn dossier_of_address(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    address: &str,
+) -> Result<Option<i64>> {
+    use sqlx::Row;
+    Ok(sqlx::query(
+        "SELECT dossier_id FROM contacts WHERE firm_id = $1 AND email = $2 ORDER BY id LIMIT 1",
+    )
+    .bind(firm_id)
+    .bind(address.to_string())
+    .fetch_optional(&mut *conn)
+    .await?
+    .map(|r| r.get(0)))
+}
+
+impl Inbox {
+    /// The pure part: what the message says (no database).
+    pub fn read(&self, raw: &[u8], now: DateTime<Utc>) -> Option<Reading> {
+        read(raw, Some(&self.signer), &self.settings, now)
+    }
+
+    /// Decides what to do; reads the database, writes nothing.
+    async fn decide(
+        &self,
+        conn: &mut AnyConnection,
+        reading: &Reading,
+        found: Option<&Match>,
+        now: DateTime<Utc>,
+    ) -> Result<(Vec<Act>, Option<i64>)> {
+        let firm_id = self.firm_id;
+        let mut acts = Vec::new();
+        let mut dossier_id = found.map(|m| m.dossier_id);
+        if let Some(reminder) = found.and_then(|m| m.reminder.as_ref()) {
+            if matches!(reminder.state, State::Unknown | State::Sending) {
+                acts.push(Act::ProvesDelivery);
+            }
+        }
+        match &reading.kind {
+            Kind::Bounce { hard, address, .. } => {
+                let mut address = address.clone();
+                if address.is_none() {
+                    if let Some(reminder) = found.and_then(|m| m.reminder.as_ref()) {
+                        address = Some(
+                            contacts::get(conn, firm_id, reminder.contact_id)
+                                .await?
+                                .email
+                                .to_string(),
+                        );
+                    }
+                }
+                if dossier_id.is_none() {
+                    if let Some(address) = &address {
+                        dossier_id = dossier_of_address(conn, firm_id, address).await?;
+                    }
+                }
+                match (hard, &address, dossier_id) {
+                    (true, Some(email), Some(_)) => {
+                        acts.push(Act::Bounced {
+                            email: email.clone(),
+                        });
+                        acts.push(Act::Anomaly {
+                            rule: "mail_bounce",
+                            severity: Severity::Critical,
+                        });
+                    }
+                    (_, _, None) => acts.push(Act::Triage {
+                        reason: "retour en erreur sans relance correspondante".into(),
+                    }),
+                    _ => {}
+                }
+            }
+            Kind::AutoReply { return_date } => {
+                if let (Some(day), Some(_)) = (return_date, dossier_id) {
+                    acts.push(Act::Hold {
+                        until: morning(*day),
+                        reason: "absence du contact (réponse automatique)".into(),
+                    });
+                }
+            }
+            Kind::Human => {
+                let intent = reading.intent.clone().unwrap_or(Intent::Unclear);
+                let Some(found) = found else {
+                    if intent == Intent::Unsubscribe {
+                        if let Some(sender) = &reading.mail.from {
+                            acts.push(Act::OptOut {
+                                email: sender.clone(),
+                            });
+                        }
+                    }
+                    acts.push(Act::Triage {
+                        reason: "aucune relance correspondante".into(),
+                    });
+                    return Ok((acts, None));
+                };
+                if found.contact_id.is_none() {
+                    // Not a contact of that dossier: never a change, a person checks.
+                    acts.push(Act::Anomaly {
+                        rule: "mail_unknown_sender",
+                        severity: Severity::Warning,
+                    });
+                    if !reading.documents.is_empty() {
+                        acts.push(Act::KeepAttachments);
+                    }
+                    return Ok((acts, dossier_id));
+                }
+                if anomalies::list(conn, firm_id, &no_answer_filter(), now)
+                    .await?
+                    .iter()
+                    .any(|a| a.dossier_id == Some(found.dossier_id))
+                {
+                    acts.push(Act::ClientAnswered);
+                }
+                let kind = found
+                    .reminder
+                    .as_ref()
+                    .and_then(|r| r.mandate_kind)
+                    .unwrap_or(MandateKind::Delegation);
+                let can_receive = mandates::status(conn, firm_id, found.dossier_id, kind)
+                    .await
+                    .map(|s| s.can_become(MandateStatus::ReceivedToVerify))
+                    .unwrap_or(false);
+                let sender = reading.mail.from.clone().unwrap_or_default();
+                let reply = |severity| Act::Anomaly {
+                    rule: "mail_reply",
+                    severity,
+                };
+                match intent {
+                    Intent::SignedAttached => {
+                        acts.push(Act::KeepAttachments);
+                        if can_receive {
+                            let names: Vec<String> = reading
+                                .documents
+                                .iter()
+                                .map(|a| {
+                                    a.filename.clone().unwrap_or_else(|| a.content_type.clone())
+                                })
+                                .collect();
+                            acts.push(Act::MandateReceived {
+                                kind,
+                                note: format!(
+                                    "reçu par e-mail de {} ({})",
+                                    Email::parse(&sender)
+                                        .map(|e| e.masked())
+                                        .unwrap_or_default(),
+                                    names.join(", ")
+                                ),
+                            });
+                        } else {
+                            acts.push(reply(Severity::Warning));
+                        }
+                    }
+                    Intent::AttachmentUnclear => {
+                        acts.push(Act::KeepAttachments);
+                        acts.push(reply(Severity::Warning));
+                    }
+                    Intent::SignedElsewhere => {
+                        if can_receive {
+                            acts.push(Act::MandateReceived {
+                                kind,
+                                note:
+                                    "signé par un autre moyen selon le client (e-mail) : à vérifier"
+                                        .into(),
+                            });
+                        } else {
+                            acts.push(reply(Severity::Warning));
+                        }
+                    }
+                    Intent::PlatformChosen(name) => {
+                        if platforms::find(conn, firm_id, &name).await?.is_some() {
+                            acts.push(Act::Platform { name });
+                        } else {
+                            acts.push(reply(Severity::Warning));
+                        }
+                    }
+                    Intent::Postponed(day) => acts.push(Act::Hold {
+                        until: morning(day),
+                        reason: "report demandé par le client".into(),
+                    }),
+                    Intent::Unsubscribe => acts.push(Act::OptOut { email: sender }),
+                    Intent::Refused
+                    | Intent::Question
+                    | Intent::WrongPerson(_)
+                    | Intent::Unclear => acts.push(reply(Severity::Warning)),
+                }
+            }
+        }
+        Ok((acts, dossier_id))
+    }
+
+    /// Writes the documents of a message under the attachments directory
+    /// (content-addressed: the same file twice is stored once).
+    fn keep_files(&self, reading: &Reading) -> Result<Vec<KeptFile>> {
+        let mut kept = Vec::new();
+        for attachment in &reading.documents {
+            let sha = super::digest(&attachment.bytes);
+            let dir = self.attachments_dir.join(&sha[..2]);
+            let path = dir.join(&sha);
+            if !path.exists() {
+                std::fs::create_dir_all(&dir)
+                    .with_context(|| format!("impossible de créer {}", dir.display()))?;
+                let tmp = dir.join(format!(".{sha}.tmp{}", std::process::id()));
+                std::fs::write(&tmp, &attachment.bytes)
+                    .with_context(|| format!("impossible d'écrire {}", tmp.display()))?;
+                std::fs::rename(&tmp, &path)?;
+            }
+            kept.push((
+                sha,
+                attachment.bytes.len() as i64,
+                attachment.filename.clone(),
+                attachment.content_type.clone(),
+            ));
+        }
+        Ok(kept)
+    }
+
+    /// Reads, matches and decides without writing anything (`--dry-run`).
+    pub async fn preview(&self, store: &Store, raw: &[u8], now: DateTime<Utc>) -> Result<Report> {
+        let Some(reading) = self.read(raw, now) else {
+            return Ok(Report {
+                inbound_id: None,
+                kind: "unreadable",
+                intent: None,
+                dossier_id: None,
+                triaged: true,
+                summary: "message illisible : à trier".into(),
+            });
+        };
+        let mut conn = store.pool().acquire().await?;
+        if inbound::seen(&mut conn, self.firm_id, &reading.message_key, None).await? {
+            return Ok(Report {
+                inbound_id: None,
+                kind: reading.kind.code(),
+                intent: reading.intent.as_ref().map(Intent::code),
+                dossier_id: None,
+                triaged: false,
+                summary: "déjà traité".into(),
+            });
+        }
+        let sender = reading.mail.from.clone();
+        let found =
+            matching::resolve(&mut conn, self.firm_id, &reading.keys, sender.as_deref()).await?;
+        let (acts, dossier_id) = self
+            .decide(&mut conn, &reading, found.as_ref(), now)
+            .await?;
+        Ok(report(&reading, None, dossier_id, &acts))
+    }
+
+    /// Processes one message: everything it changes, in one transaction.
+    pub async fn process(
+        &self,
+        store: &Store,
+        raw: &[u8],
+        place: Option<&ImapPlace>,
+        now: DateTime<Utc>,
+    ) -> Result<Outcome> {
+        let firm_id = self.firm_id;
+        let Some(reading) = self.read(raw, now) else {
+            return self.unreadable(store, raw, place, now).await;
+        };
+        {
+            let mut conn = store.pool().acquire().await?;
+            if inbound::seen(&mut conn, firm_id, &reading.message_key, place).await? {
+                return Ok(Outcome::Duplicate);
+            }
+        }
+        let sender = reading.mail.from.clone();
+        let mut tx = store.begin_write().await?;
+        let found = matching::resolve(&mut tx, firm_id, &reading.keys, sender.as_deref()).await?;
+        let (acts, dossier_id) = self.decide(&mut tx, &reading, found.as_ref(), now).await?;
+        let summary = summary(&acts);
+        let intent = reading.intent.as_ref().map(Intent::code);
+        let client = Actor::Client(sender.clone().unwrap_or_else(|| "inconnu".into()));
+        let new = NewInbound {
+            message_key: &reading.message_key,
+            place,
+            sender: sender.as_deref(),
+            subject: &reading.mail.subject,
+            sent_at: reading.mail.date,
+            kind: reading.kind.code(),
+            intent,
+            reminder_id: found
+                .as_ref()
+                .and_then(|m| m.reminder.as_ref())
+                .map(|r| r.id),
+            dossier_id,
+            contact_id: found.as_ref().and_then(|m| m.contact_id),
+            outcome: &summary,
+            visible_text: &reading.visible_text,
+        };
+        let Some(inbound_id) = inbound::record(&mut tx, firm_id, &new, &client, now).await? else {
+            tx.rollback().await?;
+            return Ok(Outcome::Duplicate);
+        };
+        let visible: String = reading.visible_text.chars().take(1500).collect();
+        for act in &acts {
+            match act {
+                Act::ProvesDelivery => {
+                    if let Some(reminder) = found.as_ref().and_then(|m| m.reminder.as_ref()) {
+                        outbox::resolve_stuck(
+                            &mut tx,
+                            firm_id,
+                            reminder.id,
+                            Resolution::Delivered,
+                            &client,
+                            now,
+                        )
+                        .await?;
+                    }
+                }
+                Act::ClientAnswered => {
+                    let open = anomalies::list(&mut tx, firm_id, &no_answer_filter(), now).await?;
+                    for anomaly in open.iter().filter(|a| a.dossier_id == dossier_id) {
+                        anomalies::resolve(
+                            &mut tx,
+                            firm_id,
+                            anomaly.id,
+                            "le client a répondu par e-mail",
+                            &client,
+                            now,
+                        )
+                        .await?;
+                    }
+                }
+                Act::KeepAttachments => {
+                    for (sha, size, name, ctype) in self.keep_files(&reading)? {
+                        inbound::add_attachment(
+                            &mut tx,
+                            firm_id,
+                            inbound_id,
+                            &sha,
+                            size,
+                            name.as_deref(),
+                            &ctype,
+                        )
+                        .await?;
+                    }
+                }
+                Act::MandateReceived { kind, note } => {
+                    let Some(dossier_id) = dossier_id else {
+                        continue;
+                    };
+                    let transition = Transition {
+                        kind: *kind,
+                        to: MandateStatus::ReceivedToVerify,
+                        note: Some(note),
+                    };
+                    mandates::change_status(&mut tx, firm_id, dossier_id, transition, &client, now)
+                        .await?;
+                    outbox::cancel_for_dossier(
+                        &mut tx,
+                        firm_id,
+                        dossier_id,
+                        None,
+                        "mandat reçu, à vérifier",
+                        &client,
+                        now,
+                    )
+                    .await?;
+                }
+                Act::Hold { until, reason } => {
+                    let Some(dossier_id) = dossier_id else {
+                        continue;
+                    };
+                    inbound::hold(
+                        &mut tx,
+                        firm_id,
+                        dossier_id,
+                        *until,
+                        reason,
+                        Some(inbound_id),
+                        &client,
+                        now,
+                    )
+                    .await?;
+                    outbox::cancel_for_dossier(
+                        &mut tx, firm_id, dossier_id, None, reason, &client, now,
+                    )
+                    .await?;
+                }
+                Act::Anomaly { rule, severity } => {
+                    let intent = reading.intent.as_ref();
+                    let (address, diagnostic) = match &reading.kind {
+                        Kind::Bounce {
+                            address,
+                            diagnostic,
+                            ..
+                        } => (address.clone(), diagnostic.clone()),
+                        _ => (None, String::new()),
+                    };
+                    let details = json!({
+                        "message_id": reading.message_key,
+                        "inbound_id": inbound_id,
+                        "from": sender.as_deref().and_then(|s| Email::parse(s).ok()).map(|e| e.masked()),
+                        "subject": reading.mail.subject,
+                        "intent": intent.map(Intent::code),
+                        "label_fr": intent.map(|i| i.label(Lang::Fr)),
+                        "label_en": intent.map(|i| i.label(Lang::En)),
+                        "new_contact": reading.new_contact(),
+                        "text": visible,
+                        "address": address.as_deref().and_then(|s| Email::parse(s).ok()).map(|e| e.masked()),
+                        "diagnostic": diagnostic,
+                    });
+                    let Some(dossier_id) = dossier_id else {
+                        continue;
+                    };
+                    anomalies::raise(
+                        &mut tx,
+                        firm_id,
+                        &format!("mail:{}", reading.message_key),
+                        rule,
+                        *severity,
+                        dossier_id,
+                        details,
+                        now,
+                    )
+                    .await?;
+                }
+                Act::OptOut { email } => {
+                    if let Ok(email) = Email::parse(email) {
+                        contacts::opt_out(
+                            &mut tx,
+                            firm_id,
+                            &email,
+                            "réponse STOP / désinscription",
+                            &client,
+                            now,
+                        )
+                        .await?;
+                    }
+                }
+                Act::Bounced { email } => {
+                    if let Ok(email) = Email::parse(email) {
+                        contacts::mark_bounced(
+                            &mut tx,
+                            firm_id,
+                            &email,
+                            "adresse en erreur (retour définitif)",
+                            &Actor::System,
+                            now,
+                        )
+                        .await?;
+                    }
+                }
+                Act::Platform { name } => {
+                    let Some(dossier_id) = dossier_id else {
+                        continue;
+                    };
+                    platforms::set_for_dossier(
+                        &mut tx,
+                        firm_id,
+                        dossier_id,
+                        name,
+                        PlatformState::Chosen,
+                        &client,
+                        now,
+                    )
+                    .await?;
+                }
+                Act::Triage { reason } => {
+                    inbound::triage(&mut tx, firm_id, inbound_id, reason, now).await?;
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(Outcome::Processed(report(
+            &reading,
+            Some(inbound_id),
+            dossier_id,
+            &acts,
+        )))
+    }
+
+    /// A message that is not a message at all: recorded (by its hash) and triaged.
+    async fn unreadable(
+        &self,
+        store: &Store,
+        raw: &[u8],
+        place: Option<&ImapPlace>,
+        now: DateTime<Utc>,
+    ) -> Result<Outcome> {
+        let key = format!("sha256:{}", super::digest(raw));
+        let mut tx = store.begin_write().await?;
+        let new = NewInbound {
+            message_key: &key,
+            place,
+            sender: None,
+            subject: "",
+            sent_at: None,
+            kind: "unreadable",
+            intent: None,
+            reminder_id: None,
+            dossier_id: None,
+            contact_id: None,
+            outcome: "message illisible : à trier",
+            visible_text: "",
+        };
+        let Some(id) = inbound::record(&mut tx, self.firm_id, &new, &Actor::System, now).await?
+        else {
+            tx.rollback().await?;
+            return Ok(Outcome::Duplicate);
+        };
+        inbound::triage(&mut tx, self.firm_id, id, "message illisible", now).await?;
+        tx.commit().await?;
+        Ok(Outcome::Processed(Report {
+            inbound_id: Some(id),
+            kind: "unreadable",
+            intent: None,
+            dossier_id: None,
+            triaged: true,
+            summary: "message illisible : à trier".into(),
+        }))
+    }
+}
+
+fn summary(acts: &[Act]) -> String {
+    if acts.is_empty() {
+        return "rien à faire".into();
+    }
+    acts.iter()
+        .map(Act::describe)
+        .collect::<Vec<_>>()
+        .join(" ; ")
+}
+
+fn report(
+    reading: &Reading,
+    inbound_id: Option<i64>,
+    dossier_id: Option<i64>,
+    acts: &[Act],
+) -> Report {
+    Report {
+        inbound_id,
+        kind: reading.kind.code(),
+        intent: reading.intent.as_ref().map(Intent::code),
+        dossier_id,
+        triaged: acts.iter().any(|a| matches!(a, Act::Triage { .. })),
+        summary: summary(acts),
+    }
+}

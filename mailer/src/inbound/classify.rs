@@ -1,0 +1,303 @@
+//! What kind of message this is: a **bounce** (an RFC 3464 DSN, or the
+//! free-form notices some servers still send), an **auto-reply** (RFC 3834
+//! `Auto-Submitted`, `X-Autoreply`, `X-Autorespond`, `Precedence`,
+//! Exchange's headers, and the usual French and English subjects), or a
+//! **human** reply. Headers first, then the subject and sender, then the body.
+
+use super::dates;
+use super::parse::ParsedMail;
+use super::text::{emails, normalize};
+use chrono::NaiveDate;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kind {
+    Bounce {
+        hard: bool,
+        /// The address that failed, when the notice names it.
+        address: Option<String>,
+        /// The server's words (status code and diagnostic).
+        diagnostic: String,
+    },
+    AutoReply {
+        /// The day the person is back, when the message says it.
+        return_date: Option<NaiveDate>,
+    },
+    Human,
+}
+
+impl Kind {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Kind::Bounce { .. } => "bounce",
+            Kind::AutoReply { .. } => "autoreply",
+            Kind::Human => "reply",
+        }
+    }
+}
+
+const BOUNCE_SUBJECTS: &[&str] = &[
+    "undeliverable",
+    "undelivered mail",
+    "delivery status notification (failure)",
+    "delivery status notification (delay)",
+    "delivery failure",
+    "delivery has failed",
+    "mail delivery failed",
+    "mail delivery failure",
+    "returned mail",
+    "failure notice",
+    "non remis",
+    "non distribuable",
+    "echec de la remise",
+    "echec de remise",
+    "remise impossible",
+    "message non delivre",
+    "delivery notification: delivery has failed",
+    "warning: could not send message",
+    "delayed mail",
+];
+
+const BOUNCE_SENDERS: &[&str] = &["mailer-daemon@", "postmaster@", "mail-daemon@"];
+
+const AUTOREPLY_SUBJECTS: &[&str] = &[
+    "reponse automatique",
+    "reponse auto",
+    "absence du bureau",
+    "absent du bureau",
+    "absente du bureau",
+    "message d'absence",
+    "out of office",
+    "out of the office",
+    "automatic reply",
+    "auto-reply",
+    "autoreply",
+    "auto reply",
+    "auto response",
+    "autoresponse",
+    "abwesenheitsnotiz",
+    "je suis absent",
+    "je suis absente",
+    "en conges",
+    "vacation reply",
+    "on vacation",
+    "accuse de reception automatique",
+];
+
+fn is_bounce_subject(subject: &str) -> bool {
+    BOUNCE_SUBJECTS.iter().any(|s| subject.contains(s))
+}
+
+/// Hard or soft, from a status code `5.x.x` / `4.x.x` or the server's words.
+fn hardness(status: Option<&str>, action: Option<&str>, words: &str) -> bool {
+    if let Some(action) = action {
+        if action.starts_with("delayed")
+            || action.starts_with("relayed")
+            || action.starts_with("delivered")
+        {
+            return false;
+        }
+    }
+    if let Some(status) = status {
+        if status.starts_with('5') {
+            return true;
+        }
+        if status.starts_with('4') {
+            return false;
+        }
+    }
+    let soft = [
+        "mailbox full",
+        "over quota",
+        "quota exceeded",
+        "boite pleine",
+        "boite aux lettres pleine",
+        "temporarily",
+        "temporairement",
+        "delayed",
+        "will retry",
+        "still trying",
+        "retardee",
+        "try again later",
+        " 4.2.2",
+        " 4.4.",
+        " 421 ",
+        " 450 ",
+        " 451 ",
+        " 452 ",
+    ];
+    if soft.iter().any(|s| words.contains(s)) {
+        return false;
+    }
+    let hard = [
+        "user unknown",
+        "unknown user",
+        "no such user",
+        "does not exist",
+        "doesn't exist",
+        "mailbox unavailable",
+        "address rejected",
+        "recipient address rejected",
+        "not found",
+        "invalid recipient",
+        "n'existe pas",
+        "introuvable",
+        "adresse inconnue",
+        "destinataire inconnu",
+        "couldn't be delivered",
+        "could not be delivered",
+        "wasn't found",
+        "5.1.1",
+        "5.1.10",
+        "5.4.1",
+        "5.2.1",
+        " 550 ",
+        " 550-",
+        " 551 ",
+        " 553 ",
+        " 554 ",
+    ];
+    hard.iter().any(|s| words.contains(s))
+}
+
+/// `Field: value` lines of a DSN (first per-recipient block wins).
+fn dsn_field<'a>(dsn: &'a str, name: &str) -> Option<&'a str> {
+    dsn.lines().find_map(|line| {
+        let (field, value) = line.split_once(':')?;
+        field
+            .trim()
+            .eq_ignore_ascii_case(name)
+            .then(|| value.trim())
+    })
+}
+
+fn bounce(mail: &ParsedMail, own_domains: &[String]) -> Option<Kind> {
+    let subject = normalize(&mail.subject);
+    let from = mail.from.clone().unwrap_or_default();
+    let from_name = normalize(mail.from_name.as_deref().unwrap_or_default());
+    let is_dsn =
+        mail.report_type.as_deref() == Some("delivery-status") || mail.delivery_status.is_some();
+    let daemon = BOUNCE_SENDERS.iter().any(|s| from.starts_with(s))
+        || from_name.contains("mail delivery")
+        || from_name.contains("mailer-daemon")
+        || from_name.contains("postmaster");
+    if !is_dsn
+        && !(is_bounce_subject(&subject)
+            && (daemon
+                || mail.header("auto-submitted").is_some()
+                || mail.header("x-failed-recipients").is_some()))
+        && !(daemon && mail.header("x-failed-recipients").is_some())
+        && !(daemon && is_bounce_subject(&subject))
+    {
+        return None;
+    }
+    if let Some(dsn) = &mail.delivery_status {
+        let recipient = dsn_field(dsn, "Final-Recipient")
+            .or_else(|| dsn_field(dsn, "Original-Recipient"))
+            .map(|v| {
+                v.rsplit(';')
+                    .next()
+                    .unwrap_or(v)
+                    .trim()
+                    .to_ascii_lowercase()
+            });
+        let status = dsn_field(dsn, "Status");
+        let action = dsn_field(dsn, "Action").map(str::to_ascii_lowercase);
+        let diagnostic = dsn_field(dsn, "Diagnostic-Code")
+            .map(|d| d.rsplit(';').next().unwrap_or(d).trim().to_string())
+            .unwrap_or_default();
+        let words = format!(" {} {} ", normalize(&diagnostic), normalize(&mail.text));
+        let hard = hardness(status, action.as_deref(), &words);
+        return Some(Kind::Bounce {
+            hard,
+            address: recipient,
+            diagnostic: format!("{} {}", status.unwrap_or(""), diagnostic)
+                .trim()
+                .to_string(),
+        });
+    }
+    // Free-form notice: the failed address is in X-Failed-Recipients, or
+    // the first address in the text that is neither the daemon nor ours.
+    let words = format!(" {} ", normalize(&mail.text));
+    let address = mail
+        .header("x-failed-recipients")
+        .and_then(|v| emails(v).into_iter().next())
+        .or_else(|| {
+            emails(&mail.text).into_iter().find(|a| {
+                *a != from
+                    && !BOUNCE_SENDERS.iter().any(|s| a.starts_with(s))
+                    && !own_domains.iter().any(|d| a.ends_with(&format!("@{d}")))
+            })
+        });
+    let diagnostic = mail
+        .text
+        .lines()
+        .map(str::trim)
+        .find(|l| {
+            l.len() > 8
+                && (l.contains(" 550")
+                    || l.contains("5.1.1")
+                    || l.contains(" 4") && l.contains("4.")
+                    || l.starts_with("550")
+                    || l.starts_with("554")
+                    || l.starts_with("552"))
+        })
+        .unwrap_or_default()
+        .chars()
+        .take(200)
+        .collect();
+    Some(Kind::Bounce {
+        hard: hardness(None, None, &words),
+        address,
+        diagnostic,
+    })
+}
+
+fn auto_reply(mail: &ParsedMail) -> bool {
+    let header = |name: &str| mail.header(name).map(|v| v.trim().to_ascii_lowercase());
+    if let Some(value) = header("auto-submitted") {
+        if value != "no" && !value.is_empty() {
+            return true;
+        }
+    }
+    if header("x-autoreply").is_some()
+        || header("x-autorespond").is_some()
+        || header("x-autoresponder").is_some()
+        || header("x-vacation").is_some()
+        || header("x-ms-exchange-inbox-rules-loop").is_some()
+        || header("x-autogenerated").is_some_and(|v| v.contains("reply"))
+    {
+        return true;
+    }
+    if header("precedence").is_some_and(|v| matches!(v.as_str(), "auto_reply" | "bulk" | "junk")) {
+        return true;
+    }
+    // Exchange and some webmails send no RFC 3834 header: the subject tells.
+    let subject = normalize(&mail.subject);
+    AUTOREPLY_SUBJECTS.iter().any(|s| subject.contains(s))
+}
+
+/// The return date an out-of-office states ("de retour le 2 décembre",
+/// "absent jusqu'au 30/11", "back on December 2").
+fn return_date(mail: &ParsedMail, today: NaiveDate) -> Option<NaiveDate> {
+    let text = normalize(&format!("{}\n{}", mail.subject, mail.text));
+    dates::find_all(&text, today)
+        .into_iter()
+        .map(|f| f.date)
+        .filter(|d| *d >= today)
+        .max()
+}
+
+/// Classifies a parsed message. `own_domains`: the firm's mail domains
+/// (never taken for the failed address of a bounce). `today`: the day the
+/// message was written, in Paris.
+pub fn classify(mail: &ParsedMail, own_domains: &[String], today: NaiveDate) -> Kind {
+    if let Some(kind) = bounce(mail, own_domains) {
+        return kind;
+    }
+    if auto_reply(mail) {
+        return Kind::AutoReply {
+            return_date: return_date(mail, today),
+        };
+    }
+    Kind::Human
+}

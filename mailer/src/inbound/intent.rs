@@ -1,0 +1,460 @@
+//! What the client means, read from the visible text only (quotes and
+//! signature already stripped), French first, English too. Deliberately
+//! cautious: a statement counts only when it is not negated ("je n'ai pas
+//! encore signé" is not signed), and anything unsure is `Unclear`, which
+//! goes to a person. Nothing here ever concludes "signed": at best the
+//! mandate is *received, to verify*.
+//!
+//! Order of precedence: unsubscribe, wrong person, refusal, a document or
+//! a signature (attached, or made elsewhere), a platform chosen, a date
+//! to come back to, a question, unclear.
+
+use super::dates;
+use super::text::{emails, normalize};
+use chrono::NaiveDate;
+use regex::Regex;
+use std::sync::LazyLock;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Intent {
+    SignedAttached,
+    SignedElsewhere,
+    /// An attachment that is not said to be the mandate.
+    AttachmentUnclear,
+    PlatformChosen(String),
+    Postponed(NaiveDate),
+    Refused,
+    WrongPerson(Option<String>),
+    Unsubscribe,
+    Question,
+    Unclear,
+}
+
+impl Intent {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Intent::SignedAttached => "signed_attached",
+            Intent::SignedElsewhere => "signed_elsewhere",
+            Intent::AttachmentUnclear => "attachment_unclear",
+            Intent::PlatformChosen(_) => "platform_chosen",
+            Intent::Postponed(_) => "postponed",
+            Intent::Refused => "refused",
+            Intent::WrongPerson(_) => "wrong_person",
+            Intent::Unsubscribe => "unsubscribe",
+            Intent::Question => "question",
+            Intent::Unclear => "unclear",
+        }
+    }
+
+    /// The intent in words, for the accountant.
+    pub fn label(&self, lang: cabready_store::Lang) -> &'static str {
+        match self {
+            Intent::SignedAttached => lang.pick("mandat signé joint", "signed mandate attached"),
+            Intent::SignedElsewhere => lang.pick("signé par un autre moyen", "signed elsewhere"),
+            Intent::AttachmentUnclear => {
+                lang.pick("pièce jointe à vérifier", "attachment to check")
+            }
+            Intent::PlatformChosen(_) => lang.pick("plateforme choisie", "platform chosen"),
+            Intent::Postponed(_) => lang.pick("report", "postponed"),
+            Intent::Refused => lang.pick("refus", "refusal"),
+            Intent::WrongPerson(_) => lang.pick("mauvais interlocuteur", "wrong person"),
+            Intent::Unsubscribe => lang.pick("désinscription", "unsubscribe"),
+            Intent::Question => lang.pick("question", "question"),
+            Intent::Unclear => lang.pick("à lire", "to read"),
+        }
+    }
+}
+
+/// What the reader needs besides the text.
+#[derive(Debug, Clone)]
+pub struct Context<'a> {
+    pub subject: &'a str,
+    /// Attachments that are documents (not signature logos).
+    pub documents: usize,
+    pub sender: Option<&'a str>,
+    pub own_domains: &'a [String],
+    pub platforms: &'a [String],
+    /// The day the message was written (Paris).
+    pub today: NaiveDate,
+}
+
+fn re(pattern: &str) -> Regex {
+    Regex::new(pattern).expect("static pattern")
+}
+
+static NEGATION: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"\b(?:pas|jamais|toujours pas|not|never|n't|no|non|aucun|aucune|rien)\b|n't\b")
+});
+static SIGNED: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?x)
+        \b(?:ai|avons|a|ont|as|avez|est|sont|c'est|bien|deja|mandat|document|exemplaire|copie|version|formulaire|pdf|scan|ci-joint|ci-jointe|joint|jointe|voici|voila|dument|et)\s+(?:bien\s+|deja\s+|dument\s+|ete\s+)?sign(?:e|ee|es|ees)\b
+      | \bsign(?:e|ee|es|ees)\s+(?:et|par\s+(?:nos|notre|le|la|mon|ma|moi|nous|lui)|electroniquement|via|sur|en\s+ligne|ce\s+matin|hier|aujourd'hui|ce\s+jour)\b
+      | \b(?:have|has|had|i|we|just|already|been|was|is|are|the|a|it's|it\s+is)\s+(?:just\s+|already\s+|been\s+|now\s+)?signed\b
+      | \bsigned\s+(?:mandate|copy|document|form|version|it|the|and|electronically|via|online)\b
+      | \bsigned\s*[.!]?$
+    ")
+});
+static SIGN_WORD: LazyLock<Regex> =
+    LazyLock::new(|| re(r"\bsign(?:e|ee|es|ees|ed|er|erai|erons|ature)\b"));
+static ATTACHED: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"\b(?:ci-joint|ci-jointe|ci joint|ci jointe|en piece jointe|en pj|p\.j\.|pj|vous trouverez|joint|jointe|attached|attachment|enclosed|please find|here is|voici|voila)\b",
+    )
+});
+static MANDATE_WORD: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"\b(?:mandat|mandate|document|formulaire|form|autorisation|authorization|delegation|contrat|pdf|scan)\b",
+    )
+});
+static ELSEWHERE: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"\b(?:electroniquement|signature electronique|docusign|yousign|universign|docage|adobe sign|e-signature|esignature|electronically|par courrier|par la poste|courrier postal|par voie postale|en main propre|en mains propres|depose a votre cabinet|depose au cabinet|by post|by courier|by mail|via le lien|via the link|via votre lien|sur votre plateforme|en ligne|online|par lettre|recommande)\b",
+    )
+});
+static SENT_BY_POST: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"\b(?:envoye|envoyee|poste|postee|expedie|expediee|depose|deposee|remis|remise|sent|mailed|posted|dropped)\b.*\b(?:courrier|poste|postal|main propre|mains propres|cabinet|post|courier|recommande)\b",
+    )
+});
+static UNSUBSCRIBE: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"\b(?:desinscri\w*|desabonn\w*|ne plus recevoir|ne plus etre relance\w*|ne me relancez plus|ne plus me relancer|arretez de m'envoyer|arretez vos relances|arretez les relances|arreter les relances|cessez de m'ecrire|cessez vos|retirez-moi|retirez moi|supprimez-moi|supprimez moi|unsubscribe|stop sending|remove me|stop emailing|stop contacting|do not contact me|don't contact me|no more emails)\b",
+    )
+});
+static WRONG_PERSON: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?x)\b(?:
+        pas\s+la\s+bonne\s+personne | pas\s+le\s+bon\s+(?:interlocuteur|contact|destinataire) | mauvaise\s+personne
+      | mauvais\s+(?:destinataire|interlocuteur|contact) | erreur\s+de\s+destinataire
+      | ne\s+m'occupe\s+(?:pas|plus) | ne\s+gere\s+(?:pas|plus) | ne\s+travaille\s+plus | ne\s+fait\s+plus\s+partie
+      | ne\s+fais\s+plus\s+partie | a\s+quitte\s+(?:la|l'|le|notre) | n'est\s+plus\s+(?:dans|chez|en\s+charge|salarie)
+      | ne\s+suis\s+plus\s+(?:dans|chez|en\s+charge|le\s+gerant|la\s+gerante|responsable)
+      | s'en\s+occupe\s+desormais | qui\s+s'occupe\s+(?:desormais|maintenant|de\s+ce\s+sujet|de\s+la\s+compta)
+      | wrong\s+person | not\s+the\s+right\s+(?:person|contact) | no\s+longer\s+(?:with|work|in\s+charge|at|handle)
+      | has\s+left\s+the | left\s+the\s+company | not\s+in\s+charge | wrong\s+(?:address|recipient|contact)
+    )")
+});
+static CONTACT_INSTEAD: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"\b(?:veuillez contacter|merci de contacter|merci de vous adresser|adressez-vous|adressez vous|voir avec|ecrire a|ecrivez a|contacter plutot|contactez plutot|please contact|please write to|reach out to|contact instead|en copie|nouvelle adresse|new address|nouveau contact|new contact|transmets a|transfere a|forwarded to)\b",
+    )
+});
+static REFUSED: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?x)\b(?:
+        refus\w* | ne\s+(?:souhaite|souhaitons|desire|desirons|voulons|veux|signerai|signerons|signera)\s+pas
+      | pas\s+interesse\w* | non\s+merci | pas\s+question | hors\s+de\s+question | ne\s+donnerons\s+pas\s+suite
+      | ne\s+pas\s+donner\s+suite | mettre\s+fin | resilier | resilions | autre\s+cabinet
+      | not\s+interested | declin\w* | we\s+refuse | will\s+not\s+sign | won't\s+sign | do\s+not\s+want
+      | don't\s+want | do\s+not\s+wish | no\s+thanks | no\s+thank\s+you
+    )\b")
+});
+static QUESTION_START: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"^(?:pourquoi|comment|combien|quand|quel|quelle|quels|quelles|est-ce|qu'est-ce|pouvez-vous|pourriez-vous|pourrais-je|puis-je|dois-je|faut-il|je voudrais savoir|j'aimerais savoir|je ne comprends pas|what|why|how|when|which|can you|could you|do i|should i|is it|is there|i don't understand)\b",
+    )
+});
+
+/// A sentence of the (normalized) text and whether it asks something.
+struct Sentence<'a> {
+    text: &'a str,
+    question: bool,
+}
+
+fn sentences(text: &str) -> Vec<Sentence<'_>> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let bytes = text.as_bytes();
+    for (i, b) in bytes.iter().enumerate() {
+        if matches!(b, b'.' | b'!' | b'?' | b'\n' | b';') {
+            let piece = text[start..i].trim();
+            // "p.j." and decimals are not the end of a sentence.
+            let next_is_word = bytes.get(i + 1).is_some_and(|c| c.is_ascii_alphanumeric());
+            if *b == b'.' && next_is_word {
+                continue;
+            }
+            if !piece.is_empty() {
+                out.push(Sentence {
+                    text: piece,
+                    question: *b == b'?' || QUESTION_START.is_match(piece),
+                });
+            }
+            start = i + 1;
+        }
+    }
+    let piece = text[start..].trim();
+    if !piece.is_empty() {
+        out.push(Sentence {
+            text: piece,
+            question: QUESTION_START.is_match(piece),
+        });
+    }
+    out
+}
+
+/// Whether a negation comes before the match in its sentence.
+fn negated(sentence: &str, at: usize) -> bool {
+    NEGATION.is_match(&sentence[..at])
+}
+
+/// The first non-negated match of `pattern` in a sentence that is not a question.
+fn affirmed(sentences: &[Sentence<'_>], pattern: &Regex) -> bool {
+    sentences.iter().filter(|s| !s.question).any(|s| {
+        pattern
+            .find_iter(s.text)
+            .any(|m| !negated(s.text, m.start()))
+    })
+}
+
+fn mentions(sentences: &[Sentence<'_>], pattern: &Regex) -> bool {
+    sentences.iter().any(|s| pattern.is_match(s.text))
+}
+
+/// A known platform named in a sentence that affirms (not a question, not negated).
+fn platform_chosen(sentences: &[Sentence<'_>], platforms: &[String]) -> Option<String> {
+    for s in sentences.iter().filter(|s| !s.question) {
+        for name in platforms {
+            let wanted = normalize(name);
+            if wanted.len() < 3 {
+                continue;
+            }
+            let mut from = 0;
+            while let Some(pos) = s.text[from..].find(&wanted) {
+                let at = from + pos;
+                let end = at + wanted.len();
+                let boundary_before = s.text[..at]
+                    .chars()
+                    .last()
+                    .is_none_or(|c| !c.is_alphanumeric());
+                let boundary_after = s.text[end..]
+                    .chars()
+                    .next()
+                    .is_none_or(|c| !c.is_alphanumeric());
+                if boundary_before && boundary_after && !negated(s.text, at) {
+                    return Some(name.clone());
+                }
+                from = end;
+            }
+        }
+    }
+    None
+}
+
+/// The first e-mail address in the text that is neither the sender nor ours.
+fn other_address(visible: &str, context: &Context<'_>) -> Option<String> {
+    emails(visible).into_iter().find(|a| {
+        Some(a.as_str()) != context.sender
+            && !context
+                .own_domains
+                .iter()
+                .any(|d| a.ends_with(&format!("@{d}")))
+    })
+}
+
+/// Reads the intent of a reply's visible text.
+pub fn read(visible: &str, context: &Context<'_>) -> Intent {
+    let text = normalize(visible);
+    let subject = normalize(context.subject);
+    let all = sentences(&text);
+
+    // 1. Unsubscribe: "STOP" (alone or as subject of an empty mail), or the words.
+    let bare = text.trim_matches(|c: char| !c.is_alphanumeric());
+    let subject_bare = subject.trim_matches(|c: char| !c.is_alphanumeric());
+    if bare == "stop"
+        || (text.starts_with("stop") && text.len() <= 40)
+        || (subject_bare == "stop" && text.len() <= 40)
+        || affirmed(&all, &UNSUBSCRIBE)
+    {
+        return Intent::Unsubscribe;
+    }
+
+    // 2. Wrong person, with the new contact's address when given.
+    let new_contact = other_address(visible, context);
+    if mentions(&all, &WRONG_PERSON) || (new_contact.is_some() && mentions(&all, &CONTACT_INSTEAD))
+    {
+        return Intent::WrongPerson(new_contact);
+    }
+
+    // 3. Refusal (its words are negative already: no negation test).
+    if all
+        .iter()
+        .filter(|s| !s.question)
+        .any(|s| REFUSED.is_match(s.text))
+    {
+        return Intent::Refused;
+    }
+
+    // 4. A document, or a signature.
+    let signed = affirmed(&all, &SIGNED);
+    let sign_negated = all.iter().any(|s| {
+        SIGN_WORD
+            .find_iter(s.text)
+            .any(|m| negated(s.text, m.start()))
+    });
+    if context.documents > 0 {
+        let attached = mentions(&all, &ATTACHED);
+        let mandate = mentions(&all, &MANDATE_WORD);
+        if !sign_negated
+            && (signed || (attached && mandate) || (text.is_empty() && subject.contains("mandat")))
+        {
+            return Intent::SignedAttached;
+        }
+        return Intent::AttachmentUnclear;
+    }
+    if !sign_negated
+        && (signed && (mentions(&all, &ELSEWHERE) || !mentions(&all, &ATTACHED))
+            || affirmed(&all, &SENT_BY_POST))
+    {
+        return Intent::SignedElsewhere;
+    }
+
+    // 5. A platform chosen.
+    if let Some(platform) = platform_chosen(&all, context.platforms) {
+        return Intent::PlatformChosen(platform);
+    }
+
+    // 6. A date to come back to (stated, not asked).
+    let asked: Vec<(usize, usize)> = all
+        .iter()
+        .filter(|s| s.question)
+        .map(|s| {
+            let start = s.text.as_ptr() as usize - text.as_ptr() as usize;
+            (start, start + s.text.len())
+        })
+        .collect();
+    if let Some(found) = dates::find_all(&text, context.today)
+        .into_iter()
+        .filter(|f| !asked.iter().any(|(s, e)| f.at >= *s && f.at < *e))
+        .find(|f| f.date > context.today)
+    {
+        return Intent::Postponed(found.date);
+    }
+
+    // 7. A question.
+    if all.iter().any(|s| s.question) {
+        return Intent::Question;
+    }
+    Intent::Unclear
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_fr(text: &str, documents: usize) -> Intent {
+        let platforms = vec![
+            "Pennylane".to_string(),
+            "Qonto".to_string(),
+            "jefacture.com".to_string(),
+        ];
+        let own = vec!["cabinet.fr".to_string()];
+        let context = Context {
+            subject: "Re: [CabReady D002] Mandat",
+            documents,
+            sender: Some("paul@client.fr"),
+            own_domains: &own,
+            platforms: &platforms,
+            today: NaiveDate::from_ymd_opt(2026, 11, 25).unwrap(),
+        };
+        read(text, &context)
+    }
+
+    #[test]
+    fn signed_with_attachment_and_negations() {
+        assert_eq!(
+            read_fr("Ci-joint le mandat signé.", 1),
+            Intent::SignedAttached
+        );
+        assert_eq!(read_fr("Voici le document.", 1), Intent::SignedAttached);
+        assert_eq!(
+            read_fr("Here is the signed mandate.", 1),
+            Intent::SignedAttached
+        );
+        assert_eq!(
+            read_fr("Voici notre Kbis comme demandé par Marc.", 1),
+            Intent::AttachmentUnclear
+        );
+        assert_eq!(
+            read_fr(
+                "Je n'ai pas encore signé, voici une question en pièce jointe.",
+                1
+            ),
+            Intent::AttachmentUnclear
+        );
+        assert_eq!(read_fr("Je n'ai pas encore signé.", 0), Intent::Unclear);
+        assert_eq!(read_fr("I haven't signed it yet.", 0), Intent::Unclear);
+    }
+
+    #[test]
+    fn signed_elsewhere() {
+        assert_eq!(
+            read_fr("Je l'ai signé électroniquement via Yousign hier.", 0),
+            Intent::SignedElsewhere
+        );
+        assert_eq!(
+            read_fr("Le mandat vous a été envoyé par courrier ce matin.", 0),
+            Intent::SignedElsewhere
+        );
+        assert_eq!(read_fr("C'est signé !", 0), Intent::SignedElsewhere);
+        assert_eq!(
+            read_fr("I signed it online yesterday.", 0),
+            Intent::SignedElsewhere
+        );
+    }
+
+    #[test]
+    fn platform_postponed_question() {
+        assert_eq!(
+            read_fr("Nous avons choisi Pennylane.", 0),
+            Intent::PlatformChosen("Pennylane".into())
+        );
+        assert_eq!(read_fr("Qonto est-il agréé ?", 0), Intent::Question);
+        assert_eq!(
+            read_fr("Je vous le renvoie la semaine prochaine.", 0),
+            Intent::Postponed(NaiveDate::from_ymd_opt(2026, 11, 30).unwrap())
+        );
+        assert_eq!(
+            read_fr("On verra en janvier.", 0),
+            Intent::Postponed(NaiveDate::from_ymd_opt(2027, 1, 1).unwrap())
+        );
+        assert_eq!(
+            read_fr(
+                "Je n'ai pas encore signé, je le ferai après le 15 décembre.",
+                0
+            ),
+            Intent::Postponed(NaiveDate::from_ymd_opt(2026, 12, 16).unwrap())
+        );
+        assert_eq!(
+            read_fr("À quoi sert ce mandat exactement ?", 0),
+            Intent::Question
+        );
+        assert_eq!(read_fr("Pouvez-vous m'appeler", 0), Intent::Question);
+    }
+
+    #[test]
+    fn refused_wrong_person_unsubscribe() {
+        assert_eq!(
+            read_fr("Nous ne souhaitons pas signer ce mandat.", 0),
+            Intent::Refused
+        );
+        assert_eq!(read_fr("Not interested, thanks.", 0), Intent::Refused);
+        assert_eq!(
+            read_fr(
+                "Je ne m'occupe plus de la comptabilité, écrivez à compta@client.fr",
+                0
+            ),
+            Intent::WrongPerson(Some("compta@client.fr".into()))
+        );
+        assert_eq!(
+            read_fr("Merci de contacter marie@client.fr pour ce sujet.", 0),
+            Intent::WrongPerson(Some("marie@client.fr".into()))
+        );
+        assert_eq!(read_fr("STOP", 0), Intent::Unsubscribe);
+        assert_eq!(
+            read_fr(
+                "Merci de ne plus m'envoyer ces messages, désinscrivez-moi.",
+                0
+            ),
+            Intent::Unsubscribe
+        );
+        assert_eq!(read_fr("Merci, bien reçu.", 0), Intent::Unclear);
+    }
+}

@@ -1,0 +1,423 @@
+//! The IMAP source against a real Dovecot started privately for each test
+//! (the recipe of `../shared/DESIGN.md`: a temp dir, plain IMAP on a free
+//! loopback port, a passwd-file user; as root, everything runs as
+//! `nobody`). Replies appended to INBOX are processed once, filed into
+//! `CabReady/Traité` or `CabReady/À trier`, never deleted; the same
+//! message appended again changes nothing; the worker reconnects after the
+//! server restarts.
+
+use cabready_mailer::config::{CadenceConfig, MailConfig};
+use cabready_mailer::inbound::sources::imap::{self, ImapConfig};
+use cabready_mailer::inbound::{Inbox, Settings};
+use cabready_mailer::templates::Templates;
+use cabready_mailer::token::Signer;
+use cabready_mailer::transport::Transport;
+use cabready_mailer::{Mailer, PlanOptions};
+use cabready_store::domain::*;
+use cabready_store::dossiers::{self, ActivityFlags, ContactRecord, DossierRecord};
+use cabready_store::journal::Actor;
+use cabready_store::{firms, inbound, outbox, Clock, Lang, Store};
+use cabready_testkit::{both_backends, TestDb};
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use futures_util::TryStreamExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 25, 9, 0, 0).unwrap()
+}
+
+const KEY: &[u8] = b"a test key of enough bytes";
+
+/// A private Dovecot; stopped on drop.
+struct Dovecot {
+    dir: PathBuf,
+    port: u16,
+}
+
+impl Dovecot {
+    fn start() -> Dovecot {
+        let binary = ["/usr/sbin/dovecot", "/usr/bin/dovecot"]
+            .into_iter()
+            .find(|p| Path::new(p).exists())
+            .expect("Dovecot is not installed: `scripts/test-env up` installs dovecot-imapd");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let dir =
+            std::env::temp_dir().join(format!("cabready-dovecot-{port}-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("home/relances")).unwrap();
+        let root = is_root();
+        let (user, group, uid, gid) = if root {
+            ("nobody".to_string(), "nogroup".to_string(), 65534, 65534)
+        } else {
+            let id = |flag: &str| {
+                String::from_utf8(Command::new("id").arg(flag).output().unwrap().stdout)
+                    .unwrap()
+                    .trim()
+                    .to_string()
+            };
+            (
+                id("-un"),
+                id("-gn"),
+                id("-u").parse().unwrap(),
+                id("-g").parse().unwrap(),
+            )
+        };
+        let d = dir.display();
+        let conf = format!(
+            "base_dir = {d}/run\nstate_dir = {d}/state\nlog_path = {d}/dovecot.log\ninstance_name = cabready-test-{port}\n\
+protocols = imap\nlisten = 127.0.0.1\nssl = no\ndisable_plaintext_auth = no\nauth_mechanisms = plain login\n\
+default_internal_user = {user}\ndefault_login_user = {user}\ndefault_internal_group = {group}\n\
+first_valid_uid = 1\nfirst_valid_gid = 1\nmail_location = maildir:~/Maildir\n\
+namespace inbox {{\n  inbox = yes\n  separator = /\n}}\n\
+passdb {{\n  driver = passwd-file\n  args = scheme=PLAIN username_format=%u {d}/users\n}}\n\
+userdb {{\n  driver = passwd-file\n  args = username_format=%u {d}/users\n}}\n\
+service imap-login {{\n  chroot =\n  inet_listener imap {{\n    address = 127.0.0.1\n    port = {port}\n  }}\n  inet_listener imaps {{\n    port = 0\n  }}\n}}\n\
+service anvil {{\n  chroot =\n}}\nservice stats {{\n  chroot =\n}}\nservice pop3-login {{\n  chroot =\n}}\nservice submission-login {{\n  chroot =\n}}\n"
+        );
+        std::fs::write(dir.join("dovecot.conf"), conf).unwrap();
+        std::fs::write(
+            dir.join("users"),
+            format!("relances:{{PLAIN}}secret:{uid}:{gid}::{d}/home/relances\n"),
+        )
+        .unwrap();
+        if root {
+            let status = Command::new("chown")
+                .args(["-R", "nobody:nogroup"])
+                .arg(&dir)
+                .status()
+                .unwrap();
+            assert!(status.success());
+        }
+        let dovecot = Dovecot { dir, port };
+        dovecot.launch(binary);
+        dovecot
+    }
+
+    fn launch(&self, binary: &str) {
+        let status = Command::new(binary)
+            .arg("-c")
+            .arg(self.dir.join("dovecot.conf"))
+            .status()
+            .unwrap();
+        assert!(status.success(), "dovecot did not start: {}", self.log());
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("dovecot not listening: {}", self.log());
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("dovecot.log")).unwrap_or_default()
+    }
+
+    fn stop(&self) {
+        if let Ok(pid) = std::fs::read_to_string(self.dir.join("run/master.pid")) {
+            let pid = pid.trim().to_string();
+            let _ = Command::new("kill").arg(&pid).status();
+            // Wait for the master itself to be gone (it holds its base_dir
+            // until then, and a new one refuses to start beside it).
+            for _ in 0..200 {
+                if !Path::new(&format!("/proc/{pid}")).exists() {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(25));
+            }
+        }
+    }
+
+    fn restart(&self) {
+        self.stop();
+        let binary = ["/usr/sbin/dovecot", "/usr/bin/dovecot"]
+            .into_iter()
+            .find(|p| Path::new(p).exists())
+            .unwrap();
+        self.launch(binary);
+    }
+
+    fn config(&self) -> ImapConfig {
+        ImapConfig {
+            host: "127.0.0.1".into(),
+            port: self.port,
+            username: "relances".into(),
+            password: "secret".into(),
+            mailbox: "INBOX".into(),
+            processed_folder: Some("CabReady/Traité".into()),
+            triage_folder: Some("CabReady/À trier".into()),
+            poll_seconds: 1,
+        }
+    }
+
+    async fn session(&self) -> async_imap::Session<tokio::net::TcpStream> {
+        let stream = tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+            .await
+            .unwrap();
+        let mut client = async_imap::Client::new(stream);
+        client.read_response().await.unwrap();
+        client
+            .login("relances", "secret")
+            .await
+            .map_err(|(e, _)| e)
+            .unwrap()
+    }
+
+    async fn append(&self, raw: &str) {
+        let mut session = self.session().await;
+        session
+            .append("INBOX", None, None, raw.as_bytes())
+            .await
+            .unwrap();
+        session.logout().await.unwrap();
+    }
+
+    async fn count(&self, mailbox: &str) -> u32 {
+        let mut session = self.session().await;
+        let n = session.select(mailbox).await.unwrap().exists;
+        session.logout().await.unwrap();
+        n
+    }
+}
+
+impl Drop for Dovecot {
+    fn drop(&mut self) {
+        self.stop();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+fn record(code: &str, seed: u32) -> DossierRecord {
+    let financials = Financials {
+        headcount: Some(3.0),
+        turnover: Some(30_000_000),
+        balance_sheet: None,
+    };
+    DossierRecord {
+        code: code.into(),
+        legal_name: format!("Société {code}"),
+        siren: Siren::with_check_digit(seed),
+        legal_form: None,
+        financials,
+        category: SizeCategory::derive(&financials).map(|c| (c, CategorySource::Derived)),
+        vat: None,
+        flags: ActivityFlags::default(),
+        owner: None,
+        portfolio: None,
+        tags: vec![],
+        contact: Some(ContactRecord {
+            name: "Jeanne".into(),
+            email: Email::parse(&format!("{}@client.fr", code.to_lowercase())).unwrap(),
+        }),
+    }
+}
+
+/// A firm with D001..D003, a first reminder sent to each; their tokens.
+async fn firm_with_reminders(store: &Store, outbox_dir: &Path) -> (i64, Vec<String>) {
+    let onboarded = now() - Duration::days(21);
+    let mut tx = store.begin().await.unwrap();
+    let (firm, _) = firms::ensure(&mut tx, "Cabinet Durand", &[], &Actor::System, onboarded)
+        .await
+        .unwrap();
+    for (i, code) in ["D001", "D002", "D003"].iter().enumerate() {
+        dossiers::upsert(
+            &mut tx,
+            firm.id,
+            &record(code, i as u32 + 1),
+            &Actor::System,
+            onboarded,
+        )
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let mailer = Mailer {
+        mail: MailConfig {
+            from_address: "relances@cabinet-durand.fr".into(),
+            ..MailConfig::default()
+        },
+        cadence: CadenceConfig::default(),
+        templates: Templates::load(None).unwrap(),
+        signer: Signer::new(KEY).unwrap(),
+        transport: Transport::maildir(outbox_dir).unwrap(),
+        crash_after_send: false,
+    };
+    mailer
+        .plan(
+            store,
+            firm.id,
+            Lang::Fr,
+            now(),
+            PlanOptions {
+                dry_run: false,
+                ahead_of_time: false,
+            },
+        )
+        .await
+        .unwrap();
+    mailer.send_due(store, now(), 10).await.unwrap();
+    let mut conn = store.pool().acquire().await.unwrap();
+    let mut tokens = Vec::new();
+    for code in ["D001", "D002", "D003"] {
+        let d = dossiers::find_by_code(&mut conn, firm.id, code)
+            .await
+            .unwrap()
+            .unwrap();
+        tokens.push(
+            outbox::for_dossier(&mut conn, firm.id, d.id, 1)
+                .await
+                .unwrap()
+                .remove(0)
+                .token,
+        );
+    }
+    (firm.id, tokens)
+}
+
+fn reply(code: &str, token: &str, id: &str, body: &str) -> String {
+    format!(
+        "From: <{}@client.fr>\r\nTo: <relances+{token}@cabinet-durand.fr>\r\nSubject: Re: [CabReady {code}] Votre mandat\r\nDate: Wed, 25 Nov 2026 11:00:00 +0100\r\nMessage-ID: <{id}>\r\nIn-Reply-To: <{token}@cabinet-durand.fr>\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{body}\r\n",
+        code.to_lowercase()
+    )
+}
+
+fn inbox_for(firm_id: i64, data: &Path) -> Inbox {
+    Inbox {
+        firm_id,
+        signer: Signer::new(KEY).unwrap(),
+        settings: Settings {
+            own_domains: vec!["cabinet-durand.fr".into()],
+            platforms: vec![],
+        },
+        attachments_dir: data.join("attachments"),
+    }
+}
+
+both_backends!(
+    imap_replies_are_processed_once_and_filed,
+    |db: TestDb| async move {
+        let dovecot = Dovecot::start();
+        let data = tempfile::tempdir().unwrap();
+        let (firm, tokens) = firm_with_reminders(&db.store, &data.path().join("outbox")).await;
+        let inbox = inbox_for(firm, data.path());
+        let config = dovecot.config();
+        let clock = Clock::fixed(now() + Duration::hours(2));
+
+        dovecot
+            .append(&reply(
+                "D001",
+                &tokens[0],
+                "r1@client.fr",
+                "Je n'ai pas encore signé, on verra en janvier.",
+            ))
+            .await;
+        dovecot
+            .append(&reply(
+                "D002",
+                &tokens[1],
+                "r2@client.fr",
+                "Quel est le délai ?",
+            ))
+            .await;
+        dovecot.append("From: <x@nulle-part.fr>\r\nTo: <relances@cabinet-durand.fr>\r\nSubject: hello\r\nMessage-ID: <r3@nulle-part.fr>\r\nDate: Wed, 25 Nov 2026 11:00:00 +0100\r\n\r\nBonjour ?\r\n").await;
+
+        let report = imap::pass(&inbox, &db.store, &config, &clock)
+            .await
+            .unwrap();
+        assert_eq!(
+            (report.processed, report.triaged, report.duplicates),
+            (3, 1, 0),
+            "{report:?}\n{}",
+            dovecot.log()
+        );
+        assert_eq!(dovecot.count("INBOX").await, 0);
+        assert_eq!(dovecot.count("CabReady/Trait&AOk-").await, 2);
+        assert_eq!(dovecot.count("CabReady/&AMA- trier").await, 1);
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        assert!(inbound::not_before(&mut conn, firm, 1)
+            .await
+            .unwrap()
+            .is_some());
+        let checkpoint = inbound::checkpoint(&mut conn, firm, "INBOX")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(checkpoint.1, 3);
+        drop(conn);
+
+        // Nothing new: nothing done. The same message again (new UID): a duplicate.
+        let idle = imap::pass(&inbox, &db.store, &config, &clock)
+            .await
+            .unwrap();
+        assert_eq!(idle, imap::ImapReport::default());
+        dovecot
+            .append(&reply(
+                "D001",
+                &tokens[0],
+                "r1@client.fr",
+                "Je n'ai pas encore signé, on verra en janvier.",
+            ))
+            .await;
+        let again = imap::pass(&inbox, &db.store, &config, &clock)
+            .await
+            .unwrap();
+        assert_eq!((again.processed, again.duplicates), (0, 1));
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        assert_eq!(inbound::list(&mut conn, firm).await.unwrap().len(), 3);
+        drop(conn);
+
+        // The worker keeps going across a server restart.
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let worker = {
+            let store = db.store.clone();
+            let inbox = inbox.clone();
+            let config = config.clone();
+            tokio::spawn(async move {
+                imap::run(&inbox, &store, &config, &clock, async {
+                    let _ = stop_rx.await;
+                })
+                .await
+            })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        dovecot.restart();
+        dovecot
+            .append(&reply("D003", &tokens[2], "r4@client.fr", "STOP"))
+            .await;
+        let mut seen = false;
+        for _ in 0..100 {
+            let mut conn = db.store.pool().acquire().await.unwrap();
+            if inbound::list(&mut conn, firm).await.unwrap().len() == 4 {
+                seen = true;
+                break;
+            }
+            drop(conn);
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+        let _ = stop_tx.send(());
+        worker.await.unwrap();
+        assert!(seen, "the worker did not reconnect: {}", dovecot.log());
+        let mut session = dovecot.session().await;
+        let list: Vec<_> = session
+            .list(Some(""), Some("*"))
+            .await
+            .unwrap()
+            .try_collect()
+            .await
+            .unwrap();
+        assert!(list.len() >= 3);
+        session.logout().await.unwrap();
+    }
+);

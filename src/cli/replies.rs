@@ -1,0 +1,349 @@
+//! `cabready replies [--dry-run]`: processes the clients' answers waiting in
+//! the inbox Maildir (`<data_dir>/inbox/new/`) through the reply pipeline
+//! and prints what each one did. `cabready mail classify FILE.eml…
+//! [--json]`: reads messages without acting (what the bot would
+//! understand), one JSON object per file with `--json`.
+
+use crate::AppContext;
+use anyhow::{anyhow, Context, Result};
+use cabready_mailer::inbound::sources::imap::{self, ImapConfig};
+use cabready_mailer::inbound::sources::maildir;
+use cabready_mailer::inbound::{self, matching, Inbox, Settings};
+use cabready_mailer::token::Signer;
+use cabready_store::{dossiers, firms, platforms, Lang, Store};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Read and decide, change nothing and move nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The firm, when the database holds several.
+    #[arg(long, env = "CABREADY_FIRM")]
+    pub firm: Option<String>,
+    /// Read this IMAP server instead of the inbox Maildir (plain IMAP, for
+    /// loopback or a trusted network; the password in CABREADY_IMAP_PASSWORD).
+    #[arg(long, env = "CABREADY_IMAP_HOST")]
+    pub imap_host: Option<String>,
+    #[arg(long, env = "CABREADY_IMAP_PORT", default_value_t = 143)]
+    pub imap_port: u16,
+    #[arg(long, env = "CABREADY_IMAP_USER")]
+    pub imap_user: Option<String>,
+    #[arg(long, env = "CABREADY_IMAP_MAILBOX", default_value = "INBOX")]
+    pub imap_mailbox: String,
+    /// Where processed messages are moved.
+    #[arg(long, default_value = "CabReady/Traité")]
+    pub processed_folder: String,
+    /// Where messages a person must sort are moved.
+    #[arg(long, default_value = "CabReady/À trier")]
+    pub triage_folder: String,
+    /// Keep reading (IMAP): a pass every N seconds, until Ctrl-C.
+    #[arg(long)]
+    pub watch: Option<u64>,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum MailCommand {
+    /// Read messages (.eml) as the reply worker would, without acting.
+    Classify(ClassifyArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ClassifyArgs {
+    /// The messages to read.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// One JSON object per file (one per line).
+    #[arg(long)]
+    pub json: bool,
+    /// Also look the reminder and the dossier up in the database.
+    #[arg(long)]
+    pub resolve: bool,
+    /// The firm, when the database holds several.
+    #[arg(long, env = "CABREADY_FIRM")]
+    pub firm: Option<String>,
+}
+
+fn own_domains(ctx: &AppContext) -> Vec<String> {
+    ctx.config
+        .mail
+        .from_address
+        .rsplit_once('@')
+        .map(|(_, d)| vec![d.to_ascii_lowercase()])
+        .unwrap_or_default()
+}
+
+/// The inbox Maildir of the embedded default.
+pub fn inbox_dir(ctx: &AppContext) -> PathBuf {
+    ctx.config.data_dir.join("inbox")
+}
+
+/// The reply worker of a firm, as the configuration describes it.
+pub async fn inbox(ctx: &AppContext, store: &Store, firm_id: i64) -> Result<Inbox> {
+    let mut conn = store.pool().acquire().await?;
+    let mut known = platforms::names(&mut conn, firm_id).await?;
+    drop(conn);
+    known.extend(ctx.config.platforms.iter().cloned());
+    Ok(Inbox {
+        firm_id,
+        signer: cabready_mailer::load_signer(&ctx.config.hmac_key_file())?,
+        settings: Settings {
+            own_domains: own_domains(ctx),
+            platforms: known,
+        },
+        attachments_dir: ctx.config.data_dir.join("attachments"),
+    })
+}
+
+pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
+    let lang = ctx.lang;
+    let store = ctx.store().await?;
+    let mut conn = store.pool().acquire().await?;
+    let firm = firms::resolve(
+        &mut conn,
+        args.firm.as_deref().or(ctx.config.firm.as_deref()),
+    )
+    .await
+    .map_err(|e| anyhow!(e.user_message(lang)))?;
+    drop(conn);
+    let inbox = inbox(ctx, &store, firm.id).await?;
+    if let Some(host) = &args.imap_host {
+        return run_imap(ctx, &store, &inbox, &args, host, &firm.name).await;
+    }
+    let dir = inbox_dir(ctx);
+    let now = ctx.clock.now();
+    let report = maildir::pass(&inbox, &store, &dir, now, args.dry_run).await?;
+    println!(
+        "{} — {} ({})",
+        lang.pick("Réponses des clients", "Client replies"),
+        firm.name,
+        dir.join("new").display()
+    );
+    if args.dry_run {
+        println!(
+            "{}",
+            lang.pick(
+                "Simulation : rien n'est modifié ni déplacé.",
+                "Dry run: nothing is changed or moved."
+            )
+        );
+    }
+    let mut conn = store.pool().acquire().await?;
+    for line in &report.lines {
+        let text = match (&line.report, &line.error) {
+            (_, Some(error)) => format!("{} : {error}", lang.pick("erreur", "error")),
+            (None, None) => lang.pick("déjà traité", "already processed").to_string(),
+            (Some(r), None) => {
+                let dossier = match r.dossier_id {
+                    Some(id) => dossiers::find_by_id(&mut conn, firm.id, id)
+                        .await?
+                        .map(|d| d.record.code)
+                        .unwrap_or_default(),
+                    None => "—".into(),
+                };
+                format!(
+                    "{dossier} {}{} : {}",
+                    r.kind,
+                    r.intent.map(|i| format!("/{i}")).unwrap_or_default(),
+                    r.summary
+                )
+            }
+        };
+        println!("  {} — {text}", line.file);
+    }
+    match lang {
+        Lang::Fr => println!(
+            "{} message(s) traité(s), dont {} à trier ; {} déjà traité(s) ; {} en erreur (laissé(s) dans new/).",
+            report.processed, report.triaged, report.duplicates, report.failed
+        ),
+        Lang::En => println!(
+            "{} message(s) processed, {} to sort; {} already processed; {} failed (left in new/).",
+            report.processed, report.triaged, report.duplicates, report.failed
+        ),
+    }
+    Ok(if report.failed > 0 {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+async fn run_imap(
+    ctx: &AppContext,
+    store: &Store,
+    inbox: &Inbox,
+    args: &Args,
+    host: &str,
+    firm_name: &str,
+) -> Result<ExitCode> {
+    let lang = ctx.lang;
+    if args.dry_run {
+        return Err(anyhow!(lang.pick(
+            "--dry-run ne s'applique qu'à la boîte Maildir locale",
+            "--dry-run applies to the local Maildir only"
+        )));
+    }
+    let config = ImapConfig {
+        host: host.to_string(),
+        port: args.imap_port,
+        username: args
+            .imap_user
+            .clone()
+            .ok_or_else(|| anyhow!("--imap-user (CABREADY_IMAP_USER) manque"))?,
+        password: std::env::var("CABREADY_IMAP_PASSWORD")
+            .map_err(|_| anyhow!("CABREADY_IMAP_PASSWORD manque (mot de passe IMAP)"))?,
+        mailbox: args.imap_mailbox.clone(),
+        processed_folder: Some(args.processed_folder.clone()),
+        triage_folder: Some(args.triage_folder.clone()),
+        poll_seconds: args.watch.unwrap_or(60),
+    };
+    if args.watch.is_some() {
+        println!(
+            "{} {}:{} ({}) — Ctrl-C",
+            lang.pick("Lecture continue de", "Reading continuously"),
+            config.host,
+            config.port,
+            config.mailbox
+        );
+        imap::run(inbox, store, &config, &ctx.clock, async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let report = imap::pass(inbox, store, &config, &ctx.clock).await?;
+    println!(
+        "{} — {firm_name} (imap://{}:{}/{})",
+        lang.pick("Réponses des clients", "Client replies"),
+        config.host,
+        config.port,
+        config.mailbox
+    );
+    match lang {
+        Lang::Fr => println!(
+            "{} message(s) traité(s), dont {} à trier ; {} déjà traité(s){}.",
+            report.processed,
+            report.triaged,
+            report.duplicates,
+            if report.uidvalidity_changed {
+                " ; UIDVALIDITY a changé : boîte relue"
+            } else {
+                ""
+            }
+        ),
+        Lang::En => println!(
+            "{} message(s) processed, {} to sort; {} already processed{}.",
+            report.processed,
+            report.triaged,
+            report.duplicates,
+            if report.uidvalidity_changed {
+                "; UIDVALIDITY changed: mailbox read again"
+            } else {
+                ""
+            }
+        ),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn run_mail(ctx: &AppContext, command: MailCommand) -> Result<ExitCode> {
+    match command {
+        MailCommand::Classify(args) => classify(ctx, args).await,
+    }
+}
+
+async fn classify(ctx: &AppContext, args: ClassifyArgs) -> Result<ExitCode> {
+    let lang = ctx.lang;
+    // The key is only read when it exists: classifying never creates one.
+    let key_file = ctx.config.hmac_key_file();
+    let signer: Option<Signer> = if std::env::var("CABREADY_MAIL_HMAC_KEY")
+        .is_ok_and(|k| !k.trim().is_empty())
+        || key_file.exists()
+    {
+        Some(cabready_mailer::load_signer(&key_file)?)
+    } else {
+        None
+    };
+    let mut settings = Settings {
+        own_domains: own_domains(ctx),
+        platforms: ctx.config.platforms.clone(),
+    };
+    let resolver = if args.resolve {
+        let store = ctx.store().await?;
+        let mut conn = store.pool().acquire().await?;
+        let firm = firms::resolve(
+            &mut conn,
+            args.firm.as_deref().or(ctx.config.firm.as_deref()),
+        )
+        .await
+        .map_err(|e| anyhow!(e.user_message(lang)))?;
+        settings
+            .platforms
+            .extend(platforms::names(&mut conn, firm.id).await?);
+        drop(conn);
+        Some((store, firm.id))
+    } else {
+        None
+    };
+    let now = ctx.clock.now();
+    let mut unreadable = 0;
+    for file in &args.files {
+        let raw = std::fs::read(file)
+            .with_context(|| format!("impossible de lire {}", file.display()))?;
+        let name = file.display().to_string();
+        let Some(reading) = inbound::read(&raw, signer.as_ref(), &settings, now) else {
+            unreadable += 1;
+            if args.json {
+                println!("{}", inbound::unreadable_json(&name));
+            } else {
+                println!("{name}: {}", lang.pick("illisible", "unreadable"));
+            }
+            continue;
+        };
+        let mut dossier = None;
+        if let Some((store, firm_id)) = &resolver {
+            let mut conn = store.pool().acquire().await?;
+            if let Some(found) = matching::resolve(
+                &mut conn,
+                *firm_id,
+                &reading.keys,
+                reading.mail.from.as_deref(),
+            )
+            .await?
+            {
+                dossier = dossiers::find_by_id(&mut conn, *firm_id, found.dossier_id)
+                    .await?
+                    .map(|d| d.record.code);
+            }
+        }
+        let json = reading.to_json(&name, dossier.as_deref());
+        if args.json {
+            println!("{json}");
+        } else {
+            let text: String = reading
+                .visible_text
+                .replace('\n', " ")
+                .chars()
+                .take(100)
+                .collect();
+            println!(
+                "{name}: {}{}{} — « {text} »",
+                json["kind"].as_str().unwrap_or("?"),
+                json["intent"]
+                    .as_str()
+                    .map(|i| format!(" / {i}"))
+                    .unwrap_or_default(),
+                json["dossier"]
+                    .as_str()
+                    .map(|d| format!(" ({d})"))
+                    .unwrap_or_default(),
+            );
+        }
+    }
+    Ok(if unreadable > 0 {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

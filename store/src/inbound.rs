@@ -1,0 +1,443 @@
+//! What the reply worker remembers: the messages it took in (once each,
+//! per Message-ID and per IMAP UID), their attachments, the triage queue of
+//! messages it could not tie to a reminder, the IMAP checkpoints, and the
+//! "not before" holds a client's answer puts on a dossier's reminders.
+//!
+//! The mail side (`mailer::inbound`) decides; these functions write, each
+//! with its journal line, inside the caller's transaction.
+
+use crate::clock::{from_db_time, to_db_time};
+use crate::error::{StoreError, StoreResult};
+use crate::journal::{self, Actor, Entry};
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use sqlx::{AnyConnection, Row};
+
+/// Where a message came from in an IMAP mailbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImapPlace {
+    pub mailbox: String,
+    pub uidvalidity: i64,
+    pub uid: i64,
+}
+
+/// One message taken in, as recorded.
+#[derive(Debug, Clone)]
+pub struct NewInbound<'a> {
+    /// The Message-ID, or `sha256:<hex>` of the raw message without one.
+    pub message_key: &'a str,
+    pub place: Option<&'a ImapPlace>,
+    pub sender: Option<&'a str>,
+    pub subject: &'a str,
+    pub sent_at: Option<DateTime<Utc>>,
+    /// `bounce`, `autoreply`, `reply` or `unreadable`.
+    pub kind: &'a str,
+    pub intent: Option<&'a str>,
+    pub reminder_id: Option<i64>,
+    pub dossier_id: Option<i64>,
+    pub contact_id: Option<i64>,
+    pub outcome: &'a str,
+    pub visible_text: &'a str,
+}
+
+/// A recorded message, read back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Inbound {
+    pub id: i64,
+    pub message_key: String,
+    pub sender: Option<String>,
+    pub subject: String,
+    pub kind: String,
+    pub intent: Option<String>,
+    pub reminder_id: Option<i64>,
+    pub dossier_id: Option<i64>,
+    pub contact_id: Option<i64>,
+    pub outcome: String,
+    pub visible_text: String,
+    pub processed_at: DateTime<Utc>,
+}
+
+const SELECT: &str =
+    "SELECT id, message_key, sender, subject, kind, intent, reminder_id, dossier_id,
+    contact_id, outcome, visible_text, processed_at FROM inbound_messages";
+
+fn from_row(row: &sqlx::any::AnyRow) -> StoreResult<Inbound> {
+    let at: String = row.try_get("processed_at")?;
+    Ok(Inbound {
+        id: row.try_get("id")?,
+        message_key: row.try_get("message_key")?,
+        sender: row.try_get("sender")?,
+        subject: row.try_get("subject")?,
+        kind: row.try_get("kind")?,
+        intent: row.try_get("intent")?,
+        reminder_id: row.try_get("reminder_id")?,
+        dossier_id: row.try_get("dossier_id")?,
+        contact_id: row.try_get("contact_id")?,
+        outcome: row.try_get("outcome")?,
+        visible_text: row.try_get("visible_text")?,
+        processed_at: from_db_time(&at)
+            .ok_or_else(|| StoreError::Corrupt(format!("inbound time {at}")))?,
+    })
+}
+
+/// Whether this message (by key, or by its IMAP place) was already taken in.
+pub async fn seen(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    message_key: &str,
+    place: Option<&ImapPlace>,
+) -> StoreResult<bool> {
+    let (mailbox, validity, uid) = match place {
+        Some(p) => (Some(p.mailbox.clone()), Some(p.uidvalidity), Some(p.uid)),
+        None => (None, None, None),
+    };
+    let row = sqlx::query(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM inbound_messages WHERE firm_id = $1
+         AND (message_key = $2 OR (mailbox = $3 AND uidvalidity = $4 AND uid = $5))",
+    )
+    .bind(firm_id)
+    .bind(message_key.to_string())
+    .bind(mailbox)
+    .bind(validity)
+    .bind(uid)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(row.get::<i64, _>(0) > 0)
+}
+
+/// Records a message; `None` when it was already recorded (by key or
+/// place): the caller then rolls back and does nothing more.
+pub async fn record(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    new: &NewInbound<'_>,
+    actor: &Actor,
+    at: DateTime<Utc>,
+) -> StoreResult<Option<i64>> {
+    let (mailbox, validity, uid) = match new.place {
+        Some(p) => (Some(p.mailbox.clone()), Some(p.uidvalidity), Some(p.uid)),
+        None => (None, None, None),
+    };
+    let id: Option<i64> = sqlx::query(
+        "INSERT INTO inbound_messages (firm_id, message_key, mailbox, uidvalidity, uid, sender, subject,
+             sent_at, kind, intent, reminder_id, dossier_id, contact_id, outcome, visible_text, processed_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+         ON CONFLICT DO NOTHING RETURNING id",
+    )
+    .bind(firm_id)
+    .bind(new.message_key.to_string())
+    .bind(mailbox.clone())
+    .bind(validity)
+    .bind(uid)
+    .bind(new.sender.map(str::to_string))
+    .bind(new.subject.to_string())
+    .bind(new.sent_at.map(to_db_time))
+    .bind(new.kind.to_string())
+    .bind(new.intent.map(str::to_string))
+    .bind(new.reminder_id)
+    .bind(new.dossier_id)
+    .bind(new.contact_id)
+    .bind(new.outcome.to_string())
+    .bind(new.visible_text.to_string())
+    .bind(to_db_time(at))
+    .fetch_optional(&mut *conn)
+    .await?
+    .map(|r| r.get(0));
+    let Some(id) = id else { return Ok(None) };
+    let entry = Entry {
+        entity: "inbound_message",
+        entity_id: Some(id),
+        dossier_id: new.dossier_id,
+        action: "inbound.received",
+        details: json!({
+            "message_id": new.message_key,
+            "kind": new.kind,
+            "intent": new.intent,
+            "reminder_id": new.reminder_id,
+            "outcome": new.outcome,
+            "mailbox": mailbox,
+            "uid": uid,
+        }),
+    };
+    journal::record(conn, firm_id, at, actor, entry).await?;
+    Ok(Some(id))
+}
+
+pub async fn get(conn: &mut AnyConnection, firm_id: i64, id: i64) -> StoreResult<Inbound> {
+    let sql = format!("{SELECT} WHERE firm_id = $1 AND id = $2");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(firm_id)
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| StoreError::NotFound {
+            what: "message reçu",
+            key: id.to_string(),
+        })?;
+    from_row(&row)
+}
+
+/// The firm's recorded messages, oldest first.
+pub async fn list(conn: &mut AnyConnection, firm_id: i64) -> StoreResult<Vec<Inbound>> {
+    let sql = format!("{SELECT} WHERE firm_id = $1 ORDER BY id");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(firm_id)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// An attachment kept from a message (the file is already on disk).
+pub async fn add_attachment(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    message_id: i64,
+    sha256: &str,
+    size: i64,
+    filename: Option<&str>,
+    content_type: &str,
+) -> StoreResult<i64> {
+    Ok(sqlx::query(
+        "INSERT INTO inbound_attachments (firm_id, message_id, sha256, size, filename, content_type)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(firm_id)
+    .bind(message_id)
+    .bind(sha256.to_string())
+    .bind(size)
+    .bind(filename.map(str::to_string))
+    .bind(content_type.to_string())
+    .fetch_one(&mut *conn)
+    .await?
+    .get(0))
+}
+
+/// An attachment as recorded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredAttachment {
+    pub sha256: String,
+    pub size: i64,
+    pub filename: Option<String>,
+    pub content_type: String,
+}
+
+pub async fn attachments(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    message_id: i64,
+) -> StoreResult<Vec<StoredAttachment>> {
+    let rows = sqlx::query(
+        "SELECT sha256, size, filename, content_type FROM inbound_attachments
+         WHERE firm_id = $1 AND message_id = $2 ORDER BY id",
+    )
+    .bind(firm_id)
+    .bind(message_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(StoredAttachment {
+                sha256: r.try_get(0)?,
+                size: r.try_get(1)?,
+                filename: r.try_get(2)?,
+                content_type: r.try_get(3)?,
+            })
+        })
+        .collect()
+}
+
+/// Puts a message in the triage queue (a person ties it to a dossier).
+pub async fn triage(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    message_id: i64,
+    reason: &str,
+    at: DateTime<Utc>,
+) -> StoreResult<i64> {
+    let id: i64 = sqlx::query(
+        "INSERT INTO inbound_triage (firm_id, message_id, reason, status, opened_at)
+         VALUES ($1, $2, $3, 'open', $4) RETURNING id",
+    )
+    .bind(firm_id)
+    .bind(message_id)
+    .bind(reason.to_string())
+    .bind(to_db_time(at))
+    .fetch_one(&mut *conn)
+    .await?
+    .get(0);
+    let entry = Entry {
+        entity: "inbound_triage",
+        entity_id: Some(id),
+        dossier_id: None,
+        action: "inbound.triaged",
+        details: json!({ "message": message_id, "reason": reason }),
+    };
+    journal::record(conn, firm_id, at, &Actor::System, entry).await?;
+    Ok(id)
+}
+
+/// One message waiting in the triage queue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TriageItem {
+    pub id: i64,
+    pub reason: String,
+    pub opened_at: DateTime<Utc>,
+    pub message: Inbound,
+}
+
+/// The open triage queue, oldest first.
+pub async fn open_triage(conn: &mut AnyConnection, firm_id: i64) -> StoreResult<Vec<TriageItem>> {
+    let rows = sqlx::query(
+        "SELECT id, message_id, reason, opened_at FROM inbound_triage
+         WHERE firm_id = $1 AND status = 'open' ORDER BY id",
+    )
+    .bind(firm_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut items = Vec::with_capacity(rows.len());
+    for row in rows {
+        let at: String = row.try_get(3)?;
+        let message_id: i64 = row.try_get(1)?;
+        items.push(TriageItem {
+            id: row.try_get(0)?,
+            reason: row.try_get(2)?,
+            opened_at: from_db_time(&at)
+                .ok_or_else(|| StoreError::Corrupt(format!("triage time {at}")))?,
+            message: get(conn, firm_id, message_id).await?,
+        });
+    }
+    Ok(items)
+}
+
+/// Closes a triage item (a person dealt with the message).
+pub async fn close_triage(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    id: i64,
+    actor: &Actor,
+    at: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let by = match actor {
+        Actor::User(n) | Actor::Client(n) | Actor::Import(n) => n.clone(),
+        Actor::System => "cabready".into(),
+    };
+    let done = sqlx::query(
+        "UPDATE inbound_triage SET status = 'done', closed_at = $1, closed_by = $2
+         WHERE firm_id = $3 AND id = $4 AND status = 'open'",
+    )
+    .bind(to_db_time(at))
+    .bind(by)
+    .bind(firm_id)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected()
+        == 1;
+    if done {
+        let entry = Entry {
+            entity: "inbound_triage",
+            entity_id: Some(id),
+            dossier_id: None,
+            action: "inbound.triage_closed",
+            details: json!({}),
+        };
+        journal::record(conn, firm_id, at, actor, entry).await?;
+    }
+    Ok(done)
+}
+
+/// No reminder for this dossier before `not_before` (the client said when).
+#[allow(clippy::too_many_arguments)]
+pub async fn hold(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    dossier_id: i64,
+    not_before: DateTime<Utc>,
+    reason: &str,
+    inbound_message_id: Option<i64>,
+    actor: &Actor,
+    at: DateTime<Utc>,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO reminder_holds (firm_id, dossier_id, not_before, reason, inbound_message_id, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(firm_id)
+    .bind(dossier_id)
+    .bind(to_db_time(not_before))
+    .bind(reason.to_string())
+    .bind(inbound_message_id)
+    .bind(to_db_time(at))
+    .execute(&mut *conn)
+    .await?;
+    let entry = Entry {
+        entity: "dossier",
+        entity_id: Some(dossier_id),
+        dossier_id: Some(dossier_id),
+        action: "reminder.held",
+        details: json!({ "not_before": to_db_time(not_before), "reason": reason }),
+    };
+    journal::record(conn, firm_id, at, actor, entry).await
+}
+
+/// The latest "not before" date of a dossier's reminders, if any.
+pub async fn not_before(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    dossier_id: i64,
+) -> StoreResult<Option<DateTime<Utc>>> {
+    let row = sqlx::query(
+        "SELECT MAX(not_before) FROM reminder_holds WHERE firm_id = $1 AND dossier_id = $2",
+    )
+    .bind(firm_id)
+    .bind(dossier_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    let text: Option<String> = row.try_get(0)?;
+    text.map(|t| from_db_time(&t).ok_or_else(|| StoreError::Corrupt(format!("hold time {t}"))))
+        .transpose()
+}
+
+/// The IMAP checkpoint of a mailbox: (UIDVALIDITY, last processed UID).
+pub async fn checkpoint(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    mailbox: &str,
+) -> StoreResult<Option<(i64, i64)>> {
+    let row = sqlx::query(
+        "SELECT uidvalidity, last_uid FROM mailbox_checkpoints WHERE firm_id = $1 AND mailbox = $2",
+    )
+    .bind(firm_id)
+    .bind(mailbox.to_string())
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).transpose()
+}
+
+/// Moves a mailbox's checkpoint (a new UIDVALIDITY starts it again).
+pub async fn set_checkpoint(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    mailbox: &str,
+    uidvalidity: i64,
+    last_uid: i64,
+    at: DateTime<Utc>,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO mailbox_checkpoints (firm_id, mailbox, uidvalidity, last_uid, updated_at)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (firm_id, mailbox) DO UPDATE SET uidvalidity = excluded.uidvalidity,
+             last_uid = CASE WHEN mailbox_checkpoints.uidvalidity = excluded.uidvalidity
+                 AND mailbox_checkpoints.last_uid > excluded.last_uid
+                 THEN mailbox_checkpoints.last_uid ELSE excluded.last_uid END,
+             updated_at = excluded.updated_at",
+    )
+    .bind(firm_id)
+    .bind(mailbox.to_string())
+    .bind(uidvalidity)
+    .bind(last_uid)
+    .bind(to_db_time(at))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
