@@ -58,11 +58,7 @@ const SELECT: &str = "
     SELECT d.id, d.code, d.legal_name, d.category, d.vat_regime, d.vat_group, d.b2c, d.international,
            p.name AS portfolio_name, u.email AS owner_email, m.status AS delegation_status,
            pl.name AS platform_name, dp.state AS platform_state, dp.test_flow_at,
-           (SELECT CAST(MAX(CASE WHEN c.opted_out = 0 AND c.email_status = 'valid'
-                                  AND c.opted_out_at IS NULL AND c.bounced_at IS NULL
-                             THEN 2 ELSE 1 END) AS BIGINT)
-              FROM contacts c
-             WHERE c.firm_id = d.firm_id AND c.dossier_id = d.id AND c.is_primary = 1) AS contact_state,
+           cs.contact_state,
            d.last_received_at AS last_received, d.last_emitted_at AS last_emitted
     FROM dossiers d
     LEFT JOIN users u ON u.id = d.owner_user_id AND u.firm_id = d.firm_id
@@ -70,6 +66,12 @@ const SELECT: &str = "
     LEFT JOIN mandates m ON m.dossier_id = d.id AND m.firm_id = d.firm_id AND m.kind = 'delegation'
     LEFT JOIN dossier_platforms dp ON dp.dossier_id = d.id AND dp.firm_id = d.firm_id
     LEFT JOIN platforms pl ON pl.id = dp.platform_id AND pl.firm_id = d.firm_id
+    LEFT JOIN (SELECT c.dossier_id,
+                      CAST(MAX(CASE WHEN c.opted_out = 0 AND c.email_status = 'valid'
+                                     AND c.opted_out_at IS NULL AND c.bounced_at IS NULL
+                                THEN 2 ELSE 1 END) AS BIGINT) AS contact_state
+                 FROM contacts c WHERE c.firm_id = $1 AND c.is_primary = 1
+                GROUP BY c.dossier_id) cs ON cs.dossier_id = d.id
     WHERE d.firm_id = $1";
 
 fn corrupt(what: &str, value: &str) -> StoreError {
