@@ -55,6 +55,10 @@ fn demo_runs_on_the_embedded_default_and_is_repeatable() {
         "{out}"
     );
     assert!(out.contains("En retard :"), "{out}");
+    // The digest preview is taken after the demo's sends and simulated
+    // answers, and says what they did in words.
+    assert!(out.contains("  • 5 e-mail(s) de client lu(s)\n"), "{out}");
+    assert!(out.contains("  • 17 relance(s) envoyée(s)\n"), "{out}");
     assert!(
         dir.path().join("cabready-data/cabready.db").exists(),
         "SQLite file in ./cabready-data"

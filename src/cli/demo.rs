@@ -266,14 +266,20 @@ async fn readiness_and_digest(
     else {
         return Ok(());
     };
-    let now = ctx.clock.now();
+    // The demo "sends" its reminders at the next working slot and simulates
+    // the answers after them: the preview is taken just after the last of
+    // these events, so that its "last 24 hours" show them.
+    let latest = cabready_store::journal::latest_at(&mut conn, firm.id).await?;
+    let now = latest.map_or(ctx.clock.now(), |at| {
+        at.max(ctx.clock.now()) + chrono::Duration::minutes(1)
+    });
     let digest = crate::digest::gather(
         &mut conn,
         firm.id,
         &firm.name,
         &manager,
         &ctx.config.calendar,
-        today,
+        now.with_timezone(&chrono_tz::Europe::Paris).date_naive(),
         now,
         lang,
     )

@@ -340,10 +340,7 @@ impl Digest {
             .activity
             .replies
             .iter()
-            .map(|(action, n)| match lang {
-                Lang::Fr => format!("{n} réponse(s) client : {action}"),
-                Lang::En => format!("{n} client reply(ies): {action}"),
-            })
+            .map(|(action, n)| format!("{n} {}", client_action_label(action, lang)))
             .collect();
         if out.is_empty() {
             out.push(
@@ -436,6 +433,29 @@ impl Digest {
 }
 
 /// A reply as JSON (for the journal line the chat's notices read back).
+/// What a client's email did, as the journal names it, for people.
+fn client_action_label(action: &str, lang: Lang) -> String {
+    let (fr, en) = match action {
+        "inbound.received" => ("e-mail(s) de client lu(s)", "client email(s) read"),
+        "mandate.status_changed" => (
+            "mandat(s) reçu(s), à vérifier",
+            "mandate(s) received, to verify",
+        ),
+        "reminder.held" => (
+            "relance(s) reportée(s) à la demande du client",
+            "reminder(s) postponed at the client's request",
+        ),
+        "contact.opted_out" => (
+            "client(s) ne souhaitant plus de relances",
+            "client(s) who opted out of reminders",
+        ),
+        "contact.bounced" => ("adresse(s) en échec", "bounced address(es)"),
+        "inbound.triaged" => ("e-mail(s) à trier", "email(s) to sort"),
+        other => return format!("{} : {other}", lang.pick("action client", "client action")),
+    };
+    lang.pick(fr, en).to_string()
+}
+
 pub fn reply_json(reply: &Reply) -> Value {
     json!({
         "title": reply.title,
