@@ -6,7 +6,6 @@
 
 use crate::AppContext;
 use anyhow::{anyhow, Result};
-use cabready_bot::console;
 use cabready_bot::parse::{AnomalyAction, Command as ChatCommand, Parsed};
 use cabready_store::anomalies::{self, Anomaly, AnomalyStatus, Filter, Severity};
 use cabready_store::clock::french_date;
@@ -174,14 +173,7 @@ async fn act(
         }
         Err(refusal) => refusal,
     };
-    let text = console::render(&reply, ctx.lang);
-    if reply.is_error() {
-        eprint!("{text}");
-        Ok(ExitCode::from(1))
-    } else {
-        print!("{text}");
-        Ok(ExitCode::SUCCESS)
-    }
+    Ok(super::chat::print_reply(&reply, ctx.lang))
 }
 
 pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {

@@ -32,22 +32,25 @@ pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
     let firm = args.firm.as_deref().or(ctx.config.firm.as_deref());
     let caller = match core.caller_by_email(firm, &args.as_user).await {
         Ok(caller) => caller,
-        Err(reply) => {
-            eprint!("{}", console::render(&reply, ctx.lang));
-            return Ok(ExitCode::from(1));
-        }
+        Err(refusal) => return Ok(print_reply(&refusal, ctx.lang)),
     };
     if args.command.is_empty() {
         console::repl(&core, &caller).await?;
         return Ok(ExitCode::SUCCESS);
     }
     let reply = core.execute(&caller, &args.command.join(" ")).await;
-    let text = console::render(&reply, ctx.lang);
+    Ok(print_reply(&reply, ctx.lang))
+}
+
+/// Prints one reply for a script: on standard output with exit status 0,
+/// or, refused or failed, on standard error with exit status 1.
+pub fn print_reply(reply: &cabready_bot::Reply, lang: cabready_store::Lang) -> ExitCode {
+    let text = console::render(reply, lang);
     if reply.is_error() {
         eprint!("{text}");
-        Ok(ExitCode::from(1))
+        ExitCode::from(1)
     } else {
         print!("{text}");
-        Ok(ExitCode::SUCCESS)
+        ExitCode::SUCCESS
     }
 }
