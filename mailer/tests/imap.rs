@@ -6,15 +6,13 @@
 //! message appended again changes nothing; the worker reconnects after the
 //! server restarts.
 
-use cabready_mailer::config::{CadenceConfig, MailConfig};
+mod common;
+
 use cabready_mailer::inbound::sources::imap::{self, ImapConfig};
 use cabready_mailer::inbound::{Inbox, Settings};
-use cabready_mailer::templates::Templates;
 use cabready_mailer::token::Signer;
-use cabready_mailer::transport::Transport;
-use cabready_mailer::{Mailer, PlanOptions};
-use cabready_store::domain::*;
-use cabready_store::dossiers::{self, ActivityFlags, ContactRecord, DossierRecord};
+use cabready_mailer::PlanOptions;
+use cabready_store::dossiers;
 use cabready_store::journal::Actor;
 use cabready_store::{firms, inbound, outbox, Clock, Lang, Store};
 use cabready_testkit::{both_backends, TestDb};
@@ -27,7 +25,7 @@ fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 25, 9, 0, 0).unwrap()
 }
 
-const KEY: &[u8] = b"a test key of enough bytes";
+use common::KEY;
 
 /// A private Dovecot; stopped on drop.
 struct Dovecot {
@@ -199,31 +197,6 @@ fn is_root() -> bool {
         .unwrap_or(false)
 }
 
-fn record(code: &str, seed: u32) -> DossierRecord {
-    let financials = Financials {
-        headcount: Some(3.0),
-        turnover: Some(30_000_000),
-        balance_sheet: None,
-    };
-    DossierRecord {
-        code: code.into(),
-        legal_name: format!("Société {code}"),
-        siren: Siren::with_check_digit(seed),
-        legal_form: None,
-        financials,
-        category: SizeCategory::derive(&financials).map(|c| (c, CategorySource::Derived)),
-        vat: None,
-        flags: ActivityFlags::default(),
-        owner: None,
-        portfolio: None,
-        tags: vec![],
-        contact: Some(ContactRecord {
-            name: "Jeanne".into(),
-            email: Email::parse(&format!("{}@client.fr", code.to_lowercase())).unwrap(),
-        }),
-    }
-}
-
 /// A firm with D001..D003, a first reminder sent to each; their tokens.
 async fn firm_with_reminders(store: &Store, outbox_dir: &Path) -> (i64, Vec<String>) {
     let onboarded = now() - Duration::days(21);
@@ -235,7 +208,7 @@ async fn firm_with_reminders(store: &Store, outbox_dir: &Path) -> (i64, Vec<Stri
         dossiers::upsert(
             &mut tx,
             firm.id,
-            &record(code, i as u32 + 1),
+            &common::client(code, i as u32 + 1, &format!("Société {code}"), None),
             &Actor::System,
             onboarded,
         )
@@ -243,17 +216,7 @@ async fn firm_with_reminders(store: &Store, outbox_dir: &Path) -> (i64, Vec<Stri
         .unwrap();
     }
     tx.commit().await.unwrap();
-    let mailer = Mailer {
-        mail: MailConfig {
-            from_address: "relances@cabinet-durand.fr".into(),
-            ..MailConfig::default()
-        },
-        cadence: CadenceConfig::default(),
-        templates: Templates::load(None).unwrap(),
-        signer: Signer::new(KEY).unwrap(),
-        transport: Transport::maildir(outbox_dir).unwrap(),
-        crash_after_send: false,
-    };
+    let mailer = common::maildir_mailer(outbox_dir);
     mailer
         .plan(
             store,

@@ -3,14 +3,13 @@
 //! backoff, stop rules cancel, and a sender that dies between the server's
 //! answer and `sent` loses nothing and duplicates nothing.
 
+mod common;
+
 use cabready_mailer::cadence::Decision;
-use cabready_mailer::config::{CadenceConfig, MailConfig};
-use cabready_mailer::templates::Templates;
-use cabready_mailer::token::Signer;
 use cabready_mailer::transport::Transport;
 use cabready_mailer::{Mailer, PlanOptions};
 use cabready_store::domain::*;
-use cabready_store::dossiers::{self, ActivityFlags, ContactRecord, DossierRecord};
+use cabready_store::dossiers;
 use cabready_store::journal::Actor;
 use cabready_store::outbox::{self, State};
 use cabready_store::{contacts, firms, mandates, Lang, Store};
@@ -21,31 +20,6 @@ use std::path::Path;
 /// Wednesday 25 November 2026, 10:00 in Paris.
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 25, 9, 0, 0).unwrap()
-}
-
-fn record(code: &str, seed: u32, name: &str) -> DossierRecord {
-    let financials = Financials {
-        headcount: Some(3.0),
-        turnover: Some(30_000_000),
-        balance_sheet: None,
-    };
-    DossierRecord {
-        code: code.into(),
-        legal_name: name.into(),
-        siren: Siren::with_check_digit(seed),
-        legal_form: None,
-        financials,
-        category: SizeCategory::derive(&financials).map(|c| (c, CategorySource::Derived)),
-        vat: None,
-        flags: ActivityFlags::default(),
-        owner: None,
-        portfolio: None,
-        tags: vec![],
-        contact: Some(ContactRecord {
-            name: "Jeanne Martin".into(),
-            email: Email::parse(&format!("{}@client.fr", code.to_lowercase())).unwrap(),
-        }),
-    }
 }
 
 /// A firm onboarded three weeks ago with two dossiers, mandates not requested.
@@ -62,7 +36,7 @@ async fn firm(store: &Store) -> i64 {
         dossiers::upsert(
             &mut tx,
             firm.id,
-            &record(code, seed, name),
+            &common::client(code, seed, name, None),
             &Actor::System,
             onboarded,
         )
@@ -71,20 +45,6 @@ async fn firm(store: &Store) -> i64 {
     }
     tx.commit().await.unwrap();
     firm.id
-}
-
-fn mailer(outbox: &Path) -> Mailer {
-    Mailer {
-        mail: MailConfig {
-            from_address: "relances@cabinet-durand.fr".into(),
-            ..MailConfig::default()
-        },
-        cadence: CadenceConfig::default(),
-        templates: Templates::load(None).unwrap(),
-        signer: Signer::new(b"a test key of enough bytes").unwrap(),
-        transport: Transport::maildir(outbox).unwrap(),
-        crash_after_send: false,
-    }
 }
 
 fn files(outbox: &Path) -> Vec<String> {
@@ -118,7 +78,7 @@ async fn state_of(store: &Store, firm: i64, dossier_code: &str) -> Vec<State> {
 
 both_backends!(plan_send_and_mark, |db: TestDb| async move {
     let dir = tempfile::tempdir().unwrap();
-    let mailer = mailer(dir.path());
+    let mailer = common::maildir_mailer(dir.path());
     let firm = firm(&db.store).await;
 
     // Dry run: decisions, nothing written.
@@ -244,7 +204,7 @@ both_backends!(
     stop_rules_cancel_planned_reminders,
     |db: TestDb| async move {
         let dir = tempfile::tempdir().unwrap();
-        let mailer = mailer(dir.path());
+        let mailer = common::maildir_mailer(dir.path());
         let firm = firm(&db.store).await;
         mailer
             .plan(&db.store, firm, Lang::Fr, now(), PLAN)
@@ -315,7 +275,7 @@ both_backends!(transport_down_then_back, |db: TestDb| async move {
     };
     let down = Mailer {
         transport: Transport::smtp(&smtp, None).unwrap(),
-        ..mailer(dir.path())
+        ..common::maildir_mailer(dir.path())
     };
     down.plan(&db.store, firm, Lang::Fr, now(), PLAN)
         .await
@@ -329,7 +289,7 @@ both_backends!(transport_down_then_back, |db: TestDb| async move {
         Default::default()
     );
     // …then through the working transport: each goes once.
-    let up = mailer(dir.path());
+    let up = common::maildir_mailer(dir.path());
     let later = now() + Duration::minutes(2);
     assert_eq!(up.send_due(&db.store, later, 10).await.unwrap().sent, 2);
     assert_eq!(files(dir.path()).len(), 2);
@@ -347,7 +307,7 @@ both_backends!(transport_down_then_back, |db: TestDb| async move {
 
 both_backends!(a_claim_is_exclusive, |db: TestDb| async move {
     let dir = tempfile::tempdir().unwrap();
-    let mailer = mailer(dir.path());
+    let mailer = common::maildir_mailer(dir.path());
     let firm = firm(&db.store).await;
     mailer
         .plan(&db.store, firm, Lang::Fr, now(), PLAN)
@@ -364,7 +324,7 @@ both_backends!(a_claim_is_exclusive, |db: TestDb| async move {
 
 both_backends!(crash_between_sending_and_sent, |db: TestDb| async move {
     let dir = tempfile::tempdir().unwrap();
-    let mailer = mailer(dir.path());
+    let mailer = common::maildir_mailer(dir.path());
     let firm = firm(&db.store).await;
     mailer
         .plan(&db.store, firm, Lang::Fr, now(), PLAN)
@@ -430,7 +390,7 @@ both_backends!(
         };
         let relay = Mailer {
             transport: Transport::smtp(&smtp, None).unwrap(),
-            ..mailer(dir.path())
+            ..common::maildir_mailer(dir.path())
         };
         relay
             .plan(&db.store, firm, Lang::Fr, now(), PLAN)

@@ -2,15 +2,15 @@
 //! graceful stop), settling an `unknown` reminder by hand, and the
 //! "relance sans réponse" anomaly — on SQLite and PostgreSQL.
 
-use cabready_mailer::config::{CadenceConfig, MailConfig, Security, SmtpConfig};
-use cabready_mailer::templates::Templates;
-use cabready_mailer::token::Signer;
+mod common;
+
+use cabready_mailer::config::{Security, SmtpConfig};
 use cabready_mailer::transport::Transport;
 use cabready_mailer::{Mailer, PlanOptions, TickReport};
 use cabready_store::anomalies::{self, AnomalyLimits, AnomalyStatus, Filter, Severity};
 use cabready_store::clock::Clock;
 use cabready_store::domain::*;
-use cabready_store::dossiers::{self, ActivityFlags, ContactRecord, DossierRecord};
+use cabready_store::dossiers;
 use cabready_store::journal::Actor;
 use cabready_store::outbox::{self, State, Topic};
 use cabready_store::users::{self, UserRecord};
@@ -45,48 +45,13 @@ async fn firm(store: &Store) -> i64 {
         .await
         .unwrap();
     for (code, seed) in [("D001", 1), ("D002", 2)] {
-        let financials = Financials {
-            headcount: Some(3.0),
-            turnover: Some(30_000_000),
-            balance_sheet: None,
-        };
-        let record = DossierRecord {
-            code: code.into(),
-            legal_name: format!("Client {code}"),
-            siren: Siren::with_check_digit(seed),
-            legal_form: None,
-            financials,
-            category: SizeCategory::derive(&financials).map(|c| (c, CategorySource::Derived)),
-            vat: None,
-            flags: ActivityFlags::default(),
-            owner: Some(Email::parse(OWNER).unwrap()),
-            portfolio: None,
-            tags: vec![],
-            contact: Some(ContactRecord {
-                name: "Jeanne Martin".into(),
-                email: Email::parse(&format!("{}@client.fr", code.to_lowercase())).unwrap(),
-            }),
-        };
+        let record = common::client(code, seed, &format!("Client {code}"), Some(OWNER));
         dossiers::upsert(&mut tx, firm.id, &record, &Actor::System, onboarded)
             .await
             .unwrap();
     }
     tx.commit().await.unwrap();
     firm.id
-}
-
-fn mailer(outbox: &Path) -> Mailer {
-    Mailer {
-        mail: MailConfig {
-            from_address: "relances@cabinet-durand.fr".into(),
-            ..MailConfig::default()
-        },
-        cadence: CadenceConfig::default(),
-        templates: Templates::load(None).unwrap(),
-        signer: Signer::new(b"a test key of enough bytes").unwrap(),
-        transport: Transport::maildir(outbox).unwrap(),
-        crash_after_send: false,
-    }
 }
 
 fn eml_count(outbox: &Path) -> usize {
@@ -99,7 +64,7 @@ both_backends!(
     one_tick_sends_what_is_due_the_next_nothing,
     |db: TestDb| async move {
         let dir = tempfile::tempdir().unwrap();
-        let mailer = mailer(dir.path());
+        let mailer = common::maildir_mailer(dir.path());
         let firm = firm(&db.store).await;
         let lease = Duration::minutes(LEASE);
         let first = mailer
@@ -125,7 +90,7 @@ both_backends!(
 
 both_backends!(the_loop_runs_until_told_to_stop, |db: TestDb| async move {
     let dir = tempfile::tempdir().unwrap();
-    let mailer = Arc::new(mailer(dir.path()));
+    let mailer = Arc::new(common::maildir_mailer(dir.path()));
     let firm = firm(&db.store).await;
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let task = tokio::spawn(cabready_mailer::run_outbox(
@@ -176,7 +141,7 @@ both_backends!(
         };
         let relay = Mailer {
             transport: Transport::smtp(&smtp, None).unwrap(),
-            ..mailer(dir.path())
+            ..common::maildir_mailer(dir.path())
         };
         let plan = PlanOptions {
             dry_run: false,
@@ -245,7 +210,7 @@ both_backends!(
         drop(conn);
 
         // Not before its slot; then once, through a working transport.
-        let working = mailer(dir.path());
+        let working = common::maildir_mailer(dir.path());
         assert_eq!(
             working.send_due(&db.store, later, 10).await.unwrap().sent,
             0
@@ -260,7 +225,7 @@ both_backends!(
     no_answer_opens_one_anomaly_for_the_accountant,
     |db: TestDb| async move {
         let dir = tempfile::tempdir().unwrap();
-        let mailer = mailer(dir.path());
+        let mailer = common::maildir_mailer(dir.path());
         let firm = firm(&db.store).await;
         // Every working morning for two months, the outbox runs; nobody answers.
         let mut reports = Vec::new();

@@ -5,17 +5,16 @@
 //! triage, journal). A second pass over the same messages changes nothing;
 //! a stranger's reply never touches a mandate.
 
+mod common;
+
 use cabready_mailer::cadence::{Decision, Why};
-use cabready_mailer::config::{CadenceConfig, MailConfig};
 use cabready_mailer::inbound::sources::maildir;
 use cabready_mailer::inbound::{Inbox, Settings};
-use cabready_mailer::templates::Templates;
 use cabready_mailer::token::Signer;
-use cabready_mailer::transport::Transport;
-use cabready_mailer::{Mailer, PlanOptions};
+use cabready_mailer::PlanOptions;
 use cabready_store::anomalies::{self, Filter};
 use cabready_store::domain::*;
-use cabready_store::dossiers::{self, ActivityFlags, ContactRecord, DossierRecord};
+use cabready_store::dossiers;
 use cabready_store::journal::Actor;
 use cabready_store::users::{self, UserRecord};
 use cabready_store::{contacts, firms, inbound, journal, outbox, Lang, Store};
@@ -28,7 +27,7 @@ fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 25, 9, 0, 0).unwrap()
 }
 
-const KEY: &[u8] = b"a test key of enough bytes";
+use common::KEY;
 const DOMAIN: &str = "cabinet-durand.fr";
 const OWNER: &str = "alice@cabinet-durand.fr";
 const CODES: [&str; 8] = [
@@ -37,31 +36,6 @@ const CODES: [&str; 8] = [
 
 fn contact_of(code: &str) -> String {
     format!("{}@client.fr", code.to_lowercase())
-}
-
-fn record(code: &str, seed: u32) -> DossierRecord {
-    let financials = Financials {
-        headcount: Some(3.0),
-        turnover: Some(30_000_000),
-        balance_sheet: None,
-    };
-    DossierRecord {
-        code: code.into(),
-        legal_name: format!("Société {code}"),
-        siren: Siren::with_check_digit(seed),
-        legal_form: None,
-        financials,
-        category: SizeCategory::derive(&financials).map(|c| (c, CategorySource::Derived)),
-        vat: None,
-        flags: ActivityFlags::default(),
-        owner: Some(Email::parse(OWNER).unwrap()),
-        portfolio: None,
-        tags: vec![],
-        contact: Some(ContactRecord {
-            name: "Jeanne Martin".into(),
-            email: Email::parse(&contact_of(code)).unwrap(),
-        }),
-    }
 }
 
 async fn firm(store: &Store) -> i64 {
@@ -91,7 +65,7 @@ async fn firm(store: &Store) -> i64 {
         dossiers::upsert(
             &mut tx,
             firm.id,
-            &record(code, i as u32 + 1),
+            &common::client(code, i as u32 + 1, &format!("Société {code}"), Some(OWNER)),
             &Actor::System,
             onboarded,
         )
@@ -100,20 +74,6 @@ async fn firm(store: &Store) -> i64 {
     }
     tx.commit().await.unwrap();
     firm.id
-}
-
-fn mailer(outbox: &Path) -> Mailer {
-    Mailer {
-        mail: MailConfig {
-            from_address: format!("relances@{DOMAIN}"),
-            ..MailConfig::default()
-        },
-        cadence: CadenceConfig::default(),
-        templates: Templates::load(None).unwrap(),
-        signer: Signer::new(KEY).unwrap(),
-        transport: Transport::maildir(outbox).unwrap(),
-        crash_after_send: false,
-    }
 }
 
 fn inbox(firm_id: i64, data: &Path) -> Inbox {
@@ -179,7 +139,7 @@ async fn status(store: &Store, firm: i64, code: &str) -> MandateStatus {
 
 both_backends!(replies_change_what_they_should, |db: TestDb| async move {
     let data = tempfile::tempdir().unwrap();
-    let mailer = mailer(&data.path().join("outbox"));
+    let mailer = common::maildir_mailer(&data.path().join("outbox"));
     let firm = firm(&db.store).await;
     let inbox = inbox(firm, data.path());
     let inbox_dir = data.path().join("inbox");
@@ -528,7 +488,7 @@ both_backends!(
     a_reply_settles_an_unknown_reminder_and_holds_the_next,
     |db: TestDb| async move {
         let data = tempfile::tempdir().unwrap();
-        let mailer = mailer(&data.path().join("outbox"));
+        let mailer = common::maildir_mailer(&data.path().join("outbox"));
         let firm = firm(&db.store).await;
         let inbox = inbox(firm, data.path());
         let inbox_dir = data.path().join("inbox");
@@ -636,7 +596,7 @@ both_backends!(
     two_passes_at_once_process_each_message_once,
     |db: TestDb| async move {
         let data = tempfile::tempdir().unwrap();
-        let mailer = mailer(&data.path().join("outbox"));
+        let mailer = common::maildir_mailer(&data.path().join("outbox"));
         let firm = firm(&db.store).await;
         let inbox = inbox(firm, data.path());
         let inbox_dir = data.path().join("inbox");
