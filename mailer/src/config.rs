@@ -1,7 +1,8 @@
 //! The `[mail]` and `[reminders]` sections of the configuration file.
 //! Secrets never live here: the SMTP password comes from
-//! `CABREADY_SMTP_PASSWORD`, the HMAC key from `CABREADY_MAIL_HMAC_KEY` or
-//! a key file.
+//! `CABREADY_SMTP_PASSWORD`, the IMAP password from an environment
+//! variable (`CABREADY_IMAP_PASSWORD` by default) or a file, the HMAC key
+//! from `CABREADY_MAIL_HMAC_KEY` or a key file.
 
 use serde::Deserialize;
 use std::path::PathBuf;
@@ -91,6 +92,14 @@ pub struct MailConfig {
     pub hmac_key_file: Option<PathBuf>,
     #[serde(default)]
     pub smtp: Option<SmtpConfig>,
+    /// The mailbox clients' replies are read from (`[mail.imap]`); without
+    /// it, the inbox Maildir of the data directory.
+    #[serde(default)]
+    pub imap: Option<ImapSection>,
+    /// How often `cabready serve` reads the inbox Maildir when there is no
+    /// `[mail.imap]`, in seconds; 0 turns it off (then run `cabready replies`).
+    #[serde(default = "default_replies_every")]
+    pub replies_every_seconds: u64,
     /// How often `cabready serve` runs the outbox (recover, plan, send), in
     /// seconds; 0 turns it off (then run `cabready remind` from cron).
     #[serde(default = "default_send_every")]
@@ -99,6 +108,239 @@ pub struct MailConfig {
 
 fn default_send_every() -> u64 {
     60
+}
+
+fn default_replies_every() -> u64 {
+    60
+}
+
+/// How the IMAP connection is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ImapSecurity {
+    /// TLS from the first byte (IMAPS, port 993).
+    Tls,
+    /// Plain connection upgraded by `STARTTLS` (port 143).
+    Starttls,
+    /// No encryption: only to a loopback host, unless
+    /// `allow_plain_over_network = true`.
+    Plain,
+}
+
+impl ImapSecurity {
+    pub fn default_port(self) -> u16 {
+        match self {
+            ImapSecurity::Tls => 993,
+            ImapSecurity::Starttls | ImapSecurity::Plain => 143,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImapSecurity::Tls => "tls",
+            ImapSecurity::Starttls => "starttls",
+            ImapSecurity::Plain => "plain",
+        }
+    }
+}
+
+/// A password: never printed (`Debug` shows `***`), only handed to the
+/// server by [`Secret::expose`].
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(value: &str) -> Self {
+        Secret(value.to_string())
+    }
+}
+
+impl From<String> for Secret {
+    fn from(value: String) -> Self {
+        Secret(value)
+    }
+}
+
+/// `[mail.imap]`: where the reply worker reads clients' answers. The
+/// password is never written here: it comes from the environment variable
+/// named by `password_env` (default `CABREADY_IMAP_PASSWORD`) or from
+/// `password_file`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImapSection {
+    pub host: String,
+    /// Default: 993 with `tls`, 143 otherwise.
+    #[serde(default)]
+    pub port: Option<u16>,
+    /// `tls` (default), `starttls` or `plain`; default `plain` for a loopback host.
+    #[serde(default)]
+    pub security: Option<ImapSecurity>,
+    /// Plain IMAP to a host that is not 127.0.0.1/localhost (a trusted network only).
+    #[serde(default)]
+    pub allow_plain_over_network: bool,
+    /// A PEM file of the CA that signed the server's certificate (a private
+    /// CA), trusted besides the public ones.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    #[serde(default)]
+    pub username: Option<String>,
+    /// The environment variable holding the password.
+    #[serde(default = "default_password_env")]
+    pub password_env: String,
+    /// A file holding the password (its first line), instead of the variable.
+    #[serde(default)]
+    pub password_file: Option<PathBuf>,
+    /// Present only to refuse it with a clear message.
+    #[serde(default, rename = "password", deserialize_with = "present")]
+    pub password_written_in_file: bool,
+    /// The mailbox replies arrive in.
+    #[serde(default = "default_mailbox")]
+    pub mailbox: String,
+    /// Where processed messages are moved (created if missing).
+    #[serde(default = "default_processed_folder")]
+    pub processed_folder: String,
+    /// Where messages a person must sort are moved (created if missing).
+    #[serde(default = "default_triage_folder")]
+    pub triage_folder: String,
+    /// Seconds between two passes when the server has no IDLE (or `idle = false`).
+    #[serde(default = "default_poll")]
+    pub poll_seconds: u64,
+    /// Wait for new mail with IDLE when the server offers it.
+    #[serde(default = "default_true")]
+    pub idle: bool,
+}
+
+fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    serde::de::IgnoredAny::deserialize(deserializer).map(|_| true)
+}
+
+fn default_password_env() -> String {
+    "CABREADY_IMAP_PASSWORD".into()
+}
+fn default_mailbox() -> String {
+    "INBOX".into()
+}
+fn default_processed_folder() -> String {
+    "CabReady/Traité".into()
+}
+fn default_triage_folder() -> String {
+    "CabReady/À trier".into()
+}
+fn default_poll() -> u64 {
+    60
+}
+fn default_true() -> bool {
+    true
+}
+
+impl ImapSection {
+    /// The configured mode, or `tls` (`plain` for a loopback host).
+    pub fn security(&self) -> ImapSecurity {
+        self.security
+            .unwrap_or_else(|| default_security(&self.host))
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port.unwrap_or(self.security().default_port())
+    }
+
+    /// What is wrong with the section itself (not the environment), in
+    /// French, each naming its key.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self.host.trim().is_empty() {
+            problems.push(
+                "mail.imap.host : le nom du serveur IMAP manque (ex. \"imap.cabinet.fr\")".into(),
+            );
+        }
+        if self.username.as_deref().is_none_or(|u| u.trim().is_empty()) {
+            problems.push(
+                "mail.imap.username : l'identifiant IMAP manque (ex. username = \"relances@cabinet.fr\")".into(),
+            );
+        }
+        if self.password_written_in_file {
+            problems.push(format!(
+                "mail.imap.password : le mot de passe ne s'écrit jamais dans le fichier de configuration ; \
+retirez-le et mettez-le dans la variable d'environnement {} (password_env) ou dans un fichier (password_file)",
+                self.password_env
+            ));
+        }
+        if self.security() == ImapSecurity::Plain
+            && !self.allow_plain_over_network
+            && !self.host.trim().is_empty()
+            && !crate::inbound::sources::imap::is_loopback(&self.host)
+        {
+            problems.push(format!(
+                "mail.imap.security : {}",
+                crate::inbound::sources::imap::plain_refused(&self.host)
+            ));
+        }
+        if self.password_env.trim().is_empty() && self.password_file.is_none() {
+            problems.push("mail.imap.password_env : nom de variable vide".into());
+        }
+        if self.mailbox.trim().is_empty() {
+            problems.push("mail.imap.mailbox : nom de boîte vide (ex. \"INBOX\")".into());
+        }
+        if self.poll_seconds == 0 {
+            problems.push("mail.imap.poll_seconds doit être au moins 1".into());
+        }
+        problems
+    }
+
+    /// The password: from `password_file` when set, else from the
+    /// `password_env` variable. The error names the key to fix.
+    pub fn password(&self) -> anyhow::Result<Secret> {
+        use anyhow::Context as _;
+        if let Some(file) = &self.password_file {
+            let text = std::fs::read_to_string(file).with_context(|| {
+                format!(
+                    "mail.imap.password_file : impossible de lire {}",
+                    file.display()
+                )
+            })?;
+            let password = text.lines().next().unwrap_or_default().to_string();
+            if password.is_empty() {
+                anyhow::bail!(
+                    "mail.imap.password_file : {} est vide (le mot de passe IMAP est attendu sur la première ligne)",
+                    file.display()
+                );
+            }
+            return Ok(Secret(password));
+        }
+        match std::env::var(&self.password_env) {
+            Ok(password) if !password.is_empty() => Ok(Secret(password)),
+            _ => anyhow::bail!(
+                "mail.imap.password_env : la variable d'environnement {} (mot de passe IMAP) n'est pas définie ; \
+définissez-la, ou indiquez un fichier avec password_file",
+                self.password_env
+            ),
+        }
+    }
+}
+
+/// `tls`, except for a loopback host (a local proxy, the tests): `plain`.
+pub fn default_security(host: &str) -> ImapSecurity {
+    if crate::inbound::sources::imap::is_loopback(host) {
+        ImapSecurity::Plain
+    } else {
+        ImapSecurity::Tls
+    }
 }
 
 fn default_from() -> String {

@@ -143,6 +143,10 @@ service anvil {{\n  chroot =\n}}\nservice stats {{\n  chroot =\n}}\nservice pop3
         ImapConfig {
             host: "127.0.0.1".into(),
             port: self.port,
+            security: cabready_mailer::config::ImapSecurity::Plain,
+            allow_plain_over_network: false,
+            ca_file: None,
+            idle: true,
             username: "relances".into(),
             password: "secret".into(),
             mailbox: "INBOX".into(),

@@ -1,37 +1,95 @@
-//! The production mailbox: IMAP (async-imap), plain on loopback for now.
-//! One pass: log in, select the mailbox, compare its UIDVALIDITY with the
+//! The production mailbox: IMAP (async-imap over TLS, STARTTLS, or plain
+//! on loopback: [`transport`]).
+//! One pass: select the mailbox, compare its UIDVALIDITY with the
 //! checkpoint (a new UIDVALIDITY starts again from UID 1: the per-message
 //! idempotency keeps that safe), fetch each new UID with `BODY.PEEK[]`,
 //! process it, then move it to the processed or the triage folder (or flag
 //! it, when no folder is configured) and advance the checkpoint. Never
 //! deleted. A crash between the commit and the move leaves the message in
 //! place: the next pass finds it recorded (by Message-ID and by UID) and
-//! only files it away. [`run`] repeats passes, reconnecting with backoff.
+//! only files it away.
+//!
+//! [`run`] keeps one session open: after each pass it waits for new mail
+//! with IDLE (RFC 2177) when the server offers it, re-issued every
+//! [`IDLE_RENEW`], else it polls every `poll_seconds`; any error closes the
+//! session and a new one is opened after 1, 2, 4… seconds (at most 60).
 
+mod transport;
+
+use crate::config::{ImapSecurity, Secret};
 use crate::inbound::actions::{Inbox, Outcome};
-use anyhow::{anyhow, Context, Result};
-use async_imap::Session;
+use anyhow::{Context, Result};
 use cabready_store::inbound::{self, ImapPlace};
 use cabready_store::{Clock, Store};
 use futures_util::TryStreamExt;
+use std::path::PathBuf;
 use std::time::Duration;
-use tokio::net::TcpStream;
+pub use transport::{
+    is_loopback, plain_refused, read_ca_file, tls_connector, ImapSession, ImapStream,
+    CONNECT_TIMEOUT,
+};
 
 /// Where and how to read.
 #[derive(Debug, Clone)]
 pub struct ImapConfig {
     pub host: String,
     pub port: u16,
+    pub security: ImapSecurity,
+    /// Plain IMAP accepted to a host that is not loopback.
+    pub allow_plain_over_network: bool,
+    /// A private CA (PEM) trusted besides the public ones.
+    pub ca_file: Option<PathBuf>,
     pub username: String,
-    pub password: String,
+    /// Never printed: `Debug` shows `***`.
+    pub password: Secret,
     /// The mailbox replies arrive in.
     pub mailbox: String,
     /// Where processed messages go (`None`: flagged `\Seen` in place).
     pub processed_folder: Option<String>,
     /// Where messages a person must sort go (`None`: flagged `\Flagged`).
     pub triage_folder: Option<String>,
-    /// Seconds between two passes.
+    /// Seconds between two passes when not idling.
     pub poll_seconds: u64,
+    /// Wait with IDLE when the server offers it.
+    pub idle: bool,
+}
+
+impl ImapConfig {
+    /// The settings of `[mail.imap]`, with the password read from its
+    /// variable or file and the CA file checked.
+    pub fn from_section(section: &crate::config::ImapSection) -> Result<ImapConfig> {
+        if let Some(problem) = section.problems().into_iter().next() {
+            anyhow::bail!(problem);
+        }
+        let password = section.password()?;
+        if let Some(file) = &section.ca_file {
+            read_ca_file(file)?;
+        }
+        Ok(ImapConfig {
+            host: section.host.trim().to_string(),
+            port: section.port(),
+            security: section.security(),
+            allow_plain_over_network: section.allow_plain_over_network,
+            ca_file: section.ca_file.clone(),
+            username: section.username.clone().unwrap_or_default(),
+            password,
+            mailbox: section.mailbox.clone(),
+            processed_folder: Some(section.processed_folder.clone()),
+            triage_folder: Some(section.triage_folder.clone()),
+            poll_seconds: section.poll_seconds,
+            idle: section.idle,
+        })
+    }
+
+    /// `imaps://host:993/INBOX`, for messages (no user, no password).
+    pub fn describe(&self) -> String {
+        let scheme = match self.security {
+            ImapSecurity::Tls => "imaps",
+            ImapSecurity::Starttls => "imap+starttls",
+            ImapSecurity::Plain => "imap",
+        };
+        format!("{scheme}://{}:{}/{}", self.host, self.port, self.mailbox)
+    }
 }
 
 /// What one pass did.
@@ -78,36 +136,16 @@ pub fn utf7_imap(name: &str) -> String {
     out
 }
 
-type ImapSession = Session<TcpStream>;
-
-async fn connect(config: &ImapConfig) -> Result<ImapSession> {
-    let stream = TcpStream::connect((config.host.as_str(), config.port))
-        .await
-        .with_context(|| {
-            format!(
-                "connexion IMAP impossible à {}:{} (en clair)",
-                config.host, config.port
-            )
-        })?;
-    let mut client = async_imap::Client::new(stream);
-    client
-        .read_response()
-        .await
-        .context("le serveur IMAP n'a pas salué")?
-        .ok_or_else(|| anyhow!("le serveur IMAP a fermé la connexion"))?;
-    client
-        .login(&config.username, &config.password)
-        .await
-        .map_err(|(e, _)| anyhow!("connexion IMAP refusée pour {} : {e}", config.username))
+/// Connects and logs in (see [`transport::connect`]).
+pub async fn connect(config: &ImapConfig) -> Result<ImapSession> {
+    transport::connect(config, None).await
 }
 
 /// The server's name for a folder written `A/B` in the configuration.
 async fn folder_name(session: &mut ImapSession, folder: &str) -> Result<String> {
-    let names: Vec<_> = session
-        .list(Some(""), Some(""))
-        .await?
-        .try_collect()
-        .await?;
+    // `LIST "" ""`: the hierarchy delimiter (async-imap writes a `None`
+    // pattern as `""`; `Some("")` would send no pattern at all).
+    let names: Vec<_> = session.list(Some(""), None).await?.try_collect().await?;
     let delimiter = names
         .first()
         .and_then(|n| n.delimiter())
@@ -246,9 +284,20 @@ async fn pass_in(
     Ok(report)
 }
 
-/// Passes forever, `poll_seconds` apart; a failed pass (server down,
-/// network) is retried after 1, 2, 4… seconds (at most 60). Stops when
-/// `stop` resolves.
+/// How long one IDLE lasts before it is ended and issued again (RFC 2177:
+/// servers may log a client off after 30 minutes of inactivity).
+pub const IDLE_RENEW: Duration = Duration::from_secs(25 * 60);
+
+/// After this long without a command a polling session is closed and a
+/// new one opened for the next pass, rather than reusing one the server
+/// may have dropped.
+const POLL_REUSE_LIMIT: Duration = Duration::from_secs(20 * 60);
+
+/// Reads the mailbox until `stop` resolves: one session kept open, a pass,
+/// then IDLE until new mail (when the server offers it and `idle` is on),
+/// or `poll_seconds` of sleep; on any error the session is dropped and a
+/// new one opened after 1, 2, 4… seconds (at most 60). A stop ends the
+/// wait at once; a pass in progress finishes first.
 pub async fn run(
     inbox: &Inbox,
     store: &Store,
@@ -257,26 +306,175 @@ pub async fn run(
     stop: impl std::future::Future<Output = ()>,
 ) {
     tokio::pin!(stop);
+    // Built once; when the CA file cannot be read, each connection tries
+    // again (and says why).
+    let connector = match config.security {
+        ImapSecurity::Plain => None,
+        _ => tls_connector(config.ca_file.as_deref()).ok(),
+    };
     let mut backoff = 1u64;
     loop {
-        let wait = match pass(inbox, store, config, clock).await {
-            Ok(report) => {
-                backoff = 1;
-                if report.processed > 0 {
-                    tracing::info!(?report, "IMAP pass");
-                }
-                config.poll_seconds.max(1)
+        let error = match serve_session(
+            inbox,
+            store,
+            config,
+            clock,
+            connector.as_ref(),
+            &mut stop,
+            &mut backoff,
+        )
+        .await
+        {
+            Ok(Next::Stop) => return,
+            Ok(Next::Reconnect) => continue,
+            Err(error) => error,
+        };
+        tracing::warn!(
+            error = %format!("{error:#}"),
+            retry_in_seconds = backoff,
+            "IMAP worker: connection or pass failed, reconnecting"
+        );
+        let wait = backoff;
+        backoff = (backoff * 2).min(60);
+        tokio::select! {
+            _ = stop.as_mut() => return,
+            _ = tokio::time::sleep(Duration::from_secs(wait)) => {}
+        }
+    }
+}
+
+/// What to do once a session ends without an error.
+enum Next {
+    Stop,
+    Reconnect,
+}
+
+/// One session: passes and waits until stopped, or until an error.
+async fn serve_session<S: std::future::Future<Output = ()>>(
+    inbox: &Inbox,
+    store: &Store,
+    config: &ImapConfig,
+    clock: &Clock,
+    connector: Option<&tokio_rustls::TlsConnector>,
+    stop: &mut std::pin::Pin<&mut S>,
+    backoff: &mut u64,
+) -> Result<Next> {
+    let mut session = tokio::select! {
+        _ = stop.as_mut() => return Ok(Next::Stop),
+        session = transport::connect(config, connector) => session?,
+    };
+    let idle = config.idle
+        && session
+            .capabilities()
+            .await
+            .context("CAPABILITY refusé par le serveur IMAP")?
+            .has_str("IDLE");
+    tracing::info!(
+        mailbox = %config.describe(),
+        idle,
+        "IMAP worker connected"
+    );
+    loop {
+        let report = pass_in(inbox, store, config, clock, &mut session).await?;
+        *backoff = 1;
+        if report != ImapReport::default() {
+            tracing::info!(?report, "IMAP pass");
+        }
+        if idle {
+            match wait_for_mail(session, stop).await? {
+                Some(back) => session = back,
+                None => return Ok(Next::Stop),
             }
-            Err(error) => {
-                tracing::warn!(error = %format!("{error:#}"), "IMAP pass failed, retrying");
-                let wait = backoff;
-                backoff = (backoff * 2).min(60);
-                wait
+        } else {
+            let wait = Duration::from_secs(config.poll_seconds.max(1));
+            tokio::select! {
+                _ = stop.as_mut() => {
+                    let _ = tokio::time::timeout(Duration::from_secs(2), session.logout()).await;
+                    return Ok(Next::Stop);
+                }
+                _ = tokio::time::sleep(wait) => {}
+            }
+            if wait >= POLL_REUSE_LIMIT {
+                let _ = tokio::time::timeout(Duration::from_secs(5), session.logout()).await;
+                return Ok(Next::Reconnect);
+            }
+        }
+    }
+}
+
+/// Why an IDLE ended.
+enum Woken {
+    NewMail,
+    Renew,
+    Stop,
+}
+
+/// Waits with IDLE on the selected mailbox until a new message arrives
+/// (the session, for the next pass), or until `stop` (`None`). Changes
+/// that are not new messages (flags, messages moved by another client)
+/// keep it waiting; the IDLE is re-issued every [`IDLE_RENEW`].
+async fn wait_for_mail<S: std::future::Future<Output = ()>>(
+    mut session: ImapSession,
+    stop: &mut std::pin::Pin<&mut S>,
+) -> Result<Option<ImapSession>> {
+    use async_imap::extensions::idle::IdleResponse;
+    use async_imap::imap_proto::{MailboxDatum, Response, Status};
+    use async_imap::types::UnsolicitedResponse;
+    loop {
+        // New mail reported during the pass (after its search): read it now.
+        let mut arrived = false;
+        while let Ok(response) = session.unsolicited_responses.try_recv() {
+            arrived |= matches!(
+                response,
+                UnsolicitedResponse::Exists(_) | UnsolicitedResponse::Recent(_)
+            );
+        }
+        if arrived {
+            return Ok(Some(session));
+        }
+        let mut handle = session.idle();
+        handle
+            .init()
+            .await
+            .context("IDLE refusé par le serveur IMAP")?;
+        let renew = tokio::time::sleep(IDLE_RENEW);
+        tokio::pin!(renew);
+        let woken = loop {
+            // The server's keepalives reset this timeout; `renew` bounds the whole IDLE.
+            let (wait, _interrupt) = handle.wait_with_timeout(IDLE_RENEW);
+            tokio::select! {
+                _ = stop.as_mut() => break Woken::Stop,
+                _ = &mut renew => break Woken::Renew,
+                response = wait => match response.context("connexion IMAP perdue pendant IDLE")? {
+                    IdleResponse::NewData(data) => match data.parsed() {
+                        Response::MailboxData(MailboxDatum::Exists(_) | MailboxDatum::Recent(_)) => {
+                            break Woken::NewMail
+                        }
+                        Response::Data { status: Status::Bye, .. } => {
+                            anyhow::bail!("le serveur IMAP a fermé la session (BYE)")
+                        }
+                        _ => continue,
+                    },
+                    IdleResponse::Timeout => break Woken::Renew,
+                    IdleResponse::ManualInterrupt => {
+                        anyhow::bail!("connexion IMAP fermée par le serveur pendant IDLE")
+                    }
+                },
             }
         };
-        tokio::select! {
-            _ = &mut stop => return,
-            _ = tokio::time::sleep(Duration::from_secs(wait)) => {}
+        if let Woken::Stop = woken {
+            // Polite end (DONE, LOGOUT), but never a hang on the way out.
+            let _ = tokio::time::timeout(Duration::from_secs(2), async {
+                if let Ok(mut session) = handle.done().await {
+                    let _ = session.logout().await;
+                }
+            })
+            .await;
+            return Ok(None);
+        }
+        session = handle.done().await.context("fin d'IDLE refusée")?;
+        if let Woken::NewMail = woken {
+            return Ok(Some(session));
         }
     }
 }
