@@ -11,8 +11,6 @@
 //!   appended meanwhile within seconds; with `idle = false` it polls;
 //! - a stop ends the wait at once.
 
-mod common;
-
 use cabready_mailer::config::ImapSecurity;
 use cabready_mailer::inbound::sources::imap::{self, ImapConfig};
 use cabready_mailer::inbound::{Inbox, Settings};
@@ -24,6 +22,8 @@ use cabready_testkit::TestDb;
 use chrono::{TimeZone, Utc};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
+
+const KEY: &[u8] = b"a test key of enough bytes";
 
 fn env(var: &str) -> String {
     std::env::var(var).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| {
@@ -102,7 +102,7 @@ async fn named_firm_inbox(store: &Store, data: &std::path::Path, name: &str) -> 
     tx.commit().await.unwrap();
     Inbox {
         firm_id: firm.id,
-        signer: Signer::new(common::KEY).unwrap(),
+        signer: Signer::new(KEY).unwrap(),
         settings: Settings {
             own_domains: vec!["cabinet-durand.fr".into()],
             platforms: vec![],
@@ -200,7 +200,7 @@ async fn plain_imap_to_a_network_host_is_refused_before_connecting() {
     // A documentation address (TEST-NET-3): nothing would answer there.
     config.host = "203.0.113.7".into();
     let start = Instant::now();
-    let error = imap::connect(&config).await.err().expect("refused");
+    let error = imap::connect(&config).await.expect_err("refused");
     assert!(start.elapsed() < Duration::from_secs(1));
     let text = format!("{error:#}");
     assert!(
