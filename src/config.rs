@@ -209,6 +209,11 @@ pub fn load(path: Option<&Path>) -> Result<Loaded> {
     if let Some(problem) = config.reminders.problems().into_iter().next() {
         bail!("{problem}");
     }
+    if let Some(imap) = &config.mail.imap {
+        if let Some(problem) = imap.problems().into_iter().next() {
+            bail!("{problem}");
+        }
+    }
     if cabready_store::domain::Email::parse(&config.mail.from_address).is_err() {
         bail!(
             "mail.from_address : adresse invalide « {} » (attendu : relances@votre-cabinet.fr)",

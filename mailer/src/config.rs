@@ -271,7 +271,7 @@ impl ImapSection {
         }
         if self.username.as_deref().is_none_or(|u| u.trim().is_empty()) {
             problems.push(
-                "mail.imap.username : l'identifiant IMAP manque (ex. username = \"relances@cabinet.fr\")".into(),
+                "mail.imap.username : l'identifiant IMAP manque (ex. username = \"relances@cabinet.fr\", ou --imap-user)".into(),
             );
         }
         if self.password_written_in_file {

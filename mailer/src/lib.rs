@@ -10,6 +10,7 @@ pub mod cadence;
 pub mod config;
 pub mod inbound;
 pub mod message;
+pub mod periodic;
 pub mod slots;
 pub mod templates;
 pub mod token;
@@ -106,23 +107,10 @@ pub async fn run_outbox(
     lease: Duration,
     every: std::time::Duration,
     clock: cabready_store::clock::Clock,
-    mut shutdown: tokio::sync::watch::Receiver<bool>,
+    shutdown: tokio::sync::watch::Receiver<bool>,
 ) {
-    let mut interval = tokio::time::interval(every);
-    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        if *shutdown.borrow() {
-            return;
-        }
-        tokio::select! {
-            _ = interval.tick() => {}
-            changed = shutdown.changed() => {
-                if changed.is_err() || *shutdown.borrow() {
-                    return;
-                }
-                continue;
-            }
-        }
+    let mut ticks = periodic::Every::new(every, shutdown);
+    while ticks.tick().await {
         match mailer.tick(&store, firm_id, lang, clock.now(), lease).await {
             Ok(report) if !report.is_empty() => tracing::info!(?report, "outbox pass"),
             Ok(_) => {}

@@ -1,5 +1,6 @@
 use crate::AppContext;
-use anyhow::Result;
+use anyhow::{anyhow, Result};
+use cabready_mailer::inbound::sources::imap::{self, ImapConfig};
 use cabready_store::db::redact_url;
 use std::process::ExitCode;
 
@@ -117,6 +118,7 @@ pub async fn run(ctx: &AppContext) -> Result<ExitCode> {
         },
         config.mail.from_address
     );
+    check_imap(ctx).await?;
     for (name, result) in templates.check_all() {
         match result {
             Ok(rendered) => println!("    {name} : {}", rendered.subject),
@@ -159,4 +161,60 @@ pub async fn run(ctx: &AppContext) -> Result<ExitCode> {
         }
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The reply worker's mailbox: `[mail.imap]` (password found, CA file
+/// readable, then a real login), or the inbox Maildir.
+async fn check_imap(ctx: &AppContext) -> Result<()> {
+    let lang = ctx.lang;
+    let label = lang.pick("réponses des clients :", "client replies:");
+    let Some(section) = &ctx.config.mail.imap else {
+        println!(
+            "  {label} Maildir {} ({} {} s)",
+            super::replies::inbox_dir(ctx).join("new").display(),
+            lang.pick(
+                "lu par `cabready serve` toutes les",
+                "read by `cabready serve` every"
+            ),
+            ctx.config.mail.replies_every_seconds
+        );
+        return Ok(());
+    };
+    let config = ImapConfig::from_section(section)?;
+    let password_from = match &section.password_file {
+        Some(file) => file.display().to_string(),
+        None => format!("${}", section.password_env),
+    };
+    println!(
+        "  {label} {} ({} {}, {} {password_from}, {})",
+        config.describe(),
+        lang.pick("identifiant", "user"),
+        config.username,
+        lang.pick("mot de passe :", "password:"),
+        if config.idle {
+            lang.pick("IDLE si le serveur le propose", "IDLE when offered")
+        } else {
+            lang.pick("relève périodique", "polling")
+        }
+    );
+    let session = tokio::time::timeout(std::time::Duration::from_secs(15), imap::connect(&config))
+        .await
+        .map_err(|_| {
+            anyhow!(
+                "mail.imap : {} {}",
+                config.describe(),
+                lang.pick("ne répond pas", "does not answer")
+            )
+        })?;
+    match session {
+        Ok(mut session) => {
+            let _ = session.logout().await;
+            println!(
+                "    {} — OK",
+                lang.pick("connexion et identification", "connection and login")
+            );
+            Ok(())
+        }
+        Err(error) => Err(anyhow!("mail.imap : {error:#}")),
+    }
 }

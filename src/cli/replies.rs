@@ -6,6 +6,7 @@
 
 use crate::AppContext;
 use anyhow::{anyhow, Context, Result};
+use cabready_mailer::config::{ImapSection, ImapSecurity};
 use cabready_mailer::inbound::sources::imap::{self, ImapConfig};
 use cabready_mailer::inbound::sources::maildir;
 use cabready_mailer::inbound::{self, matching, Inbox, Settings};
@@ -22,25 +23,90 @@ pub struct Args {
     /// The firm, when the database holds several.
     #[arg(long, env = "CABREADY_FIRM")]
     pub firm: Option<String>,
-    /// Read this IMAP server instead of the inbox Maildir (plain IMAP, for
-    /// loopback or a trusted network; the password in CABREADY_IMAP_PASSWORD).
+    /// Read this IMAP server instead of the inbox Maildir (overrides
+    /// `[mail.imap] host`; the password comes from `[mail.imap]
+    /// password_env`/`password_file`, by default CABREADY_IMAP_PASSWORD).
     #[arg(long, env = "CABREADY_IMAP_HOST")]
     pub imap_host: Option<String>,
-    #[arg(long, env = "CABREADY_IMAP_PORT", default_value_t = 143)]
-    pub imap_port: u16,
+    /// Default: 993 with TLS, 143 otherwise.
+    #[arg(long, env = "CABREADY_IMAP_PORT")]
+    pub imap_port: Option<u16>,
+    /// tls, starttls or plain (default: tls; plain for 127.0.0.1/localhost).
+    #[arg(long, env = "CABREADY_IMAP_SECURITY", value_parser = parse_security)]
+    pub imap_security: Option<ImapSecurity>,
     #[arg(long, env = "CABREADY_IMAP_USER")]
     pub imap_user: Option<String>,
-    #[arg(long, env = "CABREADY_IMAP_MAILBOX", default_value = "INBOX")]
-    pub imap_mailbox: String,
-    /// Where processed messages are moved.
-    #[arg(long, default_value = "CabReady/Traité")]
-    pub processed_folder: String,
-    /// Where messages a person must sort are moved.
-    #[arg(long, default_value = "CabReady/À trier")]
-    pub triage_folder: String,
-    /// Keep reading (IMAP): a pass every N seconds, until Ctrl-C.
+    /// Default: INBOX.
+    #[arg(long, env = "CABREADY_IMAP_MAILBOX")]
+    pub imap_mailbox: Option<String>,
+    /// Where processed messages are moved (default "CabReady/Traité").
+    #[arg(long)]
+    pub processed_folder: Option<String>,
+    /// Where messages a person must sort are moved (default "CabReady/À trier").
+    #[arg(long)]
+    pub triage_folder: Option<String>,
+    /// Keep reading (IMAP): IDLE when the server offers it, else a pass
+    /// every N seconds, until Ctrl-C.
     #[arg(long)]
     pub watch: Option<u64>,
+}
+
+fn parse_security(value: &str) -> Result<ImapSecurity, String> {
+    match value.to_ascii_lowercase().as_str() {
+        "tls" => Ok(ImapSecurity::Tls),
+        "starttls" => Ok(ImapSecurity::Starttls),
+        "plain" => Ok(ImapSecurity::Plain),
+        other => Err(format!(
+            "« {other} » : attendu tls, starttls ou plain / expected tls, starttls or plain"
+        )),
+    }
+}
+
+/// The IMAP settings in force: `[mail.imap]` with the command-line flags
+/// over it; `None` when neither names a server (then the inbox Maildir).
+pub fn imap_settings(
+    section: Option<&ImapSection>,
+    args: Option<&Args>,
+) -> Result<Option<ImapConfig>> {
+    let host = args.and_then(|a| a.imap_host.clone());
+    let mut merged = match (section, host) {
+        (None, None) => return Ok(None),
+        (Some(section), host) => {
+            let mut merged = section.clone();
+            if let Some(host) = host {
+                merged.host = host;
+            }
+            merged
+        }
+        (None, Some(host)) => {
+            toml::from_str::<ImapSection>(&format!("host = {}", toml::Value::String(host)))
+                .context("--imap-host")?
+        }
+    };
+    if let Some(args) = args {
+        if args.imap_port.is_some() {
+            merged.port = args.imap_port;
+        }
+        if args.imap_security.is_some() {
+            merged.security = args.imap_security;
+        }
+        if args.imap_user.is_some() {
+            merged.username = args.imap_user.clone();
+        }
+        if let Some(mailbox) = &args.imap_mailbox {
+            merged.mailbox = mailbox.clone();
+        }
+        if let Some(folder) = &args.processed_folder {
+            merged.processed_folder = folder.clone();
+        }
+        if let Some(folder) = &args.triage_folder {
+            merged.triage_folder = folder.clone();
+        }
+        if let Some(seconds) = args.watch {
+            merged.poll_seconds = seconds.max(1);
+        }
+    }
+    ImapConfig::from_section(&merged).map(Some)
 }
 
 #[derive(clap::Subcommand, Debug)]
@@ -108,8 +174,8 @@ pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
     .map_err(|e| anyhow!(e.user_message(lang)))?;
     drop(conn);
     let inbox = inbox(ctx, &store, firm.id).await?;
-    if let Some(host) = &args.imap_host {
-        return run_imap(ctx, &store, &inbox, &args, host, &firm.name).await;
+    if let Some(config) = imap_settings(ctx.config.mail.imap.as_ref(), Some(&args))? {
+        return run_imap(ctx, &store, &inbox, &args, config, &firm.name).await;
     }
     let dir = inbox_dir(ctx);
     let now = ctx.clock.now();
@@ -174,7 +240,7 @@ async fn run_imap(
     store: &Store,
     inbox: &Inbox,
     args: &Args,
-    host: &str,
+    config: ImapConfig,
     firm_name: &str,
 ) -> Result<ExitCode> {
     let lang = ctx.lang;
@@ -184,27 +250,11 @@ async fn run_imap(
             "--dry-run applies to the local Maildir only"
         )));
     }
-    let config = ImapConfig {
-        host: host.to_string(),
-        port: args.imap_port,
-        username: args
-            .imap_user
-            .clone()
-            .ok_or_else(|| anyhow!("--imap-user (CABREADY_IMAP_USER) manque"))?,
-        password: std::env::var("CABREADY_IMAP_PASSWORD")
-            .map_err(|_| anyhow!("CABREADY_IMAP_PASSWORD manque (mot de passe IMAP)"))?,
-        mailbox: args.imap_mailbox.clone(),
-        processed_folder: Some(args.processed_folder.clone()),
-        triage_folder: Some(args.triage_folder.clone()),
-        poll_seconds: args.watch.unwrap_or(60),
-    };
     if args.watch.is_some() {
         println!(
-            "{} {}:{} ({}) — Ctrl-C",
+            "{} {} — Ctrl-C",
             lang.pick("Lecture continue de", "Reading continuously"),
-            config.host,
-            config.port,
-            config.mailbox
+            config.describe()
         );
         imap::run(inbox, store, &config, &ctx.clock, async {
             let _ = tokio::signal::ctrl_c().await;
@@ -214,11 +264,9 @@ async fn run_imap(
     }
     let report = imap::pass(inbox, store, &config, &ctx.clock).await?;
     println!(
-        "{} — {firm_name} (imap://{}:{}/{})",
+        "{} — {firm_name} ({})",
         lang.pick("Réponses des clients", "Client replies"),
-        config.host,
-        config.port,
-        config.mailbox
+        config.describe()
     );
     match lang {
         Lang::Fr => println!(

@@ -2,8 +2,11 @@ use crate::digest::send::Sender;
 use crate::AppContext;
 use anyhow::{anyhow, Result};
 use cabready_bot::discord::{self, DiscordSettings};
+use cabready_mailer::inbound::sources::{imap, maildir};
+use cabready_mailer::periodic::{self, Every};
 use cabready_store::firms;
 use std::process::ExitCode;
+use tokio::sync::watch;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -18,13 +21,17 @@ pub struct Args {
 /// The long-lived services: the chat on Discord when a token
 /// (`CABREADY_DISCORD_TOKEN`) and a server (`[discord] guild_id`) are set,
 /// else on the console; alongside it, the outbox of reminders every
-/// `[mail] send_every_seconds` (recover, plan, send) and the managers'
-/// daily digest from `[digest] at`. When the chat ends (or on Ctrl-C) the
-/// background work finishes the pass in progress and stops.
+/// `[mail] send_every_seconds` (recover, plan, send), the reply worker
+/// (`[mail.imap]`, or the inbox Maildir every `[mail]
+/// replies_every_seconds`) and the managers' daily digest from `[digest]
+/// at`. Notices (a mandate changed by a client's email, a reply to
+/// handle…) go to Discord's notices channel, or are printed on the console.
+/// When the chat ends (or on Ctrl-C) the background work finishes the pass
+/// in progress and stops.
 pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
     let (stop, tasks) = start_background(ctx, args.firm.as_deref()).await?;
     let result = tokio::select! {
-        result = chat(ctx, args) => result,
+        result = chat(ctx, args, stop.subscribe()) => result,
         _ = tokio::signal::ctrl_c() => {
             eprintln!("{}", ctx.lang.pick("Arrêt demandé.", "Stopping."));
             Ok(ExitCode::SUCCESS)
@@ -37,8 +44,8 @@ pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
     result
 }
 
-/// Starts the outbox loop (unless `send_every_seconds = 0`) and the daily
-/// digest: the stop switch and the tasks to wait for.
+/// Starts the outbox loop (unless `send_every_seconds = 0`), the reply
+/// worker and the daily digest: the stop switch and the tasks to wait for.
 async fn start_background(
     ctx: &AppContext,
     firm: Option<&str>,
@@ -76,6 +83,9 @@ async fn start_background(
             stopped.clone(),
         )));
     }
+    if let Some(task) = start_replies(ctx, &store, &firm, stopped.clone()).await? {
+        tasks.push(task);
+    }
     let send_time = ctx.config.digest.time();
     eprintln!(
         "{} {} (Europe/Paris)",
@@ -101,6 +111,98 @@ async fn start_background(
     Ok((stop, tasks))
 }
 
+/// The reply worker: the IMAP mailbox of `[mail.imap]` (IDLE or polling),
+/// else the inbox Maildir every `[mail] replies_every_seconds` (0: off),
+/// through the same pass as `cabready replies`.
+async fn start_replies(
+    ctx: &AppContext,
+    store: &cabready_store::Store,
+    firm: &firms::Firm,
+    stopped: watch::Receiver<bool>,
+) -> Result<Option<tokio::task::JoinHandle<()>>> {
+    let lang = ctx.lang;
+    let imap_config = super::replies::imap_settings(ctx.config.mail.imap.as_ref(), None)?;
+    let every = ctx.config.mail.replies_every_seconds;
+    if imap_config.is_none() && every == 0 {
+        return Ok(None);
+    }
+    let inbox = super::replies::inbox(ctx, store, firm.id).await?;
+    let store = store.clone();
+    let clock = ctx.clock;
+    if let Some(config) = imap_config {
+        eprintln!(
+            "{} {} ({})",
+            lang.pick("Réponses des clients :", "Client replies:"),
+            config.describe(),
+            if config.idle {
+                lang.pick(
+                    "IDLE si le serveur le propose",
+                    "IDLE when the server offers it",
+                )
+            } else {
+                lang.pick("relève périodique", "polling")
+            }
+        );
+        return Ok(Some(tokio::spawn(async move {
+            imap::run(&inbox, &store, &config, &clock, periodic::stopped(stopped)).await
+        })));
+    }
+    let dir = super::replies::inbox_dir(ctx);
+    eprintln!(
+        "{} {} ({} {every} s)",
+        lang.pick("Réponses des clients :", "Client replies:"),
+        dir.join("new").display(),
+        lang.pick("lues toutes les", "read every"),
+    );
+    Ok(Some(tokio::spawn(async move {
+        let mut ticks = Every::new(std::time::Duration::from_secs(every), stopped);
+        while ticks.tick().await {
+            match maildir::pass(&inbox, &store, &dir, clock.now(), false).await {
+                Ok(report) if report.lines.is_empty() => {}
+                Ok(report) => tracing::info!(
+                    processed = report.processed,
+                    triaged = report.triaged,
+                    duplicates = report.duplicates,
+                    failed = report.failed,
+                    "inbox pass"
+                ),
+                Err(error) => tracing::error!(error = %format!("{error:#}"), "inbox pass failed"),
+            }
+        }
+    })))
+}
+
+/// Prints the firm's notices on the console (what Discord's notices
+/// channel shows), from the journal's end at start, every few seconds.
+async fn print_notices(
+    core: cabready_bot::Core,
+    firm_id: i64,
+    lang: cabready_store::Lang,
+    shutdown: watch::Receiver<bool>,
+) {
+    let mut last_id = match core.store.pool().acquire().await {
+        Ok(mut conn) => cabready_store::journal::last_id(&mut conn, firm_id)
+            .await
+            .unwrap_or(0),
+        Err(_) => 0,
+    };
+    let mut ticks = Every::new(std::time::Duration::from_secs(2), shutdown);
+    while ticks.tick().await {
+        match cabready_bot::notices::since(&core, firm_id, last_id).await {
+            Ok(found) => {
+                for reply in &found.replies {
+                    println!(
+                        "\n{}",
+                        cabready_bot::console::render(reply, lang).trim_end()
+                    );
+                }
+                last_id = found.last_id;
+            }
+            Err(error) => tracing::warn!(error = ?error, "cannot read notices"),
+        }
+    }
+}
+
 /// What the daily digest loop owns.
 struct DailyDigest {
     store: cabready_store::Store,
@@ -117,7 +219,7 @@ struct DailyDigest {
 
 impl DailyDigest {
     /// Looks every minute whether the day's digest is due (see `Sender::tick`).
-    async fn run(self, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+    async fn run(self, shutdown: tokio::sync::watch::Receiver<bool>) {
         let sender = Sender {
             store: &self.store,
             transport: &self.mailer.transport,
@@ -128,18 +230,8 @@ impl DailyDigest {
             opted_in: &self.opted_in,
         };
         let mut done = None;
-        let mut interval = tokio::time::interval(std::time::Duration::from_secs(60));
-        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = interval.tick() => {}
-                changed = shutdown.changed() => {
-                    if changed.is_err() || *shutdown.borrow() {
-                        return;
-                    }
-                    continue;
-                }
-            }
+        let mut ticks = Every::new(std::time::Duration::from_secs(60), shutdown);
+        while ticks.tick().await {
             let now = self.clock.now();
             match sender
                 .tick(self.firm.id, &self.firm.name, self.send_time, now, done)
@@ -158,7 +250,7 @@ impl DailyDigest {
     }
 }
 
-async fn chat(ctx: &AppContext, args: Args) -> Result<ExitCode> {
+async fn chat(ctx: &AppContext, args: Args, stopped: watch::Receiver<bool>) -> Result<ExitCode> {
     let lang = ctx.lang;
     let token = std::env::var("CABREADY_DISCORD_TOKEN")
         .ok()
@@ -198,7 +290,16 @@ async fn chat(ctx: &AppContext, args: Args) -> Result<ExitCode> {
                     "No Discord token (CABREADY_DISCORD_TOKEN): the chat is served on the console."
                 )
             );
-            super::chat::run(ctx, super::chat::Args { as_user, firm: args.firm, command: Vec::new() }).await
+            let core = super::chat::core(ctx).await?;
+            let mut conn = core.store.pool().acquire().await?;
+            let firm = firms::resolve(&mut conn, args.firm.as_deref().or(ctx.config.firm.as_deref()))
+                .await
+                .map_err(|e| anyhow!(e.user_message(lang)))?;
+            drop(conn);
+            let notices = tokio::spawn(print_notices(core, firm.id, lang, stopped));
+            let result = super::chat::run(ctx, super::chat::Args { as_user, firm: args.firm, command: Vec::new() }).await;
+            notices.abort();
+            result
         }
     }
 }
