@@ -285,3 +285,76 @@ async fn serve_reads_the_imap_mailbox_of_the_configuration() {
     )
     .await;
 }
+
+/// `cabready check-config` on `[mail.imap]`: each mistake is refused with
+/// the key to fix; a good section logs in to the shared Dovecot over TLS.
+#[test]
+fn check_config_validates_the_imap_section() {
+    let dir = tempfile::tempdir().unwrap();
+    let check = |config: &str, envs: &[(&str, &str)]| {
+        std::fs::write(dir.path().join("cabready.toml"), config).unwrap();
+        let output = cabready(dir.path())
+            .arg("check-config")
+            .envs(envs.iter().copied())
+            .output()
+            .unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    for (config, key) in [
+        ("[mail.imap]\nhost = \"imap.cabinet.fr\"\n", "mail.imap.username"),
+        (
+            "[mail.imap]\nhost = \"imap.cabinet.fr\"\nsecurity = \"plain\"\nusername = \"u\"\n",
+            "mail.imap.security : IMAP en clair (security = \"plain\") refusé vers imap.cabinet.fr",
+        ),
+        (
+            "[mail.imap]\nhost = \"imap.cabinet.fr\"\nusername = \"u\"\npassword = \"x\"\n",
+            "mail.imap.password : le mot de passe ne s'écrit jamais dans le fichier",
+        ),
+        (
+            "[mail.imap]\nhost = \"imap.cabinet.fr\"\nusername = \"u\"\npassword_env = \"CHECK_CONFIG_NO_SUCH_VAR\"\n",
+            "mail.imap.password_env : la variable d'environnement CHECK_CONFIG_NO_SUCH_VAR",
+        ),
+    ] {
+        let (code, _, err) = check(config, &[]);
+        assert_eq!(code, Some(1), "{config}: {err}");
+        assert!(err.contains(key), "{config}: {err}");
+    }
+    let (code, _, err) = check(
+        "[mail.imap]\nhost = \"imap.cabinet.fr\"\nusername = \"u\"\nca_file = \"/nonexistent/ca.pem\"\n",
+        &[("CABREADY_IMAP_PASSWORD", "x")],
+    );
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("mail.imap.ca_file : impossible de lire /nonexistent/ca.pem"),
+        "{err}"
+    );
+
+    let env = |var: &str| std::env::var(var).unwrap_or_else(|_| panic!("{var} is not set"));
+    let (host, port) = env("CABREADY_TEST_IMAPS")
+        .rsplit_once(':')
+        .map(|(h, p)| (h.to_string(), p.to_string()))
+        .unwrap();
+    let user = cabready_testkit::mail::unique_address("checkconfig", "cabinet.test");
+    let password = env("CABREADY_TEST_MAIL_PASSWORD");
+    let good = format!(
+        "[mail.imap]\nhost = \"{host}\"\nport = {port}\nsecurity = \"tls\"\nca_file = \"{}\"\nusername = \"{user}\"\n",
+        env("CABREADY_TEST_IMAP_CA")
+    );
+    let (code, out, err) = check(&good, &[("CABREADY_IMAP_PASSWORD", password.as_str())]);
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    assert!(
+        out.contains(&format!("imaps://{host}:{port}/INBOX"))
+            && out.contains("connexion et identification — OK"),
+        "{out}"
+    );
+    assert!(!out.contains(&password) && !err.contains(&password));
+    // Wrong password: refused by the server, said so.
+    let (code, _, err) = check(&good, &[("CABREADY_IMAP_PASSWORD", "not-the-password")]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("connexion IMAP refusée pour"), "{err}");
+    assert!(!err.contains("not-the-password"), "{err}");
+}

@@ -473,3 +473,82 @@ impl CadenceConfig {
         problems
     }
 }
+
+#[cfg(test)]
+mod imap_tests {
+    use super::*;
+
+    fn section(toml_text: &str) -> ImapSection {
+        toml::from_str(toml_text).unwrap()
+    }
+
+    #[test]
+    fn defaults_follow_the_host() {
+        let remote = section("host = \"imap.cabinet.fr\"\nusername = \"relances@cabinet.fr\"");
+        assert_eq!((remote.security(), remote.port()), (ImapSecurity::Tls, 993));
+        assert_eq!(remote.mailbox, "INBOX");
+        assert_eq!(remote.processed_folder, "CabReady/Traité");
+        assert_eq!(remote.triage_folder, "CabReady/À trier");
+        assert_eq!(remote.password_env, "CABREADY_IMAP_PASSWORD");
+        assert!(remote.idle);
+        assert_eq!(remote.poll_seconds, 60);
+        assert!(remote.problems().is_empty(), "{:?}", remote.problems());
+        let local = section("host = \"127.0.0.1\"\nusername = \"u\"");
+        assert_eq!((local.security(), local.port()), (ImapSecurity::Plain, 143));
+        let starttls =
+            section("host = \"imap.cabinet.fr\"\nsecurity = \"starttls\"\nusername = \"u\"");
+        assert_eq!(starttls.port(), 143);
+    }
+
+    #[test]
+    fn problems_name_their_key() {
+        let missing_user = section("host = \"imap.cabinet.fr\"");
+        assert!(missing_user.problems()[0].starts_with("mail.imap.username"));
+        let plain = section("host = \"imap.cabinet.fr\"\nsecurity = \"plain\"\nusername = \"u\"");
+        let problem = &plain.problems()[0];
+        assert!(problem.starts_with("mail.imap.security"), "{problem}");
+        assert!(problem.contains("allow_plain_over_network"), "{problem}");
+        let allowed = section(
+            "host = \"imap.cabinet.fr\"\nsecurity = \"plain\"\nallow_plain_over_network = true\nusername = \"u\"",
+        );
+        assert!(allowed.problems().is_empty());
+        let written =
+            section("host = \"imap.cabinet.fr\"\nusername = \"u\"\npassword = \"hunter2\"");
+        let problem = &written.problems()[0];
+        assert!(problem.starts_with("mail.imap.password :"), "{problem}");
+        assert!(!format!("{written:?}").contains("hunter2"));
+        assert!(toml::from_str::<ImapSection>("host = \"h\"\nsecurity = \"ssl\"").is_err());
+        assert!(toml::from_str::<ImapSection>("host = \"h\"\npasword_env = \"X\"").is_err());
+    }
+
+    #[test]
+    fn the_password_comes_from_its_variable_or_its_file() {
+        let var = format!("CABREADY_TEST_IMAP_PW_{}", std::process::id());
+        let from_env = section(&format!(
+            "host = \"imap.cabinet.fr\"\nusername = \"u\"\npassword_env = \"{var}\""
+        ));
+        let error = from_env.password().unwrap_err().to_string();
+        assert!(
+            error.starts_with("mail.imap.password_env") && error.contains(&var),
+            "{error}"
+        );
+        std::env::set_var(&var, "s3cret");
+        assert_eq!(from_env.password().unwrap().expose(), "s3cret");
+        assert_eq!(format!("{:?}", from_env.password().unwrap()), "***");
+        std::env::remove_var(&var);
+
+        let dir = std::env::temp_dir().join(format!("cabready-pw-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("imap-password");
+        std::fs::write(&file, "from-file\n").unwrap();
+        let from_file = section(&format!(
+            "host = \"imap.cabinet.fr\"\nusername = \"u\"\npassword_file = \"{}\"",
+            file.display()
+        ));
+        assert_eq!(from_file.password().unwrap().expose(), "from-file");
+        std::fs::remove_file(&file).unwrap();
+        let error = from_file.password().unwrap_err().to_string();
+        assert!(error.starts_with("mail.imap.password_file"), "{error}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

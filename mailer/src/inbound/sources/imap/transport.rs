@@ -219,8 +219,12 @@ pub async fn connect(config: &ImapConfig, connector: Option<&TlsConnector>) -> R
     tokio::time::timeout(CONNECT_TIMEOUT, connect_inner(config, connector))
         .await
         .map_err(|_| {
+            let hint = match config.security {
+                ImapSecurity::Tls => "",
+                _ => " ; si ce port attend TLS dès la connexion (souvent 993), mettez security = \"tls\"",
+            };
             anyhow!(
-                "le serveur IMAP {}:{} ({mode}) ne répond pas après {} s / no answer",
+                "le serveur IMAP {}:{} ({mode}) ne répond pas après {} s{hint} / no answer",
                 config.host,
                 config.port,
                 CONNECT_TIMEOUT.as_secs()
