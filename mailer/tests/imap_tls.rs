@@ -293,3 +293,69 @@ async fn the_password_never_shows_in_debug_output() {
     );
     assert!(shown.contains("password: ***"), "{shown}");
 }
+
+/// A server that does not offer IDLE (a private Dovecot whose CAPABILITY
+/// leaves it out): the worker does not idle, it polls every `poll_seconds`.
+#[tokio::test]
+async fn a_server_without_idle_is_polled() {
+    use cabready_testkit::dovecot::{PrivateDovecot, PASSWORD, USER};
+    let dovecot = PrivateDovecot::start(
+        "imap_capability = IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE LITERAL+ UIDPLUS MOVE NAMESPACE CHILDREN",
+    );
+    let mut config = ImapConfig {
+        host: "127.0.0.1".into(),
+        port: dovecot.port,
+        security: ImapSecurity::Plain,
+        username: USER.into(),
+        password: PASSWORD.into(),
+        ..config("unused", ImapSecurity::Plain, false)
+    };
+    let appender = config.clone();
+    let append_to = |id: String| {
+        let config = appender.clone();
+        async move {
+            let mut session = imap::connect(&config).await.unwrap();
+            let raw = format!("From: <client@exemple.fr>\r\nSubject: Une question\r\nMessage-ID: <{id}>\r\n\r\nBonjour ?\r\n");
+            session
+                .append("INBOX", None, None, raw.as_bytes())
+                .await
+                .unwrap();
+            session.logout().await.unwrap();
+        }
+    };
+    let mut session = imap::connect(&config).await.unwrap();
+    assert!(!session.capabilities().await.unwrap().has_str("IDLE"));
+    session.logout().await.unwrap();
+
+    let db = TestDb::new(Backend::Sqlite).await;
+    let _keep = db.keep_alive();
+    let data = tempfile::tempdir().unwrap();
+    let inbox = firm_inbox(&db.store, data.path()).await;
+    append_to("noidle-1@exemple.fr".into()).await;
+    // idle = true but not offered, poll_seconds = 600: nothing new before the next poll.
+    config.poll_seconds = 600;
+    let (stop, task) = spawn_worker(&db.store, &inbox, config.clone());
+    until_recorded(&db.store, inbox.firm_id, 1, Duration::from_secs(20)).await;
+    append_to("noidle-2@exemple.fr".into()).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        recorded(&db.store, inbox.firm_id).await,
+        1,
+        "the worker must not idle on a server without IDLE\n{}",
+        dovecot.log()
+    );
+    stop.send(()).unwrap();
+    task.await.unwrap();
+    // Polling every 2 s: the waiting message, then a new one, come in.
+    config.poll_seconds = 2;
+    let (stop, task) = spawn_worker(&db.store, &inbox, config.clone());
+    until_recorded(&db.store, inbox.firm_id, 2, Duration::from_secs(20)).await;
+    append_to("noidle-3@exemple.fr".into()).await;
+    let latency = until_recorded(&db.store, inbox.firm_id, 3, Duration::from_secs(10)).await;
+    println!("no IDLE, polling every 2 s: processed in {latency:?}");
+    stop.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(5), task)
+        .await
+        .expect("stops promptly")
+        .unwrap();
+}
