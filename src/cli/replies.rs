@@ -395,3 +395,85 @@ async fn classify(ctx: &AppContext, args: ClassifyArgs) -> Result<ExitCode> {
         ExitCode::SUCCESS
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flags() -> Args {
+        Args {
+            dry_run: false,
+            firm: None,
+            imap_host: None,
+            imap_port: None,
+            imap_security: None,
+            imap_user: None,
+            imap_mailbox: None,
+            processed_folder: None,
+            triage_folder: None,
+            watch: None,
+        }
+    }
+
+    #[test]
+    fn the_flags_override_the_file() {
+        assert!(imap_settings(None, Some(&flags())).unwrap().is_none());
+        let var = format!("CABREADY_TEST_REPLIES_PW_{}", std::process::id());
+        std::env::set_var(&var, "pw");
+        let section: ImapSection = toml::from_str(&format!(
+            "host = \"imap.cabinet.fr\"\nusername = \"relances@cabinet.fr\"\npassword_env = \"{var}\"\npoll_seconds = 120\nidle = false"
+        ))
+        .unwrap();
+        let from_file = imap_settings(Some(&section), None).unwrap().unwrap();
+        assert_eq!(
+            (
+                from_file.security,
+                from_file.port,
+                from_file.poll_seconds,
+                from_file.idle
+            ),
+            (ImapSecurity::Tls, 993, 120, false)
+        );
+        assert_eq!(from_file.password.expose(), "pw");
+        let mut args = flags();
+        args.imap_port = Some(1993);
+        args.imap_user = Some("autre@cabinet.fr".into());
+        args.imap_mailbox = Some("Réponses".into());
+        args.watch = Some(30);
+        let merged = imap_settings(Some(&section), Some(&args)).unwrap().unwrap();
+        assert_eq!(
+            (
+                merged.host.as_str(),
+                merged.port,
+                merged.username.as_str(),
+                merged.mailbox.as_str(),
+                merged.poll_seconds
+            ),
+            ("imap.cabinet.fr", 1993, "autre@cabinet.fr", "Réponses", 30)
+        );
+        std::env::remove_var(&var);
+
+        // Flags alone, as before the file section existed: plain on loopback, port 143.
+        std::env::set_var("CABREADY_IMAP_PASSWORD", "pw");
+        let mut args = flags();
+        args.imap_host = Some("127.0.0.1".into());
+        args.imap_user = Some("relances".into());
+        let only_flags = imap_settings(None, Some(&args)).unwrap().unwrap();
+        assert_eq!(
+            (
+                only_flags.security,
+                only_flags.port,
+                only_flags.processed_folder.as_deref()
+            ),
+            (ImapSecurity::Plain, 143, Some("CabReady/Traité"))
+        );
+        args.imap_host = Some("imap.cabinet.fr".into());
+        args.imap_security = Some(ImapSecurity::Plain);
+        let refused = imap_settings(None, Some(&args)).unwrap_err().to_string();
+        assert!(refused.starts_with("mail.imap.security"), "{refused}");
+        args.imap_user = None;
+        args.imap_security = None;
+        let missing = imap_settings(None, Some(&args)).unwrap_err().to_string();
+        assert!(missing.contains("--imap-user"), "{missing}");
+    }
+}
