@@ -359,3 +359,53 @@ async fn a_server_without_idle_is_polled() {
         .expect("stops promptly")
         .unwrap();
 }
+
+/// The server restarts while the worker idles (poll_seconds = 600, so only
+/// noticing the lost connection can bring it back): it reconnects with
+/// backoff and processes what arrived meanwhile and after.
+#[tokio::test]
+async fn the_worker_reconnects_when_the_server_restarts_while_idling() {
+    use cabready_testkit::dovecot::{PrivateDovecot, PASSWORD, USER};
+    let dovecot = PrivateDovecot::start("");
+    let config = ImapConfig {
+        host: "127.0.0.1".into(),
+        port: dovecot.port,
+        security: ImapSecurity::Plain,
+        username: USER.into(),
+        password: PASSWORD.into(),
+        ..config("unused", ImapSecurity::Plain, false)
+    };
+    let append_to = |id: &'static str| {
+        let config = config.clone();
+        async move {
+            let mut session = imap::connect(&config).await.unwrap();
+            let raw = format!(
+                "From: <client@exemple.fr>\r\nSubject: Une question\r\nMessage-ID: <{id}>\r\n\r\nBonjour ?\r\n"
+            );
+            session
+                .append("INBOX", None, None, raw.as_bytes())
+                .await
+                .unwrap();
+            session.logout().await.unwrap();
+        }
+    };
+    let db = TestDb::new(Backend::Sqlite).await;
+    let _keep = db.keep_alive();
+    let data = tempfile::tempdir().unwrap();
+    let inbox = firm_inbox(&db.store, data.path()).await;
+    append_to("restart-1@exemple.fr").await;
+    let (stop, task) = spawn_worker(&db.store, &inbox, config.clone());
+    until_recorded(&db.store, inbox.firm_id, 1, Duration::from_secs(20)).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    dovecot.restart();
+    append_to("restart-2@exemple.fr").await;
+    let latency = until_recorded(&db.store, inbox.firm_id, 2, Duration::from_secs(20)).await;
+    println!("server restarted while idling: the next message processed {latency:?} after");
+    append_to("restart-3@exemple.fr").await;
+    until_recorded(&db.store, inbox.firm_id, 3, Duration::from_secs(10)).await;
+    stop.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(5), task)
+        .await
+        .expect("stops promptly")
+        .unwrap();
+}
