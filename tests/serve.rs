@@ -358,3 +358,47 @@ fn check_config_validates_the_imap_section() {
     assert!(err.contains("connexion IMAP refusée pour"), "{err}");
     assert!(!err.contains("not-the-password"), "{err}");
 }
+
+/// `cabready replies --watch 1` keeps reading the inbox Maildir until
+/// Ctrl-C (SIGINT), printing what each pass found.
+#[tokio::test]
+async fn replies_watch_reads_the_inbox_maildir_until_interrupted() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, reply) = demo_and_a_reply(dir.path());
+    let inbox = dir.path().join("cabready-data/inbox");
+    let child = cabready(dir.path())
+        .args(["replies", "--watch", "1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    std::fs::write(inbox.join("tmp/watch-test.eml"), &reply).unwrap();
+    std::fs::rename(
+        inbox.join("tmp/watch-test.eml"),
+        inbox.join("new/watch-test.eml"),
+    )
+    .unwrap();
+    let start = Instant::now();
+    while mandate_status(dir.path(), &code).await != MandateStatus::ReceivedToVerify {
+        assert!(start.elapsed() < Duration::from_secs(20), "not processed");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    let out = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{out}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(out.contains("Lecture continue de"), "{out}");
+    assert!(
+        out.contains(&format!("watch-test.eml — {code} reply/signed_attached")),
+        "{out}"
+    );
+}

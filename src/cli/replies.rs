@@ -10,6 +10,7 @@ use cabready_mailer::config::{ImapSection, ImapSecurity};
 use cabready_mailer::inbound::sources::imap::{self, ImapConfig};
 use cabready_mailer::inbound::sources::maildir;
 use cabready_mailer::inbound::{self, matching, Inbox, Settings};
+use cabready_mailer::periodic::Every;
 use cabready_mailer::token::Signer;
 use cabready_store::{dossiers, firms, platforms, Lang, Store};
 use std::path::PathBuf;
@@ -45,8 +46,9 @@ pub struct Args {
     /// Where messages a person must sort are moved (default "CabReady/À trier").
     #[arg(long)]
     pub triage_folder: Option<String>,
-    /// Keep reading (IMAP): IDLE when the server offers it, else a pass
-    /// every N seconds, until Ctrl-C.
+    /// Keep reading until Ctrl-C: the IMAP mailbox (IDLE when the server
+    /// offers it, else a pass every N seconds) or the inbox Maildir (a pass
+    /// every N seconds).
     #[arg(long)]
     pub watch: Option<u64>,
 }
@@ -178,6 +180,9 @@ pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
         return run_imap(ctx, &store, &inbox, &args, config, &firm.name).await;
     }
     let dir = inbox_dir(ctx);
+    if let Some(seconds) = args.watch {
+        return watch_maildir(ctx, &store, &inbox, &args, &dir, seconds).await;
+    }
     let now = ctx.clock.now();
     let report = maildir::pass(&inbox, &store, &dir, now, args.dry_run).await?;
     println!(
@@ -195,6 +200,60 @@ pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
             )
         );
     }
+    print_maildir_report(ctx, &store, firm.id, &report).await?;
+    Ok(if report.failed > 0 {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// `--watch N` on the inbox Maildir: a pass every N seconds (the same as
+/// `cabready serve` runs), printed when it found something, until Ctrl-C.
+async fn watch_maildir(
+    ctx: &AppContext,
+    store: &Store,
+    inbox: &Inbox,
+    args: &Args,
+    dir: &std::path::Path,
+    seconds: u64,
+) -> Result<ExitCode> {
+    let lang = ctx.lang;
+    if args.dry_run {
+        return Err(anyhow!(lang.pick(
+            "--dry-run et --watch ne vont pas ensemble",
+            "--dry-run and --watch do not go together"
+        )));
+    }
+    println!(
+        "{} {} — Ctrl-C",
+        lang.pick("Lecture continue de", "Reading continuously"),
+        dir.join("new").display()
+    );
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        let _ = tokio::signal::ctrl_c().await;
+        let _ = stop.send(true);
+    });
+    let mut ticks = Every::new(std::time::Duration::from_secs(seconds.max(1)), stopped);
+    while ticks.tick().await {
+        match maildir::pass(inbox, store, dir, ctx.clock.now(), false).await {
+            Ok(report) if report.lines.is_empty() => {}
+            Ok(report) => print_maildir_report(ctx, store, inbox.firm_id, &report).await?,
+            Err(error) => eprintln!("{} : {error:#}", lang.pick("erreur", "error")),
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One line per message of a Maildir pass, then the counts.
+async fn print_maildir_report(
+    ctx: &AppContext,
+    store: &Store,
+    firm_id: i64,
+    report: &maildir::PassReport,
+) -> Result<()> {
+    let lang = ctx.lang;
     let mut conn = store.pool().acquire().await?;
     for line in &report.lines {
         let text = match (&line.report, &line.error) {
@@ -202,7 +261,7 @@ pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
             (None, None) => lang.pick("déjà traité", "already processed").to_string(),
             (Some(r), None) => {
                 let dossier = match r.dossier_id {
-                    Some(id) => dossiers::find_by_id(&mut conn, firm.id, id)
+                    Some(id) => dossiers::find_by_id(&mut conn, firm_id, id)
                         .await?
                         .map(|d| d.record.code)
                         .unwrap_or_default(),
@@ -228,11 +287,7 @@ pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
             report.processed, report.triaged, report.duplicates, report.failed
         ),
     }
-    Ok(if report.failed > 0 {
-        ExitCode::from(2)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(())
 }
 
 async fn run_imap(
