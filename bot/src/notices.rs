@@ -114,19 +114,25 @@ pub async fn since(core: &Core, firm_id: i64, after_id: i64) -> Result<Notices, 
                 };
                 let message = inbound::get(&mut conn, firm_id, message_id).await?;
                 let text: String = message.visible_text.chars().take(300).collect();
+                let number = line.entity_id.unwrap_or_default();
                 replies.push(
                     Reply::info(format!(
-                        "{} — {}",
+                        "{} #{number} — {}",
                         lang.pick("E-mail à trier", "Email to sort"),
                         line.details["reason"].as_str().unwrap_or_default()
                     ))
                     .with_description(format!(
-                        "{} : {}\n{} : {}\n{text}",
+                        "{} : {}\n{} : {}\n{text}\n\n{}",
                         lang.pick("De", "From"),
                         message.sender.as_deref().unwrap_or("?"),
                         lang.pick("Objet", "Subject"),
                         message.subject,
-                    )),
+                        match lang {
+                            Lang::Fr => format!("« trier {number} D » le rattache au dossier D ; « trier {number} ignorer raison » l'écarte."),
+                            Lang::En => format!("'trier {number} D' ties it to dossier D; 'trier {number} ignorer reason' sets it aside."),
+                        }
+                    ))
+                    .action(lang.pick("À trier", "To sort"), "atrier"),
                 );
             }
             ("digest.sent", _, _) => {
