@@ -759,6 +759,10 @@ both_backends!(the_anomaly_queue_in_chat, |db: TestDb| async move {
 both_backends!(notices_follow_the_journal, |db: TestDb| async move {
     let core = setup(&db).await;
     let claire = caller(&core, "claire@durand.fr").await;
+    // What an adapter (console, Discord) follows: from the journal's end when it starts.
+    let mut follower = cabready_bot::notices::Follower::start(&core, claire.firm_id)
+        .await
+        .unwrap();
     let mut conn = db.store.pool().acquire().await.unwrap();
     let start = journal::last_id(&mut conn, claire.firm_id).await.unwrap();
     // A user's change is not a notice; a client's email that brings the mandate is.
@@ -865,6 +869,18 @@ both_backends!(notices_follow_the_journal, |db: TestDb| async move {
         .unwrap();
     assert!(again.replies.is_empty(), "each notice once");
     assert_eq!(again.last_id, found.last_id);
+    let followed = follower.poll(&core).await.unwrap();
+    assert_eq!(
+        followed
+            .iter()
+            .map(|r| r.title.as_str())
+            .collect::<Vec<_>>(),
+        titles
+    );
+    assert!(
+        follower.poll(&core).await.unwrap().is_empty(),
+        "each notice once"
+    );
     // The validate button works for the portfolio's accountant.
     let bruno = caller(&core, "bruno@durand.fr").await;
     assert_eq!(core.execute(&bruno, buttons[0]).await.tone, Tone::Success);
