@@ -59,6 +59,27 @@ const BOUNCE_SUBJECTS: &[&str] = &[
 
 const BOUNCE_SENDERS: &[&str] = &["mailer-daemon@", "postmaster@", "mail-daemon@"];
 
+/// What the first lines of a free-form notice say (Exchange 2003, Domino,
+/// qmail…, whose subjects are sometimes as bare as "E"): counted only when
+/// the sender is a mail system.
+const BOUNCE_BODY: &[&str] = &[
+    "did not reach the following recipient",
+    "could not be delivered to",
+    "couldn't be delivered to",
+    "was not delivered to",
+    "wasn't able to deliver your message",
+    "delivery has failed to these recipients",
+    "delivery to the following recipient failed",
+    "the following addresses had permanent fatal errors",
+    "this is a permanent error",
+    "undeliverable mail",
+    "n'a pas pu etre remis",
+    "n'a pas pu etre distribue",
+    "n'a pas pu etre delivre",
+    "la remise a echoue",
+    "echec de la remise",
+];
+
 const AUTOREPLY_SUBJECTS: &[&str] = &[
     "reponse automatique",
     "reponse auto",
@@ -98,6 +119,10 @@ fn hardness(status: Option<&str>, action: Option<&str>, words: &str) -> bool {
         }
     }
     if let Some(status) = status {
+        // 5.2.2 mailbox full, 5.2.3 message too large: the address is good.
+        if status.starts_with("5.2.2") || status.starts_with("5.2.3") {
+            return false;
+        }
         if status.starts_with('5') {
             return true;
         }
@@ -107,7 +132,12 @@ fn hardness(status: Option<&str>, action: Option<&str>, words: &str) -> bool {
     }
     let soft = [
         "mailbox full",
+        "mailbox is full",
         "over quota",
+        "exceeds the maximum message size",
+        "message too large",
+        "5.2.2",
+        "5.2.3",
         "quota exceeded",
         "boite pleine",
         "boite aux lettres pleine",
@@ -146,6 +176,13 @@ fn hardness(status: Option<&str>, action: Option<&str>, words: &str) -> bool {
         "couldn't be delivered",
         "could not be delivered",
         "wasn't found",
+        "not listed in",
+        "name is not recognized",
+        "not recognised",
+        "unknown recipient",
+        "recipient unknown",
+        "permanent error",
+        "failed permanently",
         "5.1.1",
         "5.1.10",
         "5.4.1",
@@ -180,14 +217,15 @@ fn bounce(mail: &ParsedMail, own_domains: &[String]) -> Option<Kind> {
         || from_name.contains("mail delivery")
         || from_name.contains("mailer-daemon")
         || from_name.contains("postmaster");
-    if !is_dsn
-        && !(is_bounce_subject(&subject)
-            && (daemon
-                || mail.header("auto-submitted").is_some()
-                || mail.header("x-failed-recipients").is_some()))
-        && !(daemon && mail.header("x-failed-recipients").is_some())
-        && !(daemon && is_bounce_subject(&subject))
-    {
+    let opening: String = mail.text.chars().take(1500).collect();
+    let opening = normalize(&opening);
+    let body_says = BOUNCE_BODY.iter().any(|s| opening.contains(s));
+    let subject_says = is_bounce_subject(&subject);
+    let failed_header = mail.header("x-failed-recipients").is_some();
+    let recognised = is_dsn
+        || (daemon && (body_says || subject_says || failed_header))
+        || (subject_says && (mail.header("auto-submitted").is_some() || failed_header));
+    if !recognised {
         return None;
     }
     if let Some(dsn) = &mail.delivery_status {
@@ -280,11 +318,37 @@ fn auto_reply(mail: &ParsedMail) -> bool {
 /// "absent jusqu'au 30/11", "back on December 2").
 fn return_date(mail: &ParsedMail, today: NaiveDate) -> Option<NaiveDate> {
     let text = normalize(&format!("{}\n{}", mail.subject, mail.text));
-    dates::find_all(&text, today)
+    let found: Vec<dates::Found> = dates::find_all(&text, today)
         .into_iter()
+        .filter(|f| f.date >= today)
+        .collect();
+    // A date the message gives as the return ("de retour le 2 décembre",
+    // "returning 7th Dec") is the one that counts; else the latest stated.
+    let said_back = |f: &&dates::Found| {
+        let start = text[..f.at]
+            .char_indices()
+            .rev()
+            .nth(30)
+            .map_or(0, |(i, _)| i);
+        let before = &text[start..f.at];
+        [
+            "retour",
+            "returning",
+            "return",
+            "back",
+            "reprise",
+            "reprendrai",
+            "reviens",
+        ]
+        .iter()
+        .any(|w| before.contains(w))
+    };
+    found
+        .iter()
+        .filter(said_back)
         .map(|f| f.date)
-        .filter(|d| *d >= today)
         .max()
+        .or_else(|| found.iter().map(|f| f.date).max())
 }
 
 /// Classifies a parsed message. `own_domains`: the firm's mail domains

@@ -44,7 +44,7 @@ static NUMERIC: LazyLock<Regex> = LazyLock::new(|| {
 });
 static MONTH_ONLY: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
-        r"\b(en|debut|courant|mi|fin|in|early|mid|late|end of|au mois de|d'ici|by)\s+(?:de\s+|d')?({MONTHS})\b(?:\s+(\d{{4}}))?"
+        r"\b(en|debut|courant|mi|fin|in|early|mid|late|end of|au mois de|d'ici|by)(?:\s+|-)(?:de\s+|d')?({MONTHS})\b(?:\s+(\d{{4}}))?"
     ))
     .expect("static pattern")
 });
@@ -157,7 +157,15 @@ fn relative(phrase: &str, today: NaiveDate) -> Option<NaiveDate> {
 /// Whether the words just before `at` say "after" / "until" (the day
 /// that counts is the next one).
 fn day_after(text: &str, at: usize) -> bool {
-    let before = text[..at].trim_end();
+    let mut before = text[..at].trim_end();
+    // "jusqu'au lundi 7 décembre", "until Friday 27/11": the weekday does not count.
+    if let Some((head, last)) = before.rsplit_once(' ') {
+        if weekday(last.trim_end_matches(',')).is_some()
+            || matches!(last, "samedi" | "dimanche" | "saturday" | "sunday")
+        {
+            before = head.trim_end();
+        }
+    }
     [
         "apres le",
         "apres",
@@ -225,6 +233,13 @@ pub fn find_all(text: &str, today: NaiveDate) -> Vec<Found> {
     }
     for c in MONTH_ONLY.captures_iter(text) {
         let m = c.get(0).expect("whole match");
+        let after = text[m.end()..].trim_start();
+        if ["dernier", "derniere", "passe", "passee", "last"]
+            .iter()
+            .any(|w| after.starts_with(w))
+        {
+            continue;
+        }
         let date = (|| {
             let month = month_number(&c[2])?;
             let year = year_of(c.get(3).map(|y| y.as_str())).unwrap_or(if month < today.month() {
@@ -247,8 +262,12 @@ pub fn find_all(text: &str, today: NaiveDate) -> Vec<Found> {
         let m = c.get(0).expect("whole match");
         // Times ("10.30") and amounts are not dates: require a plausible day and month.
         let date = (|| {
-            let day: u32 = c[1].parse().ok()?;
-            let month: u32 = c[2].parse().ok()?;
+            let mut day: u32 = c[1].parse().ok()?;
+            let mut month: u32 = c[2].parse().ok()?;
+            // "12/14/2026" can only be month/day (US): read it so.
+            if month > 12 && (1..=12).contains(&day) && month <= 31 && c.get(3).is_some() {
+                std::mem::swap(&mut day, &mut month);
+            }
             if !(1..=31).contains(&day) || !(1..=12).contains(&month) {
                 return None;
             }
@@ -316,6 +335,16 @@ mod tests {
         assert_eq!(first("absente jusqu'au 30/11"), Some(d(2026, 12, 1)));
         assert_eq!(first("de retour le 02/12/2026"), Some(d(2026, 12, 2)));
         assert_eq!(first("lundi prochain"), Some(d(2026, 11, 30)));
+        assert_eq!(first("on se reparle mi-janvier"), Some(d(2027, 1, 15)));
+        assert_eq!(
+            first("absente jusqu'au lundi 7 decembre inclus"),
+            Some(d(2026, 12, 8))
+        );
+        assert_eq!(
+            first("en deplacement jusqu'au vendredi 27/11"),
+            Some(d(2026, 11, 28))
+        );
+        assert_eq!(first("j'ai vendu la societe en juin dernier"), None);
     }
 
     #[test]
@@ -326,6 +355,8 @@ mod tests {
         assert_eq!(first("in january"), Some(d(2027, 1, 1)));
         assert_eq!(first("by the end of the month"), Some(d(2026, 11, 30)));
         assert_eq!(first("in 3 weeks"), Some(d(2026, 12, 16)));
+        assert_eq!(first("away until 12/14/2026"), Some(d(2026, 12, 15)));
+        assert_eq!(first("le 14/12/2026"), Some(d(2026, 12, 14)));
     }
 
     #[test]

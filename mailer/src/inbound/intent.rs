@@ -71,6 +71,8 @@ pub struct Context<'a> {
     pub subject: &'a str,
     /// Attachments that are documents (not signature logos).
     pub documents: usize,
+    /// Whether one of them is named after the mandate ("Mandat_signe.pdf").
+    pub mandate_document: bool,
     pub sender: Option<&'a str>,
     pub own_domains: &'a [String],
     pub platforms: &'a [String],
@@ -91,6 +93,7 @@ static SIGNED: LazyLock<Regex> = LazyLock::new(|| {
       | \bsign(?:e|ee|es|ees)\s+(?:et|par\s+(?:nos|notre|le|la|mon|ma|moi|nous|lui)|electroniquement|via|sur|en\s+ligne|ce\s+matin|hier|aujourd'hui|ce\s+jour)\b
       | \b(?:have|has|had|i|we|just|already|been|was|is|are|the|a|it's|it\s+is)\s+(?:just\s+|already\s+|been\s+|now\s+)?signed\b
       | \bsigned\s+(?:mandate|copy|document|form|version|it|the|and|electronically|via|online)\b
+      | \b(?:viens|venons|vient|venez)\s+de\s+(?:le\s+|la\s+|les\s+)?signer\b
       | \bsigned\s*[.!]?$
     ")
 });
@@ -118,7 +121,7 @@ static SENT_BY_POST: LazyLock<Regex> = LazyLock::new(|| {
 });
 static UNSUBSCRIBE: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"\b(?:desinscri\w*|desabonn\w*|ne plus recevoir|ne plus etre relance\w*|ne me relancez plus|ne plus me relancer|arretez de m'envoyer|arretez vos relances|arretez les relances|arreter les relances|cessez de m'ecrire|cessez vos|retirez-moi|retirez moi|supprimez-moi|supprimez moi|unsubscribe|stop sending|remove me|stop emailing|stop contacting|do not contact me|don't contact me|no more emails)\b",
+        r"\b(?:desinscri\w*|desabonn\w*|ne plus recevoir|ne plus etre relance\w*|ne plus m'ecrire|ne m'ecrivez plus|ne plus me contacter|ne me contactez plus|ne plus me solliciter|ne me relancez plus|ne plus me relancer|arretez de m'envoyer|arretez vos relances|arretez les relances|arreter les relances|cessez de m'ecrire|cessez vos|retirez-moi|retirez moi|supprimez-moi|supprimez moi|unsubscribe|stop sending|remove me|stop emailing|stop contacting|do not contact me|don't contact me|no more emails)\b",
     )
 });
 static WRONG_PERSON: LazyLock<Regex> = LazyLock::new(|| {
@@ -131,11 +134,14 @@ static WRONG_PERSON: LazyLock<Regex> = LazyLock::new(|| {
       | s'en\s+occupe\s+desormais | qui\s+s'occupe\s+(?:desormais|maintenant|de\s+ce\s+sujet|de\s+la\s+compta)
       | wrong\s+person | not\s+the\s+right\s+(?:person|contact) | no\s+longer\s+(?:with|work|in\s+charge|at|handle)
       | has\s+left\s+the | left\s+the\s+company | not\s+in\s+charge | wrong\s+(?:address|recipient|contact)
+      | (?:vendu|cede|revendu)\s+(?:la|ma|notre|l')\s*(?:societe|entreprise|affaire|boutique|fonds|activite)
+      | (?:nouveau|nouvelle)\s+(?:gerant|gerante|dirigeant|dirigeante|proprietaire|president|presidente)
+      | new\s+(?:owner|manager|director) | sold\s+the\s+(?:company|business)
     )")
 });
 static CONTACT_INSTEAD: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"\b(?:veuillez contacter|merci de contacter|merci de vous adresser|adressez-vous|adressez vous|voir avec|ecrire a|ecrivez a|contacter plutot|contactez plutot|please contact|please write to|reach out to|contact instead|en copie|nouvelle adresse|new address|nouveau contact|new contact|transmets a|transfere a|forwarded to)\b",
+        r"\b(?:veuillez contacter|merci de contacter|merci de vous adresser|adressez-vous|adressez vous|voir avec|ecrire a|ecrivez a|contacter plutot|contactez plutot|please contact|please write to|reach out to|contact instead|en copie|nouvelle adresse|new address|nouveau contact|new contact|transmets a|transfere a|forwarded to|le joindre|la joindre|les joindre|joignable)\b",
     )
 });
 static REFUSED: LazyLock<Regex> = LazyLock::new(|| {
@@ -149,9 +155,29 @@ static REFUSED: LazyLock<Regex> = LazyLock::new(|| {
 });
 static QUESTION_START: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"^(?:pourquoi|comment|combien|quand|quel|quelle|quels|quelles|est-ce|qu'est-ce|pouvez-vous|pourriez-vous|pourrais-je|puis-je|dois-je|faut-il|je voudrais savoir|j'aimerais savoir|je ne comprends pas|what|why|how|when|which|can you|could you|do i|should i|is it|is there|i don't understand)\b",
+        r"^(?:pourquoi|comment|combien|quand|quel|quelle|quels|quelles|lequel|laquelle|est-ce|qu'est-ce|pouvez-vous|pourriez-vous|pourrais-je|puis-je|dois-je|faut-il|je voudrais savoir|j'aimerais savoir|je ne comprends pas|rappelez-moi|appelez-moi|merci de me rappeler|what|why|how|when|which|can you|could you|do i|should i|is it|is there|i don't understand|please call me|call me)\b",
     )
 });
+/// A question anywhere in a sentence: French inversion ("lequel nous
+/// conseillez-vous", "avez-vous reçu") or an interrogative pronoun.
+static QUESTION_INSIDE: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"\b(?:lequel|laquelle|lesquels|lesquelles)\b|\b[a-z]{3,}-(?:vous|tu|t-il|t-elle|il|elle|on|nous)\b",
+    )
+});
+/// Words of someone who has not decided yet: a platform named there is not chosen.
+static UNDECIDED: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"\b(?:hesit\w*|compar\w*|entre\s+\w+(?:\.\w+)?\s+(?:et|ou)\b|pas\s+encore\s+(?:choisi|decide|tranche)|pas\s+sur|not\s+sure|undecided|between)\b",
+    )
+});
+
+fn asks(sentence: &str) -> bool {
+    QUESTION_START.is_match(sentence)
+        || QUESTION_INSIDE
+            .find_iter(sentence)
+            .any(|m| m.as_str() != "rendez-vous")
+}
 
 /// A sentence of the (normalized) text and whether it asks something.
 struct Sentence<'a> {
@@ -174,7 +200,7 @@ fn sentences(text: &str) -> Vec<Sentence<'_>> {
             if !piece.is_empty() {
                 out.push(Sentence {
                     text: piece,
-                    question: *b == b'?' || QUESTION_START.is_match(piece),
+                    question: *b == b'?' || asks(piece),
                 });
             }
             start = i + 1;
@@ -184,7 +210,7 @@ fn sentences(text: &str) -> Vec<Sentence<'_>> {
     if !piece.is_empty() {
         out.push(Sentence {
             text: piece,
-            question: QUESTION_START.is_match(piece),
+            question: asks(piece),
         });
     }
     out
@@ -210,7 +236,10 @@ fn mentions(sentences: &[Sentence<'_>], pattern: &Regex) -> bool {
 
 /// A known platform named in a sentence that affirms (not a question, not negated).
 fn platform_chosen(sentences: &[Sentence<'_>], platforms: &[String]) -> Option<String> {
-    for s in sentences.iter().filter(|s| !s.question) {
+    for s in sentences
+        .iter()
+        .filter(|s| !s.question && !UNDECIDED.is_match(s.text))
+    {
         for name in platforms {
             let wanted = normalize(name);
             if wanted.len() < 3 {
@@ -291,7 +320,7 @@ pub fn read(visible: &str, context: &Context<'_>) -> Intent {
     });
     if context.documents > 0 {
         let attached = mentions(&all, &ATTACHED);
-        let mandate = mentions(&all, &MANDATE_WORD);
+        let mandate = mentions(&all, &MANDATE_WORD) || context.mandate_document;
         if !sign_negated
             && (signed || (attached && mandate) || (text.is_empty() && subject.contains("mandat")))
         {
@@ -320,12 +349,16 @@ pub fn read(visible: &str, context: &Context<'_>) -> Intent {
             (start, start + s.text.len())
         })
         .collect();
-    if let Some(found) = dates::find_all(&text, context.today)
+    // The latest date stated: "après la clôture du 31 décembre, donc début
+    // janvier" means January; no reminder should come before it.
+    if let Some(date) = dates::find_all(&text, context.today)
         .into_iter()
         .filter(|f| !asked.iter().any(|(s, e)| f.at >= *s && f.at < *e))
-        .find(|f| f.date > context.today)
+        .map(|f| f.date)
+        .filter(|d| *d > context.today)
+        .max()
     {
-        return Intent::Postponed(found.date);
+        return Intent::Postponed(date);
     }
 
     // 7. A question.
@@ -349,6 +382,7 @@ mod tests {
         let context = Context {
             subject: "Re: [CabReady D002] Mandat",
             documents,
+            mandate_document: false,
             sender: Some("paul@client.fr"),
             own_domains: &own,
             platforms: &platforms,
@@ -407,6 +441,28 @@ mod tests {
             Intent::PlatformChosen("Pennylane".into())
         );
         assert_eq!(read_fr("Qonto est-il agréé ?", 0), Intent::Question);
+        assert_eq!(
+            read_fr(
+                "On hésite entre Qonto et Pennylane, lequel nous conseillez-vous",
+                0
+            ),
+            Intent::Question
+        );
+        assert_eq!(
+            read_fr("Rappelez-moi au 06 12 34 56 78 s'il vous plait.", 0),
+            Intent::Question
+        );
+        assert_eq!(
+            read_fr(
+                "Je viens de signer électroniquement le mandat via DocuSign.",
+                0
+            ),
+            Intent::SignedElsewhere
+        );
+        assert_eq!(
+            read_fr("On en parle au prochain rendez-vous, merci.", 0),
+            Intent::Unclear
+        );
         assert_eq!(
             read_fr("Je vous le renvoie la semaine prochaine.", 0),
             Intent::Postponed(NaiveDate::from_ymd_opt(2026, 11, 30).unwrap())

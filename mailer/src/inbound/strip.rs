@@ -146,8 +146,17 @@ pub fn visible_text(body: &str) -> String {
     let lines: Vec<&str> = body.lines().collect();
     let normal: Vec<String> = lines.iter().map(|l| normalize(l)).collect();
     let mut kept: Vec<&str> = Vec::new();
+    // Bottom-posting ("Le … a écrit :", `>` lines, then the answer): a quote
+    // that comes before any text of the client's is skipped, not the end.
+    let mut skipping_quote = false;
     for (i, line) in lines.iter().enumerate() {
         let n = &normal[i];
+        if skipping_quote {
+            if line.trim_start().starts_with('>') || n.is_empty() {
+                continue;
+            }
+            skipping_quote = false;
+        }
         let rest: Vec<String> = normal[i + 1..]
             .iter()
             .filter(|l| !l.is_empty())
@@ -155,6 +164,19 @@ pub fn visible_text(body: &str) -> String {
             .cloned()
             .collect();
         if opens_quote(n, &rest) {
+            let nothing_yet = kept.iter().all(|l| l.trim().is_empty());
+            let next_is_quoted = lines[i + 1..]
+                .iter()
+                .find(|l| !l.trim().is_empty())
+                .is_some_and(|l| l.trim_start().starts_with('>'));
+            let answer_after = lines[i + 1..]
+                .iter()
+                .skip_while(|l| l.trim().is_empty() || l.trim_start().starts_with('>'))
+                .any(|l| !l.trim().is_empty());
+            if nothing_yet && next_is_quoted && answer_after {
+                skipping_quote = true;
+                continue;
+            }
             break;
         }
         if opens_signature(n, kept.iter().any(|l| !l.trim().is_empty())) {
@@ -233,6 +255,17 @@ mod tests {
     fn a_sentence_before_the_quote_header_stays() {
         let body = "On verra ça en janvier.\n\nLe mar. 24 nov. 2026 à 10:02, Cabinet <x@y.fr> a écrit :\n> texte";
         assert_eq!(visible_text(body), "On verra ça en janvier.");
+    }
+
+    #[test]
+    fn bottom_posting_keeps_the_answer() {
+        let body = "Le 24/11/2026 à 10:02, Cabinet a écrit :\n> Merci de signer.\n> Cordialement\nC'est fait, déposé ce matin.\n\nPaul";
+        assert_eq!(visible_text(body), "C'est fait, déposé ce matin.\n\nPaul");
+        let body = "On 04/02/2012 06:26 PM, Megan wrote:\n> Hi\nHello";
+        assert_eq!(visible_text(body), "Hello");
+        // A top-posted quote with nothing after it stays cut.
+        let body = "Le 24/11/2026 à 10:02, Cabinet a écrit :\n> Merci de signer.";
+        assert_eq!(visible_text(body), "");
     }
 
     #[test]
