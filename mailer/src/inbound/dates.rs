@@ -57,6 +57,13 @@ static RELATIVE: LazyLock<Regex> = LazyLock::new(|| {
         .expect("static pattern")
 });
 
+static BARE_WEEKDAY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"\b(?:lundi|mardi|mercredi|jeudi|vendredi|monday|tuesday|wednesday|thursday|friday)\b",
+    )
+    .expect("static pattern")
+});
+
 fn last_day(year: i32, month: u32) -> NaiveDate {
     let (y, m) = if month == 12 {
         (year + 1, 1)
@@ -165,6 +172,20 @@ fn day_after(text: &str, at: usize) -> bool {
         {
             before = head.trim_end();
         }
+    }
+    // "après notre assemblée générale du 12 décembre": "après" a few words
+    // before, in the same clause.
+    let clause = before
+        .rsplit([',', '.', ';', ':', '!', '?'])
+        .next()
+        .unwrap_or(before);
+    if clause
+        .split(' ')
+        .rev()
+        .take(6)
+        .any(|w| w == "apres" || w == "after")
+    {
+        return true;
     }
     [
         "apres le",
@@ -297,6 +318,19 @@ pub fn find_all(text: &str, today: NaiveDate) -> Vec<Found> {
         let m = c.get(0).expect("whole match");
         push(&mut found, m.start(), m.end(), relative(&c[1], today));
     }
+    // A weekday alone ("je vous le dépose vendredi") is the next one; one
+    // followed by a day number belongs to that date ("lundi 7 décembre").
+    for m in BARE_WEEKDAY.find_iter(text) {
+        let after = text[m.end()..].trim_start();
+        if after.starts_with(|c: char| c.is_ascii_digit())
+            || after.starts_with("dernier")
+            || after.starts_with("passe")
+        {
+            continue;
+        }
+        let date = weekday(m.as_str()).map(|day| next_weekday(today, day));
+        push(&mut found, m.start(), m.end(), date);
+    }
     found.sort_by_key(|f| f.at);
     found
 }
@@ -345,6 +379,15 @@ mod tests {
             Some(d(2026, 11, 28))
         );
         assert_eq!(first("j'ai vendu la societe en juin dernier"), None);
+        assert_eq!(
+            first("je vous le depose vendredi au cabinet"),
+            Some(d(2026, 11, 27))
+        );
+        assert_eq!(
+            first("apres notre assemblee generale du 12 decembre"),
+            Some(d(2026, 12, 13))
+        );
+        assert_eq!(first("vendredi dernier"), None);
     }
 
     #[test]

@@ -73,6 +73,9 @@ pub struct Context<'a> {
     pub documents: usize,
     /// Whether one of them is named after the mandate ("Mandat_signe.pdf").
     pub mandate_document: bool,
+    /// The message's other recipients (To, Cc…): where a new contact put
+    /// in copy is found when the text names no address.
+    pub copied: &'a [String],
     pub sender: Option<&'a str>,
     pub own_domains: &'a [String],
     pub platforms: &'a [String],
@@ -119,6 +122,12 @@ static SENT_BY_POST: LazyLock<Regex> = LazyLock::new(|| {
         r"\b(?:envoye|envoyee|poste|postee|expedie|expediee|depose|deposee|remis|remise|sent|mailed|posted|dropped)\b.*\b(?:courrier|poste|postal|main propre|mains propres|cabinet|post|courier|recommande)\b",
     )
 });
+/// Handing the mandate over later ("je vous le dépose vendredi", "I'll send it Monday").
+static DELIVERY_TO_COME: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"\b(?:depose|deposerai|deposerons|envoie|enverrai|enverrons|apporte|apporterai|apporterons|remets|remettrai|passe|passerai|poste|posterai|transmets|transmettrai|ramene|ramenerai|will\s+send|will\s+bring|will\s+drop|send\s+it|bring\s+it|drop\s+it)\b",
+    )
+});
 static UNSUBSCRIBE: LazyLock<Regex> = LazyLock::new(|| {
     re(
         r"\b(?:desinscri\w*|desabonn\w*|ne plus recevoir|ne plus etre relance\w*|ne plus m'ecrire|ne m'ecrivez plus|ne plus me contacter|ne me contactez plus|ne plus me solliciter|ne me relancez plus|ne plus me relancer|arretez de m'envoyer|arretez vos relances|arretez les relances|arreter les relances|cessez de m'ecrire|cessez vos|retirez-moi|retirez moi|supprimez-moi|supprimez moi|unsubscribe|stop sending|remove me|stop emailing|stop contacting|do not contact me|don't contact me|no more emails)\b",
@@ -131,7 +140,8 @@ static WRONG_PERSON: LazyLock<Regex> = LazyLock::new(|| {
       | ne\s+m'occupe\s+(?:pas|plus) | ne\s+gere\s+(?:pas|plus) | ne\s+travaille\s+plus | ne\s+fait\s+plus\s+partie
       | ne\s+fais\s+plus\s+partie | a\s+quitte\s+(?:la|l'|le|notre) | n'est\s+plus\s+(?:dans|chez|en\s+charge|salarie)
       | ne\s+suis\s+plus\s+(?:dans|chez|en\s+charge|le\s+gerant|la\s+gerante|responsable)
-      | s'en\s+occupe\s+desormais | qui\s+s'occupe\s+(?:desormais|maintenant|de\s+ce\s+sujet|de\s+la\s+compta)
+      | s'en\s+occupe\s+desormais | c'est\s+(?:elle|lui)\s+qui\s+(?:gere|s'occupe|traite)
+      | (?:je|nous)\s+(?:transfere|transferons|transmets|transmettons)\s+(?:a|au|aux)\s | qui\s+s'occupe\s+(?:desormais|maintenant|de\s+ce\s+sujet|de\s+la\s+compta)
       | wrong\s+person | not\s+the\s+right\s+(?:person|contact) | no\s+longer\s+(?:with|work|in\s+charge|at|handle)
       | has\s+left\s+the | left\s+the\s+company | not\s+in\s+charge | wrong\s+(?:address|recipient|contact)
       | (?:vendu|cede|revendu)\s+(?:la|ma|notre|l')\s*(?:societe|entreprise|affaire|boutique|fonds|activite)
@@ -162,7 +172,7 @@ static QUESTION_START: LazyLock<Regex> = LazyLock::new(|| {
 /// conseillez-vous", "avez-vous reçu") or an interrogative pronoun.
 static QUESTION_INSIDE: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"\b(?:lequel|laquelle|lesquels|lesquelles)\b|\b[a-z]{3,}-(?:vous|tu|t-il|t-elle|il|elle|on|nous)\b",
+        r"\b(?:lequel|laquelle|lesquels|lesquelles)\b|\b[a-z]{3,}-(?:vous|tu|t-il|t-elle|il|elle|on|nous)\b|\bvous\s+(?:pouvez|pourriez)\s+(?:me|nous|m'|verifier|confirmer|regarder|renvoyer|envoyer|rappeler|appeler|expliquer|dire|preciser|indiquer)\b",
     )
 });
 /// Words of someone who has not decided yet: a platform named there is not chosen.
@@ -269,13 +279,24 @@ fn platform_chosen(sentences: &[Sentence<'_>], platforms: &[String]) -> Option<S
 
 /// The first e-mail address in the text that is neither the sender nor ours.
 fn other_address(visible: &str, context: &Context<'_>) -> Option<String> {
-    emails(visible).into_iter().find(|a| {
-        Some(a.as_str()) != context.sender
-            && !context
-                .own_domains
-                .iter()
-                .any(|d| a.ends_with(&format!("@{d}")))
-    })
+    emails(visible).into_iter().find(|a| not_us(a, context))
+}
+
+fn not_us(address: &str, context: &Context<'_>) -> bool {
+    Some(address) != context.sender
+        && !context
+            .own_domains
+            .iter()
+            .any(|d| address.ends_with(&format!("@{d}")))
+}
+
+/// Someone the client put in copy ("je mets en copie…"), not us, not the sender.
+fn copied_address(context: &Context<'_>) -> Option<String> {
+    context
+        .copied
+        .iter()
+        .find(|a| a.contains('@') && not_us(a, context))
+        .cloned()
 }
 
 /// Reads the intent of a reply's visible text.
@@ -297,16 +318,23 @@ pub fn read(visible: &str, context: &Context<'_>) -> Intent {
 
     // 2. Wrong person, with the new contact's address when given.
     let new_contact = other_address(visible, context);
-    if mentions(&all, &WRONG_PERSON) || (new_contact.is_some() && mentions(&all, &CONTACT_INSTEAD))
-    {
-        return Intent::WrongPerson(new_contact);
+    let in_copy = || copied_address(context);
+    if mentions(&all, &WRONG_PERSON) {
+        return Intent::WrongPerson(new_contact.or_else(in_copy));
+    }
+    if mentions(&all, &CONTACT_INSTEAD) {
+        if let Some(contact) = new_contact.or_else(in_copy) {
+            return Intent::WrongPerson(Some(contact));
+        }
     }
 
-    // 3. Refusal (its words are negative already: no negation test).
-    if all
-        .iter()
-        .filter(|s| !s.question)
-        .any(|s| REFUSED.is_match(s.text))
+    // 3. Refusal (its words are negative already: no negation test); a bare
+    // "Non." to a request to sign is one too.
+    if matches!(bare, "non" | "no" | "non merci" | "no thanks")
+        || all
+            .iter()
+            .filter(|s| !s.question)
+            .any(|s| REFUSED.is_match(s.text))
     {
         return Intent::Refused;
     }
@@ -328,7 +356,16 @@ pub fn read(visible: &str, context: &Context<'_>) -> Intent {
         }
         return Intent::AttachmentUnclear;
     }
+    // "J'ai signé, je vous le dépose vendredi": signed, but nothing has
+    // come yet: a date to wait for, not a mandate received.
+    let delivery_to_come = all.iter().filter(|s| !s.question).any(|s| {
+        DELIVERY_TO_COME.is_match(s.text)
+            && dates::find_all(s.text, context.today)
+                .iter()
+                .any(|f| f.date > context.today)
+    });
     if !sign_negated
+        && !delivery_to_come
         && (signed && (mentions(&all, &ELSEWHERE) || !mentions(&all, &ATTACHED))
             || affirmed(&all, &SENT_BY_POST))
     {
@@ -383,6 +420,7 @@ mod tests {
             subject: "Re: [CabReady D002] Mandat",
             documents,
             mandate_document: false,
+            copied: &[],
             sender: Some("paul@client.fr"),
             own_domains: &own,
             platforms: &platforms,
@@ -512,5 +550,13 @@ mod tests {
             Intent::Unsubscribe
         );
         assert_eq!(read_fr("Merci, bien reçu.", 0), Intent::Unclear);
+        assert_eq!(read_fr("Non.", 0), Intent::Refused);
+        assert_eq!(
+            read_fr(
+                "J'ai signé le mandat, je vous le dépose vendredi au cabinet.",
+                0
+            ),
+            Intent::Postponed(NaiveDate::from_ymd_opt(2026, 11, 27).unwrap())
+        );
     }
 }

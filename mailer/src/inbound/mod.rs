@@ -178,6 +178,7 @@ pub fn read(
                         .as_deref()
                         .is_some_and(|n| text::normalize(n).contains("mandat"))
                 }),
+                copied: &mail.recipients,
                 sender: mail.from.as_deref(),
                 own_domains: &settings.own_domains,
                 platforms: &settings.platforms,
