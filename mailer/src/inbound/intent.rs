@@ -88,7 +88,7 @@ fn re(pattern: &str) -> Regex {
 }
 
 static NEGATION: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"\b(?:pas|jamais|toujours pas|not|never|n't|no|non|aucun|aucune|rien)\b|n't\b")
+    re(r"\b(?:pas|jamais|toujours pas|not|never|n't|no|non|aucun|aucune|rien|ni)\b|n't\b")
 });
 static SIGNED: LazyLock<Regex> = LazyLock::new(|| {
     re(r"(?x)
@@ -122,10 +122,16 @@ static SENT_BY_POST: LazyLock<Regex> = LazyLock::new(|| {
         r"\b(?:envoye|envoyee|poste|postee|expedie|expediee|depose|deposee|remis|remise|sent|mailed|posted|dropped)\b.*\b(?:courrier|poste|postal|main propre|mains propres|cabinet|post|courier|recommande)\b",
     )
 });
+/// Handing the mandate over later, said without a date: not received yet.
+static DELIVERY_FUTURE: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"\b(?:enverrai|enverrons|renverrai|renverrons|retournerai|retournerons|deposerai|deposerons|apporterai|apporterons|remettrai|remettrons|posterai|posterons|ferai\s+parvenir|ferons\s+parvenir|vous\s+(?:le\s+|la\s+|les\s+|l')?(?:renvoie|renvoyons|retourne|retournons|envoie|envoyons)|will\s+(?:send|return|bring|post|mail))\b",
+    )
+});
 /// Handing the mandate over later ("je vous le dépose vendredi", "I'll send it Monday").
 static DELIVERY_TO_COME: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"\b(?:depose|deposerai|deposerons|envoie|enverrai|enverrons|apporte|apporterai|apporterons|remets|remettrai|passe|passerai|poste|posterai|transmets|transmettrai|ramene|ramenerai|will\s+send|will\s+bring|will\s+drop|send\s+it|bring\s+it|drop\s+it)\b",
+        r"\b(?:depose|deposerai|deposerons|envoie|enverrai|enverrons|renvoie|renverrai|retourne|retournerai|apporte|apporterai|apporterons|remets|remettrai|passe|passerai|poste|posterai|transmets|transmettrai|ramene|ramenerai|will\s+send|will\s+bring|will\s+drop|send\s+it|bring\s+it|drop\s+it)\b",
     )
 });
 static UNSUBSCRIBE: LazyLock<Regex> = LazyLock::new(|| {
@@ -151,7 +157,7 @@ static WRONG_PERSON: LazyLock<Regex> = LazyLock::new(|| {
 });
 static CONTACT_INSTEAD: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"\b(?:veuillez contacter|merci de contacter|merci de vous adresser|adressez-vous|adressez vous|voir avec|ecrire a|ecrivez a|contacter plutot|contactez plutot|please contact|please write to|reach out to|contact instead|en copie|nouvelle adresse|new address|nouveau contact|new contact|transmets a|transfere a|forwarded to|le joindre|la joindre|les joindre|joignable)\b",
+        r"\b(?:forwarded(?:\s+\w+){0,3}\s+to|transfere(?:\s+\w+){0,3}\s+a|who\s+handles|qui\s+(?:gere|traite)|veuillez contacter|merci de contacter|merci de vous adresser|adressez-vous|adressez vous|voir avec|ecrire a|ecrivez a|contacter plutot|contactez plutot|please contact|please write to|reach out to|contact instead|en copie|nouvelle adresse|new address|nouveau contact|new contact|transmets a|transfere a|forwarded to|le joindre|la joindre|les joindre|joignable)\b",
     )
 });
 static REFUSED: LazyLock<Regex> = LazyLock::new(|| {
@@ -227,8 +233,16 @@ fn sentences(text: &str) -> Vec<Sentence<'_>> {
 }
 
 /// Whether a negation comes before the match in its sentence.
+/// Whether a negation comes before `at` in the same clause: "nous n'avons
+/// pas choisi Pennylane, ce sera Tiime" negates Pennylane, not Tiime.
 fn negated(sentence: &str, at: usize) -> bool {
-    NEGATION.is_match(&sentence[..at])
+    let before = &sentence[..at];
+    let clause_start = [",", " mais ", " but ", " puis ", " then "]
+        .iter()
+        .filter_map(|sep| before.rfind(sep).map(|i| i + sep.len()))
+        .max()
+        .unwrap_or(0);
+    NEGATION.is_match(&before[clause_start..])
 }
 
 /// The first non-negated match of `pattern` in a sentence that is not a question.
@@ -310,7 +324,7 @@ pub fn read(visible: &str, context: &Context<'_>) -> Intent {
     let subject_bare = subject.trim_matches(|c: char| !c.is_alphanumeric());
     if bare == "stop"
         || (text.starts_with("stop") && text.len() <= 40)
-        || (subject_bare == "stop" && text.len() <= 40)
+        || ((subject_bare == "stop" || subject_bare.starts_with("stop ")) && text.len() <= 40)
         || affirmed(&all, &UNSUBSCRIBE)
     {
         return Intent::Unsubscribe;
@@ -340,7 +354,32 @@ pub fn read(visible: &str, context: &Context<'_>) -> Intent {
     }
 
     // 4. A document, or a signature.
-    let signed = affirmed(&all, &SIGNED);
+    // A signature said to be handed over later ("je vous renvoie le mandat
+    // signé au plus tard le 4", "I will send the signed copy") is not one
+    // received: it counts for an attachment only.
+    let to_come = |s: &Sentence<'_>| {
+        DELIVERY_FUTURE.is_match(s.text)
+            || (DELIVERY_TO_COME.is_match(s.text)
+                && dates::find_all(s.text, context.today)
+                    .iter()
+                    .any(|f| f.date > context.today))
+    };
+    let signed_in = |s: &&Sentence<'_>| {
+        !s.question
+            && SIGNED
+                .find_iter(s.text)
+                .any(|m| !negated(s.text, m.start()))
+    };
+    let signed = all.iter().any(|s| signed_in(&s));
+    let signed_now = all.iter().filter(signed_in).any(|s| !to_come(s));
+    let done: Vec<Sentence<'_>> = all
+        .iter()
+        .filter(|s| !to_come(s))
+        .map(|s| Sentence {
+            text: s.text,
+            question: s.question,
+        })
+        .collect();
     let sign_negated = all.iter().any(|s| {
         SIGN_WORD
             .find_iter(s.text)
@@ -356,18 +395,9 @@ pub fn read(visible: &str, context: &Context<'_>) -> Intent {
         }
         return Intent::AttachmentUnclear;
     }
-    // "J'ai signé, je vous le dépose vendredi": signed, but nothing has
-    // come yet: a date to wait for, not a mandate received.
-    let delivery_to_come = all.iter().filter(|s| !s.question).any(|s| {
-        DELIVERY_TO_COME.is_match(s.text)
-            && dates::find_all(s.text, context.today)
-                .iter()
-                .any(|f| f.date > context.today)
-    });
     if !sign_negated
-        && !delivery_to_come
-        && (signed && (mentions(&all, &ELSEWHERE) || !mentions(&all, &ATTACHED))
-            || affirmed(&all, &SENT_BY_POST))
+        && (signed_now && (mentions(&all, &ELSEWHERE) || !mentions(&all, &ATTACHED))
+            || affirmed(&done, &SENT_BY_POST))
     {
         return Intent::SignedElsewhere;
     }
@@ -551,6 +581,22 @@ mod tests {
         );
         assert_eq!(read_fr("Merci, bien reçu.", 0), Intent::Unclear);
         assert_eq!(read_fr("Non.", 0), Intent::Refused);
+        assert_eq!(
+            read_fr(
+                "Nous n'avons pas choisi Pennylane finalement, ce sera Qonto.",
+                0
+            ),
+            Intent::PlatformChosen("Qonto".into())
+        );
+        // Said to be sent later: not a mandate received.
+        assert_eq!(
+            read_fr("Je vous renvoie le mandat signé dès que possible.", 0),
+            Intent::Unclear
+        );
+        assert_eq!(
+            read_fr("Je l'ai signé hier et posté ce matin.\nLe 2 décembre je passe au cabinet si besoin.", 0),
+            Intent::SignedElsewhere
+        );
         assert_eq!(
             read_fr(
                 "J'ai signé le mandat, je vous le dépose vendredi au cabinet.",
