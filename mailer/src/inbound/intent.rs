@@ -214,10 +214,31 @@ fn sentences(text: &str) -> Vec<Sentence<'_>> {
                 continue;
             }
             if !piece.is_empty() {
-                out.push(Sentence {
-                    text: piece,
-                    question: *b == b'?' || asks(piece),
-                });
+                // A statement ending in a short tag question ("le mandat a
+                // déjà été signé le mois dernier, vous ne l'avez pas reçu ?")
+                // states its first part.
+                let tagged = (*b == b'?')
+                    .then(|| piece.rsplit_once(", "))
+                    .flatten()
+                    .filter(|(head, tail)| {
+                        !asks(head) && head.split(' ').count() >= 4 && tail.split(' ').count() <= 6
+                    });
+                match tagged {
+                    Some((head, tail)) => {
+                        out.push(Sentence {
+                            text: head,
+                            question: false,
+                        });
+                        out.push(Sentence {
+                            text: tail,
+                            question: true,
+                        });
+                    }
+                    None => out.push(Sentence {
+                        text: piece,
+                        question: *b == b'?' || asks(piece),
+                    }),
+                }
             }
             start = i + 1;
         }
@@ -509,6 +530,20 @@ mod tests {
             Intent::PlatformChosen("Pennylane".into())
         );
         assert_eq!(read_fr("Qonto est-il agréé ?", 0), Intent::Question);
+        assert_eq!(
+            read_fr(
+                "Le mandat a déjà été signé sur Yousign hier, vous ne l'avez pas reçu ?",
+                0
+            ),
+            Intent::SignedElsewhere
+        );
+        assert_eq!(
+            read_fr(
+                "Je ne sais pas quelle plateforme choisir, vous pouvez m'aider ?",
+                0
+            ),
+            Intent::Question
+        );
         assert_eq!(
             read_fr(
                 "On hésite entre Qonto et Pennylane, lequel nous conseillez-vous",
