@@ -312,7 +312,26 @@ fn auto_reply(mail: &ParsedMail) -> bool {
     // Exchange and some webmails send no RFC 3834 header: the subject tells.
     let subject = normalize(&mail.subject);
     AUTOREPLY_SUBJECTS.iter().any(|s| subject.contains(s))
+        // A subject of its own that opens on an absence ("Congés - retour le
+        // 4 janvier", "Away until Monday"): a person answering writes "Re:".
+        || AUTOREPLY_SUBJECT_STARTS
+            .iter()
+            .any(|s| subject.starts_with(s))
 }
+
+const AUTOREPLY_SUBJECT_STARTS: &[&str] = &[
+    "conges",
+    "absence",
+    "absent",
+    "absente",
+    "vacances",
+    "en deplacement",
+    "away until",
+    "away from",
+    "away on",
+    "auto:",
+    "automatic response",
+];
 
 /// The return date an out-of-office states ("de retour le 2 décembre",
 /// "absent jusqu'au 30/11", "back on December 2").
@@ -364,4 +383,69 @@ pub fn classify(mail: &ParsedMail, own_domains: &[String], today: NaiveDate) -> 
         };
     }
     Kind::Human
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()
+    }
+
+    #[test]
+    fn an_absence_subject_without_headers_is_an_auto_reply() {
+        let mail = ParsedMail {
+            from: Some("marie@salon.example".into()),
+            subject: "Congés - retour le 4 janvier".into(),
+            text: "Je suis en congés, retour le lundi 4 janvier.".into(),
+            ..ParsedMail::default()
+        };
+        assert_eq!(
+            classify(&mail, &[], day()),
+            Kind::AutoReply {
+                return_date: NaiveDate::from_ymd_opt(2027, 1, 4)
+            }
+        );
+        let reply = ParsedMail {
+            subject: "Re: [CabReady D001] Votre mandat".into(),
+            text: "Je suis en congés, je signe à mon retour.".into(),
+            ..mail
+        };
+        assert_eq!(classify(&reply, &[], day()), Kind::Human);
+    }
+
+    #[test]
+    fn a_mail_system_saying_it_failed_is_a_bounce_whatever_the_subject() {
+        let mail = ParsedMail {
+            from: Some("postmaster@client.example".into()),
+            subject: "E".into(),
+            text: "Your message\n\n  To: gerance@client.example\n\ndid not reach the following recipient(s):\n\ngerance@client.example\n    The recipient name is not recognized".into(),
+            ..ParsedMail::default()
+        };
+        match classify(&mail, &[], day()) {
+            Kind::Bounce { hard, address, .. } => {
+                assert!(hard);
+                assert_eq!(address.as_deref(), Some("gerance@client.example"));
+            }
+            other => panic!("read as {other:?}"),
+        }
+        // The same words from a person are a reply.
+        let person = ParsedMail {
+            from: Some("paul@client.example".into()),
+            ..mail
+        };
+        assert_eq!(classify(&person, &[], day()), Kind::Human);
+    }
+
+    #[test]
+    fn full_mailbox_and_too_large_are_soft() {
+        assert!(!hardness(Some("5.2.2"), Some("failed"), " mailbox full "));
+        assert!(!hardness(
+            Some("5.2.3"),
+            Some("failed"),
+            " message too large "
+        ));
+        assert!(hardness(Some("5.1.1"), Some("failed"), " user unknown "));
+    }
 }

@@ -146,7 +146,8 @@ static WRONG_PERSON: LazyLock<Regex> = LazyLock::new(|| {
       | ne\s+m'occupe\s+(?:pas|plus) | ne\s+gere\s+(?:pas|plus) | ne\s+travaille\s+plus | ne\s+fait\s+plus\s+partie
       | ne\s+fais\s+plus\s+partie | a\s+quitte\s+(?:la|l'|le|notre) | n'est\s+plus\s+(?:dans|chez|en\s+charge|salarie)
       | ne\s+suis\s+plus\s+(?:dans|chez|en\s+charge|le\s+gerant|la\s+gerante|responsable)
-      | s'en\s+occupe\s+desormais | c'est\s+(?:elle|lui)\s+qui\s+(?:gere|s'occupe|traite)
+      | s'en\s+occupe\s+desormais | c'est\s+(?:[\w'-]+\s+){0,4}qui\s+(?:gere|s'occupe|traite)
+      | (?:je|nous)\s+(?:lui|leur)\s+(?:transmets|transmettons|transfere|transferons|fais\s+suivre|faisons\s+suivre)
       | (?:je|nous)\s+(?:transfere|transferons|transmets|transmettons)\s+(?:a|au|aux)\s | qui\s+s'occupe\s+(?:desormais|maintenant|de\s+ce\s+sujet|de\s+la\s+compta)
       | wrong\s+person | not\s+the\s+right\s+(?:person|contact) | no\s+longer\s+(?:with|work|in\s+charge|at|handle)
       | has\s+left\s+the | left\s+the\s+company | not\s+in\s+charge | wrong\s+(?:address|recipient|contact)
@@ -165,6 +166,8 @@ static REFUSED: LazyLock<Regex> = LazyLock::new(|| {
         refus\w* | ne\s+(?:souhaite|souhaitons|desire|desirons|voulons|veux|signerai|signerons|signera)\s+pas
       | pas\s+interesse\w* | non\s+merci | pas\s+question | hors\s+de\s+question | ne\s+donnerons\s+pas\s+suite
       | ne\s+pas\s+donner\s+suite | mettre\s+fin | resilier | resilions | autre\s+cabinet
+      | chang\w*\s+(?:de\s+cabinet|d'expert|d'expert-comptable|de\s+comptable) | quitt\w*\s+(?:le|votre)\s+cabinet
+      | changed\s+(?:our\s+)?accountants? | (?:a|our)\s+new\s+accountant
       | not\s+interested | declin\w* | we\s+refuse | will\s+not\s+sign | won't\s+sign | do\s+not\s+want
       | don't\s+want | do\s+not\s+wish | no\s+thanks | no\s+thank\s+you
     )\b")
@@ -616,6 +619,20 @@ mod tests {
         );
         assert_eq!(read_fr("Merci, bien reçu.", 0), Intent::Unclear);
         assert_eq!(read_fr("Non.", 0), Intent::Refused);
+        assert_eq!(
+            read_fr(
+                "Nous avons décidé de changer de cabinet à la fin de l'exercice.",
+                0
+            ),
+            Intent::Refused
+        );
+        assert_eq!(
+            read_fr(
+                "C'est notre comptable interne qui gère, je lui transmets.",
+                0
+            ),
+            Intent::WrongPerson(None)
+        );
         assert_eq!(
             read_fr(
                 "Nous n'avons pas choisi Pennylane finalement, ce sera Qonto.",
