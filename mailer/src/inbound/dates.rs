@@ -53,13 +53,36 @@ static IN_N: LazyLock<Regex> = LazyLock::new(|| {
         .expect("static pattern")
 });
 static RELATIVE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b(semaine prochaine|next week|fin (?:du|de ce) mois|fin de mois|end of (?:the|this) month|mois prochain|next month|fin (?:de l'|d')?annee|end of (?:the|this) year|apres les fetes|after the holidays|demain|tomorrow|debut (?:de l'annee|d'annee) prochaine|(?:lundi|mardi|mercredi|jeudi|vendredi|monday|tuesday|wednesday|thursday|friday) prochain|next (?:monday|tuesday|wednesday|thursday|friday))\b")
+    Regex::new(r"\b(semaine prochaine|next week|fin (?:du|de ce) mois|fin de mois|end of (?:the|this) month|mois prochain|next month|fin (?:de l'|d')?annee|end of (?:the|this) year|apres les fetes|after the holidays|demain|tomorrow|fin de (?:la )?semaine|end of (?:the|this) week|cette semaine|this week|avant noel|before christmas|noel|christmas|debut (?:de l'annee|d'annee) prochaine|(?:lundi|mardi|mercredi|jeudi|vendredi|monday|tuesday|wednesday|thursday|friday) prochain|next (?:monday|tuesday|wednesday|thursday|friday))\b")
         .expect("static pattern")
 });
 
 static BARE_WEEKDAY: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"\b(?:lundi|mardi|mercredi|jeudi|vendredi|monday|tuesday|wednesday|thursday|friday)\b",
+    )
+    .expect("static pattern")
+});
+
+/// The Friday of this week, or of next week from a Saturday or a Sunday.
+fn friday_of_week(today: NaiveDate) -> NaiveDate {
+    if today.weekday() == Weekday::Fri {
+        today
+    } else {
+        next_weekday(today, Weekday::Fri)
+    }
+}
+
+/// "au premier trimestre 2027", "Q1 2027", "in the second quarter".
+static QUARTER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(?:(?:au|en|in the|in|durant le|courant du)\s+)?(?:(premier|1er|deuxieme|2e|2eme|second|troisieme|3e|3eme|quatrieme|4e|4eme|dernier|first|third|fourth|last)\s+(?:trimestre|quarter)|(?:t|q)([1-4]))\b(?:\s+(?:de\s+|of\s+)?(\d{4}))?")
+        .expect("static pattern")
+});
+
+/// A day of the month alone: "après le 10", "le 15, je vous rappelle".
+static DAY_ONLY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"\b(?:apres le|avant le|d'ici le|a partir du|des le|jusqu'au|le)\s+(\d{1,2})(?:er)?\b",
     )
     .expect("static pattern")
 });
@@ -135,6 +158,17 @@ fn relative(phrase: &str, today: NaiveDate) -> Option<NaiveDate> {
         "semaine prochaine" | "next week" => next_weekday(today, Weekday::Mon),
         "mois prochain" | "next month" => next_month()?,
         "demain" | "tomorrow" => today + Duration::days(1),
+        // This week's Friday (next week's, from a weekend).
+        "cette semaine" | "this week" | "fin de semaine" | "fin de la semaine" => {
+            friday_of_week(today)
+        }
+        p if p.starts_with("end of") && p.ends_with("week") => friday_of_week(today),
+        "avant noel" | "before christmas" => {
+            NaiveDate::from_ymd_opt(today.year(), 12, 24).filter(|d| *d >= today)?
+        }
+        "noel" | "christmas" => {
+            NaiveDate::from_ymd_opt(today.year(), 12, 25).filter(|d| *d >= today)?
+        }
         "apres les fetes" | "after the holidays" => {
             let year = if today.month() >= 6 {
                 today.year() + 1
@@ -318,6 +352,78 @@ pub fn find_all(text: &str, today: NaiveDate) -> Vec<Found> {
         let m = c.get(0).expect("whole match");
         push(&mut found, m.start(), m.end(), relative(&c[1], today));
     }
+    for c in QUARTER.captures_iter(text) {
+        let m = c.get(0).expect("whole match");
+        // "T2", "Q3" alone may be a flat or a form: only with a year or "en"/"in".
+        let bare_code = c.get(2).is_some()
+            && c.get(3).is_none()
+            && !["au ", "en ", "in ", "durant ", "courant "]
+                .iter()
+                .any(|w| m.as_str().starts_with(w));
+        if bare_code {
+            continue;
+        }
+        let quarter: Option<u32> = match (c.get(1).map(|w| w.as_str()), c.get(2)) {
+            (Some("premier" | "1er" | "first"), _) => Some(1),
+            (Some("deuxieme" | "2e" | "2eme" | "second"), _) => Some(2),
+            (Some("troisieme" | "3e" | "3eme" | "third"), _) => Some(3),
+            (Some(_), _) => Some(4),
+            (None, Some(n)) => n.as_str().parse().ok(),
+            (None, None) => None,
+        };
+        let date = quarter.and_then(|q| {
+            let month = 3 * (q - 1) + 1;
+            let year = year_of(c.get(3).map(|y| y.as_str())).unwrap_or_else(|| {
+                if last_day(today.year(), month + 2) < today {
+                    today.year() + 1
+                } else {
+                    today.year()
+                }
+            });
+            NaiveDate::from_ymd_opt(year, month, 1).map(|d| d.max(today + Duration::days(1)))
+        });
+        push(&mut found, m.start(), m.end(), date);
+    }
+    // A day alone, not a phone number, an hour or an amount: the next such day.
+    for c in DAY_ONLY.captures_iter(text) {
+        let m = c.get(0).expect("whole match");
+        let after = &text[m.end()..];
+        let next_word = after.trim_start();
+        if next_word.starts_with(|ch: char| ch.is_ascii_digit())
+            || after.starts_with(['h', ':', '/', '.', '%', '-'])
+            || [
+                "h", "heure", "euro", "eur", "€", "%", "ans", "jours", "mois", "ou ",
+            ]
+            .iter()
+            .any(|w| next_word.starts_with(w))
+        {
+            continue;
+        }
+        let date = c[1]
+            .parse::<u32>()
+            .ok()
+            .filter(|d| (1..=31).contains(d))
+            .and_then(|day| {
+                let this_month = NaiveDate::from_ymd_opt(today.year(), today.month(), day)
+                    .filter(|d| *d >= today);
+                this_month.or_else(|| {
+                    let (y, mo) = if today.month() == 12 {
+                        (today.year() + 1, 1)
+                    } else {
+                        (today.year(), today.month() + 1)
+                    };
+                    NaiveDate::from_ymd_opt(y, mo, day)
+                })
+            });
+        // "après le 10", "jusqu'au 30": the match starts with the word; the
+        // day after counts.
+        let date = if m.as_str().starts_with("apres") || m.as_str().starts_with("jusqu'au") {
+            date.map(|d| d + Duration::days(1))
+        } else {
+            date
+        };
+        push(&mut found, m.start(), m.end(), date);
+    }
     // A weekday alone ("je vous le dépose vendredi") is the next one; one
     // followed by a day number belongs to that date ("lundi 7 décembre").
     for m in BARE_WEEKDAY.find_iter(text) {
@@ -388,6 +494,21 @@ mod tests {
             Some(d(2026, 12, 13))
         );
         assert_eq!(first("vendredi dernier"), None);
+        assert_eq!(
+            first("je regarde ca apres le 10, la"),
+            Some(d(2026, 12, 11))
+        );
+        assert_eq!(first("je m'en occupe cette semaine"), Some(d(2026, 11, 27)));
+        assert_eq!(first("avant noel"), Some(d(2026, 12, 24)));
+        assert_eq!(first("au premier trimestre 2027"), Some(d(2027, 1, 1)));
+        assert_eq!(first("au 2e trimestre"), Some(d(2027, 4, 1)));
+        assert_eq!(first("rappelez-moi le 06 12 34 56 78"), None);
+        assert_eq!(first("le 12h30"), None);
+        assert_eq!(first("absente jusqu'au 30, merci"), Some(d(2026, 12, 1)));
+        assert_eq!(
+            first("le 30, la facture de 1 200 euros"),
+            Some(d(2026, 11, 30))
+        );
     }
 
     #[test]
@@ -398,6 +519,12 @@ mod tests {
         assert_eq!(first("in january"), Some(d(2027, 1, 1)));
         assert_eq!(first("by the end of the month"), Some(d(2026, 11, 30)));
         assert_eq!(first("in 3 weeks"), Some(d(2026, 12, 16)));
+        assert_eq!(
+            first("i'll send it by the end of the week"),
+            Some(d(2026, 11, 27))
+        );
+        assert_eq!(first("in q1 2027"), Some(d(2027, 1, 1)));
+        assert_eq!(first("we moved to a t2 flat"), None);
         assert_eq!(first("away until 12/14/2026"), Some(d(2026, 12, 15)));
         assert_eq!(first("le 14/12/2026"), Some(d(2026, 12, 14)));
     }
