@@ -177,6 +177,13 @@ fn hardness(status: Option<&str>, action: Option<&str>, words: &str) -> bool {
         "could not be delivered",
         "wasn't found",
         "not listed in",
+        "doesn't have a",
+        "does not have a",
+        "no such",
+        "account has been disabled",
+        "account is disabled",
+        " 550:",
+        " 554:",
         "name is not recognized",
         "not recognised",
         "unknown recipient",
@@ -447,5 +454,10 @@ mod tests {
             " message too large "
         ));
         assert!(hardness(Some("5.1.1"), Some("failed"), " user unknown "));
+        assert!(hardness(
+            None,
+            None,
+            " 554: delivery error: dd this user doesn't have a yahoo.example account "
+        ));
     }
 }

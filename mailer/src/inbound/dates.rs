@@ -229,6 +229,8 @@ fn day_after(text: &str, at: usize) -> bool {
         "jusqu'a",
         "until",
         "till",
+        "bis",
+        "bis zum",
         "au",
         "to",
         "through",
@@ -526,6 +528,10 @@ mod tests {
         assert_eq!(first("in q1 2027"), Some(d(2027, 1, 1)));
         assert_eq!(first("we moved to a t2 flat"), None);
         assert_eq!(first("away until 12/14/2026"), Some(d(2026, 12, 15)));
+        assert_eq!(
+            first("ich bin bis 04.12.2026 nicht im buro"),
+            Some(d(2026, 12, 5))
+        );
         assert_eq!(first("le 14/12/2026"), Some(d(2026, 12, 14)));
     }
 
