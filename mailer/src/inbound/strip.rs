@@ -137,8 +137,42 @@ fn opens_signature(line: &str, after_text: bool) -> bool {
         "bav",
     ];
     let bare = line.trim_end_matches([',', '.', '!', ' ']);
-    after_text && closings.contains(&bare)
+    if !after_text {
+        return false;
+    }
+    if closings.contains(&bare) {
+        return true;
+    }
+    // "Salutations distinguées,", "Bien cordialement à vous", "Cordialement
+    // et bonne journée": a short line opening on a formal closing.
+    let formal = [
+        "cordialement",
+        "bien cordialement",
+        "salutations",
+        "sinceres salutations",
+        "meilleures salutations",
+        "veuillez agreer",
+        "je vous prie d'agreer",
+        "respectueusement",
+        "amicalement",
+        "bien a vous",
+        "best regards",
+        "kind regards",
+        "warm regards",
+    ];
+    if bare.chars().count() <= 40 && formal.iter().any(|f| bare.starts_with(f)) {
+        return true;
+    }
+    // A phone line ("Tél. 05 56 00 11 22", "Mob : +33 6…") after the text.
+    PHONE_LINE.is_match(line)
 }
+
+static PHONE_LINE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(
+        r"^(?:tel|telephone|tel\.|mob|mobile|portable|port|phone|fax|standard|ligne directe|direct)\s*[.:]?\s*(?:\+|\(|\d)",
+    )
+    .expect("static pattern")
+});
 
 /// The reply's own text: everything before the first quote, without the
 /// signature, `>` lines dropped; blank lines at the ends trimmed.
@@ -266,6 +300,22 @@ mod tests {
         // A top-posted quote with nothing after it stays cut.
         let body = "Le 24/11/2026 à 10:02, Cabinet a écrit :\n> Merci de signer.";
         assert_eq!(visible_text(body), "");
+    }
+
+    #[test]
+    fn formal_closings_and_phone_lines_open_the_signature() {
+        let body = "Nous ne donnerons pas suite.\n\nSalutations distinguées,\n\nThierry Colin\nRCS Lyon 123 456 789";
+        assert_eq!(visible_text(body), "Nous ne donnerons pas suite.");
+        let body = "Nous avons opté pour Qonto.\nKarine Vidal\nTél. 05 56 00 11 22\nCe courriel est confidentiel.";
+        assert_eq!(
+            visible_text(body),
+            "Nous avons opté pour Qonto.\nKarine Vidal"
+        );
+        // A sentence that merely starts like a closing stays.
+        let body = "Cordialement et merci, je vous envoie le mandat lundi.\nPaul";
+        assert_eq!(visible_text(body), body);
+        let body = "Rappelez-moi au 06 12 34 56 78.";
+        assert_eq!(visible_text(body), body);
     }
 
     #[test]
