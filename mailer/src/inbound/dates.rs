@@ -53,7 +53,7 @@ static IN_N: LazyLock<Regex> = LazyLock::new(|| {
         .expect("static pattern")
 });
 static RELATIVE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b(semaine prochaine|next week|fin (?:du|de ce) mois|fin de mois|end of (?:the|this) month|mois prochain|next month|fin (?:de l'|d')?annee|end of (?:the|this) year|apres les fetes|after the holidays|demain|tomorrow|fin de (?:la )?semaine|end of (?:the|this) week|cette semaine|this week|avant noel|before christmas|noel|christmas|debut (?:de l'annee|d'annee) prochaine|(?:lundi|mardi|mercredi|jeudi|vendredi|monday|tuesday|wednesday|thursday|friday) prochain|next (?:monday|tuesday|wednesday|thursday|friday))\b")
+    Regex::new(r"\b(semaine prochaine|next week|fin (?:du|de ce) mois|fin de mois|end of (?:the|this) month|mois prochain|next month|fin (?:de l'|d')?annee|end of (?:the|this) year|apres les fetes|after the holidays|demain|tomorrow|dans la journee|aujourd'hui|ce soir|today|tonight|later today|ce week-end|ce weekend|this weekend|fin de (?:la )?semaine|end of (?:the|this) week|cette semaine|this week|avant noel|before christmas|noel|christmas|debut (?:de l'annee|d'annee) prochaine|(?:lundi|mardi|mercredi|jeudi|vendredi|monday|tuesday|wednesday|thursday|friday) prochain|next (?:monday|tuesday|wednesday|thursday|friday))\b")
         .expect("static pattern")
 });
 
@@ -158,6 +158,12 @@ fn relative(phrase: &str, today: NaiveDate) -> Option<NaiveDate> {
         "semaine prochaine" | "next week" => next_weekday(today, Weekday::Mon),
         "mois prochain" | "next month" => next_month()?,
         "demain" | "tomorrow" => today + Duration::days(1),
+        // "je le signe dans la journée": nothing before tomorrow.
+        "dans la journee" | "aujourd'hui" | "ce soir" | "today" | "tonight" | "later today" => {
+            today + Duration::days(1)
+        }
+        // "je m'y mets ce week-end": the Monday after.
+        "ce week-end" | "ce weekend" | "this weekend" => next_weekday(today, Weekday::Mon),
         // This week's Friday (next week's, from a weekend).
         "cette semaine" | "this week" | "fin de semaine" | "fin de la semaine" => {
             friday_of_week(today)
@@ -502,6 +508,11 @@ mod tests {
         );
         assert_eq!(first("je m'en occupe cette semaine"), Some(d(2026, 11, 27)));
         assert_eq!(first("avant noel"), Some(d(2026, 12, 24)));
+        assert_eq!(
+            first("je vous le retourne dans la journee"),
+            Some(d(2026, 11, 26))
+        );
+        assert_eq!(first("je m'y mets ce week-end"), Some(d(2026, 11, 30)));
         assert_eq!(first("au premier trimestre 2027"), Some(d(2027, 1, 1)));
         assert_eq!(first("au 2e trimestre"), Some(d(2027, 4, 1)));
         assert_eq!(first("rappelez-moi le 06 12 34 56 78"), None);

@@ -131,7 +131,7 @@ static DELIVERY_FUTURE: LazyLock<Regex> = LazyLock::new(|| {
 /// Handing the mandate over later ("je vous le dépose vendredi", "I'll send it Monday").
 static DELIVERY_TO_COME: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"\b(?:depose|deposerai|deposerons|envoie|enverrai|enverrons|renvoie|renverrai|retourne|retournerai|apporte|apporterai|apporterons|remets|remettrai|passe|passerai|poste|posterai|transmets|transmettrai|ramene|ramenerai|will\s+send|will\s+bring|will\s+drop|send\s+it|bring\s+it|drop\s+it)\b",
+        r"\b(?:depose|deposerai|deposerons|envoie|enverrai|enverrons|renvoie|renverrai|retourne|retournerai|parviendra|parviendront|arrivera|arriveront|recevrez|will\s+reach|will\s+arrive|will\s+get|you'll\s+get|apporte|apporterai|apporterons|remets|remettrai|passe|passerai|poste|posterai|transmets|transmettrai|ramene|ramenerai|will\s+send|will\s+bring|will\s+drop|send\s+it|bring\s+it|drop\s+it)\b",
     )
 });
 static UNSUBSCRIBE: LazyLock<Regex> = LazyLock::new(|| {
@@ -169,6 +169,8 @@ static REFUSED: LazyLock<Regex> = LazyLock::new(|| {
       | chang\w*\s+(?:de\s+cabinet|d'expert|d'expert-comptable|de\s+comptable) | quitt\w*\s+(?:le|votre)\s+cabinet
       | changed\s+(?:our\s+)?accountants? | (?:a|our)\s+new\s+accountant
       | not\s+interested | declin\w* | we\s+refuse | will\s+not\s+sign | won't\s+sign | do\s+not\s+want
+      | not\s+going\s+to\s+(?:use|sign|proceed|go\s+ahead|work\s+with) | won't\s+be\s+(?:using|signing|proceeding)
+      | (?:n'allons|ne\s+vais|ne\s+va)\s+pas\s+(?:signer|vous\s+confier|donner\s+suite|utiliser|proceder)
       | don't\s+want | do\s+not\s+wish | no\s+thanks | no\s+thank\s+you
     )\b")
 });
@@ -619,6 +621,17 @@ mod tests {
         );
         assert_eq!(read_fr("Merci, bien reçu.", 0), Intent::Unclear);
         assert_eq!(read_fr("Non.", 0), Intent::Refused);
+        assert_eq!(
+            read_fr("We are not going to use your firm for this, thanks.", 0),
+            Intent::Refused
+        );
+        assert_eq!(
+            read_fr(
+                "Le mandat signé par mon associé vous parviendra la semaine prochaine.",
+                0
+            ),
+            Intent::Postponed(NaiveDate::from_ymd_opt(2026, 11, 30).unwrap())
+        );
         assert_eq!(
             read_fr(
                 "Nous avons décidé de changer de cabinet à la fin de l'exercice.",
