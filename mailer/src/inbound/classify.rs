@@ -72,6 +72,9 @@ const BOUNCE_BODY: &[&str] = &[
     "delivery to the following recipient failed",
     "the following addresses had permanent fatal errors",
     "this is a permanent error",
+    "invalid user address",
+    "requested action not taken: no such user",
+    "unknown user:",
     "undeliverable mail",
     "n'a pas pu etre remis",
     "n'a pas pu etre distribue",
@@ -123,13 +126,31 @@ fn hardness(status: Option<&str>, action: Option<&str>, words: &str) -> bool {
         if status.starts_with("5.2.2") || status.starts_with("5.2.3") {
             return false;
         }
-        if status.starts_with('5') {
+        // 5.7.x is a policy refusal: of the address ("access denied"), hard;
+        // of the message (a spam filter), soft: the address is good.
+        if status.starts_with("5.7")
+            && [
+                "content rejected",
+                "message content",
+                "spam",
+                " ube",
+                "bulk email",
+                "blocked by our",
+            ]
+            .iter()
+            .any(|w| words.contains(w))
+        {
+            return false;
+        }
+        // A generic 5.0.0 says only "failed": the server's words decide.
+        if status.starts_with('5') && !status.starts_with("5.0.0") {
             return true;
         }
         if status.starts_with('4') {
             return false;
         }
     }
+    let generic_failure = status.is_some_and(|s| s.starts_with('5'));
     let soft = [
         "mailbox full",
         "mailbox is full",
@@ -158,6 +179,9 @@ fn hardness(status: Option<&str>, action: Option<&str>, words: &str) -> bool {
     if soft.iter().any(|s| words.contains(s)) {
         return false;
     }
+    if generic_failure {
+        return true;
+    }
     let hard = [
         "user unknown",
         "unknown user",
@@ -177,6 +201,7 @@ fn hardness(status: Option<&str>, action: Option<&str>, words: &str) -> bool {
         "could not be delivered",
         "wasn't found",
         "not listed in",
+        "invalid user",
         "doesn't have a",
         "does not have a",
         "no such",
@@ -220,7 +245,11 @@ fn bounce(mail: &ParsedMail, own_domains: &[String]) -> Option<Kind> {
     let from_name = normalize(mail.from_name.as_deref().unwrap_or_default());
     let is_dsn =
         mail.report_type.as_deref() == Some("delivery-status") || mail.delivery_status.is_some();
-    let daemon = BOUNCE_SENDERS.iter().any(|s| from.starts_with(s))
+    // "post_master@", "Mailer_Daemon@": the same mail systems.
+    let from_plain = from.replace(['_', '.'], "");
+    let daemon = BOUNCE_SENDERS
+        .iter()
+        .any(|s| from.starts_with(s) || from_plain.starts_with(s))
         || from_name.contains("mail delivery")
         || from_name.contains("mailer-daemon")
         || from_name.contains("postmaster");
@@ -454,6 +483,21 @@ mod tests {
             " message too large "
         ));
         assert!(hardness(Some("5.1.1"), Some("failed"), " user unknown "));
+        assert!(!hardness(
+            Some("5.0.0"),
+            Some("failed"),
+            " unknown address error 550-'5.2.2 <x@y.example>... mailbox full' "
+        ));
+        assert!(!hardness(
+            Some("5.7.1"),
+            Some("failed"),
+            " 550 5.7.1 message content rejected, ube "
+        ));
+        assert!(hardness(
+            Some("5.7.1"),
+            Some("failed"),
+            " recipient address rejected: access denied "
+        ));
         assert!(hardness(
             None,
             None,

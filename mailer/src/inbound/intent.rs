@@ -415,7 +415,7 @@ pub fn read(visible: &str, context: &Context<'_>) -> Intent {
         let attached = mentions(&all, &ATTACHED);
         let mandate = mentions(&all, &MANDATE_WORD) || context.mandate_document;
         if !sign_negated
-            && (signed || (attached && mandate) || (text.is_empty() && subject.contains("mandat")))
+            && (signed || (attached && mandate) || (text.is_empty() && context.mandate_document))
         {
             return Intent::SignedAttached;
         }
