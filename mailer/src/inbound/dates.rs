@@ -436,9 +436,34 @@ pub fn find_all(text: &str, today: NaiveDate) -> Vec<Found> {
     // followed by a day number belongs to that date ("lundi 7 décembre").
     for m in BARE_WEEKDAY.find_iter(text) {
         let after = text[m.end()..].trim_start();
+        let before = text[..m.start()].trim_end();
+        // Opening hours ("du lundi au vendredi", "from Monday to Friday") and
+        // habits ("tous les lundi") are not a date either.
+        let starts_with_weekday = |t: &str| {
+            BARE_WEEKDAY
+                .find(t.trim_start())
+                .is_some_and(|n| n.start() == 0)
+        };
+        let range = ["au ", "a ", "to ", "-", "et ", "and ", "ou ", "or "]
+            .iter()
+            .filter_map(|w| after.strip_prefix(w))
+            .any(starts_with_weekday)
+            || ["au", "a", "to", "et", "and", "ou", "or"]
+                .iter()
+                .any(|w| before.ends_with(&format!(" {w}")))
+                && BARE_WEEKDAY
+                    .find_iter(before)
+                    .last()
+                    .is_some_and(|p| before.len() - p.end() <= 4);
+        let habit = ["les", "chaque", "every", "each"]
+            .iter()
+            .any(|w| before.ends_with(&format!(" {w}")) || before == *w)
+            && !after.starts_with("prochain");
+        let range_or_habit = range || habit;
         if after.starts_with(|c: char| c.is_ascii_digit())
             || after.starts_with("dernier")
             || after.starts_with("passe")
+            || range_or_habit
         {
             continue;
         }
@@ -503,6 +528,11 @@ mod tests {
         );
         assert_eq!(first("vendredi dernier"), None);
         assert_eq!(
+            first("bureau ouvert du lundi au vendredi de 9h a 18h"),
+            None
+        );
+        assert_eq!(first("joignable tous les mardi"), None);
+        assert_eq!(
             first("je regarde ca apres le 10, la"),
             Some(d(2026, 12, 11))
         );
@@ -537,6 +567,8 @@ mod tests {
             Some(d(2026, 11, 27))
         );
         assert_eq!(first("in q1 2027"), Some(d(2027, 1, 1)));
+        assert_eq!(first("i'll send it on monday"), Some(d(2026, 11, 30)));
+        assert_eq!(first("open monday to friday, 9 to 5"), None);
         assert_eq!(first("we moved to a t2 flat"), None);
         assert_eq!(first("away until 12/14/2026"), Some(d(2026, 12, 15)));
         assert_eq!(
