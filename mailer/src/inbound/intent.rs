@@ -136,7 +136,7 @@ static DELIVERY_TO_COME: LazyLock<Regex> = LazyLock::new(|| {
 });
 static UNSUBSCRIBE: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"\b(?:desinscri\w*|desabonn\w*|ne plus recevoir|ne plus etre relance\w*|ne plus m'ecrire|ne m'ecrivez plus|ne plus me contacter|ne me contactez plus|ne plus me solliciter|ne me relancez plus|ne plus me relancer|arretez de m'envoyer|arretez vos relances|arretez les relances|arreter les relances|cessez de m'ecrire|cessez vos|retirez-moi|retirez moi|supprimez-moi|supprimez moi|unsubscribe|stop sending|remove me|stop emailing|stop contacting|do not contact me|don't contact me|no more emails)\b",
+        r"\b(?:desinscri\w*|desabonn\w*|ne plus recevoir|ne plus etre relance\w*|ne plus m'ecrire|ne m'ecrivez plus|rayez-moi|rayez moi|de votre liste|de vos listes|take me off|ne veux plus (?:entendre parler|recevoir|etre contacte|etre relance)|ne plus me contacter|ne me contactez plus|ne plus me solliciter|ne me relancez plus|ne plus me relancer|arretez de m'envoyer|arretez vos relances|arretez les relances|arreter les relances|cessez de m'ecrire|cessez vos|retirez-moi|retirez moi|supprimez-moi|supprimez moi|unsubscribe|stop sending|remove me|stop emailing|stop contacting|do not contact me|don't contact me|no more emails)\b",
     )
 });
 static WRONG_PERSON: LazyLock<Regex> = LazyLock::new(|| {
@@ -154,6 +154,8 @@ static WRONG_PERSON: LazyLock<Regex> = LazyLock::new(|| {
       | (?:vendu|cede|revendu)\s+(?:la|ma|notre|l')\s*(?:societe|entreprise|affaire|boutique|fonds|activite)
       | (?:nouveau|nouvelle)\s+(?:gerant|gerante|dirigeant|dirigeante|proprietaire|president|presidente)
       | new\s+(?:owner|manager|director) | sold\s+the\s+(?:company|business)
+      | (?:voir|voyez|voyer|contacter|contactez|appeler|appelez|adressez-vous\s+a|vous\s+adresser\s+a|ecrire\s+a|ecrivez\s+a)\s+(?:avec\s+)?(?:mon|ma|notre|nos|mes)\s+(?:comptable|expert|expert-comptable|associe|associee|femme|mari|epouse|conjoint|conjointe|assistante|assistant|secretaire|gerant|gerante|daf|collegue|fils|fille|service)
+      | (?:talk\s+to|contact|speak\s+to|write\s+to|email)\s+(?:my|our)\s+(?:accountant|partner|wife|husband|assistant|secretary|colleague|manager|cfo|office)
     )")
 });
 static CONTACT_INSTEAD: LazyLock<Regex> = LazyLock::new(|| {
@@ -621,6 +623,20 @@ mod tests {
         );
         assert_eq!(read_fr("Merci, bien reçu.", 0), Intent::Unclear);
         assert_eq!(read_fr("Non.", 0), Intent::Refused);
+        assert_eq!(
+            read_fr(
+                "Merci de voir avec mon comptable, M. Lopez, au 04 91 22 33 44.",
+                0
+            ),
+            Intent::WrongPerson(None)
+        );
+        assert_eq!(
+            read_fr(
+                "Je ne veux plus entendre parler de cette réforme, rayez-moi de votre liste.",
+                0
+            ),
+            Intent::Unsubscribe
+        );
         assert_eq!(
             read_fr("We are not going to use your firm for this, thanks.", 0),
             Intent::Refused
