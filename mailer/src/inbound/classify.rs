@@ -345,6 +345,26 @@ fn auto_reply(mail: &ParsedMail) -> bool {
     if header("precedence").is_some_and(|v| matches!(v.as_str(), "auto_reply" | "bulk" | "junk")) {
         return true;
     }
+    // Some responders say it in their first words, whatever the headers.
+    let opening: String = mail.text.chars().take(300).collect();
+    let opening = normalize(&opening);
+    if [
+        "ceci est une reponse automatique",
+        "ceci est un message automatique",
+        "ceci est un message genere automatiquement",
+        "message genere automatiquement",
+        "reponse generee automatiquement",
+        "this is an automatic reply",
+        "this is an automatic response",
+        "this is an automated response",
+        "this is an automated reply",
+        "this is an automated message",
+    ]
+    .iter()
+    .any(|s| opening.contains(s))
+    {
+        return true;
+    }
     // Exchange and some webmails send no RFC 3834 header: the subject tells.
     let subject = normalize(&mail.subject);
     AUTOREPLY_SUBJECTS.iter().any(|s| subject.contains(s))
@@ -472,6 +492,24 @@ mod tests {
             ..mail
         };
         assert_eq!(classify(&person, &[], day()), Kind::Human);
+    }
+
+    #[test]
+    fn a_responder_saying_so_is_an_auto_reply() {
+        let mail = ParsedMail {
+            from: Some("patrice@client.example".into()),
+            subject: "Re: [CabReady D001] Votre mandat".into(),
+            text:
+                "Ceci est une réponse automatique.\n\nJe suis absent jusqu'au 1er décembre inclus."
+                    .into(),
+            ..ParsedMail::default()
+        };
+        assert_eq!(
+            classify(&mail, &[], day()),
+            Kind::AutoReply {
+                return_date: NaiveDate::from_ymd_opt(2026, 12, 2)
+            }
+        );
     }
 
     #[test]

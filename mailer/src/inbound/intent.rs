@@ -170,6 +170,7 @@ static REFUSED: LazyLock<Regex> = LazyLock::new(|| {
       | ne\s+pas\s+donner\s+suite | mettre\s+fin | resilier | resilions | autre\s+cabinet
       | chang\w*\s+(?:de\s+cabinet|d'expert|d'expert-comptable|de\s+comptable) | quitt\w*\s+(?:le|votre)\s+cabinet
       | changed\s+(?:our\s+)?accountants? | (?:a|our)\s+new\s+accountant
+      | (?:pas|non)\s+concerne\w* | ne\s+(?:nous|me)\s+concerne\s+pas | not\s+concerned | (?:does|do)\s+not\s+apply\s+to\s+(?:us|me)
       | not\s+interested | declin\w* | we\s+refuse | will\s+not\s+sign | won't\s+sign | do\s+not\s+want
       | not\s+going\s+to\s+(?:use|sign|proceed|go\s+ahead|work\s+with) | won't\s+be\s+(?:using|signing|proceeding)
       | (?:n'allons|ne\s+vais|ne\s+va)\s+pas\s+(?:signer|vous\s+confier|donner\s+suite|utiliser|proceder)
@@ -178,7 +179,7 @@ static REFUSED: LazyLock<Regex> = LazyLock::new(|| {
 });
 static QUESTION_START: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"^(?:pourquoi|comment|combien|quand|quel|quelle|quels|quelles|lequel|laquelle|est-ce|qu'est-ce|pouvez-vous|pourriez-vous|pourrais-je|puis-je|dois-je|faut-il|je voudrais savoir|j'aimerais savoir|je ne comprends pas|rappelez-moi|appelez-moi|merci de me rappeler|what|why|how|when|which|can you|could you|do i|should i|is it|is there|i don't understand|please call me|call me)\b",
+        r"^(?:pourquoi|comment|combien|quand|quel|quelle|quels|quelles|lequel|laquelle|est-ce|est ce que|qu'est-ce|qu'est ce que|pouvez-vous|pouvez vous|pourriez-vous|pourriez vous|vous pouvez|vous pourriez|pourrais-je|puis-je|puis je|dois-je|dois je|faut-il|je voudrais savoir|j'aimerais savoir|je ne comprends pas|rappelez-moi|appelez-moi|merci de me rappeler|what|why|how|when|which|can you|could you|do i|should i|is it|is there|i don't understand|please call me|call me)\b",
     )
 });
 /// A question anywhere in a sentence: French inversion ("lequel nous
@@ -623,6 +624,17 @@ mod tests {
         );
         assert_eq!(read_fr("Merci, bien reçu.", 0), Intent::Unclear);
         assert_eq!(read_fr("Non.", 0), Intent::Refused);
+        assert_eq!(
+            read_fr(
+                "Nous ne sommes pas concernés, nous sommes une association.",
+                0
+            ),
+            Intent::Refused
+        );
+        assert_eq!(
+            read_fr("pouvez vous me renvoyer le mandat svp je l'ai perdu", 0),
+            Intent::Question
+        );
         assert_eq!(
             read_fr(
                 "Merci de voir avec mon comptable, M. Lopez, au 04 91 22 33 44.",
