@@ -57,7 +57,16 @@ fn demo_runs_on_the_embedded_default_and_is_repeatable() {
     assert!(out.contains("En retard :"), "{out}");
     // The digest preview is taken after the demo's sends and simulated
     // answers, and says what they did in words.
-    assert!(out.contains("  • 5 e-mail(s) de client lu(s)\n"), "{out}");
+    assert!(out.contains("  • 6 e-mail(s) de client lu(s)\n"), "{out}");
+    // The simulated answers and what the team's chat shows for them: the
+    // mandate received (validate / reject), the question, the bounce, and
+    // the stranger's email to sort.
+    assert!(out.contains("6 message(s) lu(s) et traité(s)"), "{out}");
+    assert!(out.contains("Dans le chat de l'équipe,"), "{out}");
+    assert!(out.contains("Mandat mis à jour par e-mail — "), "{out}");
+    assert!(out.contains("Réponse d'un client à traiter #"), "{out}");
+    assert!(out.contains("E-mail à trier #"), "{out}");
+    assert!(out.contains("s.marchand@nouvelle-compta.example"), "{out}");
     assert!(out.contains("  • 17 relance(s) envoyée(s)\n"), "{out}");
     assert!(
         dir.path().join("cabready-data/cabready.db").exists(),

@@ -1,5 +1,6 @@
 //! The console adapter: renders replies as text, runs one command or a REPL.
 
+use crate::notices;
 use crate::reply::{Reply, Tone};
 use crate::{Caller, Core};
 use cabready_store::Lang;
@@ -63,10 +64,24 @@ pub fn render(reply: &Reply, lang: Lang) -> String {
 /// The interactive console: reads lines, answers each; `quitter`/`exit` or
 /// end of input stops it. Line editing and history come from the terminal
 /// (e.g. `rlwrap cabready chat --as …`); `!!` repeats the last command and
-/// `historique` lists the session's commands.
+/// `historique` lists the session's commands. Between commands it shows the
+/// notices the team's channel would get (a mandate received by email, an
+/// email to sort, a new critical anomaly…), as they come.
 pub async fn repl(core: &Core, caller: &Caller) -> std::io::Result<()> {
     let lang = core.lang;
-    let stdin = std::io::stdin();
+    // Standard input is read on its own thread, so that notices can be
+    // shown while the console waits for a line.
+    let (lines_tx, mut lines) = tokio::sync::mpsc::channel::<std::io::Result<String>>(1);
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lock().lines() {
+            if lines_tx.blocking_send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut follower = notices::Follower::start(core, caller.firm_id).await.ok();
+    let mut tick = tokio::time::interval(notices::EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut history: Vec<String> = Vec::new();
     println!(
         "{} {} ({}) — {}",
@@ -75,32 +90,60 @@ pub async fn repl(core: &Core, caller: &Caller) -> std::io::Result<()> {
         caller.firm_name,
         lang.pick("tapez « aide », ou « quitter »", "type 'help', or 'exit'")
     );
+    prompt()?;
     loop {
-        print!("cabready> ");
-        std::io::stdout().flush()?;
-        let mut line = String::new();
-        if stdin.lock().read_line(&mut line)? == 0 {
-            break;
-        }
+        let line = tokio::select! {
+            line = lines.recv() => match line {
+                Some(line) => line?,
+                None => break,
+            },
+            _ = tick.tick(), if follower.is_some() => {
+                let replies = match follower.as_mut() {
+                    Some(f) => f.poll(core).await.unwrap_or_default(),
+                    None => Vec::new(),
+                };
+                if !replies.is_empty() {
+                    println!();
+                    for reply in &replies {
+                        print!("{}", render(reply, lang));
+                    }
+                    prompt()?;
+                }
+                continue;
+            }
+        };
         let mut line = line.trim().to_string();
         match line.as_str() {
-            "" => continue,
+            "" => {
+                prompt()?;
+                continue;
+            }
             "quitter" | "exit" | "quit" => break,
             "historique" | "history" => {
                 for (i, entry) in history.iter().enumerate() {
                     println!("{:>3}  {entry}", i + 1);
                 }
+                prompt()?;
                 continue;
             }
             "!!" => match history.last() {
                 Some(last) => line = last.clone(),
-                None => continue,
+                None => {
+                    prompt()?;
+                    continue;
+                }
             },
             _ => {}
         }
         history.push(line.clone());
         let reply = core.execute(caller, &line).await;
         print!("{}", render(&reply, lang));
+        prompt()?;
     }
     Ok(())
+}
+
+fn prompt() -> std::io::Result<()> {
+    print!("cabready> ");
+    std::io::stdout().flush()
 }

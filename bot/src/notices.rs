@@ -10,6 +10,31 @@ use cabready_store::anomalies::{self, Severity};
 use cabready_store::domain::MandateStatus;
 use cabready_store::{dossiers, inbound, journal, Lang};
 
+/// How often an adapter reads the journal for new notices.
+pub const EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// An adapter's place in the journal: it starts at the journal's end (what
+/// happened before it started is not news) and hands out each notice once.
+pub struct Follower {
+    firm_id: i64,
+    last_id: i64,
+}
+
+impl Follower {
+    pub async fn start(core: &Core, firm_id: i64) -> Result<Follower, CommandError> {
+        let mut conn = core.store.pool().acquire().await?;
+        let last_id = journal::last_id(&mut conn, firm_id).await?;
+        Ok(Follower { firm_id, last_id })
+    }
+
+    /// The notices written since the last call.
+    pub async fn poll(&mut self, core: &Core) -> Result<Vec<Reply>, CommandError> {
+        let found = since(core, self.firm_id, self.last_id).await?;
+        self.last_id = found.last_id;
+        Ok(found.replies)
+    }
+}
+
 pub struct Notices {
     pub replies: Vec<Reply>,
     /// The journal id to continue from.
@@ -114,19 +139,25 @@ pub async fn since(core: &Core, firm_id: i64, after_id: i64) -> Result<Notices, 
                 };
                 let message = inbound::get(&mut conn, firm_id, message_id).await?;
                 let text: String = message.visible_text.chars().take(300).collect();
+                let number = line.entity_id.unwrap_or_default();
                 replies.push(
                     Reply::info(format!(
-                        "{} — {}",
+                        "{} #{number} — {}",
                         lang.pick("E-mail à trier", "Email to sort"),
                         line.details["reason"].as_str().unwrap_or_default()
                     ))
                     .with_description(format!(
-                        "{} : {}\n{} : {}\n{text}",
+                        "{} : {}\n{} : {}\n{text}\n\n{}",
                         lang.pick("De", "From"),
                         message.sender.as_deref().unwrap_or("?"),
                         lang.pick("Objet", "Subject"),
                         message.subject,
-                    )),
+                        match lang {
+                            Lang::Fr => format!("« trier {number} D » le rattache au dossier D ; « trier {number} ignorer raison » l'écarte."),
+                            Lang::En => format!("'trier {number} D' ties it to dossier D; 'trier {number} ignorer reason' sets it aside."),
+                        }
+                    ))
+                    .action(lang.pick("À trier", "To sort"), "atrier"),
                 );
             }
             ("digest.sent", _, _) => {

@@ -60,6 +60,13 @@ pub enum Command {
         id: i64,
         sent: bool,
     },
+    /// `atrier`: the messages the reply worker could not tie to a reminder.
+    Triage,
+    /// `trier N D` / `trier N ignorer raison`.
+    Sort {
+        id: i64,
+        target: SortTarget,
+    },
     Calendar {
         days: i64,
     },
@@ -68,6 +75,15 @@ pub enum Command {
         count: i64,
     },
     Help(Option<String>),
+}
+
+/// Where `trier` puts a message of the triage queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SortTarget {
+    /// The dossier it belongs to (as the user named it).
+    Dossier(String),
+    /// Not for any dossier, and why.
+    Ignore(String),
 }
 
 /// A parsed line: the command and the page asked for.
@@ -105,6 +121,8 @@ pub const COMMANDS: &[(&str, &[&str])] = &[
     ("mandat", &["mandate"]),
     ("relancer", &["relance", "remind"]),
     ("regler", &["régler", "settle"]),
+    ("atrier", &["à-trier", "a-trier", "triage", "inbox"]),
+    ("trier", &["sort", "rattacher"]),
     ("calendrier", &["calendar", "echeances"]),
     ("journal", &["log", "history", "historique"]),
     ("aide", &["help", "?"]),
@@ -329,6 +347,40 @@ pub fn parse(input: &str) -> Result<Parsed, ParseError> {
             }
             _ => return Err(usage("regler", "regler N envoyee|non-envoyee")),
         },
+        "atrier" => match args {
+            [] => Command::Triage,
+            _ => return Err(usage("atrier", "pas d'argument attendu")),
+        },
+        "trier" => {
+            let id = args
+                .first()
+                .and_then(|a| a.trim_start_matches('#').parse::<i64>().ok())
+                .ok_or_else(|| {
+                    usage("trier", "numéro de l'e-mail à trier manquant (voir atrier)")
+                })?;
+            let target = match &args[1..] {
+                [] => {
+                    return Err(usage(
+                        "trier",
+                        "dossier manquant, ou « ignorer » et la raison",
+                    ))
+                }
+                [w, reason @ ..] if is_word(w, &["ignorer", "ignore", "dismiss", "ecarter"]) => {
+                    if reason.is_empty() {
+                        return Err(usage(
+                            "trier",
+                            "raison manquante : dites pourquoi ce message ne concerne aucun dossier",
+                        ));
+                    }
+                    SortTarget::Ignore(reason.join(" "))
+                }
+                [w, dossier @ ..] if is_word(w, &["dossier"]) && !dossier.is_empty() => {
+                    SortTarget::Dossier(dossier.join(" "))
+                }
+                dossier => SortTarget::Dossier(dossier.join(" ")),
+            };
+            Command::Sort { id, target }
+        }
         "calendrier" => Command::Calendar {
             days: match args {
                 [] => 90,
@@ -407,6 +459,46 @@ mod tests {
                 portfolio: Some("Sud".into())
             }
         );
+    }
+
+    #[test]
+    fn triage_and_sort() {
+        assert_eq!(cmd("atrier"), Command::Triage);
+        assert_eq!(cmd("à-trier"), Command::Triage);
+        assert_eq!(
+            cmd("trier 12 D001"),
+            Command::Sort {
+                id: 12,
+                target: SortTarget::Dossier("D001".into())
+            }
+        );
+        assert_eq!(
+            cmd("sort #4 dossier Garage des Tilleuls"),
+            Command::Sort {
+                id: 4,
+                target: SortTarget::Dossier("Garage des Tilleuls".into())
+            }
+        );
+        assert_eq!(
+            cmd("trier 7 ignorer publicité"),
+            Command::Sort {
+                id: 7,
+                target: SortTarget::Ignore("publicité".into())
+            }
+        );
+        for bad in [
+            "trier",
+            "trier x D001",
+            "trier 7",
+            "trier 7 ignorer",
+            "atrier tout",
+        ] {
+            assert!(
+                matches!(parse(bad), Err(ParseError::Usage { .. })),
+                "{bad}: {:?}",
+                parse(bad)
+            );
+        }
     }
 
     #[test]

@@ -759,6 +759,10 @@ both_backends!(the_anomaly_queue_in_chat, |db: TestDb| async move {
 both_backends!(notices_follow_the_journal, |db: TestDb| async move {
     let core = setup(&db).await;
     let claire = caller(&core, "claire@durand.fr").await;
+    // What an adapter (console, Discord) follows: from the journal's end when it starts.
+    let mut follower = cabready_bot::notices::Follower::start(&core, claire.firm_id)
+        .await
+        .unwrap();
     let mut conn = db.store.pool().acquire().await.unwrap();
     let start = journal::last_id(&mut conn, claire.firm_id).await.unwrap();
     // A user's change is not a notice; a client's email that brings the mandate is.
@@ -865,6 +869,18 @@ both_backends!(notices_follow_the_journal, |db: TestDb| async move {
         .unwrap();
     assert!(again.replies.is_empty(), "each notice once");
     assert_eq!(again.last_id, found.last_id);
+    let followed = follower.poll(&core).await.unwrap();
+    assert_eq!(
+        followed
+            .iter()
+            .map(|r| r.title.as_str())
+            .collect::<Vec<_>>(),
+        titles
+    );
+    assert!(
+        follower.poll(&core).await.unwrap().is_empty(),
+        "each notice once"
+    );
     // The validate button works for the portfolio's accountant.
     let bruno = caller(&core, "bruno@durand.fr").await;
     assert_eq!(core.execute(&bruno, buttons[0]).await.tone, Tone::Success);
@@ -1052,7 +1068,12 @@ both_backends!(
             "{:?}",
             found.replies[0].description
         );
-        assert_eq!(titles[1], "E-mail à trier — aucune relance correspondante");
+        assert!(
+            titles[1].starts_with("E-mail à trier #")
+                && titles[1].ends_with(" — aucune relance correspondante"),
+            "{titles:?}"
+        );
+        assert_eq!(found.replies[1].actions[0].command, "atrier");
         assert!(found.replies[1]
             .description
             .as_deref()
@@ -1060,3 +1081,148 @@ both_backends!(
             .contains("inconnu@nulle-part.fr"));
     }
 );
+
+both_backends!(sorting_the_triage_queue_in_chat, |db: TestDb| async move {
+    use cabready_store::inbound::{self, NewInbound};
+    let core = setup(&db).await;
+    let claire = caller(&core, "claire@durand.fr").await;
+    let anne = caller(&core, "anne@durand.fr").await;
+    let lea = caller(&core, "lea@durand.fr").await;
+    let empty = core.execute(&anne, "atrier").await;
+    assert_eq!(empty.title, "Aucun e-mail à trier");
+    let mut conn = db.store.pool().acquire().await.unwrap();
+    let mut triaged = Vec::new();
+    for (key, sender, intent, text) in [
+        (
+            "m1@garage.fr",
+            "compta@garage-tilleuls.fr",
+            "signed_attached",
+            "Voici le mandat signé.",
+        ),
+        (
+            "m2@promo.example",
+            "offres@promo.example",
+            "unclear",
+            "Découvrez nos offres",
+        ),
+    ] {
+        let new = NewInbound {
+            message_key: key,
+            place: None,
+            sender: Some(sender),
+            subject: "Re: mandat",
+            sent_at: None,
+            kind: "reply",
+            intent: Some(intent),
+            reminder_id: None,
+            dossier_id: None,
+            contact_id: None,
+            outcome: "à trier",
+            visible_text: text,
+        };
+        let id = inbound::record(
+            &mut conn,
+            claire.firm_id,
+            &new,
+            &Actor::System,
+            clock().now(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        triaged.push(
+            inbound::triage(
+                &mut conn,
+                claire.firm_id,
+                id,
+                "expéditeur inconnu",
+                clock().now(),
+            )
+            .await
+            .unwrap(),
+        );
+    }
+    drop(conn);
+    let (garage, promo) = (triaged[0], triaged[1]);
+
+    let list = core.execute(&lea, "atrier").await;
+    assert_eq!(list.title, "2 e-mail(s) à trier", "{}", text(&list));
+    let shown = text(&list);
+    assert!(shown.contains(&format!("#{garage} ")), "{shown}");
+    assert!(shown.contains("compta@garage-tilleuls.fr"), "{shown}");
+    assert!(shown.contains("mandat signé joint"), "{shown}");
+
+    // A viewer may read but not sort; an accountant only into their portfolios.
+    let refused = core
+        .execute(&lea, &format!("trier {promo} ignorer pub"))
+        .await;
+    assert!(refused.is_error(), "{}", text(&refused));
+    let refused = core.execute(&anne, &format!("trier {garage} D002")).await;
+    assert!(refused.is_error(), "{}", text(&refused));
+    assert!(text(&refused).contains("Sud"), "{}", text(&refused));
+    let unknown = core.execute(&anne, "trier 9999 D001").await;
+    assert!(unknown.is_error());
+    assert!(text(&unknown).contains("9999"), "{}", text(&unknown));
+
+    // Claire ties the garage's email to D002: no mandate moves, the next step is offered.
+    let mut conn = db.store.pool().acquire().await.unwrap();
+    let before = dossiers::find_by_code(&mut conn, claire.firm_id, "D002")
+        .await
+        .unwrap()
+        .unwrap()
+        .delegation;
+    drop(conn);
+    let tied = core
+        .execute(&claire, &format!("trier {garage} Tilleuls"))
+        .await;
+    assert!(!tied.is_error(), "{}", text(&tied));
+    assert!(tied.title.contains("D002"), "{}", tied.title);
+    assert!(
+        tied.actions
+            .iter()
+            .any(|a| a.command == format!("mandat D002 recu \"e-mail n°{garage}\"")),
+        "{:?}",
+        tied.actions
+    );
+    let again = core.execute(&claire, &format!("trier {garage} D001")).await;
+    assert_eq!(again.title, "Déjà trié");
+    let mut conn = db.store.pool().acquire().await.unwrap();
+    let d002 = dossiers::find_by_code(&mut conn, claire.firm_id, "D002")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(d002.delegation, before);
+    assert_eq!(
+        mandates::status(&mut conn, claire.firm_id, d002.id, MandateKind::Delegation)
+            .await
+            .unwrap(),
+        before
+    );
+    let item = inbound::get_triage(&mut conn, claire.firm_id, garage)
+        .await
+        .unwrap();
+    assert!(!item.open);
+    assert_eq!(item.message.dossier_id, Some(d002.id));
+    drop(conn);
+    let log = core.execute(&claire, "journal D002").await;
+    assert!(
+        text(&log).contains("e-mail trié et rattaché, de compta@garage-tilleuls.fr"),
+        "{}",
+        text(&log)
+    );
+
+    // The promotion is set aside by an accountant, with a reason in the journal.
+    let aside = core
+        .execute(&anne, &format!("trier {promo} ignorer publicité"))
+        .await;
+    assert!(!aside.is_error(), "{}", text(&aside));
+    let left = core.execute(&anne, "atrier").await;
+    assert_eq!(left.title, "Aucun e-mail à trier");
+    let mut conn = db.store.pool().acquire().await.unwrap();
+    let lines = journal::since(&mut conn, claire.firm_id, 0, 10_000)
+        .await
+        .unwrap();
+    assert!(lines.iter().any(|l| l.action == "inbound.triage_closed"
+        && l.actor == "anne@durand.fr"
+        && l.details["reason"] == "publicité"));
+});

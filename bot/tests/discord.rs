@@ -5,7 +5,7 @@
 use cabready_bot::discord::commands::{definitions, to_line};
 use cabready_bot::discord::handler::autocomplete_dossiers;
 use cabready_bot::discord::render::{self, command_of_button, render};
-use cabready_bot::parse::{parse, Command};
+use cabready_bot::parse::{parse, Command, SortTarget};
 use cabready_bot::{Reply, Tone};
 use cabready_store::domain::{MandateKind, MandateStatus};
 use serde_json::{json, Value};
@@ -134,6 +134,34 @@ fn interaction_options_become_core_commands() {
         json!([{ "name": "numero", "type": 4, "value": 3 }, { "name": "raison", "type": 3, "value": "doublon\nconnu" }]),
     );
     assert_eq!(to_line(&dismiss).unwrap(), "ignorer 3 doublon connu");
+    let tie = command_data(
+        "trier",
+        json!([{ "name": "numero", "type": 4, "value": 5 }, { "name": "dossier", "type": 3, "value": "Garage des Tilleuls" }]),
+    );
+    let line = to_line(&tie).unwrap();
+    assert_eq!(line, "trier 5 \"Garage des Tilleuls\"");
+    assert!(matches!(
+        parse(&line).unwrap().command,
+        Command::Sort { id: 5, target: SortTarget::Dossier(ref d) } if d == "Garage des Tilleuls"
+    ));
+    let aside = command_data(
+        "trier",
+        json!([{ "name": "numero", "type": 4, "value": 6 }, { "name": "ignorer", "type": 3, "value": "publicité" }]),
+    );
+    assert_eq!(to_line(&aside).unwrap(), "trier 6 ignorer publicité");
+    let settle = command_data(
+        "regler",
+        json!([{ "name": "numero", "type": 4, "value": 8 }, { "name": "issue", "type": 3, "value": "non-envoyee" }]),
+    );
+    assert_eq!(
+        parse(&to_line(&settle).unwrap()).unwrap().command,
+        Command::Settle { id: 8, sent: false }
+    );
+    let neither = command_data(
+        "trier",
+        json!([{ "name": "numero", "type": 4, "value": 6 }]),
+    );
+    assert!(to_line(&neither).is_err());
 
     let missing = command_data("dossier", json!([]));
     assert_eq!(

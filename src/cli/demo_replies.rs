@@ -107,6 +107,14 @@ pub async fn run(ctx: &AppContext, store: &Store, firm_id: i64) -> Result<()> {
         let name = format!("demo-{}-{}.eml", i + 1, dossier.record.code);
         std::fs::write(dir.join("new").join(name), raw)?;
     }
+    // Someone the firm never wrote to, without any reference: the triage queue.
+    std::fs::write(
+        dir.join("new").join("demo-6-inconnu.eml"),
+        format!(
+            "From: Sophie Marchand <s.marchand@nouvelle-compta.example>\r\nTo: <{from_address}>\r\nSubject: Mandat facturation électronique\r\nDate: {date}\r\nMessage-ID: <demo-unknown-sender@nouvelle-compta.example>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\nBonjour,\r\n\r\nJe reprends la comptabilité de la SARL Marchand depuis ce mois-ci. Devons-nous signer un mandat pour la facturation électronique ?\r\n\r\nSophie Marchand\r\n"
+        ),
+    )?;
+    let journal_start = cabready_store::journal::last_id(&mut conn, firm_id).await?;
     drop(conn);
     let inbox = super::replies::inbox(ctx, store, firm_id).await?;
     let report = maildir::pass(&inbox, store, &dir, now + Duration::hours(2), false).await?;
@@ -143,6 +151,29 @@ pub async fn run(ctx: &AppContext, store: &Store, firm_id: i64) -> Result<()> {
                 r.summary
             );
         }
+    }
+    drop(conn);
+    // What the team's chat shows for them (as `cabready serve` posts it).
+    let core = super::chat::core(ctx).await?;
+    let notices = cabready_bot::notices::since(&core, firm_id, journal_start)
+        .await
+        .map_err(|e| {
+            let reply = e.into_reply(lang);
+            anyhow::anyhow!(cabready_bot::console::render(&reply, lang)
+                .trim()
+                .to_string())
+        })?;
+    println!();
+    println!(
+        "{}",
+        match lang {
+            Lang::Fr => format!("Dans le chat de l'équipe, {} avis :", notices.replies.len()),
+            Lang::En => format!("In the team's chat, {} notice(s):", notices.replies.len()),
+        }
+    );
+    for reply in &notices.replies {
+        println!();
+        print!("{}", cabready_bot::console::render(reply, lang));
     }
     Ok(())
 }

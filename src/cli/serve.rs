@@ -25,13 +25,13 @@ pub struct Args {
 /// (`[mail.imap]`, or the inbox Maildir every `[mail]
 /// replies_every_seconds`) and the managers' daily digest from `[digest]
 /// at`. Notices (a mandate changed by a client's email, a reply to
-/// handle…) go to Discord's notices channel, or are printed on the console.
+/// handle…) go to Discord's notices channel, or are printed by the console chat.
 /// When the chat ends (or on Ctrl-C) the background work finishes the pass
 /// in progress and stops.
 pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
     let (stop, tasks) = start_background(ctx, args.firm.as_deref()).await?;
     let result = tokio::select! {
-        result = chat(ctx, args, stop.subscribe()) => result,
+        result = chat(ctx, args) => result,
         _ = tokio::signal::ctrl_c() => {
             eprintln!("{}", ctx.lang.pick("Arrêt demandé.", "Stopping."));
             Ok(ExitCode::SUCCESS)
@@ -172,37 +172,6 @@ async fn start_replies(
     })))
 }
 
-/// Prints the firm's notices on the console (what Discord's notices
-/// channel shows), from the journal's end at start, every few seconds.
-async fn print_notices(
-    core: cabready_bot::Core,
-    firm_id: i64,
-    lang: cabready_store::Lang,
-    shutdown: watch::Receiver<bool>,
-) {
-    let mut last_id = match core.store.pool().acquire().await {
-        Ok(mut conn) => cabready_store::journal::last_id(&mut conn, firm_id)
-            .await
-            .unwrap_or(0),
-        Err(_) => 0,
-    };
-    let mut ticks = Every::new(std::time::Duration::from_secs(2), shutdown);
-    while ticks.tick().await {
-        match cabready_bot::notices::since(&core, firm_id, last_id).await {
-            Ok(found) => {
-                for reply in &found.replies {
-                    println!(
-                        "\n{}",
-                        cabready_bot::console::render(reply, lang).trim_end()
-                    );
-                }
-                last_id = found.last_id;
-            }
-            Err(error) => tracing::warn!(error = ?error, "cannot read notices"),
-        }
-    }
-}
-
 /// What the daily digest loop owns.
 struct DailyDigest {
     store: cabready_store::Store,
@@ -250,7 +219,7 @@ impl DailyDigest {
     }
 }
 
-async fn chat(ctx: &AppContext, args: Args, stopped: watch::Receiver<bool>) -> Result<ExitCode> {
+async fn chat(ctx: &AppContext, args: Args) -> Result<ExitCode> {
     let lang = ctx.lang;
     let token = std::env::var("CABREADY_DISCORD_TOKEN")
         .ok()
@@ -290,16 +259,8 @@ async fn chat(ctx: &AppContext, args: Args, stopped: watch::Receiver<bool>) -> R
                     "No Discord token (CABREADY_DISCORD_TOKEN): the chat is served on the console."
                 )
             );
-            let core = super::chat::core(ctx).await?;
-            let mut conn = core.store.pool().acquire().await?;
-            let firm = firms::resolve(&mut conn, args.firm.as_deref().or(ctx.config.firm.as_deref()))
-                .await
-                .map_err(|e| anyhow!(e.user_message(lang)))?;
-            drop(conn);
-            let notices = tokio::spawn(print_notices(core, firm.id, lang, stopped));
-            let result = super::chat::run(ctx, super::chat::Args { as_user, firm: args.firm, command: Vec::new() }).await;
-            notices.abort();
-            result
+            // The console prints the team's notices itself (bot::console).
+            super::chat::run(ctx, super::chat::Args { as_user, firm: args.firm, command: Vec::new() }).await
         }
     }
 }

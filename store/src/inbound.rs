@@ -276,44 +276,82 @@ pub async fn triage(
     Ok(id)
 }
 
-/// One message waiting in the triage queue.
+/// One message in the triage queue.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TriageItem {
     pub id: i64,
     pub reason: String,
     pub opened_at: DateTime<Utc>,
+    /// `false` once a person sorted it.
+    pub open: bool,
     pub message: Inbound,
+}
+
+const TRIAGE_SELECT: &str = "SELECT t.id AS triage_id, t.reason, t.opened_at, t.status,
+    m.id, m.message_key, m.sender, m.subject, m.kind, m.intent, m.reminder_id, m.dossier_id,
+    m.contact_id, m.outcome, m.visible_text, m.processed_at
+    FROM inbound_triage t JOIN inbound_messages m ON m.id = t.message_id AND m.firm_id = t.firm_id";
+
+fn triage_from_row(row: &sqlx::any::AnyRow) -> StoreResult<TriageItem> {
+    let at: String = row.try_get("opened_at")?;
+    let status: String = row.try_get("status")?;
+    Ok(TriageItem {
+        id: row.try_get("triage_id")?,
+        reason: row.try_get("reason")?,
+        opened_at: from_db_time(&at)
+            .ok_or_else(|| StoreError::Corrupt(format!("triage time {at}")))?,
+        open: status == "open",
+        message: from_row(row)?,
+    })
 }
 
 /// The open triage queue, oldest first.
 pub async fn open_triage(conn: &mut AnyConnection, firm_id: i64) -> StoreResult<Vec<TriageItem>> {
-    let rows = sqlx::query(
-        "SELECT id, message_id, reason, opened_at FROM inbound_triage
-         WHERE firm_id = $1 AND status = 'open' ORDER BY id",
-    )
-    .bind(firm_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut items = Vec::with_capacity(rows.len());
-    for row in rows {
-        let at: String = row.try_get(3)?;
-        let message_id: i64 = row.try_get(1)?;
-        items.push(TriageItem {
-            id: row.try_get(0)?,
-            reason: row.try_get(2)?,
-            opened_at: from_db_time(&at)
-                .ok_or_else(|| StoreError::Corrupt(format!("triage time {at}")))?,
-            message: get(conn, firm_id, message_id).await?,
-        });
-    }
-    Ok(items)
+    let sql = format!("{TRIAGE_SELECT} WHERE t.firm_id = $1 AND t.status = 'open' ORDER BY t.id");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(firm_id)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter().map(triage_from_row).collect()
 }
 
-/// Closes a triage item (a person dealt with the message).
+/// One triage item, open or sorted.
+pub async fn get_triage(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    id: i64,
+) -> StoreResult<TriageItem> {
+    let sql = format!("{TRIAGE_SELECT} WHERE t.firm_id = $1 AND t.id = $2");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(firm_id)
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| StoreError::NotFound {
+            what: "e-mail à trier",
+            key: id.to_string(),
+        })?;
+    triage_from_row(&row)
+}
+
+/// How a person sorted a message of the triage queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sorted<'a> {
+    /// The message belongs to this dossier: it is tied to it (and shows in
+    /// its journal). Nothing else changes: what the client asked or sent is
+    /// for the person to act on, as for a reply from an unknown address.
+    Attached { dossier_id: i64 },
+    /// Nothing to do with any dossier (spam, newsletter…), and why.
+    Ignored { reason: &'a str },
+}
+
+/// Closes a triage item as a person sorted it, with its journal line;
+/// `false` (and nothing written) when it was not open.
 pub async fn close_triage(
     conn: &mut AnyConnection,
     firm_id: i64,
     id: i64,
+    sorted: Sorted<'_>,
     actor: &Actor,
     at: DateTime<Utc>,
 ) -> StoreResult<bool> {
@@ -321,6 +359,7 @@ pub async fn close_triage(
         Actor::User(n) | Actor::Client(n) | Actor::Import(n) => n.clone(),
         Actor::System => "cabready".into(),
     };
+    let item = get_triage(conn, firm_id, id).await?;
     let done = sqlx::query(
         "UPDATE inbound_triage SET status = 'done', closed_at = $1, closed_by = $2
          WHERE firm_id = $3 AND id = $4 AND status = 'open'",
@@ -333,17 +372,37 @@ pub async fn close_triage(
     .await?
     .rows_affected()
         == 1;
-    if done {
-        let entry = Entry {
-            entity: "inbound_triage",
-            entity_id: Some(id),
-            dossier_id: None,
-            action: "inbound.triage_closed",
-            details: json!({}),
-        };
-        journal::record(conn, firm_id, at, actor, entry).await?;
+    if !done {
+        return Ok(false);
     }
-    Ok(done)
+    let message = &item.message;
+    let (dossier_id, mut details) = match sorted {
+        Sorted::Attached { dossier_id } => {
+            sqlx::query(
+                "UPDATE inbound_messages SET dossier_id = $1 WHERE firm_id = $2 AND id = $3",
+            )
+            .bind(dossier_id)
+            .bind(firm_id)
+            .bind(message.id)
+            .execute(&mut *conn)
+            .await?;
+            (Some(dossier_id), json!({ "sorted": "attached" }))
+        }
+        Sorted::Ignored { reason } => (None, json!({ "sorted": "ignored", "reason": reason })),
+    };
+    details["message"] = json!(message.id);
+    details["sender"] = json!(message.sender);
+    details["subject"] = json!(message.subject);
+    details["intent"] = json!(message.intent);
+    let entry = Entry {
+        entity: "inbound_triage",
+        entity_id: Some(id),
+        dossier_id,
+        action: "inbound.triage_closed",
+        details,
+    };
+    journal::record(conn, firm_id, at, actor, entry).await?;
+    Ok(true)
 }
 
 /// No reminder for this dossier before `not_before` (the client said when).

@@ -42,6 +42,18 @@ const HELP: &[(&str, &str, &str, &str)] = &[
         "settle a reminder left \"to check\" (sending interrupted): sent, or to send at the next slot",
     ),
     (
+        "atrier",
+        "atrier",
+        "les e-mails de clients que CabReady n'a pu rattacher à aucune relance",
+        "clients' emails CabReady could not tie to a reminder",
+    ),
+    (
+        "trier",
+        "trier N D | trier N ignorer raison",
+        "rattacher l'e-mail N au dossier D, ou l'écarter en disant pourquoi",
+        "tie email N to dossier D, or set it aside saying why",
+    ),
+    (
         "calendrier",
         "calendrier [90j]",
         "échéances en retard et à venir",

@@ -51,6 +51,16 @@ fn summary(line: &JournalLine, lang: Lang) -> String {
             text(&d["after"]["platform"]),
             text(&d["after"]["state"])
         ),
+        "inbound.triage_closed" => format!(
+            "{} {} (« {} »){}",
+            lang.pick("e-mail trié et rattaché, de", "email sorted and tied, from"),
+            text(&d["sender"]),
+            text(&d["subject"]),
+            match d["intent"].as_str() {
+                Some(intent) => format!(" : {}", super::triage::intent_label(intent, lang)),
+                None => String::new(),
+            }
+        ),
         other => format!("{other} {d}"),
     }
 }

@@ -8,6 +8,7 @@ mod journal;
 mod mandates;
 pub mod ready;
 mod remind;
+mod triage;
 
 use crate::error::{CommandError, CommandResult};
 use crate::lookup::{find_dossier, Found};
@@ -37,6 +38,8 @@ pub async fn run(core: &Core, caller: &Caller, parsed: Parsed) -> CommandResult 
         } => mandates::change(core, caller, &dossier, kind, status, note.as_deref()).await,
         Command::Remind(query) => remind::run(core, caller, &query).await,
         Command::Settle { id, sent } => remind::settle(core, caller, id, sent).await,
+        Command::Triage => triage::list(core, caller, page).await,
+        Command::Sort { id, target } => triage::sort(core, caller, id, target).await,
         Command::Calendar { days } => calendar::run(core, caller, days, page).await,
         Command::Journal { dossier, count } => journal::run(core, caller, &dossier, count).await,
         Command::Help(topic) => Ok(help::run(core, topic.as_deref())),

@@ -123,6 +123,46 @@ pub fn definitions() -> Vec<CreateCommand> {
         CreateCommand::new("relancer")
             .description("Relancer le client maintenant")
             .add_option(dossier_option(true)),
+        CreateCommand::new("regler")
+            .description("Régler une relance « à vérifier » (envoi interrompu)")
+            .add_option(
+                CreateCommandOption::new(
+                    CommandOptionType::Integer,
+                    "numero",
+                    "Numéro de la relance",
+                )
+                .required(true)
+                .min_int_value(1),
+            )
+            .add_option(
+                CreateCommandOption::new(CommandOptionType::String, "issue", "Est-elle partie ?")
+                    .required(true)
+                    .add_string_choice("envoyée", "envoyee")
+                    .add_string_choice("non envoyée (à renvoyer)", "non-envoyee"),
+            ),
+        CreateCommand::new("atrier")
+            .description("E-mails de clients à trier")
+            .add_option(page_option()),
+        CreateCommand::new("trier")
+            .description("Rattacher un e-mail à trier à son dossier, ou l'écarter")
+            .add_option(
+                CreateCommandOption::new(
+                    CommandOptionType::Integer,
+                    "numero",
+                    "Numéro de l'e-mail",
+                )
+                .required(true)
+                .min_int_value(1),
+            )
+            .add_option(dossier_option(false))
+            .add_option(
+                CreateCommandOption::new(
+                    CommandOptionType::String,
+                    "ignorer",
+                    "Raison de l'écarter (au lieu d'un dossier)",
+                )
+                .max_length(500),
+            ),
         CreateCommand::new("calendrier")
             .description("Échéances en retard et à venir")
             .add_option(
@@ -277,6 +317,17 @@ pub fn to_line(data: &CommandData) -> Result<String, String> {
             line
         }
         "relancer" => format!("relancer {}", quoted(&required("dossier")?)),
+        "regler" => format!("regler {} {}", required("numero")?, required("issue")?),
+        "atrier" => "atrier".to_string(),
+        "trier" => match (text(o, "dossier"), text(o, "ignorer")) {
+            (Some(d), None) => format!("trier {} {}", required("numero")?, quoted(&d)),
+            (None, Some(reason)) => format!(
+                "trier {} ignorer {}",
+                required("numero")?,
+                one_line(&reason)
+            ),
+            _ => return Err("donnez soit un dossier, soit une raison de l'écarter".into()),
+        },
         "calendrier" => format!(
             "calendrier {}",
             text(o, "horizon").map(|h| quoted(&h)).unwrap_or_default()

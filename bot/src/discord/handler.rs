@@ -31,9 +31,6 @@ pub struct DiscordSettings {
     pub notices_channel_id: Option<u64>,
 }
 
-/// How often the journal is read for new notices.
-const NOTICES_EVERY: Duration = Duration::from_secs(30);
-
 /// Discord wants an answer within 3 seconds: past this, defer, then edit.
 const ANSWER_DIRECTLY_WITHIN: Duration = Duration::from_millis(2000);
 
@@ -271,17 +268,18 @@ async fn post_notices(
     channel: ChannelId,
     http: std::sync::Arc<serenity::http::Http>,
 ) {
-    let mut last_id = match core.store.pool().acquire().await {
-        Ok(mut conn) => cabready_store::journal::last_id(&mut conn, firm_id)
-            .await
-            .unwrap_or(0),
-        Err(_) => 0,
+    let mut follower = loop {
+        match notices::Follower::start(&core, firm_id).await {
+            Ok(follower) => break follower,
+            Err(e) => tracing::warn!(error = ?e, "cannot read notices"),
+        }
+        tokio::time::sleep(notices::EVERY).await;
     };
     loop {
-        tokio::time::sleep(NOTICES_EVERY).await;
-        match notices::since(&core, firm_id, last_id).await {
-            Ok(found) => {
-                for reply in &found.replies {
+        tokio::time::sleep(notices::EVERY).await;
+        match follower.poll(&core).await {
+            Ok(replies) => {
+                for reply in &replies {
                     let rendered = render(reply);
                     let message = CreateMessage::new()
                         .embed(rendered.embed)
@@ -290,7 +288,6 @@ async fn post_notices(
                         tracing::warn!(error = %e, "notice not posted");
                     }
                 }
-                last_id = found.last_id;
             }
             Err(e) => tracing::warn!(error = ?e, "cannot read notices"),
         }

@@ -59,6 +59,30 @@ const BOUNCE_SUBJECTS: &[&str] = &[
 
 const BOUNCE_SENDERS: &[&str] = &["mailer-daemon@", "postmaster@", "mail-daemon@"];
 
+/// What the first lines of a free-form notice say (Exchange 2003, Domino,
+/// qmail…, whose subjects are sometimes as bare as "E"): counted only when
+/// the sender is a mail system.
+const BOUNCE_BODY: &[&str] = &[
+    "did not reach the following recipient",
+    "could not be delivered to",
+    "couldn't be delivered to",
+    "was not delivered to",
+    "wasn't able to deliver your message",
+    "delivery has failed to these recipients",
+    "delivery to the following recipient failed",
+    "the following addresses had permanent fatal errors",
+    "this is a permanent error",
+    "invalid user address",
+    "requested action not taken: no such user",
+    "unknown user:",
+    "undeliverable mail",
+    "n'a pas pu etre remis",
+    "n'a pas pu etre distribue",
+    "n'a pas pu etre delivre",
+    "la remise a echoue",
+    "echec de la remise",
+];
+
 const AUTOREPLY_SUBJECTS: &[&str] = &[
     "reponse automatique",
     "reponse auto",
@@ -98,16 +122,43 @@ fn hardness(status: Option<&str>, action: Option<&str>, words: &str) -> bool {
         }
     }
     if let Some(status) = status {
-        if status.starts_with('5') {
+        // 5.2.2 mailbox full, 5.2.3 message too large: the address is good.
+        if status.starts_with("5.2.2") || status.starts_with("5.2.3") {
+            return false;
+        }
+        // 5.7.x is a policy refusal: of the address ("access denied"), hard;
+        // of the message (a spam filter), soft: the address is good.
+        if status.starts_with("5.7")
+            && [
+                "content rejected",
+                "message content",
+                "spam",
+                " ube",
+                "bulk email",
+                "blocked by our",
+            ]
+            .iter()
+            .any(|w| words.contains(w))
+        {
+            return false;
+        }
+        // A generic 5.0.0 says only "failed": the server's words decide.
+        if status.starts_with('5') && !status.starts_with("5.0.0") {
             return true;
         }
         if status.starts_with('4') {
             return false;
         }
     }
+    let generic_failure = status.is_some_and(|s| s.starts_with('5'));
     let soft = [
         "mailbox full",
+        "mailbox is full",
         "over quota",
+        "exceeds the maximum message size",
+        "message too large",
+        "5.2.2",
+        "5.2.3",
         "quota exceeded",
         "boite pleine",
         "boite aux lettres pleine",
@@ -128,6 +179,9 @@ fn hardness(status: Option<&str>, action: Option<&str>, words: &str) -> bool {
     if soft.iter().any(|s| words.contains(s)) {
         return false;
     }
+    if generic_failure {
+        return true;
+    }
     let hard = [
         "user unknown",
         "unknown user",
@@ -146,6 +200,21 @@ fn hardness(status: Option<&str>, action: Option<&str>, words: &str) -> bool {
         "couldn't be delivered",
         "could not be delivered",
         "wasn't found",
+        "not listed in",
+        "invalid user",
+        "doesn't have a",
+        "does not have a",
+        "no such",
+        "account has been disabled",
+        "account is disabled",
+        " 550:",
+        " 554:",
+        "name is not recognized",
+        "not recognised",
+        "unknown recipient",
+        "recipient unknown",
+        "permanent error",
+        "failed permanently",
         "5.1.1",
         "5.1.10",
         "5.4.1",
@@ -176,18 +245,23 @@ fn bounce(mail: &ParsedMail, own_domains: &[String]) -> Option<Kind> {
     let from_name = normalize(mail.from_name.as_deref().unwrap_or_default());
     let is_dsn =
         mail.report_type.as_deref() == Some("delivery-status") || mail.delivery_status.is_some();
-    let daemon = BOUNCE_SENDERS.iter().any(|s| from.starts_with(s))
+    // "post_master@", "Mailer_Daemon@": the same mail systems.
+    let from_plain = from.replace(['_', '.'], "");
+    let daemon = BOUNCE_SENDERS
+        .iter()
+        .any(|s| from.starts_with(s) || from_plain.starts_with(s))
         || from_name.contains("mail delivery")
         || from_name.contains("mailer-daemon")
         || from_name.contains("postmaster");
-    if !is_dsn
-        && !(is_bounce_subject(&subject)
-            && (daemon
-                || mail.header("auto-submitted").is_some()
-                || mail.header("x-failed-recipients").is_some()))
-        && !(daemon && mail.header("x-failed-recipients").is_some())
-        && !(daemon && is_bounce_subject(&subject))
-    {
+    let opening: String = mail.text.chars().take(1500).collect();
+    let opening = normalize(&opening);
+    let body_says = BOUNCE_BODY.iter().any(|s| opening.contains(s));
+    let subject_says = is_bounce_subject(&subject);
+    let failed_header = mail.header("x-failed-recipients").is_some();
+    let recognised = is_dsn
+        || (daemon && (body_says || subject_says || failed_header))
+        || (subject_says && (mail.header("auto-submitted").is_some() || failed_header));
+    if !recognised {
         return None;
     }
     if let Some(dsn) = &mail.delivery_status {
@@ -271,20 +345,85 @@ fn auto_reply(mail: &ParsedMail) -> bool {
     if header("precedence").is_some_and(|v| matches!(v.as_str(), "auto_reply" | "bulk" | "junk")) {
         return true;
     }
+    // Some responders say it in their first words, whatever the headers.
+    let opening: String = mail.text.chars().take(300).collect();
+    let opening = normalize(&opening);
+    if [
+        "ceci est une reponse automatique",
+        "ceci est un message automatique",
+        "ceci est un message genere automatiquement",
+        "message genere automatiquement",
+        "reponse generee automatiquement",
+        "this is an automatic reply",
+        "this is an automatic response",
+        "this is an automated response",
+        "this is an automated reply",
+        "this is an automated message",
+    ]
+    .iter()
+    .any(|s| opening.contains(s))
+    {
+        return true;
+    }
     // Exchange and some webmails send no RFC 3834 header: the subject tells.
     let subject = normalize(&mail.subject);
     AUTOREPLY_SUBJECTS.iter().any(|s| subject.contains(s))
+        // A subject of its own that opens on an absence ("Congés - retour le
+        // 4 janvier", "Away until Monday"): a person answering writes "Re:".
+        || AUTOREPLY_SUBJECT_STARTS
+            .iter()
+            .any(|s| subject.starts_with(s))
 }
+
+const AUTOREPLY_SUBJECT_STARTS: &[&str] = &[
+    "conges",
+    "absence",
+    "absent",
+    "absente",
+    "vacances",
+    "en deplacement",
+    "away until",
+    "away from",
+    "away on",
+    "auto:",
+    "automatic response",
+];
 
 /// The return date an out-of-office states ("de retour le 2 décembre",
 /// "absent jusqu'au 30/11", "back on December 2").
 fn return_date(mail: &ParsedMail, today: NaiveDate) -> Option<NaiveDate> {
     let text = normalize(&format!("{}\n{}", mail.subject, mail.text));
-    dates::find_all(&text, today)
+    let found: Vec<dates::Found> = dates::find_all(&text, today)
         .into_iter()
+        .filter(|f| f.date >= today)
+        .collect();
+    // A date the message gives as the return ("de retour le 2 décembre",
+    // "returning 7th Dec") is the one that counts; else the latest stated.
+    let said_back = |f: &&dates::Found| {
+        let start = text[..f.at]
+            .char_indices()
+            .rev()
+            .nth(30)
+            .map_or(0, |(i, _)| i);
+        let before = &text[start..f.at];
+        [
+            "retour",
+            "returning",
+            "return",
+            "back",
+            "reprise",
+            "reprendrai",
+            "reviens",
+        ]
+        .iter()
+        .any(|w| before.contains(w))
+    };
+    found
+        .iter()
+        .filter(said_back)
         .map(|f| f.date)
-        .filter(|d| *d >= today)
         .max()
+        .or_else(|| found.iter().map(|f| f.date).max())
 }
 
 /// Classifies a parsed message. `own_domains`: the firm's mail domains
@@ -300,4 +439,107 @@ pub fn classify(mail: &ParsedMail, own_domains: &[String], today: NaiveDate) -> 
         };
     }
     Kind::Human
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()
+    }
+
+    #[test]
+    fn an_absence_subject_without_headers_is_an_auto_reply() {
+        let mail = ParsedMail {
+            from: Some("marie@salon.example".into()),
+            subject: "Congés - retour le 4 janvier".into(),
+            text: "Je suis en congés, retour le lundi 4 janvier.".into(),
+            ..ParsedMail::default()
+        };
+        assert_eq!(
+            classify(&mail, &[], day()),
+            Kind::AutoReply {
+                return_date: NaiveDate::from_ymd_opt(2027, 1, 4)
+            }
+        );
+        let reply = ParsedMail {
+            subject: "Re: [CabReady D001] Votre mandat".into(),
+            text: "Je suis en congés, je signe à mon retour.".into(),
+            ..mail
+        };
+        assert_eq!(classify(&reply, &[], day()), Kind::Human);
+    }
+
+    #[test]
+    fn a_mail_system_saying_it_failed_is_a_bounce_whatever_the_subject() {
+        let mail = ParsedMail {
+            from: Some("postmaster@client.example".into()),
+            subject: "E".into(),
+            text: "Your message\n\n  To: gerance@client.example\n\ndid not reach the following recipient(s):\n\ngerance@client.example\n    The recipient name is not recognized".into(),
+            ..ParsedMail::default()
+        };
+        match classify(&mail, &[], day()) {
+            Kind::Bounce { hard, address, .. } => {
+                assert!(hard);
+                assert_eq!(address.as_deref(), Some("gerance@client.example"));
+            }
+            other => panic!("read as {other:?}"),
+        }
+        // The same words from a person are a reply.
+        let person = ParsedMail {
+            from: Some("paul@client.example".into()),
+            ..mail
+        };
+        assert_eq!(classify(&person, &[], day()), Kind::Human);
+    }
+
+    #[test]
+    fn a_responder_saying_so_is_an_auto_reply() {
+        let mail = ParsedMail {
+            from: Some("patrice@client.example".into()),
+            subject: "Re: [CabReady D001] Votre mandat".into(),
+            text:
+                "Ceci est une réponse automatique.\n\nJe suis absent jusqu'au 1er décembre inclus."
+                    .into(),
+            ..ParsedMail::default()
+        };
+        assert_eq!(
+            classify(&mail, &[], day()),
+            Kind::AutoReply {
+                return_date: NaiveDate::from_ymd_opt(2026, 12, 2)
+            }
+        );
+    }
+
+    #[test]
+    fn full_mailbox_and_too_large_are_soft() {
+        assert!(!hardness(Some("5.2.2"), Some("failed"), " mailbox full "));
+        assert!(!hardness(
+            Some("5.2.3"),
+            Some("failed"),
+            " message too large "
+        ));
+        assert!(hardness(Some("5.1.1"), Some("failed"), " user unknown "));
+        assert!(!hardness(
+            Some("5.0.0"),
+            Some("failed"),
+            " unknown address error 550-'5.2.2 <x@y.example>... mailbox full' "
+        ));
+        assert!(!hardness(
+            Some("5.7.1"),
+            Some("failed"),
+            " 550 5.7.1 message content rejected, ube "
+        ));
+        assert!(hardness(
+            Some("5.7.1"),
+            Some("failed"),
+            " recipient address rejected: access denied "
+        ));
+        assert!(hardness(
+            None,
+            None,
+            " 554: delivery error: dd this user doesn't have a yahoo.example account "
+        ));
+    }
 }

@@ -44,7 +44,7 @@ static NUMERIC: LazyLock<Regex> = LazyLock::new(|| {
 });
 static MONTH_ONLY: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
-        r"\b(en|debut|courant|mi|fin|in|early|mid|late|end of|au mois de|d'ici|by)\s+(?:de\s+|d')?({MONTHS})\b(?:\s+(\d{{4}}))?"
+        r"\b(en|debut|courant|mi|fin|in|early|mid|late|end of|au mois de|d'ici|by)(?:\s+|-)(?:de\s+|d')?({MONTHS})\b(?:\s+(\d{{4}}))?"
     ))
     .expect("static pattern")
 });
@@ -53,8 +53,38 @@ static IN_N: LazyLock<Regex> = LazyLock::new(|| {
         .expect("static pattern")
 });
 static RELATIVE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b(semaine prochaine|next week|fin (?:du|de ce) mois|fin de mois|end of (?:the|this) month|mois prochain|next month|fin (?:de l'|d')?annee|end of (?:the|this) year|apres les fetes|after the holidays|demain|tomorrow|debut (?:de l'annee|d'annee) prochaine|(?:lundi|mardi|mercredi|jeudi|vendredi|monday|tuesday|wednesday|thursday|friday) prochain|next (?:monday|tuesday|wednesday|thursday|friday))\b")
+    Regex::new(r"\b(semaine prochaine|next week|fin (?:du|de ce) mois|fin de mois|end of (?:the|this) month|mois prochain|next month|fin (?:de l'|d')?annee|end of (?:the|this) year|apres les fetes|after the holidays|demain|tomorrow|dans la journee|aujourd'hui|ce soir|today|tonight|later today|ce week-end|ce weekend|this weekend|fin de (?:la )?semaine|end of (?:the|this) week|cette semaine|this week|avant noel|before christmas|noel|christmas|debut (?:de l'annee|d'annee) prochaine|(?:lundi|mardi|mercredi|jeudi|vendredi|monday|tuesday|wednesday|thursday|friday) prochain|next (?:monday|tuesday|wednesday|thursday|friday))\b")
         .expect("static pattern")
+});
+
+static BARE_WEEKDAY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"\b(?:lundi|mardi|mercredi|jeudi|vendredi|monday|tuesday|wednesday|thursday|friday)\b",
+    )
+    .expect("static pattern")
+});
+
+/// The Friday of this week, or of next week from a Saturday or a Sunday.
+fn friday_of_week(today: NaiveDate) -> NaiveDate {
+    if today.weekday() == Weekday::Fri {
+        today
+    } else {
+        next_weekday(today, Weekday::Fri)
+    }
+}
+
+/// "au premier trimestre 2027", "Q1 2027", "in the second quarter".
+static QUARTER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(?:(?:au|en|in the|in|durant le|courant du)\s+)?(?:(premier|1er|deuxieme|2e|2eme|second|troisieme|3e|3eme|quatrieme|4e|4eme|dernier|first|third|fourth|last)\s+(?:trimestre|quarter)|(?:t|q)([1-4]))\b(?:\s+(?:de\s+|of\s+)?(\d{4}))?")
+        .expect("static pattern")
+});
+
+/// A day of the month alone: "après le 10", "le 15, je vous rappelle".
+static DAY_ONLY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"\b(?:apres le|avant le|d'ici le|a partir du|des le|jusqu'au|le)\s+(\d{1,2})(?:er)?\b",
+    )
+    .expect("static pattern")
 });
 
 fn last_day(year: i32, month: u32) -> NaiveDate {
@@ -128,6 +158,23 @@ fn relative(phrase: &str, today: NaiveDate) -> Option<NaiveDate> {
         "semaine prochaine" | "next week" => next_weekday(today, Weekday::Mon),
         "mois prochain" | "next month" => next_month()?,
         "demain" | "tomorrow" => today + Duration::days(1),
+        // "je le signe dans la journée": nothing before tomorrow.
+        "dans la journee" | "aujourd'hui" | "ce soir" | "today" | "tonight" | "later today" => {
+            today + Duration::days(1)
+        }
+        // "je m'y mets ce week-end": the Monday after.
+        "ce week-end" | "ce weekend" | "this weekend" => next_weekday(today, Weekday::Mon),
+        // This week's Friday (next week's, from a weekend).
+        "cette semaine" | "this week" | "fin de semaine" | "fin de la semaine" => {
+            friday_of_week(today)
+        }
+        p if p.starts_with("end of") && p.ends_with("week") => friday_of_week(today),
+        "avant noel" | "before christmas" => {
+            NaiveDate::from_ymd_opt(today.year(), 12, 24).filter(|d| *d >= today)?
+        }
+        "noel" | "christmas" => {
+            NaiveDate::from_ymd_opt(today.year(), 12, 25).filter(|d| *d >= today)?
+        }
         "apres les fetes" | "after the holidays" => {
             let year = if today.month() >= 6 {
                 today.year() + 1
@@ -157,7 +204,29 @@ fn relative(phrase: &str, today: NaiveDate) -> Option<NaiveDate> {
 /// Whether the words just before `at` say "after" / "until" (the day
 /// that counts is the next one).
 fn day_after(text: &str, at: usize) -> bool {
-    let before = text[..at].trim_end();
+    let mut before = text[..at].trim_end();
+    // "jusqu'au lundi 7 décembre", "until Friday 27/11": the weekday does not count.
+    if let Some((head, last)) = before.rsplit_once(' ') {
+        if weekday(last.trim_end_matches(',')).is_some()
+            || matches!(last, "samedi" | "dimanche" | "saturday" | "sunday")
+        {
+            before = head.trim_end();
+        }
+    }
+    // "après notre assemblée générale du 12 décembre": "après" a few words
+    // before, in the same clause.
+    let clause = before
+        .rsplit([',', '.', ';', ':', '!', '?'])
+        .next()
+        .unwrap_or(before);
+    if clause
+        .split(' ')
+        .rev()
+        .take(6)
+        .any(|w| w == "apres" || w == "after")
+    {
+        return true;
+    }
     [
         "apres le",
         "apres",
@@ -166,6 +235,8 @@ fn day_after(text: &str, at: usize) -> bool {
         "jusqu'a",
         "until",
         "till",
+        "bis",
+        "bis zum",
         "au",
         "to",
         "through",
@@ -225,6 +296,13 @@ pub fn find_all(text: &str, today: NaiveDate) -> Vec<Found> {
     }
     for c in MONTH_ONLY.captures_iter(text) {
         let m = c.get(0).expect("whole match");
+        let after = text[m.end()..].trim_start();
+        if ["dernier", "derniere", "passe", "passee", "last"]
+            .iter()
+            .any(|w| after.starts_with(w))
+        {
+            continue;
+        }
         let date = (|| {
             let month = month_number(&c[2])?;
             let year = year_of(c.get(3).map(|y| y.as_str())).unwrap_or(if month < today.month() {
@@ -247,8 +325,12 @@ pub fn find_all(text: &str, today: NaiveDate) -> Vec<Found> {
         let m = c.get(0).expect("whole match");
         // Times ("10.30") and amounts are not dates: require a plausible day and month.
         let date = (|| {
-            let day: u32 = c[1].parse().ok()?;
-            let month: u32 = c[2].parse().ok()?;
+            let mut day: u32 = c[1].parse().ok()?;
+            let mut month: u32 = c[2].parse().ok()?;
+            // "12/14/2026" can only be month/day (US): read it so.
+            if month > 12 && (1..=12).contains(&day) && month <= 31 && c.get(3).is_some() {
+                std::mem::swap(&mut day, &mut month);
+            }
             if !(1..=31).contains(&day) || !(1..=12).contains(&month) {
                 return None;
             }
@@ -277,6 +359,116 @@ pub fn find_all(text: &str, today: NaiveDate) -> Vec<Found> {
     for c in RELATIVE.captures_iter(text) {
         let m = c.get(0).expect("whole match");
         push(&mut found, m.start(), m.end(), relative(&c[1], today));
+    }
+    for c in QUARTER.captures_iter(text) {
+        let m = c.get(0).expect("whole match");
+        // "T2", "Q3" alone may be a flat or a form: only with a year or "en"/"in".
+        let bare_code = c.get(2).is_some()
+            && c.get(3).is_none()
+            && !["au ", "en ", "in ", "durant ", "courant "]
+                .iter()
+                .any(|w| m.as_str().starts_with(w));
+        if bare_code {
+            continue;
+        }
+        let quarter: Option<u32> = match (c.get(1).map(|w| w.as_str()), c.get(2)) {
+            (Some("premier" | "1er" | "first"), _) => Some(1),
+            (Some("deuxieme" | "2e" | "2eme" | "second"), _) => Some(2),
+            (Some("troisieme" | "3e" | "3eme" | "third"), _) => Some(3),
+            (Some(_), _) => Some(4),
+            (None, Some(n)) => n.as_str().parse().ok(),
+            (None, None) => None,
+        };
+        let date = quarter.and_then(|q| {
+            let month = 3 * (q - 1) + 1;
+            let year = year_of(c.get(3).map(|y| y.as_str())).unwrap_or_else(|| {
+                if last_day(today.year(), month + 2) < today {
+                    today.year() + 1
+                } else {
+                    today.year()
+                }
+            });
+            NaiveDate::from_ymd_opt(year, month, 1).map(|d| d.max(today + Duration::days(1)))
+        });
+        push(&mut found, m.start(), m.end(), date);
+    }
+    // A day alone, not a phone number, an hour or an amount: the next such day.
+    for c in DAY_ONLY.captures_iter(text) {
+        let m = c.get(0).expect("whole match");
+        let after = &text[m.end()..];
+        let next_word = after.trim_start();
+        if next_word.starts_with(|ch: char| ch.is_ascii_digit())
+            || after.starts_with(['h', ':', '/', '.', '%', '-'])
+            || [
+                "h", "heure", "euro", "eur", "€", "%", "ans", "jours", "mois", "ou ",
+            ]
+            .iter()
+            .any(|w| next_word.starts_with(w))
+        {
+            continue;
+        }
+        let date = c[1]
+            .parse::<u32>()
+            .ok()
+            .filter(|d| (1..=31).contains(d))
+            .and_then(|day| {
+                let this_month = NaiveDate::from_ymd_opt(today.year(), today.month(), day)
+                    .filter(|d| *d >= today);
+                this_month.or_else(|| {
+                    let (y, mo) = if today.month() == 12 {
+                        (today.year() + 1, 1)
+                    } else {
+                        (today.year(), today.month() + 1)
+                    };
+                    NaiveDate::from_ymd_opt(y, mo, day)
+                })
+            });
+        // "après le 10", "jusqu'au 30": the match starts with the word; the
+        // day after counts.
+        let date = if m.as_str().starts_with("apres") || m.as_str().starts_with("jusqu'au") {
+            date.map(|d| d + Duration::days(1))
+        } else {
+            date
+        };
+        push(&mut found, m.start(), m.end(), date);
+    }
+    // A weekday alone ("je vous le dépose vendredi") is the next one; one
+    // followed by a day number belongs to that date ("lundi 7 décembre").
+    for m in BARE_WEEKDAY.find_iter(text) {
+        let after = text[m.end()..].trim_start();
+        let before = text[..m.start()].trim_end();
+        // Opening hours ("du lundi au vendredi", "from Monday to Friday") and
+        // habits ("tous les lundi") are not a date either.
+        let starts_with_weekday = |t: &str| {
+            BARE_WEEKDAY
+                .find(t.trim_start())
+                .is_some_and(|n| n.start() == 0)
+        };
+        let range = ["au ", "a ", "to ", "-", "et ", "and ", "ou ", "or "]
+            .iter()
+            .filter_map(|w| after.strip_prefix(w))
+            .any(starts_with_weekday)
+            || ["au", "a", "to", "et", "and", "ou", "or"]
+                .iter()
+                .any(|w| before.ends_with(&format!(" {w}")))
+                && BARE_WEEKDAY
+                    .find_iter(before)
+                    .last()
+                    .is_some_and(|p| before.len() - p.end() <= 4);
+        let habit = ["les", "chaque", "every", "each"]
+            .iter()
+            .any(|w| before.ends_with(&format!(" {w}")) || before == *w)
+            && !after.starts_with("prochain");
+        let range_or_habit = range || habit;
+        if after.starts_with(|c: char| c.is_ascii_digit())
+            || after.starts_with("dernier")
+            || after.starts_with("passe")
+            || range_or_habit
+        {
+            continue;
+        }
+        let date = weekday(m.as_str()).map(|day| next_weekday(today, day));
+        push(&mut found, m.start(), m.end(), date);
     }
     found.sort_by_key(|f| f.at);
     found
@@ -316,6 +508,50 @@ mod tests {
         assert_eq!(first("absente jusqu'au 30/11"), Some(d(2026, 12, 1)));
         assert_eq!(first("de retour le 02/12/2026"), Some(d(2026, 12, 2)));
         assert_eq!(first("lundi prochain"), Some(d(2026, 11, 30)));
+        assert_eq!(first("on se reparle mi-janvier"), Some(d(2027, 1, 15)));
+        assert_eq!(
+            first("absente jusqu'au lundi 7 decembre inclus"),
+            Some(d(2026, 12, 8))
+        );
+        assert_eq!(
+            first("en deplacement jusqu'au vendredi 27/11"),
+            Some(d(2026, 11, 28))
+        );
+        assert_eq!(first("j'ai vendu la societe en juin dernier"), None);
+        assert_eq!(
+            first("je vous le depose vendredi au cabinet"),
+            Some(d(2026, 11, 27))
+        );
+        assert_eq!(
+            first("apres notre assemblee generale du 12 decembre"),
+            Some(d(2026, 12, 13))
+        );
+        assert_eq!(first("vendredi dernier"), None);
+        assert_eq!(
+            first("bureau ouvert du lundi au vendredi de 9h a 18h"),
+            None
+        );
+        assert_eq!(first("joignable tous les mardi"), None);
+        assert_eq!(
+            first("je regarde ca apres le 10, la"),
+            Some(d(2026, 12, 11))
+        );
+        assert_eq!(first("je m'en occupe cette semaine"), Some(d(2026, 11, 27)));
+        assert_eq!(first("avant noel"), Some(d(2026, 12, 24)));
+        assert_eq!(
+            first("je vous le retourne dans la journee"),
+            Some(d(2026, 11, 26))
+        );
+        assert_eq!(first("je m'y mets ce week-end"), Some(d(2026, 11, 30)));
+        assert_eq!(first("au premier trimestre 2027"), Some(d(2027, 1, 1)));
+        assert_eq!(first("au 2e trimestre"), Some(d(2027, 4, 1)));
+        assert_eq!(first("rappelez-moi le 06 12 34 56 78"), None);
+        assert_eq!(first("le 12h30"), None);
+        assert_eq!(first("absente jusqu'au 30, merci"), Some(d(2026, 12, 1)));
+        assert_eq!(
+            first("le 30, la facture de 1 200 euros"),
+            Some(d(2026, 11, 30))
+        );
     }
 
     #[test]
@@ -326,6 +562,20 @@ mod tests {
         assert_eq!(first("in january"), Some(d(2027, 1, 1)));
         assert_eq!(first("by the end of the month"), Some(d(2026, 11, 30)));
         assert_eq!(first("in 3 weeks"), Some(d(2026, 12, 16)));
+        assert_eq!(
+            first("i'll send it by the end of the week"),
+            Some(d(2026, 11, 27))
+        );
+        assert_eq!(first("in q1 2027"), Some(d(2027, 1, 1)));
+        assert_eq!(first("i'll send it on monday"), Some(d(2026, 11, 30)));
+        assert_eq!(first("open monday to friday, 9 to 5"), None);
+        assert_eq!(first("we moved to a t2 flat"), None);
+        assert_eq!(first("away until 12/14/2026"), Some(d(2026, 12, 15)));
+        assert_eq!(
+            first("ich bin bis 04.12.2026 nicht im buro"),
+            Some(d(2026, 12, 5))
+        );
+        assert_eq!(first("le 14/12/2026"), Some(d(2026, 12, 14)));
     }
 
     #[test]

@@ -173,6 +173,12 @@ pub fn read(
             &intent::Context {
                 subject: &mail.subject,
                 documents: documents.len(),
+                mandate_document: documents.iter().any(|a| {
+                    a.filename
+                        .as_deref()
+                        .is_some_and(|n| text::normalize(n).contains("mandat"))
+                }),
+                copied: &mail.recipients,
                 sender: mail.from.as_deref(),
                 own_domains: &settings.own_domains,
                 platforms: &settings.platforms,

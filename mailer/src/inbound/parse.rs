@@ -254,6 +254,27 @@ pub fn parse(raw: &[u8]) -> Option<ParsedMail> {
         if ctype.starts_with("message/") || ctype == "text/rfc822-headers" {
             continue;
         }
+        // A nameless text part, or a multipart whose boundary could not be
+        // read (a header folded without its leading space), is the body
+        // when none was found: never a document.
+        let nameless_text = part.attachment_name().is_none()
+            && (ctype.starts_with("text/") || ctype.starts_with("multipart/"));
+        if nameless_text {
+            if parsed.text.trim().is_empty() {
+                let text = match &part.body {
+                    PartType::Text(t) => t.to_string(),
+                    PartType::Html(h) => {
+                        mail_parser::decoders::html::html_to_text(html_without_quote(h))
+                    }
+                    PartType::Binary(b) | PartType::InlineBinary(b) => {
+                        String::from_utf8_lossy(b).into_owned()
+                    }
+                    _ => String::new(),
+                };
+                parsed.text = text;
+            }
+            continue;
+        }
         let bytes = match &part.body {
             PartType::Binary(b) | PartType::InlineBinary(b) => b.to_vec(),
             PartType::Text(t) | PartType::Html(t) => t.as_bytes().to_vec(),
@@ -282,6 +303,18 @@ mod tests {
         ] {
             let _ = parse(raw);
         }
+    }
+
+    #[test]
+    fn a_broken_multipart_is_the_body_not_a_document() {
+        let raw = b"From: post_master@sms.example\r\nSubject: Re: x\r\nContent-Type: multipart/mixed; boundary=\"o\"\r\n\r\n--o\r\nContent-Type: multipart/alternative;\r\nboundary=\"i\"\r\n\r\n--i\r\nContent-Type: text/plain\r\n\r\nError: Invalid user address\r\n--i--\r\n--o--\r\n";
+        let mail = parse(raw).unwrap();
+        assert!(mail.attachments.is_empty(), "{:?}", mail.attachments);
+        assert!(
+            mail.text.contains("Invalid user address"),
+            "{:?}",
+            mail.text
+        );
     }
 
     #[test]

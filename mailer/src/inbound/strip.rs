@@ -137,8 +137,42 @@ fn opens_signature(line: &str, after_text: bool) -> bool {
         "bav",
     ];
     let bare = line.trim_end_matches([',', '.', '!', ' ']);
-    after_text && closings.contains(&bare)
+    if !after_text {
+        return false;
+    }
+    if closings.contains(&bare) {
+        return true;
+    }
+    // "Salutations distinguées,", "Bien cordialement à vous", "Cordialement
+    // et bonne journée": a short line opening on a formal closing.
+    let formal = [
+        "cordialement",
+        "bien cordialement",
+        "salutations",
+        "sinceres salutations",
+        "meilleures salutations",
+        "veuillez agreer",
+        "je vous prie d'agreer",
+        "respectueusement",
+        "amicalement",
+        "bien a vous",
+        "best regards",
+        "kind regards",
+        "warm regards",
+    ];
+    if bare.chars().count() <= 40 && formal.iter().any(|f| bare.starts_with(f)) {
+        return true;
+    }
+    // A phone line ("Tél. 05 56 00 11 22", "Mob : +33 6…") after the text.
+    PHONE_LINE.is_match(line)
 }
+
+static PHONE_LINE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(
+        r"^(?:tel|telephone|tel\.|mob|mobile|portable|port|phone|fax|standard|ligne directe|direct)\s*[.:]?\s*(?:\+|\(|\d)",
+    )
+    .expect("static pattern")
+});
 
 /// The reply's own text: everything before the first quote, without the
 /// signature, `>` lines dropped; blank lines at the ends trimmed.
@@ -146,8 +180,17 @@ pub fn visible_text(body: &str) -> String {
     let lines: Vec<&str> = body.lines().collect();
     let normal: Vec<String> = lines.iter().map(|l| normalize(l)).collect();
     let mut kept: Vec<&str> = Vec::new();
+    // Bottom-posting ("Le … a écrit :", `>` lines, then the answer): a quote
+    // that comes before any text of the client's is skipped, not the end.
+    let mut skipping_quote = false;
     for (i, line) in lines.iter().enumerate() {
         let n = &normal[i];
+        if skipping_quote {
+            if line.trim_start().starts_with('>') || n.is_empty() {
+                continue;
+            }
+            skipping_quote = false;
+        }
         let rest: Vec<String> = normal[i + 1..]
             .iter()
             .filter(|l| !l.is_empty())
@@ -155,6 +198,19 @@ pub fn visible_text(body: &str) -> String {
             .cloned()
             .collect();
         if opens_quote(n, &rest) {
+            let nothing_yet = kept.iter().all(|l| l.trim().is_empty());
+            let next_is_quoted = lines[i + 1..]
+                .iter()
+                .find(|l| !l.trim().is_empty())
+                .is_some_and(|l| l.trim_start().starts_with('>'));
+            let answer_after = lines[i + 1..]
+                .iter()
+                .skip_while(|l| l.trim().is_empty() || l.trim_start().starts_with('>'))
+                .any(|l| !l.trim().is_empty());
+            if nothing_yet && next_is_quoted && answer_after {
+                skipping_quote = true;
+                continue;
+            }
             break;
         }
         if opens_signature(n, kept.iter().any(|l| !l.trim().is_empty())) {
@@ -233,6 +289,33 @@ mod tests {
     fn a_sentence_before_the_quote_header_stays() {
         let body = "On verra ça en janvier.\n\nLe mar. 24 nov. 2026 à 10:02, Cabinet <x@y.fr> a écrit :\n> texte";
         assert_eq!(visible_text(body), "On verra ça en janvier.");
+    }
+
+    #[test]
+    fn bottom_posting_keeps_the_answer() {
+        let body = "Le 24/11/2026 à 10:02, Cabinet a écrit :\n> Merci de signer.\n> Cordialement\nC'est fait, déposé ce matin.\n\nPaul";
+        assert_eq!(visible_text(body), "C'est fait, déposé ce matin.\n\nPaul");
+        let body = "On 04/02/2012 06:26 PM, Megan wrote:\n> Hi\nHello";
+        assert_eq!(visible_text(body), "Hello");
+        // A top-posted quote with nothing after it stays cut.
+        let body = "Le 24/11/2026 à 10:02, Cabinet a écrit :\n> Merci de signer.";
+        assert_eq!(visible_text(body), "");
+    }
+
+    #[test]
+    fn formal_closings_and_phone_lines_open_the_signature() {
+        let body = "Nous ne donnerons pas suite.\n\nSalutations distinguées,\n\nThierry Colin\nRCS Lyon 123 456 789";
+        assert_eq!(visible_text(body), "Nous ne donnerons pas suite.");
+        let body = "Nous avons opté pour Qonto.\nKarine Vidal\nTél. 05 56 00 11 22\nCe courriel est confidentiel.";
+        assert_eq!(
+            visible_text(body),
+            "Nous avons opté pour Qonto.\nKarine Vidal"
+        );
+        // A sentence that merely starts like a closing stays.
+        let body = "Cordialement et merci, je vous envoie le mandat lundi.\nPaul";
+        assert_eq!(visible_text(body), body);
+        let body = "Rappelez-moi au 06 12 34 56 78.";
+        assert_eq!(visible_text(body), body);
     }
 
     #[test]
