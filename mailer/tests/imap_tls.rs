@@ -44,18 +44,10 @@ fn config(user: &str, security: ImapSecurity, ca: bool) -> ImapConfig {
         _ => host_port("CABREADY_TEST_IMAP"),
     };
     ImapConfig {
-        host,
-        port,
         security,
-        allow_plain_over_network: false,
         ca_file: ca.then(|| PathBuf::from(env("CABREADY_TEST_IMAP_CA"))),
-        username: user.to_string(),
-        password: env("CABREADY_TEST_MAIL_PASSWORD").into(),
-        mailbox: "INBOX".into(),
-        processed_folder: Some("CabReady/Traité".into()),
-        triage_folder: Some("CabReady/À trier".into()),
         poll_seconds: 600,
-        idle: true,
+        ..ImapConfig::new(host, port, user, env("CABREADY_TEST_MAIL_PASSWORD"))
     }
 }
 

@@ -55,6 +55,32 @@ pub struct ImapConfig {
 }
 
 impl ImapConfig {
+    /// The defaults of `[mail.imap]` for this server and login: `tls`
+    /// (`plain` for a loopback host), INBOX, the two CabReady folders,
+    /// IDLE, a poll every 60 s. Tests and benchmarks start from it.
+    pub fn new(
+        host: impl Into<String>,
+        port: u16,
+        username: impl Into<String>,
+        password: impl Into<Secret>,
+    ) -> ImapConfig {
+        let host = host.into();
+        ImapConfig {
+            security: crate::config::default_security(&host),
+            host,
+            port,
+            allow_plain_over_network: false,
+            ca_file: None,
+            username: username.into(),
+            password: password.into(),
+            mailbox: "INBOX".into(),
+            processed_folder: Some("CabReady/Traité".into()),
+            triage_folder: Some("CabReady/À trier".into()),
+            poll_seconds: 60,
+            idle: true,
+        }
+    }
+
     /// The settings of `[mail.imap]`, with the password read from its
     /// variable or file and the CA file checked.
     pub fn from_section(section: &crate::config::ImapSection) -> Result<ImapConfig> {
