@@ -24,6 +24,20 @@ pub struct Args {
     /// The firm, when the database holds several.
     #[arg(long, env = "CABREADY_FIRM")]
     pub firm: Option<String>,
+    #[command(flatten)]
+    pub imap: ImapFlags,
+    /// Keep reading until Ctrl-C: the IMAP mailbox (IDLE when the server
+    /// offers it, else a pass every N seconds) or the inbox Maildir (a pass
+    /// every N seconds).
+    #[arg(long)]
+    pub watch: Option<u64>,
+}
+
+/// The IMAP settings on the command line (or their `CABREADY_IMAP_*`
+/// variables), over `[mail.imap]`: shared by `cabready replies` and
+/// `cabready serve`.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct ImapFlags {
     /// Read this IMAP server instead of the inbox Maildir (overrides
     /// `[mail.imap] host`; the password comes from `[mail.imap]
     /// password_env`/`password_file`, by default CABREADY_IMAP_PASSWORD).
@@ -35,6 +49,7 @@ pub struct Args {
     /// tls, starttls or plain (default: tls; plain for 127.0.0.1/localhost).
     #[arg(long, env = "CABREADY_IMAP_SECURITY", value_parser = parse_security)]
     pub imap_security: Option<ImapSecurity>,
+    /// The IMAP login (overrides `[mail.imap] username`).
     #[arg(long, env = "CABREADY_IMAP_USER")]
     pub imap_user: Option<String>,
     /// Default: INBOX.
@@ -46,11 +61,6 @@ pub struct Args {
     /// Where messages a person must sort are moved (default "CabReady/À trier").
     #[arg(long)]
     pub triage_folder: Option<String>,
-    /// Keep reading until Ctrl-C: the IMAP mailbox (IDLE when the server
-    /// offers it, else a pass every N seconds) or the inbox Maildir (a pass
-    /// every N seconds).
-    #[arg(long)]
-    pub watch: Option<u64>,
 }
 
 fn parse_security(value: &str) -> Result<ImapSecurity, String> {
@@ -68,9 +78,10 @@ fn parse_security(value: &str) -> Result<ImapSecurity, String> {
 /// over it; `None` when neither names a server (then the inbox Maildir).
 pub fn imap_settings(
     section: Option<&ImapSection>,
-    args: Option<&Args>,
+    flags: &ImapFlags,
+    watch: Option<u64>,
 ) -> Result<Option<ImapConfig>> {
-    let host = args.and_then(|a| a.imap_host.clone());
+    let host = flags.imap_host.clone();
     let mut merged = match (section, host) {
         (None, None) => return Ok(None),
         (Some(section), host) => {
@@ -85,28 +96,26 @@ pub fn imap_settings(
                 .context("--imap-host")?
         }
     };
-    if let Some(args) = args {
-        if args.imap_port.is_some() {
-            merged.port = args.imap_port;
-        }
-        if args.imap_security.is_some() {
-            merged.security = args.imap_security;
-        }
-        if args.imap_user.is_some() {
-            merged.username = args.imap_user.clone();
-        }
-        if let Some(mailbox) = &args.imap_mailbox {
-            merged.mailbox = mailbox.clone();
-        }
-        if let Some(folder) = &args.processed_folder {
-            merged.processed_folder = folder.clone();
-        }
-        if let Some(folder) = &args.triage_folder {
-            merged.triage_folder = folder.clone();
-        }
-        if let Some(seconds) = args.watch {
-            merged.poll_seconds = seconds.max(1);
-        }
+    if flags.imap_port.is_some() {
+        merged.port = flags.imap_port;
+    }
+    if flags.imap_security.is_some() {
+        merged.security = flags.imap_security;
+    }
+    if flags.imap_user.is_some() {
+        merged.username = flags.imap_user.clone();
+    }
+    if let Some(mailbox) = &flags.imap_mailbox {
+        merged.mailbox = mailbox.clone();
+    }
+    if let Some(folder) = &flags.processed_folder {
+        merged.processed_folder = folder.clone();
+    }
+    if let Some(folder) = &flags.triage_folder {
+        merged.triage_folder = folder.clone();
+    }
+    if let Some(seconds) = watch {
+        merged.poll_seconds = seconds.max(1);
     }
     ImapConfig::from_section(&merged).map(Some)
 }
@@ -176,7 +185,7 @@ pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
     .map_err(|e| anyhow!(e.user_message(lang)))?;
     drop(conn);
     let inbox = inbox(ctx, &store, firm.id).await?;
-    if let Some(config) = imap_settings(ctx.config.mail.imap.as_ref(), Some(&args))? {
+    if let Some(config) = imap_settings(ctx.config.mail.imap.as_ref(), &args.imap, args.watch)? {
         return run_imap(ctx, &store, &inbox, &args, config, &firm.name).await;
     }
     let dir = inbox_dir(ctx);
@@ -455,31 +464,22 @@ async fn classify(ctx: &AppContext, args: ClassifyArgs) -> Result<ExitCode> {
 mod tests {
     use super::*;
 
-    fn flags() -> Args {
-        Args {
-            dry_run: false,
-            firm: None,
-            imap_host: None,
-            imap_port: None,
-            imap_security: None,
-            imap_user: None,
-            imap_mailbox: None,
-            processed_folder: None,
-            triage_folder: None,
-            watch: None,
-        }
+    fn flags() -> ImapFlags {
+        ImapFlags::default()
     }
 
     #[test]
     fn the_flags_override_the_file() {
-        assert!(imap_settings(None, Some(&flags())).unwrap().is_none());
+        assert!(imap_settings(None, &flags(), None).unwrap().is_none());
         let var = format!("CABREADY_TEST_REPLIES_PW_{}", std::process::id());
         std::env::set_var(&var, "pw");
         let section: ImapSection = toml::from_str(&format!(
             "host = \"imap.cabinet.fr\"\nusername = \"relances@cabinet.fr\"\npassword_env = \"{var}\"\npoll_seconds = 120\nidle = false"
         ))
         .unwrap();
-        let from_file = imap_settings(Some(&section), None).unwrap().unwrap();
+        let from_file = imap_settings(Some(&section), &flags(), None)
+            .unwrap()
+            .unwrap();
         assert_eq!(
             (
                 from_file.security,
@@ -494,8 +494,9 @@ mod tests {
         args.imap_port = Some(1993);
         args.imap_user = Some("autre@cabinet.fr".into());
         args.imap_mailbox = Some("Réponses".into());
-        args.watch = Some(30);
-        let merged = imap_settings(Some(&section), Some(&args)).unwrap().unwrap();
+        let merged = imap_settings(Some(&section), &args, Some(30))
+            .unwrap()
+            .unwrap();
         assert_eq!(
             (
                 merged.host.as_str(),
@@ -513,7 +514,7 @@ mod tests {
         let mut args = flags();
         args.imap_host = Some("127.0.0.1".into());
         args.imap_user = Some("relances".into());
-        let only_flags = imap_settings(None, Some(&args)).unwrap().unwrap();
+        let only_flags = imap_settings(None, &args, None).unwrap().unwrap();
         assert_eq!(
             (
                 only_flags.security,
@@ -524,11 +525,11 @@ mod tests {
         );
         args.imap_host = Some("imap.cabinet.fr".into());
         args.imap_security = Some(ImapSecurity::Plain);
-        let refused = imap_settings(None, Some(&args)).unwrap_err().to_string();
+        let refused = imap_settings(None, &args, None).unwrap_err().to_string();
         assert!(refused.starts_with("mail.imap.security"), "{refused}");
         args.imap_user = None;
         args.imap_security = None;
-        let missing = imap_settings(None, Some(&args)).unwrap_err().to_string();
+        let missing = imap_settings(None, &args, None).unwrap_err().to_string();
         assert!(missing.contains("--imap-user"), "{missing}");
     }
 }

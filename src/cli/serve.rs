@@ -16,6 +16,9 @@ pub struct Args {
     /// The firm, when the database holds several.
     #[arg(long, env = "CABREADY_FIRM")]
     firm: Option<String>,
+    /// The mailbox of clients' replies, over `[mail.imap]`.
+    #[command(flatten)]
+    imap: super::replies::ImapFlags,
 }
 
 /// The long-lived services: the chat on Discord when a token
@@ -29,7 +32,7 @@ pub struct Args {
 /// When the chat ends (or on Ctrl-C) the background work finishes the pass
 /// in progress and stops.
 pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
-    let (stop, tasks) = start_background(ctx, args.firm.as_deref()).await?;
+    let (stop, tasks) = start_background(ctx, args.firm.as_deref(), &args.imap).await?;
     let result = tokio::select! {
         result = chat(ctx, args) => result,
         _ = tokio::signal::ctrl_c() => {
@@ -49,6 +52,7 @@ pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
 async fn start_background(
     ctx: &AppContext,
     firm: Option<&str>,
+    imap_flags: &super::replies::ImapFlags,
 ) -> Result<(
     tokio::sync::watch::Sender<bool>,
     Vec<tokio::task::JoinHandle<()>>,
@@ -83,7 +87,7 @@ async fn start_background(
             stopped.clone(),
         )));
     }
-    if let Some(task) = start_replies(ctx, &store, &firm, stopped.clone()).await? {
+    if let Some(task) = start_replies(ctx, &store, &firm, imap_flags, stopped.clone()).await? {
         tasks.push(task);
     }
     let send_time = ctx.config.digest.time();
@@ -118,10 +122,12 @@ async fn start_replies(
     ctx: &AppContext,
     store: &cabready_store::Store,
     firm: &firms::Firm,
+    imap_flags: &super::replies::ImapFlags,
     stopped: watch::Receiver<bool>,
 ) -> Result<Option<tokio::task::JoinHandle<()>>> {
     let lang = ctx.lang;
-    let imap_config = super::replies::imap_settings(ctx.config.mail.imap.as_ref(), None)?;
+    let imap_config =
+        super::replies::imap_settings(ctx.config.mail.imap.as_ref(), imap_flags, None)?;
     let every = ctx.config.mail.replies_every_seconds;
     if imap_config.is_none() && every == 0 {
         return Ok(None);
