@@ -256,20 +256,12 @@ async fn serve_reads_the_imap_mailbox_of_the_configuration() {
                 .rsplit_once(':')
                 .map(|(h, p)| (h.to_string(), p.parse().unwrap()))
                 .unwrap();
-            let config = cabready_mailer::inbound::sources::imap::ImapConfig {
+            let config = cabready_mailer::inbound::sources::imap::ImapConfig::new(
                 host,
                 port,
-                security: cabready_mailer::config::ImapSecurity::Plain,
-                allow_plain_over_network: false,
-                ca_file: None,
-                username: user.clone(),
-                password: password.as_str().into(),
-                mailbox: "INBOX".into(),
-                processed_folder: None,
-                triage_folder: None,
-                poll_seconds: 1,
-                idle: false,
-            };
+                &user,
+                password.as_str(),
+            );
             // Give the worker time to connect and idle: only IDLE can
             // bring the reply in time (poll_seconds = 600).
             tokio::time::sleep(Duration::from_secs(2)).await;
