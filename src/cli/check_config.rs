@@ -169,14 +169,25 @@ async fn check_imap(ctx: &AppContext) -> Result<()> {
     let lang = ctx.lang;
     let label = lang.pick("réponses des clients :", "client replies:");
     let Some(section) = &ctx.config.mail.imap else {
-        println!(
-            "  {label} Maildir {} ({} {} s)",
-            super::replies::inbox_dir(ctx).join("new").display(),
+        let every = ctx.config.mail.replies_every_seconds;
+        let how = if every == 0 {
             lang.pick(
-                "lu par `cabready serve` toutes les",
-                "read by `cabready serve` every"
-            ),
-            ctx.config.mail.replies_every_seconds
+                "pas lu par `cabready serve` : replies_every_seconds = 0, lancez `cabready replies`",
+                "not read by `cabready serve`: replies_every_seconds = 0, run `cabready replies`",
+            )
+            .to_string()
+        } else {
+            format!(
+                "{} {every} s",
+                lang.pick(
+                    "lu par `cabready serve` toutes les",
+                    "read by `cabready serve` every"
+                )
+            )
+        };
+        println!(
+            "  {label} Maildir {} ({how})",
+            super::replies::inbox_dir(ctx).join("new").display()
         );
         return Ok(());
     };
