@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 
 /// Lines per database batch (one transaction each).
-pub const DEFAULT_BATCH: usize = 5_000;
+pub const DEFAULT_BATCH: usize = 20_000;
 /// Error messages kept per file (the count goes on).
 const MAX_ERRORS_KEPT: usize = 1_000;
 
