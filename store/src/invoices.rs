@@ -8,6 +8,10 @@
 //! detailed record: every event keeps its source file and import time.
 //! Writing the same events twice adds nothing: invoices are unique per
 //! (platform, platform id), events per (invoice, code, time).
+//!
+//! A batch is staged once in a temporary table of the connection, then
+//! written by set-based statements: what it costs grows with the batch,
+//! not with the number of statements (see docs/PERFORMANCE.md, "flux").
 
 use crate::clock::{from_db_time, to_db_date, to_db_time};
 use crate::domain::{Cents, Direction, LifecycleCode};
