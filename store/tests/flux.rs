@@ -340,3 +340,60 @@ both_backends!(
         assert_eq!(summary.total(), 4);
     }
 );
+
+both_backends!(
+    any_text_survives_the_staging_and_flow_dates_follow,
+    |db: TestDb| async move {
+        let (firm, d1, _) = setup(&db).await;
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        let actor = Actor::Import("c.csv".into());
+        // Control characters the PostgreSQL staging uses as separators
+        // (the batch then travels as JSON), quotes, an empty reason.
+        let mut odd = event(d1, "P1", 207, 3, Direction::Received);
+        odd.label = "Litige\u{1e}\u{1f}\"quantités\"".into();
+        odd.reason = Some("\u{1}".into());
+        let mut plain = event(d1, "P2", 200, 2, Direction::Received);
+        plain.reason = Some(String::new());
+        let out = invoices::record_batch(&mut conn, firm, &[odd, plain], "c.csv", &actor, now())
+            .await
+            .unwrap();
+        assert_eq!((out.new_invoices, out.new_statuses), (2, 2));
+        let p1 = invoices::find(&mut conn, firm, "Pennylane", "P1")
+            .await
+            .unwrap()
+            .unwrap();
+        let h = invoices::history(&mut conn, firm, p1.id).await.unwrap();
+        assert_eq!(h[0].label, "Litige\u{1e}\u{1f}\"quantités\"");
+        assert_eq!(h[0].reason.as_deref(), Some("\u{1}"));
+        let p2 = invoices::find(&mut conn, firm, "Pennylane", "P2")
+            .await
+            .unwrap()
+            .unwrap();
+        let h = invoices::history(&mut conn, firm, p2.id).await.unwrap();
+        assert_eq!(h[0].reason.as_deref(), Some(""));
+        assert_eq!(p2.amount_ttc, Some(12_000));
+
+        // The dossier's latest received flow follows a later event of a known invoice.
+        let later = event(d1, "P1", 205, 1, Direction::Received);
+        invoices::record_batch(&mut conn, firm, &[later], "d.csv", &actor, now())
+            .await
+            .unwrap();
+        let last: Option<String> = sqlx::query_scalar(
+            "SELECT last_received_at FROM dossiers WHERE firm_id = $1 AND id = $2",
+        )
+        .bind(firm)
+        .bind(d1)
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+        assert_eq!(
+            last.as_deref(),
+            Some(cabready_store::clock::to_db_time(now() - Duration::days(1)).as_str())
+        );
+        let p1 = invoices::find(&mut conn, firm, "Pennylane", "P1")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(p1.current.unwrap().0.number(), 205);
+    }
+);

@@ -9,7 +9,7 @@ use crate::calendar::{obligation_date, Obligation};
 use crate::clock::{french_date, from_db_date, from_db_time, to_db_time};
 use crate::domain::{fold, LifecycleCode};
 use crate::dossiers;
-use crate::error::StoreResult;
+use crate::error::{StoreError, StoreResult};
 use crate::invoices::json_rows;
 use crate::journal::{self, Actor, Entry};
 use crate::lang::Lang;
@@ -152,19 +152,55 @@ fn day(at: Option<String>) -> Option<String> {
     })
 }
 
-fn invoice_details(row: &sqlx::any::AnyRow) -> StoreResult<Value> {
-    let current_at: Option<String> = row.try_get("current_at")?;
-    Ok(json!({
-        "invoice_number": row.try_get::<String, _>("invoice_number")?,
-        "platform": row.try_get::<String, _>("platform")?,
-        "platform_invoice_id": row.try_get::<String, _>("platform_invoice_id")?,
-        "direction": row.try_get::<String, _>("direction")?,
-        "code": row.try_get::<Option<i64>, _>("current_code")?,
-        "since": day(current_at),
-    }))
+/// A query's rows as one JSON value (`columns` as a JSON array per row):
+/// one value through sqlx's Any driver instead of one hop per row, which
+/// is what the rules' tens of thousands of findings cost before.
+fn rows_as_json(conn: &AnyConnection, columns: &str, from: &str) -> String {
+    if crate::invoices::is_postgres(conn) {
+        format!("SELECT CAST(COALESCE(json_agg(json_build_array({columns})), '[]') AS TEXT) {from}")
+    } else {
+        format!("SELECT json_group_array(json_array({columns})) {from}")
+    }
 }
 
+fn parse_rows(text: &str) -> StoreResult<Vec<Vec<Value>>> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("rules' rows: {e}")))
+}
+
+/// Column `n` of a row: an integer, a string (or `None` when NULL).
+fn int(row: &[Value], n: usize) -> Option<i64> {
+    row.get(n).and_then(Value::as_i64)
+}
+
+fn text(row: &[Value], n: usize) -> Option<String> {
+    match row.get(n) {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Null) | None => None,
+        Some(other) => Some(other.to_string()),
+    }
+}
+
+fn invoice_details(row: &[Value]) -> Value {
+    json!({
+        "invoice_number": text(row, 2).unwrap_or_default(),
+        "platform": text(row, 3).unwrap_or_default(),
+        "platform_invoice_id": text(row, 4).unwrap_or_default(),
+        "direction": text(row, 5).unwrap_or_default(),
+        "code": int(row, 6),
+        "since": day(text(row, 7)),
+    })
+}
+
+/// Read by `invoice_details` and `int(row, 0..)`, in this order.
 const INVOICE_COLUMNS: &str = "i.id, i.dossier_id, i.invoice_number, i.platform, i.platform_invoice_id, i.direction, i.current_code, i.current_at";
+
+async fn fetch_rows<'q>(
+    conn: &mut AnyConnection,
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+) -> StoreResult<Vec<Vec<Value>>> {
+    let shipped: Option<String> = query.fetch_one(&mut *conn).await?.try_get(0)?;
+    parse_rows(shipped.as_deref().unwrap_or("[]"))
+}
 
 async fn invoice_findings(
     conn: &mut AnyConnection,
@@ -174,31 +210,31 @@ async fn invoice_findings(
     out: &mut Vec<Finding>,
 ) -> StoreResult<()> {
     // Rejected, refused, disputed: the current status says it.
-    let sql = format!(
-        "SELECT {INVOICE_COLUMNS},
+    let sql = rows_as_json(
+        conn,
+        &format!(
+            "{INVOICE_COLUMNS},
             (SELECT s.reason FROM invoice_statuses s WHERE s.invoice_id = i.id AND s.code = i.current_code
-             AND s.status_at = i.current_at) AS reason
-         FROM invoices i WHERE i.firm_id = $1 AND i.current_code IN (207, 210, 213)"
+             AND s.status_at = i.current_at)"
+        ),
+        "FROM invoices i WHERE i.firm_id = $1 AND i.current_code IN (207, 210, 213)",
     );
-    for row in sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(firm_id)
-        .fetch_all(&mut *conn)
-        .await?
-    {
-        let code: i64 = row.try_get("current_code")?;
-        let id: i64 = row.try_get("id")?;
+    for row in fetch_rows(conn, sqlx::query(sqlx::AssertSqlSafe(sql)).bind(firm_id)).await? {
+        let (Some(id), Some(code)) = (int(&row, 0), int(&row, 6)) else {
+            continue;
+        };
         let (rule, severity) = match code {
             213 => ("invoice_rejected", Severity::Critical),
             210 => ("invoice_refused", Severity::Critical),
             _ => ("invoice_disputed", Severity::Warning),
         };
-        let mut details = invoice_details(&row)?;
-        details["reason"] = json!(row.try_get::<Option<String>, _>("reason")?);
+        let mut details = invoice_details(&row);
+        details["reason"] = json!(text(&row, 8));
         out.push(Finding {
             key: format!("{rule}:{id}"),
             rule,
             severity,
-            dossier_id: Some(row.try_get("dossier_id")?),
+            dossier_id: int(&row, 1),
             invoice_id: Some(id),
             details,
         });
@@ -224,25 +260,30 @@ async fn invoice_findings(
         ));
     }
     if !clauses.is_empty() {
-        let sql = format!(
-            "SELECT {INVOICE_COLUMNS} FROM invoices i WHERE i.firm_id = $1 AND ({})
-             AND NOT (i.direction = 'received' AND i.current_code BETWEEN 200 AND 203)",
-            clauses.join(" OR ")
+        let sql = rows_as_json(
+            conn,
+            INVOICE_COLUMNS,
+            &format!(
+                "FROM invoices i WHERE i.firm_id = $1 AND ({})
+                 AND NOT (i.direction = 'received' AND i.current_code BETWEEN 200 AND 203)",
+                clauses.join(" OR ")
+            ),
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(firm_id);
         for (code, cutoff) in binds {
             q = q.bind(code).bind(cutoff);
         }
-        for row in q.fetch_all(&mut *conn).await? {
-            let id: i64 = row.try_get("id")?;
-            let code: i64 = row.try_get("current_code")?;
-            let mut details = invoice_details(&row)?;
+        for row in fetch_rows(conn, q).await? {
+            let (Some(id), Some(code)) = (int(&row, 0), int(&row, 6)) else {
+                continue;
+            };
+            let mut details = invoice_details(&row);
             details["limit_days"] = json!(limits.stuck_days.get(&code.to_string()));
             out.push(Finding {
                 key: format!("invoice_stuck:{id}:{code}"),
                 rule: "invoice_stuck",
                 severity: Severity::Warning,
-                dossier_id: Some(row.try_get("dossier_id")?),
+                dossier_id: int(&row, 1),
                 invoice_id: Some(id),
                 details,
             });
@@ -250,75 +291,74 @@ async fn invoice_findings(
     }
 
     // Received, made available, not taken in charge.
-    let sql = format!(
-        "SELECT {INVOICE_COLUMNS} FROM invoices i WHERE i.firm_id = $1 AND i.direction = 'received'
-         AND i.current_code BETWEEN 200 AND 203 AND i.current_at < $2"
+    let sql = rows_as_json(
+        conn,
+        INVOICE_COLUMNS,
+        "FROM invoices i WHERE i.firm_id = $1 AND i.direction = 'received'
+         AND i.current_code BETWEEN 200 AND 203 AND i.current_at < $2",
     );
-    for row in sqlx::query(sqlx::AssertSqlSafe(sql))
+    let q = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(firm_id)
-        .bind(to_db_time(now - Duration::days(limits.not_taken_days)))
-        .fetch_all(&mut *conn)
-        .await?
-    {
-        let id: i64 = row.try_get("id")?;
-        let mut details = invoice_details(&row)?;
+        .bind(to_db_time(now - Duration::days(limits.not_taken_days)));
+    for row in fetch_rows(conn, q).await? {
+        let Some(id) = int(&row, 0) else { continue };
+        let mut details = invoice_details(&row);
         details["limit_days"] = json!(limits.not_taken_days);
         out.push(Finding {
             key: format!("received_not_taken:{id}"),
             rule: "received_not_taken",
             severity: Severity::Warning,
-            dossier_id: Some(row.try_get("dossier_id")?),
+            dossier_id: int(&row, 1),
             invoice_id: Some(id),
             details,
         });
     }
 
     // A counterpart SIREN that is not a valid SIREN.
-    let sql = format!(
-        "SELECT {INVOICE_COLUMNS}, i.siren_problem, i.seller_siren, i.buyer_siren FROM invoices i
-         WHERE i.firm_id = $1 AND i.siren_problem IS NOT NULL"
+    let sql = rows_as_json(
+        conn,
+        &format!("{INVOICE_COLUMNS}, i.siren_problem, i.seller_siren, i.buyer_siren"),
+        "FROM invoices i WHERE i.firm_id = $1 AND i.siren_problem IS NOT NULL",
     );
-    for row in sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(firm_id)
-        .fetch_all(&mut *conn)
-        .await?
-    {
-        let id: i64 = row.try_get("id")?;
-        let mut details = invoice_details(&row)?;
-        let problem: String = row.try_get("siren_problem")?;
-        let value: String = if problem == "seller_siren" {
-            row.try_get("seller_siren")?
+    for row in fetch_rows(conn, sqlx::query(sqlx::AssertSqlSafe(sql)).bind(firm_id)).await? {
+        let Some(id) = int(&row, 0) else { continue };
+        let mut details = invoice_details(&row);
+        let problem = text(&row, 8).unwrap_or_default();
+        let value = if problem == "seller_siren" {
+            text(&row, 9)
         } else {
-            row.try_get("buyer_siren")?
+            text(&row, 10)
         };
         details["field"] = json!(problem);
-        details["value"] = json!(value);
+        details["value"] = json!(value.unwrap_or_default());
         out.push(Finding {
             key: format!("invalid_siren:{id}"),
             rule: "invalid_siren",
             severity: Severity::Warning,
-            dossier_id: Some(row.try_get("dossier_id")?),
+            dossier_id: int(&row, 1),
             invoice_id: Some(id),
             details,
         });
     }
 
     // The same number twice for one seller in one year (per dossier and direction).
-    let rows = sqlx::query(
-        "SELECT dossier_id, direction, seller_siren, invoice_number, SUBSTR(issue_date, 1, 4) AS year, COUNT(*) AS n
-         FROM invoices WHERE firm_id = $1 AND issue_date IS NOT NULL
-         GROUP BY dossier_id, direction, seller_siren, invoice_number, SUBSTR(issue_date, 1, 4)
-         HAVING COUNT(*) > 1",
-    )
-    .bind(firm_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    for row in rows {
-        let dossier_id: i64 = row.try_get("dossier_id")?;
-        let direction: String = row.try_get("direction")?;
-        let seller: String = row.try_get("seller_siren")?;
-        let number: String = row.try_get("invoice_number")?;
-        let year: String = row.try_get("year")?;
+    let sql = rows_as_json(
+        conn,
+        "g.dossier_id, g.direction, g.seller_siren, g.invoice_number, g.year, g.n",
+        "FROM (SELECT dossier_id, direction, seller_siren, invoice_number, SUBSTR(issue_date, 1, 4) AS year,
+                CAST(COUNT(*) AS BIGINT) AS n
+             FROM invoices WHERE firm_id = $1 AND issue_date IS NOT NULL
+             GROUP BY dossier_id, direction, seller_siren, invoice_number, SUBSTR(issue_date, 1, 4)
+             HAVING COUNT(*) > 1) g",
+    );
+    for row in fetch_rows(conn, sqlx::query(sqlx::AssertSqlSafe(sql)).bind(firm_id)).await? {
+        let Some(dossier_id) = int(&row, 0) else {
+            continue;
+        };
+        let direction = text(&row, 1).unwrap_or_default();
+        let seller = text(&row, 2).unwrap_or_default();
+        let number = text(&row, 3).unwrap_or_default();
+        let year = text(&row, 4).unwrap_or_default();
         out.push(Finding {
             key: format!("duplicate_number:{dossier_id}:{direction}:{seller}:{year}:{number}"),
             rule: "duplicate_number",
@@ -331,7 +371,7 @@ async fn invoice_findings(
             invoice_id: None,
             details: json!({
                 "invoice_number": number, "seller_siren": seller, "year": year,
-                "direction": direction, "count": row.try_get::<i64, _>("n")?,
+                "direction": direction, "count": int(&row, 5),
             }),
         });
     }
@@ -348,32 +388,38 @@ async fn dossier_findings(
     let list = dossiers::list(conn, firm_id, None).await?;
     // Latest issue date and count of flows, per dossier and direction.
     let mut flows: HashMap<(i64, String), (Option<NaiveDate>, i64)> = HashMap::new();
-    for row in sqlx::query(
-        "SELECT dossier_id, direction, MAX(issue_date), COUNT(*) FROM invoices WHERE firm_id = $1
-         GROUP BY dossier_id, direction",
-    )
-    .bind(firm_id)
-    .fetch_all(&mut *conn)
-    .await?
-    {
-        let last: Option<String> = row.try_get(2)?;
+    let sql = rows_as_json(
+        conn,
+        "g.dossier_id, g.direction, g.last, g.n",
+        "FROM (SELECT dossier_id, direction, MAX(issue_date) AS last, CAST(COUNT(*) AS BIGINT) AS n
+               FROM invoices WHERE firm_id = $1 GROUP BY dossier_id, direction) g",
+    );
+    for row in fetch_rows(conn, sqlx::query(sqlx::AssertSqlSafe(sql)).bind(firm_id)).await? {
+        let (Some(dossier), Some(direction)) = (int(&row, 0), text(&row, 1)) else {
+            continue;
+        };
         flows.insert(
-            (row.try_get(0)?, row.try_get(1)?),
-            (last.as_deref().and_then(from_db_date), row.try_get(3)?),
+            (dossier, direction),
+            (
+                text(&row, 2).as_deref().and_then(from_db_date),
+                int(&row, 3).unwrap_or(0),
+            ),
         );
     }
     let mut received_platforms: HashMap<i64, Vec<String>> = HashMap::new();
-    for row in sqlx::query(
-        "SELECT DISTINCT dossier_id, platform FROM invoices WHERE firm_id = $1 AND direction = 'received' AND platform <> ''",
-    )
-    .bind(firm_id)
-    .fetch_all(&mut *conn)
-    .await?
-    {
-        received_platforms
-            .entry(row.try_get(0)?)
-            .or_default()
-            .push(row.try_get(1)?);
+    let sql = rows_as_json(
+        conn,
+        "g.dossier_id, g.platform",
+        "FROM (SELECT DISTINCT dossier_id, platform FROM invoices
+               WHERE firm_id = $1 AND direction = 'received' AND platform <> '') g",
+    );
+    for row in fetch_rows(conn, sqlx::query(sqlx::AssertSqlSafe(sql)).bind(firm_id)).await? {
+        if let (Some(dossier), Some(platform)) = (int(&row, 0), text(&row, 1)) {
+            received_platforms
+                .entry(dossier)
+                .or_default()
+                .push(platform);
+        }
     }
 
     for dossier in &list {
@@ -448,76 +494,118 @@ pub async fn evaluate(
     now: DateTime<Utc>,
     today: NaiveDate,
 ) -> StoreResult<Evaluation> {
+    // Each step's time, for whoever profiles (RUST_LOG=cabready_store=debug).
+    let mut t0 = std::time::Instant::now();
+    let mut lap = |step: &str| {
+        tracing::debug!(
+            step,
+            ms = t0.elapsed().as_secs_f64() * 1000.0,
+            "anomaly evaluation"
+        );
+        t0 = std::time::Instant::now();
+    };
     let mut findings = Vec::new();
     invoice_findings(conn, firm_id, limits, now, &mut findings).await?;
+    lap("invoice rules");
     dossier_findings(conn, firm_id, limits, today, &mut findings).await?;
+    lap("dossier rules");
     let mut by_key: HashMap<String, Finding> = HashMap::with_capacity(findings.len());
     for f in findings {
         by_key.entry(f.key.clone()).or_insert(f);
     }
 
     let mut existing: HashMap<String, (i64, AnomalyStatus, String, Option<i64>)> = HashMap::new();
-    for row in sqlx::query(
-        "SELECT id, anomaly_key, status, rule_name, dossier_id FROM anomalies WHERE firm_id = $1",
-    )
-    .bind(firm_id)
-    .fetch_all(&mut *conn)
-    .await?
-    {
-        let status: String = row.try_get(2)?;
+    let sql = rows_as_json(
+        conn,
+        "a.id, a.anomaly_key, a.status, a.rule_name, a.dossier_id",
+        "FROM anomalies a WHERE a.firm_id = $1",
+    );
+    for row in fetch_rows(conn, sqlx::query(sqlx::AssertSqlSafe(sql)).bind(firm_id)).await? {
+        let (Some(id), Some(key)) = (int(&row, 0), text(&row, 1)) else {
+            continue;
+        };
+        let status = text(&row, 2).unwrap_or_default();
         existing.insert(
-            row.try_get(1)?,
+            key,
             (
-                row.try_get(0)?,
+                id,
                 AnomalyStatus::from_code(&status).unwrap_or(AnomalyStatus::Open),
-                row.try_get(3)?,
-                row.try_get(4)?,
+                text(&row, 3).unwrap_or_default(),
+                int(&row, 4),
             ),
         );
     }
 
+    lap("existing");
     let mut outcome = Evaluation::default();
     let at = to_db_time(now);
     let mut journal_lines: Vec<(Option<i64>, Option<i64>, &'static str, Value)> = Vec::new();
 
-    // New findings, sorted for a stable id order.
+    // New findings, sorted for a stable id order. Their ids come back as
+    // one JSON value (rows above the highest id before the insert), not
+    // as one row each.
     let mut new: Vec<&Finding> = by_key
         .values()
         .filter(|f| !existing.contains_key(&f.key))
         .collect();
     new.sort_by(|a, b| a.key.cmp(&b.key));
-    for chunk in new.chunks(10_000) {
-        let rows: Vec<Value> = chunk
-            .iter()
-            .map(|f| {
-                json!([
-                    f.key,
-                    f.rule,
-                    f.severity.code(),
-                    f.dossier_id,
-                    f.invoice_id,
-                    f.details.to_string()
-                ])
-            })
-            .collect();
-        let sql = format!(
-            "INSERT INTO anomalies (firm_id, anomaly_key, rule_name, severity, status, dossier_id, invoice_id, details, opened_at)
-             SELECT $1, j.value ->> 0, j.value ->> 1, j.value ->> 2, 'open', CAST(j.value ->> 3 AS BIGINT),
-                CAST(j.value ->> 4 AS BIGINT), j.value ->> 5, $2
-             FROM {} WHERE 1 = 1 RETURNING id, anomaly_key",
-            json_rows(conn, 3)
+    if !new.is_empty() {
+        let before: i64 = sqlx::query(
+            "SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM anomalies WHERE firm_id = $1",
+        )
+        .bind(firm_id)
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get(0)?;
+        for chunk in new.chunks(10_000) {
+            let rows: Vec<Value> = chunk
+                .iter()
+                .map(|f| {
+                    json!([
+                        f.key,
+                        f.rule,
+                        f.severity.code(),
+                        f.dossier_id,
+                        f.invoice_id,
+                        f.details.to_string()
+                    ])
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO anomalies (firm_id, anomaly_key, rule_name, severity, status, dossier_id, invoice_id, details, opened_at)
+                 SELECT $1, j.value ->> 0, j.value ->> 1, j.value ->> 2, 'open', CAST(j.value ->> 3 AS BIGINT),
+                    CAST(j.value ->> 4 AS BIGINT), j.value ->> 5, $2
+                 FROM {}",
+                json_rows(conn, 3)
+            );
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(firm_id)
+                .bind(at.clone())
+                .bind(Value::Array(rows).to_string())
+                .execute(&mut *conn)
+                .await?;
+        }
+        let sql = rows_as_json(
+            conn,
+            "a.id, a.anomaly_key",
+            "FROM anomalies a WHERE a.firm_id = $1 AND a.id > $2",
         );
-        let inserted = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let q = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(firm_id)
-            .bind(at.clone())
-            .bind(Value::Array(rows).to_string())
-            .fetch_all(&mut *conn)
-            .await?;
-        for row in inserted {
-            let key: String = row.try_get(1)?;
-            let f = &by_key[&key];
+            .bind(before);
+        let mut inserted: Vec<(i64, String)> = fetch_rows(conn, q)
+            .await?
+            .iter()
+            .filter_map(|row| Some((int(row, 0)?, text(row, 1)?)))
+            .collect();
+        inserted.sort();
+        for (id, key) in inserted {
+            // Rows another writer added meanwhile are not ours.
+            let Some(f) = by_key.get(&key).filter(|_| !existing.contains_key(&key)) else {
+                continue;
+            };
             journal_lines.push((
-                Some(row.try_get(0)?),
+                Some(id),
                 f.dossier_id,
                 "anomaly.opened",
                 json!({ "rule": f.rule, "key": key, "severity": f.severity.code(), "details": f.details }),
@@ -526,6 +614,7 @@ pub async fn evaluate(
         }
     }
 
+    lap("insert new");
     let mut reopen = Vec::new();
     let mut close = Vec::new();
     for (key, (id, status, rule, dossier_id)) in &existing {
@@ -580,7 +669,9 @@ pub async fn evaluate(
             details,
         })
         .collect();
+    lap("close/reopen");
     journal::record_many(conn, firm_id, now, &Actor::System, &entries).await?;
+    lap("journal");
 
     outcome.open = existing
         .iter()

@@ -4,8 +4,11 @@
 //! of the same file (`sqlite3 .import --csv`, `psql \copy`) into a bare table.
 //!
 //! A program that prints figures, not a timed test:
-//! `cargo bench --bench flux_import -- [--rows N] [--dossiers N] [--skip-postgres]`
-//! (PostgreSQL: `CABREADY_TEST_POSTGRES_URL`, default the local test server).
+//! `cargo bench -p cabready-import --bench flux_import -- [--rows N] [--dossiers N]
+//! [--skip-postgres] [--skip-sqlite]` (PostgreSQL: `CABREADY_TEST_POSTGRES_URL`,
+//! default the local test server). Each backend runs in its own child
+//! process, so that its peak memory is its own; the load average is
+//! printed with the figures, since this machine is shared.
 
 use cabready_import::flux::{self, profile, FluxRequest, DEFAULT_BATCH};
 use cabready_store::anomalies::{self, AnomalyLimits};
@@ -26,6 +29,8 @@ struct Options {
     dossiers: usize,
     postgres: bool,
     sqlite: bool,
+    /// An export already generated (the parent process passes it to each child).
+    file: Option<std::path::PathBuf>,
 }
 
 fn options() -> Options {
@@ -34,6 +39,7 @@ fn options() -> Options {
         dossiers: 2_000,
         postgres: true,
         sqlite: true,
+        file: None,
     };
     let args: Vec<String> = std::env::args().collect();
     let mut i = 1;
@@ -45,6 +51,10 @@ fn options() -> Options {
             }
             "--dossiers" => {
                 o.dossiers = args[i + 1].parse().expect("--dossiers N");
+                i += 1;
+            }
+            "--file" => {
+                o.file = Some(args[i + 1].clone().into());
                 i += 1;
             }
             "--skip-postgres" => o.postgres = false,
@@ -204,7 +214,14 @@ fn secs(t: Instant) -> f64 {
     t.elapsed().as_secs_f64()
 }
 
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
+}
+
 async fn bench_backend(backend: Backend, file: &Path, rows: usize, dossiers: usize, bare: f64) {
+    println!("  load average at the start: {}", load_average());
     let (url, _dir) = cabready_testkit::fresh_url(backend).await;
     let store = Store::connect(&url).await.expect("connect");
     let firm = seed(&store, dossiers).await;
@@ -280,6 +297,7 @@ async fn bench_backend(backend: Backend, file: &Path, rows: usize, dossiers: usi
         report.files[0].imported,
         report.files[0].already_known
     );
+    println!("  load average at the end: {}", load_average());
     store.close().await;
 }
 
@@ -310,21 +328,58 @@ async fn bare_postgres(file: &Path) -> Option<f64> {
     status.success().then(|| secs(t))
 }
 
+/// Runs one backend in a child process of this program, so that each
+/// backend's peak memory is its own (VmHWM cannot go below the RSS the
+/// other backend's run left behind in the same process).
+fn run_child(o: &Options, file: &Path, skip: &str) {
+    let status = Command::new(std::env::current_exe().expect("current exe"))
+        .args([
+            "--rows",
+            &o.rows.to_string(),
+            "--dossiers",
+            &o.dossiers.to_string(),
+        ])
+        .arg("--file")
+        .arg(file)
+        .arg(skip)
+        .status()
+        .expect("child benchmark");
+    assert!(status.success(), "child benchmark failed");
+}
+
 #[tokio::main]
 async fn main() {
+    // RUST_LOG=cabready_store=debug prints each step's time.
+    if std::env::var_os("RUST_LOG").is_some() {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let o = options();
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("generic-export.csv");
-    let t = Instant::now();
-    let invoices = generate(&file, o.rows, o.dossiers);
-    let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
-    println!(
-        "generated {} lines ({invoices} invoices, {} dossiers, {:.0} MB) in {:.2} s",
-        o.rows,
-        o.dossiers,
-        size as f64 / 1e6,
-        secs(t)
-    );
+    let file = match &o.file {
+        Some(file) => file.clone(),
+        None => {
+            let file = dir.path().join("generic-export.csv");
+            let t = Instant::now();
+            let invoices = generate(&file, o.rows, o.dossiers);
+            let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+            println!(
+                "generated {} lines ({invoices} invoices, {} dossiers, {:.0} MB) in {:.2} s",
+                o.rows,
+                o.dossiers,
+                size as f64 / 1e6,
+                secs(t)
+            );
+            file
+        }
+    };
+    if o.sqlite && o.postgres {
+        run_child(&o, &file, "--skip-postgres");
+        run_child(&o, &file, "--skip-sqlite");
+        return;
+    }
     if o.sqlite {
         let bare = bare_sqlite(&file, dir.path()).unwrap_or(f64::NAN);
         println!("bare load: sqlite3 .import --csv {bare:.2} s");
