@@ -105,6 +105,37 @@ pub async fn seen(
     Ok(row.get::<i64, _>(0) > 0)
 }
 
+/// Like [`seen`], and whether it went to the triage queue: `None` when the
+/// message (by key or by IMAP place) was never taken in, `Some(triaged)`
+/// when it was. A mailbox source files a message it finds again (after a
+/// crash between the commit and the move) where the first pass would have.
+pub async fn seen_triaged(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    message_key: &str,
+    place: Option<&ImapPlace>,
+) -> StoreResult<Option<bool>> {
+    let (mailbox, validity, uid) = match place {
+        Some(p) => (Some(p.mailbox.clone()), Some(p.uidvalidity), Some(p.uid)),
+        None => (None, None, None),
+    };
+    let row = sqlx::query(
+        "SELECT CAST(COUNT(*) AS BIGINT), CAST(COUNT(t.id) AS BIGINT) FROM inbound_messages m
+         LEFT JOIN inbound_triage t ON t.firm_id = m.firm_id AND t.message_id = m.id
+         WHERE m.firm_id = $1
+         AND (m.message_key = $2 OR (m.mailbox = $3 AND m.uidvalidity = $4 AND m.uid = $5))",
+    )
+    .bind(firm_id)
+    .bind(message_key.to_string())
+    .bind(mailbox)
+    .bind(validity)
+    .bind(uid)
+    .fetch_one(&mut *conn)
+    .await?;
+    let (recorded, triaged): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
+    Ok((recorded > 0).then_some(triaged > 0))
+}
+
 /// Records a message; `None` when it was already recorded (by key or
 /// place): the caller then rolls back and does nothing more.
 pub async fn record(

@@ -399,10 +399,36 @@ impl Inbox {
                 return Ok(Outcome::Duplicate);
             }
         }
-        let sender = reading.mail.from.clone();
         let mut tx = store.begin_write().await?;
-        let found = matching::resolve(&mut tx, firm_id, &reading.keys, sender.as_deref()).await?;
-        let (acts, dossier_id) = self.decide(&mut tx, &reading, found.as_ref(), now).await?;
+        match self.apply(&mut tx, &reading, place, now).await? {
+            Some(done) => {
+                tx.commit().await?;
+                Ok(Outcome::Processed(done))
+            }
+            None => {
+                tx.rollback().await?;
+                Ok(Outcome::Duplicate)
+            }
+        }
+    }
+
+    /// Everything one read message changes, inside the caller's
+    /// transaction; `None` when it was already recorded (the caller rolls
+    /// back: nothing was written).
+    async fn apply(
+        &self,
+        conn: &mut AnyConnection,
+        reading: &Reading,
+        place: Option<&ImapPlace>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Report>> {
+        let firm_id = self.firm_id;
+        let sender = reading.mail.from.clone();
+        let found =
+            matching::resolve(&mut *conn, firm_id, &reading.keys, sender.as_deref()).await?;
+        let (acts, dossier_id) = self
+            .decide(&mut *conn, reading, found.as_ref(), now)
+            .await?;
         let summary = summary(&acts);
         let intent = reading.intent.as_ref().map(Intent::code);
         let client = Actor::Client(sender.clone().unwrap_or_else(|| "inconnu".into()));
@@ -423,9 +449,9 @@ impl Inbox {
             outcome: &summary,
             visible_text: &reading.visible_text,
         };
-        let Some(inbound_id) = inbound::record(&mut tx, firm_id, &new, &client, now).await? else {
-            tx.rollback().await?;
-            return Ok(Outcome::Duplicate);
+        let Some(inbound_id) = inbound::record(&mut *conn, firm_id, &new, &client, now).await?
+        else {
+            return Ok(None);
         };
         let visible: String = reading.visible_text.chars().take(1500).collect();
         for act in &acts {
@@ -433,7 +459,7 @@ impl Inbox {
                 Act::ProvesDelivery => {
                     if let Some(reminder) = found.as_ref().and_then(|m| m.reminder.as_ref()) {
                         outbox::resolve_stuck(
-                            &mut tx,
+                            &mut *conn,
                             firm_id,
                             reminder.id,
                             Resolution::Delivered,
@@ -444,10 +470,11 @@ impl Inbox {
                     }
                 }
                 Act::ClientAnswered => {
-                    let open = anomalies::list(&mut tx, firm_id, &no_answer_filter(), now).await?;
+                    let open =
+                        anomalies::list(&mut *conn, firm_id, &no_answer_filter(), now).await?;
                     for anomaly in open.iter().filter(|a| a.dossier_id == dossier_id) {
                         anomalies::resolve(
-                            &mut tx,
+                            &mut *conn,
                             firm_id,
                             anomaly.id,
                             "le client a répondu par e-mail",
@@ -458,9 +485,9 @@ impl Inbox {
                     }
                 }
                 Act::KeepAttachments => {
-                    for (sha, size, name, ctype) in self.keep_files(&reading)? {
+                    for (sha, size, name, ctype) in self.keep_files(reading)? {
                         inbound::add_attachment(
-                            &mut tx,
+                            &mut *conn,
                             firm_id,
                             inbound_id,
                             &sha,
@@ -480,10 +507,12 @@ impl Inbox {
                         to: MandateStatus::ReceivedToVerify,
                         note: Some(note),
                     };
-                    mandates::change_status(&mut tx, firm_id, dossier_id, transition, &client, now)
-                        .await?;
+                    mandates::change_status(
+                        &mut *conn, firm_id, dossier_id, transition, &client, now,
+                    )
+                    .await?;
                     outbox::cancel_for_dossier(
-                        &mut tx,
+                        &mut *conn,
                         firm_id,
                         dossier_id,
                         None,
@@ -498,7 +527,7 @@ impl Inbox {
                         continue;
                     };
                     inbound::hold(
-                        &mut tx,
+                        &mut *conn,
                         firm_id,
                         dossier_id,
                         *until,
@@ -509,7 +538,7 @@ impl Inbox {
                     )
                     .await?;
                     outbox::cancel_for_dossier(
-                        &mut tx, firm_id, dossier_id, None, reason, &client, now,
+                        &mut *conn, firm_id, dossier_id, None, reason, &client, now,
                     )
                     .await?;
                 }
@@ -540,7 +569,7 @@ impl Inbox {
                         continue;
                     };
                     anomalies::raise(
-                        &mut tx,
+                        &mut *conn,
                         firm_id,
                         &format!("mail:{}", reading.message_key),
                         rule,
@@ -554,7 +583,7 @@ impl Inbox {
                 Act::OptOut { email } => {
                     if let Ok(email) = Email::parse(email) {
                         contacts::opt_out(
-                            &mut tx,
+                            &mut *conn,
                             firm_id,
                             &email,
                             "réponse STOP / désinscription",
@@ -567,7 +596,7 @@ impl Inbox {
                 Act::Bounced { email } => {
                     if let Ok(email) = Email::parse(email) {
                         contacts::mark_bounced(
-                            &mut tx,
+                            &mut *conn,
                             firm_id,
                             &email,
                             "adresse en erreur (retour définitif)",
@@ -582,7 +611,7 @@ impl Inbox {
                         continue;
                     };
                     platforms::set_for_dossier(
-                        &mut tx,
+                        &mut *conn,
                         firm_id,
                         dossier_id,
                         name,
@@ -593,17 +622,11 @@ impl Inbox {
                     .await?;
                 }
                 Act::Triage { reason } => {
-                    inbound::triage(&mut tx, firm_id, inbound_id, reason, now).await?;
+                    inbound::triage(&mut *conn, firm_id, inbound_id, reason, now).await?;
                 }
             }
         }
-        tx.commit().await?;
-        Ok(Outcome::Processed(report(
-            &reading,
-            Some(inbound_id),
-            dossier_id,
-            &acts,
-        )))
+        Ok(Some(report(reading, Some(inbound_id), dossier_id, &acts)))
     }
 
     /// A message that is not a message at all: recorded (by its hash) and triaged.
@@ -614,10 +637,31 @@ impl Inbox {
         place: Option<&ImapPlace>,
         now: DateTime<Utc>,
     ) -> Result<Outcome> {
-        let key = format!("sha256:{}", super::digest(raw));
+        let key = unreadable_key(raw);
         let mut tx = store.begin_write().await?;
+        match self.apply_unreadable(&mut tx, &key, place, now).await? {
+            Some(done) => {
+                tx.commit().await?;
+                Ok(Outcome::Processed(done))
+            }
+            None => {
+                tx.rollback().await?;
+                Ok(Outcome::Duplicate)
+            }
+        }
+    }
+
+    /// Records an unreadable message and triages it, inside the caller's
+    /// transaction; `None` when it was already recorded.
+    async fn apply_unreadable(
+        &self,
+        conn: &mut AnyConnection,
+        key: &str,
+        place: Option<&ImapPlace>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Report>> {
         let new = NewInbound {
-            message_key: &key,
+            message_key: key,
             place,
             sender: None,
             subject: "",
@@ -630,14 +674,12 @@ impl Inbox {
             outcome: "message illisible : à trier",
             visible_text: "",
         };
-        let Some(id) = inbound::record(&mut tx, self.firm_id, &new, &Actor::System, now).await?
+        let Some(id) = inbound::record(&mut *conn, self.firm_id, &new, &Actor::System, now).await?
         else {
-            tx.rollback().await?;
-            return Ok(Outcome::Duplicate);
+            return Ok(None);
         };
-        inbound::triage(&mut tx, self.firm_id, id, "message illisible", now).await?;
-        tx.commit().await?;
-        Ok(Outcome::Processed(Report {
+        inbound::triage(&mut *conn, self.firm_id, id, "message illisible", now).await?;
+        Ok(Some(Report {
             inbound_id: Some(id),
             kind: "unreadable",
             intent: None,
@@ -646,6 +688,97 @@ impl Inbox {
             summary: "message illisible : à trier".into(),
         }))
     }
+
+    /// Several messages in ONE transaction (one commit: the dear part when
+    /// the database syncs to disk), each in its own savepoint. Per message
+    /// it is exactly [`Inbox::process`]: the same idempotency keys
+    /// (Message-ID, IMAP place), the same changes and journal lines. A
+    /// message whose actions fail is rolled back alone and gets its error;
+    /// the others are kept. An error of the transaction itself (the
+    /// database gone, the commit refused) is the `Err` of the whole batch:
+    /// nothing of it was kept, every message will be read again.
+    ///
+    /// The messages are read (parsed, classified: CPU only) before the
+    /// transaction starts, so the write lock is held for database work only.
+    pub async fn process_batch(
+        &self,
+        store: &Store,
+        messages: &[Incoming<'_>],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Result<Handled>>> {
+        let readings: Vec<Option<Reading>> =
+            messages.iter().map(|m| self.read(m.raw, now)).collect();
+        let mut tx = store.begin_write().await?;
+        let mut results = Vec::with_capacity(messages.len());
+        for (message, reading) in messages.iter().zip(&readings) {
+            let key = match reading {
+                Some(reading) => reading.message_key.clone(),
+                None => unreadable_key(message.raw),
+            };
+            let place = message.place.as_ref();
+            if let Some(triaged) = inbound::seen_triaged(&mut tx, self.firm_id, &key, place).await?
+            {
+                results.push(Ok(Handled::Duplicate { triaged }));
+                continue;
+            }
+            let mut savepoint = sqlx::Connection::begin(&mut *tx).await?;
+            let applied = match reading {
+                Some(reading) => self.apply(&mut savepoint, reading, place, now).await,
+                None => {
+                    self.apply_unreadable(&mut savepoint, &key, place, now)
+                        .await
+                }
+            };
+            match applied {
+                Ok(Some(done)) => {
+                    savepoint.commit().await?;
+                    results.push(Ok(Handled::Processed(done)));
+                }
+                Ok(None) => {
+                    savepoint.rollback().await?;
+                    results.push(Ok(Handled::Duplicate { triaged: false }));
+                }
+                Err(error) => {
+                    savepoint.rollback().await?;
+                    results.push(Err(error));
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(results)
+    }
+}
+
+/// One message of a batch: its bytes and where it was read.
+#[derive(Debug, Clone)]
+pub struct Incoming<'a> {
+    pub raw: &'a [u8],
+    pub place: Option<ImapPlace>,
+}
+
+/// What became of one message of a batch.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Handled {
+    /// Recorded now, with what was done.
+    Processed(Report),
+    /// Recorded before: nothing done. `triaged`: it went to the triage
+    /// queue then, so a mailbox files it where the first pass would have.
+    Duplicate { triaged: bool },
+}
+
+impl Handled {
+    /// Whether a person must sort it (the triage folder).
+    pub fn triaged(&self) -> bool {
+        match self {
+            Handled::Processed(done) => done.triaged,
+            Handled::Duplicate { triaged } => *triaged,
+        }
+    }
+}
+
+/// The key of a message that has no Message-ID to read.
+fn unreadable_key(raw: &[u8]) -> String {
+    format!("sha256:{}", super::digest(raw))
 }
 
 fn summary(acts: &[Act]) -> String {
