@@ -220,6 +220,7 @@ async fn pass_in(
     let mut failures: Vec<(u32, anyhow::Error)> = Vec::new();
     for batch in batches(&pending) {
         let fetched = fetch_bodies(session, batch).await?;
+        failpoint::reach("after_fetch");
         let mut uids = Vec::with_capacity(fetched.len());
         let mut incoming = Vec::with_capacity(fetched.len());
         for fetch in &fetched {
@@ -236,6 +237,7 @@ async fn pass_in(
             }
         }
         let results = inbox.process_batch(store, &incoming, clock.now()).await?;
+        failpoint::reach("after_commit");
         drop(incoming);
         drop(fetched);
         let (mut done, mut triage) = (Vec::new(), Vec::new());
@@ -263,6 +265,7 @@ async fn pass_in(
         }
         folders.file(session, &done, false).await?;
         folders.file(session, &triage, true).await?;
+        failpoint::reach("after_move");
         for &(uid, _) in batch {
             let filed = done.contains(&uid) || triage.contains(&uid);
             if !filed && first_unfiled.is_none_or(|first| uid < first) {
@@ -383,6 +386,42 @@ async fn fetch_bodies(
         .await?
         .try_collect()
         .await?)
+}
+
+/// Crash points for the fault tests, in debug builds only (release builds
+/// compile them to nothing): `CABREADY_TEST_IMAP_CRASH=STAGE:N` kills the
+/// process with SIGKILL, no clean-up at all, when the N-th batch fetched
+/// by this process reaches STAGE: `after_fetch` (bodies in memory, nothing
+/// committed), `after_commit` (recorded, not moved) or `after_move` (moved,
+/// checkpoint not written). `tests/reply_worker_faults.rs` uses it.
+mod failpoint {
+    #[cfg(debug_assertions)]
+    static BATCHES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+    #[cfg(debug_assertions)]
+    pub fn reach(stage: &str) {
+        use std::sync::atomic::Ordering;
+        if stage == "after_fetch" {
+            BATCHES.fetch_add(1, Ordering::SeqCst);
+        }
+        let Ok(spec) = std::env::var("CABREADY_TEST_IMAP_CRASH") else {
+            return;
+        };
+        let Some((at, n)) = spec.split_once(':') else {
+            return;
+        };
+        if at == stage && n.parse::<usize>().ok() == Some(BATCHES.load(Ordering::SeqCst)) {
+            eprintln!("CABREADY_TEST_IMAP_CRASH: killed {stage} of batch {n}");
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", &std::process::id().to_string()])
+                .status();
+            std::process::abort();
+        }
+    }
+
+    #[cfg(not(debug_assertions))]
+    #[inline(always)]
+    pub fn reach(_stage: &str) {}
 }
 
 /// Where filed messages go.
