@@ -114,12 +114,35 @@ impl Act {
     }
 }
 
-/// The open "relance sans réponse" anomalies (rule of the reminders' cadence).
-fn no_answer_filter() -> anomalies::Filter {
-    anomalies::Filter {
-        rule: Some("reminder_no_answer".into()),
-        ..anomalies::Filter::default()
-    }
+/// The open "relance sans réponse" anomalies of one dossier (rule of the
+/// reminders' cadence), oldest first. One lookup by dossier: reading every
+/// open anomaly of the firm for each reply made a pass slow down as the
+/// anomalies grew (each question raises one).
+async fn no_answer_anomalies(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    dossier_id: i64,
+) -> Result<Vec<i64>> {
+    use sqlx::Row;
+    // Only the dossier in the WHERE clause, the rest filtered here: the
+    // planner then has one index to take, (firm_id, dossier_id), whatever
+    // its statistics say (with rule and status in the query PostgreSQL
+    // was seen walking every open anomaly of the firm).
+    let mut open: Vec<(String, i64)> = sqlx::query(
+        "SELECT id, rule_name, status, opened_at FROM anomalies WHERE firm_id = $1 AND dossier_id = $2",
+    )
+    .bind(firm_id)
+    .bind(dossier_id)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .filter(|r| {
+        r.get::<String, _>(1) == "reminder_no_answer" && r.get::<String, _>(2) == "open"
+    })
+    .map(|r| (r.get(3), r.get(0)))
+    .collect();
+    open.sort();
+    Ok(open.into_iter().map(|(_, id)| id).collect())
 }
 
 /// 09:00 in Paris on that day: when a held reminder may go again.
@@ -161,7 +184,6 @@ impl Inbox {
         conn: &mut AnyConnection,
         reading: &Reading,
         found: Option<&Match>,
-        now: DateTime<Utc>,
     ) -> Result<(Vec<Act>, Option<i64>)> {
         let firm_id = self.firm_id;
         let mut acts = Vec::new();
@@ -239,10 +261,9 @@ impl Inbox {
                     }
                     return Ok((acts, dossier_id));
                 }
-                if anomalies::list(conn, firm_id, &no_answer_filter(), now)
+                if !no_answer_anomalies(conn, firm_id, found.dossier_id)
                     .await?
-                    .iter()
-                    .any(|a| a.dossier_id == Some(found.dossier_id))
+                    .is_empty()
                 {
                     acts.push(Act::ClientAnswered);
                 }
@@ -375,9 +396,7 @@ impl Inbox {
         let sender = reading.mail.from.clone();
         let found =
             matching::resolve(&mut conn, self.firm_id, &reading.keys, sender.as_deref()).await?;
-        let (acts, dossier_id) = self
-            .decide(&mut conn, &reading, found.as_ref(), now)
-            .await?;
+        let (acts, dossier_id) = self.decide(&mut conn, &reading, found.as_ref()).await?;
         Ok(report(&reading, None, dossier_id, &acts))
     }
 
@@ -426,9 +445,7 @@ impl Inbox {
         let sender = reading.mail.from.clone();
         let found =
             matching::resolve(&mut *conn, firm_id, &reading.keys, sender.as_deref()).await?;
-        let (acts, dossier_id) = self
-            .decide(&mut *conn, reading, found.as_ref(), now)
-            .await?;
+        let (acts, dossier_id) = self.decide(&mut *conn, reading, found.as_ref()).await?;
         let summary = summary(&acts);
         let intent = reading.intent.as_ref().map(Intent::code);
         let client = Actor::Client(sender.clone().unwrap_or_else(|| "inconnu".into()));
@@ -470,13 +487,14 @@ impl Inbox {
                     }
                 }
                 Act::ClientAnswered => {
-                    let open =
-                        anomalies::list(&mut *conn, firm_id, &no_answer_filter(), now).await?;
-                    for anomaly in open.iter().filter(|a| a.dossier_id == dossier_id) {
+                    let Some(dossier_id) = dossier_id else {
+                        continue;
+                    };
+                    for id in no_answer_anomalies(&mut *conn, firm_id, dossier_id).await? {
                         anomalies::resolve(
                             &mut *conn,
                             firm_id,
-                            anomaly.id,
+                            id,
                             "le client a répondu par e-mail",
                             &client,
                             now,
@@ -690,16 +708,19 @@ impl Inbox {
     }
 
     /// Several messages in ONE transaction (one commit: the dear part when
-    /// the database syncs to disk), each in its own savepoint. Per message
-    /// it is exactly [`Inbox::process`]: the same idempotency keys
-    /// (Message-ID, IMAP place), the same changes and journal lines. A
-    /// message whose actions fail is rolled back alone and gets its error;
-    /// the others are kept. An error of the transaction itself (the
-    /// database gone, the commit refused) is the `Err` of the whole batch:
-    /// nothing of it was kept, every message will be read again.
+    /// the database syncs to disk). Per message it is exactly
+    /// [`Inbox::process`]: the same idempotency keys (Message-ID, IMAP
+    /// place), the same changes and journal lines. A message whose actions
+    /// fail is rolled back alone and gets its error; the others are kept.
+    /// An error of the transaction itself (the database gone, the commit
+    /// refused) is the `Err` of the whole batch: nothing of it was kept,
+    /// every message will be read again.
     ///
     /// The messages are read (parsed, classified: CPU only) before the
-    /// transaction starts, so the write lock is held for database work only.
+    /// transaction starts, so the write lock is held for database work
+    /// only. The batch first runs without savepoints (two round trips a
+    /// message fewer); if one message fails, that attempt is rolled back
+    /// whole and the batch runs again with a savepoint per message.
     pub async fn process_batch(
         &self,
         store: &Store,
@@ -708,44 +729,87 @@ impl Inbox {
     ) -> Result<Vec<Result<Handled>>> {
         let readings: Vec<Option<Reading>> =
             messages.iter().map(|m| self.read(m.raw, now)).collect();
-        let mut tx = store.begin_write().await?;
-        let mut results = Vec::with_capacity(messages.len());
-        for (message, reading) in messages.iter().zip(&readings) {
-            let key = match reading {
+        if let Some(results) = self
+            .run_batch(store, messages, &readings, now, false)
+            .await?
+        {
+            return Ok(results);
+        }
+        Ok(self
+            .run_batch(store, messages, &readings, now, true)
+            .await?
+            .expect("with savepoints a batch always completes"))
+    }
+
+    /// One attempt at a batch. Without savepoints, the first message that
+    /// fails rolls everything back and the answer is `None`.
+    async fn run_batch(
+        &self,
+        store: &Store,
+        messages: &[Incoming<'_>],
+        readings: &[Option<Reading>],
+        now: DateTime<Utc>,
+        savepoints: bool,
+    ) -> Result<Option<Vec<Result<Handled>>>> {
+        let keys: Vec<String> = messages
+            .iter()
+            .zip(readings)
+            .map(|(message, reading)| match reading {
                 Some(reading) => reading.message_key.clone(),
                 None => unreadable_key(message.raw),
-            };
-            let place = message.place.as_ref();
-            if let Some(triaged) = inbound::seen_triaged(&mut tx, self.firm_id, &key, place).await?
-            {
+            })
+            .collect();
+        let lookups: Vec<(&str, Option<&ImapPlace>)> = keys
+            .iter()
+            .zip(messages)
+            .map(|(key, message)| (key.as_str(), message.place.as_ref()))
+            .collect();
+        let mut tx = store.begin_write().await?;
+        let recorded = inbound::seen_triaged_many(&mut tx, self.firm_id, &lookups).await?;
+        // Taken in earlier in this batch (the same message twice in a row).
+        let mut taken: std::collections::HashMap<&str, bool> = Default::default();
+        let mut results = Vec::with_capacity(messages.len());
+        for (i, (message, reading)) in messages.iter().zip(readings).enumerate() {
+            let key = keys[i].as_str();
+            if let Some(triaged) = recorded[i].or_else(|| taken.get(key).copied()) {
                 results.push(Ok(Handled::Duplicate { triaged }));
                 continue;
             }
-            let mut savepoint = sqlx::Connection::begin(&mut *tx).await?;
-            let applied = match reading {
-                Some(reading) => self.apply(&mut savepoint, reading, place, now).await,
-                None => {
-                    self.apply_unreadable(&mut savepoint, &key, place, now)
-                        .await
+            let place = message.place.as_ref();
+            let applied = if savepoints {
+                let mut savepoint = sqlx::Connection::begin(&mut *tx).await?;
+                let applied = match reading {
+                    Some(reading) => self.apply(&mut savepoint, reading, place, now).await,
+                    None => self.apply_unreadable(&mut savepoint, key, place, now).await,
+                };
+                match applied {
+                    Ok(Some(_)) => savepoint.commit().await?,
+                    _ => savepoint.rollback().await?,
                 }
+                applied
+            } else {
+                let applied = match reading {
+                    Some(reading) => self.apply(&mut tx, reading, place, now).await,
+                    None => self.apply_unreadable(&mut tx, key, place, now).await,
+                };
+                if applied.is_err() {
+                    tx.rollback().await?;
+                    return Ok(None);
+                }
+                applied
             };
-            match applied {
+            results.push(match applied {
                 Ok(Some(done)) => {
-                    savepoint.commit().await?;
-                    results.push(Ok(Handled::Processed(done)));
+                    taken.insert(key, done.triaged);
+                    Ok(Handled::Processed(done))
                 }
-                Ok(None) => {
-                    savepoint.rollback().await?;
-                    results.push(Ok(Handled::Duplicate { triaged: false }));
-                }
-                Err(error) => {
-                    savepoint.rollback().await?;
-                    results.push(Err(error));
-                }
-            }
+                // Recorded meanwhile by another worker: nothing was written.
+                Ok(None) => Ok(Handled::Duplicate { triaged: false }),
+                Err(error) => Err(error),
+            });
         }
         tx.commit().await?;
-        Ok(results)
+        Ok(Some(results))
     }
 }
 
