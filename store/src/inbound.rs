@@ -160,7 +160,12 @@ pub async fn seen_triaged_many(
         ));
     }
     sql.push_str(") GROUP BY m.id, m.message_key, m.mailbox, m.uidvalidity, m.uid");
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(firm_id);
+    // Planned at each call: its shape changes with the batch, and a plan
+    // cached while the table was small walked every message of the firm
+    // through the (firm_id, dossier_id, id) index on PostgreSQL.
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .persistent(false)
+        .bind(firm_id);
     for param in params {
         query = match param {
             Param::Text(text) => query.bind(text),

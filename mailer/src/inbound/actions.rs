@@ -124,13 +124,16 @@ async fn no_answer_anomalies(
     dossier_id: i64,
 ) -> Result<Vec<i64>> {
     use sqlx::Row;
-    // Only the dossier in the WHERE clause, the rest filtered here: the
-    // planner then has one index to take, (firm_id, dossier_id), whatever
-    // its statistics say (with rule and status in the query PostgreSQL
-    // was seen walking every open anomaly of the firm).
+    // Only the dossier in the WHERE clause (the rest filtered here), and
+    // planned at each call (`persistent(false)`): a prepared statement
+    // planned while the table was empty kept walking the queue index
+    // (firm_id, status, …) through every anomaly of the firm on PostgreSQL
+    // as the anomalies grew; planned with the table's current size, the
+    // (firm_id, dossier_id) index is taken.
     let mut open: Vec<(String, i64)> = sqlx::query(
         "SELECT id, rule_name, status, opened_at FROM anomalies WHERE firm_id = $1 AND dossier_id = $2",
     )
+    .persistent(false)
     .bind(firm_id)
     .bind(dossier_id)
     .fetch_all(&mut *conn)
