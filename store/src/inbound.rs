@@ -105,6 +105,105 @@ pub async fn seen(
     Ok(row.get::<i64, _>(0) > 0)
 }
 
+/// Like [`seen`] for many messages in one query, and whether each went to
+/// the triage queue: for each (key, place), in order, `None` when it was
+/// never taken in, `Some(triaged)` when it was. A mailbox source files a
+/// message it finds again (after a crash between the commit and the move)
+/// where the first pass would have.
+pub async fn seen_triaged_many(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    messages: &[(&str, Option<&ImapPlace>)],
+) -> StoreResult<Vec<Option<bool>>> {
+    if messages.is_empty() {
+        return Ok(Vec::new());
+    }
+    // $1 is the firm; every other value gets the next number, in order.
+    enum Param {
+        Text(String),
+        Number(i64),
+    }
+    let mut params: Vec<Param> = Vec::new();
+    let mut placeholder = |param: Param| {
+        params.push(param);
+        format!("${}", params.len() + 1)
+    };
+    let keys: Vec<String> = messages
+        .iter()
+        .map(|(key, _)| placeholder(Param::Text(key.to_string())))
+        .collect();
+    let mut sql = format!(
+        "SELECT m.message_key, m.mailbox, m.uidvalidity, m.uid, CAST(COUNT(t.id) AS BIGINT)
+         FROM inbound_messages m
+         LEFT JOIN inbound_triage t ON t.firm_id = m.firm_id AND t.message_id = m.id
+         WHERE m.firm_id = $1 AND (m.message_key IN ({})",
+        keys.join(", ")
+    );
+    let mut boxes: Vec<(&str, i64)> = messages
+        .iter()
+        .filter_map(|(_, p)| p.map(|p| (p.mailbox.as_str(), p.uidvalidity)))
+        .collect();
+    boxes.sort_unstable();
+    boxes.dedup();
+    for (mailbox, validity) in boxes {
+        let m = placeholder(Param::Text(mailbox.to_string()));
+        let v = placeholder(Param::Number(validity));
+        let uids: Vec<String> = messages
+            .iter()
+            .filter_map(|(_, p)| *p)
+            .filter(|p| p.mailbox == mailbox && p.uidvalidity == validity)
+            .map(|p| placeholder(Param::Number(p.uid)))
+            .collect();
+        sql.push_str(&format!(
+            " OR (m.mailbox = {m} AND m.uidvalidity = {v} AND m.uid IN ({}))",
+            uids.join(", ")
+        ));
+    }
+    sql.push_str(") GROUP BY m.id, m.message_key, m.mailbox, m.uidvalidity, m.uid");
+    // Planned at each call: its shape changes with the batch, and a plan
+    // cached while the table was small walked every message of the firm
+    // through the (firm_id, dossier_id, id) index on PostgreSQL.
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .persistent(false)
+        .bind(firm_id);
+    for param in params {
+        query = match param {
+            Param::Text(text) => query.bind(text),
+            Param::Number(number) => query.bind(number),
+        };
+    }
+    let rows = query.fetch_all(&mut *conn).await?;
+    // (key, place, triaged) of each recorded message found.
+    let mut found: Vec<(String, Option<ImapPlace>, bool)> = Vec::new();
+    for row in &rows {
+        let mailbox: Option<String> = row.try_get(1)?;
+        let validity: Option<i64> = row.try_get(2)?;
+        let uid: Option<i64> = row.try_get(3)?;
+        let place = match (mailbox, validity, uid) {
+            (Some(mailbox), Some(uidvalidity), Some(uid)) => Some(ImapPlace {
+                mailbox,
+                uidvalidity,
+                uid,
+            }),
+            _ => None,
+        };
+        let triaged: i64 = row.try_get(4)?;
+        found.push((row.try_get(0)?, place, triaged > 0));
+    }
+    Ok(messages
+        .iter()
+        .map(|(key, place)| {
+            let mut hit: Option<bool> = None;
+            for (k, at, triaged) in &found {
+                if k == key || (place.is_some() && at.as_ref() == *place) {
+                    hit = Some(hit.unwrap_or(false) || *triaged);
+                }
+            }
+            hit
+        })
+        .collect())
+}
+
 /// Records a message; `None` when it was already recorded (by key or
 /// place): the caller then rolls back and does nothing more.
 pub async fn record(

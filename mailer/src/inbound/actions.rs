@@ -114,12 +114,38 @@ impl Act {
     }
 }
 
-/// The open "relance sans réponse" anomalies (rule of the reminders' cadence).
-fn no_answer_filter() -> anomalies::Filter {
-    anomalies::Filter {
-        rule: Some("reminder_no_answer".into()),
-        ..anomalies::Filter::default()
-    }
+/// The open "relance sans réponse" anomalies of one dossier (rule of the
+/// reminders' cadence), oldest first. One lookup by dossier: reading every
+/// open anomaly of the firm for each reply made a pass slow down as the
+/// anomalies grew (each question raises one).
+async fn no_answer_anomalies(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    dossier_id: i64,
+) -> Result<Vec<i64>> {
+    use sqlx::Row;
+    // Only the dossier in the WHERE clause (the rest filtered here), and
+    // planned at each call (`persistent(false)`): a prepared statement
+    // planned while the table was empty kept walking the queue index
+    // (firm_id, status, …) through every anomaly of the firm on PostgreSQL
+    // as the anomalies grew; planned with the table's current size, the
+    // (firm_id, dossier_id) index is taken.
+    let mut open: Vec<(String, i64)> = sqlx::query(
+        "SELECT id, rule_name, status, opened_at FROM anomalies WHERE firm_id = $1 AND dossier_id = $2",
+    )
+    .persistent(false)
+    .bind(firm_id)
+    .bind(dossier_id)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .filter(|r| {
+        r.get::<String, _>(1) == "reminder_no_answer" && r.get::<String, _>(2) == "open"
+    })
+    .map(|r| (r.get(3), r.get(0)))
+    .collect();
+    open.sort();
+    Ok(open.into_iter().map(|(_, id)| id).collect())
 }
 
 /// 09:00 in Paris on that day: when a held reminder may go again.
@@ -161,7 +187,6 @@ impl Inbox {
         conn: &mut AnyConnection,
         reading: &Reading,
         found: Option<&Match>,
-        now: DateTime<Utc>,
     ) -> Result<(Vec<Act>, Option<i64>)> {
         let firm_id = self.firm_id;
         let mut acts = Vec::new();
@@ -239,10 +264,9 @@ impl Inbox {
                     }
                     return Ok((acts, dossier_id));
                 }
-                if anomalies::list(conn, firm_id, &no_answer_filter(), now)
+                if !no_answer_anomalies(conn, firm_id, found.dossier_id)
                     .await?
-                    .iter()
-                    .any(|a| a.dossier_id == Some(found.dossier_id))
+                    .is_empty()
                 {
                     acts.push(Act::ClientAnswered);
                 }
@@ -375,9 +399,7 @@ impl Inbox {
         let sender = reading.mail.from.clone();
         let found =
             matching::resolve(&mut conn, self.firm_id, &reading.keys, sender.as_deref()).await?;
-        let (acts, dossier_id) = self
-            .decide(&mut conn, &reading, found.as_ref(), now)
-            .await?;
+        let (acts, dossier_id) = self.decide(&mut conn, &reading, found.as_ref()).await?;
         Ok(report(&reading, None, dossier_id, &acts))
     }
 
@@ -399,10 +421,34 @@ impl Inbox {
                 return Ok(Outcome::Duplicate);
             }
         }
-        let sender = reading.mail.from.clone();
         let mut tx = store.begin_write().await?;
-        let found = matching::resolve(&mut tx, firm_id, &reading.keys, sender.as_deref()).await?;
-        let (acts, dossier_id) = self.decide(&mut tx, &reading, found.as_ref(), now).await?;
+        match self.apply(&mut tx, &reading, place, now).await? {
+            Some(done) => {
+                tx.commit().await?;
+                Ok(Outcome::Processed(done))
+            }
+            None => {
+                tx.rollback().await?;
+                Ok(Outcome::Duplicate)
+            }
+        }
+    }
+
+    /// Everything one read message changes, inside the caller's
+    /// transaction; `None` when it was already recorded (the caller rolls
+    /// back: nothing was written).
+    async fn apply(
+        &self,
+        conn: &mut AnyConnection,
+        reading: &Reading,
+        place: Option<&ImapPlace>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Report>> {
+        let firm_id = self.firm_id;
+        let sender = reading.mail.from.clone();
+        let found =
+            matching::resolve(&mut *conn, firm_id, &reading.keys, sender.as_deref()).await?;
+        let (acts, dossier_id) = self.decide(&mut *conn, reading, found.as_ref()).await?;
         let summary = summary(&acts);
         let intent = reading.intent.as_ref().map(Intent::code);
         let client = Actor::Client(sender.clone().unwrap_or_else(|| "inconnu".into()));
@@ -423,9 +469,9 @@ impl Inbox {
             outcome: &summary,
             visible_text: &reading.visible_text,
         };
-        let Some(inbound_id) = inbound::record(&mut tx, firm_id, &new, &client, now).await? else {
-            tx.rollback().await?;
-            return Ok(Outcome::Duplicate);
+        let Some(inbound_id) = inbound::record(&mut *conn, firm_id, &new, &client, now).await?
+        else {
+            return Ok(None);
         };
         let visible: String = reading.visible_text.chars().take(1500).collect();
         for act in &acts {
@@ -433,7 +479,7 @@ impl Inbox {
                 Act::ProvesDelivery => {
                     if let Some(reminder) = found.as_ref().and_then(|m| m.reminder.as_ref()) {
                         outbox::resolve_stuck(
-                            &mut tx,
+                            &mut *conn,
                             firm_id,
                             reminder.id,
                             Resolution::Delivered,
@@ -444,12 +490,14 @@ impl Inbox {
                     }
                 }
                 Act::ClientAnswered => {
-                    let open = anomalies::list(&mut tx, firm_id, &no_answer_filter(), now).await?;
-                    for anomaly in open.iter().filter(|a| a.dossier_id == dossier_id) {
+                    let Some(dossier_id) = dossier_id else {
+                        continue;
+                    };
+                    for id in no_answer_anomalies(&mut *conn, firm_id, dossier_id).await? {
                         anomalies::resolve(
-                            &mut tx,
+                            &mut *conn,
                             firm_id,
-                            anomaly.id,
+                            id,
                             "le client a répondu par e-mail",
                             &client,
                             now,
@@ -458,9 +506,9 @@ impl Inbox {
                     }
                 }
                 Act::KeepAttachments => {
-                    for (sha, size, name, ctype) in self.keep_files(&reading)? {
+                    for (sha, size, name, ctype) in self.keep_files(reading)? {
                         inbound::add_attachment(
-                            &mut tx,
+                            &mut *conn,
                             firm_id,
                             inbound_id,
                             &sha,
@@ -480,10 +528,12 @@ impl Inbox {
                         to: MandateStatus::ReceivedToVerify,
                         note: Some(note),
                     };
-                    mandates::change_status(&mut tx, firm_id, dossier_id, transition, &client, now)
-                        .await?;
+                    mandates::change_status(
+                        &mut *conn, firm_id, dossier_id, transition, &client, now,
+                    )
+                    .await?;
                     outbox::cancel_for_dossier(
-                        &mut tx,
+                        &mut *conn,
                         firm_id,
                         dossier_id,
                         None,
@@ -498,7 +548,7 @@ impl Inbox {
                         continue;
                     };
                     inbound::hold(
-                        &mut tx,
+                        &mut *conn,
                         firm_id,
                         dossier_id,
                         *until,
@@ -509,7 +559,7 @@ impl Inbox {
                     )
                     .await?;
                     outbox::cancel_for_dossier(
-                        &mut tx, firm_id, dossier_id, None, reason, &client, now,
+                        &mut *conn, firm_id, dossier_id, None, reason, &client, now,
                     )
                     .await?;
                 }
@@ -540,7 +590,7 @@ impl Inbox {
                         continue;
                     };
                     anomalies::raise(
-                        &mut tx,
+                        &mut *conn,
                         firm_id,
                         &format!("mail:{}", reading.message_key),
                         rule,
@@ -554,7 +604,7 @@ impl Inbox {
                 Act::OptOut { email } => {
                     if let Ok(email) = Email::parse(email) {
                         contacts::opt_out(
-                            &mut tx,
+                            &mut *conn,
                             firm_id,
                             &email,
                             "réponse STOP / désinscription",
@@ -567,7 +617,7 @@ impl Inbox {
                 Act::Bounced { email } => {
                     if let Ok(email) = Email::parse(email) {
                         contacts::mark_bounced(
-                            &mut tx,
+                            &mut *conn,
                             firm_id,
                             &email,
                             "adresse en erreur (retour définitif)",
@@ -582,7 +632,7 @@ impl Inbox {
                         continue;
                     };
                     platforms::set_for_dossier(
-                        &mut tx,
+                        &mut *conn,
                         firm_id,
                         dossier_id,
                         name,
@@ -593,17 +643,11 @@ impl Inbox {
                     .await?;
                 }
                 Act::Triage { reason } => {
-                    inbound::triage(&mut tx, firm_id, inbound_id, reason, now).await?;
+                    inbound::triage(&mut *conn, firm_id, inbound_id, reason, now).await?;
                 }
             }
         }
-        tx.commit().await?;
-        Ok(Outcome::Processed(report(
-            &reading,
-            Some(inbound_id),
-            dossier_id,
-            &acts,
-        )))
+        Ok(Some(report(reading, Some(inbound_id), dossier_id, &acts)))
     }
 
     /// A message that is not a message at all: recorded (by its hash) and triaged.
@@ -614,10 +658,31 @@ impl Inbox {
         place: Option<&ImapPlace>,
         now: DateTime<Utc>,
     ) -> Result<Outcome> {
-        let key = format!("sha256:{}", super::digest(raw));
+        let key = unreadable_key(raw);
         let mut tx = store.begin_write().await?;
+        match self.apply_unreadable(&mut tx, &key, place, now).await? {
+            Some(done) => {
+                tx.commit().await?;
+                Ok(Outcome::Processed(done))
+            }
+            None => {
+                tx.rollback().await?;
+                Ok(Outcome::Duplicate)
+            }
+        }
+    }
+
+    /// Records an unreadable message and triages it, inside the caller's
+    /// transaction; `None` when it was already recorded.
+    async fn apply_unreadable(
+        &self,
+        conn: &mut AnyConnection,
+        key: &str,
+        place: Option<&ImapPlace>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Report>> {
         let new = NewInbound {
-            message_key: &key,
+            message_key: key,
             place,
             sender: None,
             subject: "",
@@ -630,14 +695,12 @@ impl Inbox {
             outcome: "message illisible : à trier",
             visible_text: "",
         };
-        let Some(id) = inbound::record(&mut tx, self.firm_id, &new, &Actor::System, now).await?
+        let Some(id) = inbound::record(&mut *conn, self.firm_id, &new, &Actor::System, now).await?
         else {
-            tx.rollback().await?;
-            return Ok(Outcome::Duplicate);
+            return Ok(None);
         };
-        inbound::triage(&mut tx, self.firm_id, id, "message illisible", now).await?;
-        tx.commit().await?;
-        Ok(Outcome::Processed(Report {
+        inbound::triage(&mut *conn, self.firm_id, id, "message illisible", now).await?;
+        Ok(Some(Report {
             inbound_id: Some(id),
             kind: "unreadable",
             intent: None,
@@ -646,6 +709,143 @@ impl Inbox {
             summary: "message illisible : à trier".into(),
         }))
     }
+
+    /// Several messages in ONE transaction (one commit: the dear part when
+    /// the database syncs to disk). Per message it is exactly
+    /// [`Inbox::process`]: the same idempotency keys (Message-ID, IMAP
+    /// place), the same changes and journal lines. A message whose actions
+    /// fail is rolled back alone and gets its error; the others are kept.
+    /// An error of the transaction itself (the database gone, the commit
+    /// refused) is the `Err` of the whole batch: nothing of it was kept,
+    /// every message will be read again.
+    ///
+    /// The messages are read (parsed, classified: CPU only) before the
+    /// transaction starts, so the write lock is held for database work
+    /// only. The batch first runs without savepoints (two round trips a
+    /// message fewer); if one message fails, that attempt is rolled back
+    /// whole and the batch runs again with a savepoint per message.
+    pub async fn process_batch(
+        &self,
+        store: &Store,
+        messages: &[Incoming<'_>],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Result<Handled>>> {
+        let readings: Vec<Option<Reading>> =
+            messages.iter().map(|m| self.read(m.raw, now)).collect();
+        if let Some(results) = self
+            .run_batch(store, messages, &readings, now, false)
+            .await?
+        {
+            return Ok(results);
+        }
+        Ok(self
+            .run_batch(store, messages, &readings, now, true)
+            .await?
+            .expect("with savepoints a batch always completes"))
+    }
+
+    /// One attempt at a batch. Without savepoints, the first message that
+    /// fails rolls everything back and the answer is `None`.
+    async fn run_batch(
+        &self,
+        store: &Store,
+        messages: &[Incoming<'_>],
+        readings: &[Option<Reading>],
+        now: DateTime<Utc>,
+        savepoints: bool,
+    ) -> Result<Option<Vec<Result<Handled>>>> {
+        let keys: Vec<String> = messages
+            .iter()
+            .zip(readings)
+            .map(|(message, reading)| match reading {
+                Some(reading) => reading.message_key.clone(),
+                None => unreadable_key(message.raw),
+            })
+            .collect();
+        let lookups: Vec<(&str, Option<&ImapPlace>)> = keys
+            .iter()
+            .zip(messages)
+            .map(|(key, message)| (key.as_str(), message.place.as_ref()))
+            .collect();
+        let mut tx = store.begin_write().await?;
+        let recorded = inbound::seen_triaged_many(&mut tx, self.firm_id, &lookups).await?;
+        // Taken in earlier in this batch (the same message twice in a row).
+        let mut taken: std::collections::HashMap<&str, bool> = Default::default();
+        let mut results = Vec::with_capacity(messages.len());
+        for (i, (message, reading)) in messages.iter().zip(readings).enumerate() {
+            let key = keys[i].as_str();
+            if let Some(triaged) = recorded[i].or_else(|| taken.get(key).copied()) {
+                results.push(Ok(Handled::Duplicate { triaged }));
+                continue;
+            }
+            let place = message.place.as_ref();
+            let applied = if savepoints {
+                let mut savepoint = sqlx::Connection::begin(&mut *tx).await?;
+                let applied = match reading {
+                    Some(reading) => self.apply(&mut savepoint, reading, place, now).await,
+                    None => self.apply_unreadable(&mut savepoint, key, place, now).await,
+                };
+                match applied {
+                    Ok(Some(_)) => savepoint.commit().await?,
+                    _ => savepoint.rollback().await?,
+                }
+                applied
+            } else {
+                let applied = match reading {
+                    Some(reading) => self.apply(&mut tx, reading, place, now).await,
+                    None => self.apply_unreadable(&mut tx, key, place, now).await,
+                };
+                if applied.is_err() {
+                    tx.rollback().await?;
+                    return Ok(None);
+                }
+                applied
+            };
+            results.push(match applied {
+                Ok(Some(done)) => {
+                    taken.insert(key, done.triaged);
+                    Ok(Handled::Processed(done))
+                }
+                // Recorded meanwhile by another worker: nothing was written.
+                Ok(None) => Ok(Handled::Duplicate { triaged: false }),
+                Err(error) => Err(error),
+            });
+        }
+        tx.commit().await?;
+        Ok(Some(results))
+    }
+}
+
+/// One message of a batch: its bytes and where it was read.
+#[derive(Debug, Clone)]
+pub struct Incoming<'a> {
+    pub raw: &'a [u8],
+    pub place: Option<ImapPlace>,
+}
+
+/// What became of one message of a batch.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Handled {
+    /// Recorded now, with what was done.
+    Processed(Report),
+    /// Recorded before: nothing done. `triaged`: it went to the triage
+    /// queue then, so a mailbox files it where the first pass would have.
+    Duplicate { triaged: bool },
+}
+
+impl Handled {
+    /// Whether a person must sort it (the triage folder).
+    pub fn triaged(&self) -> bool {
+        match self {
+            Handled::Processed(done) => done.triaged,
+            Handled::Duplicate { triaged } => *triaged,
+        }
+    }
+}
+
+/// The key of a message that has no Message-ID to read.
+fn unreadable_key(raw: &[u8]) -> String {
+    format!("sha256:{}", super::digest(raw))
 }
 
 fn summary(acts: &[Act]) -> String {

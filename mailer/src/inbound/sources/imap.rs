@@ -2,12 +2,41 @@
 //! on loopback: [`transport`]).
 //! One pass: select the mailbox, compare its UIDVALIDITY with the
 //! checkpoint (a new UIDVALIDITY starts again from UID 1: the per-message
-//! idempotency keeps that safe), fetch each new UID with `BODY.PEEK[]`,
-//! process it, then move it to the processed or the triage folder (or flag
-//! it, when no folder is configured) and advance the checkpoint. Never
-//! deleted. A crash between the commit and the move leaves the message in
-//! place: the next pass finds it recorded (by Message-ID and by UID) and
-//! only files it away.
+//! idempotency keeps that safe), list the UIDs above the checkpoint with
+//! their sizes (one `UID FETCH n:* (UID RFC822.SIZE)`), then work in
+//! batches of at most 200 messages and 4 MB (a bigger message is a batch
+//! alone, so memory stays bounded whatever arrives):
+//!
+//! 1. one `UID FETCH set (UID BODY.PEEK[])` for the batch;
+//! 2. [`Inbox::process_batch`]: every message read, then applied in one
+//!    database transaction, each in its own savepoint with its
+//!    "processed" row and journal lines (a message that fails is rolled
+//!    back alone and left in the mailbox; the others go on);
+//! 3. one `UID MOVE set folder` per target folder (processed, triage), or
+//!    flags when no folder is configured. Never deleted;
+//! 4. the checkpoint moves to the end of the batch — never past a message
+//!    that was not filed away.
+//!
+//! Four round trips and one commit per batch instead of per message.
+//!
+//! Why a crash anywhere loses nothing and applies nothing twice. The guard
+//! is the per-message idempotency in the database (one row per Message-ID
+//! and per mailbox + UIDVALIDITY + UID, written in the same transaction as
+//! the message's actions); the checkpoint is only an optimisation, and a
+//! message found already recorded is only filed away, where the first pass
+//! would have filed it (its triage row says which folder).
+//! - Killed after the fetch, before the commit: nothing of the batch is
+//!   in the database and every message is still in the mailbox above the
+//!   checkpoint: the next pass reads them all again, once.
+//! - Killed after the commit, before or during the moves: the messages are
+//!   recorded and still (some of them) in the mailbox; the next pass finds
+//!   them recorded and only moves them.
+//! - Killed after the moves, before the checkpoint: the moved messages are
+//!   no longer in the mailbox, so the next pass does not see them; the
+//!   checkpoint catches up at its next batch.
+//! - A message that failed stays in the mailbox and holds the checkpoint
+//!   below it: it is read again at the next pass (the pass reports an
+//!   error, [`run`] retries with backoff) while the others are filed.
 //!
 //! [`run`] keeps one session open: after each pass it waits for new mail
 //! with IDLE (RFC 2177) when the server offers it, re-issued every
@@ -17,8 +46,8 @@
 mod transport;
 
 use crate::config::{ImapSecurity, Secret};
-use crate::inbound::actions::{Inbox, Outcome};
-use anyhow::{Context, Result};
+use crate::inbound::actions::{Handled, Inbox, Incoming};
+use anyhow::{anyhow, Context, Result};
 use cabready_store::inbound::{self, ImapPlace};
 use cabready_store::{Clock, Store};
 use futures_util::TryStreamExt;
@@ -241,73 +270,252 @@ async fn pass_in(
         }
         None => 0,
     };
-    let mut uids: Vec<u32> = session
-        .uid_search(format!("UID {}:*", last_uid + 1))
-        .await?
-        .into_iter()
-        .filter(|uid| i64::from(*uid) > last_uid)
-        .collect();
-    uids.sort_unstable();
-    for uid in uids {
-        let fetched: Vec<_> = session
-            .uid_fetch(uid.to_string(), "(UID BODY.PEEK[])")
-            .await?
-            .try_collect()
-            .await?;
-        let Some(body) = fetched.iter().find_map(|f| f.body()) else {
-            continue;
-        };
-        let place = ImapPlace {
-            mailbox: config.mailbox.clone(),
-            uidvalidity: validity,
-            uid: i64::from(uid),
-        };
-        let now = clock.now();
-        let triaged = match inbox.process(store, body, Some(&place), now).await? {
-            Outcome::Processed(done) => {
-                report.processed += 1;
-                if done.triaged {
-                    report.triaged += 1;
-                }
-                done.triaged
-            }
-            Outcome::Duplicate => {
-                report.duplicates += 1;
-                false
-            }
-        };
-        let target = if triaged {
-            &triage_folder
-        } else {
-            &processed_folder
-        };
-        match target {
-            Some(folder) => session.uid_mv(uid.to_string(), folder).await?,
-            None => {
-                let flags = if triaged {
-                    "+FLAGS (\\Seen \\Flagged)"
-                } else {
-                    "+FLAGS (\\Seen)"
-                };
-                let _: Vec<_> = session
-                    .uid_store(uid.to_string(), flags)
-                    .await?
-                    .try_collect()
-                    .await?;
+    if mailbox.exists == 0 {
+        return Ok(report);
+    }
+    let pending = new_messages(session, last_uid).await?;
+    let folders = Folders {
+        processed: processed_folder.as_deref(),
+        triage: triage_folder.as_deref(),
+    };
+    // The lowest UID not filed away in this pass (a failed message, one
+    // the server did not return): the checkpoint never passes it.
+    let mut first_unfiled: Option<u32> = None;
+    let mut failures: Vec<(u32, anyhow::Error)> = Vec::new();
+    for batch in batches(&pending) {
+        let fetched = fetch_bodies(session, batch).await?;
+        failpoint::reach("after_fetch");
+        let mut uids = Vec::with_capacity(fetched.len());
+        let mut incoming = Vec::with_capacity(fetched.len());
+        for fetch in &fetched {
+            if let (Some(uid), Some(raw)) = (fetch.uid, fetch.body()) {
+                uids.push(uid);
+                incoming.push(Incoming {
+                    raw,
+                    place: Some(ImapPlace {
+                        mailbox: config.mailbox.clone(),
+                        uidvalidity: validity,
+                        uid: i64::from(uid),
+                    }),
+                });
             }
         }
-        let mut conn = store.pool().acquire().await?;
-        inbound::set_checkpoint(
-            &mut conn,
-            inbox.firm_id,
-            &config.mailbox,
-            validity,
-            i64::from(uid),
-            now,
-        )
-        .await?;
+        let results = inbox.process_batch(store, &incoming, clock.now()).await?;
+        failpoint::reach("after_commit");
+        drop(incoming);
+        drop(fetched);
+        let (mut done, mut triage) = (Vec::new(), Vec::new());
+        for (uid, result) in uids.iter().zip(results) {
+            match result {
+                Ok(handled) => {
+                    match &handled {
+                        Handled::Processed(_) => report.processed += 1,
+                        Handled::Duplicate { .. } => report.duplicates += 1,
+                    }
+                    if handled.triaged() {
+                        if matches!(handled, Handled::Processed(_)) {
+                            report.triaged += 1;
+                        }
+                        triage.push(*uid);
+                    } else {
+                        done.push(*uid);
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(uid, error = %format!("{error:#}"), "reply left in the mailbox");
+                    failures.push((*uid, error));
+                }
+            }
+        }
+        folders.file(session, &done, false).await?;
+        folders.file(session, &triage, true).await?;
+        failpoint::reach("after_move");
+        for &(uid, _) in batch {
+            let filed = done.contains(&uid) || triage.contains(&uid);
+            if !filed && first_unfiled.is_none_or(|first| uid < first) {
+                first_unfiled = Some(uid);
+            }
+        }
+        let batch_end = batch.last().map_or(0, |&(uid, _)| uid);
+        let safe = match first_unfiled {
+            Some(first) => batch_end.min(first - 1),
+            None => batch_end,
+        };
+        if i64::from(safe) > last_uid {
+            let mut conn = store.pool().acquire().await?;
+            inbound::set_checkpoint(
+                &mut conn,
+                inbox.firm_id,
+                &config.mailbox,
+                validity,
+                i64::from(safe),
+                clock.now(),
+            )
+            .await?;
+        }
+    }
+    if let Some((uid, error)) = failures.first() {
+        return Err(anyhow!(
+            "{} message(s) non traité(s), laissé(s) dans {} (UID {}) ; {} autre(s) traité(s) ; première erreur (UID {uid}) : {error:#}",
+            failures.len(),
+            config.mailbox,
+            failures
+                .iter()
+                .map(|(uid, _)| uid.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            report.processed + report.duplicates,
+        ));
     }
     Ok(report)
+}
+
+/// At most this many messages per FETCH and per database transaction.
+const BATCH_MESSAGES: usize = 200;
+/// At most this many bytes per FETCH (a bigger message is fetched alone):
+/// a batch holds at most this much mail in memory, plus one message.
+const BATCH_BYTES: u64 = 4 * 1024 * 1024;
+
+/// The UIDs above the checkpoint and their sizes, in UID order: one
+/// `UID FETCH n:* (UID RFC822.SIZE)` (which also answers the highest UID
+/// when none is above `n`: filtered out).
+async fn new_messages(session: &mut ImapSession, last_uid: i64) -> Result<Vec<(u32, u64)>> {
+    let mut pending: Vec<(u32, u64)> = session
+        .uid_fetch(format!("{}:*", last_uid + 1), "(UID RFC822.SIZE)")
+        .await?
+        .try_filter_map(|fetch| async move {
+            Ok(fetch
+                .uid
+                .filter(|uid| i64::from(*uid) > last_uid)
+                .map(|uid| (uid, u64::from(fetch.size.unwrap_or(0)))))
+        })
+        .try_collect()
+        .await?;
+    pending.sort_unstable();
+    pending.dedup_by_key(|(uid, _)| *uid);
+    Ok(pending)
+}
+
+/// Consecutive runs of at most [`BATCH_MESSAGES`] messages and
+/// [`BATCH_BYTES`] bytes; a message bigger than that is a batch alone.
+fn batches(pending: &[(u32, u64)]) -> Vec<&[(u32, u64)]> {
+    let mut out = Vec::new();
+    let (mut start, mut bytes) = (0, 0u64);
+    for (i, &(_, size)) in pending.iter().enumerate() {
+        let count = i - start;
+        if count > 0 && (count >= BATCH_MESSAGES || bytes + size > BATCH_BYTES) {
+            out.push(&pending[start..i]);
+            (start, bytes) = (i, 0);
+        }
+        bytes += size;
+    }
+    if start < pending.len() {
+        out.push(&pending[start..]);
+    }
+    out
+}
+
+/// A UID set in IMAP syntax, runs compressed: `3:5,9,12:14`.
+fn uid_set(uids: &[u32]) -> String {
+    let mut sorted = uids.to_vec();
+    sorted.sort_unstable();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < sorted.len() {
+        let mut j = i;
+        while j + 1 < sorted.len() && sorted[j + 1] == sorted[j] + 1 {
+            j += 1;
+        }
+        if !out.is_empty() {
+            out.push(',');
+        }
+        if j > i {
+            out.push_str(&format!("{}:{}", sorted[i], sorted[j]));
+        } else {
+            out.push_str(&sorted[i].to_string());
+        }
+        i = j + 1;
+    }
+    out
+}
+
+/// One `UID FETCH set (UID BODY.PEEK[])` for a batch, streamed into memory.
+async fn fetch_bodies(
+    session: &mut ImapSession,
+    batch: &[(u32, u64)],
+) -> Result<Vec<async_imap::types::Fetch>> {
+    let uids: Vec<u32> = batch.iter().map(|&(uid, _)| uid).collect();
+    Ok(session
+        .uid_fetch(uid_set(&uids), "(UID BODY.PEEK[])")
+        .await?
+        .try_collect()
+        .await?)
+}
+
+/// Crash points for the fault tests, in debug builds only (release builds
+/// compile them to nothing): `CABREADY_TEST_IMAP_CRASH=STAGE:N` kills the
+/// process with SIGKILL, no clean-up at all, when the N-th batch fetched
+/// by this process reaches STAGE: `after_fetch` (bodies in memory, nothing
+/// committed), `after_commit` (recorded, not moved) or `after_move` (moved,
+/// checkpoint not written). `tests/reply_worker_faults.rs` uses it.
+mod failpoint {
+    #[cfg(debug_assertions)]
+    static BATCHES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+    #[cfg(debug_assertions)]
+    pub fn reach(stage: &str) {
+        use std::sync::atomic::Ordering;
+        if stage == "after_fetch" {
+            BATCHES.fetch_add(1, Ordering::SeqCst);
+        }
+        let Ok(spec) = std::env::var("CABREADY_TEST_IMAP_CRASH") else {
+            return;
+        };
+        let Some((at, n)) = spec.split_once(':') else {
+            return;
+        };
+        if at == stage && n.parse::<usize>().ok() == Some(BATCHES.load(Ordering::SeqCst)) {
+            eprintln!("CABREADY_TEST_IMAP_CRASH: killed {stage} of batch {n}");
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", &std::process::id().to_string()])
+                .status();
+            std::process::abort();
+        }
+    }
+
+    #[cfg(not(debug_assertions))]
+    #[inline(always)]
+    pub fn reach(_stage: &str) {}
+}
+
+/// Where filed messages go.
+struct Folders<'a> {
+    processed: Option<&'a str>,
+    triage: Option<&'a str>,
+}
+
+impl Folders<'_> {
+    /// One `UID MOVE` (or `UID STORE` of flags, without folders) for all
+    /// these messages.
+    async fn file(&self, session: &mut ImapSession, uids: &[u32], triage: bool) -> Result<()> {
+        if uids.is_empty() {
+            return Ok(());
+        }
+        let set = uid_set(uids);
+        let target = if triage { self.triage } else { self.processed };
+        match target {
+            Some(folder) => session.uid_mv(&set, folder).await?,
+            None => {
+                let flags = if triage {
+                    "+FLAGS.SILENT (\\Seen \\Flagged)"
+                } else {
+                    "+FLAGS.SILENT (\\Seen)"
+                };
+                let _: Vec<_> = session.uid_store(&set, flags).await?.try_collect().await?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// How long one IDLE lasts before it is ended and issued again (RFC 2177:
@@ -507,7 +715,34 @@ async fn wait_for_mail<S: std::future::Future<Output = ()>>(
 
 #[cfg(test)]
 mod tests {
-    use super::utf7_imap;
+    use super::{batches, uid_set, utf7_imap};
+
+    #[test]
+    fn uid_sets_compress_runs() {
+        assert_eq!(uid_set(&[3, 4, 5, 9, 12, 13, 14]), "3:5,9,12:14");
+        assert_eq!(uid_set(&[7]), "7");
+        assert_eq!(uid_set(&[2, 1]), "1:2");
+    }
+
+    #[test]
+    fn batches_are_bounded_and_a_big_message_goes_alone() {
+        let small: Vec<(u32, u64)> = (1..=450).map(|uid| (uid, 1_000)).collect();
+        let sizes: Vec<usize> = batches(&small).iter().map(|b| b.len()).collect();
+        assert_eq!(sizes, vec![200, 200, 50]);
+        let mixed = vec![
+            (1, 1_000),
+            (2, 25_000_000),
+            (3, 1_000),
+            (4, 3_000_000),
+            (5, 2_000_000),
+        ];
+        let uids: Vec<Vec<u32>> = batches(&mixed)
+            .iter()
+            .map(|b| b.iter().map(|(uid, _)| *uid).collect())
+            .collect();
+        assert_eq!(uids, vec![vec![1], vec![2], vec![3, 4], vec![5]]);
+        assert!(batches(&[]).is_empty());
+    }
 
     #[test]
     fn modified_utf7() {
