@@ -317,7 +317,7 @@ both_backends!(
             .await
             .unwrap()
             .is_some());
-        let checkpoint = inbound::checkpoint(&mut conn, firm, "INBOX")
+        let checkpoint = inbound::checkpoint(&mut conn, firm, &config.account_mailbox())
             .await
             .unwrap()
             .unwrap();

@@ -136,6 +136,21 @@ impl ImapConfig {
         })
     }
 
+    /// The mailbox as the database knows it (checkpoint, per-UID
+    /// idempotency): `user@host/INBOX`. UIDs and UIDVALIDITY only mean
+    /// something within one account, and two accounts' INBOXes created in
+    /// the same second share a UIDVALIDITY: keyed by name alone, a firm that
+    /// changes accounts would take the new one's messages for ones it has
+    /// already read, and skip them.
+    pub fn account_mailbox(&self) -> String {
+        format!(
+            "{}@{}/{}",
+            self.username.trim().to_lowercase(),
+            self.host.trim().to_lowercase(),
+            self.mailbox
+        )
+    }
+
     /// `imaps://host:993/INBOX`, for messages (no user, no password).
     pub fn describe(&self) -> String {
         let scheme = match self.security {
@@ -260,7 +275,8 @@ async fn pass_in(
         .with_context(|| format!("impossible d'ouvrir la boîte IMAP {}", config.mailbox))?;
     let validity = i64::from(mailbox.uid_validity.unwrap_or(0));
     let mut conn = store.pool().acquire().await?;
-    let checkpoint = inbound::checkpoint(&mut conn, inbox.firm_id, &config.mailbox).await?;
+    let account_mailbox = config.account_mailbox();
+    let checkpoint = inbound::checkpoint(&mut conn, inbox.firm_id, &account_mailbox).await?;
     drop(conn);
     let last_uid = match checkpoint {
         Some((v, uid)) if v == validity => uid,
@@ -293,7 +309,7 @@ async fn pass_in(
                 incoming.push(Incoming {
                     raw,
                     place: Some(ImapPlace {
-                        mailbox: config.mailbox.clone(),
+                        mailbox: account_mailbox.clone(),
                         uidvalidity: validity,
                         uid: i64::from(uid),
                     }),
@@ -346,7 +362,7 @@ async fn pass_in(
             inbound::set_checkpoint(
                 &mut conn,
                 inbox.firm_id,
-                &config.mailbox,
+                &account_mailbox,
                 validity,
                 i64::from(safe),
                 clock.now(),
@@ -715,7 +731,20 @@ async fn wait_for_mail<S: std::future::Future<Output = ()>>(
 
 #[cfg(test)]
 mod tests {
-    use super::{batches, uid_set, utf7_imap};
+    use super::{batches, uid_set, utf7_imap, ImapConfig};
+
+    #[test]
+    fn two_accounts_never_share_a_checkpoint() {
+        let a = ImapConfig::new("imap.cabinet.example", 993, "relances", "x");
+        let b = ImapConfig::new("imap.cabinet.example", 993, "relances2", "x");
+        let c = ImapConfig::new("IMAP.autre.example", 993, "relances", "x");
+        assert_eq!(a.account_mailbox(), "relances@imap.cabinet.example/INBOX");
+        assert_ne!(a.account_mailbox(), b.account_mailbox());
+        assert_ne!(a.account_mailbox(), c.account_mailbox());
+        // The same account on another port (STARTTLS rather than TLS) is the same mailbox.
+        let a143 = ImapConfig::new("imap.cabinet.example", 143, "Relances", "x");
+        assert_eq!(a.account_mailbox(), a143.account_mailbox());
+    }
 
     #[test]
     fn uid_sets_compress_runs() {
