@@ -11,30 +11,6 @@ use cabready_store::Lang;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
-/// The approved platforms (plateformes agréées) known by default; a firm
-/// lists its own in `platforms = [...]`.
-pub const DEFAULT_PLATFORMS: &[&str] = &[
-    "Pennylane",
-    "Qonto",
-    "Sage",
-    "Cegid",
-    "Tiime",
-    "Indy",
-    "Fulll",
-    "Dext",
-    "Esker",
-    "Generix",
-    "Basware",
-    "Pagero",
-    "Sovos",
-    "EDICOM",
-    "Iopole",
-    "Invopop",
-    "B2Brouter",
-    "Serensia",
-    "jefacture.com",
-];
-
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
@@ -124,7 +100,10 @@ fn default_data_dir() -> PathBuf {
 }
 
 fn default_platforms() -> Vec<String> {
-    DEFAULT_PLATFORMS.iter().map(|s| s.to_string()).collect()
+    cabready_store::platforms::DEFAULT_PLATFORMS
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
 }
 
 impl Default for Config {

@@ -15,11 +15,11 @@ use cabready_mailer::PlanOptions;
 use cabready_store::dossiers;
 use cabready_store::journal::Actor;
 use cabready_store::{firms, inbound, outbox, Clock, Lang, Store};
+use cabready_testkit::dovecot::{self, PrivateDovecot};
 use cabready_testkit::{both_backends, TestDb};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use futures_util::TryStreamExt;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 25, 9, 0, 0).unwrap()
@@ -27,133 +27,25 @@ fn now() -> DateTime<Utc> {
 
 use common::KEY;
 
-/// A private Dovecot; stopped on drop.
-struct Dovecot {
-    dir: PathBuf,
-    port: u16,
+/// The test's own Dovecot (it restarts it mid-test), and what the test does with it.
+struct Dovecot(PrivateDovecot);
+
+impl std::ops::Deref for Dovecot {
+    type Target = PrivateDovecot;
+    fn deref(&self) -> &PrivateDovecot {
+        &self.0
+    }
 }
 
 impl Dovecot {
     fn start() -> Dovecot {
-        let binary = ["/usr/sbin/dovecot", "/usr/bin/dovecot"]
-            .into_iter()
-            .find(|p| Path::new(p).exists())
-            .expect("Dovecot is not installed: `scripts/test-env up` installs dovecot-imapd");
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let dir =
-            std::env::temp_dir().join(format!("cabready-dovecot-{port}-{}", std::process::id()));
-        std::fs::create_dir_all(dir.join("home/relances")).unwrap();
-        let root = is_root();
-        let (user, group, uid, gid) = if root {
-            ("nobody".to_string(), "nogroup".to_string(), 65534, 65534)
-        } else {
-            let id = |flag: &str| {
-                String::from_utf8(Command::new("id").arg(flag).output().unwrap().stdout)
-                    .unwrap()
-                    .trim()
-                    .to_string()
-            };
-            (
-                id("-un"),
-                id("-gn"),
-                id("-u").parse().unwrap(),
-                id("-g").parse().unwrap(),
-            )
-        };
-        let d = dir.display();
-        let conf = format!(
-            "base_dir = {d}/run\nstate_dir = {d}/state\nlog_path = {d}/dovecot.log\ninstance_name = cabready-test-{port}\n\
-protocols = imap\nlisten = 127.0.0.1\nssl = no\ndisable_plaintext_auth = no\nauth_mechanisms = plain login\n\
-default_internal_user = {user}\ndefault_login_user = {user}\ndefault_internal_group = {group}\n\
-first_valid_uid = 1\nfirst_valid_gid = 1\nmail_location = maildir:~/Maildir\n\
-namespace inbox {{\n  inbox = yes\n  separator = /\n}}\n\
-passdb {{\n  driver = passwd-file\n  args = scheme=PLAIN username_format=%u {d}/users\n}}\n\
-userdb {{\n  driver = passwd-file\n  args = username_format=%u {d}/users\n}}\n\
-service imap-login {{\n  chroot =\n  inet_listener imap {{\n    address = 127.0.0.1\n    port = {port}\n  }}\n  inet_listener imaps {{\n    port = 0\n  }}\n}}\n\
-service anvil {{\n  chroot =\n}}\nservice stats {{\n  chroot =\n}}\nservice pop3-login {{\n  chroot =\n}}\nservice submission-login {{\n  chroot =\n}}\n"
-        );
-        std::fs::write(dir.join("dovecot.conf"), conf).unwrap();
-        std::fs::write(
-            dir.join("users"),
-            format!("relances:{{PLAIN}}secret:{uid}:{gid}::{d}/home/relances\n"),
-        )
-        .unwrap();
-        if root {
-            let status = Command::new("chown")
-                .args(["-R", "nobody:nogroup"])
-                .arg(&dir)
-                .status()
-                .unwrap();
-            assert!(status.success());
-        }
-        let dovecot = Dovecot { dir, port };
-        dovecot.launch(binary);
-        dovecot
-    }
-
-    fn launch(&self, binary: &str) {
-        let status = Command::new(binary)
-            .arg("-c")
-            .arg(self.dir.join("dovecot.conf"))
-            .status()
-            .unwrap();
-        assert!(status.success(), "dovecot did not start: {}", self.log());
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                return;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        panic!("dovecot not listening: {}", self.log());
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.join("dovecot.log")).unwrap_or_default()
-    }
-
-    fn stop(&self) {
-        if let Ok(pid) = std::fs::read_to_string(self.dir.join("run/master.pid")) {
-            let pid = pid.trim().to_string();
-            let _ = Command::new("kill").arg(&pid).status();
-            // Wait for the master itself to be gone (it holds its base_dir
-            // until then, and a new one refuses to start beside it).
-            for _ in 0..200 {
-                if !Path::new(&format!("/proc/{pid}")).exists() {
-                    break;
-                }
-                std::thread::sleep(std::time::Duration::from_millis(25));
-            }
-        }
-    }
-
-    fn restart(&self) {
-        self.stop();
-        let binary = ["/usr/sbin/dovecot", "/usr/bin/dovecot"]
-            .into_iter()
-            .find(|p| Path::new(p).exists())
-            .unwrap();
-        self.launch(binary);
+        Dovecot(PrivateDovecot::start(""))
     }
 
     fn config(&self) -> ImapConfig {
-        ImapConfig {
-            host: "127.0.0.1".into(),
-            port: self.port,
-            security: cabready_mailer::config::ImapSecurity::Plain,
-            allow_plain_over_network: false,
-            ca_file: None,
-            idle: true,
-            username: "relances".into(),
-            password: "secret".into(),
-            mailbox: "INBOX".into(),
-            processed_folder: Some("CabReady/Traité".into()),
-            triage_folder: Some("CabReady/À trier".into()),
-            poll_seconds: 1,
-        }
+        let mut config = ImapConfig::new("127.0.0.1", self.port, dovecot::USER, dovecot::PASSWORD);
+        config.poll_seconds = 1;
+        config
     }
 
     async fn session(&self) -> async_imap::Session<tokio::net::TcpStream> {
@@ -163,7 +55,7 @@ service anvil {{\n  chroot =\n}}\nservice stats {{\n  chroot =\n}}\nservice pop3
         let mut client = async_imap::Client::new(stream);
         client.read_response().await.unwrap();
         client
-            .login("relances", "secret")
+            .login(dovecot::USER, dovecot::PASSWORD)
             .await
             .map_err(|(e, _)| e)
             .unwrap()
@@ -184,21 +76,6 @@ service anvil {{\n  chroot =\n}}\nservice stats {{\n  chroot =\n}}\nservice pop3
         session.logout().await.unwrap();
         n
     }
-}
-
-impl Drop for Dovecot {
-    fn drop(&mut self) {
-        self.stop();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
 }
 
 /// A firm with D001..D003, a first reminder sent to each; their tokens.

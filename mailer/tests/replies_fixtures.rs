@@ -20,29 +20,6 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-/// The product's default platform list (`src/config.rs`, `DEFAULT_PLATFORMS`).
-const PLATFORMS: &[&str] = &[
-    "Pennylane",
-    "Qonto",
-    "Sage",
-    "Cegid",
-    "Tiime",
-    "Indy",
-    "Fulll",
-    "Dext",
-    "Esker",
-    "Generix",
-    "Basware",
-    "Pagero",
-    "Sovos",
-    "EDICOM",
-    "Iopole",
-    "Invopop",
-    "B2Brouter",
-    "Serensia",
-    "jefacture.com",
-];
-
 /// The floors.
 const MIN_INTENT_ACCURACY: f64 = 0.90;
 const MIN_FILES: usize = 80;
@@ -50,7 +27,10 @@ const MIN_FILES: usize = 80;
 fn settings() -> Settings {
     Settings {
         own_domains: vec!["cabinet.example".into()],
-        platforms: PLATFORMS.iter().map(|s| s.to_string()).collect(),
+        platforms: cabready_store::platforms::DEFAULT_PLATFORMS
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
     }
 }
 

@@ -5,6 +5,30 @@ use crate::journal::{self, Actor, Entry};
 use chrono::{DateTime, Utc};
 use sqlx::{AnyConnection, Row};
 
+/// The approved platforms (plateformes agréées) known by default; a firm
+/// lists its own in `platforms = [...]`.
+pub const DEFAULT_PLATFORMS: &[&str] = &[
+    "Pennylane",
+    "Qonto",
+    "Sage",
+    "Cegid",
+    "Tiime",
+    "Indy",
+    "Fulll",
+    "Dext",
+    "Esker",
+    "Generix",
+    "Basware",
+    "Pagero",
+    "Sovos",
+    "EDICOM",
+    "Iopole",
+    "Invopop",
+    "B2Brouter",
+    "Serensia",
+    "jefacture.com",
+];
+
 /// Registers a platform name for the firm (idempotent); returns its id.
 pub async fn ensure(conn: &mut AnyConnection, firm_id: i64, name: &str) -> StoreResult<i64> {
     if let Some(id) = find(conn, firm_id, name).await? {
