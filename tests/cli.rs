@@ -1,9 +1,9 @@
 //! The `cabready` binary end to end, as a user runs it, on SQLite and PostgreSQL.
 
 use cabready_store::Backend;
-use cabready_testkit::fresh_url;
+use cabready_testkit::{cli, fresh_url};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 const NOW: &str = "2026-11-25T10:00:00+01:00";
 
@@ -15,17 +15,8 @@ fn fixture(name: &str) -> PathBuf {
 
 /// Runs the binary in `dir` with a fixed clock and no inherited CabReady settings.
 fn cabready(dir: &Path, database_url: Option<&str>, args: &[&str]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_cabready"));
-    command.current_dir(dir).env("CABREADY_NOW", NOW);
-    for var in [
-        "CABREADY_DATABASE_URL",
-        "CABREADY_CONFIG",
-        "CABREADY_LANG",
-        "CABREADY_FIRM",
-        "CABREADY_LANGUAGE",
-    ] {
-        command.env_remove(var);
-    }
+    let mut command = cli::command(env!("CARGO_BIN_EXE_cabready"), dir);
+    command.env("CABREADY_NOW", NOW);
     if let Some(url) = database_url {
         command.env("CABREADY_DATABASE_URL", url);
     }
@@ -380,10 +371,8 @@ fn chat_on_the_demo_data_answers_in_french_and_refuses_with_a_reason() {
     );
 
     // The interactive console reads commands from standard input.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cabready"))
-        .current_dir(dir.path())
+    let mut child = cli::command(env!("CARGO_BIN_EXE_cabready"), dir.path())
         .env("CABREADY_NOW", NOW)
-        .env_remove("CABREADY_DATABASE_URL")
         .args(["chat", "--as", "bruno.petit@cabinet-durand.fr"])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())

@@ -10,24 +10,13 @@ use cabready_store::Backend;
 use cabready_testkit::fresh_url;
 use cabready_testkit::mail::{header, unique_address, MailServers};
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 const OWNER: &str = "sarah.benali@cabinet-leroy.fr";
 
 fn cabready(dir: &Path, url: &str, now: &str, env: &[(&str, &str)], args: &[&str]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_cabready"));
-    command.current_dir(dir).env("CABREADY_NOW", now);
-    for var in [
-        "CABREADY_CONFIG",
-        "CABREADY_LANG",
-        "CABREADY_FIRM",
-        "CABREADY_LANGUAGE",
-        "CABREADY_TEST_CRASH_AFTER_SEND",
-        "CABREADY_MAIL_HMAC_KEY",
-        "CABREADY_AS",
-    ] {
-        command.env_remove(var);
-    }
+    let mut command = cabready_testkit::cli::command(env!("CARGO_BIN_EXE_cabready"), dir);
+    command.env("CABREADY_NOW", now);
     command.env("CABREADY_DATABASE_URL", url);
     for (k, v) in env {
         command.env(k, v);

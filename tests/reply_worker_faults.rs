@@ -348,20 +348,8 @@ struct World {
 impl World {
     fn command(&self, watch: bool, crash: Option<&str>) -> Command {
         let (host, port) = self.servers.imap.rsplit_once(':').unwrap();
-        let mut command = Command::new(env!("CARGO_BIN_EXE_cabready"));
-        command.current_dir(self.dir.path());
-        for var in [
-            "CABREADY_CONFIG",
-            "CABREADY_LANG",
-            "CABREADY_FIRM",
-            "CABREADY_LANGUAGE",
-            "CABREADY_AS",
-            "CABREADY_IMAP_HOST",
-            "CABREADY_IMAP_MAILBOX",
-            "CABREADY_TEST_IMAP_CRASH",
-        ] {
-            command.env_remove(var);
-        }
+        let mut command =
+            cabready_testkit::cli::command(env!("CARGO_BIN_EXE_cabready"), self.dir.path());
         command
             .env("CABREADY_DATABASE_URL", &self.url)
             .env("CABREADY_NOW", NOW)

@@ -9,18 +9,8 @@ use std::process::{Command, Output};
 const NOW: &str = "2026-11-25T09:00:00+01:00";
 
 fn cabready(dir: &Path, args: &[&str]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_cabready"));
-    command.current_dir(dir).env("CABREADY_NOW", NOW);
-    for var in [
-        "CABREADY_DATABASE_URL",
-        "CABREADY_CONFIG",
-        "CABREADY_LANG",
-        "CABREADY_FIRM",
-        "CABREADY_LANGUAGE",
-        "CABREADY_DATA_DIR",
-    ] {
-        command.env_remove(var);
-    }
+    let mut command = cabready_testkit::cli::command(env!("CARGO_BIN_EXE_cabready"), dir);
+    command.env("CABREADY_NOW", NOW);
     command.args(args).output().expect("run cabready")
 }
 

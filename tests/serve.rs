@@ -15,20 +15,8 @@ const NOW: &str = "2026-11-25T10:00:00+01:00";
 const MANAGER: &str = "bruno.petit@cabinet-durand.fr";
 
 fn cabready(dir: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_cabready"));
-    command.current_dir(dir).env("CABREADY_NOW", NOW);
-    for var in [
-        "CABREADY_DATABASE_URL",
-        "CABREADY_CONFIG",
-        "CABREADY_LANG",
-        "CABREADY_FIRM",
-        "CABREADY_LANGUAGE",
-        "CABREADY_DISCORD_TOKEN",
-        "CABREADY_IMAP_HOST",
-        "CABREADY_IMAP_PASSWORD",
-    ] {
-        command.env_remove(var);
-    }
+    let mut command = cabready_testkit::cli::command(env!("CARGO_BIN_EXE_cabready"), dir);
+    command.env("CABREADY_NOW", NOW);
     command
 }
 
