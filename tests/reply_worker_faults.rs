@@ -601,18 +601,25 @@ async fn killed_at_exact_points(backend: Backend) {
     assert_eq!(recorded(&store, firm).await, 200);
     assert_eq!(world.imap().count("INBOX"), N);
     // Restarted: the first batch is found recorded and only filed; killed
-    // with the second batch moved, the checkpoint not written.
+    // with the second batch moved, its checkpoint not written. The third
+    // batch's transaction runs while the second is moved (the pass is
+    // pipelined): it may have committed or not, never half.
     crash("after_move:2");
-    assert_eq!(recorded(&store, firm).await, 400);
+    let third = recorded(&store, firm).await;
+    assert!(third == 400 || third == 450, "recorded: {third}");
     assert_eq!(world.imap().count("INBOX"), N - 400);
     // Killed after the fetch of the last batch, then run to the end.
     crash("after_fetch:1");
-    assert_eq!(recorded(&store, firm).await, 400);
+    assert_eq!(recorded(&store, firm).await, third);
     let out = world.command(false, None).output().unwrap();
     let text =
         String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{text}");
-    assert!(text.contains("50 message(s) traité(s)"), "{text}");
+    let processed = 450 - third;
+    assert!(
+        text.contains(&format!("{processed} message(s) traité(s)")),
+        "{text}"
+    );
     assert_exactly_once(&world, &store, firm, N, &run).await;
     // A pass more: nothing to do.
     let out = world.command(false, None).output().unwrap();

@@ -17,7 +17,11 @@
 //! 4. the checkpoint moves to the end of the batch — never past a message
 //!    that was not filed away.
 //!
-//! Four round trips and one commit per batch instead of per message.
+//! Four round trips and one commit per batch instead of per message. The
+//! batches are pipelined on the one session: while batch k's transaction
+//! runs, the session files batch k-1 away and fetches batch k+1, so at
+//! most two batches of bodies are in memory; batch k-1's checkpoint is
+//! written once it is filed and both sides are done.
 //!
 //! Why a crash anywhere loses nothing and applies nothing twice. The guard
 //! is the per-message idempotency in the database (one row per Message-ID
@@ -30,7 +34,10 @@
 //!   checkpoint: the next pass reads them all again, once.
 //! - Killed after the commit, before or during the moves: the messages are
 //!   recorded and still (some of them) in the mailbox; the next pass finds
-//!   them recorded and only moves them.
+//!   them recorded and only moves them. With the pipeline, a kill during
+//!   batch k-1's moves may find batch k committed or not (one transaction:
+//!   all of it or nothing) and batch k+1 fetched or not: the same two
+//!   cases as above, for each batch.
 //! - Killed after the moves, before the checkpoint: the moved messages are
 //!   no longer in the mailbox, so the next pass does not see them; the
 //!   checkpoint catches up at its next batch.
@@ -298,9 +305,21 @@ async fn pass_in(
     // the server did not return): the checkpoint never passes it.
     let mut first_unfiled: Option<u32> = None;
     let mut failures: Vec<(u32, anyhow::Error)> = Vec::new();
-    for batch in batches(&pending) {
-        let fetched = fetch_bodies(session, batch).await?;
-        failpoint::reach("after_fetch");
+    let batches = batches(&pending);
+    // Pipelined: while batch k is applied in the database, the session
+    // files batch k-1 away and fetches batch k+1 (at most two batches of
+    // bodies in memory). Batch k-1's checkpoint is written once it is
+    // filed, after both sides are done.
+    let mut ahead: Option<(usize, Vec<async_imap::types::Fetch>)> = None;
+    if let Some(first) = batches.first() {
+        let fetched = fetch_bodies(session, first).await?;
+        let ordinal = failpoint::fetched();
+        failpoint::reach("after_fetch", ordinal);
+        ahead = Some((ordinal, fetched));
+    }
+    let mut to_file: Option<ToFile> = None;
+    for (k, batch) in batches.iter().enumerate() {
+        let (ordinal, fetched) = ahead.take().expect("each batch is fetched ahead");
         let mut uids = Vec::with_capacity(fetched.len());
         let mut incoming = Vec::with_capacity(fetched.len());
         for fetch in &fetched {
@@ -316,8 +335,46 @@ async fn pass_in(
                 });
             }
         }
-        let results = inbox.process_batch(store, &incoming, clock.now()).await?;
-        failpoint::reach("after_commit");
+        let following = batches.get(k + 1).copied();
+        let imap = async {
+            if let Some(filing) = &to_file {
+                filing.file(&folders, session).await?;
+            }
+            match following {
+                Some(next) => {
+                    let fetched = fetch_bodies(session, next).await?;
+                    let ordinal = failpoint::fetched();
+                    failpoint::reach("after_fetch", ordinal);
+                    Ok::<_, anyhow::Error>(Some((ordinal, fetched)))
+                }
+                None => Ok(None),
+            }
+        };
+        let database = async {
+            let results = inbox.process_batch(store, &incoming, clock.now()).await;
+            if results.is_ok() {
+                failpoint::reach("after_commit", ordinal);
+            }
+            results
+        };
+        // The IMAP side first: its command is on the wire while the
+        // messages are read and applied.
+        let (fetched_ahead, results) = futures_util::future::join(imap, database).await;
+        ahead = fetched_ahead?;
+        if let Some(filed) = to_file.take() {
+            write_checkpoint(
+                store,
+                inbox,
+                config,
+                clock,
+                validity,
+                last_uid,
+                filed.end,
+                first_unfiled,
+            )
+            .await?;
+        }
+        let results = results?;
         drop(incoming);
         drop(fetched);
         let (mut done, mut triage) = (Vec::new(), Vec::new());
@@ -343,32 +400,32 @@ async fn pass_in(
                 }
             }
         }
-        folders.file(session, &done, false).await?;
-        folders.file(session, &triage, true).await?;
-        failpoint::reach("after_move");
-        for &(uid, _) in batch {
+        for &(uid, _) in *batch {
             let filed = done.contains(&uid) || triage.contains(&uid);
             if !filed && first_unfiled.is_none_or(|first| uid < first) {
                 first_unfiled = Some(uid);
             }
         }
-        let batch_end = batch.last().map_or(0, |&(uid, _)| uid);
-        let safe = match first_unfiled {
-            Some(first) => batch_end.min(first - 1),
-            None => batch_end,
-        };
-        if i64::from(safe) > last_uid {
-            let mut conn = store.pool().acquire().await?;
-            inbound::set_checkpoint(
-                &mut conn,
-                inbox.firm_id,
-                &account_mailbox,
-                validity,
-                i64::from(safe),
-                clock.now(),
-            )
-            .await?;
-        }
+        to_file = Some(ToFile {
+            ordinal,
+            done,
+            triage,
+            end: batch.last().map_or(0, |&(uid, _)| uid),
+        });
+    }
+    if let Some(filed) = to_file.take() {
+        filed.file(&folders, session).await?;
+        write_checkpoint(
+            store,
+            inbox,
+            config,
+            clock,
+            validity,
+            last_uid,
+            filed.end,
+            first_unfiled,
+        )
+        .await?;
     }
     if let Some((uid, error)) = failures.first() {
         return Err(anyhow!(
@@ -384,6 +441,57 @@ async fn pass_in(
         ));
     }
     Ok(report)
+}
+
+/// A batch applied in the database, to be filed away.
+struct ToFile {
+    /// Its number among the batches this process fetched (failpoints).
+    ordinal: usize,
+    done: Vec<u32>,
+    triage: Vec<u32>,
+    /// Its highest UID.
+    end: u32,
+}
+
+impl ToFile {
+    async fn file(&self, folders: &Folders<'_>, session: &mut ImapSession) -> Result<()> {
+        folders.file(session, &self.done, false).await?;
+        folders.file(session, &self.triage, true).await?;
+        failpoint::reach("after_move", self.ordinal);
+        Ok(())
+    }
+}
+
+/// The checkpoint moved to the end of a filed batch — never past a
+/// message not filed away (`first_unfiled`), never backwards.
+#[allow(clippy::too_many_arguments)]
+async fn write_checkpoint(
+    store: &Store,
+    inbox: &Inbox,
+    config: &ImapConfig,
+    clock: &Clock,
+    validity: i64,
+    last_uid: i64,
+    batch_end: u32,
+    first_unfiled: Option<u32>,
+) -> Result<()> {
+    let safe = match first_unfiled {
+        Some(first) => batch_end.min(first - 1),
+        None => batch_end,
+    };
+    if i64::from(safe) > last_uid {
+        let mut conn = store.pool().acquire().await?;
+        inbound::set_checkpoint(
+            &mut conn,
+            inbox.firm_id,
+            &config.account_mailbox(),
+            validity,
+            i64::from(safe),
+            clock.now(),
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// At most this many messages per FETCH and per database transaction.
@@ -478,19 +586,22 @@ mod failpoint {
     #[cfg(debug_assertions)]
     static BATCHES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
+    /// A batch was fetched: its number among those this process fetched.
     #[cfg(debug_assertions)]
-    pub fn reach(stage: &str) {
-        use std::sync::atomic::Ordering;
-        if stage == "after_fetch" {
-            BATCHES.fetch_add(1, Ordering::SeqCst);
-        }
+    pub fn fetched() -> usize {
+        BATCHES.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1
+    }
+
+    /// `batch` reached `stage`.
+    #[cfg(debug_assertions)]
+    pub fn reach(stage: &str, batch: usize) {
         let Ok(spec) = std::env::var("CABREADY_TEST_IMAP_CRASH") else {
             return;
         };
         let Some((at, n)) = spec.split_once(':') else {
             return;
         };
-        if at == stage && n.parse::<usize>().ok() == Some(BATCHES.load(Ordering::SeqCst)) {
+        if at == stage && n.parse::<usize>().ok() == Some(batch) {
             eprintln!("CABREADY_TEST_IMAP_CRASH: killed {stage} of batch {n}");
             let _ = std::process::Command::new("kill")
                 .args(["-KILL", &std::process::id().to_string()])
@@ -501,7 +612,13 @@ mod failpoint {
 
     #[cfg(not(debug_assertions))]
     #[inline(always)]
-    pub fn reach(_stage: &str) {}
+    pub fn fetched() -> usize {
+        0
+    }
+
+    #[cfg(not(debug_assertions))]
+    #[inline(always)]
+    pub fn reach(_stage: &str, _batch: usize) {}
 }
 
 /// Where filed messages go.
