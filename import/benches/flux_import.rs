@@ -16,6 +16,7 @@ use cabready_store::domain::{CategorySource, Financials, Siren, SizeCategory};
 use cabready_store::dossiers::{self, ActivityFlags, DossierRecord};
 use cabready_store::journal::Actor;
 use cabready_store::{firms, invoices, Backend, Clock, Lang, Store};
+use cabready_testkit::bench::{load_average, peak_rss_mb, reset_peak_rss};
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -68,22 +69,6 @@ fn options() -> Options {
 
 fn siren_of(dossier: usize) -> Siren {
     Siren::with_check_digit(40_000_000 + dossier as u32)
-}
-
-/// Peak resident memory since the last reset, in MB (Linux).
-fn peak_rss_mb() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
-
-fn reset_peak_rss() {
-    // Writing 5 to clear_refs resets VmHWM to the current RSS (Linux ≥ 4.0).
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
 /// Lifecycles and their shares: mostly paid, some in progress, a few in trouble.
@@ -212,12 +197,6 @@ async fn seed(store: &Store, dossiers: usize) -> i64 {
 
 fn secs(t: Instant) -> f64 {
     t.elapsed().as_secs_f64()
-}
-
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_default()
 }
 
 async fn bench_backend(backend: Backend, file: &Path, rows: usize, dossiers: usize, bare: f64) {

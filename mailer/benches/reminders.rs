@@ -18,6 +18,7 @@ use cabready_store::dossiers::{self, ActivityFlags, ContactRecord, DossierRecord
 use cabready_store::journal::Actor;
 use cabready_store::outbox::{self, State};
 use cabready_store::{firms, Lang, Store};
+use cabready_testkit::bench::{per_second, run_id};
 use cabready_testkit::mail::MailServers;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use lettre::transport::smtp::PoolConfig;
@@ -38,16 +39,12 @@ fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 25, 9, 0, 0).unwrap()
 }
 
-fn per_second(n: usize, seconds: f64) -> f64 {
-    n as f64 / seconds.max(1e-9)
-}
-
 #[tokio::main]
 async fn main() {
     let n = count();
     let servers = MailServers::from_env();
     let (host, port) = servers.smtp_host_port();
-    let run = format!("{:08x}", rand_id());
+    let run = format!("{:08x}", run_id());
     let mailbox = format!("bench-{run}@bench.test");
     let bare_mailbox = format!("bare-{run}@bench.test");
 
@@ -267,12 +264,4 @@ async fn raw_smtp(addr: &str, messages: &[(String, &[u8])]) -> std::io::Result<(
     }
     write.write_all(b"QUIT\r\n").await?;
     Ok(())
-}
-
-fn rand_id() -> u32 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos() ^ (d.as_secs() as u32))
-        .unwrap_or(0)
-        ^ std::process::id()
 }

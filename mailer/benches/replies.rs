@@ -28,6 +28,7 @@ use cabready_store::domain::*;
 use cabready_store::dossiers::{self, ActivityFlags, ContactRecord, DossierRecord};
 use cabready_store::journal::Actor;
 use cabready_store::{firms, Backend, Clock, Lang, Store};
+use cabready_testkit::bench::{load_average, peak_rss_mb, per_second, reset_peak_rss, run_id};
 use cabready_testkit::mail::MailServers;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use futures_util::TryStreamExt;
@@ -53,39 +54,6 @@ fn count() -> usize {
 /// Wednesday 25 November 2026, 10:00 in Paris.
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 25, 9, 0, 0).unwrap()
-}
-
-fn per_second(n: usize, seconds: f64) -> f64 {
-    n as f64 / seconds.max(1e-9)
-}
-
-fn peak_rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap_or_default()
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
-
-fn reset_peak_rss() {
-    // Writing 5 to clear_refs resets VmHWM to the current RSS (Linux ≥ 4.0).
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-}
-
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_default()
-}
-
-fn rand_id() -> u32 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos() ^ (d.as_secs() as u32))
-        .unwrap_or(0)
-        ^ std::process::id()
 }
 
 #[tokio::main]
@@ -142,7 +110,7 @@ async fn run(backend: Backend, n: usize, servers: &MailServers) {
         Backend::Postgres => "PostgreSQL",
     };
     println!("\n== {label} ==");
-    let run = format!("{:08x}", rand_id());
+    let run = format!("{:08x}", run_id());
     let dir = tempfile::tempdir().unwrap();
     let (url, _sqlite_dir) = cabready_testkit::fresh_url(backend).await;
     let store = Store::connect(&url).await.unwrap();

@@ -5,6 +5,7 @@
 //! PostgreSQL being unreachable is a failure, never a skip: `scripts/test`
 //! starts a throwaway server when none is running.
 
+pub mod bench;
 pub mod cli;
 pub mod dovecot;
 pub mod mail;
