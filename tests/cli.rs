@@ -1,7 +1,8 @@
 //! The `cabready` binary end to end, as a user runs it, on SQLite and PostgreSQL.
 
 use cabready_store::Backend;
-use cabready_testkit::{cli, fresh_url};
+use cabready_testkit::cli::{self, header_of};
+use cabready_testkit::fresh_url;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -397,14 +398,6 @@ fn chat_on_the_demo_data_answers_in_french_and_refuses_with_a_reason() {
     );
 }
 
-/// The header value of a raw `.eml` file (first line only: enough for ours).
-fn header_of(raw: &str, name: &str) -> String {
-    raw.lines()
-        .find_map(|l| l.strip_prefix(&format!("{name}: ")))
-        .unwrap_or_default()
-        .to_string()
-}
-
 #[test]
 fn replies_are_read_from_the_inbox_maildir_once() {
     let dir = tempfile::tempdir().unwrap();
@@ -423,20 +416,7 @@ fn replies_are_read_from_the_inbox_maildir_once() {
 
     // A client answers one of the reminders the demo sent (one nobody answered yet).
     let data = dir.path().join("cabready-data");
-    let answered: Vec<String> = std::fs::read_dir(data.join("inbox/cur"))
-        .unwrap()
-        .flatten()
-        .map(|e| std::fs::read_to_string(e.path()).unwrap())
-        .collect();
-    let reminder = std::fs::read_dir(data.join("outbox/new"))
-        .unwrap()
-        .flatten()
-        .map(|e| std::fs::read_to_string(e.path()).unwrap())
-        .find(|raw| {
-            let id = header_of(raw, "Message-ID");
-            !answered.iter().any(|a| a.contains(&id))
-        })
-        .expect("a reminder nobody answered");
+    let reminder = cli::unanswered_reminder(&data, |_| true).expect("a reminder nobody answered");
     let message_id = header_of(&reminder, "Message-ID");
     let reply_to = header_of(&reminder, "Reply-To");
     let reply_to = reply_to.rsplit('<').next().unwrap().trim_end_matches('>');

@@ -6,6 +6,7 @@
 
 use cabready_store::domain::{MandateKind, MandateStatus};
 use cabready_store::{dossiers, firms, mandates, Store};
+use cabready_testkit::cli::{header_of, unanswered_reminder};
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -20,13 +21,6 @@ fn cabready(dir: &Path) -> Command {
     command
 }
 
-fn header_of(raw: &str, name: &str) -> String {
-    raw.lines()
-        .find_map(|l| l.strip_prefix(&format!("{name}: ")))
-        .unwrap_or_default()
-        .to_string()
-}
-
 /// The demo's data, and a signed mandate sent back by the client of a
 /// reminder nobody answered yet: (dossier code, raw reply).
 fn demo_and_a_reply(dir: &Path) -> (String, String) {
@@ -37,19 +31,7 @@ fn demo_and_a_reply(dir: &Path) -> (String, String) {
         String::from_utf8_lossy(&demo.stderr)
     );
     let data = dir.join("cabready-data");
-    let answered: Vec<String> = std::fs::read_dir(data.join("inbox/cur"))
-        .unwrap()
-        .flatten()
-        .map(|e| std::fs::read_to_string(e.path()).unwrap())
-        .collect();
-    let reminder = std::fs::read_dir(data.join("outbox/new"))
-        .unwrap()
-        .flatten()
-        .map(|e| std::fs::read_to_string(e.path()).unwrap())
-        .find(|raw| {
-            let id = header_of(raw, "Message-ID");
-            raw.contains("votre mandat") && !answered.iter().any(|a| a.contains(&id))
-        })
+    let reminder = unanswered_reminder(&data, |raw| raw.contains("votre mandat"))
         .expect("a mandate reminder nobody answered");
     let code = header_of(&reminder, "Subject")
         .split_once("[CabReady ")

@@ -23,3 +23,30 @@ pub fn command(binary: &str, dir: &Path) -> Command {
     }
     command
 }
+
+/// A header's value in a raw `.eml` file the binary wrote (first line only:
+/// enough for ours).
+pub fn header_of(raw: &str, name: &str) -> String {
+    raw.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}: ")))
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// A reminder in `<data_dir>/outbox/new` that no message of
+/// `<data_dir>/inbox/cur` answers yet (by its Message-ID), among those
+/// `wanted` keeps.
+pub fn unanswered_reminder(data_dir: &Path, wanted: impl Fn(&str) -> bool) -> Option<String> {
+    let read_all = |dir: &str| -> Vec<String> {
+        std::fs::read_dir(data_dir.join(dir))
+            .unwrap()
+            .flatten()
+            .map(|e| std::fs::read_to_string(e.path()).unwrap())
+            .collect()
+    };
+    let answered = read_all("inbox/cur");
+    read_all("outbox/new").into_iter().find(|raw| {
+        let id = header_of(raw, "Message-ID");
+        wanted(raw) && !answered.iter().any(|a| a.contains(&id))
+    })
+}
