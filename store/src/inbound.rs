@@ -444,12 +444,12 @@ pub enum Sorted<'a> {
     Ignored { reason: &'a str },
 }
 
-/// Closes a triage item as a person sorted it, with its journal line;
-/// `false` (and nothing written) when it was not open.
+/// Closes a triage item (as read by [`get_triage`]) as a person sorted it,
+/// with its journal line; `false` (and nothing written) when it was not open.
 pub async fn close_triage(
     conn: &mut AnyConnection,
     firm_id: i64,
-    id: i64,
+    item: &TriageItem,
     sorted: Sorted<'_>,
     actor: &Actor,
     at: DateTime<Utc>,
@@ -458,7 +458,7 @@ pub async fn close_triage(
         Actor::User(n) | Actor::Client(n) | Actor::Import(n) => n.clone(),
         Actor::System => "cabready".into(),
     };
-    let item = get_triage(conn, firm_id, id).await?;
+    let id = item.id;
     let done = sqlx::query(
         "UPDATE inbound_triage SET status = 'done', closed_at = $1, closed_by = $2
          WHERE firm_id = $3 AND id = $4 AND status = 'open'",

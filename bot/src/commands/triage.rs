@@ -127,7 +127,7 @@ pub async fn sort(core: &Core, caller: &Caller, id: i64, target: SortTarget) -> 
                 ));
             }
             let sorted = Sorted::Ignored { reason: &reason };
-            inbound::close_triage(&mut tx, caller.firm_id, id, sorted, &actor, now).await?;
+            inbound::close_triage(&mut tx, caller.firm_id, &item, sorted, &actor, now).await?;
             tx.commit().await?;
             Ok(
                 Reply::success(lang.pick("E-mail écarté", "Email set aside")).with_description(
@@ -146,7 +146,7 @@ pub async fn sort(core: &Core, caller: &Caller, id: i64, target: SortTarget) -> 
             let sorted = Sorted::Attached {
                 dossier_id: dossier.id,
             };
-            inbound::close_triage(&mut tx, caller.firm_id, id, sorted, &actor, now).await?;
+            inbound::close_triage(&mut tx, caller.firm_id, &item, sorted, &actor, now).await?;
             tx.commit().await?;
             let code = dossier.record.code.clone();
             let intent = item.message.intent.as_deref();
