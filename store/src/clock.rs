@@ -40,7 +40,8 @@ pub fn from_db_time(text: &str) -> Option<DateTime<Utc>> {
 }
 
 pub fn to_db_date(date: NaiveDate) -> String {
-    date.format("%Y-%m-%d").to_string()
+    // ISO 8601, `%Y-%m-%d` (Display: without reading a format string).
+    date.to_string()
 }
 
 pub fn from_db_date(text: &str) -> Option<NaiveDate> {

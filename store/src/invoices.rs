@@ -9,7 +9,7 @@
 //! Writing the same events twice adds nothing: invoices are unique per
 //! (platform, platform id), events per (invoice, code, time).
 //!
-//! A batch is staged once in a temporary table of the connection, then
+//! A batch is staged once in two temporary tables of the connection, then
 //! written by set-based statements: what it costs grows with the batch,
 //! not with the number of statements (see docs/PERFORMANCE.md, "flux").
 
@@ -56,7 +56,7 @@ pub struct BatchOutcome {
     pub dossiers: BTreeSet<i64>,
 }
 
-/// Lines per statement: one JSON parameter carries them all.
+/// Rows per staging statement: one parameter carries them all.
 const CHUNK: usize = 10_000;
 
 /// The rows of a JSON array parameter, as a table `j` with one column
@@ -83,26 +83,34 @@ fn json_text(rows: Vec<Value>) -> String {
     Value::Array(rows).to_string()
 }
 
-/// The batch's lines, staged in a temporary table of the import's
-/// connection (private to it, emptied at each batch) so that every step
-/// after it is one set-based statement over the whole batch: the lines
-/// travel once, as one JSON parameter, and no row comes back to Rust.
-/// `first_line` marks the line that creates the invoice (the first of its
-/// key in the batch), which also carries the invoice's latest status in
-/// the batch (`cur_code`, `cur_at`).
-const CREATE_STAGE: &str = "CREATE TEMP TABLE IF NOT EXISTS flux_stage (
-    firm_id BIGINT NOT NULL, line BIGINT NOT NULL, first_line INTEGER NOT NULL,
-    platform TEXT NOT NULL, pid TEXT NOT NULL, dossier_id BIGINT NOT NULL,
-    invoice_number TEXT, issue_date TEXT, direction TEXT, seller_siren TEXT, buyer_siren TEXT,
-    siren_problem TEXT, amount_ht BIGINT, amount_ttc BIGINT, currency TEXT,
-    cur_code BIGINT, cur_at TEXT,
-    code BIGINT NOT NULL, status_at TEXT NOT NULL, label TEXT NOT NULL, reason TEXT,
-    invoice_id BIGINT, existed INTEGER NOT NULL DEFAULT 0, known INTEGER NOT NULL DEFAULT 0)";
+/// A batch is staged in two temporary tables of the import's connection
+/// (private to it, emptied at each batch), so that every step after it is
+/// one set-based statement and no row comes back to Rust:
+/// - `flux_inv`, one row per invoice of the batch (`k`, its number in the
+///   batch), with the fields of the line that names it first and its
+///   latest status in the batch (`cur_code`, `cur_at`); `invoice_id` once
+///   looked up or created, `existed` when it was known before the batch,
+///   `touched` when such an invoice gets a new event;
+/// - `flux_ev`, one row per line: its invoice's `k` and the status fields,
+///   `known` when the history already has it.
+///
+/// An invoice's fields travel once, not once per line.
+const STAGE_TABLES: [&str; 2] = [
+    "CREATE TEMP TABLE IF NOT EXISTS flux_inv (
+        k INTEGER PRIMARY KEY, platform TEXT NOT NULL, pid TEXT NOT NULL, dossier_id BIGINT NOT NULL,
+        invoice_number TEXT NOT NULL, issue_date TEXT, direction TEXT NOT NULL,
+        seller_siren TEXT NOT NULL, buyer_siren TEXT NOT NULL, siren_problem TEXT,
+        amount_ht BIGINT, amount_ttc BIGINT, currency TEXT NOT NULL,
+        cur_code BIGINT NOT NULL, cur_at TEXT NOT NULL,
+        invoice_id BIGINT, existed INTEGER NOT NULL DEFAULT 1, touched INTEGER NOT NULL DEFAULT 0)",
+    "CREATE TEMP TABLE IF NOT EXISTS flux_ev (
+        k INTEGER NOT NULL, code BIGINT NOT NULL, status_at TEXT NOT NULL, label TEXT NOT NULL,
+        reason TEXT, known INTEGER NOT NULL DEFAULT 0)",
+];
 
-/// The staged fields sent for each line, in order, with their SQL types.
-const STAGED: [(&str, &str); 20] = [
-    ("line", "BIGINT"),
-    ("first_line", "INTEGER"),
+/// The staged columns of each table, in order, with their SQL types.
+const INV_COLUMNS: [(&str, &str); 15] = [
+    ("k", "BIGINT"),
     ("platform", "TEXT"),
     ("pid", "TEXT"),
     ("dossier_id", "BIGINT"),
@@ -117,11 +125,155 @@ const STAGED: [(&str, &str); 20] = [
     ("currency", "TEXT"),
     ("cur_code", "BIGINT"),
     ("cur_at", "TEXT"),
+];
+const EV_COLUMNS: [(&str, &str); 5] = [
+    ("k", "BIGINT"),
     ("code", "BIGINT"),
     ("status_at", "TEXT"),
     ("label", "TEXT"),
     ("reason", "TEXT"),
 ];
+
+/// Creates the staging tables on first use and empties them.
+async fn reset_stage(conn: &mut AnyConnection, postgres: bool) -> StoreResult<()> {
+    // (PostgreSQL: checked first, since CREATE … IF NOT EXISTS sends a notice each time.)
+    let exists: i64 = if postgres {
+        sqlx::query("SELECT CAST(COUNT(to_regclass('pg_temp.flux_ev')) AS BIGINT)")
+            .fetch_one(&mut *conn)
+            .await?
+            .try_get(0)?
+    } else {
+        0
+    };
+    if exists == 0 {
+        for create in STAGE_TABLES {
+            sqlx::query(create).execute(&mut *conn).await?;
+        }
+    }
+    if postgres {
+        sqlx::query("TRUNCATE flux_inv, flux_ev")
+            .execute(&mut *conn)
+            .await?;
+    } else {
+        // SQLite keeps temporary tables in their own schema, with the
+        // default 2 MiB page cache: a batch of 20,000 lines would spill to
+        // a temporary file at every step.
+        sqlx::query("PRAGMA temp.cache_size = -32768")
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query("DELETE FROM flux_inv")
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query("DELETE FROM flux_ev")
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// One staged value, borrowed from the batch where it can be.
+#[derive(Clone, Copy)]
+enum Cell<'a> {
+    Null,
+    Text(&'a str),
+    Int(i64),
+    Time(DateTime<Utc>),
+    Date(NaiveDate),
+}
+
+impl<'a> Cell<'a> {
+    fn opt_text(text: &'a Option<String>) -> Cell<'a> {
+        text.as_deref().map_or(Cell::Null, Cell::Text)
+    }
+
+    fn opt_int(value: Option<i64>) -> Cell<'static> {
+        value.map_or(Cell::Null, Cell::Int)
+    }
+
+    /// The value as the database stores it (`to_db_time`, `to_db_date`).
+    fn text(self) -> Option<std::borrow::Cow<'a, str>> {
+        use std::borrow::Cow;
+        match self {
+            Cell::Null => None,
+            Cell::Text(t) => Some(Cow::Borrowed(t)),
+            Cell::Int(v) => Some(Cow::Owned(v.to_string())),
+            Cell::Time(at) => Some(Cow::Owned(to_db_time(at))),
+            Cell::Date(d) => Some(Cow::Owned(to_db_date(d))),
+        }
+    }
+}
+
+/// Inserts rows into a staging table: `cells` holds them one after the
+/// other, `columns.len()` cells each; a chunk of rows per statement, the
+/// whole chunk as one parameter.
+///
+/// PostgreSQL: one text whose lines and fields are split by the ASCII
+/// record and unit separators (NULL as SOH), cut by `string_to_array` in C
+/// (`OFFSET 0` keeps the planner from splitting each line again for every
+/// field): JSON cost PostgreSQL ~14 µs a line. A chunk whose text holds
+/// those characters goes as JSON instead. SQLite: JSON (`json_rows`).
+/// (Multi-row `VALUES` with a bound parameter per cell was 60 times slower
+/// on SQLite through sqlx.)
+async fn stage(
+    conn: &mut AnyConnection,
+    table: &str,
+    columns: &[(&str, &str)],
+    cells: &[Cell<'_>],
+) -> StoreResult<()> {
+    let width = columns.len();
+    let names: Vec<&str> = columns.iter().map(|(name, _)| *name).collect();
+    let typed = |read: &dyn Fn(usize) -> String| -> Vec<String> {
+        columns
+            .iter()
+            .enumerate()
+            .map(|(n, (_, t))| match *t {
+                "TEXT" => read(n),
+                t => format!("CAST({} AS {t})", read(n)),
+            })
+            .collect()
+    };
+    for chunk in cells.chunks(CHUNK * width) {
+        let texts: Vec<Option<std::borrow::Cow<str>>> = chunk.iter().map(|c| c.text()).collect();
+        let separated = is_postgres(conn)
+            && texts
+                .iter()
+                .flatten()
+                .all(|c| !c.contains(['\u{1}', '\u{1e}', '\u{1f}']));
+        let (sql, payload) = if separated {
+            let mut text = String::with_capacity(chunk.len() * 16);
+            for (i, cell) in texts.iter().enumerate() {
+                if i > 0 {
+                    text.push(if i % width == 0 { '\u{1e}' } else { '\u{1f}' });
+                }
+                text.push_str(cell.as_deref().unwrap_or("\u{1}"));
+            }
+            let sql = format!(
+                "INSERT INTO {table} ({}) SELECT {}
+                 FROM (SELECT string_to_array(l, chr(31), chr(1)) AS r
+                       FROM unnest(string_to_array($1, chr(30))) AS l OFFSET 0) x",
+                names.join(", "),
+                typed(&|n| format!("r[{}]", n + 1)).join(", "),
+            );
+            (sql, text)
+        } else {
+            let sql = format!(
+                "INSERT INTO {table} ({}) SELECT {} FROM {}",
+                names.join(", "),
+                typed(&|n| format!("(j.value ->> {n})")).join(", "),
+                json_rows(conn, 1)
+            );
+            let rows: Vec<&[Option<std::borrow::Cow<str>>]> = texts.chunks(width).collect();
+            let json = serde_json::to_string(&rows)
+                .map_err(|e| StoreError::Corrupt(format!("staging a batch as JSON: {e}")))?;
+            (sql, json)
+        };
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(payload)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
 
 /// Runs one statement with the firm as `$1` and returns the rows it changed.
 async fn exec(conn: &mut AnyConnection, sql: &str, firm_id: i64) -> StoreResult<u64> {
@@ -136,7 +288,7 @@ async fn exec(conn: &mut AnyConnection, sql: &str, firm_id: i64) -> StoreResult<
 /// new status events, the current status of every invoice that changed,
 /// and one journal line when anything was added.
 ///
-/// Set-based: the lines are staged once (see `CREATE_STAGE`), then each
+/// Set-based: the batch is staged once (see `STAGE_TABLES`), then each
 /// step is one statement over the whole batch, whatever its size.
 pub async fn record_batch(
     conn: &mut AnyConnection,
@@ -162,214 +314,85 @@ pub async fn record_batch(
         t0 = std::time::Instant::now();
     };
 
-    // 1. Which line creates each invoice (the first of its key wins), and
-    // the invoice's latest event in the batch (the highest code on a tie).
-    let mut first_of: HashMap<(&str, &str), usize> = HashMap::with_capacity(events.len());
-    let mut latest: Vec<usize> = Vec::with_capacity(events.len());
+    // 1. The batch's invoices, in the order they first appear (the first
+    // line of a key gives the invoice's fields), each with its latest event
+    // in the batch (the highest code on a tie).
+    let mut k_of: HashMap<(&str, &str), usize> = HashMap::with_capacity(events.len());
+    let mut invoices: Vec<(usize, usize)> = Vec::new(); // (first line, latest line)
+    let mut ev_cells: Vec<Cell> = Vec::with_capacity(events.len() * EV_COLUMNS.len());
     for (n, e) in events.iter().enumerate() {
-        match first_of.entry((e.platform.as_str(), e.platform_invoice_id.as_str())) {
-            std::collections::hash_map::Entry::Vacant(v) => {
-                v.insert(n);
-                latest.push(n);
-            }
-            std::collections::hash_map::Entry::Occupied(o) => {
-                let first = *o.get();
-                let best = &events[latest[first]];
-                if (e.status_at, e.code.number()) > (best.status_at, best.code.number()) {
-                    latest[first] = n;
-                }
-                latest.push(usize::MAX);
-            }
+        let k = *k_of
+            .entry((e.platform.as_str(), e.platform_invoice_id.as_str()))
+            .or_insert_with(|| {
+                invoices.push((n, n));
+                invoices.len() - 1
+            });
+        let latest = &mut invoices[k].1;
+        let best = &events[*latest];
+        if (e.status_at, e.code.number()) > (best.status_at, best.code.number()) {
+            *latest = n;
         }
+        ev_cells.extend([
+            Cell::Int(k as i64),
+            Cell::Int(e.code.number().into()),
+            Cell::Time(e.status_at),
+            Cell::Text(&e.label),
+            Cell::opt_text(&e.reason),
+        ]);
     }
-
-    // 2. Stage the lines.
-    // (PostgreSQL: checked first, since CREATE … IF NOT EXISTS sends a notice each time.)
-    let staged: i64 = if postgres {
-        sqlx::query("SELECT CAST(COUNT(to_regclass('pg_temp.flux_stage')) AS BIGINT)")
-            .fetch_one(&mut *conn)
-            .await?
-            .try_get(0)?
-    } else {
-        0
-    };
-    if staged == 0 {
-        sqlx::query(CREATE_STAGE).execute(&mut *conn).await?;
+    let mut inv_cells: Vec<Cell> = Vec::with_capacity(invoices.len() * INV_COLUMNS.len());
+    for (k, &(first, latest)) in invoices.iter().enumerate() {
+        let (e, cur) = (&events[first], &events[latest]);
+        inv_cells.extend([
+            Cell::Int(k as i64),
+            Cell::Text(&e.platform),
+            Cell::Text(&e.platform_invoice_id),
+            Cell::Int(e.dossier_id),
+            Cell::Text(&e.invoice_number),
+            e.issue_date.map_or(Cell::Null, Cell::Date),
+            Cell::Text(e.direction.code()),
+            Cell::Text(&e.seller_siren),
+            Cell::Text(&e.buyer_siren),
+            Cell::opt_text(&e.siren_problem),
+            Cell::opt_int(e.amount_ht),
+            Cell::opt_int(e.amount_ttc),
+            Cell::Text(&e.currency),
+            Cell::Int(cur.code.number().into()),
+            Cell::Time(cur.status_at),
+        ]);
     }
-    if !postgres {
-        // SQLite keeps temporary tables in their own schema, with the
-        // default 2 MiB page cache: a batch of 20,000 lines (~6 MB) would
-        // spill to a temporary file at every step.
-        sqlx::query("PRAGMA temp.cache_size = -32768")
+    // 2. Stage them.
+    reset_stage(conn, postgres).await?;
+    stage(conn, "flux_inv", &INV_COLUMNS, &inv_cells).await?;
+    stage(conn, "flux_ev", &EV_COLUMNS, &ev_cells).await?;
+    drop((inv_cells, ev_cells));
+    if postgres {
+        // Fresh statistics for the planner: with none, it once joined the
+        // staging tables to the invoices by scanning them, for minutes.
+        sqlx::query("ANALYZE flux_inv, flux_ev")
             .execute(&mut *conn)
             .await?;
     }
-    sqlx::query(if postgres {
-        "TRUNCATE flux_stage"
-    } else {
-        "DELETE FROM flux_stage"
-    })
-    .execute(&mut *conn)
-    .await?;
-    for (chunk_no, chunk) in events.chunks(CHUNK).enumerate() {
-        let cells: Vec<[Option<String>; STAGED.len()]> = chunk
-            .iter()
-            .enumerate()
-            .map(|(i, e)| {
-                let n = chunk_no * CHUNK + i;
-                let mut row = [const { None }; STAGED.len()];
-                row[0] = Some(n.to_string());
-                row[1] = Some(i64::from(latest[n] != usize::MAX).to_string());
-                row[2] = Some(e.platform.clone());
-                row[3] = Some(e.platform_invoice_id.clone());
-                row[4] = Some(e.dossier_id.to_string());
-                if latest[n] != usize::MAX {
-                    let cur = &events[latest[n]];
-                    row[5] = Some(e.invoice_number.clone());
-                    row[6] = e.issue_date.map(to_db_date);
-                    row[7] = Some(e.direction.code().to_string());
-                    row[8] = Some(e.seller_siren.clone());
-                    row[9] = Some(e.buyer_siren.clone());
-                    row[10] = e.siren_problem.clone();
-                    row[11] = e.amount_ht.map(|v| v.to_string());
-                    row[12] = e.amount_ttc.map(|v| v.to_string());
-                    row[13] = Some(e.currency.clone());
-                    row[14] = Some(cur.code.number().to_string());
-                    row[15] = Some(to_db_time(cur.status_at));
-                }
-                row[16] = Some(e.code.number().to_string());
-                row[17] = Some(to_db_time(e.status_at));
-                row[18] = Some(e.label.clone());
-                row[19] = e.reason.clone();
-                row
-            })
-            .collect();
-        let columns: Vec<&str> = STAGED.iter().map(|(name, _)| *name).collect();
-        let typed = |read: &dyn Fn(usize) -> String| -> Vec<String> {
-            STAGED
-                .iter()
-                .enumerate()
-                .map(|(n, (_, t))| match *t {
-                    "TEXT" => read(n),
-                    t => format!("CAST({} AS {t})", read(n)),
-                })
-                .collect()
-        };
-        // PostgreSQL: one text of lines and fields split by the ASCII
-        // record and unit separators (NULL as SOH), cut by string_to_array
-        // in C (`OFFSET 0` keeps the planner from splitting each line again
-        // for every field): JSON cost PostgreSQL ~14 µs a line. A
-        // batch whose text holds those characters goes as JSON instead.
-        let separated = postgres
-            && cells
-                .iter()
-                .flatten()
-                .flatten()
-                .all(|c| !c.contains(['\u{1}', '\u{1e}', '\u{1f}']));
-        let (sql, payload) = if separated {
-            let mut text = String::with_capacity(cells.len() * 200);
-            for (i, row) in cells.iter().enumerate() {
-                if i > 0 {
-                    text.push('\u{1e}');
-                }
-                for (c, cell) in row.iter().enumerate() {
-                    if c > 0 {
-                        text.push('\u{1f}');
-                    }
-                    text.push_str(cell.as_deref().unwrap_or("\u{1}"));
-                }
-            }
-            let sql = format!(
-                "INSERT INTO flux_stage (firm_id, {}) SELECT $1, {}
-                 FROM (SELECT string_to_array(l, chr(31), chr(1)) AS r
-                       FROM unnest(string_to_array($2, chr(30))) AS l OFFSET 0) x",
-                columns.join(", "),
-                typed(&|n| format!("r[{}]", n + 1)).join(", "),
-            );
-            (sql, text)
-        } else {
-            // Each line a JSON array, read field by field (`->>` parses the
-            // row for each field: the lines that do not create an invoice
-            // go apart with only the fields they fill).
-            let (firsts, others): (Vec<_>, Vec<_>) = cells
-                .into_iter()
-                .partition(|row| row[1].as_deref() == Some("1"));
-            if !firsts.is_empty() {
-                let sql = format!(
-                    "INSERT INTO flux_stage (firm_id, {}) SELECT $1, {} FROM {}",
-                    columns.join(", "),
-                    typed(&|n| format!("(j.value ->> {n})")).join(", "),
-                    json_rows(conn, 2)
-                );
-                let rows = serde_json::to_string(&firsts)
-                    .map_err(|e| StoreError::Corrupt(format!("staging a batch as JSON: {e}")))?;
-                sqlx::query(sqlx::AssertSqlSafe(sql))
-                    .bind(firm_id)
-                    .bind(rows)
-                    .execute(&mut *conn)
-                    .await?;
-            }
-            if others.is_empty() {
-                continue;
-            }
-            const EVENT_FIELDS: [usize; 9] = [0, 1, 2, 3, 4, 16, 17, 18, 19];
-            let names: Vec<&str> = EVENT_FIELDS.iter().map(|&n| STAGED[n].0).collect();
-            let fields: Vec<String> = EVENT_FIELDS
-                .iter()
-                .enumerate()
-                .map(|(k, &n)| match STAGED[n].1 {
-                    "TEXT" => format!("(j.value ->> {k})"),
-                    t => format!("CAST((j.value ->> {k}) AS {t})"),
-                })
-                .collect();
-            let sql = format!(
-                "INSERT INTO flux_stage (firm_id, {}) SELECT $1, {} FROM {}",
-                names.join(", "),
-                fields.join(", "),
-                json_rows(conn, 2)
-            );
-            let rows: Vec<[Option<String>; EVENT_FIELDS.len()]> = others
-                .into_iter()
-                .map(|mut row| EVENT_FIELDS.map(|n| row[n].take()))
-                .collect();
-            let rows = serde_json::to_string(&rows)
-                .map_err(|e| StoreError::Corrupt(format!("staging a batch as JSON: {e}")))?;
-            (sql, rows)
-        };
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(firm_id)
-            .bind(payload)
-            .execute(&mut *conn)
-            .await?;
-    }
-    lap("stage load");
-
     lap("stage");
-    // 3. The invoices already known (one index probe per line).
-    const LOOKUP: &str = "(SELECT i.id FROM invoices i WHERE i.firm_id = $1
-        AND i.platform = flux_stage.platform AND i.platform_invoice_id = flux_stage.pid)";
-    exec(
-        conn,
-        &format!("UPDATE flux_stage SET invoice_id = {LOOKUP} WHERE firm_id = $1"),
-        firm_id,
-    )
-    .await?;
-    exec(
-        conn,
-        "UPDATE flux_stage SET existed = 1 WHERE firm_id = $1 AND invoice_id IS NOT NULL",
-        firm_id,
-    )
-    .await?;
 
-    lap("lookup");
-    // 4. The new invoices, with their current status from the batch, in line order.
-    let expected: i64 = sqlx::query(
-        "SELECT COUNT(*) FROM flux_stage WHERE firm_id = $1 AND first_line = 1 AND invoice_id IS NULL",
+    // 3. The invoices already known (one index probe per invoice).
+    const LOOKUP: &str = "(SELECT i.id FROM invoices i WHERE i.firm_id = $1
+        AND i.platform = flux_inv.platform AND i.platform_invoice_id = flux_inv.pid)";
+    exec(
+        conn,
+        &format!("UPDATE flux_inv SET invoice_id = {LOOKUP}"),
+        firm_id,
     )
-    .bind(firm_id)
-    .fetch_one(&mut *conn)
-    .await?
-    .try_get(0)?;
+    .await?;
+    let expected: i64 = sqlx::query("SELECT COUNT(*) FROM flux_inv WHERE invoice_id IS NULL")
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get(0)?;
+    let existing = invoices.len() as i64 - expected;
+    lap("lookup");
+
+    // 4. The new invoices, with their current status from the batch, in
+    // the order they first appear.
     if expected > 0 {
         let inserted = sqlx::query(
             "INSERT INTO invoices (firm_id, dossier_id, platform, platform_invoice_id, invoice_number, issue_date,
@@ -377,7 +400,7 @@ pub async fn record_batch(
                 current_code, current_at, first_seen_at)
              SELECT $1, dossier_id, platform, pid, invoice_number, issue_date, direction, seller_siren,
                 buyer_siren, siren_problem, amount_ht, amount_ttc, currency, cur_code, cur_at, $2
-             FROM flux_stage WHERE firm_id = $1 AND first_line = 1 AND invoice_id IS NULL ORDER BY line
+             FROM flux_inv WHERE invoice_id IS NULL ORDER BY k
              ON CONFLICT (firm_id, platform, platform_invoice_id) DO NOTHING",
         )
         .bind(firm_id)
@@ -395,28 +418,30 @@ pub async fn record_batch(
         exec(
             conn,
             &format!(
-                "UPDATE flux_stage SET invoice_id = {LOOKUP} WHERE firm_id = $1 AND invoice_id IS NULL"
+                "UPDATE flux_inv SET invoice_id = {LOOKUP}, existed = 0 WHERE invoice_id IS NULL"
             ),
             firm_id,
         )
         .await?;
     }
-
     lap("new invoices");
-    // 5. The status events, each once: lines of new invoices are all new;
-    // the others are looked up in the history.
-    exec(
-        conn,
-        "UPDATE flux_stage SET known = 1 WHERE firm_id = $1 AND existed = 1 AND EXISTS
-            (SELECT 1 FROM invoice_statuses s WHERE s.invoice_id = flux_stage.invoice_id
-             AND s.code = flux_stage.code AND s.status_at = flux_stage.status_at)",
-        firm_id,
-    )
-    .await?;
+
+    // 5. The status events, each once: the lines of new invoices are all
+    // new; the others are looked up in the history.
+    if existing > 0 {
+        sqlx::query(
+            "UPDATE flux_ev SET known = 1 WHERE EXISTS
+                (SELECT 1 FROM flux_inv i CROSS JOIN invoice_statuses s
+                 WHERE i.k = flux_ev.k AND i.existed = 1 AND s.invoice_id = i.invoice_id
+                   AND s.code = flux_ev.code AND s.status_at = flux_ev.status_at)",
+        )
+        .execute(&mut *conn)
+        .await?;
+    }
     let new_statuses = sqlx::query(
         "INSERT INTO invoice_statuses (firm_id, invoice_id, code, status_at, label, reason, source_file, imported_at)
-         SELECT $1, invoice_id, code, status_at, label, reason, $2, $3
-         FROM flux_stage WHERE firm_id = $1 AND known = 0 ORDER BY line
+         SELECT $1, i.invoice_id, e.code, e.status_at, e.label, e.reason, $2, $3
+         FROM flux_ev e CROSS JOIN flux_inv i WHERE i.k = e.k AND e.known = 0
          ON CONFLICT (invoice_id, code, status_at) DO NOTHING",
     )
     .bind(firm_id)
@@ -430,25 +455,32 @@ pub async fn record_batch(
     if new_statuses == 0 {
         return Ok(outcome);
     }
-
     lap("statuses");
+
     // 6. The current status of the invoices known before that got new
     // events: the latest event (the highest code on a tie), whatever the
     // order the files came in. (`+firm_id`: the ids come from this firm's
     // rows; the unary plus keeps the planner on the primary key.)
-    exec(
-        conn,
-        "UPDATE invoices SET
-            current_code = (SELECT s.code FROM invoice_statuses s WHERE s.invoice_id = invoices.id
-                            ORDER BY s.status_at DESC, s.code DESC LIMIT 1),
-            current_at = (SELECT MAX(s.status_at) FROM invoice_statuses s WHERE s.invoice_id = invoices.id)
-         WHERE id IN (SELECT invoice_id FROM flux_stage WHERE firm_id = $1 AND existed = 1 AND known = 0)
-           AND +firm_id = $1",
-        firm_id,
-    )
-    .await?;
-
+    if existing > 0 {
+        sqlx::query(
+            "UPDATE flux_inv SET touched = 1 WHERE existed = 1
+               AND k IN (SELECT k FROM flux_ev WHERE known = 0)",
+        )
+        .execute(&mut *conn)
+        .await?;
+        exec(
+            conn,
+            "UPDATE invoices SET
+                current_code = (SELECT s.code FROM invoice_statuses s WHERE s.invoice_id = invoices.id
+                                ORDER BY s.status_at DESC, s.code DESC LIMIT 1),
+                current_at = (SELECT MAX(s.status_at) FROM invoice_statuses s WHERE s.invoice_id = invoices.id)
+             WHERE id IN (SELECT invoice_id FROM flux_inv WHERE touched = 1) AND +firm_id = $1",
+            firm_id,
+        )
+        .await?;
+    }
     lap("current");
+
     // 7. The dossiers touched: their flow dates, and the list for the summary.
     // A dossier's flow dates are the latest current status of its
     // invoices, which only ever moves forward: the invoices that got new
@@ -459,8 +491,8 @@ pub async fn record_batch(
             &format!(
                 "UPDATE dossiers SET last_{direction}_at = g.m
                  FROM (SELECT i.dossier_id, MAX(i.current_at) AS m
-                       FROM flux_stage s CROSS JOIN invoices i
-                       WHERE s.firm_id = $1 AND s.known = 0 AND i.id = s.invoice_id
+                       FROM flux_inv f CROSS JOIN invoices i
+                       WHERE (f.existed = 0 OR f.touched = 1) AND i.id = f.invoice_id
                          AND +i.firm_id = $1 AND i.direction = '{direction}'
                        GROUP BY i.dossier_id) g
                  WHERE dossiers.firm_id = $1 AND dossiers.id = g.dossier_id
@@ -471,12 +503,11 @@ pub async fn record_batch(
         .await?;
     }
     let list: Option<String> = sqlx::query(if postgres {
-        "SELECT string_agg(DISTINCT CAST(dossier_id AS TEXT), ',') FROM flux_stage
-         WHERE firm_id = $1 AND known = 0"
+        "SELECT string_agg(DISTINCT CAST(dossier_id AS TEXT), ',') FROM flux_inv
+         WHERE existed = 0 OR touched = 1"
     } else {
-        "SELECT group_concat(DISTINCT dossier_id) FROM flux_stage WHERE firm_id = $1 AND known = 0"
+        "SELECT group_concat(DISTINCT dossier_id) FROM flux_inv WHERE existed = 0 OR touched = 1"
     })
-    .bind(firm_id)
     .fetch_one(&mut *conn)
     .await?
     .try_get(0)?;
@@ -485,8 +516,8 @@ pub async fn record_batch(
         .split(',')
         .filter_map(|d| d.trim().parse().ok())
         .collect();
-
     lap("dossiers");
+
     let platforms: BTreeSet<&str> = events.iter().map(|e| e.platform.as_str()).collect();
     let entry = Entry {
         entity: "invoice_flow",
