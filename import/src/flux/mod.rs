@@ -20,6 +20,8 @@ use std::collections::{BTreeSet, HashMap};
 use std::io::{BufRead, BufReader, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use tokio::sync::mpsc::Sender;
 
 /// Lines per database batch (one transaction each, except a dry run, which
 /// is one transaction rolled back). Each batch is staged and written
@@ -212,7 +214,7 @@ pub async fn run(
     let mut conn = store.pool().acquire().await.map_err(StoreError::from)?;
     let firm = firms::resolve(&mut conn, request.firm.as_deref()).await?;
     let list = dossiers::list(&mut conn, firm.id, None).await?;
-    let index = DossierIndex {
+    let index = Arc::new(DossierIndex {
         by_siren: list
             .iter()
             .map(|d| (d.record.siren.to_string(), d.id))
@@ -221,7 +223,7 @@ pub async fn run(
             .iter()
             .map(|d| (fold(&d.record.code), (d.id, d.record.siren.to_string())))
             .collect(),
-    };
+    });
     // The platform as the firm spells it, so that one platform is one name.
     let wanted = request
         .source
@@ -306,7 +308,7 @@ async fn import_file(
     store: &Store,
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     firm_id: i64,
-    index: &DossierIndex,
+    index: &Arc<DossierIndex>,
     platform: &str,
     path: &Path,
     request: &FluxRequest,
@@ -400,92 +402,174 @@ async fn import_file(
 
     let show_progress = request.progress && std::io::stderr().is_terminal();
     let actor = Actor::Import(file.clone());
-    let batch_size = request.batch_size.max(1);
-    let mut batch: Vec<FlowEvent> = Vec::with_capacity(batch_size);
-    loop {
-        let line = match csv.read_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => record_line(&record, csv.position().line()) + line_offset,
-            Err(e) => {
-                let line = e.position().map_or(0, |p| p.line()) + line_offset;
-                summary.rows_read += 1;
-                summary.rejected += 1;
-                if summary.errors.len() < MAX_ERRORS_KEPT {
-                    let what = match e.kind() {
-                        csv::ErrorKind::Utf8 { .. } => lang.pick(
-                            "caractères illisibles en UTF-8 (le fichier est-il en Windows-1252 ? voir la clé encoding du profil)",
-                            "characters not readable as UTF-8 (is the file Windows-1252? see the profile's encoding key)",
-                        ).to_string(),
-                        _ => e.to_string(),
-                    };
-                    summary.errors.push(format!(
-                        "{file}:{line}: {}: {what}",
-                        lang.pick("ligne", "line")
-                    ));
-                }
-                continue;
-            }
-        };
-        if record.iter().all(|c| c.trim().is_empty()) {
-            continue;
-        }
-        summary.rows_read += 1;
-        match parse_line(&record, &positions, profile, index, platform, lang) {
-            Ok(event) => batch.push(event),
-            Err(errors) => {
-                summary.rejected += 1;
-                for e in errors {
-                    if summary.errors.len() < MAX_ERRORS_KEPT {
-                        summary.errors.push(if e.value.is_empty() {
-                            format!("{file}:{line}: {}: {}", e.field, e.message)
-                        } else {
-                            format!("{file}:{line}: {}: {} ({})", e.field, e.message, e.value)
-                        });
-                    }
-                }
-            }
-        }
-        if batch.len() >= batch_size {
-            flush(
-                store,
-                tx,
-                firm_id,
-                &mut batch,
-                &file,
-                &actor,
-                now,
-                request.dry_run,
-                &mut summary,
-            )
-            .await?;
-            if show_progress {
-                let done = bytes_read.load(Ordering::Relaxed);
-                let pct = (done * 100).checked_div(size).unwrap_or(0);
-                let _ = write!(
-                    std::io::stderr(),
-                    "\r{file} : {pct:>3} % — {} {}",
-                    summary.rows_read,
-                    lang.pick("lignes", "lines")
-                );
-            }
+    // The lines are read and parsed on a thread of their own while the
+    // previous batch is written: a batch in the channel, one being read,
+    // one being written, so memory stays bounded whatever the file's size.
+    let (sender, mut receiver) = tokio::sync::mpsc::channel(1);
+    let reading = LineReader {
+        positions,
+        profile: profile.clone(),
+        index: index.clone(),
+        platform: platform.to_string(),
+        lang,
+        file: file.clone(),
+        line_offset,
+        batch_size: request.batch_size.max(1),
+    };
+    let reader = std::thread::spawn(move || reading.run(csv, sender));
+    while let Some(parsed) = receiver.recv().await {
+        flush(
+            store,
+            tx,
+            firm_id,
+            &parsed.events,
+            &file,
+            &actor,
+            now,
+            request.dry_run,
+            &mut summary,
+        )
+        .await?;
+        if show_progress {
+            let done = bytes_read.load(Ordering::Relaxed);
+            let pct = (done * 100).checked_div(size).unwrap_or(0);
+            let _ = write!(
+                std::io::stderr(),
+                "\r{file} : {pct:>3} % — {} {}",
+                parsed.rows_read,
+                lang.pick("lignes", "lines")
+            );
         }
     }
-    flush(
-        store,
-        tx,
-        firm_id,
-        &mut batch,
-        &file,
-        &actor,
-        now,
-        request.dry_run,
-        &mut summary,
-    )
-    .await?;
+    // The channel closes when the thread is done: joining does not wait.
+    let tally = reader
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+    summary.rows_read = tally.rows_read;
+    summary.rejected = tally.rejected;
+    summary.errors = tally.errors;
     if show_progress {
         let _ = writeln!(std::io::stderr());
     }
     Ok(summary)
+}
+
+/// A batch of parsed lines, and how many lines had been read then.
+struct Parsed {
+    events: Vec<FlowEvent>,
+    rows_read: u64,
+}
+
+/// What reading a file counted: lines read and rejected, and the first
+/// errors as `file:line: field: what is wrong (value)`.
+#[derive(Default)]
+struct Tally {
+    rows_read: u64,
+    rejected: u64,
+    errors: Vec<String>,
+}
+
+/// Reads and parses a file's lines after its header, on its own thread.
+struct LineReader {
+    positions: Positions,
+    profile: Profile,
+    index: Arc<DossierIndex>,
+    platform: String,
+    lang: Lang,
+    file: String,
+    line_offset: u64,
+    batch_size: usize,
+}
+
+impl LineReader {
+    /// Sends the parsed lines in batches; stops early when the receiving
+    /// side is gone (the import failed).
+    fn run(self, mut csv: csv::Reader<Box<dyn BufRead + Send>>, sender: Sender<Parsed>) -> Tally {
+        let (file, lang) = (&self.file, self.lang);
+        let mut tally = Tally::default();
+        let mut record = csv::StringRecord::new();
+        let mut batch: Vec<FlowEvent> = Vec::with_capacity(self.batch_size);
+        // For whoever profiles (RUST_LOG=cabready_import=debug): is the
+        // reading or the writing the slower side?
+        let (started, mut waited) = (std::time::Instant::now(), std::time::Duration::ZERO);
+        loop {
+            let line = match csv.read_record(&mut record) {
+                Ok(false) => break,
+                Ok(true) => record_line(&record, csv.position().line()) + self.line_offset,
+                Err(e) => {
+                    let line = e.position().map_or(0, |p| p.line()) + self.line_offset;
+                    tally.rows_read += 1;
+                    tally.rejected += 1;
+                    if tally.errors.len() < MAX_ERRORS_KEPT {
+                        let what = match e.kind() {
+                            csv::ErrorKind::Utf8 { .. } => lang.pick(
+                                "caractères illisibles en UTF-8 (le fichier est-il en Windows-1252 ? voir la clé encoding du profil)",
+                                "characters not readable as UTF-8 (is the file Windows-1252? see the profile's encoding key)",
+                            ).to_string(),
+                            _ => e.to_string(),
+                        };
+                        tally.errors.push(format!(
+                            "{file}:{line}: {}: {what}",
+                            lang.pick("ligne", "line")
+                        ));
+                    }
+                    continue;
+                }
+            };
+            if record.iter().all(|c| c.trim().is_empty()) {
+                continue;
+            }
+            tally.rows_read += 1;
+            let parsed = parse_line(
+                &record,
+                &self.positions,
+                &self.profile,
+                &self.index,
+                &self.platform,
+                lang,
+            );
+            match parsed {
+                Ok(event) => batch.push(event),
+                Err(errors) => {
+                    tally.rejected += 1;
+                    for e in errors {
+                        if tally.errors.len() < MAX_ERRORS_KEPT {
+                            tally.errors.push(if e.value.is_empty() {
+                                format!("{file}:{line}: {}: {}", e.field, e.message)
+                            } else {
+                                format!("{file}:{line}: {}: {} ({})", e.field, e.message, e.value)
+                            });
+                        }
+                    }
+                }
+            }
+            if batch.len() >= self.batch_size {
+                let events = std::mem::replace(&mut batch, Vec::with_capacity(self.batch_size));
+                let parsed = Parsed {
+                    events,
+                    rows_read: tally.rows_read,
+                };
+                let before = std::time::Instant::now();
+                if sender.blocking_send(parsed).is_err() {
+                    return tally;
+                }
+                waited += before.elapsed();
+            }
+        }
+        if !batch.is_empty() {
+            let _ = sender.blocking_send(Parsed {
+                events: batch,
+                rows_read: tally.rows_read,
+            });
+        }
+        tracing::debug!(
+            lines = tally.rows_read,
+            reading_ms = (started.elapsed() - waited).as_millis() as u64,
+            waiting_for_the_database_ms = waited.as_millis() as u64,
+            "flux import: file read"
+        );
+        tally
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -493,7 +577,7 @@ async fn flush(
     store: &Store,
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     firm_id: i64,
-    batch: &mut Vec<FlowEvent>,
+    batch: &[FlowEvent],
     file: &str,
     actor: &Actor,
     now: chrono::DateTime<chrono::Utc>,
@@ -508,7 +592,6 @@ async fn flush(
     summary.new_invoices += outcome.new_invoices as u64;
     summary.already_known += outcome.known_statuses as u64;
     summary.dossiers.extend(outcome.dossiers);
-    batch.clear();
     if !dry_run {
         // Commit each batch: other writers (chat, mail) are not held back
         // by a long import, and a crash keeps what was done.
