@@ -15,22 +15,13 @@ use cabready_mailer::transport::Transport;
 use cabready_mailer::{Mailer, PlanOptions};
 use cabready_store::outbox::{self, State};
 use cabready_store::{Lang, Store};
-use cabready_testkit::bench::{per_second, run_id};
+use cabready_testkit::bench::{count_arg, per_second, run_id};
 use cabready_testkit::clients::firm_with_small_clients;
 use cabready_testkit::mail::MailServers;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use std::time::Instant;
-
-fn count() -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == "--count")
-        .and_then(|i| args.get(i + 1))
-        .map(|n| n.parse().expect("--count N"))
-        .unwrap_or(1_000)
-}
 
 /// Wednesday 25 November 2026, 10:00 in Paris.
 fn now() -> DateTime<Utc> {
@@ -39,7 +30,7 @@ fn now() -> DateTime<Utc> {
 
 #[tokio::main]
 async fn main() {
-    let n = count();
+    let n = count_arg(1_000);
     let servers = MailServers::from_env();
     let (host, port) = servers.smtp_host_port();
     let run = format!("{:08x}", run_id());

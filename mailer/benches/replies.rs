@@ -25,7 +25,9 @@ use cabready_mailer::token::Signer;
 use cabready_mailer::transport::Transport;
 use cabready_mailer::{Mailer, PlanOptions};
 use cabready_store::{Backend, Clock, Lang, Store};
-use cabready_testkit::bench::{load_average, peak_rss_mb, per_second, reset_peak_rss, run_id};
+use cabready_testkit::bench::{
+    count_arg, load_average, peak_rss_mb, per_second, reset_peak_rss, run_id,
+};
 use cabready_testkit::clients::{
     firm_scalar, firm_with_small_clients, sent_reminders, SentReminder,
 };
@@ -42,15 +44,6 @@ fn flag(name: &str) -> bool {
     std::env::args().any(|a| a == name)
 }
 
-fn count() -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == "--count")
-        .and_then(|i| args.get(i + 1))
-        .map(|n| n.parse().expect("--count N"))
-        .unwrap_or(10_000)
-}
-
 /// Wednesday 25 November 2026, 10:00 in Paris.
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 25, 9, 0, 0).unwrap()
@@ -58,7 +51,7 @@ fn now() -> DateTime<Utc> {
 
 #[tokio::main]
 async fn main() {
-    let n = count();
+    let n = count_arg(10_000);
     let servers = MailServers::from_env();
     println!(
         "reply worker benchmark: {n} replies, load average {}",
