@@ -23,10 +23,10 @@ use cabready_mailer::templates::Templates;
 use cabready_mailer::token::Signer;
 use cabready_mailer::transport::Transport;
 use cabready_mailer::{Mailer, PlanOptions};
-use cabready_store::domain::*;
-use cabready_store::dossiers::{self, ActivityFlags, ContactRecord, DossierRecord};
-use cabready_store::journal::Actor;
-use cabready_store::{firms, Backend, Lang, Store};
+use cabready_store::{Backend, Lang, Store};
+use cabready_testkit::clients::{
+    firm_scalar, firm_with_small_clients, sent_reminders, SentReminder,
+};
 use cabready_testkit::fresh_url;
 use cabready_testkit::mail::{unique_address, MailServers};
 use chrono::{DateTime, Duration, TimeZone, Utc};
@@ -68,48 +68,11 @@ fn mix(i: usize) -> Mix {
     }
 }
 
-struct Sent {
-    code: String,
-    contact: String,
-    token: String,
-    message_id: String,
-}
-
 /// A firm with `n` dossiers and a first reminder sent to each.
-async fn firm_with_reminders(store: &Store, outbox: &Path, n: usize) -> (i64, Vec<Sent>) {
+async fn firm_with_reminders(store: &Store, outbox: &Path, n: usize) -> (i64, Vec<SentReminder>) {
     let onboarded = sent_at() - Duration::days(21);
-    let mut tx = store.begin().await.unwrap();
-    let (firm, _) = firms::ensure(&mut tx, "Cabinet Durand", &[], &Actor::System, onboarded)
-        .await
-        .unwrap();
-    for i in 0..n {
-        let financials = Financials {
-            headcount: Some(3.0),
-            turnover: Some(30_000_000),
-            balance_sheet: None,
-        };
-        let record = DossierRecord {
-            code: format!("D{i:04}"),
-            legal_name: format!("Boulangerie n°{i}"),
-            siren: Siren::with_check_digit(40_000_000 + i as u32),
-            legal_form: None,
-            financials,
-            category: SizeCategory::derive(&financials).map(|c| (c, CategorySource::Derived)),
-            vat: None,
-            flags: ActivityFlags::default(),
-            owner: None,
-            portfolio: None,
-            tags: vec![],
-            contact: Some(ContactRecord {
-                name: "Jeanne Martin".into(),
-                email: Email::parse(&format!("gerant{i}@client.fr")).unwrap(),
-            }),
-        };
-        dossiers::upsert(&mut tx, firm.id, &record, &Actor::System, onboarded)
-            .await
-            .unwrap();
-    }
-    tx.commit().await.unwrap();
+    let firm_id =
+        firm_with_small_clients(store, n, onboarded, |i| format!("gerant{i}@client.fr")).await;
     let mailer = Mailer {
         mail: MailConfig {
             from_address: FROM.into(),
@@ -126,35 +89,16 @@ async fn firm_with_reminders(store: &Store, outbox: &Path, n: usize) -> (i64, Ve
         ahead_of_time: false,
     };
     mailer
-        .plan(store, firm.id, Lang::Fr, sent_at(), options)
+        .plan(store, firm_id, Lang::Fr, sent_at(), options)
         .await
         .unwrap();
     let report = mailer.send_due(store, sent_at(), 100).await.unwrap();
     assert_eq!(report.sent, n, "{report:?}");
-    let mut conn = store.pool().acquire().await.unwrap();
-    let sent = sqlx::query(
-        "SELECT d.code, c.email, o.token, o.message_id FROM outbox o
-         JOIN dossiers d ON d.firm_id = o.firm_id AND d.id = o.dossier_id
-         JOIN contacts c ON c.firm_id = o.firm_id AND c.id = o.contact_id
-         WHERE o.firm_id = $1 AND o.state = 'sent' ORDER BY d.code",
-    )
-    .bind(firm.id)
-    .fetch_all(&mut *conn)
-    .await
-    .unwrap()
-    .iter()
-    .map(|r| Sent {
-        code: r.get(0),
-        contact: r.get(1),
-        token: r.get(2),
-        message_id: r.get(3),
-    })
-    .collect();
-    (firm.id, sent)
+    (firm_id, sent_reminders(store, firm_id).await)
 }
 
 /// The reply of dossier `i`; its Message-ID is `<r{i}-{run}@…>`.
-fn reply(i: usize, s: &Sent, run: &str) -> Vec<u8> {
+fn reply(i: usize, s: &SentReminder, run: &str) -> Vec<u8> {
     let id = format!("<r{i}-{run}@client.fr>");
     let head = |subject: &str, extra: &str| {
         format!(
@@ -382,7 +326,13 @@ impl World {
 async fn setup(
     backend: Backend,
     n: usize,
-) -> (World, Store, i64, Vec<Sent>, Option<tempfile::TempDir>) {
+) -> (
+    World,
+    Store,
+    i64,
+    Vec<SentReminder>,
+    Option<tempfile::TempDir>,
+) {
     let servers = MailServers::from_env();
     let (url, sqlite_dir) = fresh_url(backend).await;
     let store = Store::connect(&url).await.unwrap();
@@ -403,18 +353,8 @@ async fn setup(
     (world, store, firm, sent, sqlite_dir)
 }
 
-async fn scalar(store: &Store, sql: &'static str, firm_id: i64) -> i64 {
-    let mut conn = store.pool().acquire().await.unwrap();
-    sqlx::query(sql)
-        .bind(firm_id)
-        .fetch_one(&mut *conn)
-        .await
-        .unwrap()
-        .get(0)
-}
-
 async fn recorded(store: &Store, firm_id: i64) -> i64 {
-    scalar(
+    firm_scalar(
         store,
         "SELECT CAST(COUNT(*) AS BIGINT) FROM inbound_messages WHERE firm_id = $1",
         firm_id,
@@ -426,7 +366,7 @@ async fn recorded(store: &Store, firm_id: i64) -> i64 {
 async fn assert_exactly_once(world: &World, store: &Store, firm: i64, n: usize, run: &str) {
     let expected = |m: Mix| (0..n).filter(|i| mix(*i) == m).count() as i64;
     let n = n as i64;
-    let count = |sql| scalar(store, sql, firm);
+    let count = |sql| firm_scalar(store, sql, firm);
     assert_eq!(recorded(store, firm).await, n, "one record per reply");
     assert_eq!(
         count("SELECT CAST(COUNT(DISTINCT message_key) AS BIGINT) FROM inbound_messages WHERE firm_id = $1").await,
@@ -749,7 +689,7 @@ async fn big_and_malformed_messages(backend: Backend) {
     assert_eq!(rows[1].2.as_deref(), Some("signed_attached"), "{rows:?}");
     assert_eq!(rows[2].1, "unreadable", "{rows:?}");
     assert_eq!(rows[4].2.as_deref(), Some("postponed"), "{rows:?}");
-    let size = scalar(
+    let size = firm_scalar(
         &store,
         "SELECT CAST(MAX(size) AS BIGINT) FROM inbound_attachments WHERE firm_id = $1",
         firm,

@@ -13,26 +13,15 @@ use cabready_mailer::templates::Templates;
 use cabready_mailer::token::Signer;
 use cabready_mailer::transport::Transport;
 use cabready_mailer::{Mailer, PlanOptions};
-use cabready_store::domain::*;
-use cabready_store::dossiers::{self, ActivityFlags, ContactRecord, DossierRecord};
-use cabready_store::journal::Actor;
 use cabready_store::outbox::{self, State};
-use cabready_store::{firms, Lang, Store};
-use cabready_testkit::bench::{per_second, run_id};
+use cabready_store::{Lang, Store};
+use cabready_testkit::bench::{count_arg, per_second, run_id};
+use cabready_testkit::clients::firm_with_small_clients;
 use cabready_testkit::mail::MailServers;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use std::time::Instant;
-
-fn count() -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == "--count")
-        .and_then(|i| args.get(i + 1))
-        .map(|n| n.parse().expect("--count N"))
-        .unwrap_or(1_000)
-}
 
 /// Wednesday 25 November 2026, 10:00 in Paris.
 fn now() -> DateTime<Utc> {
@@ -41,7 +30,7 @@ fn now() -> DateTime<Utc> {
 
 #[tokio::main]
 async fn main() {
-    let n = count();
+    let n = count_arg(1_000);
     let servers = MailServers::from_env();
     let (host, port) = servers.smtp_host_port();
     let run = format!("{:08x}", run_id());
@@ -55,39 +44,9 @@ async fn main() {
     let store = Store::connect(&url).await.unwrap();
     let onboarded = now() - Duration::days(21);
     let setup = Instant::now();
-    let mut tx = store.begin().await.unwrap();
-    let (firm, _) = firms::ensure(&mut tx, "Cabinet Durand", &[], &Actor::System, onboarded)
-        .await
-        .unwrap();
-    for i in 0..n {
-        let financials = Financials {
-            headcount: Some(3.0),
-            turnover: Some(30_000_000),
-            balance_sheet: None,
-        };
-        let (local, domain) = mailbox.split_once('@').unwrap();
-        let record = DossierRecord {
-            code: format!("D{i:05}"),
-            legal_name: format!("Boulangerie Lefèvre n°{i}"),
-            siren: Siren::with_check_digit(40_000_000 + i as u32),
-            legal_form: None,
-            financials,
-            category: SizeCategory::derive(&financials).map(|c| (c, CategorySource::Derived)),
-            vat: None,
-            flags: ActivityFlags::default(),
-            owner: None,
-            portfolio: None,
-            tags: vec![],
-            contact: Some(ContactRecord {
-                name: "Jeanne Martin".into(),
-                email: Email::parse(&format!("{local}+c{i}@{domain}")).unwrap(),
-            }),
-        };
-        dossiers::upsert(&mut tx, firm.id, &record, &Actor::System, onboarded)
-            .await
-            .unwrap();
-    }
-    tx.commit().await.unwrap();
+    let (local, domain) = mailbox.split_once('@').unwrap();
+    let firm_id =
+        firm_with_small_clients(&store, n, onboarded, |i| format!("{local}+c{i}@{domain}")).await;
     println!(
         "{n} dossiers created in {:.2} s (SQLite, {})",
         setup.elapsed().as_secs_f64(),
@@ -121,7 +80,7 @@ async fn main() {
         ahead_of_time: false,
     };
     let lines = mailer
-        .plan(&store, firm.id, Lang::Fr, now(), options)
+        .plan(&store, firm_id, Lang::Fr, now(), options)
         .await
         .unwrap();
     let plan_seconds = plan_started.elapsed().as_secs_f64();
@@ -143,7 +102,7 @@ async fn main() {
 
     // The same messages, rendered beforehand, through a bare client on one connection.
     let mut conn = store.pool().acquire().await.unwrap();
-    let sent = outbox::in_state(&mut conn, firm.id, State::Sent)
+    let sent = outbox::in_state(&mut conn, firm_id, State::Sent)
         .await
         .unwrap();
     drop(conn);

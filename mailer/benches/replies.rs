@@ -24,11 +24,13 @@ use cabready_mailer::templates::Templates;
 use cabready_mailer::token::Signer;
 use cabready_mailer::transport::Transport;
 use cabready_mailer::{Mailer, PlanOptions};
-use cabready_store::domain::*;
-use cabready_store::dossiers::{self, ActivityFlags, ContactRecord, DossierRecord};
-use cabready_store::journal::Actor;
-use cabready_store::{firms, Backend, Clock, Lang, Store};
-use cabready_testkit::bench::{load_average, peak_rss_mb, per_second, reset_peak_rss, run_id};
+use cabready_store::{Backend, Clock, Lang, Store};
+use cabready_testkit::bench::{
+    count_arg, load_average, peak_rss_mb, per_second, reset_peak_rss, run_id,
+};
+use cabready_testkit::clients::{
+    firm_scalar, firm_with_small_clients, sent_reminders, SentReminder,
+};
 use cabready_testkit::mail::MailServers;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use futures_util::TryStreamExt;
@@ -42,15 +44,6 @@ fn flag(name: &str) -> bool {
     std::env::args().any(|a| a == name)
 }
 
-fn count() -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == "--count")
-        .and_then(|i| args.get(i + 1))
-        .map(|n| n.parse().expect("--count N"))
-        .unwrap_or(10_000)
-}
-
 /// Wednesday 25 November 2026, 10:00 in Paris.
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 25, 9, 0, 0).unwrap()
@@ -58,7 +51,7 @@ fn now() -> DateTime<Utc> {
 
 #[tokio::main]
 async fn main() {
-    let n = count();
+    let n = count_arg(10_000);
     let servers = MailServers::from_env();
     println!(
         "reply worker benchmark: {n} replies, load average {}",
@@ -96,14 +89,6 @@ fn mix(i: usize) -> Mix {
     }
 }
 
-/// A reminder as the reply needs it.
-struct Sent {
-    code: String,
-    contact: String,
-    token: String,
-    message_id: String,
-}
-
 async fn run(backend: Backend, n: usize, servers: &MailServers) {
     let label = match backend {
         Backend::Sqlite => "SQLite",
@@ -118,38 +103,10 @@ async fn run(backend: Backend, n: usize, servers: &MailServers) {
     // A firm onboarded three weeks ago: N dossiers, a first reminder sent to each.
     let onboarded = now() - Duration::days(21);
     let setup = Instant::now();
-    let mut tx = store.begin().await.unwrap();
-    let (firm, _) = firms::ensure(&mut tx, "Cabinet Durand", &[], &Actor::System, onboarded)
-        .await
-        .unwrap();
-    for i in 0..n {
-        let financials = Financials {
-            headcount: Some(3.0),
-            turnover: Some(30_000_000),
-            balance_sheet: None,
-        };
-        let record = DossierRecord {
-            code: format!("D{i:05}"),
-            legal_name: format!("Boulangerie Lefèvre n°{i}"),
-            siren: Siren::with_check_digit(40_000_000 + i as u32),
-            legal_form: None,
-            financials,
-            category: SizeCategory::derive(&financials).map(|c| (c, CategorySource::Derived)),
-            vat: None,
-            flags: ActivityFlags::default(),
-            owner: None,
-            portfolio: None,
-            tags: vec![],
-            contact: Some(ContactRecord {
-                name: "Jeanne Martin".into(),
-                email: Email::parse(&format!("gerant{i}@client{}.fr", i % 97)).unwrap(),
-            }),
-        };
-        dossiers::upsert(&mut tx, firm.id, &record, &Actor::System, onboarded)
-            .await
-            .unwrap();
-    }
-    tx.commit().await.unwrap();
+    let firm_id = firm_with_small_clients(&store, n, onboarded, |i| {
+        format!("gerant{i}@client{}.fr", i % 97)
+    })
+    .await;
     let mailer = Mailer {
         mail: MailConfig {
             from_address: FROM.into(),
@@ -167,32 +124,12 @@ async fn run(backend: Backend, n: usize, servers: &MailServers) {
         ahead_of_time: false,
     };
     mailer
-        .plan(&store, firm.id, Lang::Fr, now(), options)
+        .plan(&store, firm_id, Lang::Fr, now(), options)
         .await
         .unwrap();
     let report = mailer.send_due(&store, now(), 500).await.unwrap();
     assert_eq!(report.sent, n, "{report:?}");
-    let mut conn = store.pool().acquire().await.unwrap();
-    let rows = sqlx::query(
-        "SELECT d.code, c.email, o.token, o.message_id FROM outbox o
-         JOIN dossiers d ON d.firm_id = o.firm_id AND d.id = o.dossier_id
-         JOIN contacts c ON c.firm_id = o.firm_id AND c.id = o.contact_id
-         WHERE o.firm_id = $1 AND o.state = 'sent' ORDER BY d.code",
-    )
-    .bind(firm.id)
-    .fetch_all(&mut *conn)
-    .await
-    .unwrap();
-    drop(conn);
-    let sent: Vec<Sent> = rows
-        .iter()
-        .map(|r| Sent {
-            code: r.get(0),
-            contact: r.get(1),
-            token: r.get(2),
-            message_id: r.get(3),
-        })
-        .collect();
+    let sent = sent_reminders(&store, firm_id).await;
     assert_eq!(sent.len(), n);
     println!(
         "setup: {n} dossiers, {n} reminders planned and sent (Maildir) in {:.1} s",
@@ -245,7 +182,7 @@ async fn run(backend: Backend, n: usize, servers: &MailServers) {
 
     // The worker: one pass, end to end.
     let inbox = Inbox {
-        firm_id: firm.id,
+        firm_id,
         signer: Signer::new(KEY).unwrap(),
         settings: Settings {
             own_domains: vec!["cabinet.test".into()],
@@ -327,18 +264,8 @@ async fn run(backend: Backend, n: usize, servers: &MailServers) {
     }
 
     // Exactly once, counted.
-    check_exactly_once(&store, firm.id, n, &report, &config, servers, &user).await;
+    check_exactly_once(&store, firm_id, n, &report, &config, servers, &user).await;
     store.close().await;
-}
-
-async fn scalar(store: &Store, sql: &'static str, firm_id: i64) -> i64 {
-    let mut conn = store.pool().acquire().await.unwrap();
-    sqlx::query(sql)
-        .bind(firm_id)
-        .fetch_one(&mut *conn)
-        .await
-        .unwrap()
-        .get(0)
 }
 
 async fn check_exactly_once(
@@ -352,49 +279,49 @@ async fn check_exactly_once(
 ) {
     let n = n as i64;
     let expected = |m: Mix| (0..n as usize).filter(|i| mix(*i) == m).count() as i64;
-    let recorded = scalar(
+    let recorded = firm_scalar(
         store,
         "SELECT CAST(COUNT(*) AS BIGINT) FROM inbound_messages WHERE firm_id = $1",
         firm_id,
     )
     .await;
-    let distinct_uids = scalar(
+    let distinct_uids = firm_scalar(
         store,
         "SELECT CAST(COUNT(DISTINCT uid) AS BIGINT) FROM inbound_messages WHERE firm_id = $1",
         firm_id,
     )
     .await;
-    let journal = scalar(
+    let journal = firm_scalar(
         store,
         "SELECT CAST(COUNT(*) AS BIGINT) FROM journal WHERE firm_id = $1 AND action = 'inbound.received'",
         firm_id,
     )
     .await;
-    let received = scalar(
+    let received = firm_scalar(
         store,
         "SELECT CAST(COUNT(*) AS BIGINT) FROM journal WHERE firm_id = $1 AND action = 'mandate.status_changed' AND actor_kind = 'client'",
         firm_id,
     )
     .await;
-    let to_verify = scalar(
+    let to_verify = firm_scalar(
         store,
         "SELECT CAST(COUNT(*) AS BIGINT) FROM mandates WHERE firm_id = $1 AND status = 'received_to_verify'",
         firm_id,
     )
     .await;
-    let triaged = scalar(
+    let triaged = firm_scalar(
         store,
         "SELECT CAST(COUNT(*) AS BIGINT) FROM inbound_triage WHERE firm_id = $1",
         firm_id,
     )
     .await;
-    let held = scalar(
+    let held = firm_scalar(
         store,
         "SELECT CAST(COUNT(DISTINCT dossier_id) AS BIGINT) FROM reminder_holds WHERE firm_id = $1",
         firm_id,
     )
     .await;
-    let attachments = scalar(
+    let attachments = firm_scalar(
         store,
         "SELECT CAST(COUNT(*) AS BIGINT) FROM inbound_attachments WHERE firm_id = $1",
         firm_id,
@@ -588,7 +515,7 @@ fn base64_lines(bytes: &[u8]) -> String {
 }
 
 /// The reply of dossier `i` to its reminder.
-fn reply(i: usize, s: &Sent, run: &str) -> Vec<u8> {
+fn reply(i: usize, s: &SentReminder, run: &str) -> Vec<u8> {
     let to = format!("Cabinet Durand <relances+{}@cabinet.test>", s.token);
     let subject = format!("[CabReady {}] Votre mandat de délégation", s.code);
     let id = format!("<r{i}-{run}@client.fr>");

@@ -10,11 +10,11 @@ use cabready_mailer::templates::Templates;
 use cabready_mailer::token::Signer;
 use cabready_mailer::transport::Transport;
 use cabready_mailer::{Mailer, PlanOptions};
-use cabready_store::domain::*;
-use cabready_store::dossiers::{self, ActivityFlags, ContactRecord, DossierRecord};
+use cabready_store::dossiers;
 use cabready_store::journal::Actor;
 use cabready_store::outbox::{self, Reminder, State};
 use cabready_store::{firms, Lang, Store};
+use cabready_testkit::clients::small_client;
 use cabready_testkit::mail::{header, unique_address, MailServers, SmtpGate};
 use cabready_testkit::{both_backends, TestDb};
 use chrono::{DateTime, Duration, TimeZone, Utc};
@@ -41,28 +41,9 @@ async fn firm(store: &Store, count: u32) -> (i64, Vec<String>) {
     for seed in 1..=count {
         let code = format!("D{seed:03}");
         let address = unique_address(&code.to_lowercase(), "client.test");
-        let financials = Financials {
-            headcount: Some(3.0),
-            turnover: Some(30_000_000),
-            balance_sheet: None,
-        };
-        let record = DossierRecord {
-            code: code.clone(),
-            legal_name: format!("Boulangerie <Lefèvre> n°{seed}"),
-            siren: Siren::with_check_digit(seed),
-            legal_form: None,
-            financials,
-            category: SizeCategory::derive(&financials).map(|c| (c, CategorySource::Derived)),
-            vat: None,
-            flags: ActivityFlags::default(),
-            owner: None,
-            portfolio: None,
-            tags: vec![],
-            contact: Some(ContactRecord {
-                name: "Jeanne Martin".into(),
-                email: Email::parse(&address).unwrap(),
-            }),
-        };
+        // Angle brackets in the name: the HTML part must escape them.
+        let name = format!("Boulangerie <Lefèvre> n°{seed}");
+        let record = small_client(&code, seed, &name, &address);
         dossiers::upsert(&mut tx, firm.id, &record, &Actor::System, onboarded)
             .await
             .unwrap();

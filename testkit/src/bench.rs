@@ -1,6 +1,7 @@
 //! What the benchmark programs measure besides time: the process's peak
 //! memory, the machine's load (the 2 cores are shared, so every figure
-//! says how busy they were), rates, and a run id for unique names.
+//! says how busy they were), rates, a run id for unique names, and the
+//! `--count N` they are run with.
 
 /// Peak resident memory of this process (VmHWM), in MB.
 pub fn peak_rss_mb() -> f64 {
@@ -24,6 +25,17 @@ pub fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
         .unwrap_or_default()
+}
+
+/// The `N` of `--count N` on the benchmark's command line (`cargo bench …
+/// -- --count N`), else `default`: small runs to check a benchmark works.
+pub fn count_arg(default: usize) -> usize {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == "--count")
+        .and_then(|i| args.get(i + 1))
+        .map(|n| n.parse().expect("--count N"))
+        .unwrap_or(default)
 }
 
 pub fn per_second(n: usize, seconds: f64) -> f64 {

@@ -7,6 +7,7 @@
 
 pub mod bench;
 pub mod cli;
+pub mod clients;
 pub mod dovecot;
 pub mod mail;
 

@@ -6,8 +6,9 @@ use cabready_mailer::templates::Templates;
 use cabready_mailer::token::Signer;
 use cabready_mailer::transport::Transport;
 use cabready_mailer::Mailer;
-use cabready_store::domain::*;
-use cabready_store::dossiers::{ActivityFlags, ContactRecord, DossierRecord};
+use cabready_store::domain::Email;
+use cabready_store::dossiers::DossierRecord;
+use cabready_testkit::clients::small_client;
 use std::path::Path;
 
 /// The HMAC key every test mailer signs its tokens with.
@@ -32,29 +33,12 @@ pub fn maildir_mailer(outbox: &Path) -> Mailer {
     }
 }
 
-/// A micro-enterprise (3 people, 300 k€) whose primary contact is Jeanne
-/// Martin at `<code>@client.fr`.
+/// A small client (`testkit::clients::small_client`) whose primary contact
+/// is Jeanne Martin at `<code>@client.fr`, followed at the firm by `owner`.
 pub fn client(code: &str, seed: u32, legal_name: &str, owner: Option<&str>) -> DossierRecord {
-    let financials = Financials {
-        headcount: Some(3.0),
-        turnover: Some(30_000_000),
-        balance_sheet: None,
-    };
+    let contact = format!("{}@client.fr", code.to_lowercase());
     DossierRecord {
-        code: code.into(),
-        legal_name: legal_name.into(),
-        siren: Siren::with_check_digit(seed),
-        legal_form: None,
-        financials,
-        category: SizeCategory::derive(&financials).map(|c| (c, CategorySource::Derived)),
-        vat: None,
-        flags: ActivityFlags::default(),
         owner: owner.map(|o| Email::parse(o).unwrap()),
-        portfolio: None,
-        tags: vec![],
-        contact: Some(ContactRecord {
-            name: "Jeanne Martin".into(),
-            email: Email::parse(&format!("{}@client.fr", code.to_lowercase())).unwrap(),
-        }),
+        ..small_client(code, seed, legal_name, &contact)
     }
 }
