@@ -78,15 +78,7 @@ pub async fn for_dossier(
 
 pub async fn get(conn: &mut AnyConnection, firm_id: i64, id: i64) -> StoreResult<Contact> {
     let sql = format!("{SELECT} WHERE firm_id = $1 AND id = $2");
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(firm_id)
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or_else(|| StoreError::NotFound {
-            what: "contact",
-            key: id.to_string(),
-        })?;
+    let row = crate::db::row_by_id(conn, sql, firm_id, id, "contact").await?;
     from_row(&row)
 }
 

@@ -6,7 +6,7 @@
 //! the SQL both understand (`$1` placeholders, `ON CONFLICT`, `RETURNING`,
 //! text times, integer booleans) and the store's tests run on both.
 
-use crate::error::StoreResult;
+use crate::error::{StoreError, StoreResult};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Executor, Transaction};
 use std::path::Path;
@@ -153,6 +153,26 @@ pub fn redact_url(url: &str) -> String {
         }
         _ => url.to_string(),
     }
+}
+
+/// The one row `sql` reads for the firm (`$1`) and the id (`$2`), or
+/// `NotFound` naming `what` (in the user's words) and the id.
+pub(crate) async fn row_by_id(
+    conn: &mut sqlx::AnyConnection,
+    sql: String,
+    firm_id: i64,
+    id: i64,
+    what: &'static str,
+) -> StoreResult<sqlx::any::AnyRow> {
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(firm_id)
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| StoreError::NotFound {
+            what,
+            key: id.to_string(),
+        })
 }
 
 #[cfg(test)]

@@ -264,15 +264,7 @@ pub async fn record(
 
 pub async fn get(conn: &mut AnyConnection, firm_id: i64, id: i64) -> StoreResult<Inbound> {
     let sql = format!("{SELECT} WHERE firm_id = $1 AND id = $2");
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(firm_id)
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or_else(|| StoreError::NotFound {
-            what: "message reçu",
-            key: id.to_string(),
-        })?;
+    let row = crate::db::row_by_id(conn, sql, firm_id, id, "message reçu").await?;
     from_row(&row)
 }
 
@@ -421,15 +413,7 @@ pub async fn get_triage(
     id: i64,
 ) -> StoreResult<TriageItem> {
     let sql = format!("{TRIAGE_SELECT} WHERE t.firm_id = $1 AND t.id = $2");
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(firm_id)
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or_else(|| StoreError::NotFound {
-            what: "e-mail à trier",
-            key: id.to_string(),
-        })?;
+    let row = crate::db::row_by_id(conn, sql, firm_id, id, "e-mail à trier").await?;
     triage_from_row(&row)
 }
 

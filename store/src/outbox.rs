@@ -247,15 +247,7 @@ async fn journal_line(
 
 pub async fn get(conn: &mut AnyConnection, firm_id: i64, id: i64) -> StoreResult<Reminder> {
     let sql = format!("{SELECT} WHERE firm_id = $1 AND id = $2");
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(firm_id)
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or_else(|| StoreError::NotFound {
-            what: "relance",
-            key: id.to_string(),
-        })?;
+    let row = crate::db::row_by_id(conn, sql, firm_id, id, "relance").await?;
     from_row(&row)
 }
 
