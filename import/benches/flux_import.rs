@@ -199,6 +199,23 @@ fn secs(t: Instant) -> f64 {
     t.elapsed().as_secs_f64()
 }
 
+/// One evaluation of the anomaly rules in its own transaction, and its time.
+async fn evaluate(store: &Store, firm: i64, clock: &Clock) -> (anomalies::Evaluation, f64) {
+    let t = Instant::now();
+    let mut tx = store.begin().await.unwrap();
+    let outcome = anomalies::evaluate(
+        &mut tx,
+        firm,
+        &AnomalyLimits::default(),
+        clock.now(),
+        clock.today(),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    (outcome, secs(t))
+}
+
 async fn bench_backend(backend: Backend, file: &Path, rows: usize, dossiers: usize, bare: f64) {
     println!("  load average at the start: {}", load_average());
     let (url, _dir) = cabready_testkit::fresh_url(backend).await;
@@ -236,32 +253,8 @@ async fn bench_backend(backend: Backend, file: &Path, rows: usize, dossiers: usi
         "  read {}, imported {}, rejected {}, invoices {inv}, status events {st}",
         f.rows_read, f.imported, f.rejected
     );
-    let t = Instant::now();
-    let mut tx = store.begin().await.unwrap();
-    let first = anomalies::evaluate(
-        &mut tx,
-        firm,
-        &AnomalyLimits::default(),
-        clock.now(),
-        clock.today(),
-    )
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
-    let eval_s = secs(t);
-    let t = Instant::now();
-    let mut tx = store.begin().await.unwrap();
-    let again = anomalies::evaluate(
-        &mut tx,
-        firm,
-        &AnomalyLimits::default(),
-        clock.now(),
-        clock.today(),
-    )
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
-    let reeval_s = secs(t);
+    let (first, eval_s) = evaluate(&store, firm, &clock).await;
+    let (again, reeval_s) = evaluate(&store, firm, &clock).await;
     println!(
         "  anomaly evaluation: first {eval_s:.2} s ({} opened), again {reeval_s:.2} s ({} opened, {} closed, {} open)",
         first.opened, again.opened, again.closed, again.open

@@ -422,16 +422,8 @@ impl Inbox {
             }
         }
         let mut tx = store.begin_write().await?;
-        match self.apply(&mut tx, &reading, place, now).await? {
-            Some(done) => {
-                tx.commit().await?;
-                Ok(Outcome::Processed(done))
-            }
-            None => {
-                tx.rollback().await?;
-                Ok(Outcome::Duplicate)
-            }
-        }
+        let applied = self.apply(&mut tx, &reading, place, now).await?;
+        settle(tx, applied).await
     }
 
     /// Everything one read message changes, inside the caller's
@@ -660,16 +652,8 @@ impl Inbox {
     ) -> Result<Outcome> {
         let key = unreadable_key(raw);
         let mut tx = store.begin_write().await?;
-        match self.apply_unreadable(&mut tx, &key, place, now).await? {
-            Some(done) => {
-                tx.commit().await?;
-                Ok(Outcome::Processed(done))
-            }
-            None => {
-                tx.rollback().await?;
-                Ok(Outcome::Duplicate)
-            }
-        }
+        let applied = self.apply_unreadable(&mut tx, &key, place, now).await?;
+        settle(tx, applied).await
     }
 
     /// Records an unreadable message and triages it, inside the caller's
@@ -844,6 +828,24 @@ impl Handled {
 }
 
 /// The key of a message that has no Message-ID to read.
+/// Ends a one-message transaction: commits what `apply` did, or rolls
+/// back when it found the message already recorded (`None`).
+async fn settle(
+    tx: sqlx::Transaction<'static, sqlx::Any>,
+    applied: Option<Report>,
+) -> Result<Outcome> {
+    match applied {
+        Some(done) => {
+            tx.commit().await?;
+            Ok(Outcome::Processed(done))
+        }
+        None => {
+            tx.rollback().await?;
+            Ok(Outcome::Duplicate)
+        }
+    }
+}
+
 fn unreadable_key(raw: &[u8]) -> String {
     format!("sha256:{}", super::digest(raw))
 }
