@@ -584,9 +584,6 @@ async fn flush(
     dry_run: bool,
     summary: &mut FileSummary,
 ) -> Result<(), FluxError> {
-    if batch.is_empty() {
-        return Ok(());
-    }
     let outcome = invoices::record_batch(tx, firm_id, batch, file, actor, now).await?;
     summary.imported += outcome.new_statuses as u64;
     summary.new_invoices += outcome.new_invoices as u64;
