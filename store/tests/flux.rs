@@ -397,3 +397,118 @@ both_backends!(
         assert_eq!(p1.current.unwrap().0.number(), 205);
     }
 );
+
+/// A dossier's latest flow date of one direction, as stored.
+async fn last_flow(
+    conn: &mut sqlx::AnyConnection,
+    firm: i64,
+    dossier: i64,
+    column: &str,
+) -> Option<String> {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT {column} FROM dossiers WHERE firm_id = $1 AND id = $2"
+    )))
+    .bind(firm)
+    .bind(dossier)
+    .fetch_one(&mut *conn)
+    .await
+    .unwrap()
+}
+
+both_backends!(
+    a_batch_mixing_known_and_new_invoices,
+    |db: TestDb| async move {
+        let (firm, d1, d2) = setup(&db).await;
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        let actor = Actor::Import("e.csv".into());
+        let first = [
+            event(d1, "P1", 200, 9, Direction::Emitted),
+            event(d1, "P2", 200, 8, Direction::Emitted),
+        ];
+        invoices::record_batch(&mut conn, firm, &first, "e.csv", &actor, now())
+            .await
+            .unwrap();
+        let p1_before = invoices::find(&mut conn, firm, "Pennylane", "P1")
+            .await
+            .unwrap()
+            .unwrap();
+
+        // A batch that was rolled back leaves no id behind it taken.
+        let mut tx = db.store.begin().await.unwrap();
+        let dropped = [event(d1, "P9", 200, 1, Direction::Emitted)];
+        invoices::record_batch(&mut tx, firm, &dropped, "x.csv", &actor, now())
+            .await
+            .unwrap();
+        tx.rollback().await.unwrap();
+
+        // P1 gets a new event, P2 a known one, P3 and P4 are new. This file
+        // names D2 for P1: the invoice stays D1's, and so does the flow date.
+        let mut p1_elsewhere = event(d2, "P1", 205, 2, Direction::Emitted);
+        p1_elsewhere.invoice_number = "renamed".into();
+        let second = [
+            p1_elsewhere,
+            event(d1, "P2", 200, 8, Direction::Emitted),
+            event(d1, "P3", 200, 4, Direction::Emitted),
+            event(d2, "P4", 201, 3, Direction::Received),
+        ];
+        let out = invoices::record_batch(&mut conn, firm, &second, "f.csv", &actor, now())
+            .await
+            .unwrap();
+        assert_eq!(
+            (out.new_invoices, out.new_statuses, out.known_statuses),
+            (2, 3, 1)
+        );
+        assert_eq!(invoices::counts(&mut conn, firm).await.unwrap(), (4, 5));
+
+        let p1 = invoices::find(&mut conn, firm, "Pennylane", "P1")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(p1.id, p1_before.id);
+        assert_eq!((p1.dossier_id, p1.invoice_number.as_str()), (d1, "F-P1"));
+        assert_eq!(p1.current.unwrap().0.number(), 205);
+        let mut ids = Vec::new();
+        for pid in ["P1", "P2", "P3", "P4"] {
+            let invoice = invoices::find(&mut conn, firm, "Pennylane", pid)
+                .await
+                .unwrap()
+                .unwrap();
+            let history = invoices::history(&mut conn, firm, invoice.id)
+                .await
+                .unwrap();
+            assert!(
+                !history.is_empty(),
+                "{pid} has its history under its own id"
+            );
+            ids.push(invoice.id);
+        }
+        ids.dedup();
+        assert_eq!(ids.len(), 4);
+        assert!(
+            ids[2] > ids[1] && ids[3] > ids[2],
+            "new ids follow the old ones: {ids:?}"
+        );
+        assert!(invoices::find(&mut conn, firm, "Pennylane", "P9")
+            .await
+            .unwrap()
+            .is_none());
+
+        let day = |days_ago| {
+            Some(cabready_store::clock::to_db_time(
+                now() - Duration::days(days_ago),
+            ))
+        };
+        assert_eq!(
+            last_flow(&mut conn, firm, d1, "last_emitted_at").await,
+            day(2)
+        );
+        assert_eq!(
+            last_flow(&mut conn, firm, d2, "last_emitted_at").await,
+            None
+        );
+        assert_eq!(
+            last_flow(&mut conn, firm, d2, "last_received_at").await,
+            day(3)
+        );
+    }
+);
