@@ -413,3 +413,76 @@ both_backends!(
         );
     }
 );
+
+/// SQLite's checkpoint interval of every pooled connection (none on PostgreSQL).
+async fn checkpoint_intervals(db: &TestDb) -> Vec<i64> {
+    if db.store.backend() != cabready_store::Backend::Sqlite {
+        return Vec::new();
+    }
+    // Holding four at once (the pool's size) reaches every connection.
+    let mut held = Vec::new();
+    let mut intervals = Vec::new();
+    for _ in 0..4 {
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        intervals.push(
+            sqlx::query_scalar("PRAGMA wal_autocheckpoint")
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap(),
+        );
+        held.push(conn);
+    }
+    intervals
+}
+
+fn bulk_entry() -> journal::Entry<'static> {
+    journal::Entry {
+        entity: "test",
+        entity_id: None,
+        dossier_id: None,
+        action: "bulk",
+        details: serde_json::json!({}),
+    }
+}
+
+both_backends!(
+    a_bulk_write_commits_or_rolls_back_and_leaves_no_setting_behind,
+    |db: TestDb| async move {
+        let firm = firm_with_accountant(&db, "Cabinet Vrac").await;
+        let sqlite = db.store.backend() == cabready_store::Backend::Sqlite;
+        let count = |db: &TestDb| {
+            let pool = db.store.pool().clone();
+            async move {
+                sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM journal WHERE firm_id = $1")
+                    .bind(firm)
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap()
+            }
+        };
+        let before = count(&db).await;
+        for keep in [false, true] {
+            let mut tx = db.store.begin_bulk_write().await.unwrap();
+            if sqlite {
+                let interval: i64 = sqlx::query_scalar("PRAGMA wal_autocheckpoint")
+                    .fetch_one(&mut *tx)
+                    .await
+                    .unwrap();
+                assert_eq!(interval, i64::from(cabready_store::db::BULK_WAL_PAGES));
+            }
+            journal::record(&mut tx, firm, at(), &Actor::System, bulk_entry())
+                .await
+                .unwrap();
+            db.store.commit_and_continue(&mut tx).await.unwrap();
+            journal::record(&mut tx, firm, at(), &Actor::System, bulk_entry())
+                .await
+                .unwrap();
+            db.store.end_bulk_write(tx, keep).await.unwrap();
+            if sqlite {
+                assert_eq!(checkpoint_intervals(&db).await, vec![1000; 4]);
+            }
+        }
+        // Rolled back: the batch committed before stays, the rest goes.
+        assert_eq!(count(&db).await, before + 3);
+    }
+);
