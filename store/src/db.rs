@@ -130,7 +130,7 @@ impl Store {
 
     /// Commits what `tx` did so far and goes on in a new transaction on the
     /// same connection, with the write lock already held on SQLite: a long
-    /// import commits batch by batch without ever waiting for a lock it
+    /// import commits as it goes without ever waiting for a lock it
     /// holds (a second `begin_write` before the first commits would wait
     /// for itself). The `Transaction` then commits or rolls back the rest.
     pub async fn commit_and_continue(&self, tx: &mut Transaction<'static, Any>) -> StoreResult<()> {
@@ -143,13 +143,13 @@ impl Store {
         Ok(())
     }
 
-    /// A write transaction for a long import, committed batch by batch
-    /// with [`Store::commit_and_continue`], ended by
-    /// [`Store::end_bulk_write`] whatever happens. On SQLite, its
-    /// connection checkpoints the WAL into the database once the WAL holds
-    /// [`BULK_WAL_PAGES`], not 1,000 (4 MiB): each batch's commit then no
-    /// longer copies back and syncs the pages it wrote, which took a third
-    /// of a million-line import (see docs/PERFORMANCE.md).
+    /// A write transaction for a long import, committed as it goes with
+    /// [`Store::commit_and_continue`], ended by [`Store::end_bulk_write`]
+    /// whatever happens. On SQLite, its connection checkpoints the WAL into
+    /// the database once the WAL holds [`BULK_WAL_PAGES`], not 1,000
+    /// (4 MiB): each commit then no longer copies back and syncs the pages
+    /// it wrote, which took a third of a million-line import (see
+    /// docs/PERFORMANCE.md).
     pub async fn begin_bulk_write(&self) -> StoreResult<Transaction<'static, Any>> {
         let mut tx = self.begin_write().await?;
         if self.backend == Backend::Sqlite {
