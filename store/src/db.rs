@@ -16,12 +16,6 @@ use std::time::Duration;
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
-/// SQLite: the WAL pages (4 KiB each, so 256 MiB) a bulk write lets
-/// accumulate before a checkpoint. Measured on the flux benchmark, a million
-/// lines: 1,000 (the default) 8.9 s, 16,384 7.7 s, 65,536 7.2 s; never
-/// checkpointing 7.2 s too, counting the final checkpoint, with a 1 GiB WAL.
-pub const BULK_WAL_PAGES: u32 = 65_536;
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -80,9 +74,6 @@ impl Store {
                         // 2 MiB): a large import's index pages stay in memory
                         // instead of being read again for every batch.
                         conn.execute("PRAGMA cache_size = -32768").await?;
-                        // After a checkpoint, a WAL that a bulk write let
-                        // grow (`begin_bulk_write`) shrinks back to 64 MiB.
-                        conn.execute("PRAGMA journal_size_limit = 67108864").await?;
                     }
                     Ok(())
                 })
@@ -140,52 +131,6 @@ impl Store {
             Backend::Postgres => "BEGIN",
         };
         sqlx::query(begin).execute(&mut **tx).await?;
-        Ok(())
-    }
-
-    /// A write transaction for a long import, committed as it goes with
-    /// [`Store::commit_and_continue`], ended by [`Store::end_bulk_write`]
-    /// whatever happens. On SQLite, its connection checkpoints the WAL into
-    /// the database once the WAL holds [`BULK_WAL_PAGES`], not 1,000
-    /// (4 MiB): each commit then no longer copies back and syncs the pages
-    /// it wrote, which took a third of a million-line import (see
-    /// docs/PERFORMANCE.md).
-    pub async fn begin_bulk_write(&self) -> StoreResult<Transaction<'static, Any>> {
-        let mut tx = self.begin_write().await?;
-        if self.backend == Backend::Sqlite {
-            let sql = format!("PRAGMA wal_autocheckpoint = {BULK_WAL_PAGES}");
-            sqlx::query(sqlx::AssertSqlSafe(sql))
-                .execute(&mut *tx)
-                .await?;
-        }
-        Ok(tx)
-    }
-
-    /// Ends a [`Store::begin_bulk_write`]: commits (`keep`) or rolls back,
-    /// with the connection's checkpoints back to SQLite's default before it
-    /// returns to the pool, then checkpoints what the import left in the
-    /// WAL, so that the next writer does not pay for it.
-    pub async fn end_bulk_write(
-        &self,
-        mut tx: Transaction<'static, Any>,
-        keep: bool,
-    ) -> StoreResult<()> {
-        if self.backend == Backend::Sqlite {
-            sqlx::query("PRAGMA wal_autocheckpoint = 1000")
-                .execute(&mut *tx)
-                .await?;
-        }
-        if keep {
-            tx.commit().await?;
-        } else {
-            tx.rollback().await?;
-        }
-        if self.backend == Backend::Sqlite {
-            // PASSIVE: copies what no reader still needs, never waits.
-            sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-                .execute(&self.pool)
-                .await?;
-        }
         Ok(())
     }
 

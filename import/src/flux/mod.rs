@@ -256,28 +256,23 @@ pub async fn run(
     };
     // A dry run writes in one transaction rolled back at the end, so that
     // its counts are those of the real import.
-    let mut tx = store.begin_bulk_write().await?;
-    let written = async {
-        for path in &request.files {
-            let summary = import_file(
-                store, &mut tx, firm.id, &index, &platform, path, request, lang, now,
-            )
-            .await?;
-            report.files.push(summary);
-        }
-        if request.evaluate {
-            report.anomalies =
-                anomalies::evaluate(&mut tx, firm.id, &request.limits, now, clock.today()).await?;
-        }
-        Ok::<(), FluxError>(())
+    let mut tx = store.begin_write().await?;
+    for path in &request.files {
+        let summary = import_file(
+            store, &mut tx, firm.id, &index, &platform, path, request, lang, now,
+        )
+        .await?;
+        report.files.push(summary);
     }
-    .await;
-    // The import's own error first, if any: it says what went wrong.
-    let ended = store
-        .end_bulk_write(tx, written.is_ok() && !request.dry_run)
-        .await;
-    written?;
-    ended?;
+    if request.evaluate {
+        report.anomalies =
+            anomalies::evaluate(&mut tx, firm.id, &request.limits, now, clock.today()).await?;
+    }
+    if request.dry_run {
+        tx.rollback().await.map_err(StoreError::from)?;
+    } else {
+        tx.commit().await.map_err(StoreError::from)?;
+    }
     Ok(report)
 }
 
