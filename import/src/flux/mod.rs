@@ -29,10 +29,10 @@ use tokio::sync::mpsc::Sender;
 pub const DEFAULT_BATCH: usize = 20_000;
 /// An import commits what it wrote once this long has passed since its last
 /// commit (a dry run never: it is one transaction rolled back). Other
-/// writers (chat, mail) wait for the import no longer than that, and a crash
-/// loses no more. Committing every batch instead cost SQLite 1.6 s of a
-/// million-line import: each commit writes again the index pages that every
-/// batch changes.
+/// writers (chat, mail) wait for the import about that long at most, and a
+/// crash loses no more. Committing every batch instead cost SQLite a third
+/// of a million-line import (8.9 s instead of 5.9-6.4 s): each commit wrote
+/// again the index pages that every batch changes.
 const COMMIT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 /// Error messages kept per file (the count goes on).
 const MAX_ERRORS_KEPT: usize = 1_000;
