@@ -408,9 +408,9 @@ pub async fn record_batch(
     exec(conn, assign, firm_id).await?;
     if postgres {
         // Unlike the staged fields, `existed` differs from batch to batch
-        // (none in a first import, all in a second): without fresh figures
-        // the planner reading the history for known invoices went astray
-        // (re-import 10.5 s instead of 7 s). A narrow table: 2 ms.
+        // (none in a first import, all in a second), and the next steps
+        // filter on it: fresh figures for the planner, 2 ms for a narrow
+        // table (without: a million lines in 11.8 s instead of 11.3 s).
         sqlx::query("ANALYZE flux_id").execute(&mut *conn).await?;
     }
     let expected: i64 = sqlx::query("SELECT COUNT(*) FROM flux_id WHERE existed = 0")
