@@ -32,7 +32,7 @@ pub struct FluxArgs {
     /// Read and check everything, show what would change, write nothing.
     #[arg(long, alias = "simulation")]
     dry_run: bool,
-    /// Lines per database transaction.
+    /// Lines per database batch (the import commits once a second).
     #[arg(long, default_value_t = DEFAULT_BATCH, hide = true)]
     batch_size: usize,
     /// The export files.
