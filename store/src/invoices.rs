@@ -140,7 +140,8 @@ const EV_COLUMNS: [(&str, &str); 5] = [
 
 /// Creates the staging tables on first use (then returns true) and empties them.
 async fn reset_stage(conn: &mut AnyConnection, postgres: bool) -> StoreResult<bool> {
-    // (Checked first: on PostgreSQL, CREATE … IF NOT EXISTS sends a notice each time.)
+    // (Checked rather than CREATE … IF NOT EXISTS, which sends PostgreSQL's
+    // notice each time and would not tell that the tables are new.)
     let exists: i64 = sqlx::query(if postgres {
         "SELECT CAST(COUNT(to_regclass('pg_temp.flux_ev')) AS BIGINT)"
     } else {
@@ -153,18 +154,21 @@ async fn reset_stage(conn: &mut AnyConnection, postgres: bool) -> StoreResult<bo
         for create in STAGE_TABLES {
             sqlx::query(create).execute(&mut *conn).await?;
         }
+        if !postgres {
+            // SQLite keeps temporary tables in their own schema, with the
+            // default 2 MiB page cache: a batch of 20,000 lines would spill
+            // to a temporary file at every step. (A setting of the
+            // connection: it lasts as long as the tables.)
+            sqlx::query("PRAGMA temp.cache_size = -32768")
+                .execute(&mut *conn)
+                .await?;
+        }
     }
     if postgres {
         sqlx::query("TRUNCATE flux_inv, flux_ev, flux_id")
             .execute(&mut *conn)
             .await?;
     } else {
-        // SQLite keeps temporary tables in their own schema, with the
-        // default 2 MiB page cache: a batch of 20,000 lines would spill to
-        // a temporary file at every step.
-        sqlx::query("PRAGMA temp.cache_size = -32768")
-            .execute(&mut *conn)
-            .await?;
         for table in ["flux_inv", "flux_ev", "flux_id"] {
             sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table}")))
                 .execute(&mut *conn)
