@@ -445,18 +445,23 @@ both_backends!(
         // names D2 for P1: the invoice stays D1's, and so does the flow date.
         let mut p1_elsewhere = event(d2, "P1", 205, 2, Direction::Emitted);
         p1_elsewhere.invoice_number = "renamed".into();
+        // P3's line comes twice, the second time with a fraction of a second
+        // more, which the history does not keep: one event.
+        let mut p3_again = event(d1, "P3", 200, 4, Direction::Emitted);
+        p3_again.status_at += Duration::milliseconds(500);
         let second = [
             p1_elsewhere,
             event(d1, "P2", 200, 8, Direction::Emitted),
             event(d1, "P3", 200, 4, Direction::Emitted),
             event(d2, "P4", 201, 3, Direction::Received),
+            p3_again,
         ];
         let out = invoices::record_batch(&mut conn, firm, &second, "f.csv", &actor, now())
             .await
             .unwrap();
         assert_eq!(
             (out.new_invoices, out.new_statuses, out.known_statuses),
-            (2, 3, 1)
+            (2, 3, 2)
         );
         assert_eq!(invoices::counts(&mut conn, firm).await.unwrap(), (4, 5));
 
@@ -512,3 +517,82 @@ both_backends!(
         );
     }
 );
+
+/// PostgreSQL lets two imports of a firm run at once (SQLite's write lock
+/// queues them): when the other creates an invoice after this batch looked
+/// it up, the batch stops with a message that says what to do, and the
+/// file imported again adds what is missing.
+#[tokio::test]
+async fn an_invoice_created_by_a_concurrent_import_stops_the_batch_clearly() {
+    let db = TestDb::new(cabready_store::Backend::Postgres).await;
+    let (firm, d1, _) = setup(&db).await;
+    let batch = [
+        event(d1, "P1", 200, 3, Direction::Emitted),
+        event(d1, "P2", 200, 2, Direction::Emitted),
+    ];
+    let mut other = db.store.begin_write().await.unwrap();
+    invoices::record_batch(
+        &mut other,
+        firm,
+        &batch[1..],
+        "other.csv",
+        &Actor::Import("other.csv".into()),
+        now(),
+    )
+    .await
+    .unwrap();
+
+    let store = db.store.clone();
+    let ours = tokio::spawn(async move {
+        let mut tx = store.begin_write().await.unwrap();
+        let actor = Actor::Import("ours.csv".into());
+        invoices::record_batch(&mut tx, firm, &batch, "ours.csv", &actor, now()).await
+    });
+    // Ours waits on the other's P2 (a row lock) before the other commits.
+    let mut conn = db.store.pool().acquire().await.unwrap();
+    let mut waits = 0;
+    for _ in 0..500 {
+        waits = sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM pg_stat_activity
+             WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+        if waits > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(waits, 1, "our batch waits for the other import");
+    other.commit().await.unwrap();
+
+    let err = ours.await.unwrap().unwrap_err();
+    assert!(
+        matches!(err, StoreError::Refused { .. }),
+        "a refusal that says what to do, not a database error: {err:?}"
+    );
+    assert!(err.user_message(Lang::Fr).contains("relancez l'import"));
+    assert!(invoices::find(&mut conn, firm, "Pennylane", "P1")
+        .await
+        .unwrap()
+        .is_none());
+
+    let again = invoices::record_batch(
+        &mut conn,
+        firm,
+        &[
+            event(d1, "P1", 200, 3, Direction::Emitted),
+            event(d1, "P2", 200, 2, Direction::Emitted),
+        ],
+        "ours.csv",
+        &Actor::Import("ours.csv".into()),
+        now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (again.new_invoices, again.new_statuses, again.known_statuses),
+        (1, 1, 1)
+    );
+}
