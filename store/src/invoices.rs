@@ -563,26 +563,29 @@ pub async fn record_batch(
     // events can only raise them. A new invoice's dossier, direction and
     // current status are those staged; an invoice known before is read
     // back (a later file may name another dossier: the first one stays).
-    for direction in ["received", "emitted"] {
-        exec(
-            conn,
-            &format!(
-                "UPDATE dossiers SET last_{direction}_at = g.m
-                 FROM (SELECT dossier_id, MAX(at) AS m FROM
-                        (SELECT f.dossier_id, f.cur_at AS at FROM flux_inv f CROSS JOIN flux_id d
-                         WHERE d.k = f.k AND d.existed = 0 AND f.direction = '{direction}'
-                         UNION ALL
-                         SELECT i.dossier_id, i.current_at FROM flux_id d CROSS JOIN invoices i
-                         WHERE d.touched = 1 AND i.id = d.invoice_id
-                           AND +i.firm_id = $1 AND i.direction = '{direction}') u
-                       GROUP BY dossier_id) g
-                 WHERE dossiers.firm_id = $1 AND dossiers.id = g.dossier_id
-                   AND (dossiers.last_{direction}_at IS NULL OR dossiers.last_{direction}_at < g.m)"
-            ),
-            firm_id,
-        )
-        .await?;
-    }
+    // One statement for both directions (a NULL date is before any other:
+    // '' sorts first).
+    exec(
+        conn,
+        "UPDATE dossiers SET
+            last_received_at = CASE WHEN g.r > COALESCE(last_received_at, '')
+                                    THEN g.r ELSE last_received_at END,
+            last_emitted_at = CASE WHEN g.e > COALESCE(last_emitted_at, '')
+                                   THEN g.e ELSE last_emitted_at END
+         FROM (SELECT dossier_id, MAX(CASE WHEN direction = 'received' THEN at END) AS r,
+                      MAX(CASE WHEN direction = 'emitted' THEN at END) AS e FROM
+                (SELECT f.dossier_id, f.direction, f.cur_at AS at FROM flux_inv f CROSS JOIN flux_id d
+                 WHERE d.k = f.k AND d.existed = 0
+                 UNION ALL
+                 SELECT i.dossier_id, i.direction, i.current_at FROM flux_id d CROSS JOIN invoices i
+                 WHERE d.touched = 1 AND i.id = d.invoice_id AND +i.firm_id = $1) u
+               GROUP BY dossier_id) g
+         WHERE dossiers.firm_id = $1 AND dossiers.id = g.dossier_id
+           AND (g.r > COALESCE(dossiers.last_received_at, '')
+                OR g.e > COALESCE(dossiers.last_emitted_at, ''))",
+        firm_id,
+    )
+    .await?;
     let list: Option<String> = sqlx::query(if postgres {
         "SELECT string_agg(DISTINCT CAST(f.dossier_id AS TEXT), ',') FROM flux_inv f
          CROSS JOIN flux_id d WHERE d.k = f.k AND (d.existed = 0 OR d.touched = 1)"
