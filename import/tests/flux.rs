@@ -297,3 +297,82 @@ both_backends!(
         assert_eq!(x2.direction, cabready_store::domain::Direction::Received);
     }
 );
+
+/// Each dossier's flow dates, as stored.
+async fn flow_dates(
+    conn: &mut sqlx::AnyConnection,
+    firm: i64,
+) -> Vec<(i64, Option<String>, Option<String>)> {
+    sqlx::query_as(
+        "SELECT id, last_received_at, last_emitted_at FROM dossiers WHERE firm_id = $1 ORDER BY id",
+    )
+    .bind(firm)
+    .fetch_all(conn)
+    .await
+    .unwrap()
+}
+
+// Many small batches over two files, an invoice's lines spread over both:
+// whatever writes them (PostgreSQL: two connections at once), every line is
+// there once, every invoice has its latest status, and the dossiers' flow
+// dates are those their invoices give.
+both_backends!(
+    two_files_in_small_batches_give_the_flow_dates_of_the_invoices,
+    |db: TestDb| async move {
+        let firm = demo_firm(&db).await;
+        let dir = tempfile::tempdir().unwrap();
+        let header = "platform_invoice_id,invoice_number,issue_date,seller_siren,buyer_siren,direction,amount_ht,amount_ttc,currency,status_code,status_label,status_at,status_reason,dossier_ref\n";
+        let mut files = [header.to_string(), header.to_string()];
+        // 120 invoices over the 40 dossiers, 3 statuses each: deposited and
+        // made available in the first file, cashed (or refused) in the second.
+        for n in 0..120u32 {
+            let dossier = format!("D{:03}", 1 + n % 40);
+            let direction = if n % 3 == 0 { "received" } else { "emitted" };
+            let day = 1 + n % 20;
+            let last = if n % 7 == 0 { 210 } else { 212 };
+            for (file, code, hour) in [(0, 200, 8), (0, 204, 9), (1, last, 10)] {
+                files[file].push_str(&format!(
+                    "N-{n},F-{n},2026-11-{day:02},310554332,732829320,{direction},10.00,12.00,EUR,{code},,2026-11-{day:02}T{hour:02}:00:00Z,,{dossier}\n"
+                ));
+            }
+        }
+        let paths = [dir.path().join("a.csv"), dir.path().join("b.csv")];
+        for (path, text) in paths.iter().zip(&files) {
+            std::fs::write(path, text).unwrap();
+        }
+        let mut req = request("generic", Some("Pennylane"), &[]);
+        req.files = paths.to_vec();
+        req.batch_size = 7;
+        let report = flux::run(&db.store, &clock(), &req, Lang::Fr)
+            .await
+            .unwrap();
+        let imported: u64 = report.files.iter().map(|f| f.imported).sum();
+        let created: u64 = report.files.iter().map(|f| f.new_invoices).sum();
+        assert_eq!((imported, created), (360, 120));
+        assert_eq!(report.rejected(), 0);
+
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        assert_eq!(invoices::counts(&mut conn, firm).await.unwrap(), (120, 360));
+        for n in [0u32, 1, 7, 119] {
+            let invoice = invoices::find(&mut conn, firm, "Pennylane", &format!("N-{n}"))
+                .await
+                .unwrap()
+                .unwrap();
+            let expected = if n % 7 == 0 { 210 } else { 212 };
+            assert_eq!(invoice.current.unwrap().0.number(), expected, "N-{n}");
+        }
+        let imported_dates = flow_dates(&mut conn, firm).await;
+        assert_eq!(
+            imported_dates
+                .iter()
+                .filter(|(_, r, e)| r.is_some() && e.is_some())
+                .count(),
+            40,
+            "every dossier has both directions: {imported_dates:?}"
+        );
+        invoices::refresh_flow_dates(&mut conn, firm, None)
+            .await
+            .unwrap();
+        assert_eq!(flow_dates(&mut conn, firm).await, imported_dates);
+    }
+);

@@ -1,15 +1,16 @@
 //! Invoice flows: the invoices platforms report for the firm's dossiers,
 //! their status history and current status.
 //!
-//! Imports write through [`record_batch`] only: one call per batch of
-//! lines, inside the caller's transaction, with one journal line per batch
+//! Imports write through [`record_batch`] only (or its deferred form, with
+//! [`apply_flow_dates`] before each commit): one call per batch of lines,
+//! inside the caller's transaction, with one journal line per batch
 //! that changed something (a line per invoice would double the volume of a
 //! million-line import for no reader). The history table itself is the
 //! detailed record: every event keeps its source file and import time.
 //! Writing the same events twice adds nothing: invoices are unique per
 //! (platform, platform id), events per (invoice, code, time).
 //!
-//! A batch is staged once in two temporary tables of the connection, then
+//! A batch is staged once in temporary tables of the connection, then
 //! written by set-based statements: what it costs grows with the batch,
 //! not with the number of statements (see docs/PERFORMANCE.md, "flux").
 
@@ -95,9 +96,12 @@ fn json_text(rows: Vec<Value>) -> String {
 ///   up or given, `existed` when it was known before the batch, `touched`
 ///   when such an invoice gets a new event. (Apart from `flux_inv`, whose
 ///   wide rows an UPDATE would rewrite: that cost 60 ms a batch.)
+/// - `flux_flow`, one row per dossier: the latest flow dates of the
+///   batches not yet applied to `dossiers` (see [`record_batch_deferred`]);
+///   kept from batch to batch, emptied when applied.
 ///
 /// An invoice's fields travel once, not once per line.
-const STAGE_TABLES: [&str; 3] = [
+const STAGE_TABLES: [&str; 4] = [
     "CREATE TEMP TABLE flux_inv (
         k INTEGER PRIMARY KEY, platform TEXT NOT NULL, pid TEXT NOT NULL, dossier_id BIGINT NOT NULL,
         invoice_number TEXT NOT NULL, issue_date TEXT, direction TEXT NOT NULL,
@@ -110,6 +114,8 @@ const STAGE_TABLES: [&str; 3] = [
     "CREATE TEMP TABLE flux_id (
         k INTEGER PRIMARY KEY, invoice_id BIGINT NOT NULL, existed INTEGER NOT NULL,
         touched INTEGER NOT NULL DEFAULT 0)",
+    "CREATE TEMP TABLE flux_flow (
+        dossier_id BIGINT PRIMARY KEY, received TEXT, emitted TEXT)",
 ];
 
 /// The staged columns of each table, in order, with their SQL types.
@@ -138,19 +144,11 @@ const EV_COLUMNS: [(&str, &str); 5] = [
     ("reason", "TEXT"),
 ];
 
-/// Creates the staging tables on first use (then returns true) and empties them.
+/// Creates the staging tables on first use (then returns true) and empties
+/// those of a batch (not `flux_flow`).
 async fn reset_stage(conn: &mut AnyConnection, postgres: bool) -> StoreResult<bool> {
-    // (Checked rather than CREATE … IF NOT EXISTS, which sends PostgreSQL's
-    // notice each time and would not tell that the tables are new.)
-    let exists: i64 = sqlx::query(if postgres {
-        "SELECT CAST(COUNT(to_regclass('pg_temp.flux_ev')) AS BIGINT)"
-    } else {
-        "SELECT COUNT(*) FROM temp.sqlite_master WHERE name = 'flux_ev'"
-    })
-    .fetch_one(&mut *conn)
-    .await?
-    .try_get(0)?;
-    if exists == 0 {
+    let exists = staged(conn, postgres).await?;
+    if !exists {
         for create in STAGE_TABLES {
             sqlx::query(create).execute(&mut *conn).await?;
         }
@@ -175,7 +173,23 @@ async fn reset_stage(conn: &mut AnyConnection, postgres: bool) -> StoreResult<bo
                 .await?;
         }
     }
-    Ok(exists == 0)
+    Ok(!exists)
+}
+
+/// Whether this connection has the staging tables (they live as long as
+/// it, or until the transaction that created them rolls back).
+async fn staged(conn: &mut AnyConnection, postgres: bool) -> StoreResult<bool> {
+    // (Checked rather than CREATE … IF NOT EXISTS, which sends PostgreSQL's
+    // notice each time and would not tell that the tables are new.)
+    let count: i64 = sqlx::query(if postgres {
+        "SELECT CAST(COUNT(to_regclass('pg_temp.flux_flow')) AS BIGINT)"
+    } else {
+        "SELECT COUNT(*) FROM temp.sqlite_master WHERE name = 'flux_flow'"
+    })
+    .fetch_one(&mut *conn)
+    .await?
+    .try_get(0)?;
+    Ok(count > 0)
 }
 
 /// One staged value, borrowed from the batch where it can be.
@@ -293,11 +307,30 @@ async fn exec(conn: &mut AnyConnection, sql: &str, firm_id: i64) -> StoreResult<
 
 /// Writes a batch of events in the caller's transaction: new invoices,
 /// new status events, the current status of every invoice that changed,
-/// and one journal line when anything was added.
+/// the flow dates of their dossiers, and one journal line when anything
+/// was added.
 ///
 /// Set-based: the batch is staged once (see `STAGE_TABLES`), then each
 /// step is one statement over the whole batch, whatever its size.
 pub async fn record_batch(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    events: &[FlowEvent],
+    source_file: &str,
+    actor: &Actor,
+    at: DateTime<Utc>,
+) -> StoreResult<BatchOutcome> {
+    let outcome = record_batch_deferred(conn, firm_id, events, source_file, actor, at).await?;
+    apply_flow_dates(conn, firm_id).await?;
+    Ok(outcome)
+}
+
+/// [`record_batch`], but the dossiers' flow dates wait in the connection
+/// until [`apply_flow_dates`], which the caller runs before it commits.
+/// For imports that write on several connections at once: a dossier row
+/// updated at each batch would stay locked until the commit, and the
+/// connections would wait for each other (or deadlock).
+pub async fn record_batch_deferred(
     conn: &mut AnyConnection,
     firm_id: i64,
     events: &[FlowEvent],
@@ -563,26 +596,24 @@ pub async fn record_batch(
     // events can only raise them. A new invoice's dossier, direction and
     // current status are those staged; an invoice known before is read
     // back (a later file may name another dossier: the first one stays).
-    // One statement for both directions (a NULL date is before any other:
-    // '' sorts first).
+    // Kept in `flux_flow` until `apply_flow_dates` (a NULL date is before
+    // any other: '' sorts first).
     exec(
         conn,
-        "UPDATE dossiers SET
-            last_received_at = CASE WHEN g.r > COALESCE(last_received_at, '')
-                                    THEN g.r ELSE last_received_at END,
-            last_emitted_at = CASE WHEN g.e > COALESCE(last_emitted_at, '')
-                                   THEN g.e ELSE last_emitted_at END
-         FROM (SELECT dossier_id, MAX(CASE WHEN direction = 'received' THEN at END) AS r,
-                      MAX(CASE WHEN direction = 'emitted' THEN at END) AS e FROM
-                (SELECT f.dossier_id, f.direction, f.cur_at AS at FROM flux_inv f CROSS JOIN flux_id d
-                 WHERE d.k = f.k AND d.existed = 0
-                 UNION ALL
-                 SELECT i.dossier_id, i.direction, i.current_at FROM flux_id d CROSS JOIN invoices i
-                 WHERE d.touched = 1 AND i.id = d.invoice_id AND +i.firm_id = $1) u
-               GROUP BY dossier_id) g
-         WHERE dossiers.firm_id = $1 AND dossiers.id = g.dossier_id
-           AND (g.r > COALESCE(dossiers.last_received_at, '')
-                OR g.e > COALESCE(dossiers.last_emitted_at, ''))",
+        "INSERT INTO flux_flow (dossier_id, received, emitted)
+         SELECT dossier_id, MAX(CASE WHEN direction = 'received' THEN at END),
+                MAX(CASE WHEN direction = 'emitted' THEN at END) FROM
+           (SELECT f.dossier_id, f.direction, f.cur_at AS at FROM flux_inv f CROSS JOIN flux_id d
+            WHERE d.k = f.k AND d.existed = 0
+            UNION ALL
+            SELECT i.dossier_id, i.direction, i.current_at FROM flux_id d CROSS JOIN invoices i
+            WHERE d.touched = 1 AND i.id = d.invoice_id AND +i.firm_id = $1) u
+         GROUP BY dossier_id
+         ON CONFLICT (dossier_id) DO UPDATE SET
+            received = CASE WHEN excluded.received > COALESCE(flux_flow.received, '')
+                            THEN excluded.received ELSE flux_flow.received END,
+            emitted = CASE WHEN excluded.emitted > COALESCE(flux_flow.emitted, '')
+                           THEN excluded.emitted ELSE flux_flow.emitted END",
         firm_id,
     )
     .await?;
@@ -622,6 +653,46 @@ pub async fn record_batch(
     };
     journal::record(conn, firm_id, at, actor, entry).await?;
     Ok(outcome)
+}
+
+/// Raises the flow dates of the dossiers (`last_received_at`,
+/// `last_emitted_at`) to those the deferred batches of this connection
+/// saw, in the caller's transaction. PostgreSQL: the dossiers are locked
+/// in the order of their ids first, so that connections applying at the
+/// same time wait for each other's commit at most, never in a cycle.
+pub async fn apply_flow_dates(conn: &mut AnyConnection, firm_id: i64) -> StoreResult<()> {
+    let postgres = is_postgres(conn);
+    if !staged(conn, postgres).await? {
+        return Ok(());
+    }
+    if postgres {
+        exec(
+            conn,
+            "SELECT COUNT(*) FROM (SELECT id FROM dossiers
+                WHERE firm_id = $1 AND id IN (SELECT dossier_id FROM flux_flow)
+                ORDER BY id FOR UPDATE) locked",
+            firm_id,
+        )
+        .await?;
+    }
+    exec(
+        conn,
+        "UPDATE dossiers SET
+            last_received_at = CASE WHEN g.received > COALESCE(last_received_at, '')
+                                    THEN g.received ELSE last_received_at END,
+            last_emitted_at = CASE WHEN g.emitted > COALESCE(last_emitted_at, '')
+                                   THEN g.emitted ELSE last_emitted_at END
+         FROM flux_flow g
+         WHERE dossiers.firm_id = $1 AND dossiers.id = g.dossier_id
+           AND (g.received > COALESCE(dossiers.last_received_at, '')
+                OR g.emitted > COALESCE(dossiers.last_emitted_at, ''))",
+        firm_id,
+    )
+    .await?;
+    sqlx::query("DELETE FROM flux_flow")
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }
 
 /// Another import of the firm created some of a batch's invoices after its
