@@ -15,6 +15,7 @@
 //! not with the number of statements (see docs/PERFORMANCE.md, "flux").
 
 use crate::clock::{from_db_time, to_db_date, to_db_time};
+use crate::db::Backend;
 use crate::domain::{Cents, Direction, LifecycleCode};
 use crate::error::{StoreError, StoreResult};
 use crate::journal::{self, Actor, Entry};
@@ -69,7 +70,11 @@ const CHUNK: usize = 10_000;
 /// `jsonb_each`, whose rows are binary JSON that `->>` reads without
 /// parsing each row's text again for every field: half the time.)
 pub(crate) fn json_rows(conn: &AnyConnection, param: usize) -> String {
-    if is_postgres(conn) {
+    json_rows_for(is_postgres(conn), param)
+}
+
+fn json_rows_for(postgres: bool, param: usize) -> String {
+    if postgres {
         format!("jsonb_array_elements(CAST(${param} AS jsonb)) AS j(value)")
     } else {
         format!("jsonb_each(jsonb(${param})) AS j")
@@ -224,9 +229,10 @@ impl<'a> Cell<'a> {
     }
 }
 
-/// Inserts rows into a staging table: `cells` holds them one after the
-/// other, `columns.len()` cells each; a chunk of rows per statement, the
-/// whole chunk as one parameter.
+/// The statements that insert rows into a staging table, each with its
+/// one parameter: `cells` holds the rows one after the other,
+/// `columns.len()` cells each; a chunk of rows per statement, the whole
+/// chunk as one parameter.
 ///
 /// PostgreSQL: one text whose lines and fields are split by the ASCII
 /// record and unit separators (NULL as SOH), cut by `string_to_array` in C
@@ -235,12 +241,12 @@ impl<'a> Cell<'a> {
 /// those characters goes as JSON instead. SQLite: JSON (`json_rows`).
 /// (Multi-row `VALUES` with a bound parameter per cell was 60 times slower
 /// on SQLite through sqlx.)
-async fn stage(
-    conn: &mut AnyConnection,
+fn staging_statements(
+    postgres: bool,
     table: &str,
     columns: &[(&str, &str)],
     cells: &[Cell<'_>],
-) -> StoreResult<()> {
+) -> StoreResult<Vec<(String, String)>> {
     let width = columns.len();
     let names: Vec<&str> = columns.iter().map(|(name, _)| *name).collect();
     let typed = |read: &dyn Fn(usize) -> String| -> Vec<String> {
@@ -253,14 +259,15 @@ async fn stage(
             })
             .collect()
     };
+    let mut statements = Vec::new();
     for chunk in cells.chunks(CHUNK * width) {
         let texts: Vec<Option<std::borrow::Cow<str>>> = chunk.iter().map(|c| c.text()).collect();
-        let separated = is_postgres(conn)
+        let separated = postgres
             && texts
                 .iter()
                 .flatten()
                 .all(|c| !c.contains(['\u{1}', '\u{1e}', '\u{1f}']));
-        let (sql, payload) = if separated {
+        statements.push(if separated {
             let mut text = String::with_capacity(chunk.len() * 16);
             for (i, cell) in texts.iter().enumerate() {
                 if i > 0 {
@@ -281,19 +288,15 @@ async fn stage(
                 "INSERT INTO {table} ({}) SELECT {} FROM {}",
                 names.join(", "),
                 typed(&|n| format!("(j.value ->> {n})")).join(", "),
-                json_rows(conn, 1)
+                json_rows_for(postgres, 1)
             );
             let rows: Vec<&[Option<std::borrow::Cow<str>>]> = texts.chunks(width).collect();
             let json = serde_json::to_string(&rows)
                 .map_err(|e| StoreError::Corrupt(format!("staging a batch as JSON: {e}")))?;
             (sql, json)
-        };
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(payload)
-            .execute(&mut *conn)
-            .await?;
+        });
     }
-    Ok(())
+    Ok(statements)
 }
 
 /// Runs one statement with the firm as `$1` and returns the rows it changed.
@@ -320,9 +323,100 @@ pub async fn record_batch(
     actor: &Actor,
     at: DateTime<Utc>,
 ) -> StoreResult<BatchOutcome> {
-    let outcome = record_batch_deferred(conn, firm_id, events, source_file, actor, at).await?;
+    let backend = if is_postgres(conn) {
+        Backend::Postgres
+    } else {
+        Backend::Sqlite
+    };
+    let batch = PreparedBatch::new(events, backend)?;
+    let outcome = record_batch_deferred(conn, firm_id, &batch, source_file, actor, at).await?;
     apply_flow_dates(conn, firm_id).await?;
     Ok(outcome)
+}
+
+/// A batch of events made ready for the staging tables (see
+/// `STAGE_TABLES`) without the database: the import prepares the next
+/// batches on its reading thread while the database writes this one.
+pub struct PreparedBatch {
+    lines: usize,
+    invoices: usize,
+    platforms: BTreeSet<String>,
+    /// Statements, each with its one parameter, for `flux_inv`, then `flux_ev`.
+    staging: Vec<(String, String)>,
+}
+
+impl PreparedBatch {
+    /// The batch's invoices, in the order they first appear (the first
+    /// line of a key gives the invoice's fields), each with its latest
+    /// event in the batch (the highest code on a tie), and its events.
+    pub fn new(events: &[FlowEvent], backend: Backend) -> StoreResult<PreparedBatch> {
+        // A line repeated in the batch is staged once (the first one), so
+        // that the events of new invoices need no conflict check (see step
+        // 4 of `record_batch_deferred`); an event's key is its invoice, code
+        // and time to the second, as stored.
+        let mut k_of: HashMap<(&str, &str), usize> = HashMap::with_capacity(events.len());
+        let mut invoices: Vec<(usize, usize)> = Vec::new(); // (first line, latest line)
+        let mut seen: HashSet<(usize, u16, i64)> = HashSet::with_capacity(events.len());
+        let mut ev_cells: Vec<Cell> = Vec::with_capacity(events.len() * EV_COLUMNS.len());
+        for (n, e) in events.iter().enumerate() {
+            let k = *k_of
+                .entry((e.platform.as_str(), e.platform_invoice_id.as_str()))
+                .or_insert_with(|| {
+                    invoices.push((n, n));
+                    invoices.len() - 1
+                });
+            let latest = &mut invoices[k].1;
+            let best = &events[*latest];
+            if (e.status_at, e.code.number()) > (best.status_at, best.code.number()) {
+                *latest = n;
+            }
+            if !seen.insert((k, e.code.number(), e.status_at.timestamp())) {
+                continue;
+            }
+            ev_cells.extend([
+                Cell::Int(k as i64),
+                Cell::Int(e.code.number().into()),
+                Cell::Time(e.status_at),
+                Cell::Text(&e.label),
+                Cell::opt_text(&e.reason),
+            ]);
+        }
+        let mut inv_cells: Vec<Cell> = Vec::with_capacity(invoices.len() * INV_COLUMNS.len());
+        for (k, &(first, latest)) in invoices.iter().enumerate() {
+            let (e, cur) = (&events[first], &events[latest]);
+            inv_cells.extend([
+                Cell::Int(k as i64),
+                Cell::Text(&e.platform),
+                Cell::Text(&e.platform_invoice_id),
+                Cell::Int(e.dossier_id),
+                Cell::Text(&e.invoice_number),
+                e.issue_date.map_or(Cell::Null, Cell::Date),
+                Cell::Text(e.direction.code()),
+                Cell::Text(&e.seller_siren),
+                Cell::Text(&e.buyer_siren),
+                Cell::opt_text(&e.siren_problem),
+                Cell::opt_int(e.amount_ht),
+                Cell::opt_int(e.amount_ttc),
+                Cell::Text(&e.currency),
+                Cell::Int(cur.code.number().into()),
+                Cell::Time(cur.status_at),
+            ]);
+        }
+        let postgres = backend == Backend::Postgres;
+        let mut staging = staging_statements(postgres, "flux_inv", &INV_COLUMNS, &inv_cells)?;
+        staging.extend(staging_statements(
+            postgres,
+            "flux_ev",
+            &EV_COLUMNS,
+            &ev_cells,
+        )?);
+        Ok(PreparedBatch {
+            lines: events.len(),
+            invoices: invoices.len(),
+            platforms: events.iter().map(|e| e.platform.clone()).collect(),
+            staging,
+        })
+    }
 }
 
 /// [`record_batch`], but the dossiers' flow dates wait in the connection
@@ -333,13 +427,13 @@ pub async fn record_batch(
 pub async fn record_batch_deferred(
     conn: &mut AnyConnection,
     firm_id: i64,
-    events: &[FlowEvent],
+    batch: &PreparedBatch,
     source_file: &str,
     actor: &Actor,
     at: DateTime<Utc>,
 ) -> StoreResult<BatchOutcome> {
     let mut outcome = BatchOutcome::default();
-    if events.is_empty() {
+    if batch.lines == 0 {
         return Ok(outcome);
     }
     let postgres = is_postgres(conn);
@@ -354,65 +448,14 @@ pub async fn record_batch_deferred(
         t0 = std::time::Instant::now();
     };
 
-    // 1. The batch's invoices, in the order they first appear (the first
-    // line of a key gives the invoice's fields), each with its latest event
-    // in the batch (the highest code on a tie).
-    // A line repeated in the batch is staged once (the first one), so that
-    // the events of new invoices need no conflict check (see step 5); an
-    // event's key is its invoice, code and time to the second, as stored.
-    let mut k_of: HashMap<(&str, &str), usize> = HashMap::with_capacity(events.len());
-    let mut invoices: Vec<(usize, usize)> = Vec::new(); // (first line, latest line)
-    let mut seen: HashSet<(usize, u16, i64)> = HashSet::with_capacity(events.len());
-    let mut ev_cells: Vec<Cell> = Vec::with_capacity(events.len() * EV_COLUMNS.len());
-    for (n, e) in events.iter().enumerate() {
-        let k = *k_of
-            .entry((e.platform.as_str(), e.platform_invoice_id.as_str()))
-            .or_insert_with(|| {
-                invoices.push((n, n));
-                invoices.len() - 1
-            });
-        let latest = &mut invoices[k].1;
-        let best = &events[*latest];
-        if (e.status_at, e.code.number()) > (best.status_at, best.code.number()) {
-            *latest = n;
-        }
-        if !seen.insert((k, e.code.number(), e.status_at.timestamp())) {
-            continue;
-        }
-        ev_cells.extend([
-            Cell::Int(k as i64),
-            Cell::Int(e.code.number().into()),
-            Cell::Time(e.status_at),
-            Cell::Text(&e.label),
-            Cell::opt_text(&e.reason),
-        ]);
-    }
-    let mut inv_cells: Vec<Cell> = Vec::with_capacity(invoices.len() * INV_COLUMNS.len());
-    for (k, &(first, latest)) in invoices.iter().enumerate() {
-        let (e, cur) = (&events[first], &events[latest]);
-        inv_cells.extend([
-            Cell::Int(k as i64),
-            Cell::Text(&e.platform),
-            Cell::Text(&e.platform_invoice_id),
-            Cell::Int(e.dossier_id),
-            Cell::Text(&e.invoice_number),
-            e.issue_date.map_or(Cell::Null, Cell::Date),
-            Cell::Text(e.direction.code()),
-            Cell::Text(&e.seller_siren),
-            Cell::Text(&e.buyer_siren),
-            Cell::opt_text(&e.siren_problem),
-            Cell::opt_int(e.amount_ht),
-            Cell::opt_int(e.amount_ttc),
-            Cell::Text(&e.currency),
-            Cell::Int(cur.code.number().into()),
-            Cell::Time(cur.status_at),
-        ]);
-    }
-    // 2. Stage them.
+    // 1. Stage the batch (prepared in `PreparedBatch::new`).
     let created = reset_stage(conn, postgres).await?;
-    stage(conn, "flux_inv", &INV_COLUMNS, &inv_cells).await?;
-    stage(conn, "flux_ev", &EV_COLUMNS, &ev_cells).await?;
-    drop((inv_cells, ev_cells));
+    for (sql, payload) in &batch.staging {
+        sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(payload.as_str())
+            .execute(&mut *conn)
+            .await?;
+    }
     if created && postgres {
         // Statistics for the planner: with none, it once joined the staging
         // tables to the invoices by scanning them, for minutes. Once is
@@ -424,7 +467,7 @@ pub async fn record_batch_deferred(
     }
     lap("stage");
 
-    // 3. Each invoice's id: the one it has if known before (one index
+    // 2. Each invoice's id: the one it has if known before (one index
     // probe per invoice), else a new one, given here rather than looked up
     // after the insert (a second probe): PostgreSQL draws it from the id
     // column's sequence, SQLite counts on from the highest id ever given,
@@ -461,10 +504,10 @@ pub async fn record_batch_deferred(
         .fetch_one(&mut *conn)
         .await?
         .try_get(0)?;
-    let existing = invoices.len() as i64 - expected;
+    let existing = batch.invoices as i64 - expected;
     lap("lookup");
 
-    // 4. The new invoices, with their current status from the batch, in
+    // 3. The new invoices, with their current status from the batch, in
     // the order they first appear. (No ON CONFLICT: the lookup found none of
     // them, and the check it adds to each row cost PostgreSQL 45 % of the
     // insert. Another import that creates one meanwhile makes this fail.)
@@ -491,7 +534,7 @@ pub async fn record_batch_deferred(
     }
     lap("new invoices");
 
-    // 5. The status events, each once, and the invoices known before that
+    // 4. The status events, each once, and the invoices known before that
     // get one (`touched`).
     let new_statuses = if postgres {
         // The events of new invoices are all new (staged once each): a
@@ -566,13 +609,13 @@ pub async fn record_batch_deferred(
         .rows_affected() as usize
     };
     outcome.new_statuses = new_statuses;
-    outcome.known_statuses = events.len() - new_statuses;
+    outcome.known_statuses = batch.lines - new_statuses;
     if new_statuses == 0 {
         return Ok(outcome);
     }
     lap("statuses");
 
-    // 6. The current status of the invoices known before that got new
+    // 5. The current status of the invoices known before that got new
     // events: the latest event (the highest code on a tie), whatever the
     // order the files came in. (`+firm_id`: the ids come from this firm's
     // rows; the unary plus keeps the planner on the primary key.)
@@ -590,7 +633,7 @@ pub async fn record_batch_deferred(
     }
     lap("current");
 
-    // 7. The dossiers touched: their flow dates, and the list for the summary.
+    // 6. The dossiers touched: their flow dates, and the list for the summary.
     // A dossier's flow dates are the latest current status of its
     // invoices, which only ever moves forward: the invoices that got new
     // events can only raise them. A new invoice's dossier, direction and
@@ -634,7 +677,6 @@ pub async fn record_batch_deferred(
         .collect();
     lap("dossiers");
 
-    let platforms: BTreeSet<&str> = events.iter().map(|e| e.platform.as_str()).collect();
     let entry = Entry {
         entity: "invoice_flow",
         entity_id: None,
@@ -644,7 +686,7 @@ pub async fn record_batch_deferred(
         action: "flux.imported",
         details: serde_json::json!({
             "file": source_file,
-            "platforms": platforms,
+            "platforms": batch.platforms,
             "new_invoices": outcome.new_invoices,
             "new_statuses": outcome.new_statuses,
             "known_statuses": outcome.known_statuses,

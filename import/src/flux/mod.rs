@@ -13,7 +13,7 @@ pub use profile::{Profile, ProfileError};
 
 use cabready_store::anomalies::{self, AnomalyLimits, Evaluation};
 use cabready_store::domain::{fold, Direction, Siren};
-use cabready_store::invoices::{self, BatchOutcome, FlowEvent};
+use cabready_store::invoices::{self, BatchOutcome, FlowEvent, PreparedBatch};
 use cabready_store::journal::Actor;
 use cabready_store::{dossiers, firms, platforms, Backend, Clock, Lang, Store, StoreError};
 use std::collections::{BTreeSet, HashMap};
@@ -421,8 +421,8 @@ async fn import_file(
     } else {
         POSTGRES_WRITERS
     };
-    // The lines are read and parsed on a thread of their own while the
-    // previous batches are written: for each writer a batch in the channel,
+    // The lines are read, parsed and prepared for the database in batches
+    // on a thread of their own while the previous batches are written: for each writer a batch in the channel,
     // one being read, one being written, so memory stays bounded whatever
     // the file's size.
     let (senders, mut receivers): (Vec<_>, Vec<_>) =
@@ -436,6 +436,7 @@ async fn import_file(
         file: file.clone(),
         line_offset,
         batch_size: request.batch_size.max(1),
+        backend: store.backend(),
     };
     let reader = std::thread::spawn(move || reading.run(csv, senders));
     let lines_done = std::sync::atomic::AtomicU64::new(0);
@@ -526,7 +527,7 @@ impl Writing<'_> {
             let outcome = invoices::record_batch_deferred(
                 tx,
                 self.firm_id,
-                &parsed.events,
+                &parsed.batch?,
                 self.file,
                 self.actor,
                 self.now,
@@ -547,9 +548,10 @@ impl Writing<'_> {
     }
 }
 
-/// A batch of parsed lines, and how many lines had been read then.
+/// A batch of parsed lines, prepared for the database, and how many lines
+/// had been read then.
 struct Parsed {
-    events: Vec<FlowEvent>,
+    batch: Result<PreparedBatch, StoreError>,
     rows_read: u64,
 }
 
@@ -572,6 +574,7 @@ struct LineReader {
     file: String,
     line_offset: u64,
     batch_size: usize,
+    backend: Backend,
 }
 
 impl LineReader {
@@ -651,7 +654,7 @@ impl LineReader {
             if batch.len() >= self.batch_size {
                 let events = std::mem::replace(batch, Vec::with_capacity(self.batch_size));
                 let parsed = Parsed {
-                    events,
+                    batch: PreparedBatch::new(&events, self.backend),
                     rows_read: tally.rows_read,
                 };
                 let before = std::time::Instant::now();
@@ -664,7 +667,7 @@ impl LineReader {
         for (events, sender) in batches.into_iter().zip(&senders) {
             if !events.is_empty() {
                 let _ = sender.blocking_send(Parsed {
-                    events,
+                    batch: PreparedBatch::new(&events, self.backend),
                     rows_read: tally.rows_read,
                 });
             }
