@@ -338,6 +338,8 @@ pub async fn record_batch(
 /// `STAGE_TABLES`) without the database: the import prepares the next
 /// batches on its reading thread while the database writes this one.
 pub struct PreparedBatch {
+    /// Prepared for PostgreSQL (else SQLite): the payloads differ.
+    postgres: bool,
     lines: usize,
     invoices: usize,
     platforms: BTreeSet<String>,
@@ -411,6 +413,7 @@ impl PreparedBatch {
             &ev_cells,
         )?);
         Ok(PreparedBatch {
+            postgres,
             lines: events.len(),
             invoices: invoices.len(),
             platforms: events.iter().map(|e| e.platform.clone()).collect(),
@@ -437,6 +440,11 @@ pub async fn record_batch_deferred(
         return Ok(outcome);
     }
     let postgres = is_postgres(conn);
+    if batch.postgres != postgres {
+        return Err(StoreError::Corrupt(
+            "a flux batch prepared for the other database backend".into(),
+        ));
+    }
     // Each step's time, for whoever profiles (RUST_LOG=cabready_store=debug).
     let mut t0 = std::time::Instant::now();
     let mut lap = |step: &str| {
