@@ -596,3 +596,30 @@ async fn an_invoice_created_by_a_concurrent_import_stops_the_batch_clearly() {
         (1, 1, 1)
     );
 }
+
+/// The flux import looks invoices up by (platform id, platform) with the
+/// firm as `firm_id + 0` (see migration 0011): only the unique key can
+/// serve that, so the planner cannot probe through an index that reads
+/// every invoice of the firm, whatever its statistics say (none here).
+#[tokio::test]
+async fn the_invoice_lookup_can_only_use_the_unique_key() {
+    let db = TestDb::new(cabready_store::Backend::Postgres).await;
+    let (firm, d1, _) = setup(&db).await;
+    let mut conn = db.store.pool().acquire().await.unwrap();
+    let events: Vec<FlowEvent> = (0..500)
+        .map(|n| event(d1, &format!("P{n}"), 200, 1, Direction::Emitted))
+        .collect();
+    let actor = Actor::Import("a.csv".into());
+    invoices::record_batch(&mut conn, firm, &events, "a.csv", &actor, now())
+        .await
+        .unwrap();
+    let plan: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "EXPLAIN SELECT i.id FROM invoices i WHERE i.platform_invoice_id = 'P7'
+           AND i.platform = 'Pennylane' AND i.firm_id + 0 = {firm}"
+    )))
+    .fetch_all(&mut *conn)
+    .await
+    .unwrap();
+    let plan = plan.join("\n");
+    assert!(plan.contains("using invoices_platform_key"), "{plan}");
+}
