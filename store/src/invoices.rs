@@ -89,14 +89,15 @@ fn json_text(rows: Vec<Value>) -> String {
     Value::Array(rows).to_string()
 }
 
-/// A batch is staged in two temporary tables of the import's connection
-/// (private to it, emptied at each batch), so that every step after it is
-/// one set-based statement and no row comes back to Rust:
+/// A batch is staged in temporary tables of the import's connection
+/// (private to it; the first three emptied at each batch), so that every
+/// step after it is one set-based statement and no row comes back to Rust:
 /// - `flux_inv`, one row per invoice of the batch (`k`, its number in the
 ///   batch), with the fields of the line that names it first and its
 ///   latest status in the batch (`cur_code`, `cur_at`);
-/// - `flux_ev`, one row per line: its invoice's `k` and the status fields,
-///   `known` when the history already has it (SQLite);
+/// - `flux_ev`, one row per distinct event of the batch: its invoice's `k`
+///   and the status fields, `known` when the history already has it
+///   (SQLite);
 /// - `flux_id`, one row per invoice of the batch: its `invoice_id`, looked
 ///   up or given, `existed` when it was known before the batch, `touched`
 ///   when such an invoice gets a new event. (Apart from `flux_inv`, whose
