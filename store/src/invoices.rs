@@ -58,6 +58,16 @@ pub struct BatchOutcome {
     pub dossiers: BTreeSet<i64>,
 }
 
+impl BatchOutcome {
+    /// Adds what another batch added (an import's totals).
+    pub fn add(&mut self, other: BatchOutcome) {
+        self.new_invoices += other.new_invoices;
+        self.new_statuses += other.new_statuses;
+        self.known_statuses += other.known_statuses;
+        self.dossiers.extend(other.dossiers);
+    }
+}
+
 /// Rows per staging statement: one parameter carries them all.
 const CHUNK: usize = 10_000;
 

@@ -422,9 +422,9 @@ async fn import_file(
         POSTGRES_WRITERS
     };
     // The lines are read, parsed and prepared for the database in batches
-    // on a thread of their own while the previous batches are written: for each writer a batch in the channel,
-    // one being read, one being written, so memory stays bounded whatever
-    // the file's size.
+    // on a thread of their own while the previous batches are written: for
+    // each writer a batch in the channel, one being read, one being
+    // written, so memory stays bounded whatever the file's size.
     let (senders, mut receivers): (Vec<_>, Vec<_>) =
         (0..writers).map(|_| tokio::sync::mpsc::channel(1)).unzip();
     let reading = LineReader {
@@ -464,11 +464,11 @@ async fn import_file(
         progress: &progress,
     };
     let first = writing.write(tx, receivers.remove(0));
-    let outcomes = match receivers.pop() {
+    let total = match receivers.pop() {
         None => {
             let outcome = first.await?;
             invoices::apply_flow_dates(tx, firm_id).await?;
-            vec![outcome]
+            outcome
         }
         Some(receiver) => {
             let mut second_tx = store.begin_write().await?;
@@ -479,15 +479,15 @@ async fn import_file(
             second_tx.commit().await.map_err(StoreError::from)?;
             invoices::apply_flow_dates(tx, firm_id).await?;
             store.commit_and_continue(tx).await?;
-            vec![a, b]
+            let mut total = a;
+            total.add(b);
+            total
         }
     };
-    for outcome in outcomes {
-        summary.imported += outcome.new_statuses as u64;
-        summary.new_invoices += outcome.new_invoices as u64;
-        summary.already_known += outcome.known_statuses as u64;
-        summary.dossiers.extend(outcome.dossiers);
-    }
+    summary.imported = total.new_statuses as u64;
+    summary.new_invoices = total.new_invoices as u64;
+    summary.already_known = total.known_statuses as u64;
+    summary.dossiers = total.dossiers;
     // The channel closes when the thread is done: joining does not wait.
     let tally = reader
         .join()
@@ -533,10 +533,7 @@ impl Writing<'_> {
                 self.now,
             )
             .await?;
-            total.new_invoices += outcome.new_invoices;
-            total.new_statuses += outcome.new_statuses;
-            total.known_statuses += outcome.known_statuses;
-            total.dossiers.extend(outcome.dossiers);
+            total.add(outcome);
             if !self.dry_run && last_commit.elapsed() >= COMMIT_EVERY {
                 invoices::apply_flow_dates(tx, self.firm_id).await?;
                 self.store.commit_and_continue(tx).await?;
