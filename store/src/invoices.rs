@@ -240,18 +240,16 @@ impl<'a> Cell<'a> {
     }
 }
 
-/// The statements that insert rows into a staging table, each with its
-/// one parameter: `cells` holds the rows one after the other,
-/// `columns.len()` cells each; a chunk of rows per statement, the whole
-/// chunk as one parameter.
+/// What loads rows into a staging table: statements, each with its one
+/// parameter (SQLite), or one `COPY` with its data (PostgreSQL). `cells`
+/// holds the rows one after the other, `columns.len()` cells each.
 ///
-/// PostgreSQL: one text whose lines and fields are split by the ASCII
-/// record and unit separators (NULL as SOH), cut by `string_to_array` in C
-/// (`OFFSET 0` keeps the planner from splitting each line again for every
-/// field): JSON cost PostgreSQL ~14 µs a line. A chunk whose text holds
-/// those characters goes as JSON instead. SQLite: JSON (`json_rows`).
-/// (Multi-row `VALUES` with a bound parameter per cell was 60 times slower
-/// on SQLite through sqlx.)
+/// PostgreSQL: `COPY … FROM STDIN` in text format, which the server parses
+/// in C straight into the typed columns: 4.0 s of the million-line import
+/// had gone into inserting texts cut by `string_to_array` (and before that
+/// JSON, ~14 µs a line). SQLite: a chunk of rows per statement, the whole
+/// chunk as one JSON parameter (`json_rows`). (Multi-row `VALUES` with a
+/// bound parameter per cell was 60 times slower on SQLite through sqlx.)
 fn staging_statements(
     postgres: bool,
     table: &str,
@@ -260,54 +258,91 @@ fn staging_statements(
 ) -> StoreResult<Vec<(String, String)>> {
     let width = columns.len();
     let names: Vec<&str> = columns.iter().map(|(name, _)| *name).collect();
-    let typed = |read: &dyn Fn(usize) -> String| -> Vec<String> {
-        columns
-            .iter()
-            .enumerate()
-            .map(|(n, (_, t))| match *t {
-                "TEXT" => read(n),
-                t => format!("CAST({} AS {t})", read(n)),
-            })
-            .collect()
-    };
+    if postgres {
+        let sql = format!("COPY {table} ({}) FROM STDIN", names.join(", "));
+        return Ok(vec![(sql, copy_text(width, cells))]);
+    }
+    let typed: Vec<String> = columns
+        .iter()
+        .enumerate()
+        .map(|(n, (_, t))| match *t {
+            "TEXT" => format!("(j.value ->> {n})"),
+            t => format!("CAST((j.value ->> {n}) AS {t})"),
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO {table} ({}) SELECT {} FROM {}",
+        names.join(", "),
+        typed.join(", "),
+        json_rows_for(false, 1)
+    );
     let mut statements = Vec::new();
     for chunk in cells.chunks(CHUNK * width) {
         let texts: Vec<Option<std::borrow::Cow<str>>> = chunk.iter().map(|c| c.text()).collect();
-        let separated = postgres
-            && texts
-                .iter()
-                .flatten()
-                .all(|c| !c.contains(['\u{1}', '\u{1e}', '\u{1f}']));
-        statements.push(if separated {
-            let mut text = String::with_capacity(chunk.len() * 16);
-            for (i, cell) in texts.iter().enumerate() {
-                if i > 0 {
-                    text.push(if i % width == 0 { '\u{1e}' } else { '\u{1f}' });
-                }
-                text.push_str(cell.as_deref().unwrap_or("\u{1}"));
-            }
-            let sql = format!(
-                "INSERT INTO {table} ({}) SELECT {}
-                 FROM (SELECT string_to_array(l, chr(31), chr(1)) AS r
-                       FROM unnest(string_to_array($1, chr(30))) AS l OFFSET 0) x",
-                names.join(", "),
-                typed(&|n| format!("r[{}]", n + 1)).join(", "),
-            );
-            (sql, text)
-        } else {
-            let sql = format!(
-                "INSERT INTO {table} ({}) SELECT {} FROM {}",
-                names.join(", "),
-                typed(&|n| format!("(j.value ->> {n})")).join(", "),
-                json_rows_for(postgres, 1)
-            );
-            let rows: Vec<&[Option<std::borrow::Cow<str>>]> = texts.chunks(width).collect();
-            let json = serde_json::to_string(&rows)
-                .map_err(|e| StoreError::Corrupt(format!("staging a batch as JSON: {e}")))?;
-            (sql, json)
-        });
+        let rows: Vec<&[Option<std::borrow::Cow<str>>]> = texts.chunks(width).collect();
+        let json = serde_json::to_string(&rows)
+            .map_err(|e| StoreError::Corrupt(format!("staging a batch as JSON: {e}")))?;
+        statements.push((sql.clone(), json));
     }
     Ok(statements)
+}
+
+/// Rows in PostgreSQL's `COPY` text format: fields split by tabs, rows
+/// ended by newlines, NULL as `\N`, and a backslash, tab, newline or
+/// carriage return inside a value escaped.
+fn copy_text(width: usize, cells: &[Cell<'_>]) -> String {
+    let mut text = String::with_capacity(cells.len() * 12);
+    for (i, cell) in cells.iter().enumerate() {
+        match cell.text() {
+            None => text.push_str("\\N"),
+            Some(value) if !value.contains(['\\', '\t', '\n', '\r']) => text.push_str(&value),
+            Some(value) => {
+                for c in value.chars() {
+                    match c {
+                        '\\' => text.push_str("\\\\"),
+                        '\t' => text.push_str("\\t"),
+                        '\n' => text.push_str("\\n"),
+                        '\r' => text.push_str("\\r"),
+                        c => text.push(c),
+                    }
+                }
+            }
+        }
+        text.push(if (i + 1) % width == 0 { '\n' } else { '\t' });
+    }
+    text
+}
+
+/// Loads a batch's staging payloads (see [`staging_statements`]).
+async fn stage(
+    conn: &mut AnyConnection,
+    postgres: bool,
+    staging: &[(String, String)],
+) -> StoreResult<()> {
+    for (sql, payload) in staging {
+        if postgres {
+            let pg = conn
+                .backend_mut()
+                .downcast_mut::<sqlx::postgres::PgConnection>()
+                .ok_or_else(|| {
+                    StoreError::Corrupt("a PostgreSQL connection of another type".into())
+                })?;
+            let mut copy = pg.copy_in_raw(sql).await?;
+            if let Err(e) = copy.send(payload.as_bytes()).await {
+                // The error that stopped the sending is the one to report;
+                // the connection is likely gone, and the abort with it.
+                let _ = copy.abort("the import stopped sending").await;
+                return Err(e.into());
+            }
+            copy.finish().await?;
+        } else {
+            sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(payload.as_str())
+                .execute(&mut *conn)
+                .await?;
+        }
+    }
+    Ok(())
 }
 
 /// Runs one statement with the firm as `$1` and returns the rows it changed.
@@ -469,12 +504,7 @@ pub async fn record_batch_deferred(
 
     // 1. Stage the batch (prepared in `PreparedBatch::new`).
     let created = reset_stage(conn, postgres).await?;
-    for (sql, payload) in &batch.staging {
-        sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
-            .bind(payload.as_str())
-            .execute(&mut *conn)
-            .await?;
-    }
+    stage(conn, postgres, &batch.staging).await?;
     if created && postgres {
         // Statistics for the planner: with none, it once joined the staging
         // tables to the invoices by scanning them, for minutes. Once is

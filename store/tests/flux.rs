@@ -347,11 +347,13 @@ both_backends!(
         let (firm, d1, _) = setup(&db).await;
         let mut conn = db.store.pool().acquire().await.unwrap();
         let actor = Actor::Import("c.csv".into());
-        // Control characters the PostgreSQL staging uses as separators
-        // (the batch then travels as JSON), quotes, an empty reason.
+        // What PostgreSQL's COPY text format escapes (backslash, tab,
+        // newline, carriage return) and its NULL marker as a real text,
+        // control characters, quotes, an empty reason.
         let mut odd = event(d1, "P1", 207, 3, Direction::Received);
-        odd.label = "Litige\u{1e}\u{1f}\"quantités\"".into();
-        odd.reason = Some("\u{1}".into());
+        odd.label = "Litige\t\"quantités\"\\N\r\nC:\\dossier\u{1e}\u{1f}".into();
+        odd.reason = Some("\\N".into());
+        odd.invoice_number = "F\t1\\".into();
         let mut plain = event(d1, "P2", 200, 2, Direction::Received);
         plain.reason = Some(String::new());
         let out = invoices::record_batch(&mut conn, firm, &[odd, plain], "c.csv", &actor, now())
@@ -363,8 +365,12 @@ both_backends!(
             .unwrap()
             .unwrap();
         let h = invoices::history(&mut conn, firm, p1.id).await.unwrap();
-        assert_eq!(h[0].label, "Litige\u{1e}\u{1f}\"quantités\"");
-        assert_eq!(h[0].reason.as_deref(), Some("\u{1}"));
+        assert_eq!(
+            h[0].label,
+            "Litige\t\"quantités\"\\N\r\nC:\\dossier\u{1e}\u{1f}"
+        );
+        assert_eq!(h[0].reason.as_deref(), Some("\\N"));
+        assert_eq!(p1.invoice_number, "F\t1\\");
         let p2 = invoices::find(&mut conn, firm, "Pennylane", "P2")
             .await
             .unwrap()

@@ -34,6 +34,13 @@ impl AnyConnection {
         self.backend.name()
     }
 
+    /// CabReady: the driver's own connection (`PgConnection`,
+    /// `SqliteConnection`), to downcast for what only it offers, such as
+    /// PostgreSQL's `COPY`. See vendor/README.md.
+    pub fn backend_mut(&mut self) -> &mut dyn std::any::Any {
+        &mut *self.backend
+    }
+
     pub(crate) fn connect(options: &AnyConnectOptions) -> BoxFuture<'_, crate::Result<Self>> {
         Box::pin(async {
             let driver = crate::any::driver::from_url(&options.database_url)?;
