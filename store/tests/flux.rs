@@ -342,6 +342,61 @@ both_backends!(
 );
 
 both_backends!(
+    an_anomaly_never_names_another_firms_dossier,
+    |db: TestDb| async move {
+        let (firm, d1, _) = setup(&db).await;
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        let (other_firm, _) = firms::ensure(&mut conn, "Cabinet Autre", &[], &Actor::System, now())
+            .await
+            .unwrap();
+        let record = DossierRecord {
+            code: "X1".into(),
+            legal_name: "Société de l'autre cabinet".into(),
+            siren: Siren::with_check_digit(33333333),
+            legal_form: None,
+            financials: Financials::default(),
+            category: Some((SizeCategory::Ge, CategorySource::Override)),
+            vat: None,
+            flags: ActivityFlags::default(),
+            owner: None,
+            portfolio: None,
+            tags: vec![],
+            contact: None,
+        };
+        dossiers::upsert(&mut conn, other_firm.id, &record, &Actor::System, now())
+            .await
+            .unwrap();
+        let foreign = dossiers::find_by_code(&mut conn, other_firm.id, "X1")
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        // A rejected invoice of the firm whose row names the other firm's
+        // dossier (the import never links so; a bug or a hand edit could).
+        let actor = Actor::Import("e.csv".into());
+        let events = [
+            event(d1, "P1", 213, 1, Direction::Emitted),
+            event(foreign, "P9", 213, 1, Direction::Emitted),
+        ];
+        invoices::record_batch(&mut conn, firm, &events, "e.csv", &actor, now())
+            .await
+            .unwrap();
+        let mut tx = db.store.begin().await.unwrap();
+        let refused =
+            anomalies::evaluate(&mut tx, firm, &AnomalyLimits::default(), now(), today()).await;
+        match refused {
+            Err(StoreError::Corrupt(why)) => assert!(why.contains("not the firm's"), "{why}"),
+            other => panic!("expected the evaluation to refuse, got {other:?}"),
+        }
+        tx.rollback().await.unwrap();
+        let open = anomalies::list(&mut conn, firm, &Filter::default(), now())
+            .await
+            .unwrap();
+        assert!(open.is_empty(), "{open:?}");
+    }
+);
+
+both_backends!(
     any_text_survives_the_staging_and_flow_dates_follow,
     |db: TestDb| async move {
         let (firm, d1, _) = setup(&db).await;

@@ -571,19 +571,34 @@ pub async fn evaluate(
                     ])
                 })
                 .collect();
+            // A finding's dossier and invoice must be the firm's: checked
+            // here for the whole chunk (one probe each), where PostgreSQL's
+            // foreign keys ran a query per row and checked no firm
+            // (migration 0012).
             let sql = format!(
                 "INSERT INTO anomalies (firm_id, anomaly_key, rule_name, severity, status, dossier_id, invoice_id, details, opened_at)
                  SELECT $1, j.value ->> 0, j.value ->> 1, j.value ->> 2, 'open', CAST(j.value ->> 3 AS BIGINT),
                     CAST(j.value ->> 4 AS BIGINT), j.value ->> 5, $2
-                 FROM {}",
+                 FROM {}
+                 WHERE (j.value ->> 3 IS NULL OR CAST(j.value ->> 3 AS BIGINT) IN
+                        (SELECT d.id FROM dossiers d WHERE d.firm_id = $1))
+                   AND (j.value ->> 4 IS NULL OR EXISTS (SELECT 1 FROM invoices i
+                        WHERE i.id = CAST(j.value ->> 4 AS BIGINT) AND +i.firm_id = $1))",
                 json_rows(conn, 3)
             );
-            sqlx::query(sqlx::AssertSqlSafe(sql))
+            let inserted = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(firm_id)
                 .bind(at.clone())
                 .bind(Value::Array(rows).to_string())
                 .execute(&mut *conn)
-                .await?;
+                .await?
+                .rows_affected();
+            if inserted != chunk.len() as u64 {
+                return Err(StoreError::Corrupt(format!(
+                    "{} anomalies name a dossier or an invoice that is not the firm's",
+                    chunk.len() as u64 - inserted
+                )));
+            }
         }
         let sql = rows_as_json(
             conn,
