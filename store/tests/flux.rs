@@ -171,12 +171,17 @@ both_backends!(
         other.platform = "Tiime".into();
         let mut dup = event(d1, "P4", 201, 0, Direction::Emitted);
         dup.invoice_number = "F-P1".into();
+        // An older emitted flow on another platform: D1's latest emission
+        // is still the recent one (no "no_emission").
+        let mut old_elsewhere = event(d1, "T1", 212, 200, Direction::Emitted);
+        old_elsewhere.platform = "Tiime".into();
         let events = vec![
             event(d1, "P1", 213, 1, Direction::Emitted),
             event(d1, "P2", 204, 40, Direction::Emitted),
             bad_siren,
             other,
             dup,
+            old_elsewhere,
         ];
         invoices::record_batch(&mut conn, firm, &events, "b.csv", &actor, now())
             .await
