@@ -6,7 +6,7 @@ use cabready_import::onboard::{self, OnboardRequest};
 use cabready_store::anomalies::{self, AnomalyLimits, Filter};
 use cabready_store::domain::PlatformState;
 use cabready_store::journal::{self, Actor};
-use cabready_store::{dossiers, firms, invoices, platforms, Clock, Lang, Store};
+use cabready_store::{dossiers, firms, invoices, platforms, Backend, Clock, Lang, Store};
 use cabready_testkit::{both_backends, TestDb};
 use chrono::{TimeZone, Utc};
 use std::path::PathBuf;
@@ -194,6 +194,34 @@ both_backends!(same_file_twice_adds_nothing, |db: TestDb| async move {
     assert_eq!(f2.rejected, f1.rejected);
     assert_eq!((second.anomalies.opened, second.anomalies.closed), (0, 0));
 });
+
+/// SQLite: the import pauses the WAL's automatic checkpoints on its
+/// connection; every connection of the pool checkpoints again afterwards.
+#[tokio::test]
+async fn an_import_leaves_the_wal_checkpointed_as_usual() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    demo_firm(&db).await;
+    let mut req = request("fr-excel", Some("Pennylane"), &["fr-excel-export.csv"]);
+    req.batch_size = 2; // several batches
+    let report = flux::run(&db.store, &clock(), &req, Lang::Fr)
+        .await
+        .unwrap();
+    assert!(report.files[0].imported > 0);
+    // All the pool's connections at once: the import's among them, once
+    // the pool has it back.
+    let pool = db.store.pool();
+    let mut held = Vec::new();
+    for _ in 0..pool.options().get_max_connections() {
+        held.push(pool.acquire().await.unwrap());
+    }
+    for conn in &mut held {
+        let pages: i64 = sqlx::query_scalar("PRAGMA wal_autocheckpoint")
+            .fetch_one(&mut **conn)
+            .await
+            .unwrap();
+        assert_eq!(pages, 1000, "a connection left without checkpoints");
+    }
+}
 
 both_backends!(dry_run_writes_nothing, |db: TestDb| async move {
     let firm = demo_firm(&db).await;

@@ -8,7 +8,7 @@
 
 use crate::error::{StoreError, StoreResult};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{Any, AnyPool, Executor, Transaction};
+use sqlx::{Any, AnyConnection, AnyPool, Executor, Row, Transaction};
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -132,6 +132,37 @@ impl Store {
         };
         sqlx::query(begin).execute(&mut **tx).await?;
         Ok(())
+    }
+
+    /// SQLite: stops or resumes the automatic checkpoints that this
+    /// connection's commits run (`pages`: the WAL size that triggers one, 0
+    /// for none) and returns the previous setting; PostgreSQL: nothing.
+    ///
+    /// A long import commits once a second, and each commit then copied the
+    /// WAL's pages back into the database and synced both files: index pages
+    /// that every batch changes were written again at every commit, 0.5 to
+    /// 0.8 s of a million-line import. Paused, the WAL grows for the import's
+    /// length, and resuming before its last commit has that commit copy each
+    /// page once.
+    pub async fn set_wal_autocheckpoint(
+        &self,
+        conn: &mut AnyConnection,
+        pages: i64,
+    ) -> StoreResult<i64> {
+        if self.backend != Backend::Sqlite {
+            return Ok(0);
+        }
+        let previous: i64 = sqlx::query("PRAGMA wal_autocheckpoint")
+            .fetch_one(&mut *conn)
+            .await?
+            .try_get(0)?;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "PRAGMA wal_autocheckpoint = {}",
+            pages.max(0)
+        )))
+        .execute(&mut *conn)
+        .await?;
+        Ok(previous)
     }
 
     pub async fn close(&self) {

@@ -260,17 +260,28 @@ pub async fn run(
     // A dry run writes in one transaction rolled back at the end, so that
     // its counts are those of the real import.
     let mut tx = store.begin_write().await?;
-    for path in &request.files {
-        let summary = import_file(
-            store, &mut tx, firm.id, &index, &platform, path, request, lang, now,
-        )
-        .await?;
-        report.files.push(summary);
+    // SQLite: no checkpoint at each commit of the import, one after its
+    // last (see `Store::set_wal_autocheckpoint`); the setting is the
+    // connection's, so it is restored whatever happened.
+    let checkpoints = store.set_wal_autocheckpoint(&mut tx, 0).await?;
+    let work = async {
+        for path in &request.files {
+            let summary = import_file(
+                store, &mut tx, firm.id, &index, &platform, path, request, lang, now,
+            )
+            .await?;
+            report.files.push(summary);
+        }
+        if request.evaluate {
+            report.anomalies =
+                anomalies::evaluate(&mut tx, firm.id, &request.limits, now, clock.today()).await?;
+        }
+        Ok::<_, FluxError>(())
     }
-    if request.evaluate {
-        report.anomalies =
-            anomalies::evaluate(&mut tx, firm.id, &request.limits, now, clock.today()).await?;
-    }
+    .await;
+    let restored = store.set_wal_autocheckpoint(&mut tx, checkpoints).await;
+    work?; // the import's own error first
+    restored?;
     if request.dry_run {
         tx.rollback().await.map_err(StoreError::from)?;
     } else {
@@ -523,7 +534,15 @@ impl Writing<'_> {
     ) -> Result<BatchOutcome, FluxError> {
         let mut total = BatchOutcome::default();
         let mut last_commit = std::time::Instant::now();
-        while let Some(parsed) = receiver.recv().await {
+        // Where the writer's time goes besides its batches (which
+        // `record_batch_deferred` times), for RUST_LOG=cabready_import=debug.
+        let (mut waiting, mut committing) = (std::time::Duration::ZERO, std::time::Duration::ZERO);
+        loop {
+            let asked = std::time::Instant::now();
+            let Some(parsed) = receiver.recv().await else {
+                break;
+            };
+            waiting += asked.elapsed();
             let outcome = invoices::record_batch_deferred(
                 tx,
                 self.firm_id,
@@ -535,12 +554,19 @@ impl Writing<'_> {
             .await?;
             total.add(outcome);
             if !self.dry_run && last_commit.elapsed() >= COMMIT_EVERY {
+                let started = std::time::Instant::now();
                 invoices::apply_flow_dates(tx, self.firm_id).await?;
                 self.store.commit_and_continue(tx).await?;
                 last_commit = std::time::Instant::now();
+                committing += started.elapsed();
             }
             (self.progress)(parsed.rows_read);
         }
+        tracing::debug!(
+            waiting_for_lines_ms = waiting.as_millis() as u64,
+            committing_ms = committing.as_millis() as u64,
+            "flux import: writer done"
+        );
         Ok(total)
     }
 }
