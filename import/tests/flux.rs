@@ -196,7 +196,8 @@ both_backends!(same_file_twice_adds_nothing, |db: TestDb| async move {
 });
 
 /// SQLite: the import pauses the WAL's automatic checkpoints on its
-/// connection; every connection of the pool checkpoints again afterwards.
+/// connection; every connection of the pool checkpoints again afterwards,
+/// and the WAL file is emptied.
 #[tokio::test]
 async fn an_import_leaves_the_wal_checkpointed_as_usual() {
     let db = TestDb::new(Backend::Sqlite).await;
@@ -221,6 +222,10 @@ async fn an_import_leaves_the_wal_checkpointed_as_usual() {
             .unwrap();
         assert_eq!(pages, 1000, "a connection left without checkpoints");
     }
+    // And the WAL is back in the database and emptied, not left on disk.
+    let dir = db.keep_alive().unwrap();
+    let wal = std::fs::metadata(dir.path().join("cabready.db-wal")).unwrap();
+    assert_eq!(wal.len(), 0);
 }
 
 both_backends!(dry_run_writes_nothing, |db: TestDb| async move {

@@ -165,6 +165,28 @@ impl Store {
         Ok(previous)
     }
 
+    /// SQLite: copies the whole WAL back into the database and empties it
+    /// (`wal_checkpoint(TRUNCATE)`); PostgreSQL: nothing. For the end of a
+    /// bulk import: its WAL then holds a copy of nearly every page it wrote
+    /// (hundreds of MB for a million lines, which the file keeps on disk
+    /// otherwise), and readers take every page found there from the WAL
+    /// file, a read call each, instead of the database file, which the
+    /// anomaly rules map in memory (see [`set_sqlite_mmap`]). Best effort:
+    /// when readers keep it from finishing within the busy timeout, the log
+    /// says so and a later checkpoint does it.
+    pub async fn truncate_wal(&self) -> StoreResult<()> {
+        if self.backend != Backend::Sqlite {
+            return Ok(());
+        }
+        let mut conn = self.pool.acquire().await?;
+        let row = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .fetch_one(&mut *conn)
+            .await?;
+        let (busy, frames): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
+        tracing::debug!(busy, frames, "WAL checkpointed and truncated");
+        Ok(())
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
     }
@@ -204,6 +226,32 @@ pub(crate) async fn row_by_id(
             what,
             key: id.to_string(),
         })
+}
+
+/// SQLite: the bytes of the database file this connection reads through a
+/// memory map (`PRAGMA mmap_size`; 0: none, SQLite's default), returning
+/// the previous setting; PostgreSQL: nothing (`None`).
+///
+/// For reads that scan more pages than the page cache holds, such as the
+/// anomaly rules over every invoice of a firm: each page then costs a page
+/// fault the first time instead of a read call each time (measured on this
+/// machine: 0.75 s of system time per scan of 417,000 invoices without,
+/// 0.03 s with).
+pub async fn set_sqlite_mmap(conn: &mut AnyConnection, bytes: i64) -> StoreResult<Option<i64>> {
+    if crate::invoices::is_postgres(conn) {
+        return Ok(None);
+    }
+    let previous: i64 = sqlx::query("PRAGMA mmap_size")
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get(0)?;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "PRAGMA mmap_size = {}",
+        bytes.max(0)
+    )))
+    .execute(&mut *conn)
+    .await?;
+    Ok(Some(previous))
 }
 
 #[cfg(test)]

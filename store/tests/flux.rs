@@ -401,6 +401,29 @@ both_backends!(
     }
 );
 
+/// SQLite: the rules read through a memory map of the database file, and
+/// the connection reads as before once they are done.
+#[tokio::test]
+async fn the_evaluation_leaves_its_connection_unmapped() {
+    let db = TestDb::new(cabready_store::Backend::Sqlite).await;
+    let (firm, d1, _) = setup(&db).await;
+    let mut conn = db.store.pool().acquire().await.unwrap();
+    let events = [event(d1, "P1", 213, 1, Direction::Emitted)];
+    let actor = Actor::Import("m.csv".into());
+    invoices::record_batch(&mut conn, firm, &events, "m.csv", &actor, now())
+        .await
+        .unwrap();
+    let out = anomalies::evaluate(&mut conn, firm, &AnomalyLimits::default(), now(), today())
+        .await
+        .unwrap();
+    assert!(out.opened > 0);
+    let mapped: i64 = sqlx::query_scalar("PRAGMA mmap_size")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(mapped, 0);
+}
+
 both_backends!(
     any_text_survives_the_staging_and_flow_dates_follow,
     |db: TestDb| async move {

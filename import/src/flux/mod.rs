@@ -286,6 +286,7 @@ pub async fn run(
         tx.rollback().await.map_err(StoreError::from)?;
     } else {
         tx.commit().await.map_err(StoreError::from)?;
+        store.truncate_wal().await?;
     }
     Ok(report)
 }

@@ -7,6 +7,7 @@
 use super::{AnomalyStatus, Severity};
 use crate::calendar::{obligation_date, Obligation};
 use crate::clock::{french_date, from_db_date, from_db_time, to_db_time};
+use crate::db;
 use crate::domain::{fold, LifecycleCode};
 use crate::dossiers;
 use crate::error::{StoreError, StoreResult};
@@ -479,6 +480,11 @@ async fn dossier_findings(
     Ok(())
 }
 
+/// How much of a SQLite database file the rules map in memory while they
+/// read (address space: only the pages read take memory, the OS's page
+/// cache, shared and reclaimable).
+const MAPPED_BYTES: i64 = 1 << 30;
+
 /// Runs every rule for the firm and brings the queue in line: new findings
 /// open anomalies, findings of anomalies closed by CabReady reopen them,
 /// open anomalies whose condition cleared are closed. Journaled by the system.
@@ -500,10 +506,22 @@ pub async fn evaluate(
         t0 = std::time::Instant::now();
     };
     let mut findings = Vec::new();
-    invoice_findings(conn, firm_id, limits, now, &mut findings).await?;
-    lap("invoice rules");
-    dossier_findings(conn, firm_id, limits, today, &mut findings).await?;
-    lap("dossier rules");
+    // SQLite: the rules scan all the firm's invoices, more than the page
+    // cache holds: through a memory map of the database file while they
+    // read (see `set_sqlite_mmap`), restored before anything is written.
+    let mapped = db::set_sqlite_mmap(conn, MAPPED_BYTES).await?;
+    let found = async {
+        invoice_findings(conn, firm_id, limits, now, &mut findings).await?;
+        lap("invoice rules");
+        dossier_findings(conn, firm_id, limits, today, &mut findings).await?;
+        lap("dossier rules");
+        Ok::<_, StoreError>(())
+    }
+    .await;
+    if let Some(previous) = mapped {
+        db::set_sqlite_mmap(conn, previous).await?;
+    }
+    found?;
     let mut by_key: HashMap<String, Finding> = HashMap::with_capacity(findings.len());
     for f in findings {
         by_key.entry(f.key.clone()).or_insert(f);
