@@ -152,17 +152,7 @@ impl Store {
         if self.backend != Backend::Sqlite {
             return Ok(0);
         }
-        let previous: i64 = sqlx::query("PRAGMA wal_autocheckpoint")
-            .fetch_one(&mut *conn)
-            .await?
-            .try_get(0)?;
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "PRAGMA wal_autocheckpoint = {}",
-            pages.max(0)
-        )))
-        .execute(&mut *conn)
-        .await?;
-        Ok(previous)
+        swap_sqlite_pragma(conn, "wal_autocheckpoint", pages).await
     }
 
     /// SQLite: copies the whole WAL back into the database and empties it
@@ -241,17 +231,23 @@ pub async fn set_sqlite_mmap(conn: &mut AnyConnection, bytes: i64) -> StoreResul
     if crate::invoices::is_postgres(conn) {
         return Ok(None);
     }
-    let previous: i64 = sqlx::query("PRAGMA mmap_size")
+    Ok(Some(swap_sqlite_pragma(conn, "mmap_size", bytes).await?))
+}
+
+/// Sets an integer setting of a SQLite connection (`PRAGMA name = value`,
+/// at least 0) and returns the one it had.
+async fn swap_sqlite_pragma(conn: &mut AnyConnection, name: &str, value: i64) -> StoreResult<i64> {
+    let previous: i64 = sqlx::query(sqlx::AssertSqlSafe(format!("PRAGMA {name}")))
         .fetch_one(&mut *conn)
         .await?
         .try_get(0)?;
     sqlx::query(sqlx::AssertSqlSafe(format!(
-        "PRAGMA mmap_size = {}",
-        bytes.max(0)
+        "PRAGMA {name} = {}",
+        value.max(0)
     )))
     .execute(&mut *conn)
     .await?;
-    Ok(Some(previous))
+    Ok(previous)
 }
 
 #[cfg(test)]
