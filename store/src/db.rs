@@ -140,10 +140,10 @@ impl Store {
     ///
     /// A long import commits once a second, and each commit then copied the
     /// WAL's pages back into the database and synced both files: index pages
-    /// that every batch changes were written again at every commit, 0.5 to
-    /// 0.8 s of a million-line import. Paused, the WAL grows for the import's
-    /// length, and resuming before its last commit has that commit copy each
-    /// page once.
+    /// that every batch changes were written again at every commit, about
+    /// 0.7 s of a million-line import (docs/PERFORMANCE.md). Paused, the WAL
+    /// grows for the import's length, and resuming before its last commit
+    /// has that commit copy each page once.
     pub async fn set_wal_autocheckpoint(
         &self,
         conn: &mut AnyConnection,

@@ -518,10 +518,12 @@ pub async fn evaluate(
         Ok::<_, StoreError>(())
     }
     .await;
-    if let Some(previous) = mapped {
-        db::set_sqlite_mmap(conn, previous).await?;
-    }
-    found?;
+    let restored = match mapped {
+        Some(previous) => db::set_sqlite_mmap(conn, previous).await.map(drop),
+        None => Ok(()),
+    };
+    found?; // the rules' own error first
+    restored?;
     let mut by_key: HashMap<String, Finding> = HashMap::with_capacity(findings.len());
     for f in findings {
         by_key.entry(f.key.clone()).or_insert(f);
