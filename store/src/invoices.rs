@@ -389,7 +389,8 @@ pub struct PreparedBatch {
     lines: usize,
     invoices: usize,
     platforms: BTreeSet<String>,
-    /// Statements, each with its one parameter, for `flux_inv`, then `flux_ev`.
+    /// What loads `flux_inv`, then `flux_ev` (see [`staging_statements`]):
+    /// statements with their one parameter, or `COPY`s with their data.
     staging: Vec<(String, String)>,
 }
 
