@@ -18,6 +18,41 @@ fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()
 }
 
+/// Adds a dossier to the firm (its SIREN made from `seed`, its category
+/// set by hand, optionally an owner and portfolio) and returns its id.
+async fn add_dossier(
+    conn: &mut sqlx::AnyConnection,
+    firm_id: i64,
+    code: &str,
+    seed: u32,
+    category: SizeCategory,
+    owner: Option<(Email, &str)>,
+) -> i64 {
+    let (owner, portfolio) = owner.map_or((None, None), |(e, p)| (Some(e), Some(p.to_string())));
+    let record = DossierRecord {
+        code: code.into(),
+        legal_name: format!("Société {code}"),
+        siren: Siren::with_check_digit(seed),
+        legal_form: None,
+        financials: Financials::default(),
+        category: Some((category, CategorySource::Override)),
+        vat: None,
+        flags: ActivityFlags::default(),
+        owner,
+        portfolio,
+        tags: vec![],
+        contact: None,
+    };
+    dossiers::upsert(conn, firm_id, &record, &Actor::System, now())
+        .await
+        .unwrap();
+    dossiers::find_by_code(conn, firm_id, code)
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+}
+
 /// A firm with one accountant and two dossiers: D1 (GE, emission applies, on Pennylane), D2 (micro).
 async fn setup(db: &TestDb) -> (i64, i64, i64) {
     let mut conn = db.store.pool().acquire().await.unwrap();
@@ -45,30 +80,8 @@ async fn setup(db: &TestDb) -> (i64, i64, i64) {
         ("D1", 11111111, SizeCategory::Ge),
         ("D2", 22222222, SizeCategory::Micro),
     ] {
-        let record = DossierRecord {
-            code: code.into(),
-            legal_name: format!("Société {code}"),
-            siren: Siren::with_check_digit(seed),
-            legal_form: None,
-            financials: Financials::default(),
-            category: Some((category, CategorySource::Override)),
-            vat: None,
-            flags: ActivityFlags::default(),
-            owner: Some(Email::parse("anne@cabinet.fr").unwrap()),
-            portfolio: Some("Nord".into()),
-            tags: vec![],
-            contact: None,
-        };
-        dossiers::upsert(&mut conn, firm.id, &record, &Actor::System, now())
-            .await
-            .unwrap();
-        ids.push(
-            dossiers::find_by_code(&mut conn, firm.id, code)
-                .await
-                .unwrap()
-                .unwrap()
-                .id,
-        );
+        let owner = Some((anne.email.clone(), "Nord"));
+        ids.push(add_dossier(&mut conn, firm.id, code, seed, category, owner).await);
     }
     platforms::set_for_dossier(
         &mut conn,
@@ -354,28 +367,15 @@ both_backends!(
         let (other_firm, _) = firms::ensure(&mut conn, "Cabinet Autre", &[], &Actor::System, now())
             .await
             .unwrap();
-        let record = DossierRecord {
-            code: "X1".into(),
-            legal_name: "Société de l'autre cabinet".into(),
-            siren: Siren::with_check_digit(33333333),
-            legal_form: None,
-            financials: Financials::default(),
-            category: Some((SizeCategory::Ge, CategorySource::Override)),
-            vat: None,
-            flags: ActivityFlags::default(),
-            owner: None,
-            portfolio: None,
-            tags: vec![],
-            contact: None,
-        };
-        dossiers::upsert(&mut conn, other_firm.id, &record, &Actor::System, now())
-            .await
-            .unwrap();
-        let foreign = dossiers::find_by_code(&mut conn, other_firm.id, "X1")
-            .await
-            .unwrap()
-            .unwrap()
-            .id;
+        let foreign = add_dossier(
+            &mut conn,
+            other_firm.id,
+            "X1",
+            33333333,
+            SizeCategory::Ge,
+            None,
+        )
+        .await;
         // A rejected invoice of the firm whose row names the other firm's
         // dossier (the import never links so; a bug or a hand edit could).
         let actor = Actor::Import("e.csv".into());
