@@ -228,7 +228,7 @@ pub(crate) async fn row_by_id(
 /// machine: 0.75 s of system time per scan of 417,000 invoices without,
 /// 0.03 s with).
 pub async fn set_sqlite_mmap(conn: &mut AnyConnection, bytes: i64) -> StoreResult<Option<i64>> {
-    if crate::invoices::is_postgres(conn) {
+    if crate::staging::is_postgres(conn) {
         return Ok(None);
     }
     Ok(Some(swap_sqlite_pragma(conn, "mmap_size", bytes).await?))

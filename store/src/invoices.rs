@@ -14,11 +14,12 @@
 //! written by set-based statements: what it costs grows with the batch,
 //! not with the number of statements (see docs/PERFORMANCE.md, "flux").
 
-use crate::clock::{from_db_time, to_db_date, to_db_time};
+use crate::clock::{from_db_time, to_db_time};
 use crate::db::Backend;
 use crate::domain::{Cents, Direction, LifecycleCode};
 use crate::error::{StoreError, StoreResult};
 use crate::journal::{self, Actor, Entry};
+use crate::staging::{self, is_postgres, json_rows, Cell, CHUNK};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{json, Value};
 use sqlx::{AnyConnection, Row};
@@ -66,33 +67,6 @@ impl BatchOutcome {
         self.known_statuses += other.known_statuses;
         self.dossiers.extend(other.dossiers);
     }
-}
-
-/// Rows per staging statement: one parameter carries them all.
-const CHUNK: usize = 10_000;
-
-/// The rows of a JSON array parameter, as a table `j` with one column
-/// `value` (each row a JSON array, read with `j.value ->> N`): one bound
-/// parameter per statement instead of one per cell, which is what makes
-/// batches fast through sqlx's Any driver on both backends. (PostgreSQL:
-/// `jsonb`, parsed once; with `json` every `->>` parses the row again,
-/// which cost 130 ms per 5,000-line batch of the flux import; SQLite:
-/// `jsonb_each`, whose rows are binary JSON that `->>` reads without
-/// parsing each row's text again for every field: half the time.)
-pub(crate) fn json_rows(conn: &AnyConnection, param: usize) -> String {
-    json_rows_for(is_postgres(conn), param)
-}
-
-fn json_rows_for(postgres: bool, param: usize) -> String {
-    if postgres {
-        format!("jsonb_array_elements(CAST(${param} AS jsonb)) AS j(value)")
-    } else {
-        format!("jsonb_each(jsonb(${param})) AS j")
-    }
-}
-
-pub(crate) fn is_postgres(conn: &AnyConnection) -> bool {
-    conn.backend_name().eq_ignore_ascii_case("postgresql")
 }
 
 fn json_text(rows: Vec<Value>) -> String {
@@ -163,20 +137,9 @@ const EV_COLUMNS: [(&str, &str); 5] = [
 /// Creates the staging tables on first use (then returns true) and empties
 /// those of a batch (not `flux_flow`).
 async fn reset_stage(conn: &mut AnyConnection, postgres: bool) -> StoreResult<bool> {
-    let exists = staged(conn, postgres).await?;
+    let exists = staging::temp_table_exists(conn, postgres, "flux_flow").await?;
     if !exists {
-        for create in STAGE_TABLES {
-            sqlx::query(create).execute(&mut *conn).await?;
-        }
-        if !postgres {
-            // SQLite keeps temporary tables in their own schema, with the
-            // default 2 MiB page cache: a batch of 20,000 lines would spill
-            // to a temporary file at every step. (A setting of the
-            // connection: it lasts as long as the tables.)
-            sqlx::query("PRAGMA temp.cache_size = -32768")
-                .execute(&mut *conn)
-                .await?;
-        }
+        staging::create_tables(conn, postgres, &STAGE_TABLES).await?;
     }
     if postgres {
         sqlx::query("TRUNCATE flux_inv, flux_ev, flux_id")
@@ -190,159 +153,6 @@ async fn reset_stage(conn: &mut AnyConnection, postgres: bool) -> StoreResult<bo
         }
     }
     Ok(!exists)
-}
-
-/// Whether this connection has the staging tables (they live as long as
-/// it, or until the transaction that created them rolls back).
-async fn staged(conn: &mut AnyConnection, postgres: bool) -> StoreResult<bool> {
-    // (Checked rather than CREATE … IF NOT EXISTS, which sends PostgreSQL's
-    // notice each time and would not tell that the tables are new.)
-    let count: i64 = sqlx::query(if postgres {
-        "SELECT CAST(COUNT(to_regclass('pg_temp.flux_flow')) AS BIGINT)"
-    } else {
-        "SELECT COUNT(*) FROM temp.sqlite_master WHERE name = 'flux_flow'"
-    })
-    .fetch_one(&mut *conn)
-    .await?
-    .try_get(0)?;
-    Ok(count > 0)
-}
-
-/// One staged value, borrowed from the batch where it can be.
-#[derive(Clone, Copy)]
-enum Cell<'a> {
-    Null,
-    Text(&'a str),
-    Int(i64),
-    Time(DateTime<Utc>),
-    Date(NaiveDate),
-}
-
-impl<'a> Cell<'a> {
-    fn opt_text(text: &'a Option<String>) -> Cell<'a> {
-        text.as_deref().map_or(Cell::Null, Cell::Text)
-    }
-
-    fn opt_int(value: Option<i64>) -> Cell<'static> {
-        value.map_or(Cell::Null, Cell::Int)
-    }
-
-    /// The value as the database stores it (`to_db_time`, `to_db_date`).
-    fn text(self) -> Option<std::borrow::Cow<'a, str>> {
-        use std::borrow::Cow;
-        match self {
-            Cell::Null => None,
-            Cell::Text(t) => Some(Cow::Borrowed(t)),
-            Cell::Int(v) => Some(Cow::Owned(v.to_string())),
-            Cell::Time(at) => Some(Cow::Owned(to_db_time(at))),
-            Cell::Date(d) => Some(Cow::Owned(to_db_date(d))),
-        }
-    }
-}
-
-/// What loads rows into a staging table: statements, each with its one
-/// parameter (SQLite), or one `COPY` with its data (PostgreSQL). `cells`
-/// holds the rows one after the other, `columns.len()` cells each.
-///
-/// PostgreSQL: `COPY … FROM STDIN` in text format, which the server parses
-/// in C straight into the typed columns: 4.0 s of the million-line import
-/// had gone into inserting texts cut by `string_to_array` (and before that
-/// JSON, ~14 µs a line). SQLite: a chunk of rows per statement, the whole
-/// chunk as one JSON parameter (`json_rows`). (Multi-row `VALUES` with a
-/// bound parameter per cell was 60 times slower on SQLite through sqlx.)
-fn staging_statements(
-    postgres: bool,
-    table: &str,
-    columns: &[(&str, &str)],
-    cells: &[Cell<'_>],
-) -> StoreResult<Vec<(String, String)>> {
-    let width = columns.len();
-    let names: Vec<&str> = columns.iter().map(|(name, _)| *name).collect();
-    if postgres {
-        let sql = format!("COPY {table} ({}) FROM STDIN", names.join(", "));
-        return Ok(vec![(sql, copy_text(width, cells))]);
-    }
-    let typed: Vec<String> = columns
-        .iter()
-        .enumerate()
-        .map(|(n, (_, t))| match *t {
-            "TEXT" => format!("(j.value ->> {n})"),
-            t => format!("CAST((j.value ->> {n}) AS {t})"),
-        })
-        .collect();
-    let sql = format!(
-        "INSERT INTO {table} ({}) SELECT {} FROM {}",
-        names.join(", "),
-        typed.join(", "),
-        json_rows_for(false, 1)
-    );
-    let mut statements = Vec::new();
-    for chunk in cells.chunks(CHUNK * width) {
-        let texts: Vec<Option<std::borrow::Cow<str>>> = chunk.iter().map(|c| c.text()).collect();
-        let rows: Vec<&[Option<std::borrow::Cow<str>>]> = texts.chunks(width).collect();
-        let json = serde_json::to_string(&rows)
-            .map_err(|e| StoreError::Corrupt(format!("staging a batch as JSON: {e}")))?;
-        statements.push((sql.clone(), json));
-    }
-    Ok(statements)
-}
-
-/// Rows in PostgreSQL's `COPY` text format: fields split by tabs, rows
-/// ended by newlines, NULL as `\N`, and a backslash, tab, newline or
-/// carriage return inside a value escaped.
-fn copy_text(width: usize, cells: &[Cell<'_>]) -> String {
-    let mut text = String::with_capacity(cells.len() * 12);
-    for (i, cell) in cells.iter().enumerate() {
-        match cell.text() {
-            None => text.push_str("\\N"),
-            Some(value) if !value.contains(['\\', '\t', '\n', '\r']) => text.push_str(&value),
-            Some(value) => {
-                for c in value.chars() {
-                    match c {
-                        '\\' => text.push_str("\\\\"),
-                        '\t' => text.push_str("\\t"),
-                        '\n' => text.push_str("\\n"),
-                        '\r' => text.push_str("\\r"),
-                        c => text.push(c),
-                    }
-                }
-            }
-        }
-        text.push(if (i + 1) % width == 0 { '\n' } else { '\t' });
-    }
-    text
-}
-
-/// Loads a batch's staging payloads (see [`staging_statements`]).
-async fn stage(
-    conn: &mut AnyConnection,
-    postgres: bool,
-    staging: &[(String, String)],
-) -> StoreResult<()> {
-    for (sql, payload) in staging {
-        if postgres {
-            let pg = conn
-                .backend_mut()
-                .downcast_mut::<sqlx::postgres::PgConnection>()
-                .ok_or_else(|| {
-                    StoreError::Corrupt("a PostgreSQL connection of another type".into())
-                })?;
-            let mut copy = pg.copy_in_raw(sql).await?;
-            if let Err(e) = copy.send(payload.as_bytes()).await {
-                // The error that stopped the sending is the one to report;
-                // the connection is likely gone, and the abort with it.
-                let _ = copy.abort("the import stopped sending").await;
-                return Err(e.into());
-            }
-            copy.finish().await?;
-        } else {
-            sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
-                .bind(payload.as_str())
-                .execute(&mut *conn)
-                .await?;
-        }
-    }
-    Ok(())
 }
 
 /// Runs one statement with the firm as `$1` and returns the rows it changed.
@@ -452,8 +262,8 @@ impl PreparedBatch {
             ]);
         }
         let postgres = backend == Backend::Postgres;
-        let mut staging = staging_statements(postgres, "flux_inv", &INV_COLUMNS, &inv_cells)?;
-        staging.extend(staging_statements(
+        let mut staging = staging::statements(postgres, "flux_inv", &INV_COLUMNS, &inv_cells)?;
+        staging.extend(staging::statements(
             postgres,
             "flux_ev",
             &EV_COLUMNS,
@@ -505,7 +315,7 @@ pub async fn record_batch_deferred(
 
     // 1. Stage the batch (prepared in `PreparedBatch::new`).
     let created = reset_stage(conn, postgres).await?;
-    stage(conn, postgres, &batch.staging).await?;
+    staging::load(conn, postgres, &batch.staging).await?;
     if created && postgres {
         // Statistics for the planner: with none, it once joined the staging
         // tables to the invoices by scanning them, for minutes. Once is
@@ -756,7 +566,7 @@ pub async fn record_batch_deferred(
 /// same time wait for each other's commit at most, never in a cycle.
 pub async fn apply_flow_dates(conn: &mut AnyConnection, firm_id: i64) -> StoreResult<()> {
     let postgres = is_postgres(conn);
-    if !staged(conn, postgres).await? {
+    if !staging::temp_table_exists(conn, postgres, "flux_flow").await? {
         return Ok(());
     }
     if postgres {

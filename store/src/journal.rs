@@ -104,7 +104,7 @@ pub async fn record_many(
              SELECT $1, $2, $3, $4, j.value ->> 0, CAST(j.value ->> 1 AS BIGINT), CAST(j.value ->> 2 AS BIGINT),
                 j.value ->> 3, j.value ->> 4
              FROM {} WHERE 1 = 1",
-            crate::invoices::json_rows(conn, 5)
+            crate::staging::json_rows(conn, 5)
         );
         sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(firm_id)
@@ -116,6 +116,36 @@ pub async fn record_many(
             .await?;
     }
     Ok(())
+}
+
+/// A statement bound to the Any driver, as [`record_selected`]'s caller
+/// completes it.
+pub(crate) type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
+
+/// One line per row of `select`, built by the database from rows it holds,
+/// so that none travels to Rust and back (the rules' evaluation journals
+/// thousands of new anomalies at once). `select` yields entity, entity_id,
+/// dossier_id, action and details, in that order, and may read `$1` (the
+/// firm), `$2` (the time) and its own parameters from `$5` on, which
+/// `bind` adds. Returns how many lines were written.
+pub(crate) async fn record_selected<'q>(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    at: DateTime<Utc>,
+    actor: &Actor,
+    select: &str,
+    bind: impl FnOnce(AnyQuery<'q>) -> AnyQuery<'q>,
+) -> StoreResult<u64> {
+    let sql = format!(
+        "INSERT INTO journal (firm_id, at, actor_kind, actor, entity, entity_id, dossier_id, action, details)
+         SELECT $1, $2, $3, $4, s.* FROM ({select}) AS s"
+    );
+    let query = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(firm_id)
+        .bind(to_db_time(at))
+        .bind(actor.kind())
+        .bind(actor.name().to_string());
+    Ok(bind(query).execute(&mut *conn).await?.rows_affected())
 }
 
 /// A journal line as read back.

@@ -23,6 +23,7 @@ pub mod mandates;
 pub mod outbox;
 pub mod platforms;
 pub mod readiness;
+mod staging;
 pub mod users;
 
 pub use clock::Clock;

@@ -200,6 +200,7 @@ both_backends!(
             .await
             .unwrap();
         let limits = AnomalyLimits::default();
+        let journaled_before = journal::last_id(&mut conn, firm).await.unwrap();
         let first = anomalies::evaluate(&mut conn, firm, &limits, now(), today())
             .await
             .unwrap();
@@ -221,6 +222,27 @@ both_backends!(
             ]
         );
         assert_eq!(first.opened, 7);
+        // One journal line per new anomaly, by the system, with its finding.
+        let opened = journal::since(&mut conn, firm, journaled_before, 100)
+            .await
+            .unwrap();
+        assert_eq!(opened.len(), 7);
+        for a in &open {
+            let line = opened.iter().find(|l| l.entity_id == Some(a.id)).unwrap();
+            assert_eq!(
+                (
+                    line.action.as_str(),
+                    line.actor_kind.as_str(),
+                    line.entity.as_str()
+                ),
+                ("anomaly.opened", "system", "anomaly")
+            );
+            assert_eq!(line.dossier_id, a.dossier_id);
+            assert_eq!(
+                line.details,
+                serde_json::json!({ "rule": a.rule, "key": a.key, "severity": a.severity.code(), "details": a.details })
+            );
+        }
         assert_eq!(open[0].severity, Severity::Critical);
         let rejected = open.iter().find(|a| a.rule == "invoice_rejected").unwrap();
         assert_eq!(rejected.describe(Lang::Fr), "Facture F-P1 rejetée (213) le 24/11/2026 (plateforme Pennylane) : à corriger et à redéposer");

@@ -11,9 +11,9 @@ use crate::db;
 use crate::domain::{fold, LifecycleCode};
 use crate::dossiers;
 use crate::error::{StoreError, StoreResult};
-use crate::invoices::json_rows;
 use crate::journal::{self, Actor, Entry};
 use crate::lang::Lang;
+use crate::staging::{self, is_postgres, json_rows, Cell};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -157,7 +157,7 @@ fn day(at: Option<String>) -> Option<String> {
 /// one value through sqlx's Any driver instead of one hop per row, which
 /// is what the rules' tens of thousands of findings cost before.
 fn rows_as_json(conn: &AnyConnection, columns: &str, from: &str) -> String {
-    if crate::invoices::is_postgres(conn) {
+    if is_postgres(conn) {
         format!("SELECT CAST(COALESCE(json_agg(json_build_array({columns})), '[]') AS TEXT) {from}")
     } else {
         format!("SELECT json_group_array(json_array({columns})) {from}")
@@ -485,6 +485,122 @@ async fn dossier_findings(
 /// cache, shared and reclaimable).
 const MAPPED_BYTES: i64 = 1 << 30;
 
+/// Where the anomalies an evaluation opens wait, on its connection, to be
+/// checked and inserted by set-based statements.
+const NEW_TABLE: &str = "CREATE TEMP TABLE anomaly_new (anomaly_key TEXT NOT NULL,
+    rule_name TEXT NOT NULL, severity TEXT NOT NULL, dossier_id BIGINT, invoice_id BIGINT,
+    details TEXT NOT NULL)";
+const NEW_COLUMNS: [(&str, &str); 6] = [
+    ("anomaly_key", "TEXT"),
+    ("rule_name", "TEXT"),
+    ("severity", "TEXT"),
+    ("dossier_id", "BIGINT"),
+    ("invoice_id", "BIGINT"),
+    ("details", "TEXT"),
+];
+
+/// Opens the new findings (sorted by key) and journals each: staged in
+/// `anomaly_new`, checked, inserted, and their journal lines written by the
+/// database from the rows just inserted (none comes back to Rust). Returns
+/// how many were opened.
+async fn open_new(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    now: DateTime<Utc>,
+    new: &[&Finding],
+) -> StoreResult<usize> {
+    let postgres = is_postgres(conn);
+    if staging::temp_table_exists(conn, postgres, "anomaly_new").await? {
+        sqlx::query("DELETE FROM anomaly_new")
+            .execute(&mut *conn)
+            .await?;
+    } else {
+        staging::create_tables(conn, postgres, &[NEW_TABLE]).await?;
+    }
+    let details: Vec<String> = new.iter().map(|f| f.details.to_string()).collect();
+    let mut cells = Vec::with_capacity(new.len() * NEW_COLUMNS.len());
+    for (f, details) in new.iter().zip(&details) {
+        cells.extend([
+            Cell::Text(&f.key),
+            Cell::Text(f.rule),
+            Cell::Text(f.severity.code()),
+            Cell::opt_int(f.dossier_id),
+            Cell::opt_int(f.invoice_id),
+            Cell::Text(details),
+        ]);
+    }
+    let statements = staging::statements(postgres, "anomaly_new", &NEW_COLUMNS, &cells)?;
+    staging::load(conn, postgres, &statements).await?;
+    if postgres {
+        // Without statistics the planner takes the table for empty.
+        sqlx::query("ANALYZE anomaly_new")
+            .execute(&mut *conn)
+            .await?;
+    }
+    // A finding's dossier and invoice must be the firm's: checked for all
+    // of them at once (an anti-join each), where PostgreSQL's foreign keys
+    // ran a query per row and checked no firm (migration 0012).
+    let strangers: i64 = sqlx::query(
+        "SELECT (SELECT COUNT(*) FROM anomaly_new n WHERE n.dossier_id IS NOT NULL
+                   AND NOT EXISTS (SELECT 1 FROM dossiers d WHERE d.id = n.dossier_id AND d.firm_id = $1))
+              + (SELECT COUNT(*) FROM anomaly_new n WHERE n.invoice_id IS NOT NULL
+                   AND NOT EXISTS (SELECT 1 FROM invoices i WHERE i.id = n.invoice_id AND i.firm_id = $1))",
+    )
+    .bind(firm_id)
+    .fetch_one(&mut *conn)
+    .await?
+    .try_get(0)?;
+    if strangers > 0 {
+        return Err(StoreError::Corrupt(format!(
+            "{strangers} anomalies name a dossier or an invoice that is not the firm's"
+        )));
+    }
+    let before: i64 = sqlx::query(
+        "SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM anomalies WHERE firm_id = $1",
+    )
+    .bind(firm_id)
+    .fetch_one(&mut *conn)
+    .await?
+    .try_get(0)?;
+    let inserted = sqlx::query(
+        "INSERT INTO anomalies (firm_id, anomaly_key, rule_name, severity, status, dossier_id, invoice_id, details, opened_at)
+         SELECT $1, n.anomaly_key, n.rule_name, n.severity, 'open', n.dossier_id, n.invoice_id, n.details, $2
+         FROM anomaly_new n ORDER BY n.anomaly_key",
+    )
+    .bind(firm_id)
+    .bind(to_db_time(now))
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    let details = if postgres {
+        "CAST(json_build_object('details', CAST(a.details AS json), 'key', a.anomaly_key,
+            'rule', a.rule_name, 'severity', a.severity) AS TEXT)"
+    } else {
+        "json_object('details', json(a.details), 'key', a.anomaly_key,
+            'rule', a.rule_name, 'severity', a.severity)"
+    };
+    // Rows another writer added meanwhile are not ours: only the staged
+    // keys, above the highest id before the insert.
+    let select = format!(
+        "SELECT 'anomaly' AS entity, a.id AS entity_id, a.dossier_id, 'anomaly.opened' AS action,
+            {details} AS details
+         FROM anomalies a
+         WHERE a.firm_id = $1 AND a.id > $5 AND a.anomaly_key IN (SELECT n.anomaly_key FROM anomaly_new n)
+         ORDER BY a.id"
+    );
+    let journaled = journal::record_selected(conn, firm_id, now, &Actor::System, &select, |q| {
+        q.bind(before)
+    })
+    .await?;
+    if inserted != new.len() as u64 || journaled != inserted {
+        return Err(StoreError::Corrupt(format!(
+            "{} new anomalies: {inserted} opened, {journaled} journal lines written",
+            new.len()
+        )));
+    }
+    Ok(new.len())
+}
+
 /// Runs every rule for the firm and brings the queue in line: new findings
 /// open anomalies, findings of anomalies closed by CabReady reopen them,
 /// open anomalies whose condition cleared are closed. Journaled by the system.
@@ -556,92 +672,14 @@ pub async fn evaluate(
     let at = to_db_time(now);
     let mut journal_lines: Vec<(Option<i64>, Option<i64>, &'static str, Value)> = Vec::new();
 
-    // New findings, sorted for a stable id order. Their ids come back as
-    // one JSON value (rows above the highest id before the insert), not
-    // as one row each.
+    // New findings, sorted for a stable id order, and their journal lines.
     let mut new: Vec<&Finding> = by_key
         .values()
         .filter(|f| !existing.contains_key(&f.key))
         .collect();
     new.sort_by(|a, b| a.key.cmp(&b.key));
     if !new.is_empty() {
-        let before: i64 = sqlx::query(
-            "SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM anomalies WHERE firm_id = $1",
-        )
-        .bind(firm_id)
-        .fetch_one(&mut *conn)
-        .await?
-        .try_get(0)?;
-        for chunk in new.chunks(10_000) {
-            let rows: Vec<Value> = chunk
-                .iter()
-                .map(|f| {
-                    json!([
-                        f.key,
-                        f.rule,
-                        f.severity.code(),
-                        f.dossier_id,
-                        f.invoice_id,
-                        f.details.to_string()
-                    ])
-                })
-                .collect();
-            // A finding's dossier and invoice must be the firm's: checked
-            // here for the whole chunk (one probe each), where PostgreSQL's
-            // foreign keys ran a query per row and checked no firm
-            // (migration 0012).
-            let sql = format!(
-                "INSERT INTO anomalies (firm_id, anomaly_key, rule_name, severity, status, dossier_id, invoice_id, details, opened_at)
-                 SELECT $1, j.value ->> 0, j.value ->> 1, j.value ->> 2, 'open', CAST(j.value ->> 3 AS BIGINT),
-                    CAST(j.value ->> 4 AS BIGINT), j.value ->> 5, $2
-                 FROM {}
-                 WHERE (j.value ->> 3 IS NULL OR CAST(j.value ->> 3 AS BIGINT) IN
-                        (SELECT d.id FROM dossiers d WHERE d.firm_id = $1))
-                   AND (j.value ->> 4 IS NULL OR EXISTS (SELECT 1 FROM invoices i
-                        WHERE i.id = CAST(j.value ->> 4 AS BIGINT) AND +i.firm_id = $1))",
-                json_rows(conn, 3)
-            );
-            let inserted = sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(firm_id)
-                .bind(at.clone())
-                .bind(Value::Array(rows).to_string())
-                .execute(&mut *conn)
-                .await?
-                .rows_affected();
-            if inserted != chunk.len() as u64 {
-                return Err(StoreError::Corrupt(format!(
-                    "{} anomalies name a dossier or an invoice that is not the firm's",
-                    chunk.len() as u64 - inserted
-                )));
-            }
-        }
-        let sql = rows_as_json(
-            conn,
-            "a.id, a.anomaly_key",
-            "FROM anomalies a WHERE a.firm_id = $1 AND a.id > $2",
-        );
-        let q = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(firm_id)
-            .bind(before);
-        let mut inserted: Vec<(i64, String)> = fetch_rows(conn, q)
-            .await?
-            .iter()
-            .filter_map(|row| Some((int(row, 0)?, text(row, 1)?)))
-            .collect();
-        inserted.sort();
-        for (id, key) in inserted {
-            // Rows another writer added meanwhile are not ours.
-            let Some(f) = by_key.get(&key).filter(|_| !existing.contains_key(&key)) else {
-                continue;
-            };
-            journal_lines.push((
-                Some(id),
-                f.dossier_id,
-                "anomaly.opened",
-                json!({ "rule": f.rule, "key": key, "severity": f.severity.code(), "details": f.details }),
-            ));
-            outcome.opened += 1;
-        }
+        outcome.opened = open_new(conn, firm_id, now, &new).await?;
     }
 
     lap("insert new");
