@@ -285,6 +285,61 @@ both_backends!(journal_is_append_only, |db: TestDb| async move {
     assert!(delete.is_err(), "the journal must refuse deletes");
 });
 
+both_backends!(journal_lines_need_their_firm, |db: TestDb| async move {
+    let mut conn = db.store.pool().acquire().await.unwrap();
+    let line = journal::Entry {
+        entity: "firm",
+        entity_id: None,
+        dossier_id: None,
+        action: "test.line",
+        details: serde_json::json!({}),
+    };
+    // No firm 4242: the line is refused (a foreign key on SQLite, a check
+    // per statement on PostgreSQL, migration 0014), one line or many.
+    let one = journal::record(&mut conn, 4242, at(), &Actor::System, line.clone()).await;
+    assert!(one.is_err(), "a line of a firm that does not exist");
+    let many = journal::record_many(
+        &mut conn,
+        4242,
+        at(),
+        &Actor::System,
+        std::slice::from_ref(&line),
+    )
+    .await;
+    assert!(many.is_err(), "lines of a firm that does not exist");
+    assert_eq!(journal::count(&mut conn, 4242).await.unwrap(), 0);
+
+    // A firm without lines can go; one with lines cannot.
+    let bare: i64 = sqlx::query_scalar(
+        "INSERT INTO firms (name, created_at) VALUES ('Sans journal', 'x') RETURNING id",
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .unwrap();
+    let journaled: i64 = sqlx::query_scalar(
+        "INSERT INTO firms (name, created_at) VALUES ('Avec journal', 'x') RETURNING id",
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .unwrap();
+    journal::record(&mut conn, journaled, at(), &Actor::System, line)
+        .await
+        .unwrap();
+    for (firm, kept) in [(bare, false), (journaled, true)] {
+        let deleted = sqlx::query("DELETE FROM firms WHERE id = $1")
+            .bind(firm)
+            .execute(&mut *conn)
+            .await;
+        assert_eq!(deleted.is_err(), kept, "firm {firm}");
+    }
+    let renumbered = sqlx::query("UPDATE firms SET id = 4243 WHERE id = $1")
+        .bind(journaled)
+        .execute(&mut *conn)
+        .await;
+    assert!(renumbered.is_err(), "a journaled firm keeps its id");
+    assert_eq!(journal::count(&mut conn, journaled).await.unwrap(), 1);
+});
+
 both_backends!(users_and_portfolios_round_trip, |db: TestDb| async move {
     let firm = firm_with_accountant(&db, "Cabinet Durand").await;
     let mut conn = db.store.pool().acquire().await.unwrap();
