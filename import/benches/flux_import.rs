@@ -192,6 +192,8 @@ async fn seed(store: &Store, dossiers: usize) -> i64 {
             .unwrap();
     }
     tx.commit().await.unwrap();
+    // As onboarding does after writing the dossiers.
+    store.analyze_dossiers().await.unwrap();
     firm.id
 }
 

@@ -345,3 +345,39 @@ both_backends!(
         assert_eq!(dossier_count(&db.store).await, 0);
     }
 );
+
+/// PostgreSQL: onboarding leaves the planner statistics of the dossiers it
+/// wrote (`Store::analyze_dossiers`), whether autovacuum runs or not
+/// (`reltuples` stays -1 until a table is first analyzed).
+#[tokio::test]
+async fn onboarding_leaves_the_dossiers_analyzed() {
+    let db = TestDb::new(cabready_store::Backend::Postgres).await;
+    let before: f32 =
+        sqlx::query_scalar("SELECT reltuples FROM pg_class WHERE relname = 'dossiers'")
+            .fetch_one(db.store.pool())
+            .await
+            .unwrap();
+    assert!(before <= 0.0, "{before}");
+    let report = run(
+        &db.store,
+        &request(Some("users.csv"), Some("clients_win1252.csv")),
+    )
+    .await;
+    assert!(report.applied);
+    let dossiers = dossier_count(&db.store).await;
+    assert!(dossiers > 0);
+    for table in ["dossiers", "contacts", "mandates", "users"] {
+        let rows: f32 = sqlx::query_scalar("SELECT reltuples FROM pg_class WHERE relname = $1")
+            .bind(table)
+            .fetch_one(db.store.pool())
+            .await
+            .unwrap();
+        assert!(rows > 0.0, "{table}: {rows}");
+    }
+    let analyzed: f32 =
+        sqlx::query_scalar("SELECT reltuples FROM pg_class WHERE relname = 'dossiers'")
+            .fetch_one(db.store.pool())
+            .await
+            .unwrap();
+    assert_eq!(analyzed as i64, dossiers);
+}

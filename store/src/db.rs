@@ -177,6 +177,25 @@ impl Store {
         Ok(())
     }
 
+    /// Refreshes PostgreSQL's statistics of the dossiers and the tables
+    /// read with them, after a bulk change (onboarding). Autovacuum does it
+    /// in time, when it runs (it is off on some servers, on this project's
+    /// machines among them); until then the planner takes the tables for
+    /// nearly empty, and reading a firm's 2,000 dossiers joined with their
+    /// mandates took 0.3 s (a nested loop over every mandate for each
+    /// dossier, growing as the square of the firm) instead of milliseconds.
+    /// SQLite needs nothing: its planner does without statistics here.
+    pub async fn analyze_dossiers(&self) -> StoreResult<()> {
+        if self.backend != Backend::Postgres {
+            return Ok(());
+        }
+        let mut conn = self.pool.acquire().await?;
+        sqlx::query("ANALYZE dossiers, contacts, mandates, users, portfolios, dossier_platforms")
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
     }

@@ -299,6 +299,7 @@ pub async fn run(
     } else {
         tx.commit().await.map_err(StoreError::from)?;
         report.applied = true;
+        store.analyze_dossiers().await?;
     }
     report.users = users_report;
     report.clients = clients_report;
