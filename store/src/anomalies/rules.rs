@@ -532,7 +532,9 @@ async fn open_new(
     let statements = staging::statements(postgres, "anomaly_new", &NEW_COLUMNS, &cells)?;
     staging::load(conn, postgres, &statements).await?;
     if postgres {
-        // Without statistics the planner takes the table for empty.
+        // Without statistics the planner takes the table for nearly
+        // empty, and could scan it once per anomaly in the journal's
+        // semi-join below.
         sqlx::query("ANALYZE anomaly_new")
             .execute(&mut *conn)
             .await?;
