@@ -199,7 +199,7 @@ pub struct PreparedBatch {
     lines: usize,
     invoices: usize,
     platforms: BTreeSet<String>,
-    /// What loads `flux_inv`, then `flux_ev` (see [`staging_statements`]):
+    /// What loads `flux_inv`, then `flux_ev` (see [`staging::statements`]):
     /// statements with their one parameter, or `COPY`s with their data.
     staging: Vec<(String, String)>,
 }

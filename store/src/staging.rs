@@ -25,7 +25,7 @@ pub(crate) fn json_rows(conn: &AnyConnection, param: usize) -> String {
     json_rows_for(is_postgres(conn), param)
 }
 
-pub(crate) fn json_rows_for(postgres: bool, param: usize) -> String {
+fn json_rows_for(postgres: bool, param: usize) -> String {
     if postgres {
         format!("jsonb_array_elements(CAST(${param} AS jsonb)) AS j(value)")
     } else {

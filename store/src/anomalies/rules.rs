@@ -499,7 +499,7 @@ const NEW_COLUMNS: [(&str, &str); 6] = [
     ("details", "TEXT"),
 ];
 
-/// Opens the new findings (sorted by key) and journals each: staged in
+/// Opens the new findings and journals each: staged in
 /// `anomaly_new`, checked, inserted, and their journal lines written by the
 /// database from the rows just inserted (none comes back to Rust). Returns
 /// how many were opened.
@@ -674,12 +674,12 @@ pub async fn evaluate(
     let at = to_db_time(now);
     let mut journal_lines: Vec<(Option<i64>, Option<i64>, &'static str, Value)> = Vec::new();
 
-    // New findings, sorted for a stable id order, and their journal lines.
-    let mut new: Vec<&Finding> = by_key
+    // New findings and their journal lines (their ids follow their keys:
+    // the insert orders them).
+    let new: Vec<&Finding> = by_key
         .values()
         .filter(|f| !existing.contains_key(&f.key))
         .collect();
-    new.sort_by(|a, b| a.key.cmp(&b.key));
     if !new.is_empty() {
         outcome.opened = open_new(conn, firm_id, now, &new).await?;
     }
