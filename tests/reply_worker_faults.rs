@@ -511,6 +511,48 @@ async fn killed_at_random_moments_postgres() {
     killed_at_random_moments(Backend::Postgres).await;
 }
 
+/// A move cut short: Dovecot moves by a copy then an expunge, and a worker
+/// killed in between leaves replies both filed and in INBOX (here, filed
+/// replies appended to INBOX again). The next pass finds them recorded,
+/// sees them in their folder, and only takes them out of INBOX.
+async fn a_move_cut_short_is_not_filed_twice(backend: Backend) {
+    const N: usize = 40;
+    let (world, store, firm, sent, _sqlite) = setup(backend, N).await;
+    let run = format!("{:x}", rand::random::<u32>());
+    let messages: Vec<Vec<u8>> = sent
+        .iter()
+        .enumerate()
+        .map(|(i, s)| reply(i, s, &run))
+        .collect();
+    world.imap().append(&messages);
+    let pass = || {
+        let out = world.command(false, None).output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_string()
+            + &String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{text}");
+        text
+    };
+    pass();
+    assert_exactly_once(&world, &store, firm, N, &run).await;
+    // Strangers among them: both folders hold copies left behind.
+    world.imap().append(&messages[..30]);
+    assert_eq!(world.imap().count("INBOX"), 30);
+    let text = pass();
+    assert!(text.contains("0 message(s) traité(s)"), "{text}");
+    assert_exactly_once(&world, &store, firm, N, &run).await;
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_move_cut_short_is_not_filed_twice_sqlite() {
+    a_move_cut_short_is_not_filed_twice(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_move_cut_short_is_not_filed_twice_postgres() {
+    a_move_cut_short_is_not_filed_twice(Backend::Postgres).await;
+}
+
 async fn killed_at_exact_points(backend: Backend) {
     // 450 replies: three batches (200, 200, 50).
     const N: usize = 450;

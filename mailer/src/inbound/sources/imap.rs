@@ -13,7 +13,8 @@
 //!    "processed" row and journal lines (a message that fails is rolled
 //!    back alone and left in the mailbox; the others go on);
 //! 3. one `UID MOVE set folder` per target folder (processed, triage), or
-//!    flags when no folder is configured. Never deleted;
+//!    flags when no folder is configured. Never deleted, but for the copy
+//!    left in the mailbox of a message the folder already holds (below);
 //! 4. the checkpoint moves to the end of the batch — never past a message
 //!    that was not filed away.
 //!
@@ -38,6 +39,12 @@
 //!   batch k-1's moves may find batch k committed or not (one transaction:
 //!   all of it or nothing) and batch k+1 fetched or not: the same two
 //!   cases as above, for each batch.
+//! - Killed during a move: Dovecot moves by a copy then an expunge, and a
+//!   move cut short can leave a message in the folder and in the mailbox.
+//!   The next pass finds it recorded; before filing a recorded message it
+//!   looks for its Message-ID in the folder (`Folders::already_in`), and
+//!   a message found there is only removed from the mailbox (`UID EXPUNGE`
+//!   of that UID), so none is filed twice.
 //! - Killed after the moves, before the checkpoint: the moved messages are
 //!   no longer in the mailbox, so the next pass does not see them; the
 //!   checkpoint catches up at its next batch.
@@ -54,10 +61,12 @@ mod transport;
 
 use crate::config::{ImapSecurity, Secret};
 use crate::inbound::actions::{Handled, Inbox, Incoming};
+use crate::inbound::parse;
 use anyhow::{anyhow, Context, Result};
 use cabready_store::inbound::{self, ImapPlace};
 use cabready_store::{Clock, Store};
 use futures_util::TryStreamExt;
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 pub use transport::{
@@ -300,6 +309,8 @@ async fn pass_in(
     let folders = Folders {
         processed: processed_folder.as_deref(),
         triage: triage_folder.as_deref(),
+        mailbox: &config.mailbox,
+        validity,
     };
     // The lowest UID not filed away in this pass (a failed message, one
     // the server did not return): the checkpoint never passes it.
@@ -375,15 +386,19 @@ async fn pass_in(
             .await?;
         }
         let results = results?;
-        drop(incoming);
-        drop(fetched);
         let (mut done, mut triage) = (Vec::new(), Vec::new());
-        for (uid, result) in uids.iter().zip(results) {
+        let mut recorded = HashMap::new();
+        for ((uid, result), message) in uids.iter().zip(results).zip(&incoming) {
             match result {
                 Ok(handled) => {
                     match &handled {
                         Handled::Processed(_) => report.processed += 1,
-                        Handled::Duplicate { .. } => report.duplicates += 1,
+                        Handled::Duplicate { .. } => {
+                            report.duplicates += 1;
+                            if let Some(id) = parse::parse(message.raw).and_then(|m| m.message_id) {
+                                recorded.insert(*uid, id);
+                            }
+                        }
                     }
                     if handled.triaged() {
                         if matches!(handled, Handled::Processed(_)) {
@@ -406,10 +421,13 @@ async fn pass_in(
                 first_unfiled = Some(uid);
             }
         }
+        drop(incoming);
+        drop(fetched);
         to_file = Some(ToFile {
             ordinal,
             done,
             triage,
+            recorded,
             end: batch.last().map_or(0, |&(uid, _)| uid),
         });
     }
@@ -449,14 +467,20 @@ struct ToFile {
     ordinal: usize,
     done: Vec<u32>,
     triage: Vec<u32>,
+    /// The Message-IDs of those found already recorded, by UID.
+    recorded: HashMap<u32, String>,
     /// Its highest UID.
     end: u32,
 }
 
 impl ToFile {
     async fn file(&self, folders: &Folders<'_>, session: &mut ImapSession) -> Result<()> {
-        folders.file(session, &self.done, false).await?;
-        folders.file(session, &self.triage, true).await?;
+        folders
+            .file(session, &self.done, false, &self.recorded)
+            .await?;
+        folders
+            .file(session, &self.triage, true, &self.recorded)
+            .await?;
         failpoint::reach("after_move", self.ordinal);
         Ok(())
     }
@@ -625,30 +649,114 @@ mod failpoint {
 struct Folders<'a> {
     processed: Option<&'a str>,
     triage: Option<&'a str>,
+    /// The mailbox read, and its UIDVALIDITY: selected again after a look
+    /// into a folder.
+    mailbox: &'a str,
+    validity: i64,
 }
 
 impl Folders<'_> {
     /// One `UID MOVE` (or `UID STORE` of flags, without folders) for all
-    /// these messages.
-    async fn file(&self, session: &mut ImapSession, uids: &[u32], triage: bool) -> Result<()> {
+    /// these messages, but for those found already recorded (`recorded`,
+    /// their Message-IDs) that the folder already holds: a move cut short
+    /// copied them there, and they are only removed from the mailbox.
+    async fn file(
+        &self,
+        session: &mut ImapSession,
+        uids: &[u32],
+        triage: bool,
+        recorded: &HashMap<u32, String>,
+    ) -> Result<()> {
         if uids.is_empty() {
             return Ok(());
         }
-        let set = uid_set(uids);
         let target = if triage { self.triage } else { self.processed };
-        match target {
-            Some(folder) => session.uid_mv(&set, folder).await?,
-            None => {
-                let flags = if triage {
-                    "+FLAGS.SILENT (\\Seen \\Flagged)"
-                } else {
-                    "+FLAGS.SILENT (\\Seen)"
-                };
-                let _: Vec<_> = session.uid_store(&set, flags).await?.try_collect().await?;
-            }
+        let Some(folder) = target else {
+            let flags = if triage {
+                "+FLAGS.SILENT (\\Seen \\Flagged)"
+            } else {
+                "+FLAGS.SILENT (\\Seen)"
+            };
+            let _: Vec<_> = session
+                .uid_store(uid_set(uids), flags)
+                .await?
+                .try_collect()
+                .await?;
+            return Ok(());
+        };
+        let copied = self.already_in(session, folder, uids, recorded).await?;
+        if !copied.is_empty() {
+            let set = uid_set(&copied);
+            let _: Vec<_> = session
+                .uid_store(&set, "+FLAGS.SILENT (\\Deleted)")
+                .await?
+                .try_collect()
+                .await?;
+            let _: Vec<_> = session.uid_expunge(&set).await?.try_collect().await?;
+        }
+        let moved: Vec<u32> = uids
+            .iter()
+            .copied()
+            .filter(|uid| !copied.contains(uid))
+            .collect();
+        if !moved.is_empty() {
+            session.uid_mv(uid_set(&moved), folder).await?;
         }
         Ok(())
     }
+
+    /// Which of these messages, found already recorded, `folder` holds
+    /// already (a search by Message-ID there; only after a crash, so the
+    /// usual pass sends nothing more). A Message-ID that cannot be written
+    /// in a search (not printable ASCII) is not looked for.
+    async fn already_in(
+        &self,
+        session: &mut ImapSession,
+        folder: &str,
+        uids: &[u32],
+        recorded: &HashMap<u32, String>,
+    ) -> Result<Vec<u32>> {
+        let wanted: Vec<(u32, String)> = uids
+            .iter()
+            .filter_map(|uid| Some((*uid, search_string(recorded.get(uid)?)?)))
+            .collect();
+        if wanted.is_empty() {
+            return Ok(Vec::new());
+        }
+        session.examine(folder).await?;
+        let mut copied = Vec::new();
+        let mut looked = Ok(());
+        for (uid, id) in &wanted {
+            match session.uid_search(format!("HEADER Message-ID {id}")).await {
+                Ok(found) if !found.is_empty() => copied.push(*uid),
+                Ok(_) => {}
+                Err(error) => {
+                    looked = Err(error);
+                    break;
+                }
+            }
+        }
+        // The mailbox again, whatever the search gave.
+        let mailbox = session.select(self.mailbox).await?;
+        looked?;
+        if i64::from(mailbox.uid_validity.unwrap_or(0)) != self.validity {
+            return Err(anyhow!(
+                "la boîte IMAP {} a changé pendant le classement (UIDVALIDITY)",
+                self.mailbox
+            ));
+        }
+        Ok(copied)
+    }
+}
+
+/// A Message-ID (without its angle brackets) as an IMAP quoted string
+/// with them, or `None` when it holds other than printable ASCII.
+fn search_string(id: &str) -> Option<String> {
+    if !id.chars().all(|c| (' '..='~').contains(&c)) {
+        return None;
+    }
+    let escaped = id.replace('\\', "\\\\").replace('"', "\\\"");
+    Some(format!("\"<{escaped}>\""))
 }
 
 /// How long one IDLE lasts before it is ended and issued again (RFC 2177:
@@ -848,7 +956,7 @@ async fn wait_for_mail<S: std::future::Future<Output = ()>>(
 
 #[cfg(test)]
 mod tests {
-    use super::{batches, uid_set, utf7_imap, ImapConfig};
+    use super::{batches, search_string, uid_set, utf7_imap, ImapConfig};
 
     #[test]
     fn two_accounts_never_share_a_checkpoint() {
@@ -861,6 +969,20 @@ mod tests {
         // The same account on another port (STARTTLS rather than TLS) is the same mailbox.
         let a143 = ImapConfig::new("imap.cabinet.example", 143, "Relances", "x");
         assert_eq!(a.account_mailbox(), a143.account_mailbox());
+    }
+
+    #[test]
+    fn message_ids_are_searched_quoted_with_their_brackets() {
+        assert_eq!(
+            search_string("r1-ab@client.fr").as_deref(),
+            Some("\"<r1-ab@client.fr>\"")
+        );
+        assert_eq!(
+            search_string(r#"a"b\c@x"#).as_deref(),
+            Some(r#""<a\"b\\c@x>""#)
+        );
+        assert_eq!(search_string("é@x"), None);
+        assert_eq!(search_string("a\r\nb@x"), None);
     }
 
     #[test]
