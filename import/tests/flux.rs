@@ -289,7 +289,7 @@ both_backends!(
         let fatal = report.files[0].fatal.as_deref().unwrap();
         assert!(
             fatal.starts_with(
-                "fr-excel-export.csv:1: en-tête: illisible, vérifiez la clé encoding du profil"
+                "fr-excel-export.csv:1: en-tête : illisible, vérifiez la clé encoding du profil : ce n'est pas de l'UTF-8"
             ),
             "{fatal}"
         );

@@ -381,11 +381,24 @@ async fn import_file(
             return Ok(summary);
         }
         Err(e) => {
+            // The csv crate's own message counts records from 0 and lines
+            // from the reader's start: only its kind is worth telling.
+            let why = match e.kind() {
+                csv::ErrorKind::Utf8 { .. } => lang
+                    .pick(
+                        "ce n'est pas de l'UTF-8 (un export d'Excel est souvent en \"windows-1252\")",
+                        "this is not UTF-8 (an Excel export is often \"windows-1252\")",
+                    )
+                    .to_string(),
+                _ => e.to_string(),
+            };
             summary.fatal = Some(format!(
-                "{file}:{header_line}: {} ({e})",
+                "{file}:{header_line}: {}{}{} : {why}",
+                lang.pick("en-tête", "header"),
+                lang.colon(),
                 lang.pick(
-                    "en-tête: illisible, vérifiez la clé encoding du profil",
-                    "header: unreadable, check the profile's encoding key"
+                    "illisible, vérifiez la clé encoding du profil",
+                    "unreadable, check the profile's encoding key"
                 )
             ));
             return Ok(summary);
@@ -403,7 +416,8 @@ async fn import_file(
                 positions.at.insert(field, i);
                 positions.headers.insert(field, headers[i].clone());
             }
-            None => missing.push(header.to_string()),
+            None if !missing.iter().any(|m| m == header) => missing.push(header.to_string()),
+            None => {}
         }
     }
     if !missing.is_empty() {
@@ -777,8 +791,8 @@ fn parse_line(
             fail!(
                 "status",
                 lang.pick(
-                    "statut inconnu : ajoutez-le à la section [statuses] du profil avec son code (200 à 213)",
-                    "unknown status: add it to the profile's [statuses] section with its code (200 to 213)",
+                    "statut inconnu : ajoutez-le à la section [statuses] du profil avec son code (200 à 213, ou un autre code à trois chiffres)",
+                    "unknown status: add it to the profile's [statuses] section with its code (200 to 213, or another three-digit code)",
                 )
                 .into(),
                 raw_status,
@@ -818,12 +832,18 @@ fn parse_line(
             fail!(
                 field,
                 format!(
-                    "{} « {} »)",
+                    "{} {}{} {}{})",
                     lang.pick(
-                        "montant illisible (séparateur décimal attendu :",
-                        "unreadable amount (expected decimal separator:"
+                        "montant illisible (attendu par exemple",
+                        "unreadable amount (expected for instance"
                     ),
-                    profile.decimal
+                    lang.quote(&format!("1 234{}56", profile.decimal)),
+                    lang.pick(" : séparateur décimal", ": decimal separator"),
+                    lang.quote(&profile.decimal.to_string()),
+                    lang.pick(
+                        ", chiffres groupés par trois, deux décimales au plus",
+                        ", digits grouped by three, two decimals at most"
+                    ),
                 ),
                 raw,
             );

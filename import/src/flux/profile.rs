@@ -338,37 +338,80 @@ impl Profile {
     }
 
     fn local(&self, n: NaiveDateTime) -> Option<DateTime<Utc>> {
-        // On the autumn change an hour happens twice: take the first.
-        self.timezone
-            .from_local_datetime(&n)
+        // On the autumn change an hour happens twice: take the first. On the
+        // spring change an hour never happens: a time in it is read with the
+        // offset before the change (02:30 on that night is 01:30 UTC in
+        // Paris), which is the time an hour later read after it.
+        let zone = &self.timezone;
+        zone.from_local_datetime(&n)
             .earliest()
+            .or_else(|| {
+                zone.from_local_datetime(&(n + chrono::Duration::hours(1)))
+                    .earliest()
+            })
             .map(|t| t.with_timezone(&Utc))
     }
 
-    /// Cents from an amount written with the profile's decimal separator
-    /// (spaces, `€` and thousands separators ignored; negative for credit notes).
+    /// Cents from an amount written with the profile's decimal separator,
+    /// exactly (no float): digits grouped by three with spaces or the other
+    /// separator, at most two decimals (more only if zeros), an optional
+    /// trailing `€`/`EUR`, negative for credit notes. Anything else is
+    /// `None`: never another amount than the one written.
     pub fn parse_amount(&self, raw: &str) -> Option<i64> {
         let thousands = if self.decimal == ',' { '.' } else { ',' };
-        let cleaned: String = raw
-            .trim()
-            .trim_end_matches('€')
-            .trim_end_matches("EUR")
-            .chars()
-            .filter(|c| !c.is_whitespace() && *c != '\u{a0}' && *c != '\u{202f}' && *c != thousands)
-            .map(|c| if c == self.decimal { '.' } else { c })
-            .collect();
-        let body = cleaned.strip_prefix('-').unwrap_or(&cleaned);
-        let valid = !body.is_empty()
-            && body.matches('.').count() <= 1
-            && !body.starts_with('.')
-            && !body.ends_with('.')
-            && body.chars().all(|c| c.is_ascii_digit() || c == '.');
-        if !valid {
+        let text = raw.trim();
+        let text = text
+            .strip_suffix('€')
+            .or_else(|| text.strip_suffix("EUR"))
+            .unwrap_or(text)
+            .trim_end();
+        let (negative, text) = match text.strip_prefix('-') {
+            Some(rest) => (true, rest.trim_start()),
+            None => (false, text),
+        };
+        let (whole, fraction) = text.split_once(self.decimal).unwrap_or((text, ""));
+        if text.ends_with(self.decimal) {
             return None;
         }
-        let value: f64 = cleaned.parse().ok()?;
-        let cents = (value * 100.0).round();
-        (cents.abs() < 9.0e15).then_some(cents as i64)
+        // Read digit by digit (a million lines, two amounts each: no
+        // allocation). Grouped digits must be grouped by three ("1 234 567",
+        // "1.234"): "1.234.56" is a typo, not 123,456.
+        let mut cents: i64 = 0;
+        let mut push = |digit: u8| -> Option<()> {
+            cents = cents.checked_mul(10)?.checked_add(i64::from(digit))?;
+            Some(())
+        };
+        let (mut groups, mut first, mut run) = (0, 0, 0);
+        for c in whole.chars() {
+            if c.is_ascii_digit() {
+                push(c as u8 - b'0')?;
+                run += 1;
+            } else if run > 0
+                && (c == thousands || c.is_whitespace() || c == '\u{a0}' || c == '\u{202f}')
+            {
+                if groups == 0 {
+                    first = run;
+                } else if run != 3 {
+                    return None;
+                }
+                groups += 1;
+                run = 0;
+            } else {
+                return None;
+            }
+        }
+        if run == 0 || groups > 0 && (run != 3 || first > 3) {
+            return None;
+        }
+        // Cents: a third decimal other than zero would be lost.
+        let digits = fraction.trim_end_matches('0').as_bytes();
+        if digits.len() > 2 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        for i in 0..2 {
+            push(digits.get(i).map_or(0, |d| d - b'0'))?;
+        }
+        Some(if negative { -cents } else { cents })
     }
 
     /// The lifecycle code of a status cell: the profile's words first, then
@@ -504,6 +547,15 @@ mod tests {
             p.parse_datetime("02/11/2026 10:15").unwrap().to_rfc3339(),
             "2026-11-02T09:15:00+00:00"
         );
+        // The clock changes: the first of the autumn's two 02:30, and the
+        // spring's missing 02:30 read with the winter offset.
+        for (raw, utc) in [
+            ("25/10/2026 02:30", "2026-10-25T00:30:00+00:00"),
+            ("29/03/2026 02:30", "2026-03-29T01:30:00+00:00"),
+            ("29/03/2026 03:30", "2026-03-29T01:30:00+00:00"),
+        ] {
+            assert_eq!(p.parse_datetime(raw).unwrap().to_rfc3339(), utc, "{raw}");
+        }
         assert_eq!(p.parse_amount("1 234,56"), Some(123_456));
         assert_eq!(p.parse_amount("-12,5 €"), Some(-1_250));
         assert_eq!(p.parse_amount("12,5,0"), None);
@@ -518,6 +570,45 @@ mod tests {
             "2026-11-02T09:15:00+00:00"
         );
         assert_eq!(iso.parse_amount("1,234.56"), Some(123_456));
+    }
+
+    #[test]
+    fn amounts_are_exact_or_refused() {
+        let fr = resolve("fr-excel", None).unwrap();
+        for (raw, cents) in [
+            ("1 234,56", 123_456),
+            ("1\u{a0}234\u{202f}567,8 €", 123_456_780),
+            ("1.234,56", 123_456),
+            ("1234,5", 123_450),
+            ("12", 1_200),
+            ("- 12,50 EUR", -1_250),
+            ("12,500", 1_250),
+            ("0,01", 1),
+        ] {
+            assert_eq!(fr.parse_amount(raw), Some(cents), "{raw}");
+        }
+        // Misgrouped digits, a third decimal, a misplaced separator,
+        // signs and letters: refused rather than read as another amount.
+        for raw in [
+            "1.234.56",
+            "1,234.56",
+            "12,345",
+            "12,",
+            ",5",
+            "1 23,00",
+            "12.34",
+            "3OO,00",
+            "--1",
+            "1e3",
+            "",
+            "€",
+            "99999999999999999999",
+        ] {
+            assert_eq!(fr.parse_amount(raw), None, "{raw}");
+        }
+        let iso = resolve("iso-offset", None).unwrap();
+        assert_eq!(iso.parse_amount("-1,234,567.89"), Some(-123_456_789));
+        assert_eq!(iso.parse_amount("1,234,56"), None);
     }
 
     #[test]
