@@ -280,7 +280,7 @@ fn check_config_explains_and_refuses_bad_files() {
     let custom = cabready(dir.path(), None, &["check-config"]);
     assert!(custom.status.success(), "{}", stderr(&custom));
     assert!(
-        stdout(&custom).contains("delegation mandate signed : 120 days before issuing e-invoices"),
+        stdout(&custom).contains("delegation mandate signed: 120 days before issuing e-invoices"),
         "{}",
         stdout(&custom)
     );

@@ -27,7 +27,12 @@ pub fn render(reply: &Reply, lang: Lang) -> String {
             .unwrap_or(0);
         for field in &reply.fields {
             let pad = " ".repeat(width - field.name.chars().count());
-            out.push_str(&format!("  {}{pad} : {}\n", field.name, field.value));
+            // Aligned values: French sets its colons in a column, English
+            // writes each after its name.
+            out.push_str(&match lang {
+                Lang::Fr => format!("  {}{pad} : {}\n", field.name, field.value),
+                Lang::En => format!("  {}:{pad} {}\n", field.name, field.value),
+            });
         }
     }
     for section in &reply.sections {
@@ -42,7 +47,11 @@ pub fn render(reply: &Reply, lang: Lang) -> String {
     if let Some(page) = &reply.page {
         out.push_str(&format!("page {}/{}", page.current, page.total));
         if let Some(next) = &page.next {
-            out.push_str(&format!(" — {} : {next}", lang.pick("suite", "more")));
+            out.push_str(&format!(
+                " — {}{}{next}",
+                lang.pick("suite", "more"),
+                lang.colon()
+            ));
         }
         out.push('\n');
     }
@@ -53,8 +62,9 @@ pub fn render(reply: &Reply, lang: Lang) -> String {
             .map(|a| format!("{} → {}", a.label, a.command))
             .collect();
         out.push_str(&format!(
-            "{} : {}\n",
+            "{}{}{}\n",
             lang.pick("Actions", "Actions"),
+            lang.colon(),
             actions.join(" | ")
         ));
     }

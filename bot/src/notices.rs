@@ -7,7 +7,7 @@
 use crate::reply::Reply;
 use crate::{CommandError, Core};
 use cabready_store::anomalies::{self, Severity};
-use cabready_store::domain::MandateStatus;
+use cabready_store::domain::{MandateKind, MandateStatus};
 use cabready_store::{dossiers, inbound, journal, Lang};
 
 /// How often an adapter reads the journal for new notices.
@@ -98,10 +98,7 @@ pub async fn since(core: &Core, firm_id: i64, after_id: i64) -> Result<Notices, 
                     line.details[key]
                         .as_str()
                         .and_then(MandateStatus::from_code)
-                        .map_or("?", |s| match lang {
-                            Lang::Fr => s.label_fr(),
-                            Lang::En => s.label_en(),
-                        })
+                        .map_or("?", |s| s.label(lang))
                 };
                 let received = line.details["after"] == MandateStatus::ReceivedToVerify.code();
                 replies.push(
@@ -111,8 +108,13 @@ pub async fn since(core: &Core, firm_id: i64, after_id: i64) -> Result<Notices, 
                         d.record.legal_name
                     ))
                     .with_description(format!(
-                        "{} : {} → {} ({})",
-                        line.details["kind"].as_str().unwrap_or("delegation"),
+                        "{}{}{} → {} ({})",
+                        line.details["kind"]
+                            .as_str()
+                            .and_then(MandateKind::from_code)
+                            .unwrap_or(MandateKind::Delegation)
+                            .label(lang),
+                        lang.colon(),
                         status("before"),
                         status("after"),
                         line.actor
@@ -147,10 +149,12 @@ pub async fn since(core: &Core, firm_id: i64, after_id: i64) -> Result<Notices, 
                         line.details["reason"].as_str().unwrap_or_default()
                     ))
                     .with_description(format!(
-                        "{} : {}\n{} : {}\n{text}\n\n{}",
+                        "{}{}{}\n{}{}{}\n{text}\n\n{}",
                         lang.pick("De", "From"),
+                        lang.colon(),
                         message.sender.as_deref().unwrap_or("?"),
                         lang.pick("Objet", "Subject"),
+                        lang.colon(),
                         message.subject,
                         match lang {
                             Lang::Fr => format!("« trier {number} D » le rattache au dossier D ; « trier {number} ignorer raison » l'écarte."),

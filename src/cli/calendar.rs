@@ -145,8 +145,9 @@ pub fn render(
     }
     let late = calendar::overdue_by_dossier(&agenda.overdue);
     out.push_str(&format!(
-        "\n{} : {} {}\n",
+        "\n{}{}{} {}\n",
         lang.pick("En retard", "Overdue"),
+        lang.colon(),
         late.len(),
         lang.pick(
             "dossier(s), du plus ancien retard au plus récent",
@@ -189,11 +190,12 @@ pub fn render(
     }
     if !agenda.undetermined.is_empty() {
         out.push_str(&format!(
-            "\n{} : {}\n",
+            "\n{}{}{}\n",
             lang.pick(
                 "Catégorie inconnue, date d'émission indéterminée (renseignez effectif et chiffre d'affaires ou la catégorie)",
                 "Unknown category, emission date undetermined (fill in headcount and turnover, or the category)"
             ),
+            lang.colon(),
             agenda.undetermined.join(", ")
         ));
     }

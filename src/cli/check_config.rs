@@ -79,8 +79,9 @@ pub async fn run(ctx: &AppContext) -> Result<ExitCode> {
     );
     for rule in &config.calendar.milestones {
         println!(
-            "    {} : {} {} {}",
+            "    {}{}{} {} {}",
             rule.milestone.label(ctx.lang),
+            ctx.lang.colon(),
             rule.days,
             if fr { "jours avant" } else { "days before" },
             rule.before.label(ctx.lang)
@@ -121,11 +122,12 @@ pub async fn run(ctx: &AppContext) -> Result<ExitCode> {
     check_imap(ctx).await?;
     for (name, result) in templates.check_all() {
         match result {
-            Ok(rendered) => println!("    {name} : {}", rendered.subject),
+            Ok(rendered) => println!("    {name}{}{}", ctx.lang.colon(), rendered.subject),
             Err(error) => {
                 broken += 1;
                 println!(
-                    "    {name} : {} {error}",
+                    "    {name}{}{} {error}",
+                    ctx.lang.colon(),
                     if fr { "ERREUR" } else { "ERROR" }
                 );
             }
@@ -212,7 +214,8 @@ async fn check_imap(ctx: &AppContext) -> Result<()> {
         .await
         .map_err(|_| {
             anyhow!(
-                "mail.imap : {} {}",
+                "mail.imap{}{} {}",
+                lang.colon(),
                 config.describe(),
                 lang.pick("ne répond pas", "does not answer")
             )
@@ -226,6 +229,6 @@ async fn check_imap(ctx: &AppContext) -> Result<()> {
             );
             Ok(())
         }
-        Err(error) => Err(anyhow!("mail.imap : {error:#}")),
+        Err(error) => Err(anyhow!("mail.imap{}{error:#}", lang.colon())),
     }
 }

@@ -9,7 +9,7 @@ use cabready_store::calendar;
 use cabready_store::domain::{MandateKind, MandateStatus, PlatformState, SizeCategory};
 use cabready_store::journal::Actor;
 use cabready_store::mandates::Transition;
-use cabready_store::{dossiers, firms, mandates, platforms, users, Lang};
+use cabready_store::{dossiers, firms, mandates, platforms, users};
 use chrono::{DateTime, Utc};
 use std::process::ExitCode;
 
@@ -138,9 +138,10 @@ pub async fn run(ctx: &AppContext, _args: Args) -> Result<ExitCode> {
         lang.pick("CabReady — démonstration", "CabReady — demo")
     );
     println!(
-        "{} « {} » : {user_count} {}, {} {} ({} {})",
+        "{} {}{}{user_count} {}, {} {} ({} {})",
         lang.pick("Cabinet", "Firm"),
-        firm.name,
+        lang.quote(&firm.name),
+        lang.colon(),
         lang.pick("utilisateurs", "users"),
         list.len(),
         lang.pick("dossiers", "dossiers"),
@@ -175,26 +176,19 @@ pub async fn run(ctx: &AppContext, _args: Args) -> Result<ExitCode> {
         )))
         .collect();
     println!(
-        "{} : {}",
+        "{}{}{}",
         lang.pick("Dossiers par catégorie", "Dossiers by category"),
+        lang.colon(),
         by_category.join(", ")
     );
     let mandates_line: Vec<String> = counts
         .iter()
-        .map(|(s, n)| {
-            format!(
-                "{} {n}",
-                if lang == Lang::Fr {
-                    s.label_fr()
-                } else {
-                    s.label_en()
-                }
-            )
-        })
+        .map(|(s, n)| format!("{} {n}", s.label(lang)))
         .collect();
     println!(
-        "{} : {}",
+        "{}{}{}",
         lang.pick("Mandats de délégation", "Delegation mandates"),
+        lang.colon(),
         mandates_line.join(", ")
     );
     let with_platform = list.iter().filter(|d| d.platform.is_some()).count();
@@ -203,7 +197,7 @@ pub async fn run(ctx: &AppContext, _args: Args) -> Result<ExitCode> {
         .map(|s| {
             format!(
                 "{} {}",
-                s.label_fr(),
+                s.label(lang),
                 list.iter()
                     .filter(|d| d.platform.as_ref().map(|p| p.1) == Some(*s))
                     .count()
@@ -211,8 +205,9 @@ pub async fn run(ctx: &AppContext, _args: Args) -> Result<ExitCode> {
         })
         .collect();
     println!(
-        "{} : {with_platform}/{} ({})",
+        "{}{}{with_platform}/{} ({})",
         lang.pick("Plateforme agréée choisie", "Approved platform chosen"),
+        lang.colon(),
         list.len(),
         platform_states.join(", ")
     );

@@ -145,9 +145,10 @@ pub async fn run(ctx: &AppContext, store: &Store, firm_id: i64) -> Result<()> {
                 None => "—".into(),
             };
             println!(
-                "  {code} {}{} : {}",
+                "  {code} {}{}{}{}",
                 r.kind,
                 r.intent.map(|i| format!("/{i}")).unwrap_or_default(),
+                lang.colon(),
                 r.summary
             );
         }

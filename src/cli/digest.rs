@@ -70,8 +70,9 @@ pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
                 .cloned()
                 .ok_or_else(|| {
                     anyhow!(
-                        "{} : {to}",
-                        lang.pick("utilisateur inconnu", "unknown user")
+                        "{}{}{to}",
+                        lang.pick("utilisateur inconnu", "unknown user"),
+                        lang.colon()
                     )
                 })?,
             None => recipients(&people, &ctx.config.digest.accountants)
@@ -152,7 +153,7 @@ pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
             (Outcome::AlreadyClaimed, Lang::En) => "already sent today".to_string(),
             (Outcome::Failed(e), _) => {
                 failed = true;
-                format!("{} : {e}", lang.pick("échec", "failed"))
+                format!("{}{}{e}", lang.pick("échec", "failed"), lang.colon())
             }
         };
         println!("  {to} — {what}");

@@ -47,12 +47,15 @@ pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
             Found::Several(m) | Found::None(m) => {
                 let list: Vec<String> = m.iter().map(|(c, n)| format!("{c} {n}")).collect();
                 return Err(anyhow!(
-                    "{} « {query} » ; {} : {}",
+                    "{} {}{}{}{}{}",
                     lang.pick(
                         "dossier introuvable ou ambigu",
                         "dossier not found or ambiguous"
                     ),
+                    lang.quote(query),
+                    lang.pick(" ; ", "; "),
                     lang.pick("proches", "closest"),
+                    lang.colon(),
                     list.join(", ")
                 ));
             }
@@ -168,11 +171,12 @@ pub fn render(
     });
     if agg.late > 0 {
         out.push_str(&format!(
-            "{} : {}\n",
+            "{}{}{}\n",
             lang.pick(
                 "Exposition aux pénalités (dossiers en retard)",
                 "Penalty exposure (late dossiers)"
             ),
+            lang.colon(),
             exposure_range(agg.exposure_low, agg.exposure_high, lang)
         ));
     }
@@ -213,8 +217,9 @@ pub fn render(
         }
         if let Some(e) = &r.exposure {
             out.push_str(&format!(
-                "      {} : {}\n",
+                "      {}{}{}\n",
                 lang.pick("exposition", "exposure"),
+                lang.colon(),
                 exposure_range(e.low, e.high, lang)
             ));
         }

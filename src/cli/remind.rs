@@ -111,9 +111,9 @@ pub fn describe(line: &PlanLine, lang: Lang) -> String {
         Decision::Send {
             template, at, why, ..
         } => format!(
-            "{} « {} » → {who}, {} {} ({})",
+            "{} {} → {who}, {} {} ({})",
             lang.pick("envoi", "send"),
-            template.name(),
+            lang.quote(template.name()),
             lang.pick("le", "at"),
             paris(*at),
             why.text(lang)
@@ -125,8 +125,9 @@ pub fn describe(line: &PlanLine, lang: Lang) -> String {
             why.text(lang)
         ),
         Decision::Stop(why) => format!(
-            "{} : {}",
+            "{}{}{}",
             lang.pick("pas de relance", "no reminder"),
+            lang.colon(),
             why.text(lang)
         ),
         Decision::Escalate { reminders } => match lang {
@@ -294,8 +295,9 @@ pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
         }
         if recovery != Default::default() {
             println!(
-                "{} : {} {}, {} {}, {} {}",
+                "{}{}{} {}, {} {}, {} {}",
                 lang.pick("Envois interrompus repris", "Interrupted sends settled"),
+                lang.colon(),
                 recovery.delivered,
                 lang.pick("remis", "delivered"),
                 recovery.requeued,

@@ -249,7 +249,7 @@ async fn watch_maildir(
         match maildir::pass(inbox, store, dir, ctx.clock.now(), false).await {
             Ok(report) if report.lines.is_empty() => {}
             Ok(report) => print_maildir_report(ctx, store, inbox.firm_id, &report).await?,
-            Err(error) => eprintln!("{} : {error:#}", lang.pick("erreur", "error")),
+            Err(error) => eprintln!("{}{}{error:#}", lang.pick("erreur", "error"), lang.colon()),
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -266,7 +266,7 @@ async fn print_maildir_report(
     let mut conn = store.pool().acquire().await?;
     for line in &report.lines {
         let text = match (&line.report, &line.error) {
-            (_, Some(error)) => format!("{} : {error}", lang.pick("erreur", "error")),
+            (_, Some(error)) => format!("{}{}{error}", lang.pick("erreur", "error"), lang.colon()),
             (None, None) => lang.pick("déjà traité", "already processed").to_string(),
             (Some(r), None) => {
                 let dossier = match r.dossier_id {
@@ -277,9 +277,10 @@ async fn print_maildir_report(
                     None => "—".into(),
                 };
                 format!(
-                    "{dossier} {}{} : {}",
+                    "{dossier} {}{}{}{}",
                     r.kind,
                     r.intent.map(|i| format!("/{i}")).unwrap_or_default(),
+                    lang.colon(),
                     r.summary
                 )
             }

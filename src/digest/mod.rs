@@ -175,10 +175,7 @@ pub async fn gather(
                 .missing()
                 .find(|l| l.item == Item::MandateSigned && l.due.is_some_and(|d| d < today))?;
             let days = (today - line.due?).num_days();
-            let status = match lang {
-                Lang::Fr => i.delegation.label_fr(),
-                Lang::En => i.delegation.label_en(),
-            };
+            let status = i.delegation.label(lang);
             Some(match lang {
                 Lang::Fr => format!("{} {} — {status}, {days} j de retard", i.code, i.legal_name),
                 Lang::En => format!("{} {} — {status}, {days} days late", i.code, i.legal_name),
@@ -224,10 +221,7 @@ pub async fn gather(
     ]
     .into_iter()
     .map(|s| {
-        let label = match lang {
-            Lang::Fr => s.label_fr(),
-            Lang::En => s.label_en(),
-        };
+        let label = s.label(lang);
         (
             label.to_string(),
             assessed.iter().filter(|(i, _)| i.delegation == s).count() as i64,
@@ -451,7 +445,13 @@ fn client_action_label(action: &str, lang: Lang) -> String {
         ),
         "contact.bounced" => ("adresse(s) en échec", "bounced address(es)"),
         "inbound.triaged" => ("e-mail(s) à trier", "email(s) to sort"),
-        other => return format!("{} : {other}", lang.pick("action client", "client action")),
+        other => {
+            return format!(
+                "{}{}{other}",
+                lang.pick("action client", "client action"),
+                lang.colon()
+            )
+        }
     };
     lang.pick(fr, en).to_string()
 }

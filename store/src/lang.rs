@@ -18,6 +18,19 @@ impl Lang {
             Lang::En => en,
         }
     }
+
+    /// The colon between a label and its value: French sets a space before it.
+    pub fn colon(self) -> &'static str {
+        self.pick(" : ", ": ")
+    }
+
+    /// A value quoted as each language quotes: « valeur », "value".
+    pub fn quote(self, text: &str) -> String {
+        match self {
+            Lang::Fr => format!("« {text} »"),
+            Lang::En => format!("\"{text}\""),
+        }
+    }
 }
 
 impl FromStr for Lang {

@@ -8,7 +8,7 @@ use cabready_store::calendar::{obligation_date, obligation_met, Obligation};
 use cabready_store::clock::french_date;
 use cabready_store::domain::{CategorySource, MandateKind};
 use cabready_store::readiness::{assess, inputs};
-use cabready_store::{invoices, mandates, Lang};
+use cabready_store::{invoices, mandates};
 
 pub async fn run(core: &Core, caller: &Caller, query: &str) -> CommandResult {
     let lang = core.lang;
@@ -71,17 +71,14 @@ pub async fn run(core: &Core, caller: &Caller, query: &str) -> CommandResult {
             other => other?,
         };
         mandate_lines.push(format!(
-            "{} : {}",
-            kind.label_fr(),
-            if lang == Lang::Fr {
-                status.label_fr()
-            } else {
-                status.label_en()
-            }
+            "{}{}{}",
+            kind.label(lang),
+            lang.colon(),
+            status.label(lang)
         ));
     }
     let platform = match &d.platform {
-        Some((name, state)) => format!("{name} — {}", state.label_fr()),
+        Some((name, state)) => format!("{name} — {}", state.label(lang)),
         None => lang
             .pick("aucune plateforme choisie", "no platform chosen")
             .into(),
@@ -147,8 +144,9 @@ pub async fn run(core: &Core, caller: &Caller, query: &str) -> CommandResult {
     .into_iter()
     .map(|o| match obligation_date(&d, o) {
         Some(date) if date <= today => format!(
-            "{} : {} {} — {}",
+            "{}{}{} {} — {}",
             o.label(lang),
+            lang.colon(),
             lang.pick("en vigueur depuis le", "in force since"),
             french_date(date),
             if obligation_met(&d, o) {
@@ -158,22 +156,25 @@ pub async fn run(core: &Core, caller: &Caller, query: &str) -> CommandResult {
             }
         ),
         Some(date) => format!(
-            "{} : {} {}",
+            "{}{}{} {}",
             o.label(lang),
+            lang.colon(),
             lang.pick("à partir du", "from"),
             french_date(date)
         ),
         None if o == Obligation::EReporting => format!(
-            "{} : {}",
+            "{}{}{}",
             o.label(lang),
+            lang.colon(),
             lang.pick(
                 "hors champ déclaré (ni B2C ni international)",
                 "out of declared scope"
             )
         ),
         None => format!(
-            "{} : {}",
+            "{}{}{}",
             o.label(lang),
+            lang.colon(),
             lang.pick(
                 "date inconnue (catégorie manquante)",
                 "unknown date (category missing)"

@@ -8,15 +8,6 @@ use cabready_store::calendar::{dossier_calendar, Item, Milestone};
 use cabready_store::domain::{MandateKind, MandateStatus};
 use cabready_store::journal::Actor;
 use cabready_store::mandates::{self, Transition};
-use cabready_store::Lang;
-
-fn status_label(status: MandateStatus, lang: Lang) -> &'static str {
-    if lang == Lang::Fr {
-        status.label_fr()
-    } else {
-        status.label_en()
-    }
-}
 
 pub async fn list(
     core: &Core,
@@ -60,7 +51,7 @@ pub async fn list(
                 "{} {} — {}{when}",
                 d.record.code,
                 d.record.legal_name,
-                status_label(d.delegation, lang)
+                d.delegation.label(lang)
             ))
         })
         .collect();
@@ -71,7 +62,7 @@ pub async fn list(
     for status in MandateStatus::ALL {
         let n = list.iter().filter(|d| d.delegation == status).count();
         if n > 0 {
-            reply = reply.field(status_label(status, lang), n.to_string());
+            reply = reply.field(status.label(lang), n.to_string());
         }
     }
     let title = if late_only {
@@ -126,10 +117,11 @@ pub async fn change(
         dossier.record.legal_name
     ))
     .with_description(format!(
-        "{} : {} → {}{}",
-        kind.label_fr(),
-        status_label(before, lang),
-        status_label(status, lang),
+        "{}{}{} → {}{}",
+        kind.label(lang),
+        lang.colon(),
+        before.label(lang),
+        status.label(lang),
         note.map(|n| format!(" ({n})")).unwrap_or_default()
     ))
     .action(

@@ -18,12 +18,13 @@ use chrono::NaiveDate;
 pub fn dossier_line(input: &Inputs, r: &Readiness, lang: Lang) -> String {
     let missing: Vec<&str> = r.missing().map(|l| l.item.label(lang)).collect();
     format!(
-        "{} {} — {}, {}/100 — {} : {}",
+        "{} {} — {}, {}/100 — {}{}{}",
         input.code,
         input.legal_name,
         r.state.label(lang),
         r.score,
         lang.pick("manque", "missing"),
+        lang.colon(),
         missing.join(", ")
     )
 }

@@ -47,16 +47,16 @@ fn line(item: &TriageItem, lang: Lang) -> String {
         .join(" ");
     let excerpt: String = excerpt.chars().take(120).collect();
     format!(
-        "#{} — {} — {} — « {} » — {} — {read}{}",
+        "#{} — {} — {} — {} — {} — {read}{}",
         item.id,
         item.opened_at.with_timezone(&Paris).format("%d/%m %H:%M"),
         m.sender.as_deref().unwrap_or("?"),
-        m.subject,
+        lang.quote(&m.subject),
         item.reason,
         if excerpt.is_empty() {
             String::new()
         } else {
-            format!(" : {excerpt}")
+            format!("{}{excerpt}", lang.colon())
         }
     )
 }

@@ -1,4 +1,5 @@
 use super::{fold, Problem};
+use crate::Lang;
 
 /// The three mandates of DOMAIN.md.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -41,6 +42,15 @@ impl MandateKind {
             Self::Delegation => "mandat de délégation",
             Self::Designation => "mandat de désignation",
             Self::Invoicing => "mandat de facturation",
+        }
+    }
+
+    pub fn label(self, lang: Lang) -> &'static str {
+        match (self, lang) {
+            (_, Lang::Fr) => self.label_fr(),
+            (Self::Delegation, Lang::En) => "delegation mandate",
+            (Self::Designation, Lang::En) => "designation mandate",
+            (Self::Invoicing, Lang::En) => "invoicing mandate",
         }
     }
 }
@@ -126,6 +136,13 @@ impl MandateStatus {
         }
     }
 
+    pub fn label(self, lang: Lang) -> &'static str {
+        match lang {
+            Lang::Fr => self.label_fr(),
+            Lang::En => self.label_en(),
+        }
+    }
+
     /// The status machine:
     /// `not_requested → requested → reminded (→ reminded…) → received_to_verify → signed | refused`,
     /// with `expired` for a request left unanswered or a signed mandate that lapsed,
@@ -192,6 +209,16 @@ impl PlatformState {
             Self::AccountOpen => "compte ouvert",
             Self::DirectoryRegistered => "inscrit à l'annuaire",
             Self::Live => "en production",
+        }
+    }
+
+    pub fn label(self, lang: Lang) -> &'static str {
+        match (self, lang) {
+            (_, Lang::Fr) => self.label_fr(),
+            (Self::Chosen, Lang::En) => "chosen",
+            (Self::AccountOpen, Lang::En) => "account open",
+            (Self::DirectoryRegistered, Lang::En) => "in the directory",
+            (Self::Live, Lang::En) => "live",
         }
     }
 }

@@ -101,7 +101,7 @@ pub fn gap_detail(gap: &Gap, lang: Lang) -> Option<String> {
         (Gap::Mandate(s), Lang::Fr) => format!("statut : {}", s.label_fr()),
         (Gap::Mandate(s), Lang::En) => format!("status: {}", s.label_en()),
         (Gap::Platform(p), Lang::Fr) => format!("plateforme : {}", p.label_fr()),
-        (Gap::Platform(p), Lang::En) => format!("platform: {}", p.code().replace('_', " ")),
+        (Gap::Platform(p), Lang::En) => format!("platform: {}", p.label(Lang::En)),
         (Gap::NoFlowSince(_, None), Lang::Fr) => "aucun flux importé".into(),
         (Gap::NoFlowSince(_, None), Lang::En) => "no flow imported".into(),
         (Gap::NoFlowSince(_, Some(last)), Lang::Fr) => {
