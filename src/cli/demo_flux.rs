@@ -2,7 +2,7 @@
 //! (`tests/fixtures/flux/`), imported into the demo firm through the same
 //! import as a real firm's, then the anomaly queue as an accountant sees it.
 
-use super::anomalies::{render_line, rule_label};
+use super::anomalies::render_line;
 use crate::AppContext;
 use anyhow::{anyhow, Result};
 use cabready_import::flux::{self, profile, FluxRequest, DEFAULT_BATCH};
@@ -83,8 +83,9 @@ pub async fn run(ctx: &AppContext, store: &Store, firm: &str) -> Result<()> {
     drop(conn);
     println!();
     println!(
-        "{} : {} ({} {}, {} {}, {} {})",
+        "{}{}{} ({} {}, {} {}, {} {})",
         lang.pick("File des anomalies", "Anomaly queue"),
+        lang.colon(),
         summary.total(),
         summary.critical,
         lang.pick("critiques", "critical"),
@@ -94,7 +95,11 @@ pub async fn run(ctx: &AppContext, store: &Store, firm: &str) -> Result<()> {
         lang.pick("infos", "info"),
     );
     for (rule, n) in &summary.by_rule {
-        println!("  {:>3}  {}", n, rule_label(rule, lang));
+        println!(
+            "  {:>3}  {}",
+            n,
+            cabready_store::anomalies::rules::label(rule, lang)
+        );
     }
     println!();
     println!("{}", lang.pick("Les plus urgentes :", "Most urgent:"));

@@ -378,6 +378,28 @@ both_backends!(
         assert_eq!(d2_open.len(), 2);
         let summary = anomalies::summary(&mut conn, firm).await.unwrap();
         assert_eq!(summary.total(), 4);
+
+        // An anomaly the mail workers raised is in the queue too: counted
+        // as open, never closed by the rules.
+        anomalies::raise(
+            &mut conn,
+            firm,
+            "mail:q1@client.fr",
+            "mail_reply",
+            Severity::Warning,
+            d2,
+            serde_json::json!({ "from": "q1@client.fr", "text": "?" }),
+            now(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        let with_mail = anomalies::evaluate(&mut conn, firm, &limits, now(), today())
+            .await
+            .unwrap();
+        assert_eq!((with_mail.closed, with_mail.open), (0, 5));
+        let queue = anomalies::summary(&mut conn, firm).await.unwrap();
+        assert_eq!(queue.total(), 5);
     }
 );
 

@@ -35,6 +35,15 @@ pub const RULES: &[&str] = &[
     "no_reception_flow",
 ];
 
+/// The anomalies the mail workers raise (`anomalies::raise`): not rules
+/// evaluated over the flows, so never closed by an evaluation.
+pub const MAIL_RULES: &[&str] = &[
+    "mail_reply",
+    "mail_bounce",
+    "mail_unknown_sender",
+    "reminder_no_answer",
+];
+
 /// `[anomalies]` in the config file.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -141,7 +150,8 @@ pub struct Evaluation {
     pub opened: usize,
     pub reopened: usize,
     pub closed: usize,
-    /// Open anomalies of these rules after the evaluation.
+    /// Open anomalies of the firm after the evaluation: the queue, these
+    /// rules' and those the mail workers raised.
     pub open: usize,
 }
 
@@ -745,10 +755,10 @@ pub async fn evaluate(
 
     outcome.open = existing
         .iter()
-        .filter(|(k, (_, s, r, _))| {
-            RULES.contains(&r.as_str())
-                && (*s == AnomalyStatus::Open && by_key.contains_key(*k)
-                    || *s == AnomalyStatus::Closed && by_key.contains_key(*k))
+        .filter(|(k, (_, s, r, _))| match s {
+            AnomalyStatus::Open => !RULES.contains(&r.as_str()) || by_key.contains_key(*k),
+            AnomalyStatus::Closed => by_key.contains_key(*k),
+            _ => false,
         })
         .count()
         + outcome.opened;
@@ -774,6 +784,41 @@ fn with_platform(details: &Value, lang: Lang) -> String {
         String::new()
     } else {
         format!(" ({}{p})", lang.pick("plateforme ", "platform "))
+    }
+}
+
+/// The rule's name for a count of its anomalies ("3 factures rejetées").
+pub fn label(rule: &str, lang: Lang) -> &'static str {
+    match rule {
+        "invoice_rejected" => lang.pick("factures rejetées (213)", "rejected invoices (213)"),
+        "invoice_refused" => lang.pick("factures refusées (210)", "refused invoices (210)"),
+        "invoice_disputed" => lang.pick("factures en litige (207)", "disputed invoices (207)"),
+        "invoice_stuck" => lang.pick(
+            "factures bloquées à un statut",
+            "invoices stuck in a status",
+        ),
+        "received_not_taken" => lang.pick(
+            "factures reçues non prises en charge",
+            "received invoices not taken in charge",
+        ),
+        "no_emission" => lang.pick("dossiers sans émission", "dossiers emitting nothing"),
+        "other_platform" => lang.pick("flux sur une autre plateforme", "flows on another platform"),
+        "invalid_siren" => lang.pick("SIREN invalides dans les flux", "invalid SIRENs in flows"),
+        "duplicate_number" => {
+            lang.pick("numéros de facture en double", "duplicate invoice numbers")
+        }
+        "no_reception_flow" => lang.pick(
+            "dossiers sans aucune facture reçue",
+            "dossiers without any received invoice",
+        ),
+        "mail_reply" => lang.pick("réponses de clients à traiter", "client replies to handle"),
+        "mail_bounce" => lang.pick("adresses e-mail en erreur", "bounced email addresses"),
+        "mail_unknown_sender" => lang.pick(
+            "réponses d'expéditeurs inconnus",
+            "replies from unknown senders",
+        ),
+        "reminder_no_answer" => lang.pick("relances sans réponse", "unanswered reminders"),
+        _ => lang.pick("autres", "others"),
     }
 }
 
@@ -833,5 +878,23 @@ pub fn describe(rule: &str, d: &Value, lang: Lang) -> String {
         ("reminder_no_answer", Lang::Fr) => format!("Relance sans réponse : {} e-mail(s) de relance pour le mandat sont restés sans réponse (dernier le {}) ; les relances automatiques sont arrêtées, contactez le client", s(d, "reminders"), fr_day(d, "last_reminder")),
         ("reminder_no_answer", Lang::En) => format!("Reminders unanswered: {} reminder email(s) about the mandate got no answer (last on {}); automatic reminders have stopped, contact the client", s(d, "reminders"), fr_day(d, "last_reminder")),
         (other, _) => format!("{other}: {d}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rule_has_a_label_and_a_description() {
+        let fallback = describe("no_such_rule", &json!({}), Lang::Fr);
+        assert!(fallback.starts_with("no_such_rule: "), "{fallback}");
+        for rule in RULES.iter().chain(MAIL_RULES) {
+            for lang in [Lang::Fr, Lang::En] {
+                assert_ne!(label(rule, lang), label("no_such_rule", lang), "{rule}");
+                let text = describe(rule, &json!({}), lang);
+                assert!(!text.starts_with(&format!("{rule}: ")), "{rule}: {text}");
+            }
+        }
     }
 }
