@@ -192,7 +192,7 @@ fn crash_restart_settle(backend: Backend) {
     assert!(
         lines
             .lines()
-            .any(|l| l.contains("reminder.settled") && l.contains(OWNER)),
+            .any(|l| l.contains("interrompue : elle était partie") && l.contains(OWNER)),
         "{lines}"
     );
 }

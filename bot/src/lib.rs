@@ -16,6 +16,7 @@ pub mod parse;
 pub mod reply;
 
 pub use auth::Caller;
+pub use commands::anomalies::card as anomaly_card;
 pub use commands::ready::{dossier_line, dossier_reply};
 pub use error::CommandError;
 pub use reply::{Action, Field, Page, Reply, Section, Tone};
@@ -56,7 +57,7 @@ impl Core {
             Err(CommandError::Store(cabready_store::StoreError::NotFound { what, key })) => {
                 Err(Reply::error(
                     lang.pick("Cabinet introuvable", "Firm not found"),
-                    format!("{what} : {key}"),
+                    format!("{what}{}{key}", lang.colon()),
                 ))
             }
             Err(e) => Err(e.into_reply(lang)),

@@ -38,6 +38,8 @@ pub enum AnomalyAction {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     Anomalies(AnomalyScope),
+    /// `anomalies N` (or `anomalie #N`): one anomaly in full.
+    AnomalyCard(i64),
     Anomaly {
         id: i64,
         action: AnomalyAction,
@@ -222,23 +224,28 @@ pub fn parse(input: &str) -> Result<Parsed, ParseError> {
             _ => Some(Scope::Dossier(args.join(" "))),
         }),
         "dossier" => Command::Dossier(rest(0).ok_or_else(|| usage("dossier", "dossier manquant"))?),
-        "anomalies" => Command::Anomalies(match args {
-            [] => AnomalyScope::Open,
-            [w] if is_word(w, &["ouvertes", "open", "toutes", "all"]) => AnomalyScope::Open,
-            [w] if is_word(w, &["miennes", "mine", "mes"]) => AnomalyScope::Mine,
-            [w, d @ ..] if is_word(w, &["dossier"]) && !d.is_empty() => {
-                AnomalyScope::Dossier(d.join(" "))
+        "anomalies" => match args {
+            [n] if n.trim_start_matches('#').parse::<i64>().is_ok() => {
+                Command::AnomalyCard(n.trim_start_matches('#').parse().unwrap_or_default())
             }
-            [w, p @ ..] if is_word(w, &["portefeuille", "portfolio"]) && !p.is_empty() => {
-                AnomalyScope::Portfolio(p.join(" "))
-            }
-            _ => {
-                return Err(usage(
-                    "anomalies",
-                    format!("argument inconnu « {} »", args.join(" ")),
-                ))
-            }
-        }),
+            _ => Command::Anomalies(match args {
+                [] => AnomalyScope::Open,
+                [w] if is_word(w, &["ouvertes", "open", "toutes", "all"]) => AnomalyScope::Open,
+                [w] if is_word(w, &["miennes", "mine", "mes"]) => AnomalyScope::Mine,
+                [w, d @ ..] if is_word(w, &["dossier"]) && !d.is_empty() => {
+                    AnomalyScope::Dossier(d.join(" "))
+                }
+                [w, p @ ..] if is_word(w, &["portefeuille", "portfolio"]) && !p.is_empty() => {
+                    AnomalyScope::Portfolio(p.join(" "))
+                }
+                _ => {
+                    return Err(usage(
+                        "anomalies",
+                        format!("argument inconnu « {} »", args.join(" ")),
+                    ))
+                }
+            }),
+        },
         "assigner" | "commenter" | "resoudre" | "ignorer" => {
             let id = args
                 .first()
@@ -526,6 +533,8 @@ mod tests {
     #[test]
     fn anomaly_commands() {
         assert_eq!(cmd("anomalies"), Command::Anomalies(AnomalyScope::Open));
+        assert_eq!(cmd("anomalie #12"), Command::AnomalyCard(12));
+        assert_eq!(cmd("anomalies 3"), Command::AnomalyCard(3));
         assert_eq!(
             cmd("anomalies miennes"),
             Command::Anomalies(AnomalyScope::Mine)

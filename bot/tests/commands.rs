@@ -435,7 +435,7 @@ both_backends!(
         assert_eq!(last.details["note"], "envoyé par courrier");
 
         let log = core.execute(&lea, "journal D002 3").await;
-        assert!(log.sections[0].items[0].contains("bruno@durand.fr — mandat delegation : not_requested → requested (envoyé par courrier)"), "{}", text(&log));
+        assert!(log.sections[0].items[0].contains("bruno@durand.fr — mandat de délégation : non demandé → demandé (envoyé par courrier)"), "{}", text(&log));
     }
 );
 
@@ -754,6 +754,65 @@ both_backends!(the_anomaly_queue_in_chat, |db: TestDb| async move {
         3,
         "assign, comment, resolve journaled with the chat user: {by_bruno:?}"
     );
+    drop(conn);
+
+    // The anomaly's card, read by a viewer: its state and its whole history.
+    let shown = core.execute(&lea, &format!("anomalie #{id}")).await;
+    assert_eq!(shown.tone, Tone::Info, "{}", text(&shown));
+    assert_eq!(
+        shown.title,
+        format!("Anomalie #{id} — D015 Industries Alpines")
+    );
+    assert!(
+        field(&shown, "Statut").starts_with("résolue ("),
+        "{}",
+        text(&shown)
+    );
+    assert_eq!(field(&shown, "Assignée à"), "bruno@durand.fr");
+    assert_eq!(field(&shown, "Note"), "première facture émise le 24/11");
+    assert_eq!(
+        field(&shown, "Règle"),
+        "dossiers sans émission (no_emission)"
+    );
+    let history: Vec<String> = shown.sections[0]
+        .items
+        .iter()
+        .map(|i| {
+            i.split_once(" — ")
+                .map_or(i.clone(), |(_at, rest)| rest.to_string())
+        })
+        .collect();
+    assert_eq!(
+        history,
+        vec![
+            format!("cabready — anomalie #{id} ouverte : Aucune facture émise alors que l'émission s'applique depuis le 01/09/2026"),
+            format!("bruno@durand.fr — anomalie #{id} assignée à bruno@durand.fr"),
+            format!("bruno@durand.fr — anomalie #{id} commentée : « client relancé par téléphone »"),
+            format!("bruno@durand.fr — anomalie #{id} résolue : première facture émise le 24/11"),
+        ],
+        "{}",
+        text(&shown)
+    );
+    assert!(
+        shown.actions.is_empty(),
+        "a resolved anomaly offers nothing to do"
+    );
+    let missing = core.execute(&lea, "anomalie 999999").await;
+    assert_eq!(
+        missing.description.as_deref(),
+        Some("aucune anomalie n°999999 dans ce cabinet (voir « anomalies »)")
+    );
+    // The dossier's journal says the same in words, no codes or raw details.
+    let log = core.execute(&claire, "journal D015 4").await;
+    assert_eq!(log.sections[0].items.len(), 4, "{}", text(&log));
+    assert!(
+        log.sections[0]
+            .items
+            .iter()
+            .all(|i| !i.contains('{') && !i.contains("anomaly.")),
+        "{}",
+        text(&log)
+    );
 });
 
 both_backends!(notices_follow_the_journal, |db: TestDb| async move {
@@ -842,7 +901,7 @@ both_backends!(notices_follow_the_journal, |db: TestDb| async move {
     );
     assert_eq!(
         found.replies[0].description.as_deref(),
-        Some("delegation : demandé → reçu à vérifier (d002@client.fr)")
+        Some("mandat de délégation : demandé → reçu à vérifier (d002@client.fr)")
     );
     let buttons: Vec<&str> = found.replies[0]
         .actions

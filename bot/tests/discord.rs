@@ -114,6 +114,15 @@ fn interaction_options_become_core_commands() {
         "calendrier"
     );
 
+    let card = command_data(
+        "anomalies",
+        json!([{ "name": "numero", "type": 4, "value": 7 }]),
+    );
+    assert_eq!(
+        parse(&to_line(&card).unwrap()).unwrap().command,
+        Command::AnomalyCard(7)
+    );
+
     let assign = command_data(
         "assigner",
         json!([{ "name": "numero", "type": 4, "value": 12 }, { "name": "utilisateur", "type": 6, "value": "123456789012345678" }]),

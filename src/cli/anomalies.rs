@@ -101,33 +101,6 @@ fn bad(lang: Lang, fr: &str, en: &str, value: &str) -> anyhow::Error {
     anyhow!("{} ({value})", lang.pick(fr, en))
 }
 
-pub fn rule_label(rule: &str, lang: Lang) -> &'static str {
-    match rule {
-        "invoice_rejected" => lang.pick("factures rejetées (213)", "rejected invoices (213)"),
-        "invoice_refused" => lang.pick("factures refusées (210)", "refused invoices (210)"),
-        "invoice_disputed" => lang.pick("factures en litige (207)", "disputed invoices (207)"),
-        "invoice_stuck" => lang.pick(
-            "factures bloquées à un statut",
-            "invoices stuck in a status",
-        ),
-        "received_not_taken" => lang.pick(
-            "factures reçues non prises en charge",
-            "received invoices not taken in charge",
-        ),
-        "no_emission" => lang.pick("dossiers sans émission", "dossiers emitting nothing"),
-        "other_platform" => lang.pick("flux sur une autre plateforme", "flows on another platform"),
-        "invalid_siren" => lang.pick("SIREN invalides dans les flux", "invalid SIRENs in flows"),
-        "duplicate_number" => {
-            lang.pick("numéros de facture en double", "duplicate invoice numbers")
-        }
-        "no_reception_flow" => lang.pick(
-            "dossiers sans aucune facture reçue",
-            "dossiers without any received invoice",
-        ),
-        _ => lang.pick("autres", "others"),
-    }
-}
-
 pub fn render_line(a: &Anomaly, lang: Lang) -> String {
     let dossier = match (&a.dossier_code, &a.dossier_name) {
         (Some(code), Some(name)) => format!("{code} {name}"),
@@ -238,17 +211,23 @@ pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
                 for a in &list {
                     println!("{}", render_line(a, lang));
                 }
+                let all = Filter { limit: None, ..filter };
+                let total: i64 = anomalies::count_by_severity(&mut conn, firm.id, &all, now).await?.iter().map(|(_, n)| n).sum();
+                let more = total - list.len() as i64;
+                if more > 0 {
+                    println!(
+                        "{}",
+                        match lang {
+                            Lang::Fr => format!("… et {more} autre(s) : --limit {total} pour tout voir"),
+                            Lang::En => format!("… and {more} more: --limit {total} to see them all"),
+                        }
+                    );
+                }
             }
             Command::Show { id } => {
                 let a = anomalies::get(&mut conn, firm.id, id).await.map_err(|e| anyhow!(e.user_message(lang)))?;
-                println!("{}", render_line(&a, lang));
-                println!("  {} : {} ({})", lang.pick("statut", "status"), a.status.label(lang), a.rule);
-                if let Some(note) = &a.note {
-                    println!("  {} : {note}", lang.pick("note", "note"));
-                }
-                for c in anomalies::comments(&mut conn, firm.id, id).await? {
-                    println!("  {} {} : {}", french_date(c.at.with_timezone(&Paris).date_naive()), c.author, c.body);
-                }
+                let card = cabready_bot::anomaly_card(&mut conn, firm.id, &a, lang).await?;
+                print!("{}", cabready_bot::console::render(&card, lang));
             }
             Command::Assign { .. } | Command::Comment { .. } | Command::Resolve { .. } | Command::Dismiss { .. } => {
                 unreachable!("changes are run by `act` above")

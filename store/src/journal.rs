@@ -181,6 +181,35 @@ pub async fn for_dossier(
     rows.iter().map(line_from_row).collect()
 }
 
+/// Every line about one thing (an anomaly, a reminder…), oldest first.
+/// `dossier_id` is the dossier those lines name, if any: the dossier's
+/// index then finds them among its own lines instead of the whole journal.
+pub async fn about(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    entity: &str,
+    entity_id: i64,
+    dossier_id: Option<i64>,
+) -> StoreResult<Vec<JournalLine>> {
+    let dossier = if dossier_id.is_some() {
+        "dossier_id = $4"
+    } else {
+        "dossier_id IS NULL AND $4 IS NULL"
+    };
+    let sql = format!(
+        "SELECT id, at, actor_kind, actor, entity, entity_id, dossier_id, action, details FROM journal
+         WHERE firm_id = $1 AND {dossier} AND entity = $2 AND entity_id = $3 ORDER BY id"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(firm_id)
+        .bind(entity.to_string())
+        .bind(entity_id)
+        .bind(dossier_id)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter().map(line_from_row).collect()
+}
+
 /// How many lines the firm's journal holds (tests, summaries).
 pub async fn count(conn: &mut AnyConnection, firm_id: i64) -> StoreResult<i64> {
     Ok(

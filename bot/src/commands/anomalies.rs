@@ -1,5 +1,6 @@
 //! The anomaly queue in chat: `anomalies [miennes|ouvertes|dossier D|portefeuille P]`,
-//! `assigner N @user`, `commenter N texte`, `resoudre N [note]`, `ignorer N raison`.
+//! `anomalie N`, `assigner N @user`, `commenter N texte`, `resoudre N [note]`,
+//! `ignorer N raison`.
 
 use super::dossier_named;
 use crate::error::{CommandError, CommandResult};
@@ -8,9 +9,10 @@ use crate::reply::PAGE_SIZE;
 use crate::{Caller, Core, Reply};
 use cabready_store::anomalies::{self, Anomaly, Filter};
 use cabready_store::domain::{Email, Role};
-use cabready_store::journal::Actor;
+use cabready_store::journal::{self, Actor};
 use cabready_store::{users, Lang, StoreError};
 use chrono::{DateTime, Utc};
+use chrono_tz::Europe::Paris;
 
 /// One anomaly on one line: `#12 [critique] D002 Garage — what — depuis 5 j — assignée à x`.
 pub fn line(a: &Anomaly, lang: Lang, now: DateTime<Utc>) -> String {
@@ -85,8 +87,9 @@ pub async fn list(core: &Core, caller: &Caller, scope: AnomalyScope, page: usize
         reply = reply
             .action(
                 format!(
-                    "#{} : {}",
+                    "#{}{}{}",
                     first.id,
+                    lang.colon(),
                     lang.pick("me l'assigner", "assign to me")
                 ),
                 format!("assigner {} moi", first.id),
@@ -100,6 +103,99 @@ pub async fn list(core: &Core, caller: &Caller, scope: AnomalyScope, page: usize
     Ok(reply.page_of(lang.pick("File", "Queue"), items, page, pages, &command))
 }
 
+/// `anomalie N`: one anomaly in full, with its history (every user of the
+/// firm may read it, as they read the queue).
+pub async fn show(core: &Core, caller: &Caller, id: i64) -> CommandResult {
+    let lang = core.lang;
+    let mut conn = core.store.pool().acquire().await?;
+    let anomaly = anomalies::get(&mut conn, caller.firm_id, id)
+        .await
+        .map_err(|e| not_found(e, id, lang))?;
+    Ok(card(&mut conn, caller.firm_id, &anomaly, lang).await?)
+}
+
+fn not_found(e: StoreError, id: i64, lang: Lang) -> CommandError {
+    match e {
+        StoreError::NotFound { .. } => CommandError::Invalid(match lang {
+            Lang::Fr => format!("aucune anomalie n°{id} dans ce cabinet (voir « anomalies »)"),
+            Lang::En => format!("no anomaly #{id} in this firm (see 'anomalies')"),
+        }),
+        other => CommandError::Store(other),
+    }
+}
+
+/// An anomaly's card: what it says, its state, and every change made to it
+/// (from the journal, oldest first). The chat's `anomalie N` and
+/// `cabready anomalies show N`.
+pub async fn card(
+    conn: &mut sqlx::AnyConnection,
+    firm_id: i64,
+    a: &Anomaly,
+    lang: Lang,
+) -> Result<Reply, StoreError> {
+    let at = |t: DateTime<Utc>| t.with_timezone(&Paris).format("%d/%m/%Y %H:%M").to_string();
+    let history = journal::about(conn, firm_id, "anomaly", a.id, a.dossier_id).await?;
+    let dossier = match (&a.dossier_code, &a.dossier_name) {
+        (Some(code), Some(name)) => format!("{code} {name}"),
+        _ => lang.pick("cabinet", "firm").to_string(),
+    };
+    let status = match a.closed_at {
+        Some(closed) if a.status != anomalies::AnomalyStatus::Open => {
+            format!("{} ({})", a.status.label(lang), at(closed))
+        }
+        _ => a.status.label(lang).to_string(),
+    };
+    let mut reply = Reply::info(format!(
+        "{} #{} — {dossier}",
+        lang.pick("Anomalie", "Anomaly"),
+        a.id
+    ))
+    .with_description(anomalies::rules::describe(&a.rule, &a.details, lang))
+    .field(lang.pick("Gravité", "Severity"), a.severity.label(lang))
+    .field(lang.pick("Statut", "Status"), status)
+    .field(
+        lang.pick("Règle", "Rule"),
+        format!("{} ({})", anomalies::rules::label(&a.rule, lang), a.rule),
+    )
+    .field(lang.pick("Ouverte le", "Opened on"), at(a.opened_at))
+    .field(
+        lang.pick("Assignée à", "Assigned to"),
+        a.assignee
+            .clone()
+            .unwrap_or_else(|| lang.pick("personne", "nobody").to_string()),
+    );
+    if let Some(note) = &a.note {
+        reply = reply.field(lang.pick("Note", "Note"), note.clone());
+    }
+    let items = history
+        .iter()
+        .map(|l| {
+            format!(
+                "{} — {} — {}",
+                at(l.at),
+                l.actor,
+                super::journal::line_text(l, lang)
+            )
+        })
+        .collect();
+    let open = a.status == anomalies::AnomalyStatus::Open;
+    Ok(reply
+        .section(lang.pick("Historique", "History"), items)
+        .actions_if(
+            open,
+            &[
+                (
+                    lang.pick("Me l'assigner", "Assign to me"),
+                    format!("assigner {} moi", a.id),
+                ),
+                (
+                    lang.pick("Résoudre", "Resolve"),
+                    format!("resoudre {}", a.id),
+                ),
+            ],
+        ))
+}
+
 /// The anomaly, if the caller may act on it: managers on all, accountants on
 /// their portfolios' dossiers, viewers on none.
 async fn actionable(
@@ -111,13 +207,7 @@ async fn actionable(
     let lang = core.lang;
     let anomaly = anomalies::get(conn, caller.firm_id, id)
         .await
-        .map_err(|e| match e {
-            StoreError::NotFound { .. } => CommandError::Invalid(match lang {
-                Lang::Fr => format!("aucune anomalie n°{id} dans ce cabinet (voir « anomalies »)"),
-                Lang::En => format!("no anomaly #{id} in this firm (see 'anomalies')"),
-            }),
-            other => CommandError::Store(other),
-        })?;
+        .map_err(|e| not_found(e, id, lang))?;
     match (&anomaly.dossier_code, caller.role()) {
         (_, Role::Admin | Role::Manager) => {}
         (Some(code), _) => {

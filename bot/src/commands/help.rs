@@ -18,6 +18,36 @@ const HELP: &[(&str, &str, &str, &str)] = &[
         "the dossier's card (code, SIREN or part of the name)",
     ),
     (
+        "anomalies",
+        "anomalies [ouvertes | miennes | dossier D | portefeuille P | N]",
+        "la file des anomalies, la plus grave et la plus ancienne d'abord ; avec un numéro N, l'anomalie en détail et son historique",
+        "the anomaly queue, most severe and oldest first; with a number N, that anomaly in full with its history",
+    ),
+    (
+        "assigner",
+        "assigner N @utilisateur|moi|personne",
+        "assigner l'anomalie N (ou la reprendre)",
+        "assign anomaly N (or take it back)",
+    ),
+    (
+        "commenter",
+        "commenter N texte",
+        "commenter l'anomalie N",
+        "comment on anomaly N",
+    ),
+    (
+        "resoudre",
+        "resoudre N [note]",
+        "marquer l'anomalie N résolue, en disant ce qui a été fait",
+        "mark anomaly N resolved, saying what was done",
+    ),
+    (
+        "ignorer",
+        "ignorer N raison",
+        "écarter l'anomalie N (ce n'est pas un problème), en disant pourquoi",
+        "dismiss anomaly N (not a problem), saying why",
+    ),
+    (
         "mandats",
         "mandats [en-retard] [portefeuille P]",
         "mandats de délégation non signés",
@@ -73,8 +103,13 @@ pub fn run(core: &Core, topic: Option<&str>) -> Reply {
     let describe =
         |(_, usage, fr, en): &(&str, &str, &str, &str)| format!("{usage} — {}", lang.pick(fr, en));
     if let Some(entry) = topic.and_then(|t| HELP.iter().find(|(name, ..)| *name == t)) {
-        return Reply::info(format!("{} : {}", lang.pick("Aide", "Help"), entry.0))
-            .with_description(describe(entry));
+        return Reply::info(format!(
+            "{}{}{}",
+            lang.pick("Aide", "Help"),
+            lang.colon(),
+            entry.0
+        ))
+        .with_description(describe(entry));
     }
     Reply::info(lang.pick("Commandes CabReady", "CabReady commands"))
         .with_description(lang.pick(

@@ -3,25 +3,70 @@
 use super::dossier_named;
 use crate::error::CommandResult;
 use crate::{Caller, Core, Reply};
+use cabready_store::anomalies::rules;
+use cabready_store::clock::from_db_time;
+use cabready_store::domain::{MandateKind, MandateStatus, PlatformState};
 use cabready_store::journal::{self, JournalLine};
 use cabready_store::Lang;
 use chrono_tz::Europe::Paris;
 use serde_json::Value;
 
-fn summary(line: &JournalLine, lang: Lang) -> String {
+/// A journal line in words, for people: the chat's `journal D` and
+/// `cabready anomalies show`. Codes become labels; an action this does not
+/// know yet shows its code, never its raw details.
+pub fn line_text(line: &JournalLine, lang: Lang) -> String {
     let d = &line.details;
     let text = |v: &Value| match v {
         Value::String(s) => s.clone(),
         Value::Null => "—".into(),
         other => other.to_string(),
     };
+    let colon = lang.colon();
+    let when = |v: &Value| {
+        v.as_str()
+            .and_then(from_db_time)
+            .map(|t| t.with_timezone(&Paris).format("%d/%m/%Y %H:%M").to_string())
+            .unwrap_or_else(|| "—".into())
+    };
+    let mandate_status = |v: &Value| {
+        v.as_str()
+            .and_then(MandateStatus::from_code)
+            .map_or_else(|| text(v), |s| s.label(lang).to_string())
+    };
+    let anomaly = |words_fr: &str, words_en: &str| {
+        let id = line
+            .entity_id
+            .map(|id| format!(" #{id}"))
+            .unwrap_or_default();
+        match lang {
+            Lang::Fr => format!("anomalie{id} {words_fr}"),
+            Lang::En => format!("anomaly{id} {words_en}"),
+        }
+    };
+    // A reminder by its number, the one `regler N` takes.
+    let reminder = |words_fr: &str, words_en: &str| {
+        let id = match (line.entity.as_str(), line.entity_id) {
+            ("reminder", Some(id)) => format!(" #{id}"),
+            _ => String::new(),
+        };
+        match lang {
+            Lang::Fr => format!("relance{id} {words_fr}"),
+            Lang::En => format!("reminder{id} {words_en}"),
+        }
+    };
+    let with = |base: String, extra: &Value| match extra.as_str() {
+        Some(e) if !e.trim().is_empty() => format!("{base}{colon}{e}"),
+        _ => base,
+    };
     match line.action.as_str() {
         "mandate.status_changed" => format!(
-            "{} {} : {} → {}{}",
-            lang.pick("mandat", "mandate"),
-            text(&d["kind"]),
-            text(&d["before"]),
-            text(&d["after"]),
+            "{}{colon}{} → {}{}",
+            d["kind"]
+                .as_str()
+                .and_then(MandateKind::from_code)
+                .map_or_else(|| text(&d["kind"]), |k| k.label(lang).to_string()),
+            mandate_status(&d["before"]),
+            mandate_status(&d["after"]),
             d["note"]
                 .as_str()
                 .map(|n| format!(" ({n})"))
@@ -33,7 +78,7 @@ fn summary(line: &JournalLine, lang: Lang) -> String {
                 .map(|m| {
                     m.iter()
                         .map(|(k, v)| {
-                            format!("{k} : {} → {}", text(&v["before"]), text(&v["after"]))
+                            format!("{k}{colon}{} → {}", text(&v["before"]), text(&v["after"]))
                         })
                         .collect()
                 })
@@ -45,23 +90,148 @@ fn summary(line: &JournalLine, lang: Lang) -> String {
             )
         }
         "dossier.created" => lang.pick("dossier créé", "dossier created").to_string(),
-        "platform.set" => format!(
-            "{} : {} ({})",
-            lang.pick("plateforme", "platform"),
-            text(&d["after"]["platform"]),
-            text(&d["after"]["state"])
+        "platform.set" => match d["after"]["platform"].as_str() {
+            Some(platform) => format!(
+                "{}{colon}{platform} ({})",
+                lang.pick("plateforme", "platform"),
+                d["after"]["state"]
+                    .as_str()
+                    .and_then(PlatformState::from_code)
+                    .map_or_else(|| text(&d["after"]["state"]), |s| s.label(lang).to_string())
+            ),
+            None => lang
+                .pick("plateforme retirée", "platform removed")
+                .to_string(),
+        },
+        "platform.test_flow" => lang
+            .pick(
+                "flux de test réussi sur la plateforme",
+                "test flow succeeded on the platform",
+            )
+            .to_string(),
+        "inbound.received" => with(
+            lang.pick("e-mail du client lu", "client email read")
+                .to_string(),
+            &d["outcome"],
+        ),
+        "inbound.triaged" => with(
+            lang.pick("e-mail à trier", "email to sort").to_string(),
+            &d["reason"],
         ),
         "inbound.triage_closed" => format!(
-            "{} {} (« {} »){}",
+            "{} {} ({}){}",
             lang.pick("e-mail trié et rattaché, de", "email sorted and tied, from"),
             text(&d["sender"]),
-            text(&d["subject"]),
+            lang.quote(&text(&d["subject"])),
             match d["intent"].as_str() {
-                Some(intent) => format!(" : {}", super::triage::intent_label(intent, lang)),
+                Some(intent) => format!("{colon}{}", super::triage::intent_label(intent, lang)),
                 None => String::new(),
             }
         ),
-        other => format!("{other} {d}"),
+        "reminder.planned" => with(
+            format!(
+                "{} {}",
+                reminder("prévue le", "planned for"),
+                when(&d["due_at"])
+            ),
+            &d["reason"],
+        ),
+        "reminder.sending" => reminder("en cours d'envoi", "being sent"),
+        "reminder.sent" => reminder("envoyée", "sent"),
+        "reminder.failed" => format!(
+            "{}{colon}{} ({} {})",
+            reminder("non envoyée", "not sent"),
+            text(&d["error"]),
+            lang.pick("nouvel essai le", "next try on"),
+            when(&d["retry_at"])
+        ),
+        "reminder.abandoned" => with(
+            reminder(
+                "abandonnée après des échecs d'envoi",
+                "given up after failed sends",
+            ),
+            &d["error"],
+        ),
+        "reminder.cancelled" => with(reminder("annulée", "cancelled"), &d["reason"]),
+        "reminder.recovered" | "reminder.settled" => {
+            let after = d["after"].as_str().or(d["state"]["after"].as_str());
+            match after {
+                Some("sent") => reminder(
+                    "interrompue : elle était partie",
+                    "interrupted: it had gone",
+                ),
+                Some("planned") => {
+                    reminder("interrompue : à renvoyer", "interrupted: to send again")
+                }
+                _ => reminder("interrompue : à vérifier", "interrupted: to check"),
+            }
+        }
+        "reminder.held" => with(
+            format!(
+                "{} {}",
+                lang.pick("relances suspendues jusqu'au", "reminders held until"),
+                when(&d["not_before"])
+            ),
+            &d["reason"],
+        ),
+        "reminder.no_answer" => format!(
+            "{} ({})",
+            lang.pick(
+                "relances sans réponse : envois automatiques arrêtés",
+                "reminders unanswered: automatic sending stopped"
+            ),
+            text(&d["reminders"])
+        ),
+        "contact.bounced" => with(
+            format!(
+                "{} {}",
+                lang.pick("adresse en erreur", "address bounced"),
+                text(&d["email"])
+            ),
+            &d["reason"],
+        ),
+        "contact.opted_out" => with(
+            format!(
+                "{} {}",
+                lang.pick("désinscription de", "opt-out of"),
+                text(&d["email"])
+            ),
+            &d["reason"],
+        ),
+        "anomaly.opened" => format!(
+            "{}{colon}{}",
+            anomaly("ouverte", "opened"),
+            rules::describe(d["rule"].as_str().unwrap_or_default(), &d["details"], lang)
+        ),
+        "anomaly.assigned" => match d["assignee"]["after"].as_str() {
+            Some(to) => format!("{} {to}", anomaly("assignée à", "assigned to")),
+            None => anomaly("désassignée", "unassigned"),
+        },
+        "anomaly.commented" => format!(
+            "{}{colon}{}",
+            anomaly("commentée", "commented"),
+            lang.quote(&text(&d["comment"]))
+        ),
+        "anomaly.resolved" => with(anomaly("résolue", "resolved"), &d["note"]),
+        "anomaly.dismissed" => with(anomaly("écartée", "dismissed"), &d["reason"]),
+        "anomaly.auto_closed" => anomaly(
+            "close d'elle-même : la condition a disparu",
+            "closed by itself: the condition cleared",
+        ),
+        "anomaly.reopened" => anomaly(
+            "rouverte : la condition est revenue",
+            "reopened: the condition is back",
+        ),
+        "flux.imported" => format!(
+            "{} {}{colon}{} {}, {} {}",
+            lang.pick("flux importés de", "flows imported from"),
+            text(&d["file"]),
+            text(&d["new_invoices"]),
+            lang.pick("nouvelle(s) facture(s)", "new invoice(s)"),
+            text(&d["new_statuses"]),
+            lang.pick("statut(s)", "status(es)")
+        ),
+        other => other.to_string(),
     }
 }
 
@@ -77,7 +247,7 @@ pub async fn run(core: &Core, caller: &Caller, query: &str, count: i64) -> Comma
                 "{} — {} — {}",
                 l.at.with_timezone(&Paris).format("%d/%m/%Y %H:%M"),
                 l.actor,
-                summary(l, lang)
+                line_text(l, lang)
             )
         })
         .collect();

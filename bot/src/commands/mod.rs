@@ -24,6 +24,7 @@ pub async fn run(core: &Core, caller: &Caller, parsed: Parsed) -> CommandResult 
     match parsed.command {
         Command::Ready(scope) => ready::run(core, caller, scope, page).await,
         Command::Anomalies(scope) => anomalies::list(core, caller, scope, page).await,
+        Command::AnomalyCard(id) => anomalies::show(core, caller, id).await,
         Command::Anomaly { id, action } => anomalies::act(core, caller, id, action).await,
         Command::Dossier(query) => dossier::run(core, caller, &query).await,
         Command::Mandates {

@@ -70,6 +70,14 @@ pub fn definitions() -> Vec<CreateCommand> {
             )
             .add_option(dossier_option(false))
             .add_option(portfolio.clone())
+            .add_option(
+                CreateCommandOption::new(
+                    CommandOptionType::Integer,
+                    "numero",
+                    "Une anomalie en détail, avec son historique",
+                )
+                .min_int_value(1),
+            )
             .add_option(page_option()),
         CreateCommand::new("assigner")
             .description("Assigner une anomalie")
@@ -260,6 +268,9 @@ pub fn to_line(data: &CommandData) -> Result<String, String> {
             (None, None) => "pret".to_string(),
         },
         "dossier" => format!("dossier {}", quoted(&required("dossier")?)),
+        "anomalies" if text(o, "numero").is_some() => {
+            format!("anomalies {}", required("numero")?)
+        }
         "anomalies" => match (
             text(o, "dossier"),
             text(o, "portefeuille"),
