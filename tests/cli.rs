@@ -467,6 +467,61 @@ fn replies_are_read_from_the_inbox_maildir_once() {
 }
 
 #[test]
+fn flux_import_exit_status_tells_what_was_left_out() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(cabready(dir.path(), None, &["demo"]).status.success());
+    // The demo's Pennylane export has five bad lines: imported, the rest reported.
+    let demo_export = "cabready-data/demo/pennylane-statuts.csv";
+    let partial = cabready(
+        dir.path(),
+        None,
+        &["import", "flux", "--platform", "fr-excel", demo_export],
+    );
+    assert_eq!(partial.status.code(), Some(3), "{}", stderr(&partial));
+    assert!(
+        stdout(&partial).contains("5 rejetée(s)"),
+        "{}",
+        stdout(&partial)
+    );
+    // A clean file (D001 Boulangerie Lefèvre's SIREN) imports with 0.
+    std::fs::write(
+        dir.path().join("clean.csv"),
+        "platform_invoice_id,invoice_number,issue_date,seller_siren,buyer_siren,direction,amount_ht,amount_ttc,currency,status_code,status_label,status_at,status_reason,dossier_ref\n\
+         X-1,F-1,2026-11-02,310079199,732829320,emitted,\"1,234.50\",1481.40,EUR,200,Déposée,2026-11-02T10:00:00Z,,\n",
+    )
+    .unwrap();
+    let clean = cabready(
+        dir.path(),
+        None,
+        &["import", "flux", "--platform", "generic", "clean.csv"],
+    );
+    assert_eq!(
+        clean.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&clean),
+        stderr(&clean)
+    );
+    assert!(
+        stdout(&clean).contains("1 importée(s)"),
+        "{}",
+        stdout(&clean)
+    );
+    let missing = cabready(
+        dir.path(),
+        None,
+        &["import", "flux", "--platform", "generic", "nowhere.csv"],
+    );
+    assert_eq!(missing.status.code(), Some(1));
+    let no_profile = cabready(
+        dir.path(),
+        None,
+        &["import", "flux", "--platform", "nope", "clean.csv"],
+    );
+    assert_eq!(no_profile.status.code(), Some(2));
+}
+
+#[test]
 fn anomaly_changes_on_the_command_line_follow_the_chat_rights() {
     let dir = tempfile::tempdir().unwrap();
     assert!(cabready(dir.path(), None, &["demo"]).status.success());

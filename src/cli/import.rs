@@ -9,6 +9,8 @@ use std::process::ExitCode;
 #[derive(clap::Subcommand, Debug)]
 pub enum Command {
     /// Import platform exports of invoice lifecycle statuses (CSV), then evaluate the anomaly rules.
+    /// Exit status: 0 every line imported or already known; 3 imported, but some lines were
+    /// rejected (each reported); 1 a file could not be read or the import failed; 2 bad profile.
     #[command(alias = "flux-factures")]
     Flux(FluxArgs),
 }
@@ -74,6 +76,9 @@ async fn flux_run(ctx: &AppContext, args: FluxArgs) -> Result<ExitCode> {
             print!("{}", report.render(lang));
             Ok(if report.failed() {
                 ExitCode::from(1)
+            } else if report.files.iter().any(|f| f.rejected > 0) {
+                // Scripts can tell a clean import from one that left lines out.
+                ExitCode::from(3)
             } else {
                 ExitCode::SUCCESS
             })
