@@ -507,6 +507,31 @@ fn flux_import_exit_status_tells_what_was_left_out() {
         "{}",
         stdout(&clean)
     );
+    // Two files at once: each says its dossiers, then both together.
+    let clean = std::fs::read_to_string(dir.path().join("clean.csv")).unwrap();
+    std::fs::write(
+        dir.path().join("clean2.csv"),
+        clean.replace("X-1,F-1", "X-2,F-2"),
+    )
+    .unwrap();
+    let both = cabready(
+        dir.path(),
+        None,
+        &[
+            "import",
+            "flux",
+            "--platform",
+            "generic",
+            "clean.csv",
+            "clean2.csv",
+        ],
+    );
+    assert_eq!(both.status.code(), Some(0), "{}", stderr(&both));
+    assert!(
+        stdout(&both).contains("2 fichiers : 1 dossier(s) touché(s) en tout"),
+        "{}",
+        stdout(&both)
+    );
     let missing = cabready(
         dir.path(),
         None,

@@ -103,9 +103,9 @@ impl FluxReport {
             self.platform.clone()
         };
         out.push_str(&format!(
-            "{} « {} » — {} {} — {} {platform}\n",
+            "{} {} — {} {} — {} {platform}\n",
             lang.pick("Cabinet", "Firm"),
-            self.firm,
+            lang.quote(&self.firm),
             lang.pick("profil", "profile"),
             self.profile,
             lang.pick("plateforme", "platform"),
@@ -140,15 +140,31 @@ impl FluxReport {
                 ),
             });
         }
+        // Each file says its dossiers; several files also say them together
+        // (a dossier can be in more than one).
+        if self.files.len() > 1 {
+            out.push_str(&match lang {
+                Lang::Fr => format!(
+                    "{} fichiers : {} dossier(s) touché(s) en tout\n",
+                    self.files.len(),
+                    all_dossiers.len()
+                ),
+                Lang::En => format!(
+                    "{} files: {} dossier(s) touched in all\n",
+                    self.files.len(),
+                    all_dossiers.len()
+                ),
+            });
+        }
         let a = &self.anomalies;
         out.push_str(&match lang {
             Lang::Fr => format!(
-                "Anomalies : {} ouverte(s), {} rouverte(s), {} close(s) automatiquement ; {} ouverte(s) au total. Dossiers touchés : {}.\n",
-                a.opened, a.reopened, a.closed, a.open, all_dossiers.len()
+                "Anomalies : {} ouverte(s), {} rouverte(s), {} close(s) automatiquement ; {} ouverte(s) au total.\n",
+                a.opened, a.reopened, a.closed, a.open
             ),
             Lang::En => format!(
-                "Anomalies: {} opened, {} reopened, {} closed automatically; {} open in all. Dossiers touched: {}.\n",
-                a.opened, a.reopened, a.closed, a.open, all_dossiers.len()
+                "Anomalies: {} opened, {} reopened, {} closed automatically; {} open in all.\n",
+                a.opened, a.reopened, a.closed, a.open
             ),
         });
         if self.dry_run {
