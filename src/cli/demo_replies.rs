@@ -55,13 +55,18 @@ fn bounce(to: &str, from_address: &str, message_id: &str, subject: &str, date: &
 
 pub async fn run(ctx: &AppContext, store: &Store, firm_id: i64) -> Result<()> {
     let lang = ctx.lang;
-    let now = ctx.clock.now();
     let mut conn = store.pool().acquire().await?;
+    // The clients answer a minute after the last reminder went (the demo
+    // sends at the next working slot, which may be later than now): not
+    // hours ahead, which left the firm's data in the future for whoever
+    // explores it after the demo.
+    let latest = cabready_store::journal::latest_at(&mut conn, firm_id).await?;
+    let now = latest.map_or(ctx.clock.now(), |at| at.max(ctx.clock.now())) + Duration::minutes(1);
     let mut sent = outbox::in_state(&mut conn, firm_id, State::Sent).await?;
     sent.sort_by_key(|r| r.dossier_id);
     let dir = super::replies::inbox_dir(ctx);
     maildir::ensure(&dir)?;
-    let date = (now + Duration::hours(1)).to_rfc2822();
+    let date = now.to_rfc2822();
     let from_address = &ctx.config.mail.from_address;
     for (i, reminder) in sent.iter().take(5).enumerate() {
         let contact = contacts::get(&mut conn, firm_id, reminder.contact_id).await?;
@@ -117,7 +122,7 @@ pub async fn run(ctx: &AppContext, store: &Store, firm_id: i64) -> Result<()> {
     let journal_start = cabready_store::journal::last_id(&mut conn, firm_id).await?;
     drop(conn);
     let inbox = super::replies::inbox(ctx, store, firm_id).await?;
-    let report = maildir::pass(&inbox, store, &dir, now + Duration::hours(2), false).await?;
+    let report = maildir::pass(&inbox, store, &dir, now, false).await?;
     println!();
     println!(
         "{}",
