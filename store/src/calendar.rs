@@ -168,13 +168,17 @@ fn platform_at_least(dossier: &Dossier, state: PlatformState) -> bool {
 }
 
 /// Whether the dossier has done what the obligation needs, as far as
-/// CabReady can see (flows refine this once imported).
+/// CabReady can see, by the same measure as readiness (docs/READINESS.md):
+/// reception needs the directory entry; emission, an invoice emitted since
+/// the obligation applies (a platform in production is not yet a flow).
 pub fn obligation_met(dossier: &Dossier, obligation: Obligation) -> bool {
     match obligation {
         Obligation::Reception => platform_at_least(dossier, PlatformState::DirectoryRegistered),
-        Obligation::Emission | Obligation::EReporting => {
-            platform_at_least(dossier, PlatformState::Live)
-        }
+        Obligation::Emission => dossier
+            .last_emitted
+            .zip(obligation_date(dossier, Obligation::Emission))
+            .is_some_and(|(last, from)| last >= from),
+        Obligation::EReporting => platform_at_least(dossier, PlatformState::Live),
         // A mention on invoices: nothing to track before the date.
         Obligation::DeliveryAddress => true,
     }

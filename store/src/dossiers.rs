@@ -102,6 +102,9 @@ pub struct Dossier {
     pub record: DossierRecord,
     pub delegation: MandateStatus,
     pub platform: Option<(String, PlatformState)>,
+    /// The Paris date of its latest emitted flow (imported invoices), as
+    /// readiness reads it.
+    pub last_emitted: Option<chrono::NaiveDate>,
 }
 
 const SELECT_DOSSIER: &str = "
@@ -111,7 +114,8 @@ const SELECT_DOSSIER: &str = "
            u.email AS owner_email, p.name AS portfolio_name,
            (SELECT c.name FROM contacts c WHERE c.firm_id = d.firm_id AND c.dossier_id = d.id AND c.is_primary = 1) AS contact_name,
            (SELECT c.email FROM contacts c WHERE c.firm_id = d.firm_id AND c.dossier_id = d.id AND c.is_primary = 1) AS contact_email,
-           m.status AS delegation_status, pl.name AS platform_name, dp.state AS platform_state
+           m.status AS delegation_status, pl.name AS platform_name, dp.state AS platform_state,
+           d.last_emitted_at
     FROM dossiers d
     LEFT JOIN users u ON u.id = d.owner_user_id AND u.firm_id = d.firm_id
     LEFT JOIN portfolios p ON p.id = d.portfolio_id AND p.firm_id = d.firm_id
@@ -184,6 +188,14 @@ fn dossier_from_row(row: &sqlx::any::AnyRow) -> StoreResult<Dossier> {
         Some(s) => MandateStatus::from_code(&s).ok_or_else(|| corrupt("mandate status", &s))?,
         None => MandateStatus::NotRequested,
     };
+    let last_emitted = row
+        .try_get::<Option<String>, _>("last_emitted_at")?
+        .map(|t| {
+            crate::clock::from_db_time(&t)
+                .map(|at| at.with_timezone(&chrono_tz::Europe::Paris).date_naive())
+                .ok_or_else(|| corrupt("time", &t))
+        })
+        .transpose()?;
     Ok(Dossier {
         id: row.try_get("id")?,
         firm_id: row.try_get("firm_id")?,
@@ -218,6 +230,7 @@ fn dossier_from_row(row: &sqlx::any::AnyRow) -> StoreResult<Dossier> {
         },
         delegation,
         platform,
+        last_emitted,
     })
 }
 

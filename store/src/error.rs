@@ -28,16 +28,41 @@ impl StoreError {
     /// cause chain goes to the log).
     pub fn user_message(&self, lang: Lang) -> String {
         match (self, lang) {
-            (Self::IllegalTransition { from, to }, Lang::Fr) => format!(
-                "changement de statut refusé : un mandat « {} » ne peut pas passer à « {} »",
-                from.label_fr(),
-                to.label_fr()
-            ),
-            (Self::IllegalTransition { from, to }, Lang::En) => format!(
-                "status change refused: a mandate that is '{}' cannot become '{}'",
-                from.label_en(),
-                to.label_en()
-            ),
+            (Self::IllegalTransition { from, to }, _) if from == to => match lang {
+                Lang::Fr => format!(
+                    "le mandat est déjà « {} » : rien à changer",
+                    from.label_fr()
+                ),
+                Lang::En => format!(
+                    "the mandate is already '{}': nothing to change",
+                    from.label_en()
+                ),
+            },
+            (Self::IllegalTransition { from, to }, _) => {
+                // Say where it can go, so that the user need not guess.
+                let next: Vec<String> = MandateStatus::ALL
+                    .into_iter()
+                    .filter(|s| s != from && from.can_become(*s))
+                    .map(|s| s.label(lang).to_string())
+                    .collect();
+                let next = if next.is_empty() {
+                    lang.pick("aucun", "none").to_string()
+                } else {
+                    next.join(", ")
+                };
+                match lang {
+                    Lang::Fr => format!(
+                        "changement de statut refusé : un mandat « {} » ne peut pas passer à « {} » (possible : {next})",
+                        from.label_fr(),
+                        to.label_fr()
+                    ),
+                    Lang::En => format!(
+                        "status change refused: a mandate that is '{}' cannot become '{}' (possible: {next})",
+                        from.label_en(),
+                        to.label_en()
+                    ),
+                }
+            }
             (Self::NotFound { what, key }, Lang::Fr) => format!("{what} introuvable : {key}"),
             (Self::NotFound { what, key }, Lang::En) => format!("{what} not found: {key}"),
             (Self::Refused { fr, .. }, Lang::Fr) => fr.clone(),

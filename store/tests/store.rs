@@ -183,7 +183,7 @@ both_backends!(
         ));
         assert_eq!(
         err.user_message(cabready_store::Lang::Fr),
-        "changement de statut refusé : un mandat « non demandé » ne peut pas passer à « signé »"
+        "changement de statut refusé : un mandat « non demandé » ne peut pas passer à « signé » (possible : demandé, reçu à vérifier)"
     );
         for to in [
             MandateStatus::Requested,
@@ -373,6 +373,27 @@ both_backends!(users_and_portfolios_round_trip, |db: TestDb| async move {
     );
 });
 
+/// How many of the Nord dossiers meet emission, and whether GE01 is late for it.
+async fn emission_state(
+    conn: &mut sqlx::AnyConnection,
+    firm: i64,
+    today: NaiveDate,
+) -> (usize, bool) {
+    let list = dossiers::list(conn, firm, Some("Nord")).await.unwrap();
+    let agenda = calendar::agenda(&list, &CalendarRules::default(), today, 365);
+    let met = agenda
+        .in_force
+        .iter()
+        .find(|f| f.obligation == Obligation::Emission)
+        .unwrap()
+        .met;
+    let late = agenda
+        .overdue
+        .iter()
+        .any(|d| d.dossier_code == "GE01" && d.item == Item::Obligation(Obligation::Emission));
+    (met, late)
+}
+
 both_backends!(
     calendar_shows_overdue_and_upcoming,
     |db: TestDb| async move {
@@ -434,6 +455,41 @@ both_backends!(
             (1, 0),
             "only the GE must already issue e-invoices"
         );
+        // Emission is met by an invoice emitted since it applies, as
+        // readiness counts it: a platform in production is not enough.
+        let ge_id = dossiers::find_by_code(&mut conn, firm, "GE01")
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        platforms::set_for_dossier(
+            &mut conn,
+            firm,
+            ge_id,
+            "JeFacture.com",
+            PlatformState::Live,
+            &Actor::System,
+            at(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(emission_state(&mut conn, firm, today).await, (0, true));
+        for (last, met) in [
+            ("2026-08-31T21:00:00Z", (0, true)),
+            ("2026-11-20T10:00:00Z", (1, false)),
+        ] {
+            sqlx::query("UPDATE dossiers SET last_emitted_at = $1 WHERE id = $2")
+                .bind(last)
+                .bind(ge_id)
+                .execute(&mut *conn)
+                .await
+                .unwrap();
+            assert_eq!(
+                emission_state(&mut conn, firm, today).await,
+                met,
+                "last emitted {last}"
+            );
+        }
         let overdue = |code: &str, item| {
             agenda
                 .overdue
