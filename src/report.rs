@@ -231,8 +231,8 @@ pub fn render(
     h.push_str(&format!(
         "<p class=\"note\">{} {} {}</p>",
         t(
-            "Méthode : docs/READINESS.md de CabReady (liste pondérée, états, dates). Les montants de pénalités sont une",
-            "Method: CabReady's docs/READINESS.md (weighted checklist, states, dates). Penalty amounts are an"
+            "Méthode : la grille de préparation de CabReady (liste pondérée, états, dates). Les montants de pénalités sont une",
+            "Method: CabReady's readiness grid (weighted checklist, states, dates). Penalty amounts are an"
         ),
         lang.pick(NOT_LEGAL_ADVICE_FR, NOT_LEGAL_ADVICE_EN),
         t(

@@ -620,7 +620,7 @@ fn anomaly_changes_on_the_command_line_follow_the_chat_rights() {
         ],
     );
     assert!(
-        stdout(&unassigned).contains("désassignée"),
+        stdout(&unassigned).contains("— non assignée"),
         "{}",
         stdout(&unassigned)
     );

@@ -98,6 +98,12 @@ impl CommandError {
                 lang.pick("Changement refusé", "Change refused"),
                 StoreError::IllegalTransition { from, to }.user_message(lang),
             ),
+            CommandError::Store(e @ (StoreError::NotFound { .. } | StoreError::Refused { .. })) => {
+                Reply::error(
+                    lang.pick("Impossible", "Not possible"),
+                    e.user_message(lang),
+                )
+            }
             CommandError::Store(error) => {
                 // Never show internals: log the cause with a reference the user can quote.
                 let reference = format!("{:06X}", rand::random::<u32>() & 0xFF_FFFF);

@@ -412,8 +412,19 @@ both_backends!(
         assert_eq!(illegal.tone, Tone::Error);
         assert_eq!(
         illegal.description.as_deref(),
-        Some("changement de statut refusé : un mandat « demandé » ne peut pas passer à « signé »")
+        Some("changement de statut refusé : un mandat « demandé » ne peut pas passer à « signé » (possible : relancé, reçu à vérifier, refusé, expiré)")
     );
+        let same = core.execute(&claire, "mandat D002 demandé").await;
+        assert_eq!(
+            same.description.as_deref(),
+            Some("le mandat est déjà « demandé » : rien à changer")
+        );
+        // An unknown reminder is said so, not taken for an internal error.
+        let unknown = core.execute(&claire, "regler 999999 envoyee").await;
+        assert_eq!(
+            (unknown.title.as_str(), unknown.description.as_deref()),
+            ("Impossible", Some("relance introuvable : 999999"))
+        );
 
         let mut conn = db.store.pool().acquire().await.unwrap();
         let d002 = dossiers::find_by_code(&mut conn, anne.firm_id, "D002")
@@ -676,7 +687,33 @@ both_backends!(the_anomaly_queue_in_chat, |db: TestDb| async move {
         core.execute(&lea, &format!("commenter {id} vu")).await.tone,
         Tone::Refused
     );
+    // No one-click action is offered to whoever may not use it.
+    assert!(core.execute(&lea, "anomalies").await.actions.is_empty());
+    assert!(core
+        .execute(&anne, &format!("anomalie {id}"))
+        .await
+        .actions
+        .is_empty());
+    let offered: Vec<String> = core
+        .execute(&claire, &format!("anomalie {id}"))
+        .await
+        .actions
+        .into_iter()
+        .map(|a| a.command)
+        .collect();
+    assert_eq!(
+        offered,
+        vec![format!("assigner {id} moi"), format!("resoudre {id}")]
+    );
 
+    // Nobody gets an anomaly they could not handle: Anne is in Nord, Léa reads only.
+    for who in ["anne@durand.fr", "lea@durand.fr"] {
+        let given = core.execute(&claire, &format!("assigner {id} {who}")).await;
+        assert_eq!(
+            given.description.as_deref(),
+            Some(format!("{who} ne pourrait pas traiter cette anomalie : son rôle ou ses portefeuilles ne couvrent pas le dossier D015 ; assignez-la à un collaborateur du portefeuille ou à un associé").as_str())
+        );
+    }
     let bruno = caller(&core, "bruno@durand.fr").await;
     let assigned = core.execute(&bruno, &format!("assigner {id} moi")).await;
     assert_eq!(assigned.tone, Tone::Success, "{}", text(&assigned));
@@ -684,6 +721,11 @@ both_backends!(the_anomaly_queue_in_chat, |db: TestDb| async move {
         .description
         .unwrap()
         .ends_with("assignée à bruno@durand.fr"));
+    let twice = core.execute(&bruno, &format!("assigner {id} moi")).await;
+    assert_eq!(
+        twice.description.as_deref(),
+        Some(format!("l'anomalie n°{id} est déjà assignée à bruno@durand.fr").as_str())
+    );
     let mine = core.execute(&bruno, "anomalies miennes").await;
     assert_eq!(field(&mine, "Ouvertes"), "1");
     assert_eq!(
@@ -770,10 +812,7 @@ both_backends!(the_anomaly_queue_in_chat, |db: TestDb| async move {
     );
     assert_eq!(field(&shown, "Assignée à"), "bruno@durand.fr");
     assert_eq!(field(&shown, "Note"), "première facture émise le 24/11");
-    assert_eq!(
-        field(&shown, "Règle"),
-        "dossiers sans émission (no_emission)"
-    );
+    assert_eq!(field(&shown, "Règle"), "dossiers sans émission");
     let history: Vec<String> = shown.sections[0]
         .items
         .iter()

@@ -189,12 +189,12 @@ pub fn render(
                 .unwrap_or_else(|| lang.pick("(sans portefeuille)", "(no portfolio)").into());
             out.push_str(&match lang {
                 Lang::Fr => format!(
-                    "  {name} : {}/100 — {} dossier(s), {} en retard, {} à risque, {} prêt(s)\n",
-                    a.score, a.dossiers, a.late, a.at_risk, a.ready
+                    "  {name} : {}/100 — {} dossier(s), {} en retard, {} à risque, {} en bonne voie, {} prêt(s)\n",
+                    a.score, a.dossiers, a.late, a.at_risk, a.on_track, a.ready
                 ),
                 Lang::En => format!(
-                    "  {name}: {}/100 — {} dossier(s), {} late, {} at risk, {} ready\n",
-                    a.score, a.dossiers, a.late, a.at_risk, a.ready
+                    "  {name}: {}/100 — {} dossier(s), {} late, {} at risk, {} on track, {} ready\n",
+                    a.score, a.dossiers, a.late, a.at_risk, a.on_track, a.ready
                 ),
             });
         }
@@ -202,7 +202,7 @@ pub fn render(
     let shown = limit.unwrap_or(usize::MAX);
     out.push_str(lang.pick(
         "\nDossiers, du plus en retard au plus prêt\n",
-        "\nDossiers, latest first\n",
+        "\nDossiers, most overdue first, readiest last\n",
     ));
     for (input, r) in assessed.iter().take(shown) {
         out.push_str(&format!(

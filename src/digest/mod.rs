@@ -351,7 +351,8 @@ impl Digest {
 
     fn or_none(items: &[String], lang: Lang) -> Vec<String> {
         if items.is_empty() {
-            vec![lang.pick("aucun", "none").into()]
+            // Neutral: the sections name dossiers, mandates or deadlines.
+            vec![lang.pick("rien à signaler", "nothing to report").into()]
         } else {
             items.to_vec()
         }

@@ -10,7 +10,8 @@ use crate::{Caller, Core, Reply};
 use cabready_store::anomalies::{self, Anomaly, Filter};
 use cabready_store::domain::{Email, Role};
 use cabready_store::journal::{self, Actor};
-use cabready_store::{users, Lang, StoreError};
+use cabready_store::users::{self, User};
+use cabready_store::{Lang, StoreError};
 use chrono::{DateTime, Utc};
 use chrono_tz::Europe::Paris;
 
@@ -26,11 +27,12 @@ pub fn line(a: &Anomaly, lang: Lang, now: DateTime<Utc>) -> String {
         None => format!(" — {}", lang.pick("non assignée", "unassigned")),
     };
     format!(
-        "#{} [{}] {dossier} — {} — {} {age} j{who}",
+        "#{} [{}] {dossier} — {} — {} {age} {}{who}",
         a.id,
         a.severity.label(lang),
         anomalies::rules::describe(&a.rule, &a.details, lang),
-        lang.pick("depuis", "for")
+        lang.pick("depuis", "for"),
+        lang.pick("j", "days")
     )
 }
 
@@ -82,22 +84,11 @@ pub async fn list(core: &Core, caller: &Caller, scope: AnomalyScope, page: usize
     for (severity, n) in &counts {
         reply = reply.field(severity.label(lang), n.to_string());
     }
-    // One-click actions on the most urgent one shown.
+    // One-click actions on the most urgent one shown, for whoever may use them.
     if let Some(first) = found.first() {
-        reply = reply
-            .action(
-                format!(
-                    "#{}{}{}",
-                    first.id,
-                    lang.colon(),
-                    lang.pick("me l'assigner", "assign to me")
-                ),
-                format!("assigner {} moi", first.id),
-            )
-            .action(
-                format!("#{} : {}", first.id, lang.pick("résoudre", "resolve")),
-                format!("resoudre {}", first.id),
-            );
+        for (label, command) in offers(&mut conn, caller, first, lang).await? {
+            reply = reply.action(format!("#{}{}{label}", first.id, lang.colon()), command);
+        }
     }
     let items = found.iter().map(|a| line(a, lang, now)).collect();
     Ok(reply.page_of(lang.pick("File", "Queue"), items, page, pages, &command))
@@ -111,7 +102,38 @@ pub async fn show(core: &Core, caller: &Caller, id: i64) -> CommandResult {
     let anomaly = anomalies::get(&mut conn, caller.firm_id, id)
         .await
         .map_err(|e| not_found(e, id, lang))?;
-    Ok(card(&mut conn, caller.firm_id, &anomaly, lang).await?)
+    let offers = offers(&mut conn, caller, &anomaly, lang).await?;
+    let mut reply = card(&mut conn, caller.firm_id, &anomaly, lang).await?;
+    for (label, command) in offers {
+        reply = reply.action(label, command);
+    }
+    Ok(reply)
+}
+
+/// What the caller may do next with an open anomaly: take it (unless it is
+/// already theirs) and resolve it; nothing for whoever may not change it.
+async fn offers(
+    conn: &mut sqlx::AnyConnection,
+    caller: &Caller,
+    a: &Anomaly,
+    lang: Lang,
+) -> Result<Vec<(String, String)>, CommandError> {
+    if a.status != anomalies::AnomalyStatus::Open || refusal(conn, caller, a, lang).await?.is_some()
+    {
+        return Ok(Vec::new());
+    }
+    let mut offers = Vec::new();
+    if a.assignee.as_deref() != Some(caller.email()) {
+        offers.push((
+            lang.pick("me l'assigner", "assign to me").to_string(),
+            format!("assigner {} moi", a.id),
+        ));
+    }
+    offers.push((
+        lang.pick("résoudre", "resolve").to_string(),
+        format!("resoudre {}", a.id),
+    ));
+    Ok(offers)
 }
 
 fn not_found(e: StoreError, id: i64, lang: Lang) -> CommandError {
@@ -125,8 +147,8 @@ fn not_found(e: StoreError, id: i64, lang: Lang) -> CommandError {
 }
 
 /// An anomaly's card: what it says, its state, and every change made to it
-/// (from the journal, oldest first). The chat's `anomalie N` and
-/// `cabready anomalies show N`.
+/// (from the journal, oldest first). The chat's `anomalie N` (which adds
+/// what the caller may do) and `cabready anomalies show N`.
 pub async fn card(
     conn: &mut sqlx::AnyConnection,
     firm_id: i64,
@@ -155,7 +177,7 @@ pub async fn card(
     .field(lang.pick("Statut", "Status"), status)
     .field(
         lang.pick("Règle", "Rule"),
-        format!("{} ({})", anomalies::rules::label(&a.rule, lang), a.rule),
+        anomalies::rules::label(&a.rule, lang),
     )
     .field(lang.pick("Ouverte le", "Opened on"), at(a.opened_at))
     .field(
@@ -178,22 +200,7 @@ pub async fn card(
             )
         })
         .collect();
-    let open = a.status == anomalies::AnomalyStatus::Open;
-    Ok(reply
-        .section(lang.pick("Historique", "History"), items)
-        .actions_if(
-            open,
-            &[
-                (
-                    lang.pick("Me l'assigner", "Assign to me"),
-                    format!("assigner {} moi", a.id),
-                ),
-                (
-                    lang.pick("Résoudre", "Resolve"),
-                    format!("resoudre {}", a.id),
-                ),
-            ],
-        ))
+    Ok(reply.section(lang.pick("Historique", "History"), items))
 }
 
 /// The anomaly, if the caller may act on it: managers on all, accountants on
@@ -208,25 +215,34 @@ async fn actionable(
     let anomaly = anomalies::get(conn, caller.firm_id, id)
         .await
         .map_err(|e| not_found(e, id, lang))?;
-    match (&anomaly.dossier_code, caller.role()) {
-        (_, Role::Admin | Role::Manager) => {}
-        (Some(code), _) => {
-            let dossier = dossier_named(conn, caller, code).await?;
-            caller
-                .may_act_on(&dossier, lang)
-                .map_err(CommandError::Refused)?;
-        }
-        (None, _) => {
-            return Err(CommandError::Refused(
-                lang.pick(
-                    "cette anomalie concerne le cabinet entier : seul un associé peut la traiter",
-                    "this anomaly concerns the whole firm: only a manager can handle it",
-                )
-                .into(),
-            ))
-        }
+    match refusal(conn, caller, &anomaly, lang).await? {
+        Some(reason) => Err(CommandError::Refused(reason)),
+        None => Ok(anomaly),
     }
-    Ok(anomaly)
+}
+
+/// Why `who` may not change the anomaly, if they may not: managers may
+/// change all, accountants those of their portfolios' dossiers, viewers none.
+async fn refusal(
+    conn: &mut sqlx::AnyConnection,
+    who: &Caller,
+    a: &Anomaly,
+    lang: Lang,
+) -> Result<Option<String>, CommandError> {
+    Ok(match (&a.dossier_code, who.role()) {
+        (_, Role::Admin | Role::Manager) => None,
+        (Some(code), _) => {
+            let dossier = dossier_named(conn, who, code).await?;
+            who.may_act_on(&dossier, lang).err()
+        }
+        (None, _) => Some(
+            lang.pick(
+                "cette anomalie concerne le cabinet entier : seul un associé peut la traiter",
+                "this anomaly concerns the whole firm: only a manager can handle it",
+            )
+            .into(),
+        ),
+    })
 }
 
 /// `assigner N personne` takes the anomaly back from whoever had it.
@@ -237,26 +253,56 @@ fn is_nobody(who: &str) -> bool {
     )
 }
 
+/// The assignee's email, if they can handle the anomaly: a manager, or an
+/// accountant of its dossier's portfolio (or its owner); never a viewer.
+/// An anomaly given to someone who may not resolve it would wait forever.
+async fn handler(
+    conn: &mut sqlx::AnyConnection,
+    caller: &Caller,
+    anomaly: &Anomaly,
+    user: User,
+    lang: Lang,
+) -> Result<Email, CommandError> {
+    let email = user.record.email.clone();
+    let them = Caller {
+        firm_id: caller.firm_id,
+        firm_name: caller.firm_name.clone(),
+        user,
+    };
+    if refusal(conn, &them, anomaly, lang).await?.is_none() {
+        return Ok(email);
+    }
+    let what = match (&anomaly.dossier_code, lang) {
+        (Some(code), Lang::Fr) => format!("le dossier {code}"),
+        (Some(code), Lang::En) => format!("dossier {code}"),
+        (None, _) => lang.pick("le cabinet entier", "the whole firm").to_string(),
+    };
+    Err(CommandError::Invalid(match lang {
+        Lang::Fr => format!("{email} ne pourrait pas traiter cette anomalie : son rôle ou ses portefeuilles ne couvrent pas {what} ; assignez-la à un collaborateur du portefeuille ou à un associé"),
+        Lang::En => format!("{email} could not handle this anomaly: their role or portfolios do not cover {what}; assign it to an accountant of the portfolio or to a manager"),
+    }))
+}
+
 /// Who `@user` designates: `moi`/`me`, an email, or a Discord mention `<@123…>`.
 async fn assignee(
     conn: &mut sqlx::AnyConnection,
     caller: &Caller,
     who: &str,
     lang: Lang,
-) -> Result<Email, CommandError> {
+) -> Result<User, CommandError> {
     let who = who.trim().trim_start_matches('@');
     if matches!(
         cabready_store::domain::fold(who).as_str(),
         "moi" | "me" | "myself"
     ) {
-        return Ok(caller.user.record.email.clone());
+        return Ok(caller.user.clone());
     }
     let user = if let Ok(discord) = cabready_store::domain::parse_discord_id(who) {
         users::find_by_discord_id(conn, caller.firm_id, &discord).await?
     } else {
         users::find_by_email(conn, caller.firm_id, who).await?
     };
-    user.map(|u| u.record.email).ok_or_else(|| {
+    user.ok_or_else(|| {
         CommandError::Invalid(match lang {
             Lang::Fr => format!("« {who} » n'est pas un utilisateur du cabinet (attendu : son e-mail, sa mention Discord, ou « moi »)"),
             Lang::En => format!("'{who}' is not a user of the firm (expected: their email, Discord mention, or 'me')"),
@@ -283,41 +329,63 @@ pub async fn act(core: &Core, caller: &Caller, id: i64, action: AnomalyAction) -
         })
     };
     let is_open = anomaly.status == anomalies::AnomalyStatus::Open;
+    // What changed, said after the anomaly's line as it is now (the line
+    // names its assignee: an assignment needs no more words).
     let summary = match &action {
-        AnomalyAction::Assign(who) if is_nobody(who) => {
-            anomalies::assign(&mut tx, caller.firm_id, id, None, &actor, now).await?;
-            lang.pick("désassignée", "unassigned").to_string()
-        }
         AnomalyAction::Assign(who) => {
-            let email = assignee(&mut tx, caller, who, lang).await?;
-            anomalies::assign(&mut tx, caller.firm_id, id, Some(&email), &actor, now).await?;
-            format!("{} {email}", lang.pick("assignée à", "assigned to"))
+            let email = if is_nobody(who) {
+                None
+            } else {
+                let user = assignee(&mut tx, caller, who, lang).await?;
+                Some(handler(&mut tx, caller, &anomaly, user, lang).await?)
+            };
+            if anomaly.assignee.as_deref() == email.as_ref().map(Email::as_str) {
+                return Err(CommandError::Invalid(match (&email, lang) {
+                    (Some(e), Lang::Fr) => format!("l'anomalie n°{id} est déjà assignée à {e}"),
+                    (Some(e), Lang::En) => format!("anomaly #{id} is already assigned to {e}"),
+                    (None, Lang::Fr) => format!("l'anomalie n°{id} n'est assignée à personne"),
+                    (None, Lang::En) => format!("anomaly #{id} is assigned to nobody"),
+                }));
+            }
+            anomalies::assign(&mut tx, caller.firm_id, id, email.as_ref(), &actor, now).await?;
+            None
         }
         AnomalyAction::Comment(text) => {
             anomalies::comment(&mut tx, caller.firm_id, id, text, &actor, now).await?;
-            lang.pick("commentaire ajouté", "comment added").to_string()
+            Some(lang.pick("commentaire ajouté", "comment added").to_string())
         }
         AnomalyAction::Resolve(note) => {
             if !is_open {
                 return Err(not_open());
             }
-            let note = note
-                .clone()
-                .unwrap_or_else(|| lang.pick("résolue", "resolved").to_string());
-            anomalies::resolve(&mut tx, caller.firm_id, id, &note, &actor, now).await?;
-            format!("{} ({note})", lang.pick("résolue", "resolved"))
+            // Without a note, the anomaly's own note says who resolved it.
+            let kept = note.clone().unwrap_or_else(|| match lang {
+                Lang::Fr => format!("résolue par {}", caller.email()),
+                Lang::En => format!("resolved by {}", caller.email()),
+            });
+            anomalies::resolve(&mut tx, caller.firm_id, id, &kept, &actor, now).await?;
+            Some(match note {
+                Some(note) => format!("{} ({note})", lang.pick("résolue", "resolved")),
+                None => lang.pick("résolue", "resolved").to_string(),
+            })
         }
         AnomalyAction::Dismiss(reason) => {
             if !is_open {
                 return Err(not_open());
             }
             anomalies::dismiss(&mut tx, caller.firm_id, id, reason, &actor, now).await?;
-            format!("{} ({reason})", lang.pick("écartée", "dismissed"))
+            Some(format!("{} ({reason})", lang.pick("écartée", "dismissed")))
         }
     };
+    let after = anomalies::get(&mut tx, caller.firm_id, id).await?;
     tx.commit().await?;
+    let line = line(&after, lang, now);
     Ok(
-        Reply::success(format!("{} #{id}", lang.pick("Anomalie", "Anomaly")))
-            .with_description(format!("{} — {summary}", line(&anomaly, lang, now))),
+        Reply::success(format!("{} #{id}", lang.pick("Anomalie", "Anomaly"))).with_description(
+            match summary {
+                Some(summary) => format!("{line} — {summary}"),
+                None => line,
+            },
+        ),
     )
 }

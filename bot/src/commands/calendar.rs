@@ -91,9 +91,10 @@ pub async fn run(core: &Core, caller: &Caller, days: i64, page: usize) -> Comman
         .field(
             lang.pick("Échéances à venir", "Upcoming deadlines"),
             format!(
-                "{} ({} {days} j)",
+                "{} ({} {days} {})",
                 agenda.upcoming.len(),
-                lang.pick("sous", "within")
+                lang.pick("sous", "within"),
+                lang.pick("j", "days")
             ),
         )
         .section(lang.pick("En vigueur", "In force"), in_force)

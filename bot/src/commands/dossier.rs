@@ -224,7 +224,9 @@ pub async fn run(core: &Core, caller: &Caller, query: &str) -> CommandResult {
         )
         .section(lang.pick("Relances", "Reminders"), reminder_lines)
         .actions_if(
-            d.delegation == cabready_store::domain::MandateStatus::ReceivedToVerify,
+            // Offered only to whoever may change the mandate.
+            d.delegation == cabready_store::domain::MandateStatus::ReceivedToVerify
+                && caller.may_act_on(&d, lang).is_ok(),
             &[
                 (
                     lang.pick("Valider le mandat reçu", "Validate the received mandate"),

@@ -36,9 +36,10 @@ pub async fn list(
             }
             let when = match due {
                 Some(date) if late => format!(
-                    " — {} {} j",
+                    " — {} {} {}",
                     lang.pick("en retard de", "late by"),
-                    (today - date).num_days()
+                    (today - date).num_days(),
+                    lang.pick("j", "days")
                 ),
                 Some(date) => format!(
                     " — {} {}",

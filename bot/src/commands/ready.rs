@@ -187,12 +187,12 @@ pub async fn run(core: &Core, caller: &Caller, scope: Option<Scope>, page: usize
                     .unwrap_or_else(|| lang.pick("(sans portefeuille)", "(no portfolio)").into());
                 match lang {
                     Lang::Fr => format!(
-                        "{name} : {}/100 — {} dossier(s), {} en retard, {} à risque, {} prêt(s)",
-                        a.score, a.dossiers, a.late, a.at_risk, a.ready
+                        "{name} : {}/100 — {} dossier(s), {} en retard, {} à risque, {} en bonne voie, {} prêt(s)",
+                        a.score, a.dossiers, a.late, a.at_risk, a.on_track, a.ready
                     ),
                     Lang::En => format!(
-                        "{name}: {}/100 — {} dossier(s), {} late, {} at risk, {} ready",
-                        a.score, a.dossiers, a.late, a.at_risk, a.ready
+                        "{name}: {}/100 — {} dossier(s), {} late, {} at risk, {} on track, {} ready",
+                        a.score, a.dossiers, a.late, a.at_risk, a.on_track, a.ready
                     ),
                 }
             })

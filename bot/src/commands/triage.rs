@@ -45,7 +45,11 @@ fn line(item: &TriageItem, lang: Lang) -> String {
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ");
-    let excerpt: String = excerpt.chars().take(120).collect();
+    let excerpt = if excerpt.chars().count() > 120 {
+        format!("{}…", excerpt.chars().take(119).collect::<String>())
+    } else {
+        excerpt
+    };
     format!(
         "#{} — {} — {} — {} — {} — {read}{}",
         item.id,

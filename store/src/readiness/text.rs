@@ -102,13 +102,15 @@ pub fn gap_detail(gap: &Gap, lang: Lang) -> Option<String> {
         (Gap::Mandate(s), Lang::En) => format!("status: {}", s.label_en()),
         (Gap::Platform(p), Lang::Fr) => format!("plateforme : {}", p.label_fr()),
         (Gap::Platform(p), Lang::En) => format!("platform: {}", p.label(Lang::En)),
-        (Gap::NoFlowSince(_, None), Lang::Fr) => "aucun flux importé".into(),
-        (Gap::NoFlowSince(_, None), Lang::En) => "no flow imported".into(),
+        // The line's label names the direction ("factures reçues vues…"):
+        // an invoice of the other direction must not read as "no flow".
+        (Gap::NoFlowSince(_, None), Lang::Fr) => "aucune importée".into(),
+        (Gap::NoFlowSince(_, None), Lang::En) => "none imported".into(),
         (Gap::NoFlowSince(_, Some(last)), Lang::Fr) => {
-            format!("dernier flux le {}", french_date(*last))
+            format!("la dernière le {}", french_date(*last))
         }
         (Gap::NoFlowSince(_, Some(last)), Lang::En) => {
-            format!("last flow on {}", french_date(*last))
+            format!("the latest on {}", french_date(*last))
         }
         (Gap::NoTestFlow, Lang::Fr) => "aucun flux de test ni facture émise".into(),
         (Gap::NoTestFlow, Lang::En) => "no test flow nor emitted invoice".into(),
