@@ -111,8 +111,8 @@ impl Core {
                 reply = reply.action(lang.pick("Aide", "Help"), "aide");
                 return reply;
             }
-            Err(ParseError::Usage { command, problem }) => {
-                return commands::help::usage_error(self, command, &problem);
+            Err(ParseError::Usage { command, fr, en }) => {
+                return commands::help::usage_error(self, command, self.lang.pick(&fr, &en));
             }
         };
         self.run(caller, parsed).await

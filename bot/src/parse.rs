@@ -104,9 +104,11 @@ pub enum ParseError {
         suggestion: Option<&'static str>,
     },
     /// Bad or missing arguments: the command's canonical name and what is wrong.
+    /// What is wrong, in both languages: the core answers in the firm's.
     Usage {
         command: &'static str,
-        problem: String,
+        fr: String,
+        en: String,
     },
 }
 
@@ -180,10 +182,11 @@ fn closest_command(word: &str) -> Option<&'static str> {
         .map(|(_, n)| n)
 }
 
-fn usage(command: &'static str, problem: impl Into<String>) -> ParseError {
+fn usage(command: &'static str, fr: impl Into<String>, en: impl Into<String>) -> ParseError {
     ParseError::Usage {
         command,
-        problem: problem.into(),
+        fr: fr.into(),
+        en: en.into(),
     }
 }
 
@@ -219,11 +222,17 @@ pub fn parse(input: &str) -> Result<Parsed, ParseError> {
                 Some(Scope::Portfolio(p.join(" ")))
             }
             [w] if is_word(w, &["portefeuille", "portfolio"]) => {
-                return Err(usage("pret", "nom du portefeuille manquant"));
+                return Err(usage(
+                    "pret",
+                    "nom du portefeuille manquant",
+                    "portfolio name missing",
+                ));
             }
             _ => Some(Scope::Dossier(args.join(" "))),
         }),
-        "dossier" => Command::Dossier(rest(0).ok_or_else(|| usage("dossier", "dossier manquant"))?),
+        "dossier" => Command::Dossier(
+            rest(0).ok_or_else(|| usage("dossier", "dossier manquant", "dossier missing"))?,
+        ),
         "anomalies" => match args {
             [n] if n.trim_start_matches('#').parse::<i64>().is_ok() => {
                 Command::AnomalyCard(n.trim_start_matches('#').parse().unwrap_or_default())
@@ -242,6 +251,7 @@ pub fn parse(input: &str) -> Result<Parsed, ParseError> {
                     return Err(usage(
                         "anomalies",
                         format!("argument inconnu « {} »", args.join(" ")),
+                        format!("unknown argument '{}'", args.join(" ")),
                     ))
                 }
             }),
@@ -250,20 +260,35 @@ pub fn parse(input: &str) -> Result<Parsed, ParseError> {
             let id = args
                 .first()
                 .and_then(|a| a.trim_start_matches('#').parse::<i64>().ok())
-                .ok_or_else(|| usage(name, "numéro d'anomalie manquant (par exemple 12)"))?;
+                .ok_or_else(|| {
+                    usage(
+                        name,
+                        "numéro d'anomalie manquant (par exemple 12)",
+                        "anomaly number missing (for instance 12)",
+                    )
+                })?;
             let text = rest(1);
             let action = match name {
                 "assigner" => AnomalyAction::Assign(text.ok_or_else(|| {
-                    usage("assigner", "à qui ? (un e-mail, @mention ou « moi »)")
+                    usage(
+                        "assigner",
+                        "à qui ? (un e-mail, @mention ou « moi »)",
+                        "to whom? (an email, @mention or 'me')",
+                    )
                 })?),
-                "commenter" => AnomalyAction::Comment(
-                    text.ok_or_else(|| usage("commenter", "texte du commentaire manquant"))?,
-                ),
+                "commenter" => AnomalyAction::Comment(text.ok_or_else(|| {
+                    usage(
+                        "commenter",
+                        "texte du commentaire manquant",
+                        "comment text missing",
+                    )
+                })?),
                 "resoudre" => AnomalyAction::Resolve(text),
                 _ => AnomalyAction::Dismiss(text.ok_or_else(|| {
                     usage(
                         "ignorer",
                         "raison manquante : dites pourquoi ce n'est pas un problème",
+                        "reason missing: say why it is not a problem",
                     )
                 })?),
             };
@@ -287,6 +312,7 @@ pub fn parse(input: &str) -> Result<Parsed, ParseError> {
                     return Err(usage(
                         "mandats",
                         format!("argument inconnu « {} »", args[i]),
+                        format!("unknown argument '{}'", args[i]),
                     ));
                 }
             }
@@ -303,7 +329,13 @@ pub fn parse(input: &str) -> Result<Parsed, ParseError> {
                 .skip(1)
                 .find(|(_, t)| MandateStatus::parse(t).is_ok())
                 .map(|(i, _)| i)
-                .ok_or_else(|| usage("mandat", "statut manquant ou inconnu"))?;
+                .ok_or_else(|| {
+                    usage(
+                        "mandat",
+                        "statut manquant ou inconnu",
+                        "status missing or unknown",
+                    )
+                })?;
             let (mut dossier_words, mut kind) = (&args[..status_at], MandateKind::Delegation);
             if let Some((last, before)) = dossier_words.split_last() {
                 if let Ok(k) = MandateKind::parse(last) {
@@ -314,7 +346,7 @@ pub fn parse(input: &str) -> Result<Parsed, ParseError> {
                 }
             }
             let status = MandateStatus::parse(&args[status_at])
-                .map_err(|_| usage("mandat", "statut inconnu"))?;
+                .map_err(|_| usage("mandat", "statut inconnu", "unknown status"))?;
             Command::Mandate {
                 dossier: dossier_words.join(" "),
                 kind,
@@ -322,15 +354,18 @@ pub fn parse(input: &str) -> Result<Parsed, ParseError> {
                 note: rest(status_at + 1),
             }
         }
-        "relancer" => {
-            Command::Remind(rest(0).ok_or_else(|| usage("relancer", "dossier manquant"))?)
-        }
+        "relancer" => Command::Remind(
+            rest(0).ok_or_else(|| usage("relancer", "dossier manquant", "dossier missing"))?,
+        ),
         "regler" => match args {
             [id, outcome] => {
-                let id = id
-                    .trim_start_matches('#')
-                    .parse::<i64>()
-                    .map_err(|_| usage("regler", format!("numéro de relance invalide « {id} »")))?;
+                let id = id.trim_start_matches('#').parse::<i64>().map_err(|_| {
+                    usage(
+                        "regler",
+                        format!("numéro de relance invalide « {id} »"),
+                        format!("invalid reminder number '{id}'"),
+                    )
+                })?;
                 let sent = if is_word(outcome, &["envoyee", "envoye", "sent", "partie", "oui"]) {
                     true
                 } else if is_word(
@@ -348,28 +383,46 @@ pub fn parse(input: &str) -> Result<Parsed, ParseError> {
                     return Err(usage(
                         "regler",
                         format!("« {outcome} » : envoyee ou non-envoyee"),
+                        format!("'{outcome}': envoyee (sent) or non-envoyee (not sent)"),
                     ));
                 };
                 Command::Settle { id, sent }
             }
-            _ => return Err(usage("regler", "regler N envoyee|non-envoyee")),
+            _ => {
+                return Err(usage(
+                    "regler",
+                    "regler N envoyee|non-envoyee",
+                    "regler N envoyee|non-envoyee",
+                ))
+            }
         },
         "atrier" => match args {
             [] => Command::Triage,
-            _ => return Err(usage("atrier", "pas d'argument attendu")),
+            _ => {
+                return Err(usage(
+                    "atrier",
+                    "pas d'argument attendu",
+                    "no argument expected",
+                ))
+            }
         },
         "trier" => {
             let id = args
                 .first()
                 .and_then(|a| a.trim_start_matches('#').parse::<i64>().ok())
                 .ok_or_else(|| {
-                    usage("trier", "numéro de l'e-mail à trier manquant (voir atrier)")
+                    usage(
+                        "trier",
+                        "numéro de l'e-mail à trier manquant (voir atrier)",
+                        "number of the email to sort missing (see atrier)",
+                    )
                 })?;
             let target = match &args[1..] {
                 [] => {
                     return Err(usage(
                         "trier",
                         "dossier manquant, ou « ignorer » et la raison",
+                        "dossier missing, or 'ignorer' and the reason",
                     ))
                 }
                 [w, reason @ ..] if is_word(w, &["ignorer", "ignore", "dismiss", "ecarter"]) => {
@@ -377,6 +430,7 @@ pub fn parse(input: &str) -> Result<Parsed, ParseError> {
                         return Err(usage(
                             "trier",
                             "raison manquante : dites pourquoi ce message ne concerne aucun dossier",
+                            "reason missing: say why this message concerns no dossier",
                         ));
                     }
                     SortTarget::Ignore(reason.join(" "))
@@ -391,12 +445,18 @@ pub fn parse(input: &str) -> Result<Parsed, ParseError> {
         "calendrier" => Command::Calendar {
             days: match args {
                 [] => 90,
-                [h] => parse_horizon(h)
-                    .ok_or_else(|| usage("calendrier", format!("durée invalide « {h} »")))?,
+                [h] => parse_horizon(h).ok_or_else(|| {
+                    usage(
+                        "calendrier",
+                        format!("durée invalide « {h} »"),
+                        format!("invalid period '{h}'"),
+                    )
+                })?,
                 _ => {
                     return Err(usage(
                         "calendrier",
                         "un seul argument attendu, par exemple 90j",
+                        "one argument expected, for instance 90d",
                     ))
                 }
             },
@@ -409,7 +469,7 @@ pub fn parse(input: &str) -> Result<Parsed, ParseError> {
                 _ => (args.join(" "), 10),
             };
             if dossier.is_empty() {
-                return Err(usage("journal", "dossier manquant"));
+                return Err(usage("journal", "dossier manquant", "dossier missing"));
             }
             Command::Journal {
                 dossier,

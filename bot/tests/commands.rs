@@ -569,6 +569,14 @@ both_backends!(
             english.execute(&lea, "help").await.title,
             "CabReady commands"
         );
+        assert_eq!(
+            english
+                .execute(&lea, "calendrier bientôt")
+                .await
+                .description
+                .as_deref(),
+            Some("invalid period 'bientôt'. Usage: calendrier [90j]")
+        );
     }
 );
 
