@@ -550,6 +550,15 @@ fn flux_import_exit_status_tells_what_was_left_out() {
 fn anomaly_changes_on_the_command_line_follow_the_chat_rights() {
     let dir = tempfile::tempdir().unwrap();
     assert!(cabready(dir.path(), None, &["demo"]).status.success());
+    // A portfolio the firm does not have is named, with those it has.
+    let unknown = cabready(dir.path(), None, &["readiness", "--portfolio", "Est"]);
+    assert!(!unknown.status.success());
+    assert!(
+        stderr(&unknown)
+            .contains("aucun portefeuille « Est » ; portefeuilles du cabinet : Nord, Sud"),
+        "{}",
+        stderr(&unknown)
+    );
     let list = cabready(
         dir.path(),
         None,

@@ -174,9 +174,14 @@ pub fn canonical(word: &str) -> Option<&'static str> {
 
 fn closest_command(word: &str) -> Option<&'static str> {
     let key = fold(word);
+    let key = key.as_str();
+    // Aliases too, and the word itself is suggested: "hepl" gets "help",
+    // not "aide". Short aliases ("?") would be close to any short typo.
     COMMANDS
         .iter()
-        .map(|(name, _)| (crate::lookup::distance(&key, name), *name))
+        .flat_map(|(name, aliases)| std::iter::once(name).chain(aliases.iter()))
+        .filter(|word| word.chars().count() >= 3)
+        .map(|word| (crate::lookup::distance(key, &fold(word)), *word))
         .filter(|(d, _)| *d <= 2)
         .min()
         .map(|(_, n)| n)
@@ -649,6 +654,13 @@ mod tests {
             Err(ParseError::UnknownCommand {
                 word: "pert".into(),
                 suggestion: Some("pret")
+            })
+        );
+        assert_eq!(
+            parse("hepl"),
+            Err(ParseError::UnknownCommand {
+                word: "hepl".into(),
+                suggestion: Some("help")
             })
         );
         assert!(matches!(

@@ -551,6 +551,12 @@ both_backends!(
             .items
             .iter()
             .any(|i| i.starts_with("pret [dossier | portefeuille P | cabinet | miens]")));
+        let unknown_topic = core.execute(&lea, "aide bidule").await;
+        assert_eq!(
+            unknown_topic.description.as_deref(),
+            Some("« bidule » n'est pas une commande. Voici la liste.")
+        );
+        assert!(!unknown_topic.sections[0].items.is_empty());
         let typo = core.execute(&lea, "dosier D001").await;
         assert_eq!(
             typo.description.as_deref(),
@@ -1266,6 +1272,13 @@ both_backends!(sorting_the_triage_queue_in_chat, |db: TestDb| async move {
     let refused = core.execute(&anne, &format!("trier {garage} D002")).await;
     assert!(refused.is_error(), "{}", text(&refused));
     assert!(text(&refused).contains("Sud"), "{}", text(&refused));
+    let by_role = core.execute(&lea, "trier 9999 D001").await;
+    assert_eq!(
+        by_role.tone,
+        Tone::Refused,
+        "the role first: {}",
+        text(&by_role)
+    );
     let unknown = core.execute(&anne, "trier 9999 D001").await;
     assert!(unknown.is_error());
     assert!(text(&unknown).contains("9999"), "{}", text(&unknown));

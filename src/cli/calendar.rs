@@ -44,15 +44,7 @@ pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
         .map_err(|e| anyhow!(e.user_message(lang)))?;
     let list = dossiers::list(&mut conn, firm.id, args.portfolio.as_deref()).await?;
     if list.is_empty() {
-        let scope = args
-            .portfolio
-            .as_deref()
-            .map(|p| format!(" (portefeuille {p})"))
-            .unwrap_or_default();
-        return Err(anyhow!(
-            "{}",
-            lang.pick("aucun dossier", "no dossier").to_string() + &scope
-        ));
+        return Err(super::no_dossier(&mut conn, firm.id, args.portfolio.as_deref(), lang).await);
     }
     let today = ctx.clock.today();
     let agenda = calendar::agenda(&list, &ctx.config.calendar, today, horizon);

@@ -87,15 +87,7 @@ pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
     };
     let list = inputs::load(&mut conn, firm.id, scope).await?;
     if list.is_empty() {
-        let scope = args
-            .portfolio
-            .as_deref()
-            .map(|p| format!(" (portefeuille {p})"))
-            .unwrap_or_default();
-        return Err(anyhow!(
-            "{}",
-            lang.pick("aucun dossier", "no dossier").to_string() + &scope
-        ));
+        return Err(super::no_dossier(&mut conn, firm.id, args.portfolio.as_deref(), lang).await);
     }
     let assessed = assess_all(list, rules, today);
     if args.snapshot {

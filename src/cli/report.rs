@@ -37,14 +37,7 @@ pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
     };
     let list = inputs::load(&mut conn, firm.id, scope).await?;
     if list.is_empty() {
-        return Err(anyhow!(
-            "{}{}",
-            lang.pick("aucun dossier", "no dossier"),
-            args.portfolio
-                .as_deref()
-                .map(|p| format!(" (portefeuille {p})"))
-                .unwrap_or_default()
-        ));
+        return Err(super::no_dossier(&mut conn, firm.id, args.portfolio.as_deref(), lang).await);
     }
     let today = ctx.clock.today();
     let assessed = assess_all(list, &ctx.config.calendar, today);

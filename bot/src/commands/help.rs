@@ -111,12 +111,25 @@ pub fn run(core: &Core, topic: Option<&str>) -> Reply {
         ))
         .with_description(describe(entry));
     }
+    let intro = match topic {
+        // Asked about something that is not a command: say so first.
+        Some(unknown) => match lang {
+            Lang::Fr => format!("« {unknown} » n'est pas une commande. Voici la liste."),
+            Lang::En => format!("'{unknown}' is not a command. Here is the list."),
+        },
+        None => lang
+            .pick(
+                "Un dossier se désigne par son code, son SIREN ou une partie de son nom. Ajoutez « page 2 » pour la suite d'une longue liste.",
+                "Name a dossier by its code, SIREN or part of its name. Add 'page 2' to see more of a long list.",
+            )
+            .to_string(),
+    };
     Reply::info(lang.pick("Commandes CabReady", "CabReady commands"))
-        .with_description(lang.pick(
-            "Un dossier se désigne par son code, son SIREN ou une partie de son nom. Ajoutez « page 2 » pour la suite d'une longue liste.",
-            "Name a dossier by its code, SIREN or part of its name. Add 'page 2' to see more of a long list.",
-        ))
-        .section(lang.pick("Commandes", "Commands"), HELP.iter().map(describe).collect())
+        .with_description(intro)
+        .section(
+            lang.pick("Commandes", "Commands"),
+            HELP.iter().map(describe).collect(),
+        )
 }
 
 pub fn usage_error(core: &Core, command: &str, problem: &str) -> Reply {

@@ -93,6 +93,16 @@ pub async fn sort(core: &Core, caller: &Caller, id: i64, target: SortTarget) -> 
     let lang = core.lang;
     let now = core.clock.now();
     let actor = Actor::User(caller.email().to_string());
+    // A viewer is refused before anything about the message is said.
+    if caller.role() == Role::Viewer {
+        return Err(CommandError::Refused(
+            lang.pick(
+                "votre rôle « lecteur » permet de consulter, pas de trier les e-mails",
+                "your role 'viewer' can read but not sort emails",
+            )
+            .into(),
+        ));
+    }
     let mut tx = core.store.begin_write().await?;
     let item = inbound::get_triage(&mut tx, caller.firm_id, id)
         .await
@@ -121,15 +131,6 @@ pub async fn sort(core: &Core, caller: &Caller, id: i64, target: SortTarget) -> 
     let from = item.message.sender.clone().unwrap_or_else(|| "?".into());
     match target {
         SortTarget::Ignore(reason) => {
-            if caller.role() == Role::Viewer {
-                return Err(CommandError::Refused(
-                    lang.pick(
-                        "votre rôle « lecteur » permet de consulter, pas de trier les e-mails",
-                        "your role 'viewer' can read but not sort emails",
-                    )
-                    .into(),
-                ));
-            }
             let sorted = Sorted::Ignored { reason: &reason };
             inbound::close_triage(&mut tx, caller.firm_id, &item, sorted, &actor, now).await?;
             tx.commit().await?;
