@@ -506,7 +506,7 @@ both_backends!(remind_plans_a_reminder, |db: TestDb| async move {
     // Wednesday 25/11/2026 10:00 in Paris: within working hours, due now.
     assert_eq!(
         reply.description.as_deref(),
-        Some("« mandate_request » partira à d002@client.fr le 25/11/2026 à 10:00 (jours et heures ouvrés), avec la référence [CabReady D002].")
+        Some("« demande de mandat » partira à d002@client.fr le 25/11/2026 à 10:00 (jours et heures ouvrés), avec la référence [CabReady D002].")
     );
     let again = core.execute(&bruno, "relancer D002").await;
     assert_eq!(again.title, "Pas de relance");
@@ -514,6 +514,21 @@ both_backends!(remind_plans_a_reminder, |db: TestDb| async move {
         again.description.as_deref(),
         Some("une relance est déjà prévue ou en cours")
     );
+    // Once it went, a new one asked by a person still waits for the
+    // contact's rest (3 days, then the next working slot), and says so.
+    let sent = core
+        .mailer
+        .as_ref()
+        .unwrap()
+        .send_due(&db.store, core.clock.now(), 10)
+        .await
+        .unwrap();
+    assert_eq!(sent.sent, 1);
+    let next = core.execute(&bruno, "relancer D002").await;
+    assert_eq!(next.title, "Relance prévue", "{}", text(&next));
+    let said = next.description.unwrap_or_default();
+    assert!(said.contains("le 30/11/2026 à 09:00"), "{said}");
+    assert!(said.contains("contact déjà écrit récemment"), "{said}");
     // D001's mandate is signed and its platform chosen: nothing to chase.
     let claire = caller(&core, "claire@durand.fr").await;
     let done = core.execute(&claire, "relancer D001").await;

@@ -44,6 +44,20 @@ impl Template {
         }
     }
 
+    /// What the email is, for people (the name is the template file's).
+    pub fn label(self, lang: Lang) -> &'static str {
+        match (self, lang) {
+            (Template::MandateRequest, Lang::Fr) => "demande de mandat",
+            (Template::MandateRequest, Lang::En) => "mandate request",
+            (Template::MandateFollowUp, Lang::Fr) => "relance du mandat",
+            (Template::MandateFollowUp, Lang::En) => "mandate follow-up",
+            (Template::MandateDeadline, Lang::Fr) => "mandat attendu avant l'échéance",
+            (Template::MandateDeadline, Lang::En) => "mandate needed before the deadline",
+            (Template::PlatformChoice, Lang::Fr) => "choix de la plateforme agréée",
+            (Template::PlatformChoice, Lang::En) => "choice of the approved platform",
+        }
+    }
+
     pub fn from_name(name: &str) -> Option<Template> {
         Self::ALL.into_iter().find(|t| t.name() == name)
     }

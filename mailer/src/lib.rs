@@ -335,13 +335,24 @@ impl Mailer {
         if let Decision::Wait {
             next: Some((template, step)),
             why,
-            until,
+            until: _,
         } = decision
         {
-            let at = match why {
-                Why::ContactRested(_) | Why::Held(_) => until,
-                _ => cadence::window(&self.cadence).next_slot(now),
+            // A reminder asked by a person skips the cadence's wait, never
+            // the contact's rest nor the client's hold, even when the
+            // cadence's own next date was later than both (the decision
+            // then names the cadence, not them).
+            let rested = situation
+                .contact_last_message_at
+                .map(|t| t + chrono::Duration::days(self.cadence.min_days_between_messages));
+            let (floor, why) = match (situation.not_before, rested) {
+                (Some(held), rested) if held > now && rested.is_none_or(|r| held >= r) => {
+                    (held, Why::Held(held))
+                }
+                (_, Some(rested)) if rested > now => (rested, Why::ContactRested(rested)),
+                _ => (now, why),
             };
+            let at = cadence::window(&self.cadence).next_slot(floor);
             decision = Decision::Send {
                 template,
                 step,

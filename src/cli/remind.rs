@@ -113,7 +113,7 @@ pub fn describe(line: &PlanLine, lang: Lang) -> String {
         } => format!(
             "{} {} → {who}, {} {} ({})",
             lang.pick("envoi", "send"),
-            lang.quote(template.name()),
+            lang.quote(template.label(lang)),
             lang.pick("le", "at"),
             paris(*at),
             why.text(lang)

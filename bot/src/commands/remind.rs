@@ -10,7 +10,7 @@
 use super::dossier_named;
 use crate::error::{CommandError, CommandResult};
 use crate::{Caller, Core, Reply};
-use cabready_mailer::cadence::Decision;
+use cabready_mailer::cadence::{Decision, Why};
 use cabready_store::journal::Actor;
 use cabready_store::Lang;
 
@@ -64,18 +64,23 @@ pub async fn run(core: &Core, caller: &Caller, query: &str) -> CommandResult {
         })?;
     let who = line.contact.clone().unwrap_or_default();
     let reply = match (&line.decision, &line.planned) {
-        (Decision::Send { template, .. }, Some(reminder)) => {
+        (Decision::Send { template, why, .. }, Some(reminder)) => {
             let at = reminder.due_at.unwrap_or_else(|| core.clock.now());
+            // Why not sooner, when the contact's rest or the client's hold set the date.
+            let when = match why {
+                Why::ContactRested(_) | Why::Held(_) => why.text(lang),
+                _ => lang.pick("jours et heures ouvrés", "working days and hours").to_string(),
+            };
             Reply::info(lang.pick("Relance prévue", "Reminder planned")).with_description(match lang {
                 Lang::Fr => format!(
-                    "« {} » partira à {who} le {} (jours et heures ouvrés), avec la référence [CabReady {}].",
-                    template.name(),
+                    "« {} » partira à {who} le {} ({when}), avec la référence [CabReady {}].",
+                    template.label(lang),
                     paris(at),
                     dossier.record.code
                 ),
                 Lang::En => format!(
-                    "'{}' will go to {who} on {} (working days and hours), tagged [CabReady {}].",
-                    template.name(),
+                    "'{}' will go to {who} on {} ({when}), tagged [CabReady {}].",
+                    template.label(lang),
                     paris(at),
                     dossier.record.code
                 ),
