@@ -529,6 +529,20 @@ both_backends!(remind_plans_a_reminder, |db: TestDb| async move {
     let said = next.description.unwrap_or_default();
     assert!(said.contains("le 30/11/2026 à 09:00"), "{said}");
     assert!(said.contains("contact déjà écrit récemment"), "{said}");
+    // The dossier's card names its reminders by number and in words.
+    let card = core.execute(&bruno, "dossier D002").await;
+    let reminders = &card
+        .sections
+        .iter()
+        .find(|s| s.title == "Relances")
+        .unwrap()
+        .items;
+    assert!(
+        reminders
+            .iter()
+            .any(|r| r.contains(" — #") && r.ends_with(" demande de mandat (envoyée)")),
+        "{reminders:?}"
+    );
     // D001's mandate is signed and its platform chosen: nothing to chase.
     let claire = caller(&core, "claire@durand.fr").await;
     let done = core.execute(&claire, "relancer D001").await;

@@ -20,11 +20,14 @@ pub async fn run(core: &Core, caller: &Caller, query: &str) -> CommandResult {
         .iter()
         .map(|r| {
             let at = r.sent_at.or(r.due_at).unwrap_or(r.created_at);
+            // By its number (what `regler N` takes) and in words.
             format!(
-                "{} — {} ({})",
+                "{} — #{} {} ({})",
                 at.with_timezone(&chrono_tz::Europe::Paris)
                     .format("%d/%m/%Y %H:%M"),
-                r.template,
+                r.id,
+                cabready_mailer::cadence::Template::from_name(&r.template)
+                    .map_or(r.template.as_str(), |t| t.label(lang)),
                 r.state.label(lang)
             )
         })
