@@ -476,6 +476,13 @@ pub fn parse(input: &str) -> Result<Parsed, ParseError> {
             if dossier.is_empty() {
                 return Err(usage("journal", "dossier manquant", "dossier missing"));
             }
+            if count < 1 {
+                return Err(usage(
+                    "journal",
+                    format!("nombre de lignes invalide « {count} » (1 à 200)"),
+                    format!("invalid number of lines '{count}' (1 to 200)"),
+                ));
+            }
             Command::Journal {
                 dossier,
                 count: count.clamp(1, 200),
@@ -683,6 +690,22 @@ mod tests {
                 command: "dossier",
                 ..
             })
+        ));
+        for zero in ["journal D001 0", "journal D001 -3"] {
+            assert!(
+                matches!(
+                    parse(zero),
+                    Err(ParseError::Usage {
+                        command: "journal",
+                        ..
+                    })
+                ),
+                "{zero}"
+            );
+        }
+        assert!(matches!(
+            parse("journal D001 500").map(|p| p.command),
+            Ok(Command::Journal { count: 200, .. })
         ));
     }
 }

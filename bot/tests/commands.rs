@@ -884,6 +884,41 @@ both_backends!(the_anomaly_queue_in_chat, |db: TestDb| async move {
         missing.description.as_deref(),
         Some("aucune anomalie n°999999 dans ce cabinet (voir « anomalies »)")
     );
+    // A PME in a VAT group issues e-invoices from 2026: the card says why.
+    let mut conn = db.store.pool().acquire().await.unwrap();
+    let mut grouped = dossier(
+        "D016",
+        "Filiale Groupée",
+        16,
+        "Sud",
+        "bruno@durand.fr",
+        20.0,
+    );
+    grouped.category = Some((SizeCategory::Pme, CategorySource::Override));
+    grouped.flags.vat_group = true;
+    dossiers::upsert(
+        &mut conn,
+        claire.firm_id,
+        &grouped,
+        &Actor::System,
+        clock().now(),
+    )
+    .await
+    .unwrap();
+    drop(conn);
+    let grouped_card = core.execute(&claire, "dossier D016").await;
+    let obligations = &grouped_card
+        .sections
+        .iter()
+        .find(|s| s.title == "Obligations")
+        .unwrap()
+        .items;
+    assert!(
+        obligations.iter().any(|o| o.starts_with(
+            "émission des factures électroniques : en vigueur depuis le 01/09/2026 (groupe TVA) — "
+        )),
+        "{obligations:?}"
+    );
     // The dossier's journal says the same in words, no codes or raw details.
     let log = core.execute(&claire, "journal D015 4").await;
     assert_eq!(log.sections[0].items.len(), 4, "{}", text(&log));

@@ -6,7 +6,7 @@ use crate::{Caller, Core, Reply};
 use cabready_store::anomalies::{self, Filter};
 use cabready_store::calendar::{obligation_date, obligation_met, Obligation};
 use cabready_store::clock::french_date;
-use cabready_store::domain::{CategorySource, MandateKind};
+use cabready_store::domain::{CategorySource, MandateKind, SizeCategory};
 use cabready_store::readiness::{assess, inputs};
 use cabready_store::{invoices, mandates};
 
@@ -139,6 +139,16 @@ pub async fn run(core: &Core, caller: &Caller, query: &str) -> CommandResult {
     } else {
         anomaly_lines
     };
+    // A VAT group brings emission forward to 2026 whatever the size: say
+    // so, or a PME's date looks wrong.
+    let by_group =
+        r.flags.vat_group && !matches!(r.category, Some((SizeCategory::Ge | SizeCategory::Eti, _)));
+    let why = |o: Obligation| match o {
+        Obligation::Emission | Obligation::EReporting if by_group => {
+            lang.pick(" (groupe TVA)", " (VAT group)")
+        }
+        _ => "",
+    };
     let obligations: Vec<String> = [
         Obligation::Reception,
         Obligation::Emission,
@@ -147,11 +157,12 @@ pub async fn run(core: &Core, caller: &Caller, query: &str) -> CommandResult {
     .into_iter()
     .map(|o| match obligation_date(&d, o) {
         Some(date) if date <= today => format!(
-            "{}{}{} {} — {}",
+            "{}{}{} {}{} — {}",
             o.label(lang),
             lang.colon(),
             lang.pick("en vigueur depuis le", "in force since"),
             french_date(date),
+            why(o),
             if obligation_met(&d, o) {
                 lang.pick("en règle", "met")
             } else {
@@ -159,11 +170,12 @@ pub async fn run(core: &Core, caller: &Caller, query: &str) -> CommandResult {
             }
         ),
         Some(date) => format!(
-            "{}{}{} {}",
+            "{}{}{} {}{}",
             o.label(lang),
             lang.colon(),
             lang.pick("à partir du", "from"),
-            french_date(date)
+            french_date(date),
+            why(o)
         ),
         None if o == Obligation::EReporting => format!(
             "{}{}{}",
