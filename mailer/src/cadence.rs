@@ -148,11 +148,7 @@ pub enum Why {
 impl Why {
     pub fn text(self, lang: Lang) -> String {
         let date = |d: NaiveDate| d.format("%d/%m/%Y").to_string();
-        let time = |t: DateTime<Utc>| {
-            t.with_timezone(&chrono_tz::Europe::Paris)
-                .format("%d/%m/%Y %H:%M")
-                .to_string()
-        };
+        let time = cabready_store::clock::french_time;
         match (self, lang) {
             (Why::FirstRequest, Lang::Fr) => "première demande du mandat de délégation".into(),
             (Why::FirstRequest, Lang::En) => "first request for the delegation mandate".into(),

@@ -99,9 +99,7 @@ pub fn mailer(ctx: &AppContext) -> Result<Mailer> {
 }
 
 fn paris(at: chrono::DateTime<chrono::Utc>) -> String {
-    at.with_timezone(&chrono_tz::Europe::Paris)
-        .format("%d/%m/%Y %H:%M")
-        .to_string()
+    cabready_store::clock::french_time(at)
 }
 
 /// One line of the plan, as a person reads it.

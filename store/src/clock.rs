@@ -53,6 +53,23 @@ pub fn french_date(date: NaiveDate) -> String {
     date.format("%d/%m/%Y").to_string()
 }
 
+/// `25/11/2026 10:00`: a time as shown to users, in Paris.
+pub fn french_time(at: DateTime<Utc>) -> String {
+    at.with_timezone(&Paris)
+        .format("%d/%m/%Y %H:%M")
+        .to_string()
+}
+
+/// The Paris day of a stored time, if any; an unreadable one is corrupt.
+pub(crate) fn paris_day_of(text: Option<String>) -> crate::StoreResult<Option<NaiveDate>> {
+    text.map(|t| {
+        from_db_time(&t)
+            .map(|at| at.with_timezone(&Paris).date_naive())
+            .ok_or_else(|| crate::StoreError::Corrupt(format!("time {t}")))
+    })
+    .transpose()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -188,14 +188,7 @@ fn dossier_from_row(row: &sqlx::any::AnyRow) -> StoreResult<Dossier> {
         Some(s) => MandateStatus::from_code(&s).ok_or_else(|| corrupt("mandate status", &s))?,
         None => MandateStatus::NotRequested,
     };
-    let last_emitted = row
-        .try_get::<Option<String>, _>("last_emitted_at")?
-        .map(|t| {
-            crate::clock::from_db_time(&t)
-                .map(|at| at.with_timezone(&chrono_tz::Europe::Paris).date_naive())
-                .ok_or_else(|| corrupt("time", &t))
-        })
-        .transpose()?;
+    let last_emitted = crate::clock::paris_day_of(row.try_get("last_emitted_at")?)?;
     Ok(Dossier {
         id: row.try_get("id")?,
         firm_id: row.try_get("firm_id")?,

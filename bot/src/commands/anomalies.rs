@@ -8,12 +8,12 @@ use crate::parse::{AnomalyAction, AnomalyScope};
 use crate::reply::PAGE_SIZE;
 use crate::{Caller, Core, Reply};
 use cabready_store::anomalies::{self, Anomaly, Filter};
+use cabready_store::clock::french_time;
 use cabready_store::domain::{Email, Role};
 use cabready_store::journal::{self, Actor};
 use cabready_store::users::{self, User};
 use cabready_store::{Lang, StoreError};
 use chrono::{DateTime, Utc};
-use chrono_tz::Europe::Paris;
 
 /// One anomaly on one line: `#12 [critique] D002 Garage — what — depuis 5 j — assignée à x`.
 pub fn line(a: &Anomaly, lang: Lang, now: DateTime<Utc>) -> String {
@@ -155,7 +155,6 @@ pub async fn card(
     a: &Anomaly,
     lang: Lang,
 ) -> Result<Reply, StoreError> {
-    let at = |t: DateTime<Utc>| t.with_timezone(&Paris).format("%d/%m/%Y %H:%M").to_string();
     let history = journal::about(conn, firm_id, "anomaly", a.id, a.dossier_id).await?;
     let dossier = match (&a.dossier_code, &a.dossier_name) {
         (Some(code), Some(name)) => format!("{code} {name}"),
@@ -163,7 +162,7 @@ pub async fn card(
     };
     let status = match a.closed_at {
         Some(closed) if a.status != anomalies::AnomalyStatus::Open => {
-            format!("{} ({})", a.status.label(lang), at(closed))
+            format!("{} ({})", a.status.label(lang), french_time(closed))
         }
         _ => a.status.label(lang).to_string(),
     };
@@ -179,7 +178,10 @@ pub async fn card(
         lang.pick("Règle", "Rule"),
         anomalies::rules::label(&a.rule, lang),
     )
-    .field(lang.pick("Ouverte le", "Opened on"), at(a.opened_at))
+    .field(
+        lang.pick("Ouverte le", "Opened on"),
+        french_time(a.opened_at),
+    )
     .field(
         lang.pick("Assignée à", "Assigned to"),
         a.assignee
@@ -194,7 +196,7 @@ pub async fn card(
         .map(|l| {
             format!(
                 "{} — {} — {}",
-                at(l.at),
+                french_time(l.at),
                 l.actor,
                 super::journal::line_text(l, lang)
             )

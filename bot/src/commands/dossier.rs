@@ -23,8 +23,7 @@ pub async fn run(core: &Core, caller: &Caller, query: &str) -> CommandResult {
             // By its number (what `regler N` takes) and in words.
             format!(
                 "{} — #{} {} ({})",
-                at.with_timezone(&chrono_tz::Europe::Paris)
-                    .format("%d/%m/%Y %H:%M"),
+                cabready_store::clock::french_time(at),
                 r.id,
                 cabready_mailer::cadence::Template::from_name(&r.template)
                     .map_or(r.template.as_str(), |t| t.label(lang)),

@@ -4,11 +4,10 @@ use super::dossier_named;
 use crate::error::CommandResult;
 use crate::{Caller, Core, Reply};
 use cabready_store::anomalies::rules;
-use cabready_store::clock::from_db_time;
+use cabready_store::clock::{french_time, from_db_time};
 use cabready_store::domain::{MandateKind, MandateStatus, PlatformState};
 use cabready_store::journal::{self, JournalLine};
 use cabready_store::Lang;
-use chrono_tz::Europe::Paris;
 use serde_json::Value;
 
 /// A journal line in words, for people: the chat's `journal D` and
@@ -25,7 +24,7 @@ pub fn line_text(line: &JournalLine, lang: Lang) -> String {
     let when = |v: &Value| {
         v.as_str()
             .and_then(from_db_time)
-            .map(|t| t.with_timezone(&Paris).format("%d/%m/%Y %H:%M").to_string())
+            .map(french_time)
             .unwrap_or_else(|| "—".into())
     };
     let mandate_status = |v: &Value| {
@@ -245,7 +244,7 @@ pub async fn run(core: &Core, caller: &Caller, query: &str, count: i64) -> Comma
         .map(|l| {
             format!(
                 "{} — {} — {}",
-                l.at.with_timezone(&Paris).format("%d/%m/%Y %H:%M"),
+                french_time(l.at),
                 l.actor,
                 line_text(l, lang)
             )

@@ -7,11 +7,10 @@
 
 use super::ContactState;
 use crate::anomalies;
-use crate::clock::from_db_time;
+use crate::clock::paris_day_of;
 use crate::domain::{MandateStatus, PlatformState, SizeCategory, VatRegime};
 use crate::error::{StoreError, StoreResult};
 use chrono::NaiveDate;
-use chrono_tz::Europe::Paris;
 use sqlx::{AnyConnection, Row};
 
 /// One dossier's inputs to the model.
@@ -76,15 +75,6 @@ const SELECT: &str = "
 
 fn corrupt(what: &str, value: &str) -> StoreError {
     StoreError::Corrupt(format!("{what} {value}"))
-}
-
-fn paris_date(text: Option<String>) -> StoreResult<Option<NaiveDate>> {
-    text.map(|t| {
-        from_db_time(&t)
-            .map(|at| at.with_timezone(&Paris).date_naive())
-            .ok_or_else(|| corrupt("time", &t))
-    })
-    .transpose()
 }
 
 /// One dossier's row as the database ships it: the columns of `SELECT`, in
@@ -156,9 +146,9 @@ fn from_shipped(row: Shipped) -> StoreResult<Inputs> {
         platform: platform
             .map(|s| PlatformState::from_code(&s).ok_or_else(|| corrupt("platform state", &s)))
             .transpose()?,
-        test_flow: paris_date(test_flow_at)?,
-        last_received: paris_date(last_received)?,
-        last_emitted: paris_date(last_emitted)?,
+        test_flow: paris_day_of(test_flow_at)?,
+        last_received: paris_day_of(last_received)?,
+        last_emitted: paris_day_of(last_emitted)?,
         open_critical: 0,
     })
 }
