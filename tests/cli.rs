@@ -410,9 +410,50 @@ fn replies_are_read_from_the_inbox_maildir_once() {
         "{out}"
     );
     assert!(
-        out.contains("bounce : adresse marquée invalide ; anomalie mail_bounce"),
+        out.contains(
+            "bounce : adresse marquée invalide ; anomalie ouverte (adresses e-mail en erreur)"
+        ),
         "{out}"
     );
+
+    // What the reply worker wrote is read in the reader's language, not in
+    // the one the worker ran in.
+    let chat = |lang: &str, line: &str| {
+        let out = cabready(
+            dir.path(),
+            None,
+            &[
+                "--lang",
+                lang,
+                "chat",
+                "--as",
+                "anne.martin@cabinet-durand.fr",
+                line,
+            ],
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        stdout(&out)
+    };
+    let english = chat("en", "journal D004");
+    for said in [
+        "reminders held until 01/01/2027 09:00: the client asked to wait",
+        "client email read: no reminder before 01/01/2027",
+        "planned for 25/11/2026 10:00: deadline near or past (01/09/2026)",
+        "requested → reminded (reminder #2 sent)",
+    ] {
+        assert!(english.contains(said), "{said}\n{english}");
+    }
+    assert!(!english.contains("report demandé"), "{english}");
+    let french = chat("fr", "journal D004");
+    assert!(
+        french.contains(
+            "relances suspendues jusqu'au 01/01/2027 09:00 : report demandé par le client"
+        ),
+        "{french}"
+    );
+    assert!(french.contains("(relance #2 envoyée)"), "{french}");
+    let to_sort = chat("en", "atrier");
+    assert!(to_sort.contains("— matching no reminder —"), "{to_sort}");
 
     // A client answers one of the reminders the demo sent (one nobody answered yet).
     let data = dir.path().join("cabready-data");

@@ -8,7 +8,7 @@ use crate::reply::Reply;
 use crate::{CommandError, Core};
 use cabready_store::anomalies::{self, Severity};
 use cabready_store::domain::{MandateKind, MandateStatus};
-use cabready_store::{dossiers, inbound, journal, Lang};
+use cabready_store::{dossiers, inbound, journal, Lang, Said};
 
 /// How often an adapter reads the journal for new notices.
 pub const EVERY: std::time::Duration = std::time::Duration::from_secs(10);
@@ -146,7 +146,7 @@ pub async fn since(core: &Core, firm_id: i64, after_id: i64) -> Result<Notices, 
                     Reply::info(format!(
                         "{} #{number} — {}",
                         lang.pick("E-mail à trier", "Email to sort"),
-                        line.details["reason"].as_str().unwrap_or_default()
+                        Said::show(line.details["reason"].as_str().unwrap_or_default(), lang)
                     ))
                     .with_description(format!(
                         "{}{}{}\n{}{}{}\n{text}\n\n{}",

@@ -15,7 +15,7 @@ use crate::config::CadenceConfig;
 use crate::slots::Window;
 use cabready_store::domain::MandateStatus;
 use cabready_store::outbox::Topic;
-use cabready_store::Lang;
+use cabready_store::{Lang, Said};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 /// The built-in templates.
@@ -146,6 +146,11 @@ pub enum Why {
 }
 
 impl Why {
+    /// In both languages, as the store keeps it.
+    pub fn said(self) -> Said {
+        Said::new(self.text(Lang::Fr), self.text(Lang::En))
+    }
+
     pub fn text(self, lang: Lang) -> String {
         let date = |d: NaiveDate| d.format("%d/%m/%Y").to_string();
         let time = cabready_store::clock::french_time;

@@ -28,7 +28,7 @@ use cabready_store::domain::{MandateKind, MandateStatus};
 use cabready_store::dossiers::{self, Dossier};
 use cabready_store::journal::Actor;
 use cabready_store::outbox::{self, NewReminder, Reminder, Resolution, State, Topic};
-use cabready_store::{firms, mandates, users, Lang, Store};
+use cabready_store::{firms, mandates, users, Lang, Said, Store};
 use chrono::{DateTime, Duration, Utc};
 use sqlx::AnyConnection;
 
@@ -218,7 +218,7 @@ impl Mailer {
             template: template.name().to_string(),
             step,
             lang,
-            reason: why.text(Lang::Fr),
+            reason: why.said().stored(),
             message_id: token::message_id(&token, &self.mail.from_address),
             token,
             due_at,
@@ -411,23 +411,26 @@ impl Mailer {
         conn: &mut AnyConnection,
         reminder: &Reminder,
         now: DateTime<Utc>,
-    ) -> Result<std::result::Result<(lettre::Message, String), String>> {
+    ) -> Result<std::result::Result<(lettre::Message, String), Said>> {
         let firm_id = reminder.firm_id;
         let Some(dossier) = dossiers::find_by_id(conn, firm_id, reminder.dossier_id).await? else {
-            return Ok(Err("dossier supprimé".into()));
+            return Ok(Err(Said::new("dossier supprimé", "dossier deleted")));
         };
         let contact = contacts::get(conn, firm_id, reminder.contact_id).await?;
         if contact.bounced_at.is_some() {
-            return Ok(Err(Why::Bounced.text(Lang::Fr)));
+            return Ok(Err(Why::Bounced.said()));
         }
         if contact.opted_out_at.is_some() {
-            return Ok(Err(Why::OptedOut.text(Lang::Fr)));
+            return Ok(Err(Why::OptedOut.said()));
         }
         if reminder.topic == Topic::Mandate && !dossier.delegation.is_pending() {
-            return Ok(Err(Why::MandateDone(dossier.delegation).text(Lang::Fr)));
+            return Ok(Err(Why::MandateDone(dossier.delegation).said()));
         }
         if reminder.topic == Topic::Platform && dossier.platform.is_some() {
-            return Ok(Err("plateforme choisie entre-temps".into()));
+            return Ok(Err(Said::new(
+                "plateforme choisie entre-temps",
+                "platform chosen meanwhile",
+            )));
         }
         let template = Template::from_name(&reminder.template)
             .ok_or_else(|| anyhow!("unknown template {}", reminder.template))?;
@@ -543,7 +546,15 @@ impl Mailer {
             Ok(Ok(ready)) => ready,
             Ok(Err(stop)) => {
                 let mut tx = store.begin().await?;
-                outbox::cancel(&mut tx, firm_id, reminder.id, &stop, &Actor::System, now).await?;
+                outbox::cancel(
+                    &mut tx,
+                    firm_id,
+                    reminder.id,
+                    &stop.stored(),
+                    &Actor::System,
+                    now,
+                )
+                .await?;
                 tx.commit().await?;
                 report.cancelled += 1;
                 return Ok(());

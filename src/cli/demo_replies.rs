@@ -142,19 +142,9 @@ pub async fn run(ctx: &AppContext, store: &Store, firm_id: i64) -> Result<()> {
     let mut conn = store.pool().acquire().await?;
     for line in &report.lines {
         if let Some(r) = &line.report {
-            let code = match r.dossier_id {
-                Some(id) => dossiers::find_by_id(&mut conn, firm_id, id)
-                    .await?
-                    .map(|d| d.record.code)
-                    .unwrap_or_default(),
-                None => "—".into(),
-            };
             println!(
-                "  {code} {}{}{}{}",
-                r.kind,
-                r.intent.map(|i| format!("/{i}")).unwrap_or_default(),
-                lang.colon(),
-                r.summary
+                "  {}",
+                super::replies::report_text(&mut conn, firm_id, r, lang).await?
             );
         }
     }

@@ -9,10 +9,11 @@ use anyhow::{anyhow, Context, Result};
 use cabready_mailer::config::{ImapSection, ImapSecurity};
 use cabready_mailer::inbound::sources::imap::{self, ImapConfig};
 use cabready_mailer::inbound::sources::maildir;
-use cabready_mailer::inbound::{self, matching, Inbox, Settings};
+use cabready_mailer::inbound::{self, matching, Inbox, Report, Settings};
 use cabready_mailer::periodic::Every;
 use cabready_mailer::token::Signer;
 use cabready_store::{dossiers, firms, platforms, Lang, Store};
+use sqlx::AnyConnection;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -268,22 +269,7 @@ async fn print_maildir_report(
         let text = match (&line.report, &line.error) {
             (_, Some(error)) => format!("{}{}{error}", lang.pick("erreur", "error"), lang.colon()),
             (None, None) => lang.pick("déjà traité", "already processed").to_string(),
-            (Some(r), None) => {
-                let dossier = match r.dossier_id {
-                    Some(id) => dossiers::find_by_id(&mut conn, firm_id, id)
-                        .await?
-                        .map(|d| d.record.code)
-                        .unwrap_or_default(),
-                    None => "—".into(),
-                };
-                format!(
-                    "{dossier} {}{}{}{}",
-                    r.kind,
-                    r.intent.map(|i| format!("/{i}")).unwrap_or_default(),
-                    lang.colon(),
-                    r.summary
-                )
-            }
+            (Some(r), None) => report_text(&mut conn, firm_id, r, lang).await?,
         };
         println!("  {} — {text}", line.file);
     }
@@ -459,6 +445,30 @@ async fn classify(ctx: &AppContext, args: ClassifyArgs) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// What one read message led to, for the console: its dossier's code, what
+/// it was and what was done.
+pub(super) async fn report_text(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    r: &Report,
+    lang: Lang,
+) -> Result<String> {
+    let dossier = match r.dossier_id {
+        Some(id) => dossiers::find_by_id(&mut *conn, firm_id, id)
+            .await?
+            .map(|d| d.record.code)
+            .unwrap_or_default(),
+        None => "—".into(),
+    };
+    Ok(format!(
+        "{dossier} {}{}{}{}",
+        r.kind,
+        r.intent.map(|i| format!("/{i}")).unwrap_or_default(),
+        lang.colon(),
+        r.summary.text(lang)
+    ))
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 
 /// The language of user-facing text. French by default: the users are French accountants.
@@ -41,5 +41,88 @@ impl FromStr for Lang {
             "en" | "en-gb" | "en-us" | "english" | "anglais" => Ok(Lang::En),
             other => Err(format!("unknown language '{other}' (expected fr or en)")),
         }
+    }
+}
+
+/// A sentence CabReady itself writes into the store for people to read
+/// later (why a reminder was planned or cancelled, what a client's reply
+/// did, why a message waits to be sorted). It is kept in both languages, so
+/// that each reader sees it in theirs, whatever the language of the worker
+/// that wrote it. It is stored as a small JSON object in the same text
+/// column, or journal field, that holds a person's own words (a note, a
+/// reason); [`Said::show`] shows either.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Said {
+    pub fr: String,
+    pub en: String,
+}
+
+impl Said {
+    pub fn new(fr: impl Into<String>, en: impl Into<String>) -> Self {
+        Said {
+            fr: fr.into(),
+            en: en.into(),
+        }
+    }
+
+    /// The same sentence in both languages (a name, a code).
+    pub fn same(text: impl Into<String>) -> Self {
+        let text = text.into();
+        Said::new(text.clone(), text)
+    }
+
+    pub fn text(&self, lang: Lang) -> &str {
+        lang.pick(&self.fr, &self.en)
+    }
+
+    /// What goes into the store.
+    pub fn stored(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| self.fr.clone())
+    }
+
+    /// A stored text in the reader's language: a [`Said`] in theirs, a
+    /// person's own words (or a line written before sentences were kept in
+    /// both languages) as they are.
+    pub fn show(stored: &str, lang: Lang) -> String {
+        match stored.trim_start().starts_with('{') {
+            true => serde_json::from_str::<Said>(stored)
+                .map(|said| said.text(lang).to_string())
+                .unwrap_or_else(|_| stored.to_string()),
+            false => stored.to_string(),
+        }
+    }
+
+    /// Sentences joined in each language.
+    pub fn join(parts: &[Said], separator_fr: &str, separator_en: &str) -> Said {
+        let join = |lang: Lang, sep: &str| {
+            parts
+                .iter()
+                .map(|p| p.text(lang))
+                .collect::<Vec<_>>()
+                .join(sep)
+        };
+        Said::new(join(Lang::Fr, separator_fr), join(Lang::En, separator_en))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_said_sentence_is_shown_in_the_readers_language_and_words_as_they_are() {
+        let said = Said::new("report demandé par le client", "the client asked to wait");
+        let stored = said.stored();
+        assert_eq!(
+            Said::show(&stored, Lang::Fr),
+            "report demandé par le client"
+        );
+        assert_eq!(Said::show(&stored, Lang::En), "the client asked to wait");
+        // A person's own words, or a line stored before: as they are.
+        assert_eq!(Said::show("client parti", Lang::En), "client parti");
+        assert_eq!(Said::show("{pas du JSON", Lang::En), "{pas du JSON");
+        let both = Said::join(&[said, Said::same("X")], " ; ", "; ");
+        assert_eq!(both.text(Lang::Fr), "report demandé par le client ; X");
+        assert_eq!(both.text(Lang::En), "the client asked to wait; X");
     }
 }

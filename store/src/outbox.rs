@@ -21,7 +21,7 @@ use crate::clock::{from_db_time, to_db_time};
 use crate::domain::{MandateKind, MandateStatus};
 use crate::error::{StoreError, StoreResult};
 use crate::journal::{self, Actor, Entry};
-use crate::lang::Lang;
+use crate::lang::{Lang, Said};
 use crate::mandates::{self, Transition};
 use crate::{Backend, Store};
 use chrono::{DateTime, Utc};
@@ -474,7 +474,11 @@ async fn mark_sent_from(
             _ => None,
         };
         if let Some(to) = to {
-            let note = format!("relance {} ({})", reminder.id, reminder.template);
+            let note = Said::new(
+                format!("relance #{} envoyée", reminder.id),
+                format!("reminder #{} sent", reminder.id),
+            )
+            .stored();
             let transition = Transition {
                 kind,
                 to,

@@ -12,7 +12,7 @@ use cabready_store::clock::french_time;
 use cabready_store::domain::{Email, Role};
 use cabready_store::journal::{self, Actor};
 use cabready_store::users::{self, User};
-use cabready_store::{Lang, StoreError};
+use cabready_store::{Lang, Said, StoreError};
 use chrono::{DateTime, Utc};
 
 /// One anomaly on one line: `#12 [critique] D002 Garage — what — depuis 5 j — assignée à x`.
@@ -189,7 +189,7 @@ pub async fn card(
             .unwrap_or_else(|| lang.pick("personne", "nobody").to_string()),
     );
     if let Some(note) = &a.note {
-        reply = reply.field(lang.pick("Note", "Note"), note.clone());
+        reply = reply.field(lang.pick("Note", "Note"), Said::show(note, lang));
     }
     let items = history
         .iter()
@@ -361,9 +361,12 @@ pub async fn act(core: &Core, caller: &Caller, id: i64, action: AnomalyAction) -
                 return Err(not_open());
             }
             // Without a note, the anomaly's own note says who resolved it.
-            let kept = note.clone().unwrap_or_else(|| match lang {
-                Lang::Fr => format!("résolue par {}", caller.email()),
-                Lang::En => format!("resolved by {}", caller.email()),
+            let kept = note.clone().unwrap_or_else(|| {
+                Said::new(
+                    format!("résolue par {}", caller.email()),
+                    format!("resolved by {}", caller.email()),
+                )
+                .stored()
             });
             anomalies::resolve(&mut tx, caller.firm_id, id, &kept, &actor, now).await?;
             Some(match note {

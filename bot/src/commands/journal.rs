@@ -7,7 +7,7 @@ use cabready_store::anomalies::rules;
 use cabready_store::clock::{french_time, from_db_time};
 use cabready_store::domain::{MandateKind, MandateStatus, PlatformState};
 use cabready_store::journal::{self, JournalLine};
-use cabready_store::Lang;
+use cabready_store::{Lang, Said};
 use serde_json::Value;
 
 /// A journal line in words, for people: the chat's `journal D` and
@@ -53,8 +53,9 @@ pub fn line_text(line: &JournalLine, lang: Lang) -> String {
             Lang::En => format!("reminder{id} {words_en}"),
         }
     };
+    // A reason or a note: a person's words, or CabReady's in both languages.
     let with = |base: String, extra: &Value| match extra.as_str() {
-        Some(e) if !e.trim().is_empty() => format!("{base}{colon}{e}"),
+        Some(e) if !e.trim().is_empty() => format!("{base}{colon}{}", Said::show(e, lang)),
         _ => base,
     };
     match line.action.as_str() {
@@ -68,7 +69,7 @@ pub fn line_text(line: &JournalLine, lang: Lang) -> String {
             mandate_status(&d["after"]),
             d["note"]
                 .as_str()
-                .map(|n| format!(" ({n})"))
+                .map(|n| format!(" ({})", Said::show(n, lang)))
                 .unwrap_or_default()
         ),
         "dossier.updated" => {

@@ -11,7 +11,7 @@ use crate::{Caller, Core, Reply};
 use cabready_store::domain::Role;
 use cabready_store::inbound::{self, Sorted, TriageItem};
 use cabready_store::journal::Actor;
-use cabready_store::{Lang, StoreError};
+use cabready_store::{Lang, Said, StoreError};
 use chrono_tz::Europe::Paris;
 
 /// The words an intent code stands for (what the worker read in the email).
@@ -56,7 +56,7 @@ fn line(item: &TriageItem, lang: Lang) -> String {
         item.opened_at.with_timezone(&Paris).format("%d/%m %H:%M"),
         m.sender.as_deref().unwrap_or("?"),
         lang.quote(&m.subject),
-        item.reason,
+        Said::show(&item.reason, lang),
         if excerpt.is_empty() {
             String::new()
         } else {

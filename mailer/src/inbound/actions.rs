@@ -13,13 +13,13 @@ use super::matching::{self, Match};
 use super::{read, Intent, Kind, Reading, Settings};
 use crate::token::Signer;
 use anyhow::{Context as _, Result};
-use cabready_store::anomalies::{self, Severity};
+use cabready_store::anomalies::{self, rules, Severity};
 use cabready_store::domain::{Email, MandateKind, MandateStatus, PlatformState};
 use cabready_store::inbound::{self, ImapPlace, NewInbound};
 use cabready_store::journal::Actor;
 use cabready_store::mandates::{self, Transition};
 use cabready_store::outbox::{self, Resolution, State};
-use cabready_store::{contacts, platforms, Lang, Store};
+use cabready_store::{contacts, platforms, Lang, Said, Store};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use serde_json::json;
 use sqlx::AnyConnection;
@@ -52,8 +52,8 @@ pub struct Report {
     pub intent: Option<&'static str>,
     pub dossier_id: Option<i64>,
     pub triaged: bool,
-    /// What was done, in words (French: it is what the journal and chat show).
-    pub summary: String,
+    /// What was done, in words (as the journal keeps it).
+    pub summary: Said,
 }
 
 /// A kept attachment: sha256, size, file name, content type.
@@ -64,11 +64,11 @@ type KeptFile = (String, i64, Option<String>, String);
 enum Act {
     MandateReceived {
         kind: MandateKind,
-        note: String,
+        note: Said,
     },
     Hold {
         until: DateTime<Utc>,
-        reason: String,
+        reason: Said,
     },
     Anomaly {
         rule: &'static str,
@@ -88,28 +88,42 @@ enum Act {
     /// The client answered: a "relance sans réponse" anomaly is resolved.
     ClientAnswered,
     Triage {
-        reason: String,
+        reason: Said,
     },
 }
 
 impl Act {
-    fn describe(&self) -> String {
+    fn describe(&self) -> Said {
         match self {
-            Act::MandateReceived { .. } => "mandat reçu, à vérifier".into(),
-            Act::Hold { until, .. } => format!(
-                "pas de relance avant le {}",
-                until
+            Act::MandateReceived { .. } => mandate_received(),
+            Act::Hold { until, .. } => {
+                let day = until
                     .with_timezone(&chrono_tz::Europe::Paris)
-                    .format("%d/%m/%Y")
+                    .format("%d/%m/%Y");
+                Said::new(
+                    format!("pas de relance avant le {day}"),
+                    format!("no reminder before {day}"),
+                )
+            }
+            Act::Anomaly { rule, .. } => Said::new(
+                format!("anomalie ouverte ({})", rules::label(rule, Lang::Fr)),
+                format!("anomaly opened ({})", rules::label(rule, Lang::En)),
             ),
-            Act::Anomaly { rule, .. } => format!("anomalie {rule}"),
-            Act::OptOut { .. } => "contact désinscrit".into(),
-            Act::Bounced { .. } => "adresse marquée invalide".into(),
-            Act::Platform { name } => format!("plateforme {name} choisie"),
-            Act::KeepAttachments => "pièces jointes conservées".into(),
-            Act::ProvesDelivery => "relance confirmée reçue".into(),
-            Act::ClientAnswered => "le client a répondu".into(),
-            Act::Triage { reason } => format!("à trier ({reason})"),
+            Act::OptOut { .. } => Said::new("contact désinscrit", "contact opted out"),
+            Act::Bounced { .. } => Said::new("adresse marquée invalide", "address marked invalid"),
+            Act::Platform { name } => Said::new(
+                format!("plateforme {name} choisie"),
+                format!("platform {name} chosen"),
+            ),
+            Act::KeepAttachments => Said::new("pièces jointes conservées", "attachments kept"),
+            Act::ProvesDelivery => {
+                Said::new("relance confirmée reçue", "reminder confirmed received")
+            }
+            Act::ClientAnswered => Said::new("le client a répondu", "the client answered"),
+            Act::Triage { reason } => Said::new(
+                format!("à trier ({})", reason.fr),
+                format!("to sort ({})", reason.en),
+            ),
         }
     }
 }
@@ -225,7 +239,10 @@ impl Inbox {
                         });
                     }
                     (_, _, None) => acts.push(Act::Triage {
-                        reason: "retour en erreur sans relance correspondante".into(),
+                        reason: Said::new(
+                            "retour en erreur sans relance correspondante",
+                            "bounce matching no reminder",
+                        ),
                     }),
                     _ => {}
                 }
@@ -234,7 +251,10 @@ impl Inbox {
                 if let (Some(day), Some(_)) = (return_date, dossier_id) {
                     acts.push(Act::Hold {
                         until: morning(*day),
-                        reason: "absence du contact (réponse automatique)".into(),
+                        reason: Said::new(
+                            "absence du contact (réponse automatique)",
+                            "contact away (automatic reply)",
+                        ),
                     });
                 }
             }
@@ -249,7 +269,7 @@ impl Inbox {
                         }
                     }
                     acts.push(Act::Triage {
-                        reason: "aucune relance correspondante".into(),
+                        reason: Said::new("aucune relance correspondante", "matching no reminder"),
                     });
                     return Ok((acts, None));
                 };
@@ -295,14 +315,15 @@ impl Inbox {
                                     a.filename.clone().unwrap_or_else(|| a.content_type.clone())
                                 })
                                 .collect();
+                            let from = Email::parse(&sender)
+                                .map(|e| e.masked())
+                                .unwrap_or_default();
+                            let names = names.join(", ");
                             acts.push(Act::MandateReceived {
                                 kind,
-                                note: format!(
-                                    "reçu par e-mail de {} ({})",
-                                    Email::parse(&sender)
-                                        .map(|e| e.masked())
-                                        .unwrap_or_default(),
-                                    names.join(", ")
+                                note: Said::new(
+                                    format!("reçu par e-mail de {from} ({names})"),
+                                    format!("received by email from {from} ({names})"),
                                 ),
                             });
                         } else {
@@ -317,9 +338,10 @@ impl Inbox {
                         if can_receive {
                             acts.push(Act::MandateReceived {
                                 kind,
-                                note:
-                                    "signé par un autre moyen selon le client (e-mail) : à vérifier"
-                                        .into(),
+                                note: Said::new(
+                                    "signé par un autre moyen selon le client (e-mail) : à vérifier",
+                                    "signed by other means according to the client (email): to check",
+                                ),
                             });
                         } else {
                             acts.push(reply(Severity::Warning));
@@ -334,7 +356,10 @@ impl Inbox {
                     }
                     Intent::Postponed(day) => acts.push(Act::Hold {
                         until: morning(day),
-                        reason: "report demandé par le client".into(),
+                        reason: Said::new(
+                            "report demandé par le client",
+                            "the client asked to wait",
+                        ),
                     }),
                     Intent::Unsubscribe => acts.push(Act::OptOut { email: sender }),
                     Intent::Refused
@@ -382,7 +407,7 @@ impl Inbox {
                 intent: None,
                 dossier_id: None,
                 triaged: true,
-                summary: "message illisible : à trier".into(),
+                summary: unreadable_summary(),
             });
         };
         let mut conn = store.pool().acquire().await?;
@@ -393,7 +418,7 @@ impl Inbox {
                 intent: reading.intent.as_ref().map(Intent::code),
                 dossier_id: None,
                 triaged: false,
-                summary: "déjà traité".into(),
+                summary: Said::new("déjà traité", "already processed"),
             });
         }
         let sender = reading.mail.from.clone();
@@ -458,7 +483,7 @@ impl Inbox {
                 .map(|r| r.id),
             dossier_id,
             contact_id: found.as_ref().and_then(|m| m.contact_id),
-            outcome: &summary,
+            outcome: &summary.stored(),
             visible_text: &reading.visible_text,
         };
         let Some(inbound_id) = inbound::record(&mut *conn, firm_id, &new, &client, now).await?
@@ -515,10 +540,11 @@ impl Inbox {
                     let Some(dossier_id) = dossier_id else {
                         continue;
                     };
+                    let note = note.stored();
                     let transition = Transition {
                         kind: *kind,
                         to: MandateStatus::ReceivedToVerify,
-                        note: Some(note),
+                        note: Some(&note),
                     };
                     mandates::change_status(
                         &mut *conn, firm_id, dossier_id, transition, &client, now,
@@ -529,7 +555,7 @@ impl Inbox {
                         firm_id,
                         dossier_id,
                         None,
-                        "mandat reçu, à vérifier",
+                        &mandate_received().stored(),
                         &client,
                         now,
                     )
@@ -544,14 +570,20 @@ impl Inbox {
                         firm_id,
                         dossier_id,
                         *until,
-                        reason,
+                        &reason.stored(),
                         Some(inbound_id),
                         &client,
                         now,
                     )
                     .await?;
                     outbox::cancel_for_dossier(
-                        &mut *conn, firm_id, dossier_id, None, reason, &client, now,
+                        &mut *conn,
+                        firm_id,
+                        dossier_id,
+                        None,
+                        &reason.stored(),
+                        &client,
+                        now,
                     )
                     .await?;
                 }
@@ -599,7 +631,8 @@ impl Inbox {
                             &mut *conn,
                             firm_id,
                             &email,
-                            "réponse STOP / désinscription",
+                            &Said::new("réponse STOP / désinscription", "STOP / unsubscribe reply")
+                                .stored(),
                             &client,
                             now,
                         )
@@ -612,7 +645,11 @@ impl Inbox {
                             &mut *conn,
                             firm_id,
                             &email,
-                            "adresse en erreur (retour définitif)",
+                            &Said::new(
+                                "adresse en erreur (retour définitif)",
+                                "address bounced (permanent failure)",
+                            )
+                            .stored(),
                             &Actor::System,
                             now,
                         )
@@ -635,7 +672,7 @@ impl Inbox {
                     .await?;
                 }
                 Act::Triage { reason } => {
-                    inbound::triage(&mut *conn, firm_id, inbound_id, reason, now).await?;
+                    inbound::triage(&mut *conn, firm_id, inbound_id, &reason.stored(), now).await?;
                 }
             }
         }
@@ -676,21 +713,22 @@ impl Inbox {
             reminder_id: None,
             dossier_id: None,
             contact_id: None,
-            outcome: "message illisible : à trier",
+            outcome: &unreadable_summary().stored(),
             visible_text: "",
         };
         let Some(id) = inbound::record(&mut *conn, self.firm_id, &new, &Actor::System, now).await?
         else {
             return Ok(None);
         };
-        inbound::triage(&mut *conn, self.firm_id, id, "message illisible", now).await?;
+        let reason = Said::new("message illisible", "unreadable message");
+        inbound::triage(&mut *conn, self.firm_id, id, &reason.stored(), now).await?;
         Ok(Some(Report {
             inbound_id: Some(id),
             kind: "unreadable",
             intent: None,
             dossier_id: None,
             triaged: true,
-            summary: "message illisible : à trier".into(),
+            summary: unreadable_summary(),
         }))
     }
 
@@ -850,14 +888,20 @@ fn unreadable_key(raw: &[u8]) -> String {
     format!("sha256:{}", super::digest(raw))
 }
 
-fn summary(acts: &[Act]) -> String {
+fn summary(acts: &[Act]) -> Said {
     if acts.is_empty() {
-        return "rien à faire".into();
+        return Said::new("rien à faire", "nothing to do");
     }
-    acts.iter()
-        .map(Act::describe)
-        .collect::<Vec<_>>()
-        .join(" ; ")
+    let parts: Vec<Said> = acts.iter().map(Act::describe).collect();
+    Said::join(&parts, " ; ", "; ")
+}
+
+fn mandate_received() -> Said {
+    Said::new("mandat reçu, à vérifier", "mandate received, to verify")
+}
+
+fn unreadable_summary() -> Said {
+    Said::new("message illisible : à trier", "unreadable message: to sort")
 }
 
 fn report(

@@ -27,7 +27,7 @@ pub mod sources;
 pub mod strip;
 pub mod text;
 
-pub use actions::{Inbox, Outcome};
+pub use actions::{Inbox, Outcome, Report};
 pub use classify::Kind;
 pub use intent::Intent;
 
