@@ -3,10 +3,11 @@
 //! No file at all is the embedded default: `./cabready-data/` with its
 //! SQLite database. See `config/cabready.example.toml` for every option.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use cabready_mailer::config::{CadenceConfig, MailConfig};
 use cabready_store::anomalies::AnomalyLimits;
 use cabready_store::calendar::CalendarRules;
+use cabready_store::lang::toml_problem;
 use cabready_store::Lang;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -148,12 +149,16 @@ pub fn load(path: Option<&Path>) -> Result<Loaded> {
         }
         None => (None, String::new()),
     };
-    let mut table: toml::Table = toml::from_str(&text).with_context(|| {
-        format!(
-            "fichier de configuration invalide : {}",
-            file.as_deref().unwrap_or(default_path).display()
+    let invalid = |e: toml::de::Error, text: &str| {
+        anyhow!(
+            "fichier de configuration invalide : {} : {}",
+            file.as_deref().unwrap_or(default_path).display(),
+            toml_problem(e.message(), e.span(), text).fr
         )
-    })?;
+    };
+    // The file alone first, so that its errors say their line.
+    toml::from_str::<Config>(&text).map_err(|e| invalid(e, &text))?;
+    let mut table: toml::Table = toml::from_str(&text).map_err(|e| invalid(e, &text))?;
     let mut overrides = Vec::new();
     for key in ENV_KEYS {
         let var = format!("CABREADY_{}", key.to_uppercase());
@@ -164,12 +169,8 @@ pub fn load(path: Option<&Path>) -> Result<Loaded> {
             }
         }
     }
-    let config: Config = table.try_into().with_context(|| {
-        format!(
-            "fichier de configuration invalide : {}",
-            file.as_deref().unwrap_or(default_path).display()
-        )
-    })?;
+    // The values may come from the environment too: no place in the file.
+    let config: Config = table.try_into().map_err(|e| invalid(e, ""))?;
     for rule in &config.calendar.milestones {
         if !(0..=3650).contains(&rule.days) {
             bail!(

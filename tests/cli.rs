@@ -267,7 +267,8 @@ fn check_config_explains_and_refuses_bad_files() {
         stderr(&bad)
     );
     assert!(
-        stderr(&bad).contains("unknown field `langage`"),
+        stderr(&bad)
+            .contains("ligne 1, colonne 1 : clé inconnue « langage » (clés possibles : language,"),
         "{}",
         stderr(&bad)
     );

@@ -6,7 +6,8 @@
 //! overrides them by name, and a profile file can be given by path.
 
 use cabready_store::domain::{fold, Direction, LifecycleCode};
-use cabready_store::Lang;
+use cabready_store::lang::toml_problem;
+use cabready_store::{Lang, Said};
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
@@ -185,14 +186,16 @@ fn has_offset(format: &str) -> bool {
 
 impl Profile {
     /// Parses and checks a profile's TOML text; the error says which key is wrong.
-    pub fn from_toml(text: &str, origin: &str) -> Result<Profile, String> {
-        let file: ProfileFile = toml::from_str(text).map_err(|e| e.to_string())?;
+    pub fn from_toml(text: &str, origin: &str) -> Result<Profile, Said> {
+        let file: ProfileFile =
+            toml::from_str(text).map_err(|e| toml_problem(e.message(), e.span(), text))?;
         let delimiter = match file.delimiter.as_str() {
             "\t" | "tab" | "\\t" => b'\t',
             d if d.len() == 1 && d.is_ascii() => d.as_bytes()[0],
             other => {
-                return Err(format!(
-                    "delimiter : un seul caractère attendu, par ex. \";\", \",\" ou \"\\t\" (lu : {other:?})"
+                return Err(Said::new(
+                    format!("delimiter : un seul caractère attendu, par ex. \";\", \",\" ou \"\\t\" (lu : {other:?})"),
+                    format!("delimiter: one character expected, e.g. \";\", \",\" or \"\\t\" (read: {other:?})"),
                 ))
             }
         };
@@ -200,9 +203,15 @@ impl Profile {
             "utf8" | "utf8bom" => Encoding::Utf8,
             "windows1252" | "cp1252" | "latin1" | "iso88591" | "ansi" => Encoding::Windows1252,
             _ => {
-                return Err(format!(
-                    "encoding : attendu \"utf-8\" ou \"windows-1252\" (lu : {:?})",
-                    file.encoding
+                return Err(Said::new(
+                    format!(
+                        "encoding : attendu \"utf-8\" ou \"windows-1252\" (lu : {:?})",
+                        file.encoding
+                    ),
+                    format!(
+                        "encoding: expected \"utf-8\" or \"windows-1252\" (read: {:?})",
+                        file.encoding
+                    ),
                 ))
             }
         };
@@ -210,15 +219,22 @@ impl Profile {
             "," => ',',
             "." => '.',
             other => {
-                return Err(format!(
-                    "decimal_separator : attendu \",\" ou \".\" (lu : {other:?})"
+                return Err(Said::new(
+                    format!("decimal_separator : attendu \",\" ou \".\" (lu : {other:?})"),
+                    format!("decimal_separator: expected \",\" or \".\" (read: {other:?})"),
                 ))
             }
         };
         let timezone: chrono_tz::Tz = file.timezone.parse().map_err(|_| {
-            format!(
-                "timezone : fuseau inconnu, par ex. \"Europe/Paris\" (lu : {:?})",
-                file.timezone
+            Said::new(
+                format!(
+                    "timezone : fuseau inconnu, par ex. \"Europe/Paris\" (lu : {:?})",
+                    file.timezone
+                ),
+                format!(
+                    "timezone: unknown time zone, e.g. \"Europe/Paris\" (read: {:?})",
+                    file.timezone
+                ),
             )
         })?;
         // A format that cannot print a date cannot read one either.
@@ -231,8 +247,13 @@ impl Profile {
             if format.trim().is_empty()
                 || write!(probe, "{}", sample_datetime().format(format)).is_err()
             {
-                return Err(format!(
-                    "{key} : format invalide (lu : {format:?}), voir docs/platform-profiles.md"
+                return Err(Said::new(
+                    format!(
+                        "{key} : format invalide (lu : {format:?}), voir docs/platform-profiles.md"
+                    ),
+                    format!(
+                        "{key}: invalid format (read: {format:?}), see docs/platform-profiles.md"
+                    ),
                 ));
             }
         }
@@ -241,15 +262,19 @@ impl Profile {
             .as_deref()
             .map(|d| {
                 Direction::parse(d).map_err(|_| {
-                    format!("direction : attendu \"emitted\" ou \"received\" (lu : {d:?})")
+                    Said::new(
+                        format!("direction : attendu \"emitted\" ou \"received\" (lu : {d:?})"),
+                        format!("direction: expected \"emitted\" or \"received\" (read: {d:?})"),
+                    )
                 })
             })
             .transpose()?;
         let mut direction_values = HashMap::new();
         for (word, ours) in &file.direction_values {
             let d = Direction::from_code(ours).ok_or_else(|| {
-                format!(
-                    "direction_values.{word:?} : attendu \"emitted\" ou \"received\" (lu : {ours:?})"
+                Said::new(
+                    format!("direction_values.{word:?} : attendu \"emitted\" ou \"received\" (lu : {ours:?})"),
+                    format!("direction_values.{word:?}: expected \"emitted\" or \"received\" (read: {ours:?})"),
                 )
             })?;
             direction_values.insert(fold(word), d);
@@ -257,7 +282,12 @@ impl Profile {
         let mut statuses = HashMap::new();
         for (word, code) in &file.statuses {
             let c = LifecycleCode::from_number(i64::from(*code)).ok_or_else(|| {
-                format!("statuses.{word:?} : code de statut à 3 chiffres attendu (lu : {code})")
+                Said::new(
+                    format!(
+                        "statuses.{word:?} : code de statut à 3 chiffres attendu (lu : {code})"
+                    ),
+                    format!("statuses.{word:?}: three-digit status code expected (read: {code})"),
+                )
             })?;
             statuses.insert(fold(word), c);
         }
@@ -436,7 +466,7 @@ impl Profile {
 pub enum ProfileError {
     Unknown { name: String, known: Vec<String> },
     Unreadable { path: String, error: String },
-    Invalid { origin: String, error: String },
+    Invalid { origin: String, error: Said },
 }
 
 impl ProfileError {
@@ -457,10 +487,10 @@ impl ProfileError {
                 format!("cannot read the profile {path}: {error}")
             }
             (Self::Invalid { origin, error }, Lang::Fr) => {
-                format!("profil invalide ({origin}) : {error}")
+                format!("profil invalide ({origin}) : {}", error.fr)
             }
             (Self::Invalid { origin, error }, Lang::En) => {
-                format!("invalid profile ({origin}): {error}")
+                format!("invalid profile ({origin}): {}", error.en)
             }
         }
     }
@@ -534,7 +564,7 @@ mod tests {
     #[test]
     fn shipped_profiles_are_valid() {
         for (name, text) in SHIPPED {
-            let p = Profile::from_toml(text, name).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let p = Profile::from_toml(text, name).unwrap_or_else(|e| panic!("{name}: {}", e.fr));
             assert_eq!(p.name(), *name);
         }
     }
@@ -618,7 +648,23 @@ mod tests {
             "x",
         )
         .unwrap_err();
-        assert!(err.starts_with("delimiter"), "{err}");
+        assert!(err.fr.starts_with("delimiter :"), "{err:?}");
+        assert!(
+            err.en.starts_with("delimiter: one character expected"),
+            "{err:?}"
+        );
+        // Without `name`: said where it goes, not "line 1", and in French.
+        let err = Profile::from_toml("delimiter = \";\"\n", "x").unwrap_err();
+        assert_eq!(
+            err.fr,
+            "clé « name » manquante au niveau principal du fichier (hors des [tables])"
+        );
+        let err = Profile::from_toml("name = \"x\"\nskip_rows = \"deux\"\n", "x").unwrap_err();
+        assert!(
+            err.fr
+                .starts_with("ligne 2, colonne 13 : valeur de mauvais type"),
+            "{err:?}"
+        );
         let err = resolve("nope", None).unwrap_err();
         assert!(err.message(Lang::Fr).contains("generic"));
     }

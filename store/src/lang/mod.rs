@@ -1,3 +1,7 @@
+mod toml;
+
+pub use toml::toml_problem;
+
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 
