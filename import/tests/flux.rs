@@ -195,6 +195,36 @@ both_backends!(same_file_twice_adds_nothing, |db: TestDb| async move {
     assert_eq!((second.anomalies.opened, second.anomalies.closed), (0, 0));
 });
 
+both_backends!(
+    the_journal_tells_the_lines_left_out,
+    |db: TestDb| async move {
+        let firm = demo_firm(&db).await;
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        let start = journal::last_id(&mut conn, firm).await.unwrap();
+        drop(conn);
+        // Small batches: the rejected lines fall between several journal lines.
+        let mut req = request("fr-excel", Some("Pennylane"), &["fr-excel-export.csv"]);
+        req.batch_size = 3;
+        let report = flux::run(&db.store, &clock(), &req, Lang::Fr)
+            .await
+            .unwrap();
+        assert!(report.rejected() >= 4, "{}", report.render(Lang::Fr));
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        let imports: Vec<_> = journal::since(&mut conn, firm, start, 1000)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|l| l.action == "flux.imported")
+            .collect();
+        assert!(imports.len() > 1, "{imports:?}");
+        let told: u64 = imports
+            .iter()
+            .map(|l| l.details["rejected_lines"].as_u64().unwrap())
+            .sum();
+        assert_eq!(told, report.rejected());
+    }
+);
+
 /// SQLite: the import pauses the WAL's automatic checkpoints on its
 /// connection; every connection of the pool checkpoints again afterwards,
 /// and the WAL file is emptied.

@@ -199,6 +199,10 @@ pub struct PreparedBatch {
     lines: usize,
     invoices: usize,
     platforms: BTreeSet<String>,
+    /// The file's lines rejected since the previous batch (bad dates,
+    /// amounts, SIRENs…), for the batch's journal line: the journal says
+    /// what an import left out, not only what it kept.
+    rejected_lines: u64,
     /// What loads `flux_inv`, then `flux_ev` (see [`staging::statements`]):
     /// statements with their one parameter, or `COPY`s with their data.
     staging: Vec<(String, String)>,
@@ -274,8 +278,15 @@ impl PreparedBatch {
             lines: events.len(),
             invoices: invoices.len(),
             platforms: events.iter().map(|e| e.platform.clone()).collect(),
+            rejected_lines: 0,
             staging,
         })
+    }
+
+    /// Counts the file's lines rejected since the previous batch.
+    pub fn with_rejected_lines(mut self, rejected_lines: u64) -> PreparedBatch {
+        self.rejected_lines = rejected_lines;
+        self
     }
 }
 
@@ -553,6 +564,7 @@ pub async fn record_batch_deferred(
             "new_statuses": outcome.new_statuses,
             "known_statuses": outcome.known_statuses,
             "dossiers": outcome.dossiers.len(),
+            "rejected_lines": batch.rejected_lines,
         }),
     };
     journal::record(conn, firm_id, at, actor, entry).await?;

@@ -223,13 +223,20 @@ pub fn line_text(line: &JournalLine, lang: Lang) -> String {
             "reopened: the condition is back",
         ),
         "flux.imported" => format!(
-            "{} {}{colon}{} {}, {} {}",
+            "{} {}{colon}{} {}, {} {}{}",
             lang.pick("flux importés de", "flows imported from"),
             text(&d["file"]),
             text(&d["new_invoices"]),
             lang.pick("nouvelle(s) facture(s)", "new invoice(s)"),
             text(&d["new_statuses"]),
-            lang.pick("statut(s)", "status(es)")
+            lang.pick("statut(s)", "status(es)"),
+            match d["rejected_lines"].as_u64() {
+                Some(n) if n > 0 => format!(
+                    ", {n} {}",
+                    lang.pick("ligne(s) rejetée(s)", "line(s) rejected")
+                ),
+                _ => String::new(),
+            }
         ),
         other => other.to_string(),
     }

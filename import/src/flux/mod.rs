@@ -650,6 +650,13 @@ impl LineReader {
         // For whoever profiles (RUST_LOG=cabready_import=debug): is the
         // reading or the writing the slower side?
         let (started, mut waited) = (std::time::Instant::now(), std::time::Duration::ZERO);
+        // The rejected lines not yet told by a batch (its journal line).
+        let mut rejected_told = 0;
+        let mut untold = |tally: &Tally| {
+            let n = tally.rejected - rejected_told;
+            rejected_told = tally.rejected;
+            n
+        };
         loop {
             let line = match csv.read_record(&mut record) {
                 Ok(false) => break,
@@ -708,7 +715,8 @@ impl LineReader {
             if batch.len() >= self.batch_size {
                 let events = std::mem::replace(batch, Vec::with_capacity(self.batch_size));
                 let parsed = Parsed {
-                    batch: PreparedBatch::new(&events, self.backend),
+                    batch: PreparedBatch::new(&events, self.backend)
+                        .map(|b| b.with_rejected_lines(untold(&tally))),
                     rows_read: tally.rows_read,
                 };
                 let before = std::time::Instant::now();
@@ -721,7 +729,8 @@ impl LineReader {
         for (events, sender) in batches.into_iter().zip(&senders) {
             if !events.is_empty() {
                 let _ = sender.blocking_send(Parsed {
-                    batch: PreparedBatch::new(&events, self.backend),
+                    batch: PreparedBatch::new(&events, self.backend)
+                        .map(|b| b.with_rejected_lines(untold(&tally))),
                     rows_read: tally.rows_read,
                 });
             }
