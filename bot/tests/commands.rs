@@ -596,6 +596,20 @@ both_backends!(
             usage.description.as_deref(),
             Some("durée invalide « bientôt ». Usage : calendrier [90j]")
         );
+        // A number typed wrong is said so, not looked up as a dossier's name.
+        let count = core.execute(&lea, "journal D001 abc").await;
+        assert_eq!(count.title, "Commande incomplète");
+        assert_eq!(
+            count.description.as_deref(),
+            Some("« abc » : le nombre de lignes doit être un nombre entier ≥ 1. Usage : journal D [n]")
+        );
+        let page = core.execute(&lea, "pret cabinet page abc").await;
+        assert_eq!(
+            page.description.as_deref(),
+            Some("« abc » : la page doit être un nombre entier ≥ 1. Usage : pret [dossier | portefeuille P | cabinet | miens]")
+        );
+        let by_name = core.execute(&lea, "journal Garage des Tilleuls 2").await;
+        assert_eq!(by_name.tone, Tone::Info, "{}", text(&by_name));
         let english = Core {
             lang: Lang::En,
             ..core.clone()
