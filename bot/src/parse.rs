@@ -493,7 +493,7 @@ fn command(name: &'static str, args: &[String]) -> Result<Command, ParseError> {
                     return Err(usage(
                         "regler",
                         format!("« {outcome} » : envoyee ou non-envoyee"),
-                        format!("'{outcome}': envoyee (sent) or non-envoyee (not sent)"),
+                        format!("'{outcome}': sent or not-sent"),
                     ));
                 };
                 Command::Settle { id, sent }
@@ -501,8 +501,8 @@ fn command(name: &'static str, args: &[String]) -> Result<Command, ParseError> {
             _ => {
                 return Err(usage(
                     "regler",
-                    "regler N envoyee|non-envoyee",
-                    "regler N envoyee|non-envoyee",
+                    "numéro de relance et « envoyee » ou « non-envoyee » attendus",
+                    "a reminder number and 'sent' or 'not-sent' expected",
                 ))
             }
         },
@@ -522,14 +522,14 @@ fn command(name: &'static str, args: &[String]) -> Result<Command, ParseError> {
                     usage(
                         "trier",
                         format!("« {a} » : le numéro de l'e-mail doit être un nombre entier ≥ 1 (voir atrier)"),
-                        format!("'{a}': the email's number must be a whole number ≥ 1 (see atrier)"),
+                        format!("'{a}': the email's number must be a whole number ≥ 1 (see triage)"),
                     )
                 })?,
                 None => {
                     return Err(usage(
                         "trier",
                         "numéro de l'e-mail à trier manquant (voir atrier)",
-                        "number of the email to sort missing (see atrier)",
+                        "number of the email to sort missing (see triage)",
                     ))
                 }
             };
@@ -538,7 +538,7 @@ fn command(name: &'static str, args: &[String]) -> Result<Command, ParseError> {
                     return Err(usage(
                         "trier",
                         "dossier manquant, ou « ignorer » et la raison",
-                        "dossier missing, or 'ignorer' and the reason",
+                        "dossier missing, or 'ignore' and the reason",
                     ))
                 }
                 [w, reason @ ..] if is_word(w, &["ignorer", "ignore", "dismiss", "ecarter"]) => {

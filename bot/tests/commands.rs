@@ -614,9 +614,14 @@ both_backends!(
             lang: Lang::En,
             ..core.clone()
         };
-        assert_eq!(
-            english.execute(&lea, "help").await.title,
-            "CabReady commands"
+        let help = english.execute(&lea, "help").await;
+        assert_eq!(help.title, "CabReady commands");
+        assert!(
+            help.sections[0]
+                .items
+                .iter()
+                .any(|i| i.starts_with("ready [dossier | portfolio P | firm | mine] — ")),
+            "{help:?}"
         );
         assert_eq!(
             english
@@ -624,8 +629,14 @@ both_backends!(
                 .await
                 .description
                 .as_deref(),
-            Some("invalid period 'bientôt'. Usage: calendrier [90j]")
+            Some("invalid period 'bientôt'. Usage: calendar [90d]")
         );
+        let usage = english.execute(&lea, "regler 4 peut-être").await;
+        assert_eq!(
+            usage.description.as_deref(),
+            Some("'peut-être': sent or not-sent. Usage: settle N sent|not-sent")
+        );
+        assert_eq!(usage.actions[0].command, "help settle");
     }
 );
 
