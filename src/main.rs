@@ -8,7 +8,7 @@ mod report;
 use anyhow::{Context, Result};
 use cabready_store::{Clock, Lang, Store};
 use chrono::{DateTime, Utc};
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -143,7 +143,14 @@ async fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
+    // clap's own errors in the user's language; help and version as clap prints them.
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let args: Vec<_> = std::env::args_os().collect();
+            return cli::clap_errors::report(&error, Cli::command(), &args);
+        }
+    };
     match run(cli).await {
         Ok(code) => code,
         Err(error) => {

@@ -317,6 +317,64 @@ fn bad_now_and_bad_database_url_are_explained() {
 }
 
 #[test]
+fn command_line_mistakes_are_said_in_french_with_clap_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let typo = cabready(dir.path(), None, &["import", "flux", "--dry-rn", "x.csv"]);
+    assert_eq!(typo.status.code(), Some(2));
+    assert_eq!(
+        stderr(&typo),
+        "erreur : argument inconnu « --dry-rn » (vouliez-vous dire « --dry-run » ?)\nAide : cabready import flux --help\n"
+    );
+    let missing = cabready(dir.path(), None, &["import", "flux", "x.csv"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        stderr(&missing).starts_with(
+            "erreur : argument obligatoire manquant : « --platform <NAME|PROFILE.toml> »\n"
+        ),
+        "{}",
+        stderr(&missing)
+    );
+    let subcommand = cabready(dir.path(), None, &["calendrier"]);
+    assert_eq!(subcommand.status.code(), Some(2));
+    assert!(
+        stderr(&subcommand).starts_with("erreur : sous-commande inconnue « calendrier » (vouliez-vous dire « calendar » ?)\nAide : cabready --help"),
+        "{}",
+        stderr(&subcommand)
+    );
+    let number = cabready(dir.path(), None, &["anomalies", "list", "--limit", "dix"]);
+    assert!(
+        stderr(&number).starts_with(
+            "erreur : valeur invalide « dix » pour « --limit <LIMIT> » (un nombre entier est attendu)"
+        ),
+        "{}",
+        stderr(&number)
+    );
+    // English keeps clap's message; --lang may come after the mistake.
+    let english = cabready(
+        dir.path(),
+        None,
+        &["import", "flux", "--dry-rn", "--lang", "en"],
+    );
+    assert_eq!(english.status.code(), Some(2));
+    assert!(
+        stderr(&english).starts_with("error: unexpected argument '--dry-rn' found"),
+        "{}",
+        stderr(&english)
+    );
+    // Help and version are clap's, on stdout, exit 0.
+    let help = cabready(dir.path(), None, &["import", "flux", "--help"]);
+    assert_eq!(help.status.code(), Some(0));
+    assert!(
+        stdout(&help).contains("Usage: cabready import flux"),
+        "{}",
+        stdout(&help)
+    );
+    let version = cabready(dir.path(), None, &["--version"]);
+    assert_eq!(version.status.code(), Some(0));
+    assert!(stdout(&version).starts_with("cabready "));
+}
+
+#[test]
 fn chat_on_the_demo_data_answers_in_french_and_refuses_with_a_reason() {
     let dir = tempfile::tempdir().unwrap();
     assert!(cabready(dir.path(), None, &["demo"]).status.success());

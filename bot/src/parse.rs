@@ -1,6 +1,7 @@
 //! From the text a user typed to a [`Command`]: French names first, English
 //! aliases, arguments in any reasonable spelling. A trailing `page N`
-//! selects a page of a long answer.
+//! selects a page of a long answer. A number typed wrong (`page 0`,
+//! `journal D001 abc`) is said so rather than read as part of a name.
 
 use cabready_store::calendar::parse_horizon;
 use cabready_store::domain::{fold, MandateKind, MandateStatus};
@@ -200,15 +201,87 @@ fn is_word(token: &str, words: &[&str]) -> bool {
     words.iter().any(|w| fold(w) == key)
 }
 
-pub fn parse(input: &str) -> Result<Parsed, ParseError> {
-    let mut tokens = tokenize(input);
-    let mut page = 1;
-    if tokens.len() >= 3 && is_word(&tokens[tokens.len() - 2], &["page", "p"]) {
-        if let Ok(n) = tokens[tokens.len() - 1].parse::<usize>() {
-            page = n.max(1);
-            tokens.truncate(tokens.len() - 2);
-        }
+/// A whole number ≥ 1 as typed (`3`, `+3`); one too large reads as the largest.
+fn positive(token: &str) -> Option<i64> {
+    let digits = token.strip_prefix('+').unwrap_or(token);
+    if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) {
+        return None;
     }
+    Some(digits.parse::<i64>().unwrap_or(i64::MAX)).filter(|n| *n >= 1)
+}
+
+/// A number typed, whole or not, signed or not (`0`, `-1`, `2,5`): meant as
+/// a number, never a word of a name.
+fn looks_numeric(token: &str) -> bool {
+    let digits = token.strip_prefix(['-', '+']).unwrap_or(token);
+    digits.starts_with(|c: char| c.is_ascii_digit())
+        && digits
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '.' || c == ',')
+}
+
+/// The number of an anomaly, a reminder or an email: `12` or `#12`.
+fn number(token: &str) -> Option<i64> {
+    positive(token.trim_start_matches('#'))
+}
+
+fn bad_anomaly_number(command: &'static str, token: &str) -> ParseError {
+    usage(
+        command,
+        format!(
+            "« {token} » : le numéro d'anomalie doit être un nombre entier ≥ 1 (par exemple 12)"
+        ),
+        format!("'{token}': the anomaly number must be a whole number ≥ 1 (for instance 12)"),
+    )
+}
+
+/// One word with a digit (`D001`, a SIREN): a dossier's code, complete in
+/// itself, so the words after it are not the rest of a name.
+fn looks_like_code(name: &str) -> bool {
+    !name.contains(char::is_whitespace) && name.contains(|c: char| c.is_ascii_digit())
+}
+
+/// A comment, a reason or a note ends the command: its words are kept as
+/// typed ("voir page 3" is not a page).
+fn ends_in_free_text(command: &Command) -> bool {
+    matches!(
+        command,
+        Command::Anomaly {
+            action: AnomalyAction::Comment(_)
+                | AnomalyAction::Dismiss(_)
+                | AnomalyAction::Resolve(Some(_)),
+            ..
+        } | Command::Mandate { note: Some(_), .. }
+            | Command::Sort {
+                target: SortTarget::Ignore(_),
+                ..
+            }
+    )
+}
+
+/// Whether `page X` after `before` (parsed as `prefix`) may be the end of a
+/// dossier or portfolio name ("pret La Page Blanche"): `before` ends in such
+/// a name (not a code), or does not parse, or a name may still come.
+fn name_may_go_on(prefix: &Result<Command, ParseError>, before: &[String]) -> bool {
+    let ends_before = |n: &str| !looks_like_code(n) && before.join(" ").ends_with(n);
+    match prefix {
+        Err(_) | Ok(Command::Ready(None)) => true,
+        Ok(
+            Command::Ready(Some(Scope::Dossier(n) | Scope::Portfolio(n)))
+            | Command::Anomalies(AnomalyScope::Dossier(n) | AnomalyScope::Portfolio(n))
+            | Command::Dossier(n)
+            | Command::Remind(n)
+            | Command::Journal { dossier: n, .. }
+            | Command::Mandates {
+                portfolio: Some(n), ..
+            },
+        ) => ends_before(n),
+        Ok(_) => false,
+    }
+}
+
+pub fn parse(input: &str) -> Result<Parsed, ParseError> {
+    let tokens = tokenize(input);
     let Some(first) = tokens.first() else {
         return Err(ParseError::Empty);
     };
@@ -217,8 +290,40 @@ pub fn parse(input: &str) -> Result<Parsed, ParseError> {
         suggestion: closest_command(first),
     })?;
     let args = &tokens[1..];
+    if let [before @ .., word, n] = args {
+        let prefix = is_word(word, &["page", "p"]).then(|| command(name, before));
+        match prefix {
+            Some(Ok(c)) if ends_in_free_text(&c) => {}
+            Some(prefix) => {
+                if let Some(page) = positive(n) {
+                    let page = usize::try_from(page).unwrap_or(usize::MAX);
+                    return prefix.map(|command| Parsed { command, page });
+                }
+                // "page abc" after a dossier code or "cabinet" is a page
+                // mistyped; "p" is too short to say so unless a number follows.
+                if looks_numeric(n)
+                    || (is_word(word, &["page"]) && !name_may_go_on(&prefix, before))
+                {
+                    return Err(usage(
+                        name,
+                        format!("« {n} » : la page doit être un nombre entier ≥ 1"),
+                        format!("'{n}': the page must be a whole number ≥ 1"),
+                    ));
+                }
+            }
+            None => {}
+        }
+    }
+    Ok(Parsed {
+        command: command(name, args)?,
+        page: 1,
+    })
+}
+
+/// The command `name` (canonical) with its arguments, the page taken off.
+fn command(name: &'static str, args: &[String]) -> Result<Command, ParseError> {
     let rest = |from: usize| Some(args[from..].join(" ")).filter(|s| !s.is_empty());
-    let command = match name {
+    Ok(match name {
         "pret" => Command::Ready(match args {
             [] => None,
             [w] if is_word(w, &["cabinet", "firm", "tout", "all"]) => Some(Scope::Firm),
@@ -239,8 +344,8 @@ pub fn parse(input: &str) -> Result<Parsed, ParseError> {
             rest(0).ok_or_else(|| usage("dossier", "dossier manquant", "dossier missing"))?,
         ),
         "anomalies" => match args {
-            [n] if n.trim_start_matches('#').parse::<i64>().is_ok() => {
-                Command::AnomalyCard(n.trim_start_matches('#').parse().unwrap_or_default())
+            [n] if looks_numeric(n.trim_start_matches('#')) => {
+                Command::AnomalyCard(number(n).ok_or_else(|| bad_anomaly_number("anomalies", n))?)
             }
             _ => Command::Anomalies(match args {
                 [] => AnomalyScope::Open,
@@ -262,16 +367,16 @@ pub fn parse(input: &str) -> Result<Parsed, ParseError> {
             }),
         },
         "assigner" | "commenter" | "resoudre" | "ignorer" => {
-            let id = args
-                .first()
-                .and_then(|a| a.trim_start_matches('#').parse::<i64>().ok())
-                .ok_or_else(|| {
-                    usage(
+            let id = match args.first() {
+                Some(a) => number(a).ok_or_else(|| bad_anomaly_number(name, a))?,
+                None => {
+                    return Err(usage(
                         name,
                         "numéro d'anomalie manquant (par exemple 12)",
                         "anomaly number missing (for instance 12)",
-                    )
-                })?;
+                    ))
+                }
+            };
             let text = rest(1);
             let action = match name {
                 "assigner" => AnomalyAction::Assign(text.ok_or_else(|| {
@@ -364,11 +469,11 @@ pub fn parse(input: &str) -> Result<Parsed, ParseError> {
         ),
         "regler" => match args {
             [id, outcome] => {
-                let id = id.trim_start_matches('#').parse::<i64>().map_err(|_| {
+                let id = number(id).ok_or_else(|| {
                     usage(
                         "regler",
-                        format!("numéro de relance invalide « {id} »"),
-                        format!("invalid reminder number '{id}'"),
+                        format!("« {id} » : le numéro de relance doit être un nombre entier ≥ 1"),
+                        format!("'{id}': the reminder number must be a whole number ≥ 1"),
                     )
                 })?;
                 let sent = if is_word(outcome, &["envoyee", "envoye", "sent", "partie", "oui"]) {
@@ -388,7 +493,7 @@ pub fn parse(input: &str) -> Result<Parsed, ParseError> {
                     return Err(usage(
                         "regler",
                         format!("« {outcome} » : envoyee ou non-envoyee"),
-                        format!("'{outcome}': envoyee (sent) or non-envoyee (not sent)"),
+                        format!("'{outcome}': sent or not-sent"),
                     ));
                 };
                 Command::Settle { id, sent }
@@ -396,8 +501,8 @@ pub fn parse(input: &str) -> Result<Parsed, ParseError> {
             _ => {
                 return Err(usage(
                     "regler",
-                    "regler N envoyee|non-envoyee",
-                    "regler N envoyee|non-envoyee",
+                    "numéro de relance et « envoyee » ou « non-envoyee » attendus",
+                    "a reminder number and 'sent' or 'not-sent' expected",
                 ))
             }
         },
@@ -412,22 +517,28 @@ pub fn parse(input: &str) -> Result<Parsed, ParseError> {
             }
         },
         "trier" => {
-            let id = args
-                .first()
-                .and_then(|a| a.trim_start_matches('#').parse::<i64>().ok())
-                .ok_or_else(|| {
+            let id = match args.first() {
+                Some(a) => number(a).ok_or_else(|| {
                     usage(
                         "trier",
-                        "numéro de l'e-mail à trier manquant (voir atrier)",
-                        "number of the email to sort missing (see atrier)",
+                        format!("« {a} » : le numéro de l'e-mail doit être un nombre entier ≥ 1 (voir atrier)"),
+                        format!("'{a}': the email's number must be a whole number ≥ 1 (see triage)"),
                     )
-                })?;
+                })?,
+                None => {
+                    return Err(usage(
+                        "trier",
+                        "numéro de l'e-mail à trier manquant (voir atrier)",
+                        "number of the email to sort missing (see triage)",
+                    ))
+                }
+            };
             let target = match &args[1..] {
                 [] => {
                     return Err(usage(
                         "trier",
                         "dossier manquant, ou « ignorer » et la raison",
-                        "dossier missing, or 'ignorer' and the reason",
+                        "dossier missing, or 'ignore' and the reason",
                     ))
                 }
                 [w, reason @ ..] if is_word(w, &["ignorer", "ignore", "dismiss", "ecarter"]) => {
@@ -467,21 +578,26 @@ pub fn parse(input: &str) -> Result<Parsed, ParseError> {
             },
         },
         "journal" => {
+            // A last word is the count when it is a number, or when a dossier
+            // code comes before it ("journal D001 abc"); else it ends a name.
             let (dossier, count) = match args.split_last() {
-                Some((n, before)) if !before.is_empty() && n.parse::<i64>().is_ok() => {
-                    (before.join(" "), n.parse::<i64>().unwrap_or(10))
+                Some((n, before))
+                    if !before.is_empty()
+                        && (looks_numeric(n) || matches!(before, [d] if looks_like_code(d))) =>
+                {
+                    let count = positive(n).ok_or_else(|| {
+                        usage(
+                            "journal",
+                            format!("« {n} » : le nombre de lignes doit être un nombre entier ≥ 1"),
+                            format!("'{n}': the number of lines must be a whole number ≥ 1"),
+                        )
+                    })?;
+                    (before.join(" "), count)
                 }
                 _ => (args.join(" "), 10),
             };
             if dossier.is_empty() {
                 return Err(usage("journal", "dossier manquant", "dossier missing"));
-            }
-            if count < 1 {
-                return Err(usage(
-                    "journal",
-                    format!("nombre de lignes invalide « {count} » (1 à 200)"),
-                    format!("invalid number of lines '{count}' (1 to 200)"),
-                ));
             }
             Command::Journal {
                 dossier,
@@ -493,14 +609,13 @@ pub fn parse(input: &str) -> Result<Parsed, ParseError> {
                 .map(str::to_string)
                 .unwrap_or_else(|| a.clone())
         })),
-        _ => {
+        other => {
             return Err(ParseError::UnknownCommand {
-                word: first.clone(),
+                word: other.to_string(),
                 suggestion: None,
             })
         }
-    };
-    Ok(Parsed { command, page })
+    })
 }
 
 #[cfg(test)]
@@ -650,6 +765,158 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    /// The problem a usage error tells, in French.
+    fn problem(s: &str) -> (&'static str, String) {
+        match parse(s) {
+            Err(ParseError::Usage { command, fr, .. }) => (command, fr),
+            other => panic!("{s}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn numbers_typed_wrong_are_said_so() {
+        for (line, command, said) in [
+            (
+                "journal D001 abc",
+                "journal",
+                "« abc » : le nombre de lignes doit être un nombre entier ≥ 1",
+            ),
+            (
+                "journal D001 1,5",
+                "journal",
+                "« 1,5 » : le nombre de lignes",
+            ),
+            (
+                "pret cabinet page abc",
+                "pret",
+                "« abc » : la page doit être un nombre entier ≥ 1",
+            ),
+            ("pret cabinet page 0", "pret", "« 0 » : la page doit"),
+            ("pret cabinet page -1", "pret", "« -1 » : la page doit"),
+            ("pret D001 page deux", "pret", "« deux » : la page doit"),
+            (
+                "pret Garage des Tilleuls p 0",
+                "pret",
+                "« 0 » : la page doit",
+            ),
+            (
+                "mandats en-retard page abc",
+                "mandats",
+                "« abc » : la page doit",
+            ),
+            (
+                "calendrier 30j page x",
+                "calendrier",
+                "« x » : la page doit",
+            ),
+            (
+                "journal D001 5 page abc",
+                "journal",
+                "« abc » : la page doit",
+            ),
+            (
+                "anomalies 0",
+                "anomalies",
+                "« 0 » : le numéro d'anomalie doit être un nombre entier ≥ 1",
+            ),
+            (
+                "anomalies #-2",
+                "anomalies",
+                "« #-2 » : le numéro d'anomalie",
+            ),
+            (
+                "assigner douze moi",
+                "assigner",
+                "« douze » : le numéro d'anomalie",
+            ),
+            ("resoudre 0", "resoudre", "« 0 » : le numéro d'anomalie"),
+            (
+                "regler -1 envoyee",
+                "regler",
+                "« -1 » : le numéro de relance doit être un nombre entier ≥ 1",
+            ),
+            (
+                "trier 0 D001",
+                "trier",
+                "« 0 » : le numéro de l'e-mail doit",
+            ),
+        ] {
+            let (c, fr) = problem(line);
+            assert_eq!(c, command, "{line}");
+            assert!(fr.starts_with(said), "{line}: {fr}");
+        }
+        // English too.
+        assert!(matches!(
+            parse("journal D001 abc"),
+            Err(ParseError::Usage { en, .. }) if en == "'abc': the number of lines must be a whole number ≥ 1"
+        ));
+    }
+
+    #[test]
+    fn names_keep_their_words() {
+        let journal = |dossier: &str, count| Command::Journal {
+            dossier: dossier.into(),
+            count,
+        };
+        assert_eq!(
+            cmd("journal Boulangerie Martin"),
+            journal("Boulangerie Martin", 10)
+        );
+        assert_eq!(
+            cmd("journal Boulangerie Martin 5"),
+            journal("Boulangerie Martin", 5)
+        );
+        assert_eq!(cmd("journal D001"), journal("D001", 10));
+        assert_eq!(cmd("journal D001 +7"), journal("D001", 7));
+        assert_eq!(
+            cmd("journal D001 99999999999999999999"),
+            journal("D001", 200)
+        );
+        assert_eq!(
+            cmd("pret Boulangerie Martin"),
+            Command::Ready(Some(Scope::Dossier("Boulangerie Martin".into())))
+        );
+        // "page" and "p" may be words of a name, unless a number follows.
+        for name in ["La Page Blanche", "page blanche", "Jean P Dupont"] {
+            assert_eq!(
+                parse(&format!("pret {name}")).unwrap(),
+                Parsed {
+                    command: Command::Ready(Some(Scope::Dossier(name.into()))),
+                    page: 1
+                }
+            );
+        }
+        assert_eq!(
+            cmd("journal La Page Blanche"),
+            journal("La Page Blanche", 10)
+        );
+        assert_eq!(
+            parse("pret cabinet page 99999999999999999999")
+                .unwrap()
+                .page,
+            i64::MAX as usize,
+            "the last page"
+        );
+        // A comment, a reason or a note keeps "page 3": it is not a page.
+        assert_eq!(
+            parse("commenter 12 voir page 3").unwrap(),
+            Parsed {
+                command: Command::Anomaly {
+                    id: 12,
+                    action: AnomalyAction::Comment("voir page 3".into())
+                },
+                page: 1
+            }
+        );
+        assert_eq!(
+            cmd("trier 7 ignorer publicité page abc"),
+            Command::Sort {
+                id: 7,
+                target: SortTarget::Ignore("publicité page abc".into())
+            }
+        );
     }
 
     #[test]

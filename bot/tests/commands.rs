@@ -596,13 +596,32 @@ both_backends!(
             usage.description.as_deref(),
             Some("durée invalide « bientôt ». Usage : calendrier [90j]")
         );
+        // A number typed wrong is said so, not looked up as a dossier's name.
+        let count = core.execute(&lea, "journal D001 abc").await;
+        assert_eq!(count.title, "Commande incomplète");
+        assert_eq!(
+            count.description.as_deref(),
+            Some("« abc » : le nombre de lignes doit être un nombre entier ≥ 1. Usage : journal D [n]")
+        );
+        let page = core.execute(&lea, "pret cabinet page abc").await;
+        assert_eq!(
+            page.description.as_deref(),
+            Some("« abc » : la page doit être un nombre entier ≥ 1. Usage : pret [dossier | portefeuille P | cabinet | miens]")
+        );
+        let by_name = core.execute(&lea, "journal Garage des Tilleuls 2").await;
+        assert_eq!(by_name.tone, Tone::Info, "{}", text(&by_name));
         let english = Core {
             lang: Lang::En,
             ..core.clone()
         };
-        assert_eq!(
-            english.execute(&lea, "help").await.title,
-            "CabReady commands"
+        let help = english.execute(&lea, "help").await;
+        assert_eq!(help.title, "CabReady commands");
+        assert!(
+            help.sections[0]
+                .items
+                .iter()
+                .any(|i| i.starts_with("ready [dossier | portfolio P | firm | mine] — ")),
+            "{help:?}"
         );
         assert_eq!(
             english
@@ -610,8 +629,14 @@ both_backends!(
                 .await
                 .description
                 .as_deref(),
-            Some("invalid period 'bientôt'. Usage: calendrier [90j]")
+            Some("invalid period 'bientôt'. Usage: calendar [90d]")
         );
+        let usage = english.execute(&lea, "regler 4 peut-être").await;
+        assert_eq!(
+            usage.description.as_deref(),
+            Some("'peut-être': sent or not-sent. Usage: settle N sent|not-sent")
+        );
+        assert_eq!(usage.actions[0].command, "help settle");
     }
 );
 

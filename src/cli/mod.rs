@@ -2,6 +2,7 @@ pub mod anomalies;
 pub mod calendar;
 pub mod chat;
 pub mod check_config;
+pub mod clap_errors;
 pub mod demo;
 pub mod demo_flux;
 pub mod demo_replies;

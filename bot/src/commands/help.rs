@@ -3,111 +3,151 @@
 use crate::{Core, Reply};
 use cabready_store::Lang;
 
-/// (canonical name, usage, French description, English description)
-const HELP: &[(&str, &str, &str, &str)] = &[
+/// (canonical name, French usage, English usage, French description, English
+/// description). The English usage names the English alias and English
+/// placeholders: an English reader types what they read.
+type Entry = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+);
+
+const HELP: &[Entry] = &[
     (
         "pret",
         "pret [dossier | portefeuille P | cabinet | miens]",
+        "ready [dossier | portfolio P | firm | mine]",
         "score de préparation, état, ce qui manque, prochaine échéance",
         "readiness score, state, what is missing, next deadline",
     ),
     (
         "dossier",
         "dossier D",
+        "card D",
         "fiche du dossier (code, SIREN ou partie du nom)",
         "the dossier's card (code, SIREN or part of the name)",
     ),
     (
         "anomalies",
         "anomalies [ouvertes | miennes | dossier D | portefeuille P | N]",
+        "anomalies [open | mine | dossier D | portfolio P | N]",
         "la file des anomalies, la plus grave et la plus ancienne d'abord ; avec un numéro N, l'anomalie en détail et son historique",
         "the anomaly queue, most severe and oldest first; with a number N, that anomaly in full with its history",
     ),
     (
         "assigner",
         "assigner N @utilisateur|moi|personne",
+        "assign N @user|me|nobody",
         "assigner l'anomalie N (ou la reprendre)",
         "assign anomaly N (or take it back)",
     ),
     (
         "commenter",
         "commenter N texte",
+        "comment N text",
         "commenter l'anomalie N",
         "comment on anomaly N",
     ),
     (
         "resoudre",
         "resoudre N [note]",
+        "resolve N [note]",
         "marquer l'anomalie N résolue, en disant ce qui a été fait",
         "mark anomaly N resolved, saying what was done",
     ),
     (
         "ignorer",
         "ignorer N raison",
+        "dismiss N reason",
         "écarter l'anomalie N (ce n'est pas un problème), en disant pourquoi",
         "dismiss anomaly N (not a problem), saying why",
     ),
     (
         "mandats",
         "mandats [en-retard] [portefeuille P]",
+        "mandates [late] [portfolio P]",
         "mandats de délégation non signés",
         "delegation mandates not yet signed",
     ),
     (
         "mandat",
         "mandat D [délégation|désignation|facturation] statut [note]",
+        "mandate D [delegation|designation|invoicing] status [note]",
         "changer le statut d'un mandat (demandé, relancé, reçu, signé, refusé, expiré)",
-        "change a mandate's status",
+        "change a mandate's status (requested, reminded, received, signed, refused, expired)",
     ),
     (
         "relancer",
         "relancer D",
+        "remind D",
         "relancer le client maintenant",
         "remind the client now",
     ),
     (
         "regler",
         "regler N envoyee|non-envoyee",
+        "settle N sent|not-sent",
         "régler une relance « à vérifier » (envoi interrompu) : envoyée, ou à renvoyer au prochain créneau",
         "settle a reminder left \"to check\" (sending interrupted): sent, or to send at the next slot",
     ),
     (
         "atrier",
         "atrier",
+        "triage",
         "les e-mails de clients que CabReady n'a pu rattacher à aucune relance",
         "clients' emails CabReady could not tie to a reminder",
     ),
     (
         "trier",
         "trier N D | trier N ignorer raison",
+        "sort N D | sort N ignore reason",
         "rattacher l'e-mail N au dossier D, ou l'écarter en disant pourquoi",
         "tie email N to dossier D, or set it aside saying why",
     ),
     (
         "calendrier",
         "calendrier [90j]",
+        "calendar [90d]",
         "échéances en retard et à venir",
         "overdue and upcoming deadlines",
     ),
     (
         "journal",
         "journal D [n]",
+        "log D [n]",
         "les n dernières actions sur un dossier",
         "the latest n actions on a dossier",
     ),
-    ("aide", "aide [commande]", "cette aide", "this help"),
+    ("aide", "aide [commande]", "help [command]", "cette aide", "this help"),
 ];
+
+/// The usage in `lang`.
+fn usage(entry: &Entry, lang: Lang) -> &'static str {
+    lang.pick(entry.1, entry.2)
+}
+
+/// The command's word in `lang`: the one its usage starts with.
+fn word(entry: &Entry, lang: Lang) -> &'static str {
+    let usage = usage(entry, lang);
+    usage.split(' ').next().unwrap_or(usage)
+}
+
+fn entry(command: &str) -> Option<&'static Entry> {
+    HELP.iter().find(|(name, ..)| *name == command)
+}
 
 pub fn run(core: &Core, topic: Option<&str>) -> Reply {
     let lang = core.lang;
     let describe =
-        |(_, usage, fr, en): &(&str, &str, &str, &str)| format!("{usage} — {}", lang.pick(fr, en));
-    if let Some(entry) = topic.and_then(|t| HELP.iter().find(|(name, ..)| *name == t)) {
+        |entry: &Entry| format!("{} — {}", usage(entry, lang), lang.pick(entry.3, entry.4));
+    if let Some(entry) = topic.and_then(entry) {
         return Reply::info(format!(
             "{}{}{}",
             lang.pick("Aide", "Help"),
             lang.colon(),
-            entry.0
+            word(entry, lang)
         ))
         .with_description(describe(entry));
     }
@@ -134,11 +174,9 @@ pub fn run(core: &Core, topic: Option<&str>) -> Reply {
 
 pub fn usage_error(core: &Core, command: &str, problem: &str) -> Reply {
     let lang = core.lang;
-    let usage = HELP
-        .iter()
-        .find(|(name, ..)| *name == command)
-        .map(|(_, u, ..)| *u)
-        .unwrap_or(command);
+    let (usage, word) = entry(command)
+        .map(|e| (usage(e, lang), word(e, lang)))
+        .unwrap_or((command, command));
     Reply::error(
         lang.pick("Commande incomplète", "Incomplete command"),
         match lang {
@@ -146,5 +184,74 @@ pub fn usage_error(core: &Core, command: &str, problem: &str) -> Reply {
             Lang::En => format!("{problem}. Usage: {usage}"),
         },
     )
-    .action(lang.pick("Aide", "Help"), format!("aide {command}"))
+    .action(
+        lang.pick("Aide", "Help"),
+        format!("{} {word}", lang.pick("aide", "help")),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::canonical;
+
+    #[test]
+    fn english_help_in_english_words_the_parser_takes() {
+        // The French placeholders and arguments an English reader once saw.
+        let french = [
+            "portefeuille",
+            "cabinet",
+            "miens",
+            "ouvertes",
+            "miennes",
+            "utilisateur",
+            "moi",
+            "personne",
+            "texte",
+            "raison",
+            "en-retard",
+            "délégation",
+            "désignation",
+            "facturation",
+            "statut",
+            "envoyee",
+            "non-envoyee",
+            "ignorer",
+            "90j",
+            "commande",
+        ];
+        for entry in HELP {
+            let english = format!("{} {}", usage(entry, Lang::En), entry.4);
+            let words: Vec<&str> = english
+                .split(|c: char| !(c.is_alphanumeric() || c == '-'))
+                .collect();
+            for w in french {
+                assert!(!words.contains(&w), "« {w} » in English help: {english}");
+            }
+            for lang in [Lang::Fr, Lang::En] {
+                assert_eq!(canonical(word(entry, lang)), Some(entry.0), "{entry:?}");
+            }
+        }
+        assert_eq!(
+            usage(entry("pret").unwrap(), Lang::En),
+            "ready [dossier | portfolio P | firm | mine]"
+        );
+        // What the English help shows is taken as shown.
+        for line in [
+            "ready portfolio Nord",
+            "ready firm",
+            "anomalies open",
+            "anomalies portfolio Nord",
+            "assign 3 nobody",
+            "mandates late portfolio Nord",
+            "mandate D001 invoicing signed",
+            "settle 4 not-sent",
+            "sort 5 ignore spam",
+            "calendar 90d",
+            "log D001 5",
+            "help calendar",
+        ] {
+            assert!(crate::parse::parse(line).is_ok(), "{line}");
+        }
+    }
 }
