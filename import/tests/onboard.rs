@@ -62,7 +62,7 @@ const EXPECTED_ERRORS: [&str; 9] = [
     "ligne 4, colonne collaborateur : collaborateur inconnu : ajoutez-le à users.csv ou corrigez l'adresse (jean.inconnu@cabinet-leroy.fr)",
     "ligne 5, colonne code_dossier : code dossier en double (déjà ligne 2) (B001)",
     "ligne 6, colonne siren : le SIREN doit comporter exactement 9 chiffres (12345)",
-    "ligne 6, colonne effectif : nombre illisible (attendu par exemple : 1 250 000,50) (trois)",
+    "ligne 6, colonne effectif : nombre illisible (attendu par exemple : 1 250 000,50 ; chiffres groupés par trois, deux décimales au plus) (trois)",
     "ligne 6, colonne categorie : catégorie inconnue (attendu : GE, ETI, PME, TPE ou micro) (géante)",
     "ligne 6, colonne regime_tva : régime de TVA inconnu (attendu : réel normal mensuel, réel normal trimestriel, réel simplifié, franchise en base ou mini-réel) (forfait)",
     "ligne 6, colonne contact_email : adresse e-mail invalide (attendu : nom@domaine.fr) (max@)",

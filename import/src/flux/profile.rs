@@ -5,7 +5,7 @@
 //! works from any directory; a firm's own directory (`profiles_dir`)
 //! overrides them by name, and a profile file can be given by path.
 
-use cabready_store::domain::{fold, Direction, LifecycleCode};
+use cabready_store::domain::{fold, parse_cents, Direction, LifecycleCode};
 use cabready_store::lang::toml_problem;
 use cabready_store::{Lang, Said};
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
@@ -383,65 +383,9 @@ impl Profile {
     }
 
     /// Cents from an amount written with the profile's decimal separator,
-    /// exactly (no float): digits grouped by three with spaces or the other
-    /// separator, at most two decimals (more only if zeros), an optional
-    /// trailing `€`/`EUR`, negative for credit notes. Anything else is
-    /// `None`: never another amount than the one written.
+    /// exactly, or `None` (see [`parse_cents`]).
     pub fn parse_amount(&self, raw: &str) -> Option<i64> {
-        let thousands = if self.decimal == ',' { '.' } else { ',' };
-        let text = raw.trim();
-        let text = text
-            .strip_suffix('€')
-            .or_else(|| text.strip_suffix("EUR"))
-            .unwrap_or(text)
-            .trim_end();
-        let (negative, text) = match text.strip_prefix('-') {
-            Some(rest) => (true, rest.trim_start()),
-            None => (false, text),
-        };
-        let (whole, fraction) = text.split_once(self.decimal).unwrap_or((text, ""));
-        if text.ends_with(self.decimal) {
-            return None;
-        }
-        // Read digit by digit (a million lines, two amounts each: no
-        // allocation). Grouped digits must be grouped by three ("1 234 567",
-        // "1.234"): "1.234.56" is a typo, not 123,456.
-        let mut cents: i64 = 0;
-        let mut push = |digit: u8| -> Option<()> {
-            cents = cents.checked_mul(10)?.checked_add(i64::from(digit))?;
-            Some(())
-        };
-        let (mut groups, mut first, mut run) = (0, 0, 0);
-        for c in whole.chars() {
-            if c.is_ascii_digit() {
-                push(c as u8 - b'0')?;
-                run += 1;
-            } else if run > 0
-                && (c == thousands || c.is_whitespace() || c == '\u{a0}' || c == '\u{202f}')
-            {
-                if groups == 0 {
-                    first = run;
-                } else if run != 3 {
-                    return None;
-                }
-                groups += 1;
-                run = 0;
-            } else {
-                return None;
-            }
-        }
-        if run == 0 || groups > 0 && (run != 3 || first > 3) {
-            return None;
-        }
-        // Cents: a third decimal other than zero would be lost.
-        let digits = fraction.trim_end_matches('0').as_bytes();
-        if digits.len() > 2 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        for i in 0..2 {
-            push(digits.get(i).map_or(0, |d| d - b'0'))?;
-        }
-        Some(if negative { -cents } else { cents })
+        parse_cents(raw, self.decimal)
     }
 
     /// The lifecycle code of a status cell: the profile's words first, then

@@ -18,7 +18,7 @@ pub use email::Email;
 pub use identifiers::{check_siret, french_vat_number, Siren};
 pub use lifecycle::{Direction, LifecycleCode};
 pub use mandate::{MandateKind, MandateStatus, PlatformState};
-pub use numbers::{parse_amount_cents, parse_decimal, Cents};
+pub use numbers::{parse_amount_cents, parse_cents, parse_decimal, Cents};
 pub use role::Role;
 pub use text::{fold, split_list};
 pub use vat::{VatRegime, VatRegimeSchedule};
@@ -67,9 +67,11 @@ impl Problem {
             (EmailInvalid, Lang::Fr) => "adresse e-mail invalide (attendu : nom@domaine.fr)".into(),
             (EmailInvalid, Lang::En) => "invalid email address (expected: name@domain.com)".into(),
             (NumberInvalid, Lang::Fr) => {
-                "nombre illisible (attendu par exemple : 1 250 000,50)".into()
+                "nombre illisible (attendu par exemple : 1 250 000,50 ; chiffres groupés par trois, deux décimales au plus)".into()
             }
-            (NumberInvalid, Lang::En) => "unreadable number (expected e.g. 1 250 000,50)".into(),
+            (NumberInvalid, Lang::En) => {
+                "unreadable number (expected e.g. 1 250 000,50 or 1,250,000.50; digits grouped by three, two decimals at most)".into()
+            }
             (NegativeNumber, Lang::Fr) => "le nombre ne peut pas être négatif".into(),
             (NegativeNumber, Lang::En) => "the number cannot be negative".into(),
             (RoleUnknown, Lang::Fr) => {

@@ -3,92 +3,115 @@ use super::Problem;
 /// An amount of euros in cents: exact, no float rounding in the database.
 pub type Cents = i64;
 
-/// Reads a number written the French way or the English way:
-/// `1 250 000,50`, `1.250.000,50`, `1250000.50`, `12,5`, `2 M€` is not accepted.
-/// Spaces (also non-breaking), apostrophes and a trailing `€` are ignored.
-pub fn parse_decimal(raw: &str) -> Result<f64, Problem> {
-    let cleaned: String = raw
-        .trim()
-        .trim_end_matches('€')
-        .trim_end_matches("EUR")
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '\u{a0}' && *c != '\u{202f}' && *c != '\'')
-        .collect();
-    if cleaned.is_empty() {
-        return Err(Problem::Required);
-    }
-    let (negative, body) = match cleaned.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, cleaned.as_str()),
+/// Cents from an amount written with `decimal` as its decimal separator,
+/// exactly (no float): digits grouped by three with spaces, apostrophes or
+/// the other separator, at most two decimals (more only if zeros), an
+/// optional trailing `€`/`EUR`, negative with a leading `-`. Anything else
+/// is `None`: never another amount than the one written ("1.234.56" is a
+/// typo, not 123,456). The flux import reads a million lines with it, two
+/// amounts each: it does not allocate.
+pub fn parse_cents(raw: &str, decimal: char) -> Option<Cents> {
+    let thousands = if decimal == ',' { '.' } else { ',' };
+    let text = raw.trim();
+    let text = text
+        .strip_suffix('€')
+        .or_else(|| text.strip_suffix("EUR"))
+        .unwrap_or(text)
+        .trim_end();
+    let (negative, text) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest.trim_start()),
+        None => (false, text),
     };
-    if body.is_empty()
-        || !body
-            .chars()
-            .all(|c| c.is_ascii_digit() || c == ',' || c == '.')
-    {
-        return Err(Problem::NumberInvalid);
+    let (whole, fraction) = text.split_once(decimal).unwrap_or((text, ""));
+    if text.ends_with(decimal) {
+        return None;
     }
-    let commas = body.matches(',').count();
-    let dots = body.matches('.').count();
-    let normalised = match (commas, dots) {
-        (0, 0) => body.to_string(),
-        // Both present: the last one is the decimal separator.
-        (_, _) if commas > 0 && dots > 0 => {
-            let last_comma = body.rfind(',').unwrap_or(0);
-            let last_dot = body.rfind('.').unwrap_or(0);
-            let (thousands, decimal) = if last_comma > last_dot {
-                ('.', ',')
-            } else {
-                (',', '.')
-            };
-            if body.matches(decimal).count() > 1 {
-                return Err(Problem::NumberInvalid);
-            }
-            body.replace(thousands, "").replace(decimal, ".")
-        }
-        (1, 0) => body.replace(',', "."),
-        (0, 1) => {
-            // A French export never writes a decimal dot: "1.250" is one thousand two hundred and fifty.
-            let decimals = body.len() - body.find('.').unwrap_or(0) - 1;
-            if decimals == 3 {
-                body.replace('.', "")
-            } else {
-                body.to_string()
-            }
-        }
-        (0, _) => thousands_grouped(body, '.')?,
-        (_, 0) => thousands_grouped(body, ',')?,
-        _ => return Err(Problem::NumberInvalid),
+    let mut cents: i64 = 0;
+    let mut push = |digit: u8| -> Option<()> {
+        cents = cents.checked_mul(10)?.checked_add(i64::from(digit))?;
+        Some(())
     };
-    let value: f64 = normalised.parse().map_err(|_| Problem::NumberInvalid)?;
-    if !value.is_finite() {
-        return Err(Problem::NumberInvalid);
+    let (mut groups, mut first, mut run) = (0, 0, 0);
+    for c in whole.chars() {
+        if c.is_ascii_digit() {
+            push(c as u8 - b'0')?;
+            run += 1;
+        } else if run > 0 && (c == thousands || c == '\'' || c.is_whitespace()) {
+            if groups == 0 {
+                first = run;
+            } else if run != 3 {
+                return None;
+            }
+            groups += 1;
+            run = 0;
+        } else {
+            return None;
+        }
     }
-    Ok(if negative { -value } else { value })
+    if run == 0 || groups > 0 && (run != 3 || first > 3) {
+        return None;
+    }
+    // Cents: a third decimal other than zero would be lost.
+    let digits = fraction.trim_end_matches('0').as_bytes();
+    if digits.len() > 2 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    for i in 0..2 {
+        push(digits.get(i).map_or(0, |d| d - b'0'))?;
+    }
+    Some(if negative { -cents } else { cents })
 }
 
-fn thousands_grouped(body: &str, separator: char) -> Result<String, Problem> {
-    let groups: Vec<&str> = body.split(separator).collect();
-    let well_grouped =
-        !groups[0].is_empty() && groups[0].len() <= 3 && groups[1..].iter().all(|g| g.len() == 3);
-    if well_grouped {
-        Ok(groups.concat())
-    } else {
-        Err(Problem::NumberInvalid)
+/// The decimal separator of a number written the French way or the English
+/// way, when nothing says which: of a comma and a dot, the last one; a lone
+/// comma; a lone dot unless three digits follow it ("1.250" is one thousand
+/// two hundred and fifty: a French export never writes a decimal dot);
+/// otherwise the comma (a repeated separator groups thousands).
+fn guessed_decimal_separator(text: &str) -> char {
+    match (text.rfind(','), text.rfind('.')) {
+        (Some(comma), Some(dot)) => {
+            if comma > dot {
+                ','
+            } else {
+                '.'
+            }
+        }
+        (None, Some(dot)) if text.matches('.').count() == 1 => {
+            let after = text[dot + 1..]
+                .trim_end_matches(['€', ' '])
+                .trim_end_matches("EUR");
+            if after.trim().len() == 3 {
+                ','
+            } else {
+                '.'
+            }
+        }
+        (Some(_), None) if text.matches(',').count() > 1 => '.',
+        _ => ',',
     }
+}
+
+/// Reads a number written the French way or the English way, to the
+/// cent: `1 250 000,50`, `1.250.000,50`, `1,250,000.50`, `12,5`; `2 M€` is
+/// not accepted, nor digits grouped other than by three.
+pub fn parse_decimal(raw: &str) -> Result<f64, Problem> {
+    read_cents(raw).map(|cents| cents as f64 / 100.0)
 }
 
 /// Reads an amount in euros and returns cents, refusing negative values.
 pub fn parse_amount_cents(raw: &str) -> Result<Cents, Problem> {
-    let value = parse_decimal(raw)?;
-    if value < 0.0 {
-        return Err(Problem::NegativeNumber);
+    match read_cents(raw)? {
+        cents if cents < 0 => Err(Problem::NegativeNumber),
+        cents => Ok(cents),
     }
-    let cents = (value * 100.0).round();
-    if cents > i64::MAX as f64 {
-        return Err(Problem::NumberInvalid);
+}
+
+fn read_cents(raw: &str) -> Result<Cents, Problem> {
+    let text = raw.trim();
+    if text.is_empty() {
+        return Err(Problem::Required);
     }
-    Ok(cents as i64)
+    parse_cents(text, guessed_decimal_separator(text)).ok_or(Problem::NumberInvalid)
 }
 
 #[cfg(test)]
@@ -113,6 +136,27 @@ mod tests {
             assert!(parse_decimal(bad).is_err(), "{bad}");
         }
         assert_eq!(parse_decimal("  "), Err(Problem::Required));
+    }
+
+    #[test]
+    fn numbers_are_read_exactly_or_refused() {
+        // Grouped other than by three, or with more than two decimals:
+        // refused, never read as another number.
+        for bad in [
+            "1.2.3,45",
+            "1,5.5",
+            "1 23,00",
+            "12,345,6",
+            "1,234.567",
+            "1.234.56",
+        ] {
+            assert_eq!(parse_decimal(bad), Err(Problem::NumberInvalid), "{bad}");
+        }
+        assert_eq!(parse_amount_cents("1'250'000.10"), Ok(125_000_010));
+        assert_eq!(parse_amount_cents("1 234,500"), Ok(123_450));
+        assert_eq!(parse_amount_cents("0,1 €"), Ok(10));
+        assert_eq!(parse_cents("-1.234,56", ','), Some(-123_456));
+        assert_eq!(parse_cents("1,234.56", ','), None);
     }
 
     #[test]
