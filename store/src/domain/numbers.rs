@@ -9,7 +9,8 @@ pub type Cents = i64;
 /// optional trailing `€`/`EUR`, negative with a leading `-`. Anything else
 /// is `None`: never another amount than the one written ("1.234.56" is a
 /// typo, not 123,456). The flux import reads a million lines with it, two
-/// amounts each: it does not allocate.
+/// amounts each: it does not allocate, and may be inlined there.
+#[inline]
 pub fn parse_cents(raw: &str, decimal: char) -> Option<Cents> {
     let thousands = if decimal == ',' { '.' } else { ',' };
     let text = raw.trim();
