@@ -134,6 +134,28 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
+/// `cabready readiness | head`: once the reader has gone, printing fails
+/// with a broken pipe, and `println!` panics. That is the reader's choice,
+/// not an error: end quietly, as a shell command ends on SIGPIPE (status
+/// 141), without a panic message nor a backtrace. Every other panic keeps
+/// its message. (The process keeps ignoring SIGPIPE itself, so that a
+/// closed network connection is an error to handle, never a silent death.)
+fn quiet_on_closed_output() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if message.starts_with("failed printing to std") && message.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        default(info);
+    }));
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
@@ -143,6 +165,7 @@ async fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
+    quiet_on_closed_output();
     // clap's own errors in the user's language; help and version as clap prints them.
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,

@@ -297,6 +297,24 @@ fn check_config_explains_and_refuses_bad_files() {
 }
 
 #[test]
+fn output_to_a_closed_pipe_ends_quietly() {
+    // `cabready check-config | true`: the reader is gone before anything is printed.
+    let dir = tempfile::tempdir().unwrap();
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = cli::command(env!("CARGO_BIN_EXE_cabready"), dir.path())
+        .env("CABREADY_NOW", NOW)
+        .env("RUST_BACKTRACE", "1")
+        .arg("check-config")
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(141), "{}", stderr(&out));
+    assert!(stderr(&out).is_empty(), "{}", stderr(&out));
+}
+
+#[test]
 fn bad_now_and_bad_database_url_are_explained() {
     let dir = tempfile::tempdir().unwrap();
     let bad_now = cabready(dir.path(), None, &["--now", "demain", "calendar"]);
