@@ -165,7 +165,7 @@ static CONTACT_INSTEAD: LazyLock<Regex> = LazyLock::new(|| {
 });
 static REFUSED: LazyLock<Regex> = LazyLock::new(|| {
     re(r"(?x)\b(?:
-        refus\w* | ne\s+(?:souhaite|souhaitons|desire|desirons|voulons|veux|signerai|signerons|signera)\s+pas
+        refus\w* | ne\s+(?:souhaite|souhaitons|desire|desirons|voulons|veux|signerai|signerons|signera)\s+(?:pas|rien|jamais)
       | pas\s+interesse\w* | non\s+merci | pas\s+question | hors\s+de\s+question | ne\s+donnerons\s+pas\s+suite
       | ne\s+pas\s+donner\s+suite | mettre\s+fin | resilier | resilions | autre\s+cabinet
       | chang\w*\s+(?:de\s+cabinet|d'expert|d'expert-comptable|de\s+comptable) | quitt\w*\s+(?:le|votre)\s+cabinet
@@ -624,6 +624,11 @@ mod tests {
         );
         assert_eq!(read_fr("Merci, bien reçu.", 0), Intent::Unclear);
         assert_eq!(read_fr("Non.", 0), Intent::Refused);
+        assert_eq!(read_fr("Je ne signerai rien du tout.", 0), Intent::Refused);
+        assert_eq!(
+            read_fr("Nous ne signerons jamais ce mandat.", 0),
+            Intent::Refused
+        );
         assert_eq!(
             read_fr(
                 "Nous ne sommes pas concernés, nous sommes une association.",
