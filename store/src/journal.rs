@@ -162,7 +162,9 @@ pub struct JournalLine {
     pub details: Value,
 }
 
-/// The latest `limit` lines about one dossier, newest first.
+/// The latest `limit` lines about one dossier, newest first: by their time,
+/// then in the order they were written (a line written later with an
+/// earlier time, as a simulated clock allows, takes its place in time).
 pub async fn for_dossier(
     conn: &mut AnyConnection,
     firm_id: i64,
@@ -171,7 +173,7 @@ pub async fn for_dossier(
 ) -> StoreResult<Vec<JournalLine>> {
     let rows = sqlx::query(
         "SELECT id, at, actor_kind, actor, entity, entity_id, dossier_id, action, details FROM journal
-         WHERE firm_id = $1 AND dossier_id = $2 ORDER BY id DESC LIMIT $3",
+         WHERE firm_id = $1 AND dossier_id = $2 ORDER BY at DESC, id DESC LIMIT $3",
     )
     .bind(firm_id)
     .bind(dossier_id)

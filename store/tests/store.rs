@@ -216,6 +216,32 @@ both_backends!(
         );
         assert_eq!(lines[0].actor, "anne@cabinet.fr");
         assert_eq!(lines[0].details["before"], "received_to_verify");
+
+        // A line written later with an earlier time (a simulated clock)
+        // takes its place in time; lines of the same time keep their order.
+        for (minutes, action) in [(-5, "test.earlier"), (5, "test.later")] {
+            let entry = journal::Entry {
+                entity: "dossier",
+                entity_id: Some(id),
+                dossier_id: Some(id),
+                action,
+                details: serde_json::json!({}),
+            };
+            journal::record(
+                &mut conn,
+                firm,
+                at() + chrono::Duration::minutes(minutes),
+                &actor,
+                entry,
+            )
+            .await
+            .unwrap();
+        }
+        let lines = journal::for_dossier(&mut conn, firm, id, 10).await.unwrap();
+        let actions: Vec<&str> = lines.iter().map(|l| l.action.as_str()).collect();
+        assert_eq!(actions[0], "test.later", "{actions:?}");
+        assert_eq!(actions.last(), Some(&"test.earlier"), "{actions:?}");
+        assert_eq!(lines[1].details["before"], "received_to_verify");
     }
 );
 
