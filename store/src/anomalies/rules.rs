@@ -765,6 +765,15 @@ pub async fn evaluate(
     Ok(outcome)
 }
 
+/// A client's words on one line: their paragraphs would break a list's or
+/// the journal's layout.
+fn quoted(details: &Value, key: &str) -> String {
+    s(details, key)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn s(details: &Value, key: &str) -> String {
     match &details[key] {
         Value::String(s) => s.clone(),
@@ -869,12 +878,12 @@ pub fn describe(rule: &str, d: &Value, lang: Lang) -> String {
         ("duplicate_number", Lang::En) => format!("Invoice number {number} used {} times in {} by seller {} ({})", s(d, "count"), s(d, "year"), s(d, "seller_siren"), if s(d, "direction") == "emitted" { "emitted invoices" } else { "received invoices" }),
         ("no_reception_flow", Lang::Fr) => format!("Aucune facture reçue alors que la réception est obligatoire depuis le {} : vérifier l'inscription à l'annuaire", fr_day(d, "reception_from")),
         ("no_reception_flow", Lang::En) => format!("No invoice received although reception is mandatory since {}: check the directory entry", fr_day(d, "reception_from")),
-        ("mail_reply", Lang::Fr) => format!("Réponse du client ({}) de {} : « {} »", s(d, "label_fr"), s(d, "from"), s(d, "text")),
-        ("mail_reply", Lang::En) => format!("Client reply ({}) from {}: \"{}\"", s(d, "label_en"), s(d, "from"), s(d, "text")),
+        ("mail_reply", Lang::Fr) => format!("Réponse du client ({}) de {} : « {} »", s(d, "label_fr"), s(d, "from"), quoted(d, "text")),
+        ("mail_reply", Lang::En) => format!("Client reply ({}) from {}: \"{}\"", s(d, "label_en"), s(d, "from"), quoted(d, "text")),
         ("mail_bounce", Lang::Fr) => format!("Adresse e-mail en erreur ({}) : {} — trouver une autre adresse", s(d, "address"), s(d, "diagnostic")),
         ("mail_bounce", Lang::En) => format!("Email address bounced ({}): {} — find another address", s(d, "address"), s(d, "diagnostic")),
-        ("mail_unknown_sender", Lang::Fr) => format!("Réponse d'une adresse qui n'est pas un contact du dossier ({}) : « {} » — à vérifier, rien n'a été changé", s(d, "from"), s(d, "text")),
-        ("mail_unknown_sender", Lang::En) => format!("Reply from an address that is not a contact of the dossier ({}): \"{}\" — to check, nothing was changed", s(d, "from"), s(d, "text")),
+        ("mail_unknown_sender", Lang::Fr) => format!("Réponse d'une adresse qui n'est pas un contact du dossier ({}) : « {} » — à vérifier, rien n'a été changé", s(d, "from"), quoted(d, "text")),
+        ("mail_unknown_sender", Lang::En) => format!("Reply from an address that is not a contact of the dossier ({}): \"{}\" — to check, nothing was changed", s(d, "from"), quoted(d, "text")),
         ("reminder_no_answer", Lang::Fr) => format!("Relance sans réponse : {} e-mail(s) de relance pour le mandat sont restés sans réponse (dernier le {}) ; les relances automatiques sont arrêtées, contactez le client", s(d, "reminders"), fr_day(d, "last_reminder")),
         ("reminder_no_answer", Lang::En) => format!("Reminders unanswered: {} reminder email(s) about the mandate got no answer (last on {}); automatic reminders have stopped, contact the client", s(d, "reminders"), fr_day(d, "last_reminder")),
         (other, _) => format!("{other}: {d}"),
@@ -895,6 +904,15 @@ mod tests {
                 let text = describe(rule, &json!({}), lang);
                 assert!(!text.starts_with(&format!("{rule}: ")), "{rule}: {text}");
             }
+        }
+    }
+
+    #[test]
+    fn a_clients_paragraphs_are_quoted_on_one_line() {
+        let d = json!({ "label_fr": "question", "from": "c***@x.fr", "text": "Bonjour,\n\nQuel mandat ?\r\n  Merci" });
+        for rule in ["mail_reply", "mail_unknown_sender"] {
+            let text = describe(rule, &d, Lang::Fr);
+            assert!(text.contains("« Bonjour, Quel mandat ? Merci »"), "{text}");
         }
     }
 }
