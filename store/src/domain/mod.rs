@@ -37,6 +37,8 @@ pub enum Problem {
     SiretInvalid,
     EmailInvalid,
     NumberInvalid,
+    /// `1,500` or `1.500`: thousands or decimals, nothing says which.
+    NumberAmbiguous,
     NegativeNumber,
     RoleUnknown,
     CategoryUnknown,
@@ -71,6 +73,12 @@ impl Problem {
             }
             (NumberInvalid, Lang::En) => {
                 "unreadable number (expected e.g. 1 250 000,50 or 1,250,000.50; digits grouped by three, two decimals at most)".into()
+            }
+            (NumberAmbiguous, Lang::Fr) => {
+                "nombre ambigu : un seul séparateur suivi de trois chiffres peut grouper des milliers ou marquer des décimales ; écrivez par exemple 1500, 1 500 ou 1,5".into()
+            }
+            (NumberAmbiguous, Lang::En) => {
+                "ambiguous number: one separator followed by three digits may group thousands or mark decimals; write e.g. 1500, 1 500 or 1.5".into()
             }
             (NegativeNumber, Lang::Fr) => "le nombre ne peut pas être négatif".into(),
             (NegativeNumber, Lang::En) => "the number cannot be negative".into(),

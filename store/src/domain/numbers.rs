@@ -65,11 +65,17 @@ pub fn parse_cents(raw: &str, decimal: char) -> Option<Cents> {
 
 /// The decimal separator of a number written the French way or the English
 /// way, when nothing says which: of a comma and a dot, the last one; a lone
-/// comma; a lone dot unless three digits follow it ("1.250" is one thousand
-/// two hundred and fifty: a French export never writes a decimal dot);
-/// otherwise the comma (a repeated separator groups thousands).
-fn guessed_decimal_separator(text: &str) -> char {
-    match (text.rfind(','), text.rfind('.')) {
+/// separator, unless three digits follow it and no space groups the
+/// thousands; otherwise the comma (a
+/// repeated separator groups thousands). `None`: a lone separator followed
+/// by three digits ("1,500", "1.500"), thousands for one reader and decimals
+/// for another.
+fn guessed_decimal_separator(text: &str) -> Option<char> {
+    let body = text
+        .trim_end_matches('€')
+        .trim_end_matches("EUR")
+        .trim_end();
+    Some(match (body.rfind(','), body.rfind('.')) {
         (Some(comma), Some(dot)) => {
             if comma > dot {
                 ','
@@ -77,19 +83,17 @@ fn guessed_decimal_separator(text: &str) -> char {
                 '.'
             }
         }
-        (None, Some(dot)) if text.matches('.').count() == 1 => {
-            let after = text[dot + 1..]
-                .trim_end_matches(['€', ' '])
-                .trim_end_matches("EUR");
-            if after.trim().len() == 3 {
-                ','
-            } else {
-                '.'
+        (Some(at), None) | (None, Some(at)) if body.matches([',', '.']).count() == 1 => {
+            // Thousands grouped by spaces leave the separator to decimals.
+            let grouped = body.contains(|c: char| c.is_whitespace() || c == '\'');
+            if body[at + 1..].len() == 3 && !grouped {
+                return None;
             }
+            char::from(body.as_bytes()[at])
         }
-        (Some(_), None) if text.matches(',').count() > 1 => '.',
-        _ => ',',
-    }
+        (None, Some(_)) => ',',
+        _ => '.',
+    })
 }
 
 /// Reads a number written the French way or the English way, to the
@@ -112,7 +116,8 @@ fn read_cents(raw: &str) -> Result<Cents, Problem> {
     if text.is_empty() {
         return Err(Problem::Required);
     }
-    parse_cents(text, guessed_decimal_separator(text)).ok_or(Problem::NumberInvalid)
+    let decimal = guessed_decimal_separator(text).ok_or(Problem::NumberAmbiguous)?;
+    parse_cents(text, decimal).ok_or(Problem::NumberInvalid)
 }
 
 #[cfg(test)]
@@ -127,7 +132,8 @@ mod tests {
         assert_eq!(parse_decimal("1,250,000.50"), Ok(1_250_000.5));
         assert_eq!(parse_decimal("1250000.50"), Ok(1_250_000.5));
         assert_eq!(parse_decimal("12,5"), Ok(12.5));
-        assert_eq!(parse_decimal("1.250"), Ok(1250.0));
+        assert_eq!(parse_decimal("1.250.000"), Ok(1_250_000.0));
+        assert_eq!(parse_decimal("1,250,000"), Ok(1_250_000.0));
         assert_eq!(parse_decimal("-3"), Ok(-3.0));
     }
 
@@ -141,6 +147,17 @@ mod tests {
 
     #[test]
     fn numbers_are_read_exactly_or_refused() {
+        // One reader's thousands are another's decimals: refused, said so.
+        for ambiguous in ["1,500", "1.500", "2,000 €", "125.000"] {
+            assert_eq!(
+                parse_decimal(ambiguous),
+                Err(Problem::NumberAmbiguous),
+                "{ambiguous}"
+            );
+        }
+        assert_eq!(parse_decimal("1,5"), Ok(1.5));
+        assert_eq!(parse_decimal("1.50"), Ok(1.5));
+        assert_eq!(parse_decimal("1,5000"), Ok(1.5));
         // Grouped other than by three, or with more than two decimals:
         // refused, never read as another number.
         for bad in [
