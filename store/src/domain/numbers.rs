@@ -76,13 +76,8 @@ fn guessed_decimal_separator(text: &str) -> Option<char> {
         .trim_end_matches("EUR")
         .trim_end();
     Some(match (body.rfind(','), body.rfind('.')) {
-        (Some(comma), Some(dot)) => {
-            if comma > dot {
-                ','
-            } else {
-                '.'
-            }
-        }
+        (Some(comma), Some(dot)) if comma > dot => ',',
+        (Some(_), Some(_)) => '.',
         (Some(at), None) | (None, Some(at)) if body.matches([',', '.']).count() == 1 => {
             // Thousands grouped by spaces leave the separator to decimals.
             let grouped = body.contains(|c: char| c.is_whitespace() || c == '\'');
