@@ -149,6 +149,33 @@ fn onboard_then_calendar(backend: Backend) {
         "{out}"
     );
     assert!(out.contains("Rien n'a été importé"), "{out}");
+    // Lines left out are never a success, dry run or not.
+    let onboard_bad = |extra: &[&str]| {
+        let mut args = vec![
+            "onboard",
+            "--firm",
+            "Cabinet Leroy",
+            "--users",
+            users,
+            "--clients",
+            bad,
+        ];
+        args.extend_from_slice(extra);
+        cabready(dir.path(), Some(&url), &args).status.code()
+    };
+    assert_eq!(onboard_bad(&["--dry-run"]), Some(1), "would be refused");
+    assert_eq!(onboard_bad(&["--dry-run", "--skip-invalid"]), Some(3));
+    let nameless = cabready(
+        dir.path(),
+        Some(&url),
+        &["onboard", "--firm", " ", "--users", users],
+    );
+    assert_eq!(nameless.status.code(), Some(2));
+    assert!(
+        stderr(&nameless).contains("le nom du cabinet est vide"),
+        "{}",
+        stderr(&nameless)
+    );
 
     let ok = cabready(
         dir.path(),

@@ -23,10 +23,26 @@ pub struct Args {
     skip_invalid: bool,
 }
 
+/// Exit status when lines were left out: the valid ones imported with
+/// `--skip-invalid` (or would be, in a dry run), the same as `import flux`'s,
+/// so that a script notices. A file refused whole (or that would be) is 1.
+const LINES_LEFT_OUT: u8 = 3;
+
 pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
+    let firm = args.firm.trim().to_string();
+    if firm.is_empty() {
+        eprintln!(
+            "{}",
+            ctx.lang.pick(
+                "erreur : le nom du cabinet est vide (--firm \"Cabinet Durand\", par exemple)",
+                "error: the firm's name is empty (--firm \"Cabinet Durand\", for instance)"
+            )
+        );
+        return Ok(ExitCode::from(2));
+    }
     let store = ctx.store().await?;
     let request = OnboardRequest {
-        firm: args.firm,
+        firm,
         users: args.users,
         clients: args.clients,
         dry_run: args.dry_run,
@@ -38,10 +54,11 @@ pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
     match result {
         Ok(report) => {
             print!("{}", report.render(ctx.lang, request.skip_invalid));
-            Ok(if report.refused() {
-                ExitCode::from(1)
-            } else {
-                ExitCode::SUCCESS
+            let would_be_refused = report.dry_run && !request.skip_invalid;
+            Ok(match report.error_count() {
+                0 => ExitCode::SUCCESS,
+                _ if report.refused() || would_be_refused => ExitCode::from(1),
+                _ => ExitCode::from(LINES_LEFT_OUT),
             })
         }
         Err(error) => {
