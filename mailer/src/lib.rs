@@ -476,6 +476,7 @@ impl Mailer {
             accountant_email: &accountant.1,
             deadline,
             emission_date: calendar::obligation_date(&dossier, Obligation::Emission),
+            today: now.with_timezone(&chrono_tz::Europe::Paris).date_naive(),
             step: reminder.step,
             token: &reminder.token,
         });

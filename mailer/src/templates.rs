@@ -332,6 +332,8 @@ pub struct ContextData<'a> {
     /// The next unmet legal date, its label, days left (negative: past).
     pub deadline: Option<(chrono::NaiveDate, &'a str, i64)>,
     pub emission_date: Option<chrono::NaiveDate>,
+    /// The day of sending (Paris): says whether emission already applies.
+    pub today: chrono::NaiveDate,
     pub step: i64,
     pub token: &'a str,
 }
@@ -372,6 +374,7 @@ pub fn context(data: &ContextData<'_>) -> Value {
         "dossier": {
             "code": one_line(data.dossier_code),
             "legal_name": one_line(data.legal_name),
+            "of_name": of_name(&one_line(data.legal_name), lang),
             "siren": data.siren,
         },
         "accountant": { "name": accountant, "email": data.accountant_email },
@@ -381,12 +384,36 @@ pub fn context(data: &ContextData<'_>) -> Value {
             "days_left": days_left.max(0),
             "past": days_left < 0,
             "emission_date": data.emission_date.map(date).unwrap_or_default(),
+            "emission_in_force": data.emission_date.is_some_and(|d| d <= data.today),
         },
         "reminder": { "step": data.step, "token": data.token },
         "unsubscribe": {
             "mailto_url": format!("mailto:{}?subject={}", data.reply_to, subject_stop),
         },
     })
+}
+
+/// "de Garage des Tilleuls", "d'Hôtel du Lac": French elides "de" before a
+/// vowel or a mute h (not before an aspirated one: "de Haut-Rhin Bois").
+/// English: "of …".
+fn of_name(name: &str, lang: Lang) -> String {
+    if lang == Lang::En {
+        return format!("of {name}");
+    }
+    let folded = cabready_store::domain::fold(name);
+    const ASPIRATED: &[&str] = &[
+        "hach", "haie", "hall", "hamac", "hameau", "hamst", "hanche", "hangar", "hard", "harp",
+        "hasard", "haut", "havre", "herisson", "hernie", "heros", "hetre", "hibou", "hierarch",
+        "hollande", "homard", "hongr", "honte", "hors", "hotte", "houblon", "housse", "hublot",
+        "huit", "hutte",
+    ];
+    let mute_h = folded.starts_with('h')
+        && folded[1..].starts_with(['a', 'e', 'i', 'o', 'u', 'y'])
+        && !ASPIRATED.iter().any(|w| folded.starts_with(w));
+    match folded.starts_with(['a', 'e', 'i', 'o', 'u', 'y']) || mute_h {
+        true => format!("d'{name}"),
+        false => format!("de {name}"),
+    }
 }
 
 /// Sample data for check-config and the template docs (with a name that
@@ -407,6 +434,7 @@ pub fn sample_context(lang: Lang) -> Value {
         deadline: chrono::NaiveDate::from_ymd_opt(2027, 9, 1)
             .map(|d| (d, "émission des factures électroniques", 280)),
         emission_date: chrono::NaiveDate::from_ymd_opt(2027, 9, 1),
+        today: chrono::NaiveDate::from_ymd_opt(2026, 11, 25).expect("a date"),
         step: 1,
         token: "0123456789abcdef0123456789ab",
     })
@@ -459,6 +487,88 @@ mod tests {
         assert!(r
             .text
             .contains("Claire Durand\r\nCabinet Durand & Associés"));
+    }
+
+    #[test]
+    fn emission_is_told_in_its_tense_and_names_take_elision() {
+        let templates = Templates::load(None).unwrap();
+        let day = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        let render = |template, lang, name: &str, emission: Option<chrono::NaiveDate>| {
+            let context = context(&ContextData {
+                lang,
+                firm_name: "Cabinet Durand",
+                signature: "Claire",
+                logo_url: "",
+                reply_to: "relances+t@cabinet.example",
+                contact_name: "",
+                dossier_code: "D001",
+                legal_name: name,
+                siren: "732829320",
+                accountant_name: "",
+                accountant_email: "",
+                deadline: Some((day(2026, 9, 1), "réception", -85)),
+                emission_date: emission,
+                today: day(2026, 11, 25),
+                step: 1,
+                token: "t",
+            });
+            templates.render(template, lang, &context).unwrap()
+        };
+        let ge = render(
+            Template::MandateRequest,
+            Lang::Fr,
+            "Hôtel du Lac",
+            Some(day(2026, 9, 1)),
+        );
+        assert!(
+            ge.text
+                .contains("Hôtel du Lac doit les émettre ainsi depuis le 01/09/2026."),
+            "{}",
+            ge.text
+        );
+        let en = render(
+            Template::MandateRequest,
+            Lang::En,
+            "Big Co",
+            Some(day(2026, 9, 1)),
+        );
+        assert!(
+            en.text
+                .contains("Big Co must issue them that way since 1 September 2026."),
+            "{}",
+            en.text
+        );
+        let unknown = render(Template::MandateRequest, Lang::Fr, "Sans Catégorie", None);
+        assert!(
+            unknown
+                .text
+                .contains("l'émission suivra, au plus tard le 1er septembre 2027."),
+            "{}",
+            unknown.text
+        );
+        assert!(!unknown.text.contains("à partir du ."), "{}", unknown.text);
+        let platform = render(
+            Template::PlatformChoice,
+            Lang::Fr,
+            "Big Co",
+            Some(day(2026, 9, 1)),
+        );
+        assert!(
+            platform
+                .text
+                .contains("Big Co recevra et émettra ses factures"),
+            "{}",
+            platform.text
+        );
+        for (name, said) in [
+            ("Hôtel du Lac", "mandat de délégation d'Hôtel du Lac"),
+            ("Atelier Roux", "mandat de délégation d'Atelier Roux"),
+            ("Haut-Rhin Bois", "mandat de délégation de Haut-Rhin Bois"),
+            ("Garage Martin", "mandat de délégation de Garage Martin"),
+        ] {
+            let r = render(Template::MandateFollowUp, Lang::Fr, name, None);
+            assert!(r.subject.contains(said), "{}", r.subject);
+        }
     }
 
     #[test]
