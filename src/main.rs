@@ -95,8 +95,10 @@ impl AppContext {
 }
 
 fn parse_now(raw: &str) -> Result<Clock> {
-    let at = DateTime::parse_from_rfc3339(raw.trim())
-        .with_context(|| format!("--now / CABREADY_NOW : date invalide « {raw} » (attendu RFC 3339, ex. 2026-11-25T09:00:00+01:00)"))?;
+    // chrono's own words ("premature end of input") add nothing to the example.
+    let at = DateTime::parse_from_rfc3339(raw.trim()).map_err(|_| {
+        anyhow::anyhow!("--now / CABREADY_NOW : date invalide « {raw} » (attendu RFC 3339, ex. 2026-11-25T09:00:00+01:00)")
+    })?;
     Ok(Clock::fixed(at.with_timezone(&Utc)))
 }
 
@@ -177,8 +179,23 @@ async fn main() -> ExitCode {
     match run(cli).await {
         Ok(code) => code,
         Err(error) => {
-            // The user sees what to do; the chain of causes goes to the log.
-            eprintln!("erreur : {error:#}");
+            // The user sees what to do, then its causes; what the system
+            // said about a file is said in the user's language too.
+            let args: Vec<String> = std::env::args().skip(1).collect();
+            let lang = cli::clap_errors::language(&args);
+            let chain: Vec<String> = error
+                .chain()
+                .map(|cause| match cause.downcast_ref::<std::io::Error>() {
+                    Some(io) => cabready_store::io_problem(io).text(lang).to_string(),
+                    None => cause.to_string(),
+                })
+                .collect();
+            eprintln!(
+                "{}{}{}",
+                lang.pick("erreur", "error"),
+                lang.colon(),
+                chain.join(lang.colon())
+            );
             ExitCode::from(1)
         }
     }

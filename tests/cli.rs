@@ -359,6 +359,31 @@ fn bad_now_and_bad_database_url_are_explained() {
         "{err}"
     );
     assert!(!err.contains("secret"), "passwords never printed: {err}");
+    assert!(
+        !stderr(&bad_now).contains("premature"),
+        "{}",
+        stderr(&bad_now)
+    );
+
+    // What the system says about a file, said in French.
+    let folder = dir.path().to_str().unwrap();
+    let not_a_file = cabready(
+        dir.path(),
+        None,
+        &["onboard", "--firm", "X", "--clients", folder],
+    );
+    assert_eq!(not_a_file.status.code(), Some(1));
+    assert!(
+        stderr(&not_a_file)
+            .contains("impossible de lire le fichier : c'est un dossier, pas un fichier"),
+        "{}",
+        stderr(&not_a_file)
+    );
+    assert!(
+        !stderr(&not_a_file).contains("os error"),
+        "{}",
+        stderr(&not_a_file)
+    );
 }
 
 #[test]

@@ -35,7 +35,7 @@ pub fn report(error: &Error, command: clap::Command, args: &[OsString]) -> ExitC
 /// refused it): `--lang` on the line, else `CABREADY_LANG`, else the
 /// configuration's (`--config`, `CABREADY_CONFIG`, `./cabready.toml`),
 /// else French. Anything unreadable counts as not said.
-fn language(args: &[String]) -> Lang {
+pub(crate) fn language(args: &[String]) -> Lang {
     let option = |name: &str| {
         let (flag, prefix) = (format!("--{name}"), format!("--{name}="));
         let mut found = None;

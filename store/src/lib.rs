@@ -29,4 +29,4 @@ pub mod users;
 pub use clock::Clock;
 pub use db::{Backend, Store};
 pub use error::{StoreError, StoreResult};
-pub use lang::{Lang, Said};
+pub use lang::{io_problem, Lang, Said};

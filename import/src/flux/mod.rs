@@ -362,8 +362,10 @@ async fn import_file(
         Ok(r) => r,
         Err(e) => {
             summary.fatal = Some(format!(
-                "{file}: {} : {e}",
-                lang.pick("impossible de lire le fichier", "cannot read the file")
+                "{file}: {}{}{}",
+                lang.pick("impossible de lire le fichier", "cannot read the file"),
+                lang.colon(),
+                cabready_store::io_problem(&e).text(lang)
             ));
             return Ok(summary);
         }

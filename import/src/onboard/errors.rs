@@ -3,7 +3,7 @@
 
 use crate::table::TableError;
 use cabready_store::domain::Problem;
-use cabready_store::Lang;
+use cabready_store::{Lang, Said};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum RowProblem {
@@ -107,7 +107,7 @@ impl RowError {
 /// Why a whole file was refused before its lines were read.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FileProblem {
-    Unreadable(String),
+    Unreadable(Said),
     Table(TableError),
     MissingColumns {
         missing: Vec<&'static str>,
@@ -119,8 +119,8 @@ pub enum FileProblem {
 impl FileProblem {
     pub fn message(&self, lang: Lang) -> String {
         match (self, lang) {
-            (Self::Unreadable(e), Lang::Fr) => format!("impossible de lire le fichier : {e}"),
-            (Self::Unreadable(e), Lang::En) => format!("cannot read the file: {e}"),
+            (Self::Unreadable(e), Lang::Fr) => format!("impossible de lire le fichier : {}", e.fr),
+            (Self::Unreadable(e), Lang::En) => format!("cannot read the file: {}", e.en),
             (Self::Table(e), _) => e.message(lang),
             (Self::MissingColumns { missing, found, delimiter }, Lang::Fr) => format!(
                 "ligne 1 : colonne(s) obligatoire(s) absente(s) : {} (en-têtes lus avec le séparateur {delimiter} : {})",

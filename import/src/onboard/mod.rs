@@ -190,7 +190,7 @@ fn read<T>(
     let file = file_name(path);
     let bytes = std::fs::read(path).map_err(|e| OnboardError::File {
         file: file.clone(),
-        problem: FileProblem::Unreadable(e.to_string()),
+        problem: FileProblem::Unreadable(cabready_store::io_problem(&e)),
     })?;
     let parsed = parse(&bytes, lang).map_err(|problem| OnboardError::File {
         file: file.clone(),

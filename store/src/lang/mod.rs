@@ -109,6 +109,34 @@ impl Said {
     }
 }
 
+/// What the system said about a file, in both languages: its own words
+/// ("No such file or directory (os error 2)") are English, and would sit
+/// in the middle of a French sentence.
+pub fn io_problem(error: &std::io::Error) -> Said {
+    use std::io::ErrorKind::*;
+    let (fr, en) = match error.kind() {
+        NotFound => (
+            "fichier ou dossier introuvable",
+            "no such file or directory",
+        ),
+        PermissionDenied => ("accès refusé (droits du fichier)", "permission denied"),
+        IsADirectory => (
+            "c'est un dossier, pas un fichier",
+            "it is a directory, not a file",
+        ),
+        NotADirectory => (
+            "un élément du chemin n'est pas un dossier",
+            "part of the path is not a directory",
+        ),
+        AlreadyExists => ("le fichier existe déjà", "the file already exists"),
+        StorageFull => ("disque plein", "the disk is full"),
+        ReadOnlyFilesystem => ("disque en lecture seule", "read-only file system"),
+        InvalidData => ("contenu illisible", "unreadable content"),
+        _ => return Said::new(format!("erreur du système ({error})"), error.to_string()),
+    };
+    Said::new(fr, en)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,5 +156,14 @@ mod tests {
         let both = Said::join(&[said, Said::same("X")], " ; ", "; ");
         assert_eq!(both.text(Lang::Fr), "report demandé par le client ; X");
         assert_eq!(both.text(Lang::En), "the client asked to wait; X");
+    }
+
+    #[test]
+    fn the_systems_words_about_a_file_are_said_in_french_too() {
+        let missing = std::fs::read("/nonexistent/cabready").unwrap_err();
+        assert_eq!(io_problem(&missing).fr, "fichier ou dossier introuvable");
+        let dir = std::fs::read(std::env::temp_dir()).unwrap_err();
+        assert_eq!(io_problem(&dir).fr, "c'est un dossier, pas un fichier");
+        assert_eq!(io_problem(&dir).en, "it is a directory, not a file");
     }
 }
