@@ -4,8 +4,8 @@ use super::dossier_named;
 use crate::error::CommandResult;
 use crate::{Caller, Core, Reply};
 use cabready_store::anomalies::rules;
-use cabready_store::clock::{french_time, from_db_time};
-use cabready_store::domain::{MandateKind, MandateStatus, PlatformState};
+use cabready_store::clock::{french_date, french_time, from_db_date, from_db_time};
+use cabready_store::domain::{MandateKind, MandateStatus, PlatformState, SizeCategory, VatRegime};
 use cabready_store::journal::{self, JournalLine};
 use cabready_store::{Lang, Said};
 use serde_json::Value;
@@ -78,7 +78,13 @@ pub fn line_text(line: &JournalLine, lang: Lang) -> String {
                 .map(|m| {
                     m.iter()
                         .map(|(k, v)| {
-                            format!("{k}{colon}{} → {}", text(&v["before"]), text(&v["after"]))
+                            let value = |v: &Value| dossier_value(k, v, lang);
+                            format!(
+                                "{}{colon}{} → {}",
+                                dossier_field(k, lang),
+                                value(&v["before"]),
+                                value(&v["after"])
+                            )
                         })
                         .collect()
                 })
@@ -242,6 +248,78 @@ pub fn line_text(line: &JournalLine, lang: Lang) -> String {
     }
 }
 
+/// A dossier's field as the journal keeps it (`turnover_cents`), in words.
+fn dossier_field(key: &str, lang: Lang) -> String {
+    let (fr, en) = match key {
+        "legal_name" => ("raison sociale", "legal name"),
+        "siren" => ("SIREN", "SIREN"),
+        "legal_form" => ("forme juridique", "legal form"),
+        "headcount" => ("effectif", "headcount"),
+        "turnover_cents" => ("chiffre d'affaires", "turnover"),
+        "balance_sheet_cents" => ("total du bilan", "balance sheet total"),
+        "category" => ("catégorie", "category"),
+        "category_source" => ("origine de la catégorie", "category from"),
+        "vat_regime" => ("régime de TVA", "VAT regime"),
+        "vat_regime_next" => ("prochain régime de TVA", "next VAT regime"),
+        "vat_regime_next_from" => ("prochain régime de TVA à partir du", "next VAT regime from"),
+        "b2c" => ("ventes aux particuliers", "sales to consumers"),
+        "international" => ("opérations internationales", "international operations"),
+        "vat_group" => ("groupe TVA", "VAT group"),
+        "debits_option" => ("option pour les débits", "option for debits"),
+        "owner" => ("collaborateur", "accountant"),
+        "portfolio" => ("portefeuille", "portfolio"),
+        "tags" => ("étiquettes", "tags"),
+        "contact_name" => ("contact", "contact"),
+        "contact_email" => ("e-mail du contact", "contact's email"),
+        other => return other.to_string(),
+    };
+    lang.pick(fr, en).to_string()
+}
+
+/// A dossier field's value in words: amounts in euros, codes as labels.
+fn dossier_value(key: &str, value: &Value, lang: Lang) -> String {
+    let code = value.as_str().unwrap_or_default();
+    match (key, value) {
+        (_, Value::Null) => "—".into(),
+        (_, Value::Bool(yes)) => lang
+            .pick(
+                if *yes { "oui" } else { "non" },
+                if *yes { "yes" } else { "no" },
+            )
+            .into(),
+        ("turnover_cents" | "balance_sheet_cents", Value::Number(n)) => {
+            let cents = n.as_i64().unwrap_or_default();
+            let euros = cabready_store::readiness::text::euros(cents / 100);
+            match cents % 100 {
+                0 => euros,
+                rest => euros.replace(" €", &format!("{}{:02} €", lang.pick(",", "."), rest.abs())),
+            }
+        }
+        ("headcount", Value::Number(n)) => {
+            let text = n.as_f64().unwrap_or_default().to_string();
+            match lang {
+                Lang::Fr => text.replace('.', ","),
+                Lang::En => text,
+            }
+        }
+        ("category", _) => SizeCategory::from_code(code).map_or(code.into(), |c| c.label().into()),
+        ("category_source", _) => match code {
+            "derived" => lang
+                .pick("calculée d'après les chiffres", "derived from the figures")
+                .into(),
+            "override" => lang.pick("imposée", "set by hand").into(),
+            other => other.into(),
+        },
+        ("vat_regime" | "vat_regime_next", _) => {
+            VatRegime::from_code(code).map_or(code.into(), |r| r.label().into())
+        }
+        ("vat_regime_next_from", _) => from_db_date(code).map_or(code.into(), french_date),
+        (_, Value::String(s)) if s.is_empty() => "—".into(),
+        (_, Value::String(s)) => s.clone(),
+        (_, other) => other.to_string(),
+    }
+}
+
 pub async fn run(core: &Core, caller: &Caller, query: &str, count: i64) -> CommandResult {
     let lang = core.lang;
     let mut conn = core.store.pool().acquire().await?;
@@ -272,4 +350,49 @@ pub async fn run(core: &Core, caller: &Caller, query: &str, count: i64) -> Comma
         ),
         items,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_dossiers_changes_are_said_in_words() {
+        let line = JournalLine {
+            id: 1,
+            at: chrono::Utc::now(),
+            actor_kind: "user".into(),
+            actor: "anne@cabinet.fr".into(),
+            entity: "dossier".into(),
+            entity_id: Some(3),
+            dossier_id: Some(3),
+            action: "dossier.updated".into(),
+            details: json!({ "code": "C003", "changes": {
+                "turnover_cents": { "before": 125_000_050, "after": 125_000_000 },
+                "headcount": { "before": 9.0, "after": 12.5 },
+                "category": { "before": "micro", "after": "pme" },
+                "category_source": { "before": "derived", "after": "override" },
+                "vat_group": { "before": false, "after": true },
+                "contact_email": { "before": null, "after": "c@x.fr" },
+            }}),
+        };
+        let fr = line_text(&line, Lang::Fr);
+        for said in [
+            "chiffre d'affaires : 1 250 000,50 € → 1 250 000 €",
+            "effectif : 9 → 12,5",
+            "catégorie : TPE/micro → PME",
+            "origine de la catégorie : calculée d'après les chiffres → imposée",
+            "groupe TVA : non → oui",
+            "e-mail du contact : — → c@x.fr",
+        ] {
+            assert!(fr.contains(said), "{said}\n{fr}");
+        }
+        let en = line_text(&line, Lang::En);
+        assert!(
+            en.contains("turnover: 1 250 000.50 € → 1 250 000 €"),
+            "{en}"
+        );
+        assert!(!en.contains("_cents") && !fr.contains("_cents"), "{en}");
+    }
 }
