@@ -4,7 +4,7 @@
 //! and spacing, with aliases.
 
 use cabready_store::domain::fold;
-use cabready_store::Lang;
+use cabready_store::{Lang, Said};
 use std::collections::HashMap;
 
 /// The text encodings we read.
@@ -140,6 +140,26 @@ impl Columns {
     }
 }
 
+/// The line of the first byte that is not UTF-8 in a file that is mostly
+/// UTF-8 (accented letters written both ways): decoding it all as
+/// Windows-1252 would turn every UTF-8 "é" into "Ã©" without a word.
+/// `None` for a file in one encoding.
+fn mixed_encoding_line(bytes: &[u8]) -> Option<u64> {
+    let mut utf8_letters = false;
+    let mut first_invalid = None;
+    let mut offset = 0;
+    for chunk in bytes.utf8_chunks() {
+        utf8_letters |= !chunk.valid().is_ascii();
+        offset += chunk.valid().len();
+        if !chunk.invalid().is_empty() && first_invalid.is_none() {
+            first_invalid = Some(offset);
+        }
+        offset += chunk.invalid().len();
+    }
+    let at = first_invalid.filter(|_| utf8_letters)?;
+    Some(bytes[..at].iter().filter(|b| **b == b'\n').count() as u64 + 1)
+}
+
 /// A decoded delimited file, ready to be read record by record.
 pub struct Table {
     pub encoding: TextEncoding,
@@ -152,8 +172,14 @@ pub struct Table {
 #[derive(Debug, Clone, PartialEq)]
 pub enum TableError {
     Empty,
-    NoDelimiter { header: String },
+    NoDelimiter {
+        header: String,
+    },
     Csv(String),
+    /// UTF-8 and Windows-1252 in one file: the first line in the other one.
+    MixedEncoding {
+        line: u64,
+    },
 }
 
 impl TableError {
@@ -167,6 +193,12 @@ impl TableError {
             (Self::NoDelimiter { header }, Lang::En) => {
                 format!("line 1: no known delimiter in the header; expected ';' or ',' (read: {header})")
             }
+            (Self::MixedEncoding { line }, Lang::Fr) => format!(
+                "ligne {line} : caractères dans un autre encodage que le reste du fichier (UTF-8 et Windows-1252 mélangés) ; enregistrez le fichier entier en UTF-8 depuis votre tableur"
+            ),
+            (Self::MixedEncoding { line }, Lang::En) => format!(
+                "line {line}: characters in another encoding than the rest of the file (UTF-8 and Windows-1252 mixed); save the whole file as UTF-8 from your spreadsheet"
+            ),
             (Self::Csv(e), Lang::Fr) => format!("fichier CSV illisible : {e}"),
             (Self::Csv(e), Lang::En) => format!("unreadable CSV file: {e}"),
         }
@@ -175,6 +207,9 @@ impl TableError {
 
 impl Table {
     pub fn parse(bytes: &[u8]) -> Result<Table, TableError> {
+        if let Some(line) = mixed_encoding_line(bytes) {
+            return Err(TableError::MixedEncoding { line });
+        }
         let (text, encoding) = decode(bytes);
         let header_line = text
             .lines()
@@ -207,8 +242,11 @@ impl Table {
         })
     }
 
-    /// The data records with their line number in the file (the header is line 1).
-    pub fn records(&self) -> impl Iterator<Item = (u64, Result<csv::StringRecord, String>)> + '_ {
+    /// The data records with their line number in the file (the header is
+    /// line 1). A cell that holds a line break is an error of its record:
+    /// no column of these files takes one, and it is what an unclosed quote
+    /// does, swallowing the lines after it into one cell.
+    pub fn records(&self) -> impl Iterator<Item = (u64, Result<csv::StringRecord, Said>)> + '_ {
         let mut reader = csv::ReaderBuilder::new()
             .delimiter(self.delimiter)
             .flexible(true)
@@ -231,11 +269,25 @@ impl Table {
                         .position()
                         .map(|p| lines.line_at(p.byte()))
                         .unwrap_or(0);
+                    let breaks: u64 = record
+                        .iter()
+                        .map(|cell| cell.trim_end().matches('\n').count() as u64)
+                        .sum();
+                    if record.iter().any(|cell| cell.contains(['\n', '\r'])) {
+                        let last = line + breaks;
+                        return Some((
+                            line,
+                            Err(Said::new(
+                                format!("un guillemet ouvert n'est pas refermé : la ligne se poursuit jusqu'à la ligne {last}, lue comme une seule cellule ; refermez le guillemet (ou doublez-le : \"\")"),
+                                format!("a quote is not closed: the line runs on to line {last}, read as one cell; close the quote (or double it: \"\")"),
+                            )),
+                        ));
+                    }
                     Some((line, Ok(record)))
                 }
                 Err(e) => {
                     let line = e.position().map(|p| lines.line_at(p.byte())).unwrap_or(0);
-                    Some((line, Err(e.to_string())))
+                    Some((line, Err(Said::new(format!("CSV illisible ({e})"), format!("unreadable CSV ({e})")))))
                 }
             })
     }
@@ -324,5 +376,41 @@ mod tests {
         let table = Table::parse(b"a;b\n1;2\n\n\"x\ny\";3\n4;5\n").unwrap();
         let lines: Vec<u64> = table.records().map(|(l, _)| l).collect();
         assert_eq!(lines, vec![2, 4, 6]);
+    }
+
+    #[test]
+    fn an_unclosed_quote_is_said_not_swallowed() {
+        let file = b"code;nom;siren\nQ1;\"Soci\xc3\xa9t\xc3\xa9 \"\"A\"\";600000004\n\n;;\nQ2;Beta;600079198\nQ3;Gamma;732829320\n";
+        let records: Vec<_> = Table::parse(file).unwrap().records().collect();
+        assert_eq!(records[0].0, 2);
+        let said = records[0].1.as_ref().unwrap_err();
+        assert!(
+            said.fr.starts_with(
+                "un guillemet ouvert n'est pas refermé : la ligne se poursuit jusqu'à la ligne 6"
+            ),
+            "{said:?}"
+        );
+        // Here the quote runs to the end of the file: one record, said so.
+        assert_eq!(records.len(), 1, "{records:?}");
+        // A quote closed on a later line: the lines between are named, the rest read.
+        let file = b"code;nom\nQ1;\"Beta\nQ2;Gamma\"\nQ3;Delta\n";
+        let records: Vec<_> = Table::parse(file).unwrap().records().collect();
+        let said = records[0].1.as_ref().unwrap_err();
+        assert!(said.en.contains("runs on to line 3"), "{said:?}");
+        assert_eq!(records[1].0, 4);
+        assert!(records[1].1.is_ok());
+    }
+
+    #[test]
+    fn utf8_and_windows_1252_in_one_file_are_refused_with_the_line() {
+        let mixed =
+            b"code;nom\nM1;Soci\xc3\xa9t\xc3\xa9 G\xc3\xa9n\xc3\xa9rale\nM2;Caf\xe9 du Coin\n";
+        assert_eq!(
+            Table::parse(mixed).err(),
+            Some(TableError::MixedEncoding { line: 3 })
+        );
+        // One encoding, whichever: read.
+        assert!(Table::parse(b"code;nom\nM2;Caf\xe9 du Coin\n").is_ok());
+        assert!(Table::parse("code;nom\nM1;Société\n".as_bytes()).is_ok());
     }
 }

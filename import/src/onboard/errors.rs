@@ -16,7 +16,7 @@ pub enum RowProblem {
     SirenOfAnotherDossier { code: String },
     ContactEmailMissing,
     FieldCount { found: usize, expected: usize },
-    Unreadable(String),
+    Unreadable(Said),
 }
 
 impl RowProblem {
@@ -71,8 +71,8 @@ impl RowProblem {
             (Self::FieldCount { found, expected }, Lang::En) => {
                 format!("{found} columns instead of {expected}: check the delimiter and quotes")
             }
-            (Self::Unreadable(e), Lang::Fr) => format!("ligne illisible : {e}"),
-            (Self::Unreadable(e), Lang::En) => format!("unreadable line: {e}"),
+            (Self::Unreadable(e), Lang::Fr) => format!("ligne illisible : {}", e.fr),
+            (Self::Unreadable(e), Lang::En) => format!("unreadable line: {}", e.en),
         }
     }
 }
