@@ -50,6 +50,12 @@ fn demo_runs_on_the_embedded_default_and_is_repeatable() {
     // The digest preview is taken after the demo's sends and simulated
     // answers, and says what they did in words.
     assert!(out.contains("  • 6 e-mail(s) de client lu(s)\n"), "{out}");
+    // The first digest has no day before to compare with: every dossier at
+    // risk or late is news, the worst first (it used to say "rien à signaler").
+    assert!(
+        out.contains("Nouveaux dossiers à risque ou en retard\n  • (premier résumé, sans la veille pour comparer : tous les dossiers à risque ou en retard)\n  • D011 Fleurs & Saisons — en retard (10/100)\n"),
+        "{out}"
+    );
     // The simulated answers and what the team's chat shows for them: the
     // mandate received (validate / reject), the question, the bounce, and
     // the stranger's email to sort.

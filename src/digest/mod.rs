@@ -149,6 +149,15 @@ pub async fn gather(
     let yesterday = score_on(today - Duration::days(1));
     let last_week = score_on(today - Duration::days(7));
 
+    let line = |(i, r): &&(Inputs, Readiness)| {
+        format!(
+            "{} {} — {} ({}/100)",
+            i.code,
+            i.legal_name,
+            r.state.label(lang),
+            r.score
+        )
+    };
     let newly: Vec<String> = match &yesterday_rows {
         Some(rows) if !rows.is_empty() => assessed
             .iter()
@@ -156,30 +165,49 @@ pub async fn gather(
                 matches!(r.state, State::Late | State::AtRisk)
                     && rows.get(&i.dossier_id).is_some_and(|y| y.state > r.state)
             })
-            .map(|(i, r)| {
-                format!(
-                    "{} {} — {} ({}/100)",
-                    i.code,
-                    i.legal_name,
-                    r.state.label(lang),
-                    r.score
-                )
-            })
+            .map(|pair| line(&pair))
             .collect(),
-        _ => Vec::new(),
+        // No day before to compare with (the first digest): every dossier at
+        // risk or late is news, the late and the lowest scores first.
+        _ => {
+            let mut worse: Vec<_> = assessed
+                .iter()
+                .filter(|(_, r)| matches!(r.state, State::Late | State::AtRisk))
+                .collect();
+            worse.sort_by_key(|(i, r)| (r.state, r.score, i.code.clone()));
+            let mut lines = Vec::with_capacity(worse.len() + 1);
+            if !worse.is_empty() {
+                lines.push(
+                    lang.pick(
+                        "(premier résumé, sans la veille pour comparer : tous les dossiers à risque ou en retard)",
+                        "(first digest, no day before to compare with: every dossier at risk or late)",
+                    )
+                    .to_string(),
+                );
+            }
+            lines.extend(worse.iter().map(line));
+            lines
+        }
     };
-    let overdue_mandates: Vec<String> = assessed
+    // The latest first: the mandates most overdue, then by code.
+    let mut overdue: Vec<(i64, &Inputs)> = assessed
         .iter()
         .filter_map(|(i, r)| {
             let line = r
                 .missing()
                 .find(|l| l.item == Item::MandateSigned && l.due.is_some_and(|d| d < today))?;
-            let days = (today - line.due?).num_days();
+            Some(((today - line.due?).num_days(), i))
+        })
+        .collect();
+    overdue.sort_by(|(a, i), (b, j)| b.cmp(a).then_with(|| i.code.cmp(&j.code)));
+    let overdue_mandates: Vec<String> = overdue
+        .iter()
+        .map(|(days, i)| {
             let status = i.delegation.label(lang);
-            Some(match lang {
+            match lang {
                 Lang::Fr => format!("{} {} — {status}, {days} j de retard", i.code, i.legal_name),
                 Lang::En => format!("{} {} — {status}, {days} days late", i.code, i.legal_name),
-            })
+            }
         })
         .collect();
     let scope_ids: Option<Vec<i64>> = match user.record.role {
