@@ -46,7 +46,7 @@ fn demo_runs_on_the_embedded_default_and_is_repeatable() {
         out.contains("réception des factures électroniques : 40 dossier(s)"),
         "{out}"
     );
-    assert!(out.contains("En retard :"), "{out}");
+    assert!(out.contains("Échéances dépassées :"), "{out}");
     // The digest preview is taken after the demo's sends and simulated
     // answers, and says what they did in words.
     assert!(out.contains("  • 6 e-mail(s) de client lu(s)\n"), "{out}");

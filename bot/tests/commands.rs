@@ -475,7 +475,10 @@ both_backends!(mandate_lists_and_calendar, |db: TestDb| async move {
         calendar.title,
         "Calendrier — Cabinet Durand — au 25/11/2026"
     );
-    assert_eq!(field(&calendar, "Dossiers en retard"), "13");
+    assert_eq!(
+        field(&calendar, "Dossiers avec une échéance dépassée"),
+        "13"
+    );
     let upcoming = &calendar.sections[1].items;
     assert_eq!(
         upcoming[1],

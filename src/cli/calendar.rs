@@ -138,7 +138,7 @@ pub fn render(
     let late = calendar::overdue_by_dossier(&agenda.overdue);
     out.push_str(&format!(
         "\n{}{}{} {}\n",
-        lang.pick("En retard", "Overdue"),
+        lang.pick("Échéances dépassées", "Past due"),
         lang.colon(),
         late.len(),
         lang.pick(

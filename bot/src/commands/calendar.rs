@@ -85,7 +85,10 @@ pub async fn run(core: &Core, caller: &Caller, days: i64, page: usize) -> Comman
     );
     Ok(Reply::info(title)
         .field(
-            lang.pick("Dossiers en retard", "Late dossiers"),
+            lang.pick(
+                "Dossiers avec une échéance dépassée",
+                "Dossiers past a due date",
+            ),
             overdue.len().to_string(),
         )
         .field(
@@ -107,7 +110,7 @@ pub async fn run(core: &Core, caller: &Caller, days: i64, page: usize) -> Comman
             upcoming,
         )
         .paginated_section(
-            lang.pick("En retard", "Overdue"),
+            lang.pick("Échéances dépassées", "Past due"),
             overdue,
             page,
             &format!("calendrier {days}j"),
