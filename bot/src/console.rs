@@ -1,5 +1,6 @@
 //! The console adapter: renders replies as text, runs one command or a REPL.
 
+use crate::commands::help::in_readers_words;
 use crate::notices;
 use crate::reply::{Reply, Tone};
 use crate::{Caller, Core};
@@ -50,7 +51,8 @@ pub fn render(reply: &Reply, lang: Lang) -> String {
             out.push_str(&format!(
                 " — {}{}{next}",
                 lang.pick("suite", "more"),
-                lang.colon()
+                lang.colon(),
+                next = in_readers_words(next, lang)
             ));
         }
         out.push('\n');
@@ -59,7 +61,7 @@ pub fn render(reply: &Reply, lang: Lang) -> String {
         let actions: Vec<String> = reply
             .actions
             .iter()
-            .map(|a| format!("{} → {}", a.label, a.command))
+            .map(|a| format!("{} → {}", a.label, in_readers_words(&a.command, lang)))
             .collect();
         out.push_str(&format!(
             "{}{}{}\n",

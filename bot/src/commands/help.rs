@@ -134,6 +134,32 @@ fn word(entry: &Entry, lang: Lang) -> &'static str {
     usage.split(' ').next().unwrap_or(usage)
 }
 
+/// A command line as CabReady offers it (an action, the next page: its
+/// canonical French word first), with the reader's word for the command:
+/// `journal C004` is `log C004` to an English reader. The parser takes both.
+pub fn in_readers_words(line: &str, lang: Lang) -> String {
+    let (first, rest) = line.split_once(' ').unwrap_or((line, ""));
+    // The scope words the parser takes in English too.
+    let rest = match lang {
+        Lang::Fr => rest.to_string(),
+        Lang::En => rest
+            .split(' ')
+            .map(|w| match w {
+                "cabinet" => "firm",
+                "miens" | "miennes" => "mine",
+                "portefeuille" => "portfolio",
+                other => other,
+            })
+            .collect::<Vec<_>>()
+            .join(" "),
+    };
+    match entry(first) {
+        Some(e) if rest.is_empty() => word(e, lang).to_string(),
+        Some(e) => format!("{} {rest}", word(e, lang)),
+        None => line.to_string(),
+    }
+}
+
 fn entry(command: &str) -> Option<&'static Entry> {
     HELP.iter().find(|(name, ..)| *name == command)
 }
@@ -194,6 +220,30 @@ pub fn usage_error(core: &Core, command: &str, problem: &str) -> Reply {
 mod tests {
     use super::*;
     use crate::parse::canonical;
+
+    #[test]
+    fn offered_commands_in_the_readers_words_parse_the_same() {
+        for line in [
+            "pret cabinet page 2",
+            "journal C004",
+            "anomalies miennes",
+            "pret portefeuille Nord",
+            "aide",
+        ] {
+            let english = in_readers_words(line, Lang::En);
+            assert_eq!(in_readers_words(line, Lang::Fr), line);
+            assert_eq!(
+                crate::parse::parse(&english).unwrap(),
+                crate::parse::parse(line).unwrap(),
+                "{line} / {english}"
+            );
+        }
+        assert_eq!(
+            in_readers_words("pret cabinet page 2", Lang::En),
+            "ready firm page 2"
+        );
+        assert_eq!(in_readers_words("journal C004", Lang::En), "log C004");
+    }
 
     #[test]
     fn english_help_in_english_words_the_parser_takes() {
