@@ -572,7 +572,7 @@ fn replies_are_read_from_the_inbox_maildir_once() {
     let english = chat("en", "journal D004");
     for said in [
         "reminders held until 01/01/2027 09:00: the client asked to wait",
-        "client email read: no reminder before 01/01/2027",
+        "reply read: no reminder before 01/01/2027",
         "planned for 25/11/2026 10:00: deadline near or past (01/09/2026)",
         "requested → reminded (reminder #2 sent)",
     ] {
@@ -587,6 +587,12 @@ fn replies_are_read_from_the_inbox_maildir_once() {
         "{french}"
     );
     assert!(french.contains("(relance #2 envoyée)"), "{french}");
+    // A bounce is not the client's email.
+    let bounce = chat("fr", "journal D011");
+    assert!(
+        bounce.contains("retour en erreur lu : adresse marquée invalide"),
+        "{bounce}"
+    );
     let to_sort = chat("en", "atrier");
     assert!(to_sort.contains("— matching no reminder —"), "{to_sort}");
 

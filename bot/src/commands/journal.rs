@@ -115,9 +115,18 @@ pub fn line_text(line: &JournalLine, lang: Lang) -> String {
                 "test flow succeeded on the platform",
             )
             .to_string(),
+        // Not every message read is the client's: a bounce comes from a
+        // mail server, an automatic reply from no one.
         "inbound.received" => with(
-            lang.pick("e-mail du client lu", "client email read")
-                .to_string(),
+            match d["kind"].as_str() {
+                Some("bounce") => lang.pick("retour en erreur lu", "bounce read"),
+                Some("autoreply") => lang.pick("réponse automatique lue", "automatic reply read"),
+                Some("unreadable") => {
+                    lang.pick("message illisible reçu", "unreadable message received")
+                }
+                _ => lang.pick("réponse lue", "reply read"),
+            }
+            .to_string(),
             &d["outcome"],
         ),
         "inbound.triaged" => with(
