@@ -290,6 +290,20 @@ fn check_config_explains_and_refuses_bad_files() {
         stdout(&ok)
     );
     assert!(stdout(&ok).contains("Configuration valide."));
+    // Words, not the program's debug names ("(Sqlite)", "Fr", "(None)").
+    assert!(stdout(&ok).contains("(SQLite) — OK"), "{}", stdout(&ok));
+    assert!(stdout(&ok).contains("langue : français"), "{}", stdout(&ok));
+    std::fs::write(
+        dir.path().join("cabready.toml"),
+        "[mail]\ntransport = \"smtp\"\n[mail.smtp]\nhost = \"127.0.0.1\"\nport = 2525\nsecurity = \"none\"\n",
+    )
+    .unwrap();
+    let smtp = cabready(dir.path(), None, &["check-config"]);
+    assert!(
+        stdout(&smtp).contains("SMTP 127.0.0.1:2525 (sans chiffrement)"),
+        "{}",
+        stdout(&smtp)
+    );
 
     std::fs::write(dir.path().join("cabready.toml"), "langage = \"fr\"\n").unwrap();
     let bad = cabready(dir.path(), None, &["check-config"]);

@@ -41,14 +41,17 @@ pub async fn run(ctx: &AppContext) -> Result<ExitCode> {
     let store = ctx.store().await?;
     store.close().await;
     println!(
-        "  {} {} ({:?}) — OK",
+        "  {} {} ({}) — OK",
         if fr {
             "base de données :"
         } else {
             "database:"
         },
         redact_url(&url),
-        store.backend()
+        match store.backend() {
+            cabready_store::Backend::Sqlite => "SQLite",
+            cabready_store::Backend::Postgres => "PostgreSQL",
+        }
     );
     println!(
         "  {} {}",
@@ -60,9 +63,9 @@ pub async fn run(ctx: &AppContext) -> Result<ExitCode> {
         config.data_dir.display()
     );
     println!(
-        "  {} {:?}",
+        "  {} {}",
         if fr { "langue :" } else { "language:" },
-        ctx.lang
+        ctx.lang.pick("français", "English")
     );
     println!(
         "  {} {}",
@@ -113,7 +116,16 @@ pub async fn run(ctx: &AppContext) -> Result<ExitCode> {
                     .mail
                     .smtp
                     .as_ref()
-                    .map(|s| format!("{}:{} ({:?})", s.host, s.port(), s.security))
+                    .map(|s| {
+                        use cabready_mailer::config::Security;
+                        let security = match (s.security, fr) {
+                            (Security::Tls, _) => "TLS",
+                            (Security::Starttls, _) => "STARTTLS",
+                            (Security::None, true) => "sans chiffrement",
+                            (Security::None, false) => "no encryption",
+                        };
+                        format!("{}:{} ({security})", s.host, s.port())
+                    })
                     .unwrap_or_else(|| "— [mail.smtp] manquant".into())
             ),
         },
