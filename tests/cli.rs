@@ -468,6 +468,21 @@ fn command_line_mistakes_are_said_in_french_with_clap_exit_code() {
 fn chat_on_the_demo_data_answers_in_french_and_refuses_with_a_reason() {
     let dir = tempfile::tempdir().unwrap();
     assert!(cabready(dir.path(), None, &["demo"]).status.success());
+    // The start of a code names the dossiers it matches; nothing close, nothing listed.
+    let several = cabready(dir.path(), None, &["readiness", "--dossier", "D00"]);
+    assert!(
+        stderr(&several).contains(
+            "plusieurs dossiers correspondent à « D00 » : D001 Boulangerie Lefèvre, D002"
+        ),
+        "{}",
+        stderr(&several)
+    );
+    let none = cabready(dir.path(), None, &["readiness", "--dossier", "ZZZ"]);
+    assert!(
+        stderr(&none).ends_with("dossier introuvable « ZZZ »\n"),
+        "{}",
+        stderr(&none)
+    );
     let firm = cabready(
         dir.path(),
         None,

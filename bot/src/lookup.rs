@@ -50,7 +50,10 @@ pub async fn find_dossier(
     }
     let mut matching: Vec<(String, String)> = names
         .iter()
-        .filter(|(_, name)| !wanted.is_empty() && fold(name).contains(&wanted))
+        // A part of the name, or the start of a code ("D00": D001 to D009).
+        .filter(|(code, name)| {
+            !wanted.is_empty() && (fold(name).contains(&wanted) || fold(code).starts_with(&wanted))
+        })
         .cloned()
         .collect();
     match matching.len() {

@@ -44,19 +44,35 @@ pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
     if let Some(query) = args.dossier.as_deref() {
         let dossier = match find_dossier(&mut conn, firm.id, query).await? {
             Found::One(d) => d,
-            Found::Several(m) | Found::None(m) => {
+            Found::Several(m) => {
                 let list: Vec<String> = m.iter().map(|(c, n)| format!("{c} {n}")).collect();
                 return Err(anyhow!(
-                    "{} {}{}{}{}{}",
+                    "{} {}{}{}",
                     lang.pick(
-                        "dossier introuvable ou ambigu",
-                        "dossier not found or ambiguous"
+                        "plusieurs dossiers correspondent à",
+                        "several dossiers match"
                     ),
                     lang.quote(query),
-                    lang.pick(" ; ", "; "),
-                    lang.pick("proches", "closest"),
                     lang.colon(),
                     list.join(", ")
+                ));
+            }
+            Found::None(m) => {
+                let list: Vec<String> = m.iter().map(|(c, n)| format!("{c} {n}")).collect();
+                let closest = match list.is_empty() {
+                    true => String::new(),
+                    false => format!(
+                        "{}{}{}{}",
+                        lang.pick(" ; ", "; "),
+                        lang.pick("proches", "closest"),
+                        lang.colon(),
+                        list.join(", ")
+                    ),
+                };
+                return Err(anyhow!(
+                    "{} {}{closest}",
+                    lang.pick("dossier introuvable", "dossier not found"),
+                    lang.quote(query)
                 ));
             }
         };
