@@ -288,6 +288,10 @@ both_backends!(dry_run_writes_nothing, |db: TestDb| async move {
         4,
         "says what would be created"
     );
+    // In the conditional: nothing was created.
+    let said = report.render(Lang::Fr, false);
+    assert!(said.contains("4 à créer, 0 à mettre à jour"), "{said}");
+    assert!(!said.contains("créé(s)"), "{said}");
     assert_eq!(dossier_count(&db.store).await, 0);
 });
 

@@ -106,19 +106,29 @@ impl OnboardReport {
             out.push_str(&format!("{kind} — {} ({})\n", file.file, file.description));
             if !file.ignored_columns.is_empty() {
                 out.push_str(&format!(
-                    "  {} : {}\n",
+                    "  {}{}{}\n",
                     lang.pick("colonnes ignorées (inconnues)", "ignored columns (unknown)"),
+                    lang.colon(),
                     file.ignored_columns.join(", ")
                 ));
             }
             let c = &file.counts;
-            out.push_str(&match lang {
-                Lang::Fr => format!(
+            // A dry run says what would be done, not what was.
+            out.push_str(&match (lang, self.dry_run) {
+                (Lang::Fr, false) => format!(
                     "  {} créé(s), {} mis à jour, {} inchangé(s)",
                     c.created, c.updated, c.unchanged
                 ),
-                Lang::En => format!(
+                (Lang::Fr, true) => format!(
+                    "  {} à créer, {} à mettre à jour, {} inchangé(s)",
+                    c.created, c.updated, c.unchanged
+                ),
+                (Lang::En, false) => format!(
                     "  {} created, {} updated, {} unchanged",
+                    c.created, c.updated, c.unchanged
+                ),
+                (Lang::En, true) => format!(
+                    "  {} to create, {} to update, {} unchanged",
                     c.created, c.updated, c.unchanged
                 ),
             });
