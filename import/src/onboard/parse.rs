@@ -36,7 +36,12 @@ impl<'a> Line<'a> {
     }
 
     fn fail(&mut self, name: &str, problem: RowProblem) {
-        let value = self.cell(name).to_string();
+        // The value as read, cut: the error names it, it does not reprint it.
+        let cell = self.cell(name);
+        let value = match cell.chars().count() > 80 {
+            true => format!("{}…", cell.chars().take(80).collect::<String>()),
+            false => cell.to_string(),
+        };
         self.errors.push(RowError {
             line: self.number,
             column: Some(self.columns.header(name).to_string()),
@@ -191,25 +196,23 @@ pub fn users(bytes: &[u8], lang: Lang) -> Result<Parsed<UserRecord>, FileProblem
     })
 }
 
+/// A required text of at most `max` characters (a 20 MB company name is a
+/// broken file, not a name).
+fn bounded(raw: &str, max: usize) -> Result<String, Problem> {
+    match raw.chars().count() {
+        0 => Err(Problem::Required),
+        n if n > max => Err(Problem::TooLong(max)),
+        _ => Ok(raw.to_string()),
+    }
+}
+
 /// A client line: the dossier it describes.
 pub fn clients(bytes: &[u8], lang: Lang) -> Result<Parsed<DossierRecord>, FileProblem> {
     let mut first_line_of_code: HashMap<String, u64> = HashMap::new();
     let mut first_line_of_siren: HashMap<Siren, u64> = HashMap::new();
     read_file(bytes, CLIENT_COLUMNS, lang, |line| {
-        let code = line.required("code_dossier", |raw| {
-            if raw.is_empty() {
-                Err(Problem::Required)
-            } else {
-                Ok(raw.to_string())
-            }
-        });
-        let legal_name = line.required("raison_sociale", |raw| {
-            if raw.is_empty() {
-                Err(Problem::Required)
-            } else {
-                Ok(raw.to_string())
-            }
-        });
+        let code = line.required("code_dossier", |raw| bounded(raw, 40));
+        let legal_name = line.required("raison_sociale", |raw| bounded(raw, 200));
         let siren = line.required("siren", Siren::parse_or_from_siret);
         let headcount = line.optional("effectif", |raw| {
             let value = parse_decimal(raw)?;
@@ -304,4 +307,22 @@ pub fn clients(bytes: &[u8], lang: Lang) -> Result<Parsed<DossierRecord>, FilePr
             }),
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_huge_name_is_refused_and_not_reprinted() {
+        let file = format!(
+            "code_dossier;raison_sociale;siren\nC1;{};732829320\nC2;Garage;552100554\n",
+            "A".repeat(10_000)
+        );
+        let parsed = clients(file.as_bytes(), Lang::Fr).unwrap();
+        assert_eq!(parsed.rows.len(), 1);
+        let error = &parsed.errors[0];
+        assert_eq!(error.problem, RowProblem::Value(Problem::TooLong(200)));
+        assert_eq!(error.value.chars().count(), 81, "cut, with an ellipsis");
+    }
 }
