@@ -180,6 +180,8 @@ pub enum TableError {
     MixedEncoding {
         line: u64,
     },
+    /// NUL bytes: a program, an archive, a spreadsheet's own format.
+    NotText,
 }
 
 impl TableError {
@@ -199,6 +201,8 @@ impl TableError {
             (Self::MixedEncoding { line }, Lang::En) => format!(
                 "line {line}: characters in another encoding than the rest of the file (UTF-8 and Windows-1252 mixed); save the whole file as UTF-8 from your spreadsheet"
             ),
+            (Self::NotText, Lang::Fr) => "ce n'est pas un fichier texte : un tableur (.xlsx, .ods) s'enregistre d'abord en CSV (séparateur point-virgule)".into(),
+            (Self::NotText, Lang::En) => "this is not a text file: save a spreadsheet (.xlsx, .ods) as CSV first (semicolon-separated)".into(),
             (Self::Csv(e), Lang::Fr) => format!("fichier CSV illisible : {e}"),
             (Self::Csv(e), Lang::En) => format!("unreadable CSV file: {e}"),
         }
@@ -207,6 +211,9 @@ impl TableError {
 
 impl Table {
     pub fn parse(bytes: &[u8]) -> Result<Table, TableError> {
+        if bytes.iter().take(64 * 1024).any(|b| *b == 0) {
+            return Err(TableError::NotText);
+        }
         if let Some(line) = mixed_encoding_line(bytes) {
             return Err(TableError::MixedEncoding { line });
         }
@@ -408,6 +415,11 @@ mod tests {
         assert_eq!(
             Table::parse(mixed).err(),
             Some(TableError::MixedEncoding { line: 3 })
+        );
+        // A spreadsheet's own format, a program: not text.
+        assert_eq!(
+            Table::parse(b"PK\x03\x04\x14\x00\x06\x00xl/workbook.xml").err(),
+            Some(TableError::NotText)
         );
         // One encoding, whichever: read.
         assert!(Table::parse(b"code;nom\nM2;Caf\xe9 du Coin\n").is_ok());
