@@ -114,6 +114,12 @@ fn crash_restart_settle(backend: Backend) {
         .and_then(|rest| rest.split(' ').next())
         .unwrap()
         .to_string();
+    // The line names the dossier and the exact command that settles it.
+    assert!(
+        line.contains(&format!("cabready remind settle {id} --sent")),
+        "{line}"
+    );
+    assert!(line.contains(&format!("relance {id} — C")), "{line}");
     let token = line
         .split('(')
         .nth(1)

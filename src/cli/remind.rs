@@ -307,19 +307,25 @@ pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
     }
     let mut conn = store.pool().acquire().await?;
     let unknown = outbox::in_state(&mut conn, firm.id, State::Unknown).await?;
-    drop(conn);
     for reminder in &unknown {
+        let dossier = cabready_store::dossiers::find_by_id(&mut conn, firm.id, reminder.dossier_id)
+            .await?
+            .map(|d| format!("{} {}", d.record.code, d.record.legal_name))
+            .unwrap_or_default();
         println!(
-            "  {} {} ({}) : {}",
+            "  {} {} — {dossier} ({}){}{}",
             lang.pick("À vérifier : relance", "To check: reminder"),
             reminder.id,
             reminder.message_id,
-            lang.pick(
-                "l'envoi a été interrompu ; vérifiez dans les messages envoyés du relais, puis `cabready remind settle ID --sent` ou `--not-sent`",
-                "sending was interrupted; check the relay's sent messages, then `cabready remind settle ID --sent` or `--not-sent`"
-            )
+            lang.colon(),
+            match lang {
+                Lang::Fr => format!("l'envoi a été interrompu ; vérifiez dans les messages envoyés du relais, puis `cabready remind settle {} --sent` ou `--not-sent`", reminder.id),
+                Lang::En => format!("sending was interrupted; check the relay's sent messages, then `cabready remind settle {} --sent` or `--not-sent`", reminder.id),
+            }
         );
     }
+    // Back to the pool before closing it: close waits for every connection.
+    drop(conn);
     store.close().await;
     Ok(ExitCode::SUCCESS)
 }
