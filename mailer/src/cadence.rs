@@ -9,7 +9,10 @@
 //! - once the mandate is signed, a client without a platform gets one reminder;
 //! - never more than one message per contact per `min_days_between_messages`;
 //! - only on working days and hours in Europe/Paris;
-//! - stop at once when the mandate is received, the client opted out, or the address bounced.
+//! - stop at once when the mandate is received, the client opted out, or the address bounced;
+//! - wait while a reply of the client is for a person to read (an open
+//!   `mail_reply` or `mail_unknown_sender` anomaly): a refusal or a
+//!   question is answered by a person, not by the next reminder.
 
 use crate::config::CadenceConfig;
 use crate::slots::Window;
@@ -95,6 +98,8 @@ pub struct Situation {
     /// No reminder before this time: the client said when (a postponement
     /// or an out-of-office return date read from a reply).
     pub not_before: Option<DateTime<Utc>>,
+    /// An open anomaly about a reply of the client, for a person to read.
+    pub reply_pending: Option<i64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,6 +147,8 @@ pub enum Why {
     MandateDone(MandateStatus),
     AlreadyPlanned,
     Escalated,
+    /// The client replied; the accountant handles it (this anomaly).
+    ReplyPending(i64),
     NothingToChase,
 }
 
@@ -204,6 +211,12 @@ impl Why {
             (Why::Escalated, Lang::En) => {
                 "reminders unanswered: for the accountant to take over".into()
             }
+            (Why::ReplyPending(id), Lang::Fr) => {
+                format!("réponse du client à traiter par le collaborateur (anomalie #{id})")
+            }
+            (Why::ReplyPending(id), Lang::En) => {
+                format!("client's reply to be handled by the accountant (anomaly #{id})")
+            }
             (Why::NothingToChase, Lang::Fr) => "rien à relancer".into(),
             (Why::NothingToChase, Lang::En) => "nothing to chase".into(),
         }
@@ -229,6 +242,9 @@ pub fn decide(config: &CadenceConfig, situation: &Situation, now: DateTime<Utc>)
     }
     if situation.live_reminder {
         return Decision::Stop(Why::AlreadyPlanned);
+    }
+    if let Some(anomaly) = situation.reply_pending {
+        return Decision::Stop(Why::ReplyPending(anomaly));
     }
     let days = Duration::days;
     let near = situation.deadline.filter(|deadline| {
@@ -361,6 +377,7 @@ mod tests {
             live_reminder: false,
             escalated: false,
             not_before: None,
+            reply_pending: None,
         }
     }
 
@@ -526,6 +543,31 @@ mod tests {
             ),
             Decision::Send { .. }
         ));
+    }
+
+    #[test]
+    fn a_reply_for_a_person_stops_the_reminders_until_handled() {
+        let config = CadenceConfig::default();
+        let due = Situation {
+            delegation: MandateStatus::Requested,
+            mandate_reminders_sent: 1,
+            last_mandate_reminder_at: Some(paris(11, 2, 10)),
+            ..base()
+        };
+        let waiting = Situation {
+            reply_pending: Some(12),
+            ..due.clone()
+        };
+        let now = paris(11, 25, 10);
+        assert_eq!(
+            decide(&config, &waiting, now),
+            Decision::Stop(Why::ReplyPending(12))
+        );
+        assert!(Why::ReplyPending(12)
+            .text(Lang::Fr)
+            .contains("anomalie #12"));
+        // Handled (resolved or dismissed): the cadence goes on.
+        assert!(matches!(decide(&config, &due, now), Decision::Send { .. }));
     }
 
     #[test]

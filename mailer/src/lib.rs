@@ -189,6 +189,7 @@ impl Mailer {
             live_reminder: history.iter().any(|r| r.state.is_live()),
             escalated: outbox::escalated(conn, firm_id, dossier.id, Topic::Mandate).await?,
             not_before: cabready_store::inbound::not_before(conn, firm_id, dossier.id).await?,
+            reply_pending: cabready_store::anomalies::open_reply(conn, firm_id, dossier.id).await?,
         };
         Ok((situation, reachable))
     }
@@ -332,6 +333,15 @@ impl Mailer {
         let mut tx = store.begin().await?;
         let (situation, contact) = self.situation(&mut tx, firm_id, dossier, now).await?;
         let mut decision = decide(&self.cadence, &situation, now);
+        if let Decision::Stop(Why::ReplyPending(_)) = decision {
+            // The client's reply stops the automatic reminders until a
+            // person has read it; a person asking for one has.
+            let read = Situation {
+                reply_pending: None,
+                ..situation.clone()
+            };
+            decision = decide(&self.cadence, &read, now);
+        }
         if let Decision::Wait {
             next: Some((template, step)),
             why,

@@ -666,3 +666,183 @@ both_backends!(
         assert_eq!(changes, CODES.len(), "one mandate change per message");
     }
 );
+
+/// Plans (for real, or only saying it) at `at` and returns each dossier's decision.
+async fn plan_decisions(
+    mailer: &cabready_mailer::Mailer,
+    store: &Store,
+    firm: i64,
+    at: DateTime<Utc>,
+    dry_run: bool,
+) -> std::collections::HashMap<String, Decision> {
+    mailer
+        .plan(
+            store,
+            firm,
+            Lang::Fr,
+            at,
+            PlanOptions {
+                dry_run,
+                ahead_of_time: false,
+            },
+        )
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|l| (l.dossier_code, l.decision))
+        .collect()
+}
+
+both_backends!(
+    a_reply_for_a_person_stops_the_reminders_until_handled,
+    |db: TestDb| async move {
+        let data = tempfile::tempdir().unwrap();
+        let mailer = common::maildir_mailer(&data.path().join("outbox"));
+        let firm = firm(&db.store).await;
+        let inbox = inbox(firm, data.path());
+        let inbox_dir = data.path().join("inbox");
+        plan_decisions(&mailer, &db.store, firm, now(), false).await;
+        assert_eq!(
+            mailer.send_due(&db.store, now(), 20).await.unwrap().sent,
+            CODES.len()
+        );
+        // A week later the follow-ups are planned, not sent yet.
+        let week = now() + Duration::days(8);
+        let planned = plan_decisions(&mailer, &db.store, firm, week, false).await;
+        assert!(matches!(planned["D004"], Decision::Send { .. }));
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        let mut id = std::collections::HashMap::new();
+        let mut token = std::collections::HashMap::new();
+        for code in ["D002", "D003", "D004", "D008"] {
+            let d = dossiers::find_by_code(&mut conn, firm, code)
+                .await
+                .unwrap()
+                .unwrap();
+            let history = outbox::for_dossier(&mut conn, firm, d.id, 10)
+                .await
+                .unwrap();
+            assert_eq!(history[0].state, outbox::State::Planned, "{code}");
+            token.insert(code, history[1].token.clone());
+            id.insert(code, d.id);
+        }
+        drop(conn);
+
+        // D004 refuses, D003 is not the right person, D002's reply comes
+        // from someone else; D008 says nothing.
+        let answers = [
+            ("D004", contact_of("D004"), "Nous refusons de signer un mandat de ce type."),
+            ("D003", contact_of("D003"), "J'ai vendu la société en juin dernier. Le nouveau gérant est M. Thierry Lambert, vous pouvez le joindre à t.lambert@client.fr"),
+            ("D002", "associe@ailleurs.fr".to_string(), "Je transmets à mon associé."),
+        ];
+        for (code, from, body) in &answers {
+            deliver(
+                &inbox_dir,
+                &format!("{code}.eml"),
+                &reply(from, &token[code], code, body, false),
+            );
+        }
+        let pass = maildir::pass(&inbox, &db.store, &inbox_dir, week, false)
+            .await
+            .unwrap();
+        assert_eq!(pass.processed, 3, "{pass:#?}");
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        let open = anomalies::list(&mut conn, firm, &Filter::default(), week)
+            .await
+            .unwrap();
+        let anomaly = |code: &str| {
+            open.iter()
+                .find(|a| a.dossier_code.as_deref() == Some(code))
+                .unwrap_or_else(|| panic!("no anomaly for {code}"))
+                .clone()
+        };
+        assert_eq!(anomaly("D004").details["intent"], "refused");
+        assert_eq!(anomaly("D003").details["intent"], "wrong_person");
+        assert_eq!(anomaly("D002").rule, "mail_unknown_sender");
+        // The follow-up planned before the reply is cancelled, saying why.
+        for code in ["D002", "D003", "D004"] {
+            let last = outbox::for_dossier(&mut conn, firm, id[code], 1)
+                .await
+                .unwrap()
+                .remove(0);
+            assert_eq!(last.state, outbox::State::Cancelled, "{code}");
+            let reason = cabready_store::Said::show(last.last_error.as_deref().unwrap(), Lang::Fr);
+            assert!(
+                reason.contains(&format!("anomalie #{}", anomaly(code).id)),
+                "{reason}"
+            );
+        }
+        let d008 = outbox::for_dossier(&mut conn, firm, id["D008"], 1)
+            .await
+            .unwrap()
+            .remove(0);
+        assert_eq!(d008.state, outbox::State::Planned);
+        drop(conn);
+
+        // Days later the cadence still writes to none of them, and says why.
+        let later = week + Duration::days(10);
+        let decisions = plan_decisions(&mailer, &db.store, firm, later, true).await;
+        for code in ["D002", "D003", "D004"] {
+            assert_eq!(
+                decisions[code],
+                Decision::Stop(Why::ReplyPending(anomaly(code).id)),
+                "{code}"
+            );
+        }
+        assert!(Why::ReplyPending(anomaly("D004").id)
+            .text(Lang::En)
+            .contains("client's reply to be handled by the accountant"));
+
+        // A person's `relancer D003` still plans one: it is their decision.
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        let d003 = dossiers::find_by_code(&mut conn, firm, "D003")
+            .await
+            .unwrap()
+            .unwrap();
+        drop(conn);
+        let asked = mailer
+            .plan_now(
+                &db.store,
+                firm,
+                &d003,
+                Lang::Fr,
+                &Actor::User(OWNER.into()),
+                later,
+            )
+            .await
+            .unwrap();
+        assert!(asked.planned.is_some(), "{:?}", asked.decision);
+
+        // The accountant handles D004's reply, dismisses D002's: the cadence resumes.
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        let who = Actor::User(OWNER.into());
+        anomalies::resolve(
+            &mut conn,
+            firm,
+            anomaly("D004").id,
+            "appelé le client",
+            &who,
+            later,
+        )
+        .await
+        .unwrap();
+        anomalies::dismiss(
+            &mut conn,
+            firm,
+            anomaly("D002").id,
+            "son associé",
+            &who,
+            later,
+        )
+        .await
+        .unwrap();
+        drop(conn);
+        let decisions = plan_decisions(&mailer, &db.store, firm, later, true).await;
+        for code in ["D002", "D004"] {
+            assert!(
+                matches!(decisions[code], Decision::Send { .. }),
+                "{code}: {:?}",
+                decisions[code]
+            );
+        }
+    }
+);
