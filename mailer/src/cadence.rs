@@ -88,7 +88,8 @@ pub struct Situation {
     pub platform_reminders_sent: i64,
     /// The last mandate reminder (sent, or possibly sent).
     pub last_mandate_reminder_at: Option<DateTime<Utc>>,
-    /// The last message to this contact, whatever the reason.
+    /// The last message to this contact's address, whatever the reason and
+    /// the dossier (one planned and not yet sent counts at its due time).
     pub contact_last_message_at: Option<DateTime<Utc>>,
     pub contact: ContactState,
     /// A reminder of this dossier is already planned or on its way.

@@ -168,7 +168,7 @@ impl Mailer {
             })
             .collect();
         let contact_last = match &reachable {
-            Some(c) => outbox::last_contacted(conn, firm_id, c.id).await?,
+            Some(c) => outbox::last_contacted(conn, firm_id, &c.email).await?,
             None => None,
         };
         let situation = Situation {

@@ -794,19 +794,25 @@ pub async fn counts(conn: &mut AnyConnection, firm_id: i64) -> StoreResult<Vec<(
     Ok(counts)
 }
 
-/// When this contact was last written to, whatever the reason (sent, or
-/// possibly sent: `sending` and `unknown` count, to stay on the safe side).
+/// When this address was last written to in the firm, whatever the reason
+/// and the dossier (one person may be the contact of several dossiers):
+/// sent, or possibly sent (`sending` and `unknown` count, to stay on the
+/// safe side), or about to be (`planned` and `failed`, at their due time),
+/// so that two dossiers planned in the same pass do not both write to it.
+/// Addresses are compared as [`crate::domain::Email`] keeps them: lower case.
 pub async fn last_contacted(
     conn: &mut AnyConnection,
     firm_id: i64,
-    contact_id: i64,
+    email: &crate::domain::Email,
 ) -> StoreResult<Option<DateTime<Utc>>> {
     let row = sqlx::query(
-        "SELECT MAX(COALESCE(sent_at, claimed_at)) FROM outbox
-         WHERE firm_id = $1 AND contact_id = $2 AND state IN ('sent', 'sending', 'unknown')",
+        "SELECT MAX(COALESCE(o.sent_at, o.claimed_at, o.due_at)) FROM outbox o
+         JOIN contacts c ON c.id = o.contact_id
+         WHERE c.firm_id = $1 AND c.email = $2 AND o.firm_id = $1
+           AND o.state IN ('sent', 'sending', 'unknown', 'planned', 'failed')",
     )
     .bind(firm_id)
-    .bind(contact_id)
+    .bind(email.as_str().to_lowercase())
     .fetch_one(&mut *conn)
     .await?;
     time(row.try_get(0)?)
