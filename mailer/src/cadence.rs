@@ -101,6 +101,10 @@ pub struct Situation {
     pub not_before: Option<DateTime<Utc>>,
     /// An open anomaly about a reply of the client, for a person to read.
     pub reply_pending: Option<i64>,
+    /// The client's silence counts from here (its latest reply, or a
+    /// person closing the "relance sans réponse" task), when after the
+    /// mandate was requested: only the reminders sent since are unanswered.
+    pub silence_since: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,7 +151,10 @@ pub enum Why {
     Bounced,
     MandateDone(MandateStatus),
     AlreadyPlanned,
+    /// The reminders went unanswered: the accountant takes over.
     Escalated,
+    /// The last reminder went; without an answer by then, the accountant takes over.
+    Unanswered(DateTime<Utc>),
     /// The client replied; the accountant handles it (this anomaly).
     ReplyPending(i64),
     NothingToChase,
@@ -207,11 +214,21 @@ impl Why {
             (Why::AlreadyPlanned, Lang::Fr) => "une relance est déjà prévue ou en cours".into(),
             (Why::AlreadyPlanned, Lang::En) => "a reminder is already planned or on its way".into(),
             (Why::Escalated, Lang::Fr) => {
-                "relances sans réponse : à reprendre par le collaborateur".into()
+                "relances sans réponse : en attente du collaborateur, plus de relance automatique"
+                    .into()
             }
             (Why::Escalated, Lang::En) => {
-                "reminders unanswered: for the accountant to take over".into()
+                "reminders unanswered: waiting for the accountant, no more automatic reminders"
+                    .into()
             }
+            (Why::Unanswered(t), Lang::Fr) => format!(
+                "dernière relance faite : sans réponse le {}, le dossier passe au collaborateur",
+                time(t)
+            ),
+            (Why::Unanswered(t), Lang::En) => format!(
+                "last reminder sent: without an answer by {}, the accountant takes over",
+                time(t)
+            ),
             (Why::ReplyPending(id), Lang::Fr) => {
                 format!("réponse du client à traiter par le collaborateur (anomalie #{id})")
             }
@@ -263,10 +280,16 @@ pub fn decide(config: &CadenceConfig, situation: &Situation, now: DateTime<Utc>)
             if situation.escalated {
                 return Decision::Stop(Why::Escalated);
             }
-            // A mandate requested outside CabReady counts as one request.
-            let sent = situation.mandate_reminders_sent.max(1);
+            // A mandate requested outside CabReady counts as one request;
+            // so does the client's answer after which the silence counts
+            // again (the follow-ups start over from it).
+            let sent = match situation.silence_since {
+                Some(_) => situation.mandate_reminders_sent + 1,
+                None => situation.mandate_reminders_sent.max(1),
+            };
             let last = situation
                 .last_mandate_reminder_at
+                .or(situation.silence_since)
                 .unwrap_or(situation.mandate_changed_at);
             let follow_up = sent as usize; // the next follow-up's number
             let offsets = &config.follow_up_days;
@@ -278,7 +301,7 @@ pub fn decide(config: &CadenceConfig, situation: &Situation, now: DateTime<Utc>)
                 return Decision::Wait {
                     until: quiet_until,
                     next: None,
-                    why: Why::Escalated,
+                    why: Why::Unanswered(quiet_until),
                 };
             }
             let previous = if follow_up >= 2 {
@@ -379,6 +402,7 @@ mod tests {
             escalated: false,
             not_before: None,
             reply_pending: None,
+            silence_since: None,
         }
     }
 
@@ -467,11 +491,44 @@ mod tests {
         );
         let escalated = Situation {
             escalated: true,
-            ..twice
+            ..twice.clone()
         };
         assert_eq!(
             decide(&config, &escalated, paris(11, 30, 10)),
             Decision::Stop(Why::Escalated)
+        );
+        // The client answers on 1 December: nothing sent since, so follow-up
+        // 1 again, a week after the answer; escalated only after two more.
+        let answered = Situation {
+            mandate_reminders_sent: 0,
+            last_mandate_reminder_at: None,
+            silence_since: Some(paris(12, 1, 10)),
+            ..twice
+        };
+        assert_eq!(
+            decide(&config, &answered, paris(12, 2, 10)),
+            Decision::Wait {
+                until: paris(12, 8, 10),
+                next: Some((Template::MandateFollowUp, 1)),
+                why: Why::FollowUp(1)
+            }
+        );
+        let again = Situation {
+            mandate_reminders_sent: 2,
+            last_mandate_reminder_at: Some(paris(12, 15, 10)),
+            ..answered
+        };
+        assert_eq!(
+            decide(&config, &again, paris(12, 18, 10)),
+            Decision::Wait {
+                until: paris(12, 22, 10),
+                next: None,
+                why: Why::Unanswered(paris(12, 22, 10))
+            }
+        );
+        assert_eq!(
+            decide(&config, &again, paris(12, 22, 10)),
+            Decision::Escalate { reminders: 3 }
         );
     }
 

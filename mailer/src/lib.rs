@@ -156,6 +156,10 @@ impl Mailer {
                 .await?
                 .unwrap_or((MandateStatus::NotRequested, now, None));
         let history = outbox::for_dossier(conn, firm_id, dossier.id, 500).await?;
+        // An answer before the mandate was requested answered nothing of it.
+        let silence_since = outbox::silence_since(conn, firm_id, dossier.id)
+            .await?
+            .filter(|t| requested_at.is_none_or(|req| *t > req));
         let went = |r: &&Reminder| matches!(r.state, State::Sent | State::Sending | State::Unknown);
         let when = |r: &Reminder| r.sent_at.or(r.claimed_at);
         let mandate: Vec<&Reminder> = history
@@ -164,6 +168,10 @@ impl Mailer {
             .filter(went)
             .filter(|r| match (requested_at, when(r)) {
                 (Some(req), Some(at)) => at >= req - Duration::minutes(1),
+                _ => true,
+            })
+            .filter(|r| match (silence_since, when(r)) {
+                (Some(since), Some(at)) => at > since,
                 _ => true,
             })
             .collect();
@@ -187,9 +195,11 @@ impl Mailer {
             contact_last_message_at: contact_last,
             contact: contact_state,
             live_reminder: history.iter().any(|r| r.state.is_live()),
-            escalated: outbox::escalated(conn, firm_id, dossier.id, Topic::Mandate).await?,
+            escalated: outbox::escalated(conn, firm_id, dossier.id, Topic::Mandate, silence_since)
+                .await?,
             not_before: cabready_store::inbound::not_before(conn, firm_id, dossier.id).await?,
             reply_pending: cabready_store::anomalies::open_reply(conn, firm_id, dossier.id).await?,
+            silence_since,
         };
         Ok((situation, reachable))
     }

@@ -846,3 +846,164 @@ both_backends!(
         }
     }
 );
+
+both_backends!(
+    an_answer_or_a_closed_task_lets_the_cadence_start_again,
+    |db: TestDb| async move {
+        let data = tempfile::tempdir().unwrap();
+        let mut mailer = common::maildir_mailer(&data.path().join("outbox"));
+        // The deadline is past for these dossiers: keep the plain weekly gaps.
+        mailer.cadence.near_deadline_gap_days = 7;
+        let firm = firm(&db.store).await;
+        let inbox = inbox(firm, data.path());
+        let inbox_dir = data.path().join("inbox");
+        let day = |n: i64| now() + Duration::days(n);
+        let tick = |n: i64| {
+            let mailer = &mailer;
+            let store = db.store.clone();
+            async move {
+                mailer
+                    .tick(&store, firm, Lang::Fr, day(n), Duration::minutes(5))
+                    .await
+                    .unwrap();
+            }
+        };
+        let id_of = |code: &'static str| {
+            let store = db.store.clone();
+            async move {
+                let mut conn = store.pool().acquire().await.unwrap();
+                dossiers::find_by_code(&mut conn, firm, code)
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .id
+            }
+        };
+        let sent_to = |code: &'static str, from: i64| {
+            let store = db.store.clone();
+            async move {
+                let mut conn = store.pool().acquire().await.unwrap();
+                let id = dossiers::find_by_code(&mut conn, firm, code)
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .id;
+                outbox::for_dossier(&mut conn, firm, id, 100)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .filter(|r| r.state == outbox::State::Sent && r.sent_at.unwrap() >= day(from))
+                    .count()
+            }
+        };
+        let answer = |code: &'static str, n: i64| {
+            let store = db.store.clone();
+            let inbox = &inbox;
+            let inbox_dir = &inbox_dir;
+            async move {
+                let mut conn = store.pool().acquire().await.unwrap();
+                let id = dossiers::find_by_code(&mut conn, firm, code)
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .id;
+                let last = outbox::for_dossier(&mut conn, firm, id, 1).await.unwrap();
+                drop(conn);
+                let text = "Nous avons choisi Pennylane comme plateforme.";
+                deliver(
+                    inbox_dir,
+                    &format!("{code}-{n}.eml"),
+                    &reply(&contact_of(code), &last[0].token, code, text, false),
+                );
+                let pass = maildir::pass(inbox, &store, inbox_dir, day(n), false)
+                    .await
+                    .unwrap();
+                assert_eq!(pass.processed, 1, "{pass:#?}");
+            }
+        };
+
+        // Request on day 0, follow-ups on days 7 and 14; D005 answers on day 10.
+        for n in 0..=9 {
+            tick(n).await;
+        }
+        answer("D005", 10).await;
+        for n in 10..=15 {
+            tick(n).await;
+        }
+        let plan = plan_decisions(&mailer, &db.store, firm, day(15), true).await;
+        // The last follow-up went: no reminder will follow, the accountant takes over.
+        assert_eq!(
+            plan["D001"],
+            Decision::Wait {
+                until: day(21),
+                next: None,
+                why: Why::Unanswered(day(21))
+            }
+        );
+        for n in 16..=22 {
+            tick(n).await;
+        }
+        let plan = plan_decisions(&mailer, &db.store, firm, day(22), true).await;
+        assert_eq!(plan["D001"], Decision::Stop(Why::Escalated));
+        assert_eq!(plan["D004"], Decision::Stop(Why::Escalated));
+        // D005's answer counts: only the follow-up sent after it (Monday,
+        // day 19) is unanswered; not escalated, its next follow-up on day 26.
+        assert_eq!(sent_to("D005", 0).await, 3);
+        assert!(
+            matches!(
+                plan["D005"],
+                Decision::Wait {
+                    next: Some((_, 2)),
+                    ..
+                }
+            ),
+            "{:?}",
+            plan["D005"]
+        );
+
+        // The accountant closes D001's task; D004's client answers.
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        let open = anomalies::list(&mut conn, firm, &Filter::default(), day(22))
+            .await
+            .unwrap();
+        let task = open
+            .iter()
+            .find(|a| a.dossier_code.as_deref() == Some("D001") && a.rule == "reminder_no_answer")
+            .unwrap();
+        anomalies::resolve(
+            &mut conn,
+            firm,
+            task.id,
+            "appelé : il signe cette semaine",
+            &Actor::User(OWNER.into()),
+            day(22),
+        )
+        .await
+        .unwrap();
+        drop(conn);
+        answer("D004", 22).await;
+        for n in 23..=50 {
+            tick(n).await;
+        }
+        // Chased again from then: two follow-ups each, then a new task each;
+        // D002 (nobody did anything) was not written to again.
+        assert_eq!(sent_to("D001", 23).await, 2);
+        assert_eq!(sent_to("D004", 23).await, 2);
+        assert_eq!(sent_to("D002", 23).await, 0);
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        let open = anomalies::list(&mut conn, firm, &Filter::default(), day(50))
+            .await
+            .unwrap();
+        for code in ["D001", "D004"] {
+            let id = id_of(code).await;
+            let tasks: Vec<_> = open
+                .iter()
+                .filter(|a| {
+                    a.dossier_code.as_deref() == Some(code) && a.rule == "reminder_no_answer"
+                })
+                .collect();
+            assert_eq!(tasks.len(), 1, "{code}: {tasks:?}");
+            assert_eq!(tasks[0].key, format!("reminder_no_answer:mandate:{id}:2"));
+        }
+    }
+);
