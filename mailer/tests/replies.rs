@@ -549,7 +549,8 @@ both_backends!(
             status(&db.store, firm, code).await,
             MandateStatus::Requested
         );
-        // "La semaine prochaine" (written Wednesday 25 November): not before Monday 30, 09:00.
+        // "La semaine prochaine" (written Wednesday 25 November): the client
+        // has that whole week; not before Monday 7 December, 09:00.
         let plan_at = |at: DateTime<Utc>| {
             let mailer = &mailer;
             let store = db.store.clone();
@@ -580,6 +581,12 @@ both_backends!(
             other => panic!("the hold wins, even ahead of time: {other:?}"),
         }
         match plan_at(now() + Duration::days(9)).await {
+            Decision::Wait {
+                why: Why::Held(_), ..
+            } => {}
+            other => panic!("nothing during the week the client asked for: {other:?}"),
+        }
+        match plan_at(now() + Duration::days(12)).await {
             Decision::Send { .. } => {}
             other => panic!("the follow-up goes after the hold and the gap: {other:?}"),
         }
@@ -588,7 +595,7 @@ both_backends!(
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(held, Utc.with_ymd_and_hms(2026, 11, 30, 8, 0, 0).unwrap());
+        assert_eq!(held, Utc.with_ymd_and_hms(2026, 12, 7, 8, 0, 0).unwrap());
     }
 );
 
