@@ -296,7 +296,10 @@ pub fn decide(config: &CadenceConfig, situation: &Situation, now: DateTime<Utc>)
             if follow_up > offsets.len() {
                 let quiet_until = last + days(config.escalate_after_days);
                 if now >= quiet_until {
-                    return Decision::Escalate { reminders: sent };
+                    // The emails themselves (the answer counted above is none).
+                    return Decision::Escalate {
+                        reminders: situation.mandate_reminders_sent.max(1),
+                    };
                 }
                 return Decision::Wait {
                     until: quiet_until,
@@ -528,7 +531,7 @@ mod tests {
         );
         assert_eq!(
             decide(&config, &again, paris(12, 22, 10)),
-            Decision::Escalate { reminders: 3 }
+            Decision::Escalate { reminders: 2 }
         );
     }
 

@@ -1011,6 +1011,11 @@ both_backends!(
                 .collect();
             assert_eq!(tasks.len(), 1, "{code}: {tasks:?}");
             assert_eq!(tasks[0].key, format!("reminder_no_answer:mandate:{id}:2"));
+            let text = tasks[0].describe(Lang::Fr);
+            assert!(
+                text.starts_with("Relance sans réponse : 2 e-mail(s)"),
+                "{text}"
+            );
         }
     }
 );
