@@ -648,14 +648,14 @@ fn replies_are_read_from_the_inbox_maildir_once() {
     let json = stdout(&classify);
     assert!(json.contains("\"intent\":\"postponed\""), "{json}");
     assert!(
-        json.contains("\"postponed_until\":\"2026-11-30\""),
+        json.contains("\"postponed_until\":\"2026-12-07\""),
         "{json}"
     );
 
     let dry = cabready(dir.path(), None, &["replies", "--dry-run"]);
     assert!(dry.status.success(), "{}", stderr(&dry));
     assert!(
-        stdout(&dry).contains("reply/postponed : pas de relance avant le 30/11/2026"),
+        stdout(&dry).contains("reply/postponed : pas de relance avant le 07/12/2026"),
         "{}",
         stdout(&dry)
     );

@@ -9,7 +9,10 @@
 //! - once the mandate is signed, a client without a platform gets one reminder;
 //! - never more than one message per contact per `min_days_between_messages`;
 //! - only on working days and hours in Europe/Paris;
-//! - stop at once when the mandate is received, the client opted out, or the address bounced.
+//! - stop at once when the mandate is received, the client opted out, or the address bounced;
+//! - wait while a reply of the client is for a person to read (an open
+//!   `mail_reply` or `mail_unknown_sender` anomaly): a refusal or a
+//!   question is answered by a person, not by the next reminder.
 
 use crate::config::CadenceConfig;
 use crate::slots::Window;
@@ -85,7 +88,8 @@ pub struct Situation {
     pub platform_reminders_sent: i64,
     /// The last mandate reminder (sent, or possibly sent).
     pub last_mandate_reminder_at: Option<DateTime<Utc>>,
-    /// The last message to this contact, whatever the reason.
+    /// The last message to this contact's address, whatever the reason and
+    /// the dossier (one planned and not yet sent counts at its due time).
     pub contact_last_message_at: Option<DateTime<Utc>>,
     pub contact: ContactState,
     /// A reminder of this dossier is already planned or on its way.
@@ -95,6 +99,12 @@ pub struct Situation {
     /// No reminder before this time: the client said when (a postponement
     /// or an out-of-office return date read from a reply).
     pub not_before: Option<DateTime<Utc>>,
+    /// An open anomaly about a reply of the client, for a person to read.
+    pub reply_pending: Option<i64>,
+    /// The client's silence counts from here (its latest reply, or a
+    /// person closing the "relance sans réponse" task), when after the
+    /// mandate was requested: only the reminders sent since are unanswered.
+    pub silence_since: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -141,7 +151,12 @@ pub enum Why {
     Bounced,
     MandateDone(MandateStatus),
     AlreadyPlanned,
+    /// The reminders went unanswered: the accountant takes over.
     Escalated,
+    /// The last reminder went; without an answer by then, the accountant takes over.
+    Unanswered(DateTime<Utc>),
+    /// The client replied; the accountant handles it (this anomaly).
+    ReplyPending(i64),
     NothingToChase,
 }
 
@@ -199,10 +214,26 @@ impl Why {
             (Why::AlreadyPlanned, Lang::Fr) => "une relance est déjà prévue ou en cours".into(),
             (Why::AlreadyPlanned, Lang::En) => "a reminder is already planned or on its way".into(),
             (Why::Escalated, Lang::Fr) => {
-                "relances sans réponse : à reprendre par le collaborateur".into()
+                "relances sans réponse : en attente du collaborateur, plus de relance automatique"
+                    .into()
             }
             (Why::Escalated, Lang::En) => {
-                "reminders unanswered: for the accountant to take over".into()
+                "reminders unanswered: waiting for the accountant, no more automatic reminders"
+                    .into()
+            }
+            (Why::Unanswered(t), Lang::Fr) => format!(
+                "dernière relance faite : sans réponse le {}, le dossier passe au collaborateur",
+                time(t)
+            ),
+            (Why::Unanswered(t), Lang::En) => format!(
+                "last reminder sent: without an answer by {}, the accountant takes over",
+                time(t)
+            ),
+            (Why::ReplyPending(id), Lang::Fr) => {
+                format!("réponse du client à traiter par le collaborateur (anomalie #{id})")
+            }
+            (Why::ReplyPending(id), Lang::En) => {
+                format!("client's reply to be handled by the accountant (anomaly #{id})")
             }
             (Why::NothingToChase, Lang::Fr) => "rien à relancer".into(),
             (Why::NothingToChase, Lang::En) => "nothing to chase".into(),
@@ -230,6 +261,9 @@ pub fn decide(config: &CadenceConfig, situation: &Situation, now: DateTime<Utc>)
     if situation.live_reminder {
         return Decision::Stop(Why::AlreadyPlanned);
     }
+    if let Some(anomaly) = situation.reply_pending {
+        return Decision::Stop(Why::ReplyPending(anomaly));
+    }
     let days = Duration::days;
     let near = situation.deadline.filter(|deadline| {
         (*deadline - now.with_timezone(&chrono_tz::Europe::Paris).date_naive()).num_days()
@@ -246,22 +280,31 @@ pub fn decide(config: &CadenceConfig, situation: &Situation, now: DateTime<Utc>)
             if situation.escalated {
                 return Decision::Stop(Why::Escalated);
             }
-            // A mandate requested outside CabReady counts as one request.
-            let sent = situation.mandate_reminders_sent.max(1);
+            // A mandate requested outside CabReady counts as one request;
+            // so does the client's answer after which the silence counts
+            // again (the follow-ups start over from it).
+            let sent = match situation.silence_since {
+                Some(_) => situation.mandate_reminders_sent + 1,
+                None => situation.mandate_reminders_sent.max(1),
+            };
             let last = situation
                 .last_mandate_reminder_at
+                .or(situation.silence_since)
                 .unwrap_or(situation.mandate_changed_at);
             let follow_up = sent as usize; // the next follow-up's number
             let offsets = &config.follow_up_days;
             if follow_up > offsets.len() {
                 let quiet_until = last + days(config.escalate_after_days);
                 if now >= quiet_until {
-                    return Decision::Escalate { reminders: sent };
+                    // The emails themselves (the answer counted above is none).
+                    return Decision::Escalate {
+                        reminders: situation.mandate_reminders_sent.max(1),
+                    };
                 }
                 return Decision::Wait {
                     until: quiet_until,
                     next: None,
-                    why: Why::Escalated,
+                    why: Why::Unanswered(quiet_until),
                 };
             }
             let previous = if follow_up >= 2 {
@@ -361,6 +404,8 @@ mod tests {
             live_reminder: false,
             escalated: false,
             not_before: None,
+            reply_pending: None,
+            silence_since: None,
         }
     }
 
@@ -449,11 +494,44 @@ mod tests {
         );
         let escalated = Situation {
             escalated: true,
-            ..twice
+            ..twice.clone()
         };
         assert_eq!(
             decide(&config, &escalated, paris(11, 30, 10)),
             Decision::Stop(Why::Escalated)
+        );
+        // The client answers on 1 December: nothing sent since, so follow-up
+        // 1 again, a week after the answer; escalated only after two more.
+        let answered = Situation {
+            mandate_reminders_sent: 0,
+            last_mandate_reminder_at: None,
+            silence_since: Some(paris(12, 1, 10)),
+            ..twice
+        };
+        assert_eq!(
+            decide(&config, &answered, paris(12, 2, 10)),
+            Decision::Wait {
+                until: paris(12, 8, 10),
+                next: Some((Template::MandateFollowUp, 1)),
+                why: Why::FollowUp(1)
+            }
+        );
+        let again = Situation {
+            mandate_reminders_sent: 2,
+            last_mandate_reminder_at: Some(paris(12, 15, 10)),
+            ..answered
+        };
+        assert_eq!(
+            decide(&config, &again, paris(12, 18, 10)),
+            Decision::Wait {
+                until: paris(12, 22, 10),
+                next: None,
+                why: Why::Unanswered(paris(12, 22, 10))
+            }
+        );
+        assert_eq!(
+            decide(&config, &again, paris(12, 22, 10)),
+            Decision::Escalate { reminders: 2 }
         );
     }
 
@@ -526,6 +604,31 @@ mod tests {
             ),
             Decision::Send { .. }
         ));
+    }
+
+    #[test]
+    fn a_reply_for_a_person_stops_the_reminders_until_handled() {
+        let config = CadenceConfig::default();
+        let due = Situation {
+            delegation: MandateStatus::Requested,
+            mandate_reminders_sent: 1,
+            last_mandate_reminder_at: Some(paris(11, 2, 10)),
+            ..base()
+        };
+        let waiting = Situation {
+            reply_pending: Some(12),
+            ..due.clone()
+        };
+        let now = paris(11, 25, 10);
+        assert_eq!(
+            decide(&config, &waiting, now),
+            Decision::Stop(Why::ReplyPending(12))
+        );
+        assert!(Why::ReplyPending(12)
+            .text(Lang::Fr)
+            .contains("anomalie #12"));
+        // Handled (resolved or dismissed): the cadence goes on.
+        assert!(matches!(decide(&config, &due, now), Decision::Send { .. }));
     }
 
     #[test]

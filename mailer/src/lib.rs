@@ -156,6 +156,10 @@ impl Mailer {
                 .await?
                 .unwrap_or((MandateStatus::NotRequested, now, None));
         let history = outbox::for_dossier(conn, firm_id, dossier.id, 500).await?;
+        // An answer before the mandate was requested answered nothing of it.
+        let silence_since = outbox::silence_since(conn, firm_id, dossier.id)
+            .await?
+            .filter(|t| requested_at.is_none_or(|req| *t > req));
         let went = |r: &&Reminder| matches!(r.state, State::Sent | State::Sending | State::Unknown);
         let when = |r: &Reminder| r.sent_at.or(r.claimed_at);
         let mandate: Vec<&Reminder> = history
@@ -166,9 +170,13 @@ impl Mailer {
                 (Some(req), Some(at)) => at >= req - Duration::minutes(1),
                 _ => true,
             })
+            .filter(|r| match (silence_since, when(r)) {
+                (Some(since), Some(at)) => at > since,
+                _ => true,
+            })
             .collect();
         let contact_last = match &reachable {
-            Some(c) => outbox::last_contacted(conn, firm_id, c.id).await?,
+            Some(c) => outbox::last_contacted(conn, firm_id, &c.email).await?,
             None => None,
         };
         let situation = Situation {
@@ -187,8 +195,11 @@ impl Mailer {
             contact_last_message_at: contact_last,
             contact: contact_state,
             live_reminder: history.iter().any(|r| r.state.is_live()),
-            escalated: outbox::escalated(conn, firm_id, dossier.id, Topic::Mandate).await?,
+            escalated: outbox::escalated(conn, firm_id, dossier.id, Topic::Mandate, silence_since)
+                .await?,
             not_before: cabready_store::inbound::not_before(conn, firm_id, dossier.id).await?,
+            reply_pending: cabready_store::anomalies::open_reply(conn, firm_id, dossier.id).await?,
+            silence_since,
         };
         Ok((situation, reachable))
     }
@@ -332,6 +343,15 @@ impl Mailer {
         let mut tx = store.begin().await?;
         let (situation, contact) = self.situation(&mut tx, firm_id, dossier, now).await?;
         let mut decision = decide(&self.cadence, &situation, now);
+        if let Decision::Stop(Why::ReplyPending(_)) = decision {
+            // The client's reply stops the automatic reminders until a
+            // person has read it; a person asking for one has.
+            let read = Situation {
+                reply_pending: None,
+                ..situation.clone()
+            };
+            decision = decide(&self.cadence, &read, now);
+        }
         if let Decision::Wait {
             next: Some((template, step)),
             why,

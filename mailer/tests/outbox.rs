@@ -419,3 +419,61 @@ both_backends!(
         assert!(lines.iter().all(|l| l.planned.is_none()));
     }
 );
+
+both_backends!(
+    one_address_in_two_dossiers_gets_one_email_at_a_time,
+    |db: TestDb| async move {
+        let dir = tempfile::tempdir().unwrap();
+        let mailer = common::maildir_mailer(dir.path());
+        let onboarded = now() - Duration::days(21);
+        let mut tx = db.store.begin().await.unwrap();
+        let (firm, _) = firms::ensure(&mut tx, "Cabinet Durand", &[], &Actor::System, onboarded)
+            .await
+            .unwrap();
+        // Léa keeps the books of the town's two companies.
+        for (code, seed, email) in [("D001", 1, "lea@commune.fr"), ("D002", 2, "Lea@Commune.fr")] {
+            let record = cabready_testkit::clients::small_client(code, seed, code, email);
+            dossiers::upsert(&mut tx, firm.id, &record, &Actor::System, onboarded)
+                .await
+                .unwrap();
+        }
+        tx.commit().await.unwrap();
+        let firm = firm.id;
+
+        let lines = mailer
+            .plan(&db.store, firm, Lang::Fr, now(), PLAN)
+            .await
+            .unwrap();
+        assert_eq!(lines.iter().filter(|l| l.planned.is_some()).count(), 1);
+        let waiting = lines.iter().find(|l| l.planned.is_none()).unwrap();
+        match &waiting.decision {
+            Decision::Wait { why, .. } => assert!(
+                why.text(Lang::Fr).contains("contact déjà écrit récemment"),
+                "{}",
+                why.text(Lang::Fr)
+            ),
+            other => panic!("the second dossier waits: {other:?}"),
+        }
+        let report = mailer.send_due(&db.store, now(), 10).await.unwrap();
+        assert_eq!(report.sent, 1);
+        assert_eq!(files(dir.path()).len(), 1);
+        // The day after, still one; after the rest (Monday 30), the other goes.
+        let next_day = now() + Duration::days(1);
+        mailer
+            .plan(&db.store, firm, Lang::Fr, next_day, PLAN)
+            .await
+            .unwrap();
+        assert_eq!(
+            mailer.send_due(&db.store, next_day, 10).await.unwrap().sent,
+            0
+        );
+        let later = now() + Duration::days(5);
+        let lines = mailer
+            .plan(&db.store, firm, Lang::Fr, later, PLAN)
+            .await
+            .unwrap();
+        assert_eq!(lines.iter().filter(|l| l.planned.is_some()).count(), 1);
+        assert_eq!(mailer.send_due(&db.store, later, 10).await.unwrap().sent, 1);
+        assert_eq!(files(dir.path()).len(), 2);
+    }
+);

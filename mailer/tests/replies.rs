@@ -549,7 +549,8 @@ both_backends!(
             status(&db.store, firm, code).await,
             MandateStatus::Requested
         );
-        // "La semaine prochaine" (written Wednesday 25 November): not before Monday 30, 09:00.
+        // "La semaine prochaine" (written Wednesday 25 November): the client
+        // has that whole week; not before Monday 7 December, 09:00.
         let plan_at = |at: DateTime<Utc>| {
             let mailer = &mailer;
             let store = db.store.clone();
@@ -580,6 +581,12 @@ both_backends!(
             other => panic!("the hold wins, even ahead of time: {other:?}"),
         }
         match plan_at(now() + Duration::days(9)).await {
+            Decision::Wait {
+                why: Why::Held(_), ..
+            } => {}
+            other => panic!("nothing during the week the client asked for: {other:?}"),
+        }
+        match plan_at(now() + Duration::days(12)).await {
             Decision::Send { .. } => {}
             other => panic!("the follow-up goes after the hold and the gap: {other:?}"),
         }
@@ -588,7 +595,7 @@ both_backends!(
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(held, Utc.with_ymd_and_hms(2026, 11, 30, 8, 0, 0).unwrap());
+        assert_eq!(held, Utc.with_ymd_and_hms(2026, 12, 7, 8, 0, 0).unwrap());
     }
 );
 
@@ -664,5 +671,351 @@ both_backends!(
             .filter(|l| l.action == "mandate.status_changed" && l.actor_kind == "client")
             .count();
         assert_eq!(changes, CODES.len(), "one mandate change per message");
+    }
+);
+
+/// Plans (for real, or only saying it) at `at` and returns each dossier's decision.
+async fn plan_decisions(
+    mailer: &cabready_mailer::Mailer,
+    store: &Store,
+    firm: i64,
+    at: DateTime<Utc>,
+    dry_run: bool,
+) -> std::collections::HashMap<String, Decision> {
+    mailer
+        .plan(
+            store,
+            firm,
+            Lang::Fr,
+            at,
+            PlanOptions {
+                dry_run,
+                ahead_of_time: false,
+            },
+        )
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|l| (l.dossier_code, l.decision))
+        .collect()
+}
+
+both_backends!(
+    a_reply_for_a_person_stops_the_reminders_until_handled,
+    |db: TestDb| async move {
+        let data = tempfile::tempdir().unwrap();
+        let mailer = common::maildir_mailer(&data.path().join("outbox"));
+        let firm = firm(&db.store).await;
+        let inbox = inbox(firm, data.path());
+        let inbox_dir = data.path().join("inbox");
+        plan_decisions(&mailer, &db.store, firm, now(), false).await;
+        assert_eq!(
+            mailer.send_due(&db.store, now(), 20).await.unwrap().sent,
+            CODES.len()
+        );
+        // A week later the follow-ups are planned, not sent yet.
+        let week = now() + Duration::days(8);
+        let planned = plan_decisions(&mailer, &db.store, firm, week, false).await;
+        assert!(matches!(planned["D004"], Decision::Send { .. }));
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        let mut id = std::collections::HashMap::new();
+        let mut token = std::collections::HashMap::new();
+        for code in ["D002", "D003", "D004", "D008"] {
+            let d = dossiers::find_by_code(&mut conn, firm, code)
+                .await
+                .unwrap()
+                .unwrap();
+            let history = outbox::for_dossier(&mut conn, firm, d.id, 10)
+                .await
+                .unwrap();
+            assert_eq!(history[0].state, outbox::State::Planned, "{code}");
+            token.insert(code, history[1].token.clone());
+            id.insert(code, d.id);
+        }
+        drop(conn);
+
+        // D004 refuses, D003 is not the right person, D002's reply comes
+        // from someone else; D008 says nothing.
+        let answers = [
+            ("D004", contact_of("D004"), "Nous refusons de signer un mandat de ce type."),
+            ("D003", contact_of("D003"), "J'ai vendu la société en juin dernier. Le nouveau gérant est M. Thierry Lambert, vous pouvez le joindre à t.lambert@client.fr"),
+            ("D002", "associe@ailleurs.fr".to_string(), "Je transmets à mon associé."),
+        ];
+        for (code, from, body) in &answers {
+            deliver(
+                &inbox_dir,
+                &format!("{code}.eml"),
+                &reply(from, &token[code], code, body, false),
+            );
+        }
+        let pass = maildir::pass(&inbox, &db.store, &inbox_dir, week, false)
+            .await
+            .unwrap();
+        assert_eq!(pass.processed, 3, "{pass:#?}");
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        let open = anomalies::list(&mut conn, firm, &Filter::default(), week)
+            .await
+            .unwrap();
+        let anomaly = |code: &str| {
+            open.iter()
+                .find(|a| a.dossier_code.as_deref() == Some(code))
+                .unwrap_or_else(|| panic!("no anomaly for {code}"))
+                .clone()
+        };
+        assert_eq!(anomaly("D004").details["intent"], "refused");
+        assert_eq!(anomaly("D003").details["intent"], "wrong_person");
+        assert_eq!(anomaly("D002").rule, "mail_unknown_sender");
+        // The follow-up planned before the reply is cancelled, saying why.
+        for code in ["D002", "D003", "D004"] {
+            let last = outbox::for_dossier(&mut conn, firm, id[code], 1)
+                .await
+                .unwrap()
+                .remove(0);
+            assert_eq!(last.state, outbox::State::Cancelled, "{code}");
+            let reason = cabready_store::Said::show(last.last_error.as_deref().unwrap(), Lang::Fr);
+            assert!(
+                reason.contains(&format!("anomalie #{}", anomaly(code).id)),
+                "{reason}"
+            );
+        }
+        let d008 = outbox::for_dossier(&mut conn, firm, id["D008"], 1)
+            .await
+            .unwrap()
+            .remove(0);
+        assert_eq!(d008.state, outbox::State::Planned);
+        drop(conn);
+
+        // Days later the cadence still writes to none of them, and says why.
+        let later = week + Duration::days(10);
+        let decisions = plan_decisions(&mailer, &db.store, firm, later, true).await;
+        for code in ["D002", "D003", "D004"] {
+            assert_eq!(
+                decisions[code],
+                Decision::Stop(Why::ReplyPending(anomaly(code).id)),
+                "{code}"
+            );
+        }
+        assert!(Why::ReplyPending(anomaly("D004").id)
+            .text(Lang::En)
+            .contains("client's reply to be handled by the accountant"));
+
+        // A person's `relancer D003` still plans one: it is their decision.
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        let d003 = dossiers::find_by_code(&mut conn, firm, "D003")
+            .await
+            .unwrap()
+            .unwrap();
+        drop(conn);
+        let asked = mailer
+            .plan_now(
+                &db.store,
+                firm,
+                &d003,
+                Lang::Fr,
+                &Actor::User(OWNER.into()),
+                later,
+            )
+            .await
+            .unwrap();
+        assert!(asked.planned.is_some(), "{:?}", asked.decision);
+
+        // The accountant handles D004's reply, dismisses D002's: the cadence resumes.
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        let who = Actor::User(OWNER.into());
+        anomalies::resolve(
+            &mut conn,
+            firm,
+            anomaly("D004").id,
+            "appelé le client",
+            &who,
+            later,
+        )
+        .await
+        .unwrap();
+        anomalies::dismiss(
+            &mut conn,
+            firm,
+            anomaly("D002").id,
+            "son associé",
+            &who,
+            later,
+        )
+        .await
+        .unwrap();
+        drop(conn);
+        let decisions = plan_decisions(&mailer, &db.store, firm, later, true).await;
+        for code in ["D002", "D004"] {
+            assert!(
+                matches!(decisions[code], Decision::Send { .. }),
+                "{code}: {:?}",
+                decisions[code]
+            );
+        }
+    }
+);
+
+both_backends!(
+    an_answer_or_a_closed_task_lets_the_cadence_start_again,
+    |db: TestDb| async move {
+        let data = tempfile::tempdir().unwrap();
+        let mut mailer = common::maildir_mailer(&data.path().join("outbox"));
+        // The deadline is past for these dossiers: keep the plain weekly gaps.
+        mailer.cadence.near_deadline_gap_days = 7;
+        let firm = firm(&db.store).await;
+        let inbox = inbox(firm, data.path());
+        let inbox_dir = data.path().join("inbox");
+        let day = |n: i64| now() + Duration::days(n);
+        let tick = |n: i64| {
+            let mailer = &mailer;
+            let store = db.store.clone();
+            async move {
+                mailer
+                    .tick(&store, firm, Lang::Fr, day(n), Duration::minutes(5))
+                    .await
+                    .unwrap();
+            }
+        };
+        let id_of = |code: &'static str| {
+            let store = db.store.clone();
+            async move {
+                let mut conn = store.pool().acquire().await.unwrap();
+                dossiers::find_by_code(&mut conn, firm, code)
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .id
+            }
+        };
+        let sent_to = |code: &'static str, from: i64| {
+            let store = db.store.clone();
+            async move {
+                let mut conn = store.pool().acquire().await.unwrap();
+                let id = dossiers::find_by_code(&mut conn, firm, code)
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .id;
+                outbox::for_dossier(&mut conn, firm, id, 100)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .filter(|r| r.state == outbox::State::Sent && r.sent_at.unwrap() >= day(from))
+                    .count()
+            }
+        };
+        let answer = |code: &'static str, n: i64| {
+            let store = db.store.clone();
+            let inbox = &inbox;
+            let inbox_dir = &inbox_dir;
+            async move {
+                let mut conn = store.pool().acquire().await.unwrap();
+                let id = dossiers::find_by_code(&mut conn, firm, code)
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .id;
+                let last = outbox::for_dossier(&mut conn, firm, id, 1).await.unwrap();
+                drop(conn);
+                let text = "Nous avons choisi Pennylane comme plateforme.";
+                deliver(
+                    inbox_dir,
+                    &format!("{code}-{n}.eml"),
+                    &reply(&contact_of(code), &last[0].token, code, text, false),
+                );
+                let pass = maildir::pass(inbox, &store, inbox_dir, day(n), false)
+                    .await
+                    .unwrap();
+                assert_eq!(pass.processed, 1, "{pass:#?}");
+            }
+        };
+
+        // Request on day 0, follow-ups on days 7 and 14; D005 answers on day 10.
+        for n in 0..=9 {
+            tick(n).await;
+        }
+        answer("D005", 10).await;
+        for n in 10..=15 {
+            tick(n).await;
+        }
+        let plan = plan_decisions(&mailer, &db.store, firm, day(15), true).await;
+        // The last follow-up went: no reminder will follow, the accountant takes over.
+        assert_eq!(
+            plan["D001"],
+            Decision::Wait {
+                until: day(21),
+                next: None,
+                why: Why::Unanswered(day(21))
+            }
+        );
+        for n in 16..=22 {
+            tick(n).await;
+        }
+        let plan = plan_decisions(&mailer, &db.store, firm, day(22), true).await;
+        assert_eq!(plan["D001"], Decision::Stop(Why::Escalated));
+        assert_eq!(plan["D004"], Decision::Stop(Why::Escalated));
+        // D005's answer counts: only the follow-up sent after it (Monday,
+        // day 19) is unanswered; not escalated, its next follow-up on day 26.
+        assert_eq!(sent_to("D005", 0).await, 3);
+        assert!(
+            matches!(
+                plan["D005"],
+                Decision::Wait {
+                    next: Some((_, 2)),
+                    ..
+                }
+            ),
+            "{:?}",
+            plan["D005"]
+        );
+
+        // The accountant closes D001's task; D004's client answers.
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        let open = anomalies::list(&mut conn, firm, &Filter::default(), day(22))
+            .await
+            .unwrap();
+        let task = open
+            .iter()
+            .find(|a| a.dossier_code.as_deref() == Some("D001") && a.rule == "reminder_no_answer")
+            .unwrap();
+        anomalies::resolve(
+            &mut conn,
+            firm,
+            task.id,
+            "appelé : il signe cette semaine",
+            &Actor::User(OWNER.into()),
+            day(22),
+        )
+        .await
+        .unwrap();
+        drop(conn);
+        answer("D004", 22).await;
+        for n in 23..=50 {
+            tick(n).await;
+        }
+        // Chased again from then: two follow-ups each, then a new task each;
+        // D002 (nobody did anything) was not written to again.
+        assert_eq!(sent_to("D001", 23).await, 2);
+        assert_eq!(sent_to("D004", 23).await, 2);
+        assert_eq!(sent_to("D002", 23).await, 0);
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        let open = anomalies::list(&mut conn, firm, &Filter::default(), day(50))
+            .await
+            .unwrap();
+        for code in ["D001", "D004"] {
+            let id = id_of(code).await;
+            let tasks: Vec<_> = open
+                .iter()
+                .filter(|a| {
+                    a.dossier_code.as_deref() == Some(code) && a.rule == "reminder_no_answer"
+                })
+                .collect();
+            assert_eq!(tasks.len(), 1, "{code}: {tasks:?}");
+            assert_eq!(tasks[0].key, format!("reminder_no_answer:mandate:{id}:2"));
+            let text = tasks[0].describe(Lang::Fr);
+            assert!(
+                text.starts_with("Relance sans réponse : 2 e-mail(s)"),
+                "{text}"
+            );
+        }
     }
 );

@@ -116,6 +116,15 @@ pub fn describe(line: &PlanLine, lang: Lang) -> String {
             paris(*at),
             why.text(lang)
         ),
+        // No reminder will follow (the accountant takes over): no "nothing before".
+        Decision::Wait {
+            next: None, why, ..
+        } => format!(
+            "{}{}{}",
+            lang.pick("pas de nouvelle relance", "no further reminder"),
+            lang.colon(),
+            why.text(lang)
+        ),
         Decision::Wait { until, why, .. } => format!(
             "{} {} ({})",
             lang.pick("rien avant le", "nothing before"),

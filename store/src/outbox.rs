@@ -794,29 +794,73 @@ pub async fn counts(conn: &mut AnyConnection, firm_id: i64) -> StoreResult<Vec<(
     Ok(counts)
 }
 
-/// When this contact was last written to, whatever the reason (sent, or
-/// possibly sent: `sending` and `unknown` count, to stay on the safe side).
+/// When this address was last written to in the firm, whatever the reason
+/// and the dossier (one person may be the contact of several dossiers):
+/// sent, or possibly sent (`sending` and `unknown` count, to stay on the
+/// safe side), or about to be (`planned` and `failed`, at their due time),
+/// so that two dossiers planned in the same pass do not both write to it.
+/// Addresses are compared as [`crate::domain::Email`] keeps them: lower case.
 pub async fn last_contacted(
     conn: &mut AnyConnection,
     firm_id: i64,
-    contact_id: i64,
+    email: &crate::domain::Email,
 ) -> StoreResult<Option<DateTime<Utc>>> {
     let row = sqlx::query(
-        "SELECT MAX(COALESCE(sent_at, claimed_at)) FROM outbox
-         WHERE firm_id = $1 AND contact_id = $2 AND state IN ('sent', 'sending', 'unknown')",
+        "SELECT MAX(COALESCE(o.sent_at, o.claimed_at, o.due_at)) FROM outbox o
+         JOIN contacts c ON c.id = o.contact_id
+         WHERE c.firm_id = $1 AND c.email = $2 AND o.firm_id = $1
+           AND o.state IN ('sent', 'sending', 'unknown', 'planned', 'failed')",
     )
     .bind(firm_id)
-    .bind(contact_id)
+    .bind(email.as_str().to_lowercase())
     .fetch_one(&mut *conn)
     .await?;
     time(row.try_get(0)?)
 }
 
+/// From when the client's silence counts again: its latest reply (a
+/// processed reply from a contact of the dossier), or a person closing a
+/// "relance sans réponse" task of the dossier, whichever is later. Only
+/// the reminders sent after it are unanswered.
+pub async fn silence_since(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    dossier_id: i64,
+) -> StoreResult<Option<DateTime<Utc>>> {
+    let replied: Option<String> = sqlx::query(
+        "SELECT MAX(processed_at) FROM inbound_messages
+         WHERE firm_id = $1 AND dossier_id = $2 AND kind = 'reply' AND contact_id IS NOT NULL",
+    )
+    .bind(firm_id)
+    .bind(dossier_id)
+    .fetch_one(&mut *conn)
+    .await?
+    .try_get(0)?;
+    // Only the dossier in the WHERE clause, planned at each call: the
+    // (firm_id, dossier_id) index (see the reply worker's lookup).
+    let closed = sqlx::query(
+        "SELECT rule_name, status, closed_at FROM anomalies WHERE firm_id = $1 AND dossier_id = $2",
+    )
+    .persistent(false)
+    .bind(firm_id)
+    .bind(dossier_id)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .filter(|r| r.get::<String, _>(0) == "reminder_no_answer" && r.get::<String, _>(1) != "open")
+    .filter_map(|r| r.get::<Option<String>, _>(2))
+    .max();
+    Ok(time(replied)?.max(time(closed)?))
+}
+
 /// Opens the "relance sans réponse" task for a person (once per dossier,
-/// topic and number of reminders; the cadence stops chasing while it is
-/// open) and raises it in the anomaly queue, assigned to the dossier's
-/// owner, under the stable key `reminder_no_answer:TOPIC:DOSSIER` (never
-/// opened twice). True when the task is new.
+/// topic and round; the cadence stops chasing while it is open) and raises
+/// it in the anomaly queue, assigned to the dossier's owner, under the
+/// stable key `reminder_no_answer:TOPIC:DOSSIER` (`…:DOSSIER:N` for the
+/// N-th round, after the client answered or a person closed the task;
+/// never a second one while one is open).
+/// The row keeps the number of reminders of the topic sent so far to the
+/// dossier, which grows from one round to the next. True when the task is new.
 pub async fn escalate(
     conn: &mut AnyConnection,
     firm_id: i64,
@@ -825,6 +869,16 @@ pub async fn escalate(
     reminders: i64,
     at: DateTime<Utc>,
 ) -> StoreResult<bool> {
+    let sent_so_far: i64 = sqlx::query(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM outbox
+         WHERE firm_id = $1 AND dossier_id = $2 AND topic = $3 AND state IN ('sent', 'unknown')",
+    )
+    .bind(firm_id)
+    .bind(dossier_id)
+    .bind(topic.code())
+    .fetch_one(&mut *conn)
+    .await?
+    .get(0);
     let created = sqlx::query(
         "INSERT INTO reminder_escalations (firm_id, dossier_id, topic, reminders, opened_at)
          VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
@@ -832,7 +886,7 @@ pub async fn escalate(
     .bind(firm_id)
     .bind(dossier_id)
     .bind(topic.code())
-    .bind(reminders)
+    .bind(sent_so_far.max(reminders))
     .bind(to_db_time(at))
     .execute(&mut *conn)
     .await?
@@ -862,10 +916,34 @@ pub async fn escalate(
                 .date_naive()
                 .to_string()
         });
+        // The earlier rounds' anomalies: none open (one task at a time).
+        let base = format!("reminder_no_answer:{}:{dossier_id}", topic.code());
+        let earlier: Vec<String> = sqlx::query(
+            "SELECT anomaly_key, status FROM anomalies WHERE firm_id = $1 AND dossier_id = $2",
+        )
+        .persistent(false)
+        .bind(firm_id)
+        .bind(dossier_id)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .filter(|r| {
+            let key: String = r.get(0);
+            key == base || key.starts_with(&format!("{base}:"))
+        })
+        .map(|r| r.get(1))
+        .collect();
+        if earlier.iter().any(|status| status == "open") {
+            return Ok(created);
+        }
+        let key = match earlier.len() {
+            0 => base,
+            n => format!("{base}:{}", n + 1),
+        };
         crate::anomalies::raise(
             conn,
             firm_id,
-            &format!("reminder_no_answer:{}:{dossier_id}", topic.code()),
+            &key,
             "reminder_no_answer",
             crate::anomalies::Severity::Warning,
             dossier_id,
@@ -877,20 +955,26 @@ pub async fn escalate(
     Ok(created)
 }
 
-/// Whether a "relance sans réponse" task is open for this dossier and topic.
+/// Whether a "relance sans réponse" task was opened for this dossier and
+/// topic after `since` (see [`silence_since`]): one opened before the
+/// client's latest answer, or before a person closed it, no longer stops
+/// the cadence.
 pub async fn escalated(
     conn: &mut AnyConnection,
     firm_id: i64,
     dossier_id: i64,
     topic: Topic,
+    since: Option<DateTime<Utc>>,
 ) -> StoreResult<bool> {
     let row = sqlx::query(
         "SELECT CAST(COUNT(*) AS BIGINT) FROM reminder_escalations
-         WHERE firm_id = $1 AND dossier_id = $2 AND topic = $3 AND closed_at IS NULL",
+         WHERE firm_id = $1 AND dossier_id = $2 AND topic = $3 AND closed_at IS NULL
+           AND opened_at > $4",
     )
     .bind(firm_id)
     .bind(dossier_id)
     .bind(topic.code())
+    .bind(since.map(to_db_time).unwrap_or_default())
     .fetch_one(&mut *conn)
     .await?;
     Ok(row.get::<i64, _>(0) > 0)

@@ -2,7 +2,8 @@
 //! the outbox, due at the next sending slot (working hours, Europe/Paris);
 //! `cabready serve` (or `cabready remind`) sends it. The cadence's stop
 //! rules still apply: mandate received, opt-out, bounced address, and at
-//! most one message per contact per N days.
+//! most one message per contact per N days. A client's reply waiting for a
+//! person does not stop it: asking for a reminder is that person's decision.
 //!
 //! `regler N envoyee|non-envoyee`: a person settles a reminder whose
 //! sending was interrupted (`unknown`), as `cabready remind settle` does.

@@ -613,7 +613,7 @@ impl Inbox {
                     let Some(dossier_id) = dossier_id else {
                         continue;
                     };
-                    anomalies::raise(
+                    let raised = anomalies::raise(
                         &mut *conn,
                         firm_id,
                         &format!("mail:{}", reading.message_key),
@@ -624,6 +624,21 @@ impl Inbox {
                         now,
                     )
                     .await?;
+                    // A reply for a person to read: the reminder planned
+                    // before it must not go meanwhile (the cadence plans
+                    // none while the anomaly is open).
+                    if let (Some(id), true) = (raised, anomalies::REPLY_RULES.contains(rule)) {
+                        outbox::cancel_for_dossier(
+                            &mut *conn,
+                            firm_id,
+                            dossier_id,
+                            None,
+                            &crate::cadence::Why::ReplyPending(id).said().stored(),
+                            &client,
+                            now,
+                        )
+                        .await?;
+                    }
                 }
                 Act::OptOut { email } => {
                     if let Ok(email) = Email::parse(email) {

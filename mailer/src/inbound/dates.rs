@@ -257,6 +257,9 @@ fn day_after(text: &str, at: usize) -> bool {
 pub struct Found {
     pub date: NaiveDate,
     pub at: usize,
+    /// "la semaine prochaine", "next week": `date` is that week's Monday,
+    /// but the whole week was meant (a postponement runs to its end).
+    pub whole_week: bool,
 }
 
 /// Every date the text states, in the order they appear, resolved against
@@ -273,7 +276,11 @@ pub fn find_all(text: &str, today: NaiveDate) -> Vec<Found> {
                 date += Duration::days(1);
             }
             covered.push((start, end));
-            found.push(Found { date, at: start });
+            found.push(Found {
+                date,
+                at: start,
+                whole_week: false,
+            });
         }
     };
     for c in DAY_MONTH.captures_iter(text) {
@@ -359,6 +366,11 @@ pub fn find_all(text: &str, today: NaiveDate) -> Vec<Found> {
     for c in RELATIVE.captures_iter(text) {
         let m = c.get(0).expect("whole match");
         push(&mut found, m.start(), m.end(), relative(&c[1], today));
+        if matches!(&c[1], "semaine prochaine" | "next week") {
+            if let Some(last) = found.last_mut().filter(|f| f.at == m.start()) {
+                last.whole_week = true;
+            }
+        }
     }
     for c in QUARTER.captures_iter(text) {
         let m = c.get(0).expect("whole match");

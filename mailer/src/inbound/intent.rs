@@ -446,11 +446,15 @@ pub fn read(visible: &str, context: &Context<'_>) -> Intent {
         })
         .collect();
     // The latest date stated: "après la clôture du 31 décembre, donc début
-    // janvier" means January; no reminder should come before it.
+    // janvier" means January; no reminder should come before it. "La
+    // semaine prochaine" gives the client that whole week: the Monday after.
     if let Some(date) = dates::find_all(&text, context.today)
         .into_iter()
         .filter(|f| !asked.iter().any(|(s, e)| f.at >= *s && f.at < *e))
-        .map(|f| f.date)
+        .map(|f| match f.whole_week {
+            true => f.date + chrono::Duration::days(7),
+            false => f.date,
+        })
         .filter(|d| *d > context.today)
         .max()
     {
@@ -576,7 +580,7 @@ mod tests {
         );
         assert_eq!(
             read_fr("Je vous le renvoie la semaine prochaine.", 0),
-            Intent::Postponed(NaiveDate::from_ymd_opt(2026, 11, 30).unwrap())
+            Intent::Postponed(NaiveDate::from_ymd_opt(2026, 12, 7).unwrap())
         );
         assert_eq!(
             read_fr("On verra en janvier.", 0),
@@ -663,7 +667,7 @@ mod tests {
                 "Le mandat signé par mon associé vous parviendra la semaine prochaine.",
                 0
             ),
-            Intent::Postponed(NaiveDate::from_ymd_opt(2026, 11, 30).unwrap())
+            Intent::Postponed(NaiveDate::from_ymd_opt(2026, 12, 7).unwrap())
         );
         assert_eq!(
             read_fr(

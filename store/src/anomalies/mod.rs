@@ -607,6 +607,37 @@ pub async fn open_critical_by_dossier(
         .collect())
 }
 
+/// The oldest open anomaly of a dossier about a client's reply that a
+/// person must read (`mail_reply`, `mail_unknown_sender`): while there is
+/// one, the reminders' cadence writes to the client no more.
+pub async fn open_reply(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    dossier_id: i64,
+) -> StoreResult<Option<i64>> {
+    // Only the dossier in the WHERE clause, planned at each call: the
+    // (firm_id, dossier_id) index, as for the reply worker's own lookup.
+    let mut open: Vec<(String, i64)> = sqlx::query(
+        "SELECT id, rule_name, status, opened_at FROM anomalies WHERE firm_id = $1 AND dossier_id = $2",
+    )
+    .persistent(false)
+    .bind(firm_id)
+    .bind(dossier_id)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .filter(|r| {
+        REPLY_RULES.contains(&r.get::<String, _>(1).as_str()) && r.get::<String, _>(2) == "open"
+    })
+    .map(|r| (r.get(3), r.get(0)))
+    .collect();
+    open.sort();
+    Ok(open.first().map(|(_, id)| *id))
+}
+
+/// The rules of the anomalies a client's reply opens for a person to read.
+pub const REPLY_RULES: [&str; 2] = ["mail_reply", "mail_unknown_sender"];
+
 /// An anomaly raised by something else than the rules (the reminder
 /// cadence's "relance sans réponse"): opened once under its stable key —
 /// raising it again while it exists (in any status) changes nothing — and
