@@ -436,6 +436,97 @@ both_backends!(
         .await
         .unwrap();
 
+        // On the same platform a state only moves forward; a correction may
+        // go back; the same again or an unknown name writes nothing.
+        let journal_lines = journal::count(&mut conn, firm).await.unwrap();
+        for (name, state, expected) in [
+            (
+                "jefacture.com",
+                PlatformState::DirectoryRegistered,
+                platforms::PlatformChange::Unchanged {
+                    platform: "jefacture.com".into(),
+                    state: PlatformState::DirectoryRegistered,
+                },
+            ),
+            (
+                "JEFACTURE.COM",
+                PlatformState::Chosen,
+                platforms::PlatformChange::AlreadyFurther {
+                    platform: "jefacture.com".into(),
+                    state: PlatformState::DirectoryRegistered,
+                },
+            ),
+        ] {
+            let change = platforms::set_for_dossier(
+                &mut conn,
+                firm,
+                tpe.id,
+                name,
+                state,
+                &Actor::System,
+                at(),
+            )
+            .await;
+            assert_eq!(change.unwrap(), expected, "{name} {state:?}");
+        }
+        let unknown = platforms::set_for_dossier(
+            &mut conn,
+            firm,
+            tpe.id,
+            "Chorus",
+            state,
+            &Actor::System,
+            at(),
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(&unknown, StoreError::UnknownPlatform { name, known } if name == "Chorus" && known.contains(&"jefacture.com".to_string())),
+            "{unknown:?}"
+        );
+        assert_eq!(
+            journal::count(&mut conn, firm).await.unwrap(),
+            journal_lines
+        );
+        let corrected = platforms::correct_for_dossier(
+            &mut conn,
+            firm,
+            tpe.id,
+            "jefacture.com",
+            PlatformState::AccountOpen,
+            &Actor::System,
+            at(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            corrected,
+            platforms::PlatformChange::Set {
+                platform: "jefacture.com".into(),
+                state: PlatformState::AccountOpen,
+                before: Some(("jefacture.com".into(), PlatformState::DirectoryRegistered)),
+            }
+        );
+        let last = &journal::for_dossier(&mut conn, firm, tpe.id, 1)
+            .await
+            .unwrap()[0];
+        assert_eq!(last.details["correction"], true);
+        assert_eq!(
+            last.details["after"]["platform"], "jefacture.com",
+            "the registered name, not as typed"
+        );
+        platforms::set_for_dossier(
+            &mut conn,
+            firm,
+            tpe.id,
+            "jefacture.com",
+            state,
+            &Actor::System,
+            at(),
+        )
+        .await
+        .unwrap();
+
         let list = dossiers::list(&mut conn, firm, Some("Nord")).await.unwrap();
         let today = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
         let agenda = calendar::agenda(&list, &CalendarRules::default(), today, 365);
