@@ -102,10 +102,10 @@ impl CommandError {
                 lang.pick("Plateforme inconnue", "Unknown platform"),
                 match lang {
                     Lang::Fr => format!(
-                        "« {name} » n'est pas une plateforme agréée connue du cabinet. Choisissez l'une des plateformes ci-dessous (la liste du cabinet vient de « platforms » dans sa configuration)."
+                        "« {name} » n'est pas une plateforme agréée connue du cabinet. Choisissez l'une des plateformes ci-dessous ; une autre s'ajoute à « platforms » dans la configuration, puis `cabready onboard --firm …` l'enregistre pour le cabinet."
                     ),
                     Lang::En => format!(
-                        "'{name}' is not an approved platform known to the firm. Pick one of those below (the firm's list comes from 'platforms' in its configuration)."
+                        "'{name}' is not an approved platform known to the firm. Pick one of those below; another one is added to 'platforms' in the configuration, then `cabready onboard --firm …` registers it for the firm."
                     ),
                 },
             )

@@ -489,7 +489,7 @@ both_backends!(
         assert_eq!(
             client_messages(&report),
             [
-                "ligne 2, colonne plateforme : plateforme inconnue du cabinet (plateformes connues : Pennylane ; la liste vient de « platforms » dans la configuration) (Chorus)",
+                "ligne 2, colonne plateforme : plateforme inconnue du cabinet (plateformes connues : Pennylane ; une autre s'ajoute à « platforms » dans la configuration) (Chorus)",
                 "ligne 3, colonne etat_plateforme : état de plateforme inconnu (attendu : choisie, compte ouvert, inscrite à l'annuaire (raccordée), en production) (peut-être)",
                 "ligne 4, colonne etat_plateforme : état de plateforme sans plateforme : remplissez aussi la colonne plateforme (en production)",
             ]

@@ -76,9 +76,9 @@ pub async fn names(conn: &mut AnyConnection, firm_id: i64) -> StoreResult<Vec<St
 }
 
 /// The firm's platform a name designates, or the error that lists the
-/// platforms the firm knows (they are registered with the firm, from the
-/// configuration's `platforms`: a name not there is a typo or a platform
-/// to add there, never registered on the fly).
+/// platforms the firm knows (they are registered with the firm from the
+/// configuration's `platforms` at each onboarding: a name not there is a
+/// typo or a platform to add there, never registered on the fly).
 pub async fn known(
     conn: &mut AnyConnection,
     firm_id: i64,

@@ -66,6 +66,17 @@ async fn firm_with_accountant(db: &TestDb, name: &str) -> i64 {
         .await
         .unwrap();
     assert!(created);
+    // Again with one more platform (the configuration gained it), spelt
+    // otherwise for one already there: the firm gets the new one only.
+    let more = ["PENNYLANE".to_string(), "Qonto".to_string()];
+    let (again, created) = firms::ensure(&mut conn, name, &more, &Actor::System, at())
+        .await
+        .unwrap();
+    assert_eq!((again.id, created), (firm.id, false));
+    assert_eq!(
+        platforms::names(&mut conn, firm.id).await.unwrap(),
+        ["Pennylane", "Qonto", "jefacture.com"]
+    );
     let anne = user("anne@cabinet.fr", Role::Accountant, &["Nord"]);
     users::upsert(&mut conn, firm.id, &anne, &Actor::System, at())
         .await

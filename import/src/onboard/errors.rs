@@ -82,11 +82,11 @@ impl RowProblem {
                 "the contact's email is required when a contact name is given".into()
             }
             (Self::UnknownPlatform { known }, Lang::Fr) => format!(
-                "plateforme inconnue du cabinet (plateformes connues : {} ; la liste vient de « platforms » dans la configuration)",
+                "plateforme inconnue du cabinet (plateformes connues : {} ; une autre s'ajoute à « platforms » dans la configuration)",
                 if known.is_empty() { "aucune".to_string() } else { known.join(", ") }
             ),
             (Self::UnknownPlatform { known }, Lang::En) => format!(
-                "platform unknown to the firm (known platforms: {}; the list comes from 'platforms' in the configuration)",
+                "platform unknown to the firm (known platforms: {}; another one is added to 'platforms' in the configuration)",
                 if known.is_empty() { "none".to_string() } else { known.join(", ") }
             ),
             (Self::PlatformStateWithoutPlatform, Lang::Fr) => {

@@ -25,7 +25,8 @@ pub struct OnboardRequest {
     pub clients: Option<PathBuf>,
     pub dry_run: bool,
     pub skip_invalid: bool,
-    /// Platform names registered with a new firm.
+    /// The configured platform names: registered with the firm (a new one,
+    /// or those an existing firm lacks).
     pub platforms: Vec<String>,
 }
 
