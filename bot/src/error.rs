@@ -98,6 +98,25 @@ impl CommandError {
                 lang.pick("Changement refusé", "Change refused"),
                 StoreError::IllegalTransition { from, to }.user_message(lang),
             ),
+            CommandError::Store(StoreError::UnknownPlatform { name, known }) => Reply::error(
+                lang.pick("Plateforme inconnue", "Unknown platform"),
+                match lang {
+                    Lang::Fr => format!(
+                        "« {name} » n'est pas une plateforme agréée connue du cabinet. Choisissez l'une des plateformes ci-dessous ; une autre s'ajoute à « platforms » dans la configuration, puis `cabready onboard --firm …` l'enregistre pour le cabinet."
+                    ),
+                    Lang::En => format!(
+                        "'{name}' is not an approved platform known to the firm. Pick one of those below; another one is added to 'platforms' in the configuration, then `cabready onboard --firm …` registers it for the firm."
+                    ),
+                },
+            )
+            .section(
+                lang.pick("Plateformes du cabinet", "The firm's platforms"),
+                if known.is_empty() {
+                    vec![lang.pick("aucune", "none").to_string()]
+                } else {
+                    vec![known.join(", ")]
+                },
+            ),
             CommandError::Store(e @ (StoreError::NotFound { .. } | StoreError::Refused { .. })) => {
                 Reply::error(
                     lang.pick("Impossible", "Not possible"),

@@ -4,7 +4,7 @@
 //! `journal D001 abc`) is said so rather than read as part of a name.
 
 use cabready_store::calendar::parse_horizon;
-use cabready_store::domain::{fold, MandateKind, MandateStatus};
+use cabready_store::domain::{fold, MandateKind, MandateStatus, PlatformState};
 
 /// What `pret` / `anomalies` / `mandats` look at.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +56,15 @@ pub enum Command {
         kind: MandateKind,
         status: MandateStatus,
         note: Option<String>,
+    },
+    /// `plateforme D NOM [état] [correction]`: the dossier's reception
+    /// platform and its state (`None`: not said, "choisie" for a new one).
+    Platform {
+        dossier: String,
+        platform: String,
+        state: Option<PlatformState>,
+        /// Moving the state back on the same platform (a mistake corrected).
+        correction: bool,
     },
     Remind(String),
     /// `regler N envoyee|non-envoyee`: a reminder left "to check".
@@ -124,6 +133,7 @@ pub const COMMANDS: &[(&str, &[&str])] = &[
     ("ignorer", &["dismiss", "ecarter", "écarter"]),
     ("mandats", &["mandates"]),
     ("mandat", &["mandate"]),
+    ("plateforme", &["platform", "pdp", "plateforme-agreee"]),
     ("relancer", &["relance", "remind"]),
     ("regler", &["régler", "settle"]),
     ("atrier", &["à-trier", "a-trier", "triage", "inbox"]),
@@ -464,6 +474,7 @@ fn command(name: &'static str, args: &[String]) -> Result<Command, ParseError> {
                 note: rest(status_at + 1),
             }
         }
+        "plateforme" => platform(args)?,
         "relancer" => Command::Remind(
             rest(0).ok_or_else(|| usage("relancer", "dossier manquant", "dossier missing"))?,
         ),
@@ -618,6 +629,61 @@ fn command(name: &'static str, args: &[String]) -> Result<Command, ParseError> {
     })
 }
 
+/// `plateforme D NOM [état] [correction]`. The dossier may be several words
+/// and the state too ("compte ouvert", "inscrite à l'annuaire"): the state
+/// is read from the end, the platform is the word before it (quoted when
+/// it has spaces), the dossier the rest.
+fn platform(args: &[String]) -> Result<Command, ParseError> {
+    let mut words = args;
+    let mut correction = false;
+    if let Some((last, before)) = words.split_last() {
+        if is_word(last, &["correction", "corriger", "fix", "correct"]) {
+            correction = true;
+            words = before;
+        }
+    }
+    let mut state = None;
+    // A state of one to three words, never eating the platform or the dossier.
+    for len in (1..=3).rev() {
+        if words.len() < len + 2 {
+            continue;
+        }
+        let (rest, tail) = words.split_at(words.len() - len);
+        if let Ok(s) = PlatformState::parse(&tail.join(" ")) {
+            state = Some(s);
+            words = rest;
+            break;
+        }
+    }
+    let Some((platform, dossier)) = words.split_last().filter(|(_, d)| !d.is_empty()) else {
+        return Err(usage(
+            "plateforme",
+            "dossier et plateforme attendus, par exemple : plateforme D001 Pennylane",
+            "a dossier and a platform expected, for instance: platform D001 Pennylane",
+        ));
+    };
+    if PlatformState::parse(platform).is_ok() && state.is_none() {
+        return Err(usage(
+            "plateforme",
+            format!("« {platform} » est un état : le nom de la plateforme manque"),
+            format!("'{platform}' is a state: the platform's name is missing"),
+        ));
+    }
+    if correction && state.is_none() {
+        return Err(usage(
+            "plateforme",
+            "une correction dit l'état à retrouver, par exemple : plateforme D001 Pennylane choisie correction",
+            "a correction says the state to go back to, for instance: platform D001 Pennylane chosen correction",
+        ));
+    }
+    Ok(Command::Platform {
+        dossier: dossier.join(" "),
+        platform: platform.clone(),
+        state,
+        correction,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -715,6 +781,73 @@ mod tests {
                 note: None
             }
         );
+    }
+
+    #[test]
+    fn platform_with_a_state_in_french_or_english() {
+        let platform = |dossier: &str, name: &str, state, correction| Command::Platform {
+            dossier: dossier.into(),
+            platform: name.into(),
+            state,
+            correction,
+        };
+        assert_eq!(
+            cmd("plateforme D001 Pennylane"),
+            platform("D001", "Pennylane", None, false)
+        );
+        assert_eq!(
+            cmd("plateforme Garage des Tilleuls Pennylane compte ouvert"),
+            platform(
+                "Garage des Tilleuls",
+                "Pennylane",
+                Some(PlatformState::AccountOpen),
+                false
+            )
+        );
+        assert_eq!(
+            cmd("platform D001 \"jefacture.com\" in the directory"),
+            platform(
+                "D001",
+                "jefacture.com",
+                Some(PlatformState::DirectoryRegistered),
+                false
+            )
+        );
+        assert_eq!(
+            cmd("plateforme D001 Qonto raccordée"),
+            platform(
+                "D001",
+                "Qonto",
+                Some(PlatformState::DirectoryRegistered),
+                false
+            )
+        );
+        assert_eq!(
+            cmd("plateforme D001 Qonto inscrite à l'annuaire"),
+            platform(
+                "D001",
+                "Qonto",
+                Some(PlatformState::DirectoryRegistered),
+                false
+            )
+        );
+        assert_eq!(
+            cmd("platform D001 Qonto chosen correction"),
+            platform("D001", "Qonto", Some(PlatformState::Chosen), true)
+        );
+        for (bad, said) in [
+            ("plateforme", "dossier et plateforme attendus"),
+            ("plateforme D001", "dossier et plateforme attendus"),
+            ("plateforme D001 choisie", "« choisie » est un état"),
+            (
+                "plateforme D001 Qonto correction",
+                "une correction dit l'état",
+            ),
+        ] {
+            let (command, fr) = problem(bad);
+            assert_eq!(command, "plateforme", "{bad}");
+            assert!(fr.starts_with(said), "{bad}: {fr}");
+        }
     }
 
     #[test]

@@ -1437,3 +1437,228 @@ both_backends!(sorting_the_triage_queue_in_chat, |db: TestDb| async move {
         && l.actor == "anne@durand.fr"
         && l.details["reason"] == "publicité"));
 });
+
+/// Whether `pret D` still lists the item among what is missing.
+fn missing(reply: &Reply, item: &str) -> bool {
+    reply
+        .sections
+        .iter()
+        .filter(|s| s.title == "Ce qui manque")
+        .flat_map(|s| &s.items)
+        .any(|i| i.starts_with(item))
+}
+
+both_backends!(
+    recording_a_dossiers_platform_in_chat,
+    |db: TestDb| async move {
+        let core = setup(&db).await;
+        let anne = caller(&core, "anne@durand.fr").await;
+        let lea = caller(&core, "lea@durand.fr").await;
+        let firm_id = anne.firm_id;
+        {
+            let mut conn = db.store.pool().acquire().await.unwrap();
+            platforms::ensure(&mut conn, firm_id, "Qonto")
+                .await
+                .unwrap();
+        }
+        // Before: no platform, and readiness says it is missing.
+        let card = core.execute(&anne, "dossier D004").await;
+        assert_eq!(
+            field(&card, "Plateforme"),
+            "aucune plateforme choisie (à enregistrer : plateforme D004 NOM)"
+        );
+        let before = core.execute(&anne, "pret D004").await;
+        assert!(
+            missing(&before, "plateforme agréée choisie — avant le"),
+            "{}",
+            text(&before)
+        );
+
+        // A viewer reads but may not change; an accountant only their portfolios.
+        let viewer = core.execute(&lea, "plateforme D004 Pennylane").await;
+        assert_eq!(viewer.tone, Tone::Refused, "{}", text(&viewer));
+        assert!(viewer
+            .description
+            .unwrap()
+            .starts_with("votre rôle « lecteur » permet de consulter"));
+        let other = core.execute(&anne, "plateforme D002 Pennylane").await;
+        assert_eq!(other.tone, Tone::Refused, "{}", text(&other));
+
+        // A name the firm does not know gets the firm's list.
+        let unknown = core.execute(&anne, "plateforme D004 Chorus").await;
+        assert_eq!(unknown.tone, Tone::Error);
+        assert_eq!(unknown.title, "Plateforme inconnue");
+        assert!(unknown
+            .description
+            .as_deref()
+            .unwrap()
+            .starts_with("« Chorus » n'est pas une plateforme agréée connue du cabinet."));
+        assert_eq!(unknown.sections[0].items, vec!["Pennylane, Qonto"]);
+
+        // Recorded, "choisie" by default, whatever the case typed.
+        let set = core.execute(&anne, "plateforme D004 pennylane").await;
+        assert_eq!(set.tone, Tone::Success, "{}", text(&set));
+        assert_eq!(set.title, "Plateforme enregistrée — D004 Société numéro 4");
+        assert_eq!(set.description.as_deref(), Some("Pennylane — choisie"));
+        assert!(set.actions.iter().any(|a| a.command == "pret D004"));
+        let card = core.execute(&lea, "dossier D004").await;
+        assert_eq!(field(&card, "Plateforme"), "Pennylane — choisie");
+        let after = core.execute(&lea, "pret D004").await;
+        assert!(
+            !missing(&after, "plateforme agréée choisie"),
+            "{}",
+            text(&after)
+        );
+        assert!(
+            missing(
+                &after,
+                "compte actif sur la plateforme et inscription à l'annuaire"
+            ),
+            "{}",
+            text(&after)
+        );
+
+        // The same again: "déjà", nothing written.
+        let again = core
+            .execute(&anne, "plateforme D004 Pennylane choisie")
+            .await;
+        assert_eq!(again.tone, Tone::Info, "{}", text(&again));
+        assert_eq!(
+            again.description.as_deref(),
+            Some("le dossier D004 a déjà la plateforme Pennylane, « choisie » : rien à changer")
+        );
+
+        // Forward, several words for the state.
+        let open = core
+            .execute(&anne, "plateforme Société numéro 4 Pennylane compte ouvert")
+            .await;
+        assert_eq!(open.tone, Tone::Success, "{}", text(&open));
+        assert_eq!(
+            open.description.as_deref(),
+            Some("Pennylane : choisie → compte ouvert")
+        );
+        // Back is refused, with the way to correct a mistake; no state said
+        // while further is "déjà".
+        let back = core
+            .execute(&anne, "plateforme D004 Pennylane choisie")
+            .await;
+        assert_eq!(back.tone, Tone::Error, "{}", text(&back));
+        assert_eq!(
+            back.description.as_deref(),
+            Some("le dossier D004 est déjà « compte ouvert » sur Pennylane : un état ne revient pas en arrière (vers « choisie »). S'il s'agit d'une erreur de saisie : plateforme D004 Pennylane choisie correction")
+        );
+        let plain = core.execute(&anne, "plateforme D004 Pennylane").await;
+        assert_eq!(
+            plain.description.as_deref(),
+            Some("le dossier D004 a déjà la plateforme Pennylane, « compte ouvert » : rien à changer")
+        );
+        let corrected = core
+            .execute(&anne, "plateforme D004 Pennylane choisie correction")
+            .await;
+        assert_eq!(corrected.tone, Tone::Success, "{}", text(&corrected));
+        assert_eq!(
+            corrected.description.as_deref(),
+            Some("Pennylane : compte ouvert → choisie (correction)")
+        );
+        // Another platform replaces it.
+        let switched = core.execute(&anne, "plateforme D004 qonto raccordée").await;
+        assert_eq!(
+            switched.description.as_deref(),
+            Some("Pennylane (choisie) → Qonto (inscrit à l'annuaire)")
+        );
+        let ready = core.execute(&anne, "pret D004").await;
+        assert!(
+            !missing(
+                &ready,
+                "compte actif sur la plateforme et inscription à l'annuaire"
+            ),
+            "{}",
+            text(&ready)
+        );
+
+        // English: alias and words.
+        let english = Core {
+            lang: Lang::En,
+            ..core.clone()
+        };
+        let live = english.execute(&anne, "platform D004 Qonto live").await;
+        assert_eq!(live.title, "Platform recorded — D004 Société numéro 4");
+        assert_eq!(
+            live.description.as_deref(),
+            Some("Qonto: in the directory → live")
+        );
+        let unknown_en = english.execute(&anne, "platform D004 Chorus").await;
+        assert_eq!(unknown_en.title, "Unknown platform");
+
+        // The journal says each change in words, with its author.
+        let log = core.execute(&lea, "journal D004 20").await;
+        let items = &log.sections[0].items;
+        for expected in [
+            "anne@durand.fr — plateforme : Qonto (inscrit à l'annuaire → en production)",
+            "anne@durand.fr — plateforme : Pennylane (choisie) → Qonto (inscrit à l'annuaire)",
+            "anne@durand.fr — plateforme : Pennylane (compte ouvert → choisie) (correction)",
+            "anne@durand.fr — plateforme : Pennylane (choisie → compte ouvert)",
+            "anne@durand.fr — plateforme : Pennylane (choisie)",
+        ] {
+            assert!(
+                items.iter().any(|i| i.ends_with(expected)),
+                "{expected}: {items:?}"
+            );
+        }
+        assert_eq!(
+            items
+                .iter()
+                .filter(|i| i.contains(" — plateforme : "))
+                .count(),
+            5,
+            "refused and repeated changes wrote nothing: {items:?}"
+        );
+
+        // An anomaly about flows through a platform offers to record it,
+        // and recording it lists the anomaly it settles.
+        let d005 = {
+            let mut conn = db.store.pool().acquire().await.unwrap();
+            let d005 = dossiers::find_by_code(&mut conn, firm_id, "D005")
+                .await
+                .unwrap()
+                .unwrap();
+            anomalies::raise(
+                &mut conn,
+                firm_id,
+                &format!("other_platform:{}:pennylane", d005.id),
+                "other_platform",
+                anomalies::Severity::Info,
+                d005.id,
+                serde_json::json!({ "platform": "Pennylane", "recorded": null }),
+                core.clock.now(),
+            )
+            .await
+            .unwrap()
+            .unwrap()
+        };
+        let shown = core.execute(&anne, &format!("anomalies {d005}")).await;
+        assert!(
+            shown
+                .description
+                .as_deref()
+                .unwrap()
+                .ends_with("enregistrez-la (commande « plateforme »)"),
+            "{}",
+            text(&shown)
+        );
+        let offer = shown
+            .actions
+            .iter()
+            .find(|a| a.label == "enregistrer la plateforme Pennylane")
+            .unwrap_or_else(|| panic!("{}", text(&shown)));
+        assert_eq!(offer.command, "plateforme D005 Pennylane");
+        let settled = core.execute(&anne, &offer.command).await;
+        assert_eq!(settled.tone, Tone::Success, "{}", text(&settled));
+        assert!(settled.sections[0].items[0]
+            .starts_with(&format!("#{d005} — Factures reçues via Pennylane")));
+        assert!(settled
+            .actions
+            .iter()
+            .any(|a| a.command == format!("resoudre {d005}")));
+    }
+);

@@ -85,6 +85,38 @@ fn interaction_options_become_core_commands() {
         }
     );
 
+    let platform = command_data(
+        "plateforme",
+        json!([
+            { "name": "dossier", "type": 3, "value": "Garage des Tilleuls" },
+            { "name": "nom", "type": 3, "value": "jefacture.com" },
+            { "name": "etat", "type": 3, "value": "compte-ouvert" },
+            { "name": "correction", "type": 5, "value": true }
+        ]),
+    );
+    let line = to_line(&platform).unwrap();
+    assert_eq!(
+        line,
+        "plateforme \"Garage des Tilleuls\" jefacture.com compte-ouvert correction"
+    );
+    assert_eq!(
+        parse(&line).unwrap().command,
+        Command::Platform {
+            dossier: "Garage des Tilleuls".into(),
+            platform: "jefacture.com".into(),
+            state: Some(cabready_store::domain::PlatformState::AccountOpen),
+            correction: true,
+        }
+    );
+    let chosen = command_data(
+        "plateforme",
+        json!([
+            { "name": "dossier", "type": 3, "value": "D002" },
+            { "name": "nom", "type": 3, "value": "Pennylane" }
+        ]),
+    );
+    assert_eq!(to_line(&chosen).unwrap(), "plateforme D002 Pennylane");
+
     let pret = command_data(
         "pret",
         json!([{ "name": "portefeuille", "type": 3, "value": "Nord Est" }, { "name": "page", "type": 4, "value": 2 }]),

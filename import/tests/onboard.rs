@@ -1,9 +1,9 @@
 //! Onboarding from real files (tests/fixtures/onboard), on SQLite and PostgreSQL.
 
 use cabready_import::onboard::{self, OnboardReport, OnboardRequest};
-use cabready_store::domain::{MandateKind, MandateStatus, SizeCategory, VatRegime};
-use cabready_store::journal;
-use cabready_store::{dossiers, firms, mandates, Clock, Lang, Store};
+use cabready_store::domain::{MandateKind, MandateStatus, PlatformState, SizeCategory, VatRegime};
+use cabready_store::journal::{self, Actor};
+use cabready_store::{dossiers, firms, mandates, platforms, Clock, Lang, Store};
 use cabready_testkit::{both_backends, TestDb};
 use chrono::{TimeZone, Utc};
 use std::path::PathBuf;
@@ -385,3 +385,130 @@ async fn onboarding_leaves_the_dossiers_analyzed() {
             .unwrap();
     assert_eq!(analyzed as i64, dossiers);
 }
+
+/// The platform and state each of the three dossiers of clients_platforms.csv has.
+async fn platforms_of(store: &Store) -> Vec<Option<(String, PlatformState)>> {
+    let mut conn = store.pool().acquire().await.unwrap();
+    let firm = firms::find_by_name(&mut conn, "Cabinet Leroy")
+        .await
+        .unwrap()
+        .unwrap();
+    let mut out = Vec::new();
+    for code in ["A001", "A002", "A003"] {
+        let dossier = dossiers::find_by_code(&mut conn, firm.id, code)
+            .await
+            .unwrap()
+            .unwrap();
+        out.push(
+            platforms::for_dossier(&mut conn, firm.id, dossier.id)
+                .await
+                .unwrap(),
+        );
+    }
+    out
+}
+
+both_backends!(
+    the_clients_file_carries_the_platforms_already_chosen,
+    |db: TestDb| async move {
+        let mut req = request(None, Some("clients_platforms.csv"));
+        req.platforms = vec!["Pennylane".into(), "Qonto".into()];
+        let first = run(&db.store, &req).await;
+        let clients = first.clients.as_ref().unwrap();
+        assert!(clients.errors.is_empty(), "{:?}", clients.errors);
+        assert!(
+            clients.ignored_columns.is_empty(),
+            "{:?}",
+            clients.ignored_columns
+        );
+        assert_eq!(clients.counts.created, 3);
+        assert_eq!(
+            platforms_of(&db.store).await,
+            vec![
+                Some(("Pennylane".into(), PlatformState::DirectoryRegistered)),
+                Some(("Qonto".into(), PlatformState::Chosen)),
+                None
+            ],
+            "the firm's spelling, 'choisie' when no state is given"
+        );
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        let firm = firms::find_by_name(&mut conn, "Cabinet Leroy")
+            .await
+            .unwrap()
+            .unwrap();
+        let a001 = dossiers::find_by_code(&mut conn, firm.id, "A001")
+            .await
+            .unwrap()
+            .unwrap();
+        let lines = journal::for_dossier(&mut conn, firm.id, a001.id, 10)
+            .await
+            .unwrap();
+        let set = lines
+            .iter()
+            .find(|l| l.action == "platform.set")
+            .expect("journaled");
+        assert_eq!(
+            (set.actor_kind.as_str(), set.actor.as_str()),
+            ("import", "clients_platforms.csv")
+        );
+
+        // Again: nothing changes.
+        let again = run(&db.store, &req).await;
+        assert_eq!(again.clients.as_ref().unwrap().counts.changes(), 0);
+        // A dossier that moved on since the export is not set back by it.
+        let a002 = dossiers::find_by_code(&mut conn, firm.id, "A002")
+            .await
+            .unwrap()
+            .unwrap();
+        platforms::set_for_dossier(
+            &mut conn,
+            firm.id,
+            a002.id,
+            "Qonto",
+            PlatformState::Live,
+            &Actor::System,
+            clock().now(),
+        )
+        .await
+        .unwrap();
+        drop(conn);
+        let later = run(&db.store, &req).await;
+        assert_eq!(later.clients.as_ref().unwrap().counts.changes(), 0);
+        assert_eq!(
+            platforms_of(&db.store).await[1],
+            Some(("Qonto".into(), PlatformState::Live))
+        );
+    }
+);
+
+both_backends!(
+    an_unknown_platform_or_state_is_a_line_error,
+    |db: TestDb| async move {
+        let report = run(
+            &db.store,
+            &request(None, Some("clients_platforms_invalid.csv")),
+        )
+        .await;
+        assert!(report.refused());
+        assert_eq!(
+            client_messages(&report),
+            [
+                "ligne 2, colonne plateforme : plateforme inconnue du cabinet (plateformes connues : Pennylane ; une autre s'ajoute à « platforms » dans la configuration) (Chorus)",
+                "ligne 3, colonne etat_plateforme : état de plateforme inconnu (attendu : choisie, compte ouvert, inscrite à l'annuaire (raccordée), en production) (peut-être)",
+                "ligne 4, colonne etat_plateforme : état de plateforme sans plateforme : remplissez aussi la colonne plateforme (en production)",
+            ]
+        );
+        assert_eq!(dossier_count(&db.store).await, 0, "nothing half-written");
+        let english = onboard::run(
+            &db.store,
+            &clock(),
+            &request(None, Some("clients_platforms_invalid.csv")),
+            Lang::En,
+        )
+        .await
+        .unwrap();
+        assert!(english.clients.as_ref().unwrap().errors[0]
+            .message(Lang::En)
+            .starts_with("line 2, column plateforme: platform unknown to the firm (known platforms: Pennylane;"));
+    }
+);

@@ -18,6 +18,9 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("corrupt value in the database: {0}")]
     Corrupt(String),
+    /// A platform name the firm does not know, with the names it knows.
+    #[error("unknown platform {name}")]
+    UnknownPlatform { name: String, known: Vec<String> },
     /// A request the domain refuses, with what to do, in both languages.
     #[error("{en}")]
     Refused { fr: String, en: String },
@@ -65,6 +68,14 @@ impl StoreError {
             }
             (Self::NotFound { what, key }, Lang::Fr) => format!("{what} introuvable : {key}"),
             (Self::NotFound { what, key }, Lang::En) => format!("{what} not found: {key}"),
+            (Self::UnknownPlatform { name, known }, Lang::Fr) => format!(
+                "« {name} » n'est pas une plateforme agréée connue du cabinet ; plateformes connues : {}",
+                if known.is_empty() { "aucune".to_string() } else { known.join(", ") }
+            ),
+            (Self::UnknownPlatform { name, known }, Lang::En) => format!(
+                "'{name}' is not an approved platform known to the firm; known platforms: {}",
+                if known.is_empty() { "none".to_string() } else { known.join(", ") }
+            ),
             (Self::Refused { fr, .. }, Lang::Fr) => fr.clone(),
             (Self::Refused { en, .. }, Lang::En) => en.clone(),
             (_, Lang::Fr) => {

@@ -34,7 +34,11 @@ pub async fn list(conn: &mut AnyConnection) -> StoreResult<Vec<Firm>> {
         .collect())
 }
 
-/// The firm with this name, created (with its platforms list) when absent.
+/// The firm with this name, created when absent. Its platforms list gets
+/// the configured names it lacks (case and accents ignored), for a new firm
+/// or an existing one: a platform added to the configuration is known to
+/// the firm at its next onboarding. None is ever taken off (dossiers may
+/// use it).
 pub async fn ensure(
     conn: &mut AnyConnection,
     name: &str,
@@ -43,6 +47,9 @@ pub async fn ensure(
     at: DateTime<Utc>,
 ) -> StoreResult<(Firm, bool)> {
     if let Some(firm) = find_by_name(conn, name).await? {
+        for platform in platforms {
+            crate::platforms::ensure(conn, firm.id, platform).await?;
+        }
         return Ok((firm, false));
     }
     let id: i64 = sqlx::query("INSERT INTO firms (name, created_at) VALUES ($1, $2) RETURNING id")

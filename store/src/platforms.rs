@@ -46,6 +46,16 @@ pub async fn ensure(conn: &mut AnyConnection, firm_id: i64, name: &str) -> Store
 
 /// Finds a platform by name, ignoring case and accents ("jefacture.com" = "JeFacture.com").
 pub async fn find(conn: &mut AnyConnection, firm_id: i64, name: &str) -> StoreResult<Option<i64>> {
+    Ok(find_named(conn, firm_id, name).await?.map(|(id, _)| id))
+}
+
+/// The platform a name designates (case and accents ignored): its id and
+/// its name as the firm registered it.
+pub async fn find_named(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    name: &str,
+) -> StoreResult<Option<(i64, String)>> {
     let wanted = fold(name);
     let rows = sqlx::query("SELECT id, name FROM platforms WHERE firm_id = $1")
         .bind(firm_id)
@@ -54,7 +64,7 @@ pub async fn find(conn: &mut AnyConnection, firm_id: i64, name: &str) -> StoreRe
     Ok(rows
         .iter()
         .find(|r| fold(&r.get::<String, _>(1)) == wanted)
-        .map(|r| r.get(0)))
+        .map(|r| (r.get(0), r.get(1))))
 }
 
 pub async fn names(conn: &mut AnyConnection, firm_id: i64) -> StoreResult<Vec<String>> {
@@ -65,7 +75,78 @@ pub async fn names(conn: &mut AnyConnection, firm_id: i64) -> StoreResult<Vec<St
     Ok(rows.iter().map(|r| r.get(0)).collect())
 }
 
-/// Records the dossier's reception platform and its onboarding state, journaled.
+/// The firm's platform a name designates, or the error that lists the
+/// platforms the firm knows (they are registered with the firm from the
+/// configuration's `platforms` at each onboarding: a name not there is a
+/// typo or a platform to add there, never registered on the fly).
+pub async fn known(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    name: &str,
+) -> StoreResult<(i64, String)> {
+    match find_named(conn, firm_id, name).await? {
+        Some(found) => Ok(found),
+        None => Err(StoreError::UnknownPlatform {
+            name: name.trim().to_string(),
+            known: names(conn, firm_id).await?,
+        }),
+    }
+}
+
+/// The dossier's reception platform and its state, if one is recorded.
+pub async fn for_dossier(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    dossier_id: i64,
+) -> StoreResult<Option<(String, PlatformState)>> {
+    let row = sqlx::query(
+        "SELECT p.name, dp.state FROM dossier_platforms dp JOIN platforms p ON p.id = dp.platform_id
+         WHERE dp.firm_id = $1 AND dp.dossier_id = $2",
+    )
+    .bind(firm_id)
+    .bind(dossier_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(|r| {
+        let code: String = r.get(1);
+        PlatformState::from_code(&code)
+            .map(|state| (r.get::<String, _>(0), state))
+            .ok_or_else(|| StoreError::Corrupt(format!("platform state {code}")))
+    })
+    .transpose()
+}
+
+/// What recording a dossier's platform did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlatformChange {
+    /// Recorded and journaled; `before` is what the dossier had.
+    Set {
+        platform: String,
+        state: PlatformState,
+        before: Option<(String, PlatformState)>,
+    },
+    /// The dossier already had this platform in this state: nothing written.
+    Unchanged {
+        platform: String,
+        state: PlatformState,
+    },
+    /// The dossier is already further on this very platform: nothing
+    /// written. A state only moves forward (choisie → compte ouvert →
+    /// inscrite à l'annuaire → en production, steps may be skipped), except
+    /// through [`correct_for_dossier`].
+    AlreadyFurther {
+        platform: String,
+        state: PlatformState,
+    },
+}
+
+/// Records the dossier's reception platform and its onboarding state,
+/// journaled. Another platform replaces the recorded one (a client may
+/// change platforms), at the state given; on the same platform the state
+/// only moves forward: an earlier one writes nothing
+/// ([`PlatformChange::AlreadyFurther`]), so that a late or repeated
+/// "nous avons choisi Pennylane" never sets a connected dossier back.
+/// A name the firm does not know is [`StoreError::UnknownPlatform`].
 pub async fn set_for_dossier(
     conn: &mut AnyConnection,
     firm_id: i64,
@@ -74,22 +155,55 @@ pub async fn set_for_dossier(
     state: PlatformState,
     actor: &Actor,
     at: DateTime<Utc>,
-) -> StoreResult<()> {
-    let platform_id = find(conn, firm_id, platform)
-        .await?
-        .ok_or_else(|| StoreError::NotFound {
-            what: "plateforme",
-            key: platform.to_string(),
-        })?;
-    let before = sqlx::query(
-        "SELECT p.name, dp.state FROM dossier_platforms dp JOIN platforms p ON p.id = dp.platform_id
-         WHERE dp.firm_id = $1 AND dp.dossier_id = $2",
-    )
-    .bind(firm_id)
-    .bind(dossier_id)
-    .fetch_optional(&mut *conn)
-    .await?
-    .map(|r| (r.get::<String, _>(0), r.get::<String, _>(1)));
+) -> StoreResult<PlatformChange> {
+    record(conn, firm_id, dossier_id, platform, state, false, actor, at).await
+}
+
+/// Like [`set_for_dossier`], but may also move the state back on the same
+/// platform: a person correcting a mistake. Journaled as a correction.
+pub async fn correct_for_dossier(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    dossier_id: i64,
+    platform: &str,
+    state: PlatformState,
+    actor: &Actor,
+    at: DateTime<Utc>,
+) -> StoreResult<PlatformChange> {
+    record(conn, firm_id, dossier_id, platform, state, true, actor, at).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn record(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    dossier_id: i64,
+    platform: &str,
+    state: PlatformState,
+    correction: bool,
+    actor: &Actor,
+    at: DateTime<Utc>,
+) -> StoreResult<PlatformChange> {
+    let (platform_id, name) = known(conn, firm_id, platform).await?;
+    let before = for_dossier(conn, firm_id, dossier_id).await?;
+    let mut backwards = false;
+    if let Some((current, current_state)) = &before {
+        if *current == name {
+            if *current_state == state {
+                return Ok(PlatformChange::Unchanged {
+                    platform: name,
+                    state,
+                });
+            }
+            backwards = state < *current_state;
+            if backwards && !correction {
+                return Ok(PlatformChange::AlreadyFurther {
+                    platform: name,
+                    state: *current_state,
+                });
+            }
+        }
+    }
     sqlx::query(
         "INSERT INTO dossier_platforms (firm_id, dossier_id, platform_id, state, updated_at)
          VALUES ($1, $2, $3, $4, $5)
@@ -103,17 +217,26 @@ pub async fn set_for_dossier(
     .bind(to_db_time(at))
     .execute(&mut *conn)
     .await?;
+    let mut details = serde_json::json!({
+        "before": before.as_ref().map(|(p, s)| serde_json::json!({ "platform": p, "state": s.code() })),
+        "after": { "platform": name, "state": state.code() },
+    });
+    if backwards {
+        details["correction"] = serde_json::Value::Bool(true);
+    }
     let entry = Entry {
         entity: "dossier_platform",
         entity_id: Some(dossier_id),
         dossier_id: Some(dossier_id),
         action: "platform.set",
-        details: serde_json::json!({
-            "before": before.map(|(p, s)| serde_json::json!({ "platform": p, "state": s })),
-            "after": { "platform": platform, "state": state.code() },
-        }),
+        details,
     };
-    journal::record(conn, firm_id, at, actor, entry).await
+    journal::record(conn, firm_id, at, actor, entry).await?;
+    Ok(PlatformChange::Set {
+        platform: name,
+        state,
+        before,
+    })
 }
 
 /// Records a successful test flow on the dossier's platform (before emission

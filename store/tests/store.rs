@@ -66,6 +66,17 @@ async fn firm_with_accountant(db: &TestDb, name: &str) -> i64 {
         .await
         .unwrap();
     assert!(created);
+    // Again with one more platform (the configuration gained it), spelt
+    // otherwise for one already there: the firm gets the new one only.
+    let more = ["PENNYLANE".to_string(), "Qonto".to_string()];
+    let (again, created) = firms::ensure(&mut conn, name, &more, &Actor::System, at())
+        .await
+        .unwrap();
+    assert_eq!((again.id, created), (firm.id, false));
+    assert_eq!(
+        platforms::names(&mut conn, firm.id).await.unwrap(),
+        ["Pennylane", "Qonto", "jefacture.com"]
+    );
     let anne = user("anne@cabinet.fr", Role::Accountant, &["Nord"]);
     users::upsert(&mut conn, firm.id, &anne, &Actor::System, at())
         .await
@@ -455,6 +466,97 @@ both_backends!(
             firm,
             tpe.id,
             "JeFacture.com",
+            state,
+            &Actor::System,
+            at(),
+        )
+        .await
+        .unwrap();
+
+        // On the same platform a state only moves forward; a correction may
+        // go back; the same again or an unknown name writes nothing.
+        let journal_lines = journal::count(&mut conn, firm).await.unwrap();
+        for (name, state, expected) in [
+            (
+                "jefacture.com",
+                PlatformState::DirectoryRegistered,
+                platforms::PlatformChange::Unchanged {
+                    platform: "jefacture.com".into(),
+                    state: PlatformState::DirectoryRegistered,
+                },
+            ),
+            (
+                "JEFACTURE.COM",
+                PlatformState::Chosen,
+                platforms::PlatformChange::AlreadyFurther {
+                    platform: "jefacture.com".into(),
+                    state: PlatformState::DirectoryRegistered,
+                },
+            ),
+        ] {
+            let change = platforms::set_for_dossier(
+                &mut conn,
+                firm,
+                tpe.id,
+                name,
+                state,
+                &Actor::System,
+                at(),
+            )
+            .await;
+            assert_eq!(change.unwrap(), expected, "{name} {state:?}");
+        }
+        let unknown = platforms::set_for_dossier(
+            &mut conn,
+            firm,
+            tpe.id,
+            "Chorus",
+            state,
+            &Actor::System,
+            at(),
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(&unknown, StoreError::UnknownPlatform { name, known } if name == "Chorus" && known.contains(&"jefacture.com".to_string())),
+            "{unknown:?}"
+        );
+        assert_eq!(
+            journal::count(&mut conn, firm).await.unwrap(),
+            journal_lines
+        );
+        let corrected = platforms::correct_for_dossier(
+            &mut conn,
+            firm,
+            tpe.id,
+            "jefacture.com",
+            PlatformState::AccountOpen,
+            &Actor::System,
+            at(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            corrected,
+            platforms::PlatformChange::Set {
+                platform: "jefacture.com".into(),
+                state: PlatformState::AccountOpen,
+                before: Some(("jefacture.com".into(), PlatformState::DirectoryRegistered)),
+            }
+        );
+        let last = &journal::for_dossier(&mut conn, firm, tpe.id, 1)
+            .await
+            .unwrap()[0];
+        assert_eq!(last.details["correction"], true);
+        assert_eq!(
+            last.details["after"]["platform"], "jefacture.com",
+            "the registered name, not as typed"
+        );
+        platforms::set_for_dossier(
+            &mut conn,
+            firm,
+            tpe.id,
+            "jefacture.com",
             state,
             &Actor::System,
             at(),

@@ -12,7 +12,7 @@ use cabready_store::clock::french_time;
 use cabready_store::domain::{Email, Role};
 use cabready_store::journal::{self, Actor};
 use cabready_store::users::{self, User};
-use cabready_store::{Lang, Said, StoreError};
+use cabready_store::{platforms, Lang, Said, StoreError};
 use chrono::{DateTime, Utc};
 
 /// One anomaly on one line: `#12 [critique] D002 Garage — what — depuis 5 j — assignée à x`.
@@ -123,6 +123,28 @@ async fn offers(
         return Ok(Vec::new());
     }
     let mut offers = Vec::new();
+    // "Invoices received through X while another or no platform is
+    // recorded": when X is the dossier's platform, recording it settles it.
+    if let (Some(code), Some(platform)) = (&a.dossier_code, a.details["platform"].as_str()) {
+        if a.rule == "other_platform" {
+            if let Some((_, name)) = platforms::find_named(conn, caller.firm_id, platform).await? {
+                offers.push((
+                    format!(
+                        "{} {name}",
+                        lang.pick("enregistrer la plateforme", "record platform")
+                    ),
+                    format!(
+                        "plateforme {code} {}",
+                        if name.contains(char::is_whitespace) {
+                            format!("\"{name}\"")
+                        } else {
+                            name.clone()
+                        }
+                    ),
+                ));
+            }
+        }
+    }
     if a.assignee.as_deref() != Some(caller.email()) {
         offers.push((
             lang.pick("me l'assigner", "assign to me").to_string(),

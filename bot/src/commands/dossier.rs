@@ -8,7 +8,7 @@ use cabready_store::calendar::{obligation_date, obligation_met, Obligation};
 use cabready_store::clock::french_date;
 use cabready_store::domain::{CategorySource, MandateKind, SizeCategory};
 use cabready_store::readiness::{assess, inputs};
-use cabready_store::{invoices, mandates};
+use cabready_store::{invoices, mandates, Lang};
 
 pub async fn run(core: &Core, caller: &Caller, query: &str) -> CommandResult {
     let lang = core.lang;
@@ -81,9 +81,13 @@ pub async fn run(core: &Core, caller: &Caller, query: &str) -> CommandResult {
     }
     let platform = match &d.platform {
         Some((name, state)) => format!("{name} — {}", state.label(lang)),
-        None => lang
-            .pick("aucune plateforme choisie", "no platform chosen")
-            .into(),
+        None => match lang {
+            Lang::Fr => format!(
+                "aucune plateforme choisie (à enregistrer : plateforme {} NOM)",
+                r.code
+            ),
+            Lang::En => format!("no platform chosen (to record: platform {} NAME)", r.code),
+        },
     };
     let open = anomalies::list(
         &mut conn,

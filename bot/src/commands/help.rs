@@ -79,6 +79,13 @@ const HELP: &[Entry] = &[
         "change a mandate's status (requested, reminded, received, signed, refused, expired)",
     ),
     (
+        "plateforme",
+        "plateforme D NOM [choisie|compte-ouvert|annuaire|production] [correction]",
+        "platform D NAME [chosen|account-open|directory|live] [correction]",
+        "enregistrer la plateforme agréée du dossier et où il en est (choisie par défaut ; annuaire = inscrit à l'annuaire, raccordé) ; un état ne revient en arrière qu'avec « correction »",
+        "record the dossier's approved platform and how far it is (chosen by default; directory = in the directory, connected); a state only goes back with 'correction'",
+    ),
+    (
         "relancer",
         "relancer D",
         "remind D",
@@ -269,6 +276,9 @@ mod tests {
             "ignorer",
             "90j",
             "commande",
+            "choisie",
+            "annuaire",
+            "compte-ouvert",
         ];
         for entry in HELP {
             let english = format!("{} {}", usage(entry, Lang::En), entry.4);
@@ -300,6 +310,9 @@ mod tests {
             "calendar 90d",
             "log D001 5",
             "help calendar",
+            "platform D001 Pennylane account-open",
+            "platform D001 Pennylane chosen correction",
+            "help platform",
         ] {
             assert!(crate::parse::parse(line).is_ok(), "{line}");
         }

@@ -96,19 +96,41 @@ pub fn line_text(line: &JournalLine, lang: Lang) -> String {
             )
         }
         "dossier.created" => lang.pick("dossier créé", "dossier created").to_string(),
-        "platform.set" => match d["after"]["platform"].as_str() {
-            Some(platform) => format!(
-                "{}{colon}{platform} ({})",
-                lang.pick("plateforme", "platform"),
-                d["after"]["state"]
-                    .as_str()
+        "platform.set" => {
+            let state = |v: &Value| {
+                v.as_str()
                     .and_then(PlatformState::from_code)
-                    .map_or_else(|| text(&d["after"]["state"]), |s| s.label(lang).to_string())
-            ),
-            None => lang
-                .pick("plateforme retirée", "platform removed")
-                .to_string(),
-        },
+                    .map_or_else(|| text(v), |s| s.label(lang).to_string())
+            };
+            let (before, after) = (&d["before"], &d["after"]);
+            let correction = if d["correction"].as_bool() == Some(true) {
+                lang.pick(" (correction)", " (correction)")
+            } else {
+                ""
+            };
+            match (before["platform"].as_str(), after["platform"].as_str()) {
+                (_, None) => lang
+                    .pick("plateforme retirée", "platform removed")
+                    .to_string(),
+                (Some(was), Some(platform)) if was == platform => format!(
+                    "{}{colon}{platform} ({} → {}){correction}",
+                    lang.pick("plateforme", "platform"),
+                    state(&before["state"]),
+                    state(&after["state"])
+                ),
+                (Some(was), Some(platform)) => format!(
+                    "{}{colon}{was} ({}) → {platform} ({})",
+                    lang.pick("plateforme", "platform"),
+                    state(&before["state"]),
+                    state(&after["state"])
+                ),
+                (None, Some(platform)) => format!(
+                    "{}{colon}{platform} ({})",
+                    lang.pick("plateforme", "platform"),
+                    state(&after["state"])
+                ),
+            }
+        }
         "platform.test_flow" => lang
             .pick(
                 "flux de test réussi sur la plateforme",

@@ -6,6 +6,7 @@ mod dossier;
 pub mod help;
 mod journal;
 mod mandates;
+mod platform;
 pub mod ready;
 mod remind;
 mod triage;
@@ -37,6 +38,12 @@ pub async fn run(core: &Core, caller: &Caller, parsed: Parsed) -> CommandResult 
             status,
             note,
         } => mandates::change(core, caller, &dossier, kind, status, note.as_deref()).await,
+        Command::Platform {
+            dossier,
+            platform,
+            state,
+            correction,
+        } => platform::change(core, caller, &dossier, &platform, state, correction).await,
         Command::Remind(query) => remind::run(core, caller, &query).await,
         Command::Settle { id, sent } => remind::settle(core, caller, id, sent).await,
         Command::Triage => triage::list(core, caller, page).await,

@@ -128,6 +128,35 @@ pub fn definitions() -> Vec<CreateCommand> {
                 CreateCommandOption::new(CommandOptionType::String, "note", "Note pour le journal")
                     .max_length(500),
             ),
+        CreateCommand::new("plateforme")
+            .description("Enregistrer la plateforme agréée du dossier et son état")
+            .add_option(dossier_option(true))
+            .add_option(
+                CreateCommandOption::new(
+                    CommandOptionType::String,
+                    "nom",
+                    "La plateforme agréée (parmi celles du cabinet)",
+                )
+                .required(true)
+                .set_autocomplete(true)
+                .max_length(100),
+            )
+            .add_option(
+                CreateCommandOption::new(
+                    CommandOptionType::String,
+                    "etat",
+                    "Où en est le dossier (choisie par défaut)",
+                )
+                .add_string_choice("choisie", "choisie")
+                .add_string_choice("compte ouvert", "compte-ouvert")
+                .add_string_choice("inscrit à l'annuaire (raccordé)", "annuaire")
+                .add_string_choice("en production", "production"),
+            )
+            .add_option(CreateCommandOption::new(
+                CommandOptionType::Boolean,
+                "correction",
+                "Revenir à un état antérieur (erreur de saisie)",
+            )),
         CreateCommand::new("relancer")
             .description("Relancer le client maintenant")
             .add_option(dossier_option(true)),
@@ -324,6 +353,23 @@ pub fn to_line(data: &CommandData) -> Result<String, String> {
             line.push_str(&format!(" {}", required("statut")?));
             if let Some(note) = text(o, "note") {
                 line.push_str(&format!(" {}", one_line(&note)));
+            }
+            line
+        }
+        "plateforme" => {
+            let mut line = format!(
+                "plateforme {} {}",
+                quoted(&required("dossier")?),
+                quoted(&required("nom")?)
+            );
+            if let Some(state) = text(o, "etat") {
+                line.push_str(&format!(" {state}"));
+            }
+            if matches!(
+                option(o, "correction"),
+                Some(CommandDataOptionValue::Boolean(true))
+            ) {
+                line.push_str(" correction");
             }
             line
         }

@@ -7,7 +7,7 @@ use crate::notices;
 use crate::reply::Reply;
 use crate::{Caller, Core};
 use cabready_store::domain::fold;
-use cabready_store::{dossiers, users};
+use cabready_store::{dossiers, platforms, users};
 use serenity::all::{
     ChannelId, CommandInteraction, ComponentInteraction, Context, EventHandler, GatewayIntents,
     GuildId, Interaction, Ready,
@@ -149,6 +149,7 @@ impl Handler {
         }
         let choices = match focused.name {
             "portefeuille" => self.portfolio_choices(focused.value).await,
+            "nom" => self.platform_choices(focused.value).await,
             _ => self.dossier_choices(focused.value).await,
         };
         let mut response = CreateAutocompleteResponse::new();
@@ -176,6 +177,21 @@ impl Handler {
         };
         let wanted = fold(typed);
         users::portfolio_names(&mut conn, self.firm_id)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|p| fold(p).contains(&wanted))
+            .take(25)
+            .map(|p| (p.clone(), p))
+            .collect()
+    }
+
+    async fn platform_choices(&self, typed: &str) -> Vec<(String, String)> {
+        let Ok(mut conn) = self.core.store.pool().acquire().await else {
+            return Vec::new();
+        };
+        let wanted = fold(typed);
+        platforms::names(&mut conn, self.firm_id)
             .await
             .unwrap_or_default()
             .into_iter()

@@ -126,4 +126,27 @@ pub const CLIENT_COLUMNS: &[ColumnSpec] = &[
         &["tva_sur_les_debits", "debits_option"],
         false,
     ),
+    col(
+        "plateforme",
+        &[
+            "platform",
+            "plateforme_agreee",
+            "plateforme_de_reception",
+            "pa",
+            "pdp",
+            "approved_platform",
+        ],
+        false,
+    ),
+    col(
+        "etat_plateforme",
+        &[
+            "platform_state",
+            "statut_plateforme",
+            "etat_de_la_plateforme",
+            "platform_status",
+            "etat_pa",
+        ],
+        false,
+    ),
 ];

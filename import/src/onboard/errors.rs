@@ -10,12 +10,28 @@ pub enum RowProblem {
     Value(Problem),
     UnknownAccountant,
     CannotOwnDossiers,
-    DuplicateCode { first_line: u64 },
-    DuplicateSiren { first_line: u64 },
-    DuplicateEmail { first_line: u64 },
-    SirenOfAnotherDossier { code: String },
+    DuplicateCode {
+        first_line: u64,
+    },
+    DuplicateSiren {
+        first_line: u64,
+    },
+    DuplicateEmail {
+        first_line: u64,
+    },
+    SirenOfAnotherDossier {
+        code: String,
+    },
     ContactEmailMissing,
-    FieldCount { found: usize, expected: usize },
+    /// A platform the firm does not know, and those it knows.
+    UnknownPlatform {
+        known: Vec<String>,
+    },
+    PlatformStateWithoutPlatform,
+    FieldCount {
+        found: usize,
+        expected: usize,
+    },
     Unreadable(Said),
 }
 
@@ -64,6 +80,20 @@ impl RowProblem {
             }
             (Self::ContactEmailMissing, Lang::En) => {
                 "the contact's email is required when a contact name is given".into()
+            }
+            (Self::UnknownPlatform { known }, Lang::Fr) => format!(
+                "plateforme inconnue du cabinet (plateformes connues : {} ; une autre s'ajoute à « platforms » dans la configuration)",
+                if known.is_empty() { "aucune".to_string() } else { known.join(", ") }
+            ),
+            (Self::UnknownPlatform { known }, Lang::En) => format!(
+                "platform unknown to the firm (known platforms: {}; another one is added to 'platforms' in the configuration)",
+                if known.is_empty() { "none".to_string() } else { known.join(", ") }
+            ),
+            (Self::PlatformStateWithoutPlatform, Lang::Fr) => {
+                "état de plateforme sans plateforme : remplissez aussi la colonne plateforme".into()
+            }
+            (Self::PlatformStateWithoutPlatform, Lang::En) => {
+                "a platform state without a platform: fill in the plateforme column too".into()
             }
             (Self::FieldCount { found, expected }, Lang::Fr) => format!(
                 "{found} colonnes au lieu de {expected} : vérifiez le séparateur et les guillemets"

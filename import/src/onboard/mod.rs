@@ -9,11 +9,12 @@ mod parse;
 pub use columns::{CLIENT_COLUMNS, USER_COLUMNS};
 pub use errors::{FileProblem, RowError, RowProblem};
 
-use cabready_store::dossiers::{self, DossierRecord};
+use cabready_store::dossiers;
 use cabready_store::journal::{Actor, Change};
+use cabready_store::platforms::{self, PlatformChange};
 use cabready_store::users;
 use cabready_store::{firms, Clock, Lang, Store, StoreError};
-use parse::Parsed;
+use parse::{ClientRow, Parsed};
 use std::path::{Path, PathBuf};
 
 /// What the user asked.
@@ -24,7 +25,8 @@ pub struct OnboardRequest {
     pub clients: Option<PathBuf>,
     pub dry_run: bool,
     pub skip_invalid: bool,
-    /// Platform names registered with a new firm.
+    /// The configured platform names: registered with the firm (a new one,
+    /// or those an existing firm lacks).
     pub platforms: Vec<String>,
 }
 
@@ -266,9 +268,11 @@ pub async fn run(
             .collect();
         let mut kept = Vec::with_capacity(client_rows.len());
         for (line, row) in client_rows.drain(..) {
-            match check_against_firm(&mut tx, firm.id, line, &row, &known_roles).await? {
-                Some(error) => clients_report.errors.push(error),
-                None => kept.push((line, row)),
+            let errors = check_against_firm(&mut tx, firm.id, line, &row, &known_roles).await?;
+            if errors.is_empty() {
+                kept.push((line, row));
+            } else {
+                clients_report.errors.extend(errors);
             }
         }
         clients_report.errors.sort_by_key(|e| e.line);
@@ -299,8 +303,34 @@ pub async fn run(
     }
     let clients_actor = actor(&clients_report);
     if let Some(clients_report) = clients_report.as_mut() {
-        for (_, dossier) in &client_rows {
-            let change = dossiers::upsert(&mut tx, firm.id, dossier, &clients_actor, now).await?;
+        for (_, row) in &client_rows {
+            let mut change =
+                dossiers::upsert(&mut tx, firm.id, &row.dossier, &clients_actor, now).await?;
+            if let Some((platform, state)) = &row.platform {
+                let dossier = dossiers::find_by_code(&mut tx, firm.id, &row.dossier.code)
+                    .await?
+                    .ok_or_else(|| StoreError::NotFound {
+                        what: "dossier",
+                        key: row.dossier.code.clone(),
+                    })?;
+                // Never backwards: a dossier further on this platform than
+                // the file says (moved on since the export) stays as it is.
+                let platform_change = platforms::set_for_dossier(
+                    &mut tx,
+                    firm.id,
+                    dossier.id,
+                    platform,
+                    *state,
+                    &clients_actor,
+                    now,
+                )
+                .await?;
+                if matches!(platform_change, PlatformChange::Set { .. })
+                    && matches!(change, Change::Unchanged)
+                {
+                    change = Change::Updated(Vec::new());
+                }
+            }
             clients_report.counts.add(&change);
         }
     }
@@ -317,15 +347,18 @@ pub async fn run(
 }
 
 /// Checks a client line against what the firm already has: its accountant
-/// must be known and able to own dossiers, its SIREN must not be another dossier's.
+/// must be known and able to own dossiers, its SIREN must not be another
+/// dossier's, its platform must be one of the firm's.
 async fn check_against_firm(
     conn: &mut sqlx::AnyConnection,
     firm_id: i64,
     line: u64,
-    row: &DossierRecord,
+    row: &ClientRow,
     known_roles: &[(String, cabready_store::domain::Role)],
-) -> Result<Option<RowError>, OnboardError> {
-    if let Some(owner) = &row.owner {
+) -> Result<Vec<RowError>, OnboardError> {
+    let mut errors = Vec::new();
+    let dossier = &row.dossier;
+    if let Some(owner) = &dossier.owner {
         let error = |problem| RowError {
             line,
             column: Some("collaborateur".into()),
@@ -336,24 +369,36 @@ async fn check_against_firm(
             .iter()
             .find(|(email, _)| email == owner.as_str())
         {
-            None => return Ok(Some(error(RowProblem::UnknownAccountant))),
+            None => errors.push(error(RowProblem::UnknownAccountant)),
             Some((_, role)) if !role.can_own_dossiers() => {
-                return Ok(Some(error(RowProblem::CannotOwnDossiers)))
+                errors.push(error(RowProblem::CannotOwnDossiers))
             }
             Some(_) => {}
         }
     }
-    if let Some(other) = dossiers::find_by_siren(conn, firm_id, &row.siren).await? {
-        if other.record.code != row.code {
-            return Ok(Some(RowError {
+    if let Some(other) = dossiers::find_by_siren(conn, firm_id, &dossier.siren).await? {
+        if other.record.code != dossier.code {
+            errors.push(RowError {
                 line,
                 column: Some("siren".into()),
                 problem: RowProblem::SirenOfAnotherDossier {
                     code: other.record.code,
                 },
-                value: row.siren.to_string(),
-            }));
+                value: dossier.siren.to_string(),
+            });
         }
     }
-    Ok(None)
+    if let Some((platform, _)) = &row.platform {
+        if platforms::find(conn, firm_id, platform).await?.is_none() {
+            errors.push(RowError {
+                line,
+                column: Some("plateforme".into()),
+                problem: RowProblem::UnknownPlatform {
+                    known: platforms::names(conn, firm_id).await?,
+                },
+                value: platform.clone(),
+            });
+        }
+    }
+    Ok(errors)
 }

@@ -6,7 +6,8 @@ use super::errors::{FileProblem, RowError, RowProblem};
 use crate::table::{delimiter_label, Columns, Table};
 use cabready_store::domain::{
     parse_amount_cents, parse_bool, parse_decimal, parse_discord_id, split_list, CategorySource,
-    Email, Financials, Problem, Role, Siren, SizeCategory, VatRegime, VatRegimeSchedule,
+    Email, Financials, PlatformState, Problem, Role, Siren, SizeCategory, VatRegime,
+    VatRegimeSchedule,
 };
 use cabready_store::dossiers::{ActivityFlags, ContactRecord, DossierRecord};
 use cabready_store::users::UserRecord;
@@ -206,8 +207,16 @@ fn bounded(raw: &str, max: usize) -> Result<String, Problem> {
     }
 }
 
+/// A line of the clients file: the dossier, and the platform it already
+/// chose (name as written, checked against the firm's later) with its state.
+#[derive(Debug, Clone)]
+pub struct ClientRow {
+    pub dossier: DossierRecord,
+    pub platform: Option<(String, PlatformState)>,
+}
+
 /// A client line: the dossier it describes.
-pub fn clients(bytes: &[u8], lang: Lang) -> Result<Parsed<DossierRecord>, FileProblem> {
+pub fn clients(bytes: &[u8], lang: Lang) -> Result<Parsed<ClientRow>, FileProblem> {
     let mut first_line_of_code: HashMap<String, u64> = HashMap::new();
     let mut first_line_of_siren: HashMap<Siren, u64> = HashMap::new();
     read_file(bytes, CLIENT_COLUMNS, lang, |line| {
@@ -237,6 +246,11 @@ pub fn clients(bytes: &[u8], lang: Lang) -> Result<Parsed<DossierRecord>, FilePr
             flag(line, "groupe_tva"),
             flag(line, "option_debits"),
         );
+        let platform_state = line.optional("etat_plateforme", PlatformState::parse);
+        let platform = line.text("plateforme", 100)?;
+        if platform.is_empty() && matches!(platform_state, Ok(Some(_))) {
+            line.fail("etat_plateforme", RowProblem::PlatformStateWithoutPlatform);
+        }
         let legal_form = line.text("forme_juridique", 100)?;
         let contact_name = line.text("contact_nom", 200)?;
         let portfolio = line.text("portefeuille", 100)?;
@@ -282,7 +296,8 @@ pub fn clients(bytes: &[u8], lang: Lang) -> Result<Parsed<DossierRecord>, FilePr
             None => SizeCategory::derive(&financials).map(|c| (c, CategorySource::Derived)),
         };
         let (b2c, international, vat_group, debits_option) = flags;
-        Some(DossierRecord {
+        let platform_state = platform_state.ok()?;
+        let dossier = DossierRecord {
             code: code?,
             legal_name: legal_name?,
             siren: siren?,
@@ -305,6 +320,12 @@ pub fn clients(bytes: &[u8], lang: Lang) -> Result<Parsed<DossierRecord>, FilePr
                 name: contact_name,
                 email,
             }),
+        };
+        Some(ClientRow {
+            dossier,
+            platform: Some(platform)
+                .filter(|p| !p.is_empty())
+                .map(|p| (p, platform_state.unwrap_or(PlatformState::Chosen))),
         })
     })
 }

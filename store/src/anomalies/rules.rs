@@ -865,12 +865,12 @@ pub fn describe(rule: &str, d: &Value, lang: Lang) -> String {
             _ => format!("No invoice emitted since {} (emission mandatory, limit {} days)", fr_day(d, "last_emitted"), s(d, "limit_days")),
         },
         ("other_platform", Lang::Fr) => match s(d, "recorded") {
-            r if r.is_empty() => format!("Factures reçues via {} alors qu'aucune plateforme n'est enregistrée pour le dossier", s(d, "platform")),
-            r => format!("Factures reçues via {} alors que la plateforme de réception enregistrée est {r} : vérifier l'annuaire", s(d, "platform")),
+            r if r.is_empty() => format!("Factures reçues via {0} alors qu'aucune plateforme n'est enregistrée pour le dossier : si {0} est sa plateforme de réception, enregistrez-la (commande « plateforme »)", s(d, "platform")),
+            r => format!("Factures reçues via {} alors que la plateforme de réception enregistrée est {r} : vérifier l'annuaire (ou, si le client a changé de plateforme, l'enregistrer avec la commande « plateforme »)", s(d, "platform")),
         },
         ("other_platform", Lang::En) => match s(d, "recorded") {
-            r if r.is_empty() => format!("Invoices received through {} while no platform is recorded for the dossier", s(d, "platform")),
-            r => format!("Invoices received through {} while the recorded reception platform is {r}: check the directory", s(d, "platform")),
+            r if r.is_empty() => format!("Invoices received through {0} while no platform is recorded for the dossier: if {0} is its reception platform, record it (the 'platform' command)", s(d, "platform")),
+            r => format!("Invoices received through {} while the recorded reception platform is {r}: check the directory (or, if the client changed platforms, record it with the 'platform' command)", s(d, "platform")),
         },
         ("invalid_siren", Lang::Fr) => format!("Facture {number}{platform} : SIREN {} invalide ({})", if s(d, "field") == "seller_siren" { "du vendeur" } else { "de l'acheteur" }, s(d, "value")),
         ("invalid_siren", Lang::En) => format!("Invoice {number}{platform}: invalid {} SIREN ({})", if s(d, "field") == "seller_siren" { "seller" } else { "buyer" }, s(d, "value")),

@@ -203,6 +203,35 @@ impl PlatformState {
         Self::ALL.into_iter().find(|s| s.code() == code)
     }
 
+    /// A state as people write it, in French or English, whatever the case
+    /// and accents: its label ("compte ouvert", "in the directory"), its
+    /// code, or a short word ("ouvert", "annuaire", "raccordée", "production").
+    pub fn parse(raw: &str) -> Result<Self, Problem> {
+        match fold(raw).as_str() {
+            "chosen" | "choisie" | "choisi" | "choix" | "selected" | "retenue" => Ok(Self::Chosen),
+            "account_open" | "compte_ouvert" | "ouvert" | "ouverte" | "compte" | "open"
+            | "account" | "account_opened" => Ok(Self::AccountOpen),
+            "directory_registered"
+            | "inscrit_a_l_annuaire"
+            | "inscrite_a_l_annuaire"
+            | "inscrit"
+            | "inscrite"
+            | "annuaire"
+            | "a_l_annuaire"
+            | "raccorde"
+            | "raccordee"
+            | "in_the_directory"
+            | "directory"
+            | "registered"
+            | "connected" => Ok(Self::DirectoryRegistered),
+            "live" | "en_production" | "production" | "en_service" | "active" | "actif" => {
+                Ok(Self::Live)
+            }
+            "" if raw.trim().is_empty() => Err(Problem::Required),
+            _ => Err(Problem::PlatformStateUnknown),
+        }
+    }
+
     pub fn label_fr(self) -> &'static str {
         match self {
             Self::Chosen => "choisie",
@@ -274,5 +303,32 @@ mod tests {
             MandateKind::parse("Délégation"),
             Ok(MandateKind::Delegation)
         );
+    }
+
+    #[test]
+    fn platform_states_from_labels_codes_and_words() {
+        for s in PlatformState::ALL {
+            assert_eq!(PlatformState::from_code(s.code()), Some(s));
+            assert_eq!(PlatformState::parse(s.code()), Ok(s));
+            assert_eq!(PlatformState::parse(s.label_fr()), Ok(s), "{s:?}");
+            assert_eq!(PlatformState::parse(s.label(Lang::En)), Ok(s), "{s:?}");
+        }
+        assert_eq!(
+            PlatformState::parse("Raccordée"),
+            Ok(PlatformState::DirectoryRegistered)
+        );
+        assert_eq!(
+            PlatformState::parse("connected"),
+            Ok(PlatformState::DirectoryRegistered)
+        );
+        assert_eq!(
+            PlatformState::parse("En production"),
+            Ok(PlatformState::Live)
+        );
+        assert_eq!(
+            PlatformState::parse("peut-être"),
+            Err(Problem::PlatformStateUnknown)
+        );
+        assert_eq!(PlatformState::parse(" "), Err(Problem::Required));
     }
 }

@@ -45,6 +45,7 @@ pub enum Problem {
     VatRegimeUnknown,
     MandateStatusUnknown,
     MandateKindUnknown,
+    PlatformStateUnknown,
     BooleanInvalid,
     DiscordIdInvalid,
     TooLong(usize),
@@ -105,6 +106,12 @@ impl Problem {
             }
             (MandateKindUnknown, Lang::En) => {
                 "unknown mandate kind (expected: delegation, designation, invoicing)".into()
+            }
+            (PlatformStateUnknown, Lang::Fr) => {
+                "état de plateforme inconnu (attendu : choisie, compte ouvert, inscrite à l'annuaire (raccordée), en production)".into()
+            }
+            (PlatformStateUnknown, Lang::En) => {
+                "unknown platform state (expected: chosen, account open, in the directory (connected), live)".into()
             }
             (BooleanInvalid, Lang::Fr) => "attendu : oui ou non".into(),
             (BooleanInvalid, Lang::En) => "expected: yes or no".into(),
