@@ -359,6 +359,7 @@ both_backends!(
             .await
             .unwrap();
         assert_eq!((fourth.opened, fourth.closed, fourth.reopened), (0, 0, 0));
+
         let critical = Filter {
             severity: Some(Severity::Critical),
             ..Default::default()
@@ -400,6 +401,100 @@ both_backends!(
         assert_eq!((with_mail.closed, with_mail.open), (0, 5));
         let queue = anomalies::summary(&mut conn, firm).await.unwrap();
         assert_eq!(queue.total(), 5);
+
+        // The invoice submitted again is rejected again: a new occurrence,
+        // a new anomaly with its own reason, whatever became of the first.
+        let mut again = event(d1, "P1", 213, 0, Direction::Emitted);
+        again.status_at = now() + Duration::hours(1);
+        again.reason = Some("Montant TTC incohérent".into());
+        invoices::record_batch(&mut conn, firm, &[again], "d.csv", &actor, now())
+            .await
+            .unwrap();
+        let fifth = anomalies::evaluate(&mut conn, firm, &limits, now(), today())
+            .await
+            .unwrap();
+        assert_eq!((fifth.opened, fifth.reopened), (1, 0));
+        let rejections: Vec<_> = anomalies::list(&mut conn, firm, &Filter::default(), now())
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|a| a.rule == "invoice_rejected")
+            .collect();
+        assert_eq!(rejections.len(), 1);
+        assert_ne!(rejections[0].id, rejected.id);
+        assert!(
+            rejections[0]
+                .describe(Lang::Fr)
+                .contains("Montant TTC incohérent"),
+            "{}",
+            rejections[0].describe(Lang::Fr)
+        );
+        let first_one = anomalies::get(&mut conn, firm, rejected.id).await.unwrap();
+        assert_eq!(first_one.status, AnomalyStatus::Closed);
+    }
+);
+
+both_backends!(
+    a_reopened_anomaly_says_todays_facts,
+    |db: TestDb| async move {
+        let (firm, d1, _) = setup(&db).await;
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        let limits = AnomalyLimits::default();
+        let actor = Actor::System;
+        let no_emission = |list: Vec<anomalies::Anomaly>| {
+            list.into_iter()
+                .find(|a| a.rule == "no_emission" && a.dossier_id == Some(d1))
+        };
+        // D1 (a GE) has emitted nothing since emission applies.
+        anomalies::evaluate(&mut conn, firm, &limits, now(), today())
+            .await
+            .unwrap();
+        let first = no_emission(
+            anomalies::list(&mut conn, firm, &Filter::default(), now())
+                .await
+                .unwrap(),
+        )
+        .expect("no emission yet");
+        assert!(first
+            .describe(Lang::Fr)
+            .contains("alors que l'émission s'applique"));
+        // It emits: closed. Forty days of silence later: reopened, with the
+        // day of its last emission and the age counted from the reopening.
+        invoices::record_batch(
+            &mut conn,
+            firm,
+            &[event(d1, "E1", 200, 0, Direction::Emitted)],
+            "e.csv",
+            &actor,
+            now(),
+        )
+        .await
+        .unwrap();
+        let closed = anomalies::evaluate(&mut conn, firm, &limits, now(), today())
+            .await
+            .unwrap();
+        assert_eq!(closed.closed, 1);
+        let later = now() + Duration::days(40);
+        let back = anomalies::evaluate(
+            &mut conn,
+            firm,
+            &limits,
+            later,
+            today() + Duration::days(40),
+        )
+        .await
+        .unwrap();
+        assert_eq!(back.reopened, 1);
+        let reopened = anomalies::get(&mut conn, firm, first.id).await.unwrap();
+        assert_eq!(reopened.status, AnomalyStatus::Open);
+        assert_eq!(reopened.opened_at, later);
+        assert!(
+            reopened
+                .describe(Lang::Fr)
+                .starts_with("Aucune facture émise depuis le 24/11/2026"),
+            "{}",
+            reopened.describe(Lang::Fr)
+        );
     }
 );
 

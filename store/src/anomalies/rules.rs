@@ -241,8 +241,11 @@ async fn invoice_findings(
         };
         let mut details = invoice_details(&row);
         details["reason"] = json!(text(&row, 8));
+        // One anomaly per occurrence: a rejection after the invoice was
+        // submitted again is a new one, even once a person resolved the first.
+        let at = text(&row, 7).unwrap_or_default();
         out.push(Finding {
-            key: format!("{rule}:{id}"),
+            key: format!("{rule}:{id}:{at}"),
             rule,
             severity,
             dossier_id: int(&row, 1),
@@ -736,6 +739,22 @@ pub async fn evaluate(
                 ));
             }
         }
+    }
+    // A reopened anomaly says today's facts (a dossier that emitted since,
+    // a new reason), and its age counts from now; its history keeps the rest.
+    for (id, _, key) in &reopen {
+        let Some(finding) = by_key.get(key) else {
+            continue;
+        };
+        sqlx::query(
+            "UPDATE anomalies SET details = $1, opened_at = $2 WHERE id = $3 AND firm_id = $4",
+        )
+        .bind(finding.details.to_string())
+        .bind(at.clone())
+        .bind(*id)
+        .bind(firm_id)
+        .execute(&mut *conn)
+        .await?;
     }
     outcome.reopened = reopen.len();
     outcome.closed = close.len();
