@@ -158,7 +158,7 @@ pub async fn since(core: &Core, firm_id: i64, after_id: i64) -> Result<Notices, 
                         message.subject,
                         match lang {
                             Lang::Fr => format!("« trier {number} D » le rattache au dossier D ; « trier {number} ignorer raison » l'écarte."),
-                            Lang::En => format!("'trier {number} D' ties it to dossier D; 'trier {number} ignorer reason' sets it aside."),
+                            Lang::En => format!("'sort {number} D' ties it to dossier D; 'sort {number} ignore reason' sets it aside."),
                         }
                     ))
                     .action(lang.pick("À trier", "To sort"), "atrier"),

@@ -539,7 +539,7 @@ pub fn email(digest: &Digest, lang: Lang) -> Result<Email> {
         "funnel_alt": lang.pick("Entonnoir des mandats de délégation", "Delegation mandate funnel"),
         "footer": lang.pick(
             "Synthèse quotidienne de CabReady. Détails : « pret » dans le chat ou cabready readiness.",
-            "CabReady's daily digest. Details: 'pret' in chat or cabready readiness."
+            "CabReady's daily digest. Details: 'ready' in chat or cabready readiness."
         ),
     });
     let mut hb = handlebars::Handlebars::new();

@@ -152,10 +152,23 @@ pub fn in_readers_words(line: &str, lang: Lang) -> String {
         Lang::En => rest
             .split(' ')
             .map(|w| match w {
-                "cabinet" => "firm",
-                "miens" | "miennes" => "mine",
-                "portefeuille" => "portfolio",
-                other => other,
+                "cabinet" => "firm".to_string(),
+                "miens" | "miennes" => "mine".to_string(),
+                "portefeuille" => "portfolio".to_string(),
+                "ouvertes" => "open".to_string(),
+                "moi" => "me".to_string(),
+                "ignorer" => "ignore".to_string(),
+                "envoyee" => "sent".to_string(),
+                "non-envoyee" => "not-sent".to_string(),
+                "demandé" => "requested".to_string(),
+                "signé" => "signed".to_string(),
+                "reçu" | "recu" => "received".to_string(),
+                "refusé" => "refused".to_string(),
+                // A horizon in days: "90j" is "90d".
+                w if w.ends_with('j') && w[..w.len() - 1].parse::<u32>().is_ok() => {
+                    format!("{}d", &w[..w.len() - 1])
+                }
+                other => other.to_string(),
             })
             .collect::<Vec<_>>()
             .join(" "),
@@ -234,7 +247,13 @@ mod tests {
             "pret cabinet page 2",
             "journal C004",
             "anomalies miennes",
+            "anomalies ouvertes page 2",
             "pret portefeuille Nord",
+            "calendrier 90j page 2",
+            "mandat D002 signé",
+            "mandat D002 demandé document non conforme",
+            "regler 3 non-envoyee",
+            "trier 4 ignorer publicité",
             "aide",
         ] {
             let english = in_readers_words(line, Lang::En);
@@ -250,6 +269,8 @@ mod tests {
             "ready firm page 2"
         );
         assert_eq!(in_readers_words("journal C004", Lang::En), "log C004");
+        // The assignee is read when the command runs, "me" as "moi".
+        assert_eq!(in_readers_words("assigner 5 moi", Lang::En), "assign 5 me");
     }
 
     #[test]

@@ -83,7 +83,7 @@ pub async fn list(core: &Core, caller: &Caller, page: usize) -> CommandResult {
     })
     .with_description(lang.pick(
         "Des e-mails de clients que CabReady n'a pu rattacher à aucune relance. « trier N D » les rattache au dossier D, « trier N ignorer raison » les écarte.",
-        "Clients' emails CabReady could not tie to a reminder. 'trier N D' ties one to dossier D, 'trier N ignorer reason' sets it aside.",
+        "Clients' emails CabReady could not tie to a reminder. 'sort N D' ties one to dossier D, 'sort N ignore reason' sets it aside.",
     ))
     .paginated_section(lang.pick("Les plus anciens d'abord", "Oldest first"), lines, page, "atrier"))
 }
