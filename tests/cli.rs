@@ -770,6 +770,31 @@ fn anomaly_changes_on_the_command_line_follow_the_chat_rights() {
         "{}",
         stderr(&unknown)
     );
+    // A filter that names nothing of the firm's is said, not shown as an empty queue.
+    for (filter, said) in [
+        (["--portfolio", "Est"], "aucun portefeuille « Est »"),
+        (["--dossier", "D999"], "dossier introuvable « D999 »"),
+        (["--rule", "bogus"], "--rule : règle inconnue « bogus » ; règles : invoice_rejected (factures rejetées (213))"),
+        (["--assigned", "nobody@x.fr"], "--assigned : pas un utilisateur du cabinet"),
+        (["--limit", "0"], "--limit : un nombre entier ≥ 1 est attendu"),
+    ] {
+        let mut args = vec!["anomalies", "list"];
+        args.extend(filter);
+        let out = cabready(dir.path(), None, &args);
+        assert_eq!(out.status.code(), Some(1), "{filter:?}");
+        assert!(stderr(&out).contains(said), "{filter:?}: {}", stderr(&out));
+    }
+    // A rule by the label the lists show works as its name.
+    let by_label = cabready(
+        dir.path(),
+        None,
+        &["anomalies", "list", "--rule", "adresses e-mail en erreur"],
+    );
+    assert!(
+        stdout(&by_label).contains("Adresse e-mail en erreur"),
+        "{}",
+        stdout(&by_label)
+    );
     let list = cabready(
         dir.path(),
         None,

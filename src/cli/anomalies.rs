@@ -7,9 +7,9 @@
 use crate::AppContext;
 use anyhow::{anyhow, Result};
 use cabready_bot::parse::{AnomalyAction, Command as ChatCommand, Parsed};
-use cabready_store::anomalies::{self, Anomaly, AnomalyStatus, Filter, Severity};
+use cabready_store::anomalies::{self, rules, Anomaly, AnomalyStatus, Filter, Severity};
 use cabready_store::clock::french_date;
-use cabready_store::domain::Email;
+use cabready_store::domain::{fold, Email};
 use cabready_store::{firms, Lang};
 use chrono_tz::Europe::Paris;
 use std::process::ExitCode;
@@ -97,6 +97,36 @@ struct ListArgs {
     limit: i64,
 }
 
+/// A rule by its name (`invoice_rejected`) or its label in either
+/// language ("factures rejetées (213)"), as the lists show it.
+fn rule_named(raw: &str, lang: Lang) -> Result<String> {
+    let wanted = fold(raw);
+    let found = rules::RULES.iter().chain(rules::MAIL_RULES).find(|rule| {
+        fold(rule) == wanted
+            || fold(rules::label(rule, Lang::Fr)) == wanted
+            || fold(rules::label(rule, Lang::En)) == wanted
+    });
+    match found {
+        Some(rule) => Ok(rule.to_string()),
+        None => {
+            let known: Vec<String> = rules::RULES
+                .iter()
+                .chain(rules::MAIL_RULES)
+                .map(|r| format!("{r} ({})", rules::label(r, lang)))
+                .collect();
+            Err(anyhow!(
+                "{}{}{}",
+                lang.pick("--rule : règle inconnue ", "--rule: unknown rule "),
+                lang.quote(raw),
+                match lang {
+                    Lang::Fr => format!(" ; règles : {}", known.join(", ")),
+                    Lang::En => format!("; rules: {}", known.join(", ")),
+                }
+            ))
+        }
+    }
+}
+
 fn bad(lang: Lang, fr: &str, en: &str, value: &str) -> anyhow::Error {
     anyhow!("{} ({value})", lang.pick(fr, en))
 }
@@ -111,8 +141,13 @@ pub fn render_line(a: &Anomaly, lang: Lang) -> String {
         .as_deref()
         .map(|e| format!(" → {e}"))
         .unwrap_or_default();
+    // Only a list of every status mixes them: then each says its own.
+    let status = match a.status {
+        AnomalyStatus::Open => String::new(),
+        other => format!(" ({})", other.label(lang)),
+    };
     format!(
-        "#{:<5} {:<8} {} [{}] {}{assignee}",
+        "#{:<5} {:<8} {} [{}] {}{assignee}{status}",
         a.id,
         a.severity.label(lang),
         french_date(a.opened_at.with_timezone(&Paris).date_naive()),
@@ -177,10 +212,29 @@ pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
     let result: Result<()> = async {
         match command {
             Command::List(l) => {
+                // A filter that names nothing of the firm's is a mistake to
+                // say, not an empty queue to show.
+                let dossier_code = match &l.dossier {
+                    Some(query) => Some(super::one_dossier(&mut conn, firm.id, query, lang).await?.record.code),
+                    None => None,
+                };
+                if let Some(portfolio) = &l.portfolio {
+                    let known = cabready_store::users::portfolio_names(&mut conn, firm.id).await?;
+                    if !known.iter().any(|k| fold(k) == fold(portfolio)) {
+                        return Err(super::no_dossier(&mut conn, firm.id, Some(portfolio), lang).await);
+                    }
+                }
+                let rule = match &l.rule {
+                    Some(r) => Some(rule_named(r, lang)?),
+                    None => None,
+                };
+                if l.limit < 1 {
+                    return Err(bad(lang, "--limit : un nombre entier ≥ 1 est attendu", "--limit: a whole number ≥ 1 is expected", &l.limit.to_string()));
+                }
                 let mut filter = Filter {
                     portfolio: l.portfolio,
-                    dossier_code: l.dossier,
-                    rule: l.rule,
+                    dossier_code,
+                    rule,
                     older_than_days: l.older_than,
                     limit: Some(l.limit),
                     ..Default::default()
@@ -188,7 +242,13 @@ pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
                 if let Some(a) = l.assigned {
                     filter.assignee = Some(match a.trim().to_lowercase().as_str() {
                         "none" | "personne" | "aucun" => None,
-                        _ => Some(Email::parse(&a).map_err(|p| bad(lang, &p.message(Lang::Fr), &p.message(Lang::En), &a))?),
+                        _ => {
+                            let email = Email::parse(&a).map_err(|p| bad(lang, &p.message(Lang::Fr), &p.message(Lang::En), &a))?;
+                            if cabready_store::users::find_by_email(&mut conn, firm.id, email.as_str()).await?.is_none() {
+                                return Err(bad(lang, "--assigned : pas un utilisateur du cabinet", "--assigned: not a user of the firm", &a));
+                            }
+                            Some(email)
+                        }
                     });
                 }
                 if let Some(s) = l.severity {

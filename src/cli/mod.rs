@@ -15,6 +15,53 @@ pub mod replies;
 pub mod report;
 pub mod serve;
 
+/// The one dossier a user named (code, SIREN, start of a code or part of
+/// the name, as in chat), or an error that lists those it could be.
+pub async fn one_dossier(
+    conn: &mut sqlx::AnyConnection,
+    firm_id: i64,
+    query: &str,
+    lang: cabready_store::Lang,
+) -> anyhow::Result<cabready_store::dossiers::Dossier> {
+    use cabready_bot::lookup::{find_dossier, Found};
+    let named = |m: &[(String, String)]| {
+        m.iter()
+            .map(|(c, n)| format!("{c} {n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match find_dossier(conn, firm_id, query).await? {
+        Found::One(d) => Ok(*d),
+        Found::Several(m) => Err(anyhow::anyhow!(
+            "{} {}{}{}",
+            lang.pick(
+                "plusieurs dossiers correspondent à",
+                "several dossiers match"
+            ),
+            lang.quote(query),
+            lang.colon(),
+            named(&m)
+        )),
+        Found::None(m) => {
+            let closest = match m.is_empty() {
+                true => String::new(),
+                false => format!(
+                    "{}{}{}{}",
+                    lang.pick(" ; ", "; "),
+                    lang.pick("proches", "closest"),
+                    lang.colon(),
+                    named(&m)
+                ),
+            };
+            Err(anyhow::anyhow!(
+                "{} {}{closest}",
+                lang.pick("dossier introuvable", "dossier not found"),
+                lang.quote(query)
+            ))
+        }
+    }
+}
+
 /// Why a listing found no dossier: a portfolio the firm does not have
 /// (listing those it has), or an empty scope.
 pub async fn no_dossier(

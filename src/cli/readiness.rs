@@ -4,7 +4,6 @@
 
 use crate::AppContext;
 use anyhow::{anyhow, Result};
-use cabready_bot::lookup::{find_dossier, Found};
 use cabready_store::clock::french_date;
 use cabready_store::journal::Actor;
 use cabready_store::readiness::inputs::{self, Inputs};
@@ -42,40 +41,7 @@ pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
     let rules = &ctx.config.calendar;
 
     if let Some(query) = args.dossier.as_deref() {
-        let dossier = match find_dossier(&mut conn, firm.id, query).await? {
-            Found::One(d) => d,
-            Found::Several(m) => {
-                let list: Vec<String> = m.iter().map(|(c, n)| format!("{c} {n}")).collect();
-                return Err(anyhow!(
-                    "{} {}{}{}",
-                    lang.pick(
-                        "plusieurs dossiers correspondent à",
-                        "several dossiers match"
-                    ),
-                    lang.quote(query),
-                    lang.colon(),
-                    list.join(", ")
-                ));
-            }
-            Found::None(m) => {
-                let list: Vec<String> = m.iter().map(|(c, n)| format!("{c} {n}")).collect();
-                let closest = match list.is_empty() {
-                    true => String::new(),
-                    false => format!(
-                        "{}{}{}{}",
-                        lang.pick(" ; ", "; "),
-                        lang.pick("proches", "closest"),
-                        lang.colon(),
-                        list.join(", ")
-                    ),
-                };
-                return Err(anyhow!(
-                    "{} {}{closest}",
-                    lang.pick("dossier introuvable", "dossier not found"),
-                    lang.quote(query)
-                ));
-            }
-        };
+        let dossier = super::one_dossier(&mut conn, firm.id, query, lang).await?;
         let list = inputs::load(&mut conn, firm.id, inputs::Scope::Dossier(dossier.id)).await?;
         let input = list
             .first()
