@@ -788,10 +788,10 @@ both_backends!(the_anomaly_queue_in_chat, |db: TestDb| async move {
     let bruno = caller(&core, "bruno@durand.fr").await;
     let assigned = core.execute(&bruno, &format!("assigner {id} moi")).await;
     assert_eq!(assigned.tone, Tone::Success, "{}", text(&assigned));
-    assert!(assigned
-        .description
-        .unwrap()
-        .ends_with("assignée à bruno@durand.fr"));
+    let line = assigned.description.unwrap();
+    assert!(line.ends_with("assignée à bruno@durand.fr"), "{line}");
+    // Its age in the queue in words, not "depuis 0 j".
+    assert!(line.contains(" — ouverte aujourd'hui — "), "{line}");
     let twice = core.execute(&bruno, &format!("assigner {id} moi")).await;
     assert_eq!(
         twice.description.as_deref(),

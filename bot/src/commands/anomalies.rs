@@ -26,13 +26,21 @@ pub fn line(a: &Anomaly, lang: Lang, now: DateTime<Utc>) -> String {
         Some(email) => format!(" — {} {email}", lang.pick("assignée à", "assigned to")),
         None => format!(" — {}", lang.pick("non assignée", "unassigned")),
     };
+    // How long it has been in the queue (not how long the problem lasts:
+    // the description says since when).
+    let age = match (age, lang) {
+        (..=0, Lang::Fr) => "ouverte aujourd'hui".to_string(),
+        (..=0, Lang::En) => "opened today".to_string(),
+        (1, Lang::Fr) => "ouverte depuis 1 jour".to_string(),
+        (1, Lang::En) => "open for 1 day".to_string(),
+        (n, Lang::Fr) => format!("ouverte depuis {n} jours"),
+        (n, Lang::En) => format!("open for {n} days"),
+    };
     format!(
-        "#{} [{}] {dossier} — {} — {} {age} {}{who}",
+        "#{} [{}] {dossier} — {} — {age}{who}",
         a.id,
         a.severity.label(lang),
         anomalies::rules::describe(&a.rule, &a.details, lang),
-        lang.pick("depuis", "for"),
-        lang.pick("j", "days")
     )
 }
 
