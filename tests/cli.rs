@@ -570,12 +570,14 @@ fn replies_are_read_from_the_inbox_maildir_once() {
     let out = stdout(&demo);
     assert!(out.contains("Réponses des clients (simulées"), "{out}");
     assert!(
-        out.contains("reply/signed_attached : pièces jointes conservées ; mandat reçu, à vérifier"),
+        out.contains(
+            "D002 mandat signé joint : pièces jointes conservées ; mandat reçu, à vérifier"
+        ),
         "{out}"
     );
     assert!(
         out.contains(
-            "bounce : adresse marquée invalide ; anomalie ouverte (adresses e-mail en erreur)"
+            "non-remise : adresse marquée invalide ; anomalie ouverte (adresses e-mail en erreur)"
         ),
         "{out}"
     );
@@ -655,7 +657,7 @@ fn replies_are_read_from_the_inbox_maildir_once() {
     let dry = cabready(dir.path(), None, &["replies", "--dry-run"]);
     assert!(dry.status.success(), "{}", stderr(&dry));
     assert!(
-        stdout(&dry).contains("reply/postponed : pas de relance avant le 07/12/2026"),
+        stdout(&dry).contains("répondra plus tard : pas de relance avant le 07/12/2026"),
         "{}",
         stdout(&dry)
     );

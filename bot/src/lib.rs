@@ -18,6 +18,7 @@ pub mod reply;
 pub use auth::Caller;
 pub use commands::anomalies::card as anomaly_card;
 pub use commands::ready::{dossier_line, dossier_reply};
+pub use commands::triage::message_read_as;
 pub use error::CommandError;
 pub use reply::{Action, Field, Page, Reply, Section, Tone};
 

@@ -463,9 +463,8 @@ pub(super) async fn report_text(
         None => "—".into(),
     };
     Ok(format!(
-        "{dossier} {}{}{}{}",
-        r.kind,
-        r.intent.map(|i| format!("/{i}")).unwrap_or_default(),
+        "{dossier} {}{}{}",
+        cabready_bot::message_read_as(r.kind, r.intent, lang),
         lang.colon(),
         r.summary.text(lang)
     ))

@@ -9,7 +9,7 @@ mod mandates;
 mod platform;
 pub mod ready;
 mod remind;
-mod triage;
+pub mod triage;
 
 use crate::error::{CommandError, CommandResult};
 use crate::lookup::{find_dossier, Found};

@@ -30,16 +30,22 @@ pub fn intent_label(intent: &str, lang: Lang) -> &'static str {
     }
 }
 
+/// What a message read seems to be, in words: its kind (`bounce`,
+/// `autoreply`…) and intent codes as the reply worker records them.
+pub fn message_read_as(kind: &str, intent: Option<&str>, lang: Lang) -> &'static str {
+    match (kind, intent) {
+        ("bounce", _) => lang.pick("non-remise", "bounce"),
+        ("autoreply", _) => lang.pick("réponse automatique", "auto-reply"),
+        ("unreadable", _) => lang.pick("illisible", "unreadable"),
+        (_, Some(intent)) => intent_label(intent, lang),
+        (_, None) => lang.pick("à lire", "to read"),
+    }
+}
+
 /// `#3 — 24/11 09:12 — from — « subject » — why — what it seems to say`.
 fn line(item: &TriageItem, lang: Lang) -> String {
     let m = &item.message;
-    let read = match (m.kind.as_str(), m.intent.as_deref()) {
-        ("bounce", _) => lang.pick("non-remise", "bounce").to_string(),
-        ("autoreply", _) => lang.pick("réponse automatique", "auto-reply").to_string(),
-        ("unreadable", _) => lang.pick("illisible", "unreadable").to_string(),
-        (_, Some(intent)) => intent_label(intent, lang).to_string(),
-        (_, None) => lang.pick("à lire", "to read").to_string(),
-    };
+    let read = message_read_as(&m.kind, m.intent.as_deref(), lang);
     let excerpt: String = m
         .visible_text
         .split_whitespace()
