@@ -87,17 +87,23 @@ impl AppContext {
         let url = self.config.database_url()?;
         Store::connect(&url).await.with_context(|| {
             format!(
-                "connexion à la base impossible : {}",
+                "{}{}{}",
+                self.lang.pick(
+                    "connexion à la base impossible",
+                    "cannot connect to the database"
+                ),
+                self.lang.colon(),
                 cabready_store::db::redact_url(&url)
             )
         })
     }
 }
 
-fn parse_now(raw: &str) -> Result<Clock> {
+fn parse_now(raw: &str, lang: Lang) -> Result<Clock> {
     // chrono's own words ("premature end of input") add nothing to the example.
-    let at = DateTime::parse_from_rfc3339(raw.trim()).map_err(|_| {
-        anyhow::anyhow!("--now / CABREADY_NOW : date invalide « {raw} » (attendu RFC 3339, ex. 2026-11-25T09:00:00+01:00)")
+    let at = DateTime::parse_from_rfc3339(raw.trim()).map_err(|_| match lang {
+        Lang::Fr => anyhow::anyhow!("--now / CABREADY_NOW : date invalide « {raw} » (attendu RFC 3339, ex. 2026-11-25T09:00:00+01:00)"),
+        Lang::En => anyhow::anyhow!("--now / CABREADY_NOW: invalid date \"{raw}\" (expected RFC 3339, e.g. 2026-11-25T09:00:00+01:00)"),
     })?;
     Ok(Clock::fixed(at.with_timezone(&Utc)))
 }
@@ -107,11 +113,11 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     if let Some(url) = cli.database_url {
         loaded.config.database_url = Some(url);
     }
+    let lang = cli.lang.unwrap_or(loaded.config.language);
     let clock = match cli.now.as_deref() {
-        Some(raw) => parse_now(raw)?,
+        Some(raw) => parse_now(raw, lang)?,
         None => Clock::system(),
     };
-    let lang = cli.lang.unwrap_or(loaded.config.language);
     let ctx = AppContext {
         config: loaded.config.clone(),
         loaded,

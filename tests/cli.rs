@@ -384,6 +384,16 @@ fn bad_now_and_bad_database_url_are_explained() {
         "{}",
         stderr(&bad_now)
     );
+    let english = cabready(
+        dir.path(),
+        None,
+        &["--lang", "en", "--now", "tomorrow", "calendar"],
+    );
+    assert!(
+        stderr(&english).starts_with("error: --now / CABREADY_NOW: invalid date \"tomorrow\""),
+        "{}",
+        stderr(&english)
+    );
 
     // What the system says about a file, said in French.
     let folder = dir.path().to_str().unwrap();

@@ -409,7 +409,7 @@ impl Profile {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ProfileError {
     Unknown { name: String, known: Vec<String> },
-    Unreadable { path: String, error: String },
+    Unreadable { path: String, error: Said },
     Invalid { origin: String, error: Said },
 }
 
@@ -425,10 +425,10 @@ impl ProfileError {
                 known.join(", ")
             ),
             (Self::Unreadable { path, error }, Lang::Fr) => {
-                format!("impossible de lire le profil {path} : {error}")
+                format!("impossible de lire le profil {path} : {}", error.fr)
             }
             (Self::Unreadable { path, error }, Lang::En) => {
-                format!("cannot read the profile {path}: {error}")
+                format!("cannot read the profile {path}: {}", error.en)
             }
             (Self::Invalid { origin, error }, Lang::Fr) => {
                 format!("profil invalide ({origin}) : {}", error.fr)
@@ -443,7 +443,7 @@ impl ProfileError {
 fn read_profile(path: &Path) -> Result<Profile, ProfileError> {
     let text = std::fs::read_to_string(path).map_err(|e| ProfileError::Unreadable {
         path: path.display().to_string(),
-        error: e.to_string(),
+        error: cabready_store::io_problem(&e),
     })?;
     Profile::from_toml(&text, &path.display().to_string()).map_err(|error| ProfileError::Invalid {
         origin: path.display().to_string(),
