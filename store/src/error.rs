@@ -67,7 +67,19 @@ impl StoreError {
                 }
             }
             (Self::NotFound { what, key }, Lang::Fr) => format!("{what} introuvable : {key}"),
-            (Self::NotFound { what, key }, Lang::En) => format!("{what} not found: {key}"),
+            (Self::NotFound { what, key }, Lang::En) => {
+                // `what` is French, as the store names things.
+                let what = match *what {
+                    "anomalie" => "anomaly",
+                    "cabinet" => "firm",
+                    "collaborateur" => "accountant",
+                    "mandat" => "mandate",
+                    "plateforme du dossier" => "dossier's platform",
+                    "relance" => "reminder",
+                    other => other,
+                };
+                format!("{what} not found: {key}")
+            }
             (Self::UnknownPlatform { name, known }, Lang::Fr) => format!(
                 "« {name} » n'est pas une plateforme agréée connue du cabinet ; plateformes connues : {}",
                 if known.is_empty() { "aucune".to_string() } else { known.join(", ") }
@@ -87,3 +99,28 @@ impl StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_was_not_found_is_named_in_the_readers_language() {
+        let missing = |what| StoreError::NotFound {
+            what,
+            key: "#0".into(),
+        };
+        assert_eq!(
+            missing("anomalie").user_message(Lang::En),
+            "anomaly not found: #0"
+        );
+        assert_eq!(
+            missing("cabinet").user_message(Lang::En),
+            "firm not found: #0"
+        );
+        assert_eq!(
+            missing("anomalie").user_message(Lang::Fr),
+            "anomalie introuvable : #0"
+        );
+    }
+}
