@@ -196,6 +196,28 @@ both_backends!(same_file_twice_adds_nothing, |db: TestDb| async move {
 });
 
 both_backends!(
+    a_utf8_export_read_as_windows_1252_is_said,
+    |db: TestDb| async move {
+        demo_firm(&db).await;
+        let dir = tempfile::tempdir().unwrap();
+        let bytes = std::fs::read(fixture("fr-excel-export.csv")).unwrap();
+        let (text, _, _) = encoding_rs::WINDOWS_1252.decode(&bytes);
+        let utf8 = dir.path().join("utf8.csv");
+        std::fs::write(&utf8, text.as_bytes()).unwrap();
+        let mut req = request("fr-excel", Some("Pennylane"), &[]);
+        req.files = vec![utf8];
+        let report = flux::run(&db.store, &clock(), &req, Lang::Fr)
+            .await
+            .unwrap();
+        let fatal = report.files[0].fatal.as_deref().unwrap_or_default();
+        assert!(
+        fatal.contains("ces en-têtes semblent en UTF-8 lus comme du Windows-1252 : le fichier est en UTF-8, mettez encoding = \"utf-8\" dans le profil"),
+        "{fatal}"
+    );
+    }
+);
+
+both_backends!(
     the_journal_tells_the_lines_left_out,
     |db: TestDb| async move {
         let firm = demo_firm(&db).await;

@@ -440,13 +440,20 @@ async fn import_file(
     }
     if !missing.is_empty() {
         let delimiter = crate::table::delimiter_label(profile.delimiter, lang);
+        // "NÂ° facture", "SIREN Ã©metteur": UTF-8 read as Windows-1252.
+        let misread = headers.iter().any(|h| h.contains('Ã') || h.contains('Â'));
+        let hint = match (misread, lang) {
+            (false, _) => "",
+            (true, Lang::Fr) => " ; ces en-têtes semblent en UTF-8 lus comme du Windows-1252 : le fichier est en UTF-8, mettez encoding = \"utf-8\" dans le profil",
+            (true, Lang::En) => "; these headers look like UTF-8 read as Windows-1252: the file is UTF-8, set encoding = \"utf-8\" in the profile",
+        };
         summary.fatal = Some(match lang {
             Lang::Fr => format!(
-                "{file}:{header_line}: en-tête : colonne(s) du profil {} absente(s) : {} (en-têtes lus avec le séparateur {delimiter} : {})",
+                "{file}:{header_line}: en-tête : colonne(s) du profil {} absente(s) : {} (en-têtes lus avec le séparateur {delimiter} : {}){hint}",
                 profile.name(), missing.join(", "), headers.join(" | ")
             ),
             Lang::En => format!(
-                "{file}:{header_line}: header: column(s) of profile {} missing: {} (headers read with delimiter {delimiter}: {})",
+                "{file}:{header_line}: header: column(s) of profile {} missing: {} (headers read with delimiter {delimiter}: {}){hint}",
                 profile.name(), missing.join(", "), headers.join(" | ")
             ),
         });
