@@ -360,7 +360,7 @@ async fn replies_watch_reads_the_inbox_maildir_until_interrupted() {
     );
     assert!(out.contains("Lecture continue de"), "{out}");
     assert!(
-        out.contains(&format!("watch-test.eml — {code} reply/signed_attached")),
+        out.contains(&format!("watch-test.eml — {code} mandat signé joint")),
         "{out}"
     );
 }
