@@ -137,29 +137,7 @@ async fn no_answer_anomalies(
     firm_id: i64,
     dossier_id: i64,
 ) -> Result<Vec<i64>> {
-    use sqlx::Row;
-    // Only the dossier in the WHERE clause (the rest filtered here), and
-    // planned at each call (`persistent(false)`): a prepared statement
-    // planned while the table was empty kept walking the queue index
-    // (firm_id, status, …) through every anomaly of the firm on PostgreSQL
-    // as the anomalies grew; planned with the table's current size, the
-    // (firm_id, dossier_id) index is taken.
-    let mut open: Vec<(String, i64)> = sqlx::query(
-        "SELECT id, rule_name, status, opened_at FROM anomalies WHERE firm_id = $1 AND dossier_id = $2",
-    )
-    .persistent(false)
-    .bind(firm_id)
-    .bind(dossier_id)
-    .fetch_all(&mut *conn)
-    .await?
-    .iter()
-    .filter(|r| {
-        r.get::<String, _>(1) == "reminder_no_answer" && r.get::<String, _>(2) == "open"
-    })
-    .map(|r| (r.get(3), r.get(0)))
-    .collect();
-    open.sort();
-    Ok(open.into_iter().map(|(_, id)| id).collect())
+    Ok(anomalies::open_of_dossier(conn, firm_id, dossier_id, &["reminder_no_answer"]).await?)
 }
 
 /// 09:00 in Paris on that day: when a held reminder may go again.

@@ -607,16 +607,19 @@ pub async fn open_critical_by_dossier(
         .collect())
 }
 
-/// The oldest open anomaly of a dossier about a client's reply that a
-/// person must read (`mail_reply`, `mail_unknown_sender`): while there is
-/// one, the reminders' cadence writes to the client no more.
-pub async fn open_reply(
+/// The open anomalies of one dossier under some rules, oldest first.
+pub async fn open_of_dossier(
     conn: &mut AnyConnection,
     firm_id: i64,
     dossier_id: i64,
-) -> StoreResult<Option<i64>> {
-    // Only the dossier in the WHERE clause, planned at each call: the
-    // (firm_id, dossier_id) index, as for the reply worker's own lookup.
+    rules: &[&str],
+) -> StoreResult<Vec<i64>> {
+    // Only the dossier in the WHERE clause (the rest filtered here), and
+    // planned at each call (`persistent(false)`): a prepared statement
+    // planned while the table was empty kept walking the queue index
+    // (firm_id, status, …) through every anomaly of the firm on PostgreSQL
+    // as the anomalies grew; planned with the table's current size, the
+    // (firm_id, dossier_id) index is taken.
     let mut open: Vec<(String, i64)> = sqlx::query(
         "SELECT id, rule_name, status, opened_at FROM anomalies WHERE firm_id = $1 AND dossier_id = $2",
     )
@@ -626,13 +629,25 @@ pub async fn open_reply(
     .fetch_all(&mut *conn)
     .await?
     .iter()
-    .filter(|r| {
-        REPLY_RULES.contains(&r.get::<String, _>(1).as_str()) && r.get::<String, _>(2) == "open"
-    })
+    .filter(|r| rules.contains(&r.get::<String, _>(1).as_str()) && r.get::<String, _>(2) == "open")
     .map(|r| (r.get(3), r.get(0)))
     .collect();
     open.sort();
-    Ok(open.first().map(|(_, id)| *id))
+    Ok(open.into_iter().map(|(_, id)| id).collect())
+}
+
+/// The oldest open anomaly of a dossier about a client's reply that a
+/// person must read (`mail_reply`, `mail_unknown_sender`): while there is
+/// one, the reminders' cadence writes to the client no more.
+pub async fn open_reply(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    dossier_id: i64,
+) -> StoreResult<Option<i64>> {
+    Ok(open_of_dossier(conn, firm_id, dossier_id, &REPLY_RULES)
+        .await?
+        .first()
+        .copied())
 }
 
 /// The rules of the anomalies a client's reply opens for a person to read.
