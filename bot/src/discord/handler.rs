@@ -175,30 +175,16 @@ impl Handler {
         let Ok(mut conn) = self.core.store.pool().acquire().await else {
             return Vec::new();
         };
-        let wanted = fold(typed);
-        users::portfolio_names(&mut conn, self.firm_id)
-            .await
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|p| fold(p).contains(&wanted))
-            .take(25)
-            .map(|p| (p.clone(), p))
-            .collect()
+        let names = users::portfolio_names(&mut conn, self.firm_id).await;
+        names_matching(names.unwrap_or_default(), typed)
     }
 
     async fn platform_choices(&self, typed: &str) -> Vec<(String, String)> {
         let Ok(mut conn) = self.core.store.pool().acquire().await else {
             return Vec::new();
         };
-        let wanted = fold(typed);
-        platforms::names(&mut conn, self.firm_id)
-            .await
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|p| fold(p).contains(&wanted))
-            .take(25)
-            .map(|p| (p.clone(), p))
-            .collect()
+        let names = platforms::names(&mut conn, self.firm_id).await;
+        names_matching(names.unwrap_or_default(), typed)
     }
 
     async fn on_button(
@@ -325,4 +311,16 @@ pub async fn run(core: Core, settings: DiscordSettings) -> anyhow::Result<()> {
         .await?;
     client.start().await?;
     Ok(())
+}
+
+/// The names that contain what was typed (accents and case aside), as
+/// Discord's autocomplete takes them: at most 25 (label, value) pairs.
+fn names_matching(names: Vec<String>, typed: &str) -> Vec<(String, String)> {
+    let wanted = fold(typed);
+    names
+        .into_iter()
+        .filter(|n| fold(n).contains(&wanted))
+        .take(25)
+        .map(|n| (n.clone(), n))
+        .collect()
 }
