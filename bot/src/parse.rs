@@ -442,18 +442,22 @@ fn command(name: &'static str, args: &[String]) -> Result<Command, ParseError> {
             }
         }
         "mandat" => {
-            // mandat D [kind] status [note…]; D may be several words: the status word ends it.
-            let status_at = args
-                .iter()
-                .enumerate()
-                .skip(1)
-                .find(|(_, t)| MandateStatus::parse(t).is_ok())
-                .map(|(i, _)| i)
+            // mandat D [kind] status [note…]; D may be several words: the
+            // status ends it, itself up to three words ("non demandé",
+            // "reçu à vérifier"), the longest read first.
+            let (status_at, status_len) = (1..args.len())
+                .find_map(|i| {
+                    (1..=3)
+                        .rev()
+                        .filter(|n| i + n <= args.len())
+                        .find(|n| MandateStatus::parse(&args[i..i + n].join(" ")).is_ok())
+                        .map(|n| (i, n))
+                })
                 .ok_or_else(|| {
                     usage(
                         "mandat",
-                        "statut manquant ou inconnu",
-                        "status missing or unknown",
+                        "statut manquant ou inconnu (non demandé, demandé, relancé, reçu, signé, refusé, expiré)",
+                        "status missing or unknown (not requested, requested, reminded, received, signed, refused, expired)",
                     )
                 })?;
             let (mut dossier_words, mut kind) = (&args[..status_at], MandateKind::Delegation);
@@ -465,13 +469,13 @@ fn command(name: &'static str, args: &[String]) -> Result<Command, ParseError> {
                     }
                 }
             }
-            let status = MandateStatus::parse(&args[status_at])
+            let status = MandateStatus::parse(&args[status_at..status_at + status_len].join(" "))
                 .map_err(|_| usage("mandat", "statut inconnu", "unknown status"))?;
             Command::Mandate {
                 dossier: dossier_words.join(" "),
                 kind,
                 status,
-                note: rest(status_at + 1),
+                note: rest(status_at + status_len),
             }
         }
         "plateforme" => platform(args)?,
@@ -757,6 +761,47 @@ mod tests {
                 matches!(parse(bad), Err(ParseError::Usage { .. })),
                 "{bad}: {:?}",
                 parse(bad)
+            );
+        }
+    }
+
+    #[test]
+    fn mandate_statuses_of_several_words() {
+        for (line, dossier, status, note) in [
+            (
+                "mandat D030 non demandé",
+                "D030",
+                MandateStatus::NotRequested,
+                None,
+            ),
+            (
+                "mandat Garage Martin reçu à vérifier",
+                "Garage Martin",
+                MandateStatus::ReceivedToVerify,
+                None,
+            ),
+            (
+                "mandat D002 not requested",
+                "D002",
+                MandateStatus::NotRequested,
+                None,
+            ),
+            (
+                "mandat D002 reçu par courrier",
+                "D002",
+                MandateStatus::ReceivedToVerify,
+                Some("par courrier"),
+            ),
+        ] {
+            assert_eq!(
+                cmd(line),
+                Command::Mandate {
+                    dossier: dossier.into(),
+                    kind: MandateKind::Delegation,
+                    status,
+                    note: note.map(String::from),
+                },
+                "{line}"
             );
         }
     }
