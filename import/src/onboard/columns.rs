@@ -54,7 +54,19 @@ pub const CLIENT_COLUMNS: &[ColumnSpec] = &[
         ],
         true,
     ),
-    col("siren", &["n_siren", "numero_siren", "siren_number"], true),
+    // A SIRET's first nine digits are the SIREN: exports often carry it.
+    col(
+        "siren",
+        &[
+            "n_siren",
+            "numero_siren",
+            "siren_number",
+            "siret",
+            "n_siret",
+            "numero_siret",
+        ],
+        true,
+    ),
     col("forme_juridique", &["legal_form", "forme"], false),
     col(
         "effectif",
@@ -98,7 +110,17 @@ pub const CLIENT_COLUMNS: &[ColumnSpec] = &[
     ),
     col(
         "contact_email",
-        &["email_contact", "contact_mail", "mail_contact", "email"],
+        &[
+            "email_contact",
+            "contact_mail",
+            "mail_contact",
+            "email",
+            "e_mail",
+            "adresse_e_mail",
+            "adresse_email",
+            "adresse_mail",
+            "courriel",
+        ],
         false,
     ),
     col(

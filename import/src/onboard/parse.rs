@@ -335,6 +335,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn common_export_headers_are_recognised() {
+        let file =
+            "Code;Raison sociale;SIRET;Adresse e-mail\nC1;Garage;73282932000074;gerant@garage.fr\n";
+        let parsed = clients(file.as_bytes(), Lang::Fr).unwrap();
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        let row = &parsed.rows[0].1;
+        assert_eq!(row.dossier.siren.as_str(), "732829320");
+        assert_eq!(
+            row.dossier.contact.as_ref().map(|c| c.email.as_str()),
+            Some("gerant@garage.fr")
+        );
+    }
+
+    #[test]
     fn a_huge_name_is_refused_and_not_reprinted() {
         let file = format!(
             "code_dossier;raison_sociale;siren\nC1;{};732829320\nC2;Garage;552100554\n",
