@@ -478,6 +478,27 @@ fn command_line_mistakes_are_said_in_french_with_clap_exit_code() {
 fn chat_on_the_demo_data_answers_in_french_and_refuses_with_a_reason() {
     let dir = tempfile::tempdir().unwrap();
     assert!(cabready(dir.path(), None, &["demo"]).status.success());
+    // The digest's email in English is written the English way.
+    let eml = dir.path().join("digest-en.eml");
+    let digest = cabready(
+        dir.path(),
+        None,
+        &[
+            "--lang",
+            "en",
+            "digest",
+            "--preview",
+            "--out",
+            eml.to_str().unwrap(),
+        ],
+    );
+    assert!(digest.status.success(), "{}", stderr(&digest));
+    let raw = String::from_utf8_lossy(&std::fs::read(&eml).unwrap()).into_owned();
+    assert!(
+        raw.contains("Penalty exposure (late dossiers): 600"),
+        "{raw}"
+    );
+    assert!(!raw.contains("dossiers) :"), "{raw}");
     // The start of a code names the dossiers it matches; nothing close, nothing listed.
     let several = cabready(dir.path(), None, &["readiness", "--dossier", "D00"]);
     assert!(

@@ -534,6 +534,8 @@ pub fn email(digest: &Digest, lang: Lang) -> Result<Email> {
         "states": digest.states_line(lang),
         "exposure": (digest.agg.late > 0).then(|| exposure_range(digest.agg.exposure_low, digest.agg.exposure_high, lang)),
         "exposure_label": lang.pick("Exposition aux pénalités (dossiers en retard)", "Penalty exposure (late dossiers)"),
+        // " : " in French, ": " in English: the templates serve both.
+        "colon": lang.colon(),
         "sections": sections,
         "trend_alt": lang.pick("Courbe du score de préparation", "Readiness score trend"),
         "funnel_alt": lang.pick("Entonnoir des mandats de délégation", "Delegation mandate funnel"),
