@@ -21,6 +21,10 @@ pub enum Scope {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AnomalyScope {
     Open,
+    /// Closed by themselves, resolved or dismissed: the queue's history.
+    Closed,
+    /// Every status.
+    All,
     Mine,
     Dossier(String),
     Portfolio(String),
@@ -359,7 +363,18 @@ fn command(name: &'static str, args: &[String]) -> Result<Command, ParseError> {
             }
             _ => Command::Anomalies(match args {
                 [] => AnomalyScope::Open,
-                [w] if is_word(w, &["ouvertes", "open", "toutes", "all"]) => AnomalyScope::Open,
+                [w] if is_word(w, &["ouvertes", "open"]) => AnomalyScope::Open,
+                [w] if is_word(
+                    w,
+                    &[
+                        "closes", "fermees", "closed", "traitees", "handled", "resolues",
+                        "resolved",
+                    ],
+                ) =>
+                {
+                    AnomalyScope::Closed
+                }
+                [w] if is_word(w, &["toutes", "all"]) => AnomalyScope::All,
                 [w] if is_word(w, &["miennes", "mine", "mes"]) => AnomalyScope::Mine,
                 [w, d @ ..] if is_word(w, &["dossier"]) && !d.is_empty() => {
                     AnomalyScope::Dossier(d.join(" "))

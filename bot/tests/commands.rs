@@ -822,6 +822,18 @@ both_backends!(the_anomaly_queue_in_chat, |db: TestDb| async move {
         again.description.as_deref(),
         Some(format!("l'anomalie n°{id} n'est plus ouverte (résolue)").as_str())
     );
+    // The queue's history: what became of the anomalies handled.
+    let handled = core.execute(&bruno, "anomalies closes").await;
+    let handled_text = text(&handled);
+    assert!(
+        handled_text.contains(&format!("#{id} ")) && handled_text.contains("— résolue le "),
+        "{handled_text}"
+    );
+    assert_eq!(field(&handled, "En tout"), "1", "{handled_text}");
+    let open = core.execute(&bruno, "anomalies").await;
+    assert!(!text(&open).contains(&format!("#{id} ")), "{}", text(&open));
+    let all = core.execute(&bruno, "anomalies toutes").await;
+    assert!(text(&all).contains(&format!("#{id} ")), "{}", text(&all));
     let unknown = core.execute(&bruno, "resoudre 999999").await;
     assert_eq!(
         unknown.description.as_deref(),

@@ -7,7 +7,7 @@ use crate::error::{CommandError, CommandResult};
 use crate::parse::{AnomalyAction, AnomalyScope};
 use crate::reply::PAGE_SIZE;
 use crate::{Caller, Core, Reply};
-use cabready_store::anomalies::{self, Anomaly, Filter};
+use cabready_store::anomalies::{self, Anomaly, AnomalyStatus, Filter};
 use cabready_store::clock::french_time;
 use cabready_store::domain::{Email, Role};
 use cabready_store::journal::{self, Actor};
@@ -29,6 +29,14 @@ pub fn line(a: &Anomaly, lang: Lang, now: DateTime<Utc>) -> String {
     // How long it has been in the queue (not how long the problem lasts:
     // the description says since when).
     let age = match (age, lang) {
+        // A handled one says what became of it, and when.
+        _ if a.status != AnomalyStatus::Open => format!(
+            "{}{}",
+            a.status.label(lang),
+            a.closed_at
+                .map(|at| format!(" {} {}", lang.pick("le", "on"), french_time(at)))
+                .unwrap_or_default()
+        ),
         (..=0, Lang::Fr) => "ouverte aujourd'hui".to_string(),
         (..=0, Lang::En) => "opened today".to_string(),
         (1, Lang::Fr) => "ouverte depuis 1 jour".to_string(),
@@ -53,6 +61,27 @@ pub async fn list(core: &Core, caller: &Caller, scope: AnomalyScope, page: usize
             lang.pick("ouvertes", "open").to_string(),
             "anomalies ouvertes".to_string(),
         ),
+        AnomalyScope::Closed => {
+            filter.statuses = AnomalyStatus::ALL
+                .into_iter()
+                .filter(|s| *s != AnomalyStatus::Open)
+                .collect();
+            (
+                lang.pick(
+                    "closes, résolues ou écartées",
+                    "closed, resolved or dismissed",
+                )
+                .to_string(),
+                "anomalies closes".to_string(),
+            )
+        }
+        AnomalyScope::All => {
+            filter.statuses = AnomalyStatus::ALL.to_vec();
+            (
+                lang.pick("toutes", "all").to_string(),
+                "anomalies toutes".to_string(),
+            )
+        }
         AnomalyScope::Mine => {
             filter.assignee = Some(Some(caller.user.record.email.clone()));
             (
@@ -87,8 +116,12 @@ pub async fn list(core: &Core, caller: &Caller, scope: AnomalyScope, page: usize
     filter.limit = Some(PAGE_SIZE as i64);
     filter.offset = Some(((page - 1) * PAGE_SIZE) as i64);
     let found = anomalies::list(&mut conn, caller.firm_id, &filter, now).await?;
+    let counted = match scope {
+        AnomalyScope::Closed | AnomalyScope::All => lang.pick("En tout", "In all"),
+        _ => lang.pick("Ouvertes", "Open"),
+    };
     let mut reply = Reply::info(format!("{} — {label}", lang.pick("Anomalies", "Anomalies")))
-        .field(lang.pick("Ouvertes", "Open"), total.to_string());
+        .field(counted, total.to_string());
     for (severity, n) in &counts {
         reply = reply.field(severity.label(lang), n.to_string());
     }

@@ -31,10 +31,10 @@ const HELP: &[Entry] = &[
     ),
     (
         "anomalies",
-        "anomalies [ouvertes | miennes | dossier D | portefeuille P | N]",
-        "anomalies [open | mine | dossier D | portfolio P | N]",
-        "la file des anomalies, la plus grave et la plus ancienne d'abord ; avec un numéro N, l'anomalie en détail et son historique",
-        "the anomaly queue, most severe and oldest first; with a number N, that anomaly in full with its history",
+        "anomalies [ouvertes | closes | toutes | miennes | dossier D | portefeuille P | N]",
+        "anomalies [open | closed | all | mine | dossier D | portfolio P | N]",
+        "la file des anomalies, la plus grave et la plus ancienne d'abord (closes : celles closes d'elles-mêmes, résolues ou écartées) ; avec un numéro N, l'anomalie en détail et son historique",
+        "the anomaly queue, most severe and oldest first (closed: those closed by themselves, resolved or dismissed); with a number N, that anomaly in full with its history",
     ),
     (
         "assigner",
@@ -156,6 +156,8 @@ pub fn in_readers_words(line: &str, lang: Lang) -> String {
                 "miens" | "miennes" => "mine".to_string(),
                 "portefeuille" => "portfolio".to_string(),
                 "ouvertes" => "open".to_string(),
+                "closes" => "closed".to_string(),
+                "toutes" => "all".to_string(),
                 "moi" => "me".to_string(),
                 "ignorer" => "ignore".to_string(),
                 "envoyee" => "sent".to_string(),

@@ -66,6 +66,8 @@ pub fn definitions() -> Vec<CreateCommand> {
             .add_option(
                 CreateCommandOption::new(CommandOptionType::String, "filtre", "Lesquelles")
                     .add_string_choice("ouvertes", "ouvertes")
+                    .add_string_choice("closes", "closes")
+                    .add_string_choice("toutes", "toutes")
                     .add_string_choice("miennes", "miennes"),
             )
             .add_option(dossier_option(false))
