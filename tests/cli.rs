@@ -649,6 +649,12 @@ fn replies_are_read_from_the_inbox_maildir_once() {
         "{french}"
     );
     assert!(french.contains("(relance #2 envoyée)"), "{french}");
+    // An anomaly given to the dossier's accountant says so in its history.
+    let question = chat("fr", "journal D006");
+    assert!(
+        question.contains("» — assignée à bruno.petit@cabinet-durand.fr"),
+        "{question}"
+    );
     // A bounce is not the client's email.
     let bounce = chat("fr", "journal D011");
     assert!(

@@ -236,9 +236,13 @@ pub fn line_text(line: &JournalLine, lang: Lang) -> String {
             &d["reason"],
         ),
         "anomaly.opened" => format!(
-            "{}{colon}{}",
+            "{}{colon}{}{}",
             anomaly("ouverte", "opened"),
-            rules::describe(d["rule"].as_str().unwrap_or_default(), &d["details"], lang)
+            rules::describe(d["rule"].as_str().unwrap_or_default(), &d["details"], lang),
+            match d["assignee"].as_str() {
+                Some(to) => format!(" — {} {to}", lang.pick("assignée à", "assigned to")),
+                None => String::new(),
+            }
         ),
         "anomaly.assigned" => match d["assignee"]["after"].as_str() {
             Some(to) => format!("{} {to}", anomaly("assignée à", "assigned to")),

@@ -687,12 +687,22 @@ pub async fn raise(
     .await?
     .map(|r| r.get(0));
     if let Some(id) = id {
+        // Its history says to whom it went, as a person's assignment would.
+        let assignee: Option<String> = sqlx::query(
+            "SELECT u.email FROM anomalies a JOIN users u ON u.id = a.assignee_id AND u.firm_id = a.firm_id
+             WHERE a.firm_id = $1 AND a.id = $2",
+        )
+        .bind(firm_id)
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .map(|r| r.get(0));
         let entry = Entry {
             entity: "anomaly",
             entity_id: Some(id),
             dossier_id: Some(dossier_id),
             action: "anomaly.opened",
-            details: json!({ "rule": rule, "key": key, "severity": severity.code(), "details": details }),
+            details: json!({ "rule": rule, "key": key, "severity": severity.code(), "details": details, "assignee": assignee }),
         };
         journal::record(conn, firm_id, at, &Actor::System, entry).await?;
     }
