@@ -221,6 +221,17 @@ fn onboard_then_calendar(backend: Backend) {
         stdout(&again)
     );
 
+    // The delivery address is a mention on invoices: counted, never "en règle".
+    let later = cabready(
+        dir.path(),
+        Some(&url),
+        &["--now", "2027-09-02T10:00:00+02:00", "calendar"],
+    );
+    assert!(
+        stdout(&later).contains("mention de l'adresse de livraison : 4 dossier(s) — une mention à porter sur les factures, que CabReady ne voit pas"),
+        "{}",
+        stdout(&later)
+    );
     let calendar = cabready(dir.path(), Some(&url), &["calendar", "--within", "400j"]);
     assert!(calendar.status.success(), "{}", stderr(&calendar));
     let out = stdout(&calendar);

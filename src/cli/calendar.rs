@@ -117,6 +117,18 @@ pub fn render(
     }
     for f in &agenda.in_force {
         out.push_str(&match lang {
+            Lang::Fr if !f.obligation.is_tracked() => format!(
+                "  depuis le {}  {} : {} dossier(s) — une mention à porter sur les factures, que CabReady ne voit pas\n",
+                french_date(f.since),
+                f.obligation.label(lang),
+                f.dossiers
+            ),
+            Lang::En if !f.obligation.is_tracked() => format!(
+                "  since {}  {}: {} dossier(s) — a mention on the invoices, which CabReady does not see\n",
+                french_date(f.since),
+                f.obligation.label(lang),
+                f.dossiers
+            ),
             Lang::Fr => format!(
                 "  depuis le {}  {} : {} dossier(s), {} en règle, {} à régulariser\n",
                 french_date(f.since),

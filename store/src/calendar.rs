@@ -40,6 +40,13 @@ pub enum Obligation {
 }
 
 impl Obligation {
+    /// Whether CabReady sees if a dossier meets it. The delivery address is
+    /// a mention on the invoices themselves: counting dossiers "en règle"
+    /// there would claim what nobody checked.
+    pub fn is_tracked(self) -> bool {
+        self != Obligation::DeliveryAddress
+    }
+
     pub fn label(self, lang: Lang) -> &'static str {
         match (self, lang) {
             (Self::Reception, Lang::Fr) => "réception des factures électroniques",
@@ -179,7 +186,7 @@ pub fn obligation_met(dossier: &Dossier, obligation: Obligation) -> bool {
             .zip(obligation_date(dossier, Obligation::Emission))
             .is_some_and(|(last, from)| last >= from),
         Obligation::EReporting => platform_at_least(dossier, PlatformState::Live),
-        // A mention on invoices: nothing to track before the date.
+        // A mention on invoices: nothing CabReady sees (see `is_tracked`).
         Obligation::DeliveryAddress => true,
     }
 }

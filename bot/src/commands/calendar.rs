@@ -17,6 +17,18 @@ pub async fn run(core: &Core, caller: &Caller, days: i64, page: usize) -> Comman
         .in_force
         .iter()
         .map(|f| match lang {
+            Lang::Fr if !f.obligation.is_tracked() => format!(
+                "{} depuis le {} : {} dossiers (mention sur les factures, non vérifiable ici)",
+                f.obligation.label(lang),
+                french_date(f.since),
+                f.dossiers
+            ),
+            Lang::En if !f.obligation.is_tracked() => format!(
+                "{} since {}: {} dossiers (a mention on the invoices, not checked here)",
+                f.obligation.label(lang),
+                french_date(f.since),
+                f.dossiers
+            ),
             Lang::Fr => format!(
                 "{} depuis le {} : {}/{} dossiers en règle",
                 f.obligation.label(lang),
