@@ -196,6 +196,45 @@ both_backends!(same_file_twice_adds_nothing, |db: TestDb| async move {
 });
 
 both_backends!(
+    swapped_amounts_and_a_currency_word_are_line_errors,
+    |db: TestDb| async move {
+        demo_firm(&db).await;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("odd.csv");
+        std::fs::write(
+        &file,
+        "platform_invoice_id,invoice_number,issue_date,seller_siren,buyer_siren,direction,amount_ht,amount_ttc,currency,status_code,status_label,status_at,status_reason,dossier_ref\n\
+         S-1,V-1,2026-11-02,310554332,732829320,emitted,100.00,1.20,EUR,200,,2026-11-02T10:00:00Z,,D007\n\
+         S-2,V-2,2026-11-02,310554332,732829320,emitted,100.00,120.00,EURO,200,,2026-11-02T10:00:00Z,,D007\n\
+         S-3,A-3,2026-11-02,310554332,732829320,emitted,-100.00,-120.00,eur,200,,2026-11-02T10:00:00Z,,D007\n",
+    )
+    .unwrap();
+        let mut req = request("generic", Some("Pennylane"), &[]);
+        req.files = vec![file];
+        let report = flux::run(&db.store, &clock(), &req, Lang::Fr)
+            .await
+            .unwrap();
+        let f = &report.files[0];
+        assert_eq!(
+            (f.imported, f.rejected),
+            (1, 2),
+            "{}",
+            report.render(Lang::Fr)
+        );
+        assert!(
+        f.errors[0].contains("odd.csv:2: amount_ttc: montant TTC inférieur au montant HT : les colonnes sont-elles inversées ? (1.20)"),
+        "{:?}",
+        f.errors
+    );
+        assert!(
+        f.errors[1].contains("odd.csv:3: currency: devise : un code ISO à trois lettres est attendu (EUR) (EURO)"),
+        "{:?}",
+        f.errors
+    );
+    }
+);
+
+both_backends!(
     a_utf8_export_read_as_windows_1252_is_said,
     |db: TestDb| async move {
         demo_firm(&db).await;

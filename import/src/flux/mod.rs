@@ -886,6 +886,36 @@ fn parse_line(
     };
     let amount_ht = amount("amount_ht");
     let amount_ttc = amount("amount_ttc");
+    // Tax is added, never taken off: an invoice (or a credit note, both
+    // negative) whose TTC is nearer zero than its HT has its columns wrong.
+    if let (Some(ht), Some(ttc)) = (amount_ht, amount_ttc) {
+        if (ht >= 0 && ttc >= 0 && ttc < ht) || (ht <= 0 && ttc <= 0 && ttc > ht) {
+            fail!(
+                "amount_ttc",
+                lang.pick(
+                    "montant TTC inférieur au montant HT : les colonnes sont-elles inversées ?",
+                    "amount incl. tax below the amount excl. tax: are the columns swapped?",
+                )
+                .into(),
+                pos.cell(record, "amount_ttc"),
+            );
+        }
+    }
+    // A currency is a three-letter ISO code (EUR), not a word ("EURO").
+    let currency = pos.cell(record, "currency").trim();
+    if !currency.is_empty()
+        && !(currency.len() == 3 && currency.bytes().all(|b| b.is_ascii_alphabetic()))
+    {
+        fail!(
+            "currency",
+            lang.pick(
+                "devise : un code ISO à trois lettres est attendu (EUR)",
+                "currency: a three-letter ISO code is expected (EUR)",
+            )
+            .into(),
+            currency,
+        );
+    }
 
     // Direction: the column, else the profile's, else what the SIRENs say.
     let seller_raw = pos.cell(record, "seller_siren");
@@ -1017,7 +1047,6 @@ fn parse_line(
         Err(_) => raw.to_string(),
     };
     let label = pos.cell(record, "status_label");
-    let currency = pos.cell(record, "currency");
     let reason = pos.cell(record, "status_reason");
     Ok(FlowEvent {
         dossier_id,
