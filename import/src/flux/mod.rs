@@ -903,9 +903,8 @@ fn parse_line(
     }
     // A currency is a three-letter ISO code (EUR), not a word ("EURO").
     let currency = pos.cell(record, "currency").trim();
-    if !currency.is_empty()
-        && !(currency.len() == 3 && currency.bytes().all(|b| b.is_ascii_alphabetic()))
-    {
+    let iso_code = currency.len() == 3 && currency.bytes().all(|b| b.is_ascii_alphabetic());
+    if !currency.is_empty() && !iso_code {
         fail!(
             "currency",
             lang.pick(
