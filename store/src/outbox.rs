@@ -836,21 +836,15 @@ pub async fn silence_since(
     .fetch_one(&mut *conn)
     .await?
     .try_get(0)?;
-    // Only the dossier in the WHERE clause, planned at each call: the
-    // (firm_id, dossier_id) index (see the reply worker's lookup).
-    let closed = sqlx::query(
-        "SELECT rule_name, status, closed_at FROM anomalies WHERE firm_id = $1 AND dossier_id = $2",
-    )
-    .persistent(false)
-    .bind(firm_id)
-    .bind(dossier_id)
-    .fetch_all(&mut *conn)
-    .await?
-    .iter()
-    .filter(|r| r.get::<String, _>(0) == "reminder_no_answer" && r.get::<String, _>(1) != "open")
-    .filter_map(|r| r.get::<Option<String>, _>(2))
-    .max();
-    Ok(time(replied)?.max(time(closed)?))
+    let closed = crate::anomalies::of_dossier(conn, firm_id, dossier_id)
+        .await?
+        .into_iter()
+        .filter(|a| {
+            a.rule == "reminder_no_answer" && a.status != crate::anomalies::AnomalyStatus::Open
+        })
+        .filter_map(|a| a.closed_at)
+        .max();
+    Ok(time(replied)?.max(closed))
 }
 
 /// Opens the "relance sans réponse" task for a person (once per dossier,
@@ -918,22 +912,14 @@ pub async fn escalate(
         });
         // The earlier rounds' anomalies: none open (one task at a time).
         let base = format!("reminder_no_answer:{}:{dossier_id}", topic.code());
-        let earlier: Vec<String> = sqlx::query(
-            "SELECT anomaly_key, status FROM anomalies WHERE firm_id = $1 AND dossier_id = $2",
-        )
-        .persistent(false)
-        .bind(firm_id)
-        .bind(dossier_id)
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .filter(|r| {
-            let key: String = r.get(0);
-            key == base || key.starts_with(&format!("{base}:"))
-        })
-        .map(|r| r.get(1))
-        .collect();
-        if earlier.iter().any(|status| status == "open") {
+        let earlier: Vec<crate::anomalies::AnomalyStatus> =
+            crate::anomalies::of_dossier(conn, firm_id, dossier_id)
+                .await?
+                .into_iter()
+                .filter(|a| a.key == base || a.key.starts_with(&format!("{base}:")))
+                .map(|a| a.status)
+                .collect();
+        if earlier.contains(&crate::anomalies::AnomalyStatus::Open) {
             return Ok(created);
         }
         let key = match earlier.len() {

@@ -607,6 +607,63 @@ pub async fn open_critical_by_dossier(
         .collect())
 }
 
+/// One anomaly of a dossier, as the reminders' cadence and the reply
+/// worker look at it: which rule, which key, where it stands.
+#[derive(Debug, Clone)]
+pub struct DossierAnomaly {
+    pub id: i64,
+    pub key: String,
+    pub rule: String,
+    pub status: AnomalyStatus,
+    pub opened_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+/// Every anomaly of one dossier, whatever its rule and status (the callers
+/// filter).
+pub async fn of_dossier(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    dossier_id: i64,
+) -> StoreResult<Vec<DossierAnomaly>> {
+    // Only the dossier in the WHERE clause (the rest filtered by the
+    // callers), and planned at each call (`persistent(false)`): a prepared
+    // statement planned while the table was empty kept walking the queue
+    // index (firm_id, status, …) through every anomaly of the firm on
+    // PostgreSQL as the anomalies grew; planned with the table's current
+    // size, the (firm_id, dossier_id) index is taken.
+    let rows = sqlx::query(
+        "SELECT id, anomaly_key, rule_name, status, opened_at, closed_at FROM anomalies
+         WHERE firm_id = $1 AND dossier_id = $2",
+    )
+    .persistent(false)
+    .bind(firm_id)
+    .bind(dossier_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let status: String = r.try_get(3)?;
+            let time = |n: usize| -> StoreResult<Option<DateTime<Utc>>> {
+                r.try_get::<Option<String>, _>(n)?
+                    .map(|t| {
+                        from_db_time(&t)
+                            .ok_or_else(|| StoreError::Corrupt(format!("anomaly time {t}")))
+                    })
+                    .transpose()
+            };
+            Ok(DossierAnomaly {
+                id: r.try_get(0)?,
+                key: r.try_get(1)?,
+                rule: r.try_get(2)?,
+                status: AnomalyStatus::from_code(&status).unwrap_or(AnomalyStatus::Open),
+                opened_at: time(4)?,
+                closed_at: time(5)?,
+            })
+        })
+        .collect()
+}
+
 /// The open anomalies of one dossier under some rules, oldest first.
 pub async fn open_of_dossier(
     conn: &mut AnyConnection,
@@ -614,24 +671,12 @@ pub async fn open_of_dossier(
     dossier_id: i64,
     rules: &[&str],
 ) -> StoreResult<Vec<i64>> {
-    // Only the dossier in the WHERE clause (the rest filtered here), and
-    // planned at each call (`persistent(false)`): a prepared statement
-    // planned while the table was empty kept walking the queue index
-    // (firm_id, status, …) through every anomaly of the firm on PostgreSQL
-    // as the anomalies grew; planned with the table's current size, the
-    // (firm_id, dossier_id) index is taken.
-    let mut open: Vec<(String, i64)> = sqlx::query(
-        "SELECT id, rule_name, status, opened_at FROM anomalies WHERE firm_id = $1 AND dossier_id = $2",
-    )
-    .persistent(false)
-    .bind(firm_id)
-    .bind(dossier_id)
-    .fetch_all(&mut *conn)
-    .await?
-    .iter()
-    .filter(|r| rules.contains(&r.get::<String, _>(1).as_str()) && r.get::<String, _>(2) == "open")
-    .map(|r| (r.get(3), r.get(0)))
-    .collect();
+    let mut open: Vec<(Option<DateTime<Utc>>, i64)> = of_dossier(conn, firm_id, dossier_id)
+        .await?
+        .into_iter()
+        .filter(|a| rules.contains(&a.rule.as_str()) && a.status == AnomalyStatus::Open)
+        .map(|a| (a.opened_at, a.id))
+        .collect();
     open.sort();
     Ok(open.into_iter().map(|(_, id)| id).collect())
 }
