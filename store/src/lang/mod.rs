@@ -69,12 +69,6 @@ impl Said {
         }
     }
 
-    /// The same sentence in both languages (a name, a code).
-    pub fn same(text: impl Into<String>) -> Self {
-        let text = text.into();
-        Said::new(text.clone(), text)
-    }
-
     pub fn text(&self, lang: Lang) -> &str {
         lang.pick(&self.fr, &self.en)
     }
@@ -153,7 +147,7 @@ mod tests {
         // A person's own words, or a line stored before: as they are.
         assert_eq!(Said::show("client parti", Lang::En), "client parti");
         assert_eq!(Said::show("{pas du JSON", Lang::En), "{pas du JSON");
-        let both = Said::join(&[said, Said::same("X")], " ; ", "; ");
+        let both = Said::join(&[said, Said::new("X", "X")], " ; ", "; ");
         assert_eq!(both.text(Lang::Fr), "report demandé par le client ; X");
         assert_eq!(both.text(Lang::En), "the client asked to wait; X");
     }
