@@ -447,16 +447,34 @@ both_backends!(
         let dir = tempfile::tempdir().unwrap();
         let header = "platform_invoice_id,invoice_number,issue_date,seller_siren,buyer_siren,direction,amount_ht,amount_ttc,currency,status_code,status_label,status_at,status_reason,dossier_ref\n";
         let mut files = [header.to_string(), header.to_string()];
+        // Each line names its dossier and carries that dossier's SIREN on its side.
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        let mut sirens = Vec::new();
+        for d in 1..=40 {
+            let dossier = dossiers::find_by_code(&mut conn, firm, &format!("D{d:03}"))
+                .await
+                .unwrap()
+                .unwrap();
+            sirens.push(dossier.record.siren.to_string());
+        }
+        drop(conn);
+        let other = "732829320";
         // 120 invoices over the 40 dossiers, 3 statuses each: deposited and
         // made available in the first file, cashed (or refused) in the second.
         for n in 0..120u32 {
             let dossier = format!("D{:03}", 1 + n % 40);
+            let ours = &sirens[(n % 40) as usize];
             let direction = if n % 3 == 0 { "received" } else { "emitted" };
+            let (seller, buyer) = if n % 3 == 0 {
+                (other, ours.as_str())
+            } else {
+                (ours.as_str(), other)
+            };
             let day = 1 + n % 20;
             let last = if n % 7 == 0 { 210 } else { 212 };
             for (file, code, hour) in [(0, 200, 8), (0, 204, 9), (1, last, 10)] {
                 files[file].push_str(&format!(
-                    "N-{n},F-{n},2026-11-{day:02},310554332,732829320,{direction},10.00,12.00,EUR,{code},,2026-11-{day:02}T{hour:02}:00:00Z,,{dossier}\n"
+                    "N-{n},F-{n},2026-11-{day:02},{seller},{buyer},{direction},10.00,12.00,EUR,{code},,2026-11-{day:02}T{hour:02}:00:00Z,,{dossier}\n"
                 ));
             }
         }

@@ -946,10 +946,12 @@ fn parse_line(
     };
     let dossier_ref = pos.cell(record, "dossier_ref");
     let mut dossier_id = None;
+    let mut dossier_siren = None;
     if !dossier_ref.is_empty() {
         match index.by_code.get(&fold(dossier_ref)) {
             Some((id, siren)) => {
                 dossier_id = Some(*id);
+                dossier_siren = Some(siren.as_str());
                 if direction.is_none() {
                     direction = if seller.as_ref().is_ok_and(|s| s.as_str() == siren) {
                         Some(Direction::Emitted)
@@ -1002,7 +1004,21 @@ fn parse_line(
                         ours_raw,
                     ),
                 },
-                Ok(_) => {}
+                // `dossier_ref` names the dossier; its SIREN must still be
+                // this side's, or the line would be filed under the wrong company.
+                Ok(s) => {
+                    if let Some(siren) = dossier_siren.filter(|d| !d.is_empty() && *d != s.as_str()) {
+                        let (fr_side, en_side) = match d {
+                            Direction::Emitted => ("du vendeur", "seller's"),
+                            Direction::Received => ("de l'acheteur", "buyer's"),
+                        };
+                        let message = match lang {
+                            Lang::Fr => format!("le SIREN de ce dossier ({siren}) n'est pas celui {fr_side} ({s}) : corrigez le code du dossier ou le SIREN"),
+                            Lang::En => format!("this dossier's SIREN ({siren}) is not the {en_side} ({s}): correct the dossier code or the SIREN"),
+                        };
+                        fail!("dossier_ref", message, dossier_ref);
+                    }
+                }
             }
             // The counterpart's SIREN is kept even when invalid: it is an anomaly, not a lost line.
             if theirs.is_err() {
