@@ -281,23 +281,40 @@ impl Table {
                         .map(|cell| cell.trim_end().matches('\n').count() as u64)
                         .sum();
                     if record.iter().any(|cell| cell.contains(['\n', '\r'])) {
-                        let last = line + breaks;
-                        return Some((
-                            line,
-                            Err(Said::new(
-                                format!("un guillemet ouvert n'est pas refermé : la ligne se poursuit jusqu'à la ligne {last}, lue comme une seule cellule ; refermez le guillemet (ou doublez-le : \"\")"),
-                                format!("a quote is not closed: the line runs on to line {last}, read as one cell; close the quote (or double it: \"\")"),
-                            )),
-                        ));
+                        return Some((line, Err(unclosed_quote(line + breaks))));
                     }
                     Some((line, Ok(record)))
                 }
                 Err(e) => {
                     let line = e.position().map(|p| lines.line_at(p.byte())).unwrap_or(0);
-                    Some((line, Err(Said::new(format!("CSV illisible ({e})"), format!("unreadable CSV ({e})")))))
+                    Some((
+                        line,
+                        Err(Said::new(
+                            format!("CSV illisible ({e})"),
+                            format!("unreadable CSV ({e})"),
+                        )),
+                    ))
                 }
             })
     }
+}
+
+/// What an unclosed quote does to a line: it runs on to `last`.
+pub fn unclosed_quote(last: u64) -> Said {
+    Said::new(
+        format!("un guillemet ouvert n'est pas refermé : la ligne se poursuit jusqu'à la ligne {last}, lue comme une seule cellule ; refermez le guillemet (ou doublez-le : \"\")"),
+        format!("a quote is not closed: the line runs on to line {last}, read as one cell; close the quote (or double it: \"\")"),
+    )
+}
+
+/// A line with more or fewer cells than the header has columns.
+pub fn field_count(found: usize, expected: usize) -> Said {
+    Said::new(
+        format!(
+            "{found} colonnes au lieu de {expected} : vérifiez le séparateur et les guillemets"
+        ),
+        format!("{found} columns instead of {expected}: check the delimiter and quotes"),
+    )
 }
 
 /// Line numbers from byte offsets, counted once over the file. (The csv

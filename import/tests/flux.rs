@@ -234,6 +234,58 @@ both_backends!(
     }
 );
 
+// Lines that are not what they seem: each is an error of its own line, and
+// the lines after them are still read.
+both_backends!(
+    misshapen_lines_opposite_signs_missing_sirens_and_future_dates_are_line_errors,
+    |db: TestDb| async move {
+        demo_firm(&db).await;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("odd.csv");
+        let line = |id: &str, tail: &str| {
+            format!("{id},{id},2026-11-02,310554332,732829320,emitted,{tail}\n")
+        };
+        let ok = "100.00,120.00,EUR,200,,2026-11-02T10:00:00Z,,D007";
+        let text = [
+            "platform_invoice_id,invoice_number,issue_date,seller_siren,buyer_siren,direction,amount_ht,amount_ttc,currency,status_code,status_label,status_at,status_reason,dossier_ref\n".to_string(),
+            line("S-1", "100.00,120.00,EUR,210,,2026-11-02T10:00:00Z,\"Commande annulée\nà la demande du client\",D007"),
+            line("S-2", "100.00,120.00,EUR,200,,2026-11-02T10:00:00Z,"),
+            line("S-3", &format!("{ok},en trop")),
+            line("S-4", &format!("{ok},,")),
+            line("S-5", "-100.00,120.00,EUR,200,,2026-11-02T10:00:00Z,,D007"),
+            "S-6,S-6,2026-11-02,310554332,,emitted,100.00,120.00,EUR,200,,2026-11-02T10:00:00Z,,D007\n".into(),
+            line("S-7", "100.00,120.00,EUR,200,,2026-12-11T10:00:00Z,,D007"),
+            "S-8,S-8,2026-12-11,310554332,732829320,emitted,100.00,120.00,EUR,200,,2026-11-02T10:00:00Z,,D007\n".into(),
+            line("S-9", "100.00,120.00,EUR,200,,2026-11-02T10:00:00Z,\"jamais refermé,D007"),
+            line("S-10", ok),
+            line("S-11", ok),
+        ]
+        .concat();
+        std::fs::write(&file, text).unwrap();
+        let mut req = request("generic", Some("Pennylane"), &[]);
+        req.files = vec![file];
+        let report = flux::run(&db.store, &clock(), &req, Lang::Fr)
+            .await
+            .unwrap();
+        let f = &report.files[0];
+        let shown = report.render(Lang::Fr);
+        // S-1 (a reason over two lines) and S-4 (empty cells after the last
+        // column) are imported; S-10 and S-11 are swallowed by S-9's quote.
+        assert_eq!((f.imported, f.rejected), (2, 7), "{shown}");
+        for expected in [
+            "odd.csv:4: ligne: 13 colonnes au lieu de 14 : vérifiez le séparateur et les guillemets",
+            "odd.csv:5: ligne: 15 colonnes au lieu de 14",
+            "odd.csv:7: amount_ttc: montants HT et TTC de signes opposés : un avoir a ses deux montants négatifs (-100.00 / 120.00)",
+            "odd.csv:8: buyer_siren: valeur obligatoire manquante",
+            "odd.csv:9: status_at: date dans le futur (après le 26/11/2026) : jour et mois inversés ? vérifiez le format de date du profil (2026-12-11T10:00:00Z)",
+            "odd.csv:10: issue_date: date dans le futur (après le 26/11/2026)",
+            "odd.csv:11: ligne: un guillemet ouvert n'est pas refermé : la ligne se poursuit jusqu'à la ligne 13",
+        ] {
+            assert!(f.errors.iter().any(|e| e.contains(expected)), "{expected}\n{shown}");
+        }
+    }
+);
+
 both_backends!(
     a_utf8_export_read_as_windows_1252_is_said,
     |db: TestDb| async move {

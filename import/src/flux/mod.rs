@@ -479,6 +479,8 @@ async fn import_file(
     let (senders, mut receivers): (Vec<_>, Vec<_>) =
         (0..writers).map(|_| tokio::sync::mpsc::channel(1)).unzip();
     let reading = LineReader {
+        columns: headers.len(),
+        latest: now + chrono::Duration::days(1),
         positions,
         profile: profile.clone(),
         index: index.clone(),
@@ -629,6 +631,13 @@ struct Tally {
 
 /// Reads and parses a file's lines after its header, on its own thread.
 struct LineReader {
+    /// The header's number of columns.
+    columns: usize,
+    /// The latest date a line may give: the import's clock and a day, for
+    /// time zones and clocks a little ahead. A later one is most often a
+    /// day and a month read the wrong way round, and as an invoice's latest
+    /// status it would hide every real one after it.
+    latest: chrono::DateTime<chrono::Utc>,
     positions: Positions,
     profile: Profile,
     index: Arc<DossierIndex>,
@@ -694,14 +703,18 @@ impl LineReader {
                 continue;
             }
             tally.rows_read += 1;
-            let parsed = parse_line(
-                &record,
-                &self.positions,
-                &self.profile,
-                &self.index,
-                &self.platform,
-                lang,
-            );
+            if let Some(problem) = self.shape_problem(&record, line) {
+                tally.rejected += 1;
+                if tally.errors.len() < MAX_ERRORS_KEPT {
+                    tally.errors.push(format!(
+                        "{file}:{line}: {}: {}",
+                        lang.pick("ligne", "line"),
+                        problem.text(lang)
+                    ));
+                }
+                continue;
+            }
+            let parsed = self.parse_line(&record);
             let event = match parsed {
                 Ok(event) => event,
                 Err(errors) => {
@@ -754,6 +767,50 @@ impl LineReader {
     }
 }
 
+impl LineReader {
+    /// A line that is not one record of the header's shape: an unclosed
+    /// quote (a cell holding lines that have as many delimiters as a whole
+    /// record; a reason written over two lines has not), or another number
+    /// of cells than the header has (empty cells after the last column, as
+    /// some spreadsheets write them, are let be).
+    fn in_the_future(&self) -> String {
+        match self.lang {
+            Lang::Fr => format!(
+                "date dans le futur (après le {}) : jour et mois inversés ? vérifiez le format de date du profil",
+                self.latest.format("%d/%m/%Y")
+            ),
+            Lang::En => format!(
+                "date in the future (after {}): day and month swapped? check the profile's date format",
+                self.latest.format("%Y-%m-%d")
+            ),
+        }
+    }
+
+    fn shape_problem(&self, record: &csv::StringRecord, line: u64) -> Option<cabready_store::Said> {
+        let delimiter = self.profile.delimiter as char;
+        let swallowed = record.iter().any(|cell| {
+            cell.lines()
+                .skip(1)
+                .any(|l| l.matches(delimiter).count() + 1 >= self.columns.max(2))
+        });
+        if swallowed {
+            let breaks: usize = record
+                .iter()
+                .map(|c| c.trim_end().matches('\n').count())
+                .sum();
+            return Some(crate::table::unclosed_quote(line + breaks as u64));
+        }
+        let extra_filled = record
+            .iter()
+            .skip(self.columns)
+            .any(|c| !c.trim().is_empty());
+        if record.len() < self.columns || extra_filled {
+            return Some(crate::table::field_count(record.len(), self.columns));
+        }
+        None
+    }
+}
+
 /// The writer of a line: by its invoice key, so that an invoice's lines
 /// all go to one writer.
 fn writer_of(event: &FlowEvent, writers: usize) -> usize {
@@ -766,63 +823,67 @@ fn writer_of(event: &FlowEvent, writers: usize) -> usize {
     (hasher.finish() % writers as u64) as usize
 }
 
-fn parse_line(
-    record: &csv::StringRecord,
-    pos: &Positions,
-    profile: &Profile,
-    index: &DossierIndex,
-    platform: &str,
-    lang: Lang,
-) -> Result<FlowEvent, Vec<LineError>> {
-    let mut errors: Vec<LineError> = Vec::new();
-    macro_rules! fail {
-        ($field:expr, $message:expr, $value:expr $(,)?) => {
-            errors.push(LineError {
-                field: pos.header($field).to_string(),
-                message: $message,
-                value: ($value).to_string(),
-            })
-        };
-    }
-    let required = lang.pick("valeur obligatoire manquante", "required value is missing");
-
-    let platform_invoice_id = pos.cell(record, "platform_invoice_id");
-    if platform_invoice_id.is_empty() {
-        fail!("platform_invoice_id", required.into(), "");
-    }
-    let invoice_number = pos.cell(record, "invoice_number");
-    if invoice_number.is_empty() {
-        fail!("invoice_number", required.into(), "");
-    }
-    let raw_date = pos.cell(record, "issue_date");
-    let issue_date = if raw_date.is_empty() {
-        None
-    } else {
-        let d = profile.parse_date(raw_date);
-        if d.is_none() {
-            fail!(
-                "issue_date",
-                format!(
-                    "{} {})",
-                    lang.pick(
-                        "date illisible (format attendu :",
-                        "unreadable date (expected format:"
-                    ),
-                    profile.date_example()
-                ),
-                raw_date,
-            );
+impl LineReader {
+    fn parse_line(&self, record: &csv::StringRecord) -> Result<FlowEvent, Vec<LineError>> {
+        let (pos, profile, index, platform, lang) = (
+            &self.positions,
+            &self.profile,
+            &*self.index,
+            self.platform.as_str(),
+            self.lang,
+        );
+        let mut errors: Vec<LineError> = Vec::new();
+        macro_rules! fail {
+            ($field:expr, $message:expr, $value:expr $(,)?) => {
+                errors.push(LineError {
+                    field: pos.header($field).to_string(),
+                    message: $message,
+                    value: ($value).to_string(),
+                })
+            };
         }
-        d
-    };
-    let raw_status = pos.cell(record, "status");
-    let code = if raw_status.is_empty() {
-        fail!("status", required.into(), "");
-        None
-    } else {
-        let c = profile.parse_status(raw_status);
-        if c.is_none() {
-            fail!(
+        let required = lang.pick("valeur obligatoire manquante", "required value is missing");
+
+        let platform_invoice_id = pos.cell(record, "platform_invoice_id");
+        if platform_invoice_id.is_empty() {
+            fail!("platform_invoice_id", required.into(), "");
+        }
+        let invoice_number = pos.cell(record, "invoice_number");
+        if invoice_number.is_empty() {
+            fail!("invoice_number", required.into(), "");
+        }
+        let raw_date = pos.cell(record, "issue_date");
+        let issue_date = if raw_date.is_empty() {
+            None
+        } else {
+            let d = profile.parse_date(raw_date);
+            if d.is_none() {
+                fail!(
+                    "issue_date",
+                    format!(
+                        "{} {})",
+                        lang.pick(
+                            "date illisible (format attendu :",
+                            "unreadable date (expected format:"
+                        ),
+                        profile.date_example()
+                    ),
+                    raw_date,
+                );
+            }
+            if d.is_some_and(|d| d > self.latest.date_naive()) {
+                fail!("issue_date", self.in_the_future(), raw_date);
+            }
+            d
+        };
+        let raw_status = pos.cell(record, "status");
+        let code = if raw_status.is_empty() {
+            fail!("status", required.into(), "");
+            None
+        } else {
+            let c = profile.parse_status(raw_status);
+            if c.is_none() {
+                fail!(
                 "status",
                 lang.pick(
                     "statut inconnu : ajoutez-le à la section [statuses] du profil avec son code (200 à 213, ou un autre code à trois chiffres)",
@@ -831,101 +892,114 @@ fn parse_line(
                 .into(),
                 raw_status,
             );
-        }
-        c
-    };
-    let raw_at = pos.cell(record, "status_at");
-    let status_at = if raw_at.is_empty() {
-        fail!("status_at", required.into(), "");
-        None
-    } else {
-        let t = profile.parse_datetime(raw_at);
-        if t.is_none() {
-            fail!(
-                "status_at",
-                format!(
-                    "{} {})",
-                    lang.pick(
-                        "date et heure illisibles (format attendu :",
-                        "unreadable date and time (expected format:"
+            }
+            c
+        };
+        let raw_at = pos.cell(record, "status_at");
+        let status_at = if raw_at.is_empty() {
+            fail!("status_at", required.into(), "");
+            None
+        } else {
+            let t = profile.parse_datetime(raw_at);
+            if t.is_none() {
+                fail!(
+                    "status_at",
+                    format!(
+                        "{} {})",
+                        lang.pick(
+                            "date et heure illisibles (format attendu :",
+                            "unreadable date and time (expected format:"
+                        ),
+                        profile.datetime_example()
                     ),
-                    profile.datetime_example()
-                ),
-                raw_at,
-            );
-        }
-        t
-    };
-    let mut amount = |field: &str| -> Option<i64> {
-        let raw = pos.cell(record, field);
-        if raw.is_empty() {
-            return None;
-        }
-        let v = profile.parse_amount(raw);
-        if v.is_none() {
-            fail!(
-                field,
-                format!(
-                    "{} {}{} {}{})",
-                    lang.pick(
-                        "montant illisible (attendu par exemple",
-                        "unreadable amount (expected for instance"
+                    raw_at,
+                );
+            }
+            if t.is_some_and(|t| t > self.latest) {
+                fail!("status_at", self.in_the_future(), raw_at);
+            }
+            t
+        };
+        let mut amount = |field: &str| -> Option<i64> {
+            let raw = pos.cell(record, field);
+            if raw.is_empty() {
+                return None;
+            }
+            let v = profile.parse_amount(raw);
+            if v.is_none() {
+                fail!(
+                    field,
+                    format!(
+                        "{} {}{} {}{})",
+                        lang.pick(
+                            "montant illisible (attendu par exemple",
+                            "unreadable amount (expected for instance"
+                        ),
+                        lang.quote(&format!("1 234{}56", profile.decimal)),
+                        lang.pick(" : séparateur décimal", ": decimal separator"),
+                        lang.quote(&profile.decimal.to_string()),
+                        lang.pick(
+                            ", chiffres groupés par trois, deux décimales au plus",
+                            ", digits grouped by three, two decimals at most"
+                        ),
                     ),
-                    lang.quote(&format!("1 234{}56", profile.decimal)),
-                    lang.pick(" : séparateur décimal", ": decimal separator"),
-                    lang.quote(&profile.decimal.to_string()),
-                    lang.pick(
-                        ", chiffres groupés par trois, deux décimales au plus",
-                        ", digits grouped by three, two decimals at most"
-                    ),
-                ),
-                raw,
-            );
-        }
-        v
-    };
-    let amount_ht = amount("amount_ht");
-    let amount_ttc = amount("amount_ttc");
-    // Tax is added, never taken off: an invoice (or a credit note, both
-    // negative) whose TTC is nearer zero than its HT has its columns wrong.
-    if let (Some(ht), Some(ttc)) = (amount_ht, amount_ttc) {
-        if (ht >= 0 && ttc >= 0 && ttc < ht) || (ht <= 0 && ttc <= 0 && ttc > ht) {
-            fail!(
+                    raw,
+                );
+            }
+            v
+        };
+        let amount_ht = amount("amount_ht");
+        let amount_ttc = amount("amount_ttc");
+        // Tax is added, never taken off: an invoice (or a credit note, both
+        // negative) whose TTC is nearer zero than its HT has its columns wrong.
+        if let (Some(ht), Some(ttc)) = (amount_ht, amount_ttc) {
+            if (ht < 0 && ttc > 0) || (ht > 0 && ttc < 0) {
+                fail!(
                 "amount_ttc",
                 lang.pick(
-                    "montant TTC inférieur au montant HT : les colonnes sont-elles inversées ?",
-                    "amount incl. tax below the amount excl. tax: are the columns swapped?",
+                    "montants HT et TTC de signes opposés : un avoir a ses deux montants négatifs",
+                    "amounts excl. and incl. tax of opposite signs: a credit note has both negative",
                 )
                 .into(),
-                pos.cell(record, "amount_ttc"),
+                &format!("{} / {}", pos.cell(record, "amount_ht"), pos.cell(record, "amount_ttc")),
+            );
+            } else if (ht >= 0 && ttc >= 0 && ttc < ht) || (ht <= 0 && ttc <= 0 && ttc > ht) {
+                fail!(
+                    "amount_ttc",
+                    lang.pick(
+                        "montant TTC inférieur au montant HT : les colonnes sont-elles inversées ?",
+                        "amount incl. tax below the amount excl. tax: are the columns swapped?",
+                    )
+                    .into(),
+                    pos.cell(record, "amount_ttc"),
+                );
+            }
+        }
+        // A currency is a three-letter ISO code (EUR), not a word ("EURO").
+        let currency = pos.cell(record, "currency").trim();
+        let iso_code = currency.len() == 3 && currency.bytes().all(|b| b.is_ascii_alphabetic());
+        if !currency.is_empty() && !iso_code {
+            fail!(
+                "currency",
+                lang.pick(
+                    "devise : un code ISO à trois lettres est attendu (EUR)",
+                    "currency: a three-letter ISO code is expected (EUR)",
+                )
+                .into(),
+                currency,
             );
         }
-    }
-    // A currency is a three-letter ISO code (EUR), not a word ("EURO").
-    let currency = pos.cell(record, "currency").trim();
-    let iso_code = currency.len() == 3 && currency.bytes().all(|b| b.is_ascii_alphabetic());
-    if !currency.is_empty() && !iso_code {
-        fail!(
-            "currency",
-            lang.pick(
-                "devise : un code ISO à trois lettres est attendu (EUR)",
-                "currency: a three-letter ISO code is expected (EUR)",
-            )
-            .into(),
-            currency,
-        );
-    }
 
-    // Direction: the column, else the profile's, else what the SIRENs say.
-    let seller_raw = pos.cell(record, "seller_siren");
-    let buyer_raw = pos.cell(record, "buyer_siren");
-    let seller = Siren::parse(seller_raw);
-    let buyer = Siren::parse(buyer_raw);
-    let raw_direction = pos.cell(record, "direction");
-    let mut direction = if pos.at.contains_key("direction") && !raw_direction.is_empty() {
-        let d = profile.parse_direction(raw_direction);
-        if d.is_none() {
-            fail!(
+        // Direction: the column, else the profile's, else what the SIRENs say.
+        let seller_raw = pos.cell(record, "seller_siren");
+        let buyer_raw = pos.cell(record, "buyer_siren");
+        let seller = Siren::parse(seller_raw);
+        let buyer = Siren::parse(buyer_raw);
+        let raw_direction = pos.cell(record, "direction");
+        let mut direction = if pos.at.contains_key("direction") && !raw_direction.is_empty() {
+            let d = profile.parse_direction(raw_direction);
+            if d.is_none() {
+                fail!(
                 "direction",
                 lang.pick(
                     "sens inconnu : ajoutez-le à la section [direction_values] du profil (emitted ou received)",
@@ -934,63 +1008,77 @@ fn parse_line(
                 .into(),
                 raw_direction,
             );
-        }
-        d
-    } else {
-        profile.direction
-    };
-    let is_ours = |s: &Result<Siren, _>| {
-        s.as_ref()
-            .ok()
-            .is_some_and(|s| index.by_siren.contains_key(s.as_str()))
-    };
-    let dossier_ref = pos.cell(record, "dossier_ref");
-    let mut dossier_id = None;
-    let mut dossier_siren = None;
-    if !dossier_ref.is_empty() {
-        match index.by_code.get(&fold(dossier_ref)) {
-            Some((id, siren)) => {
-                dossier_id = Some(*id);
-                dossier_siren = Some(siren.as_str());
-                if direction.is_none() {
-                    direction = if seller.as_ref().is_ok_and(|s| s.as_str() == siren) {
-                        Some(Direction::Emitted)
-                    } else if buyer.as_ref().is_ok_and(|s| s.as_str() == siren) {
-                        Some(Direction::Received)
-                    } else {
-                        None
-                    };
-                }
             }
-            None => fail!(
-                "dossier_ref",
-                lang.pick(
-                    "aucun dossier du cabinet n'a ce code",
-                    "no dossier of the firm has this code"
-                )
-                .into(),
-                dossier_ref,
-            ),
-        }
-    }
-    if direction.is_none() && !errors.iter().any(|e| e.field == pos.header("direction")) {
-        direction = if is_ours(&seller) {
-            Some(Direction::Emitted)
-        } else if is_ours(&buyer) {
-            Some(Direction::Received)
+            d
         } else {
-            None
+            profile.direction
         };
-    }
-    let siren_problem_text = |p: &cabready_store::domain::Problem| p.message(lang);
-    let mut siren_problem = None;
-    match direction {
-        Some(d) => {
-            let (ours_field, ours, ours_raw, theirs_field, theirs) = match d {
-                Direction::Emitted => ("seller_siren", &seller, seller_raw, "buyer_siren", &buyer),
-                Direction::Received => ("buyer_siren", &buyer, buyer_raw, "seller_siren", &seller),
+        let is_ours = |s: &Result<Siren, _>| {
+            s.as_ref()
+                .ok()
+                .is_some_and(|s| index.by_siren.contains_key(s.as_str()))
+        };
+        let dossier_ref = pos.cell(record, "dossier_ref");
+        let mut dossier_id = None;
+        let mut dossier_siren = None;
+        if !dossier_ref.is_empty() {
+            match index.by_code.get(&fold(dossier_ref)) {
+                Some((id, siren)) => {
+                    dossier_id = Some(*id);
+                    dossier_siren = Some(siren.as_str());
+                    if direction.is_none() {
+                        direction = if seller.as_ref().is_ok_and(|s| s.as_str() == siren) {
+                            Some(Direction::Emitted)
+                        } else if buyer.as_ref().is_ok_and(|s| s.as_str() == siren) {
+                            Some(Direction::Received)
+                        } else {
+                            None
+                        };
+                    }
+                }
+                None => fail!(
+                    "dossier_ref",
+                    lang.pick(
+                        "aucun dossier du cabinet n'a ce code",
+                        "no dossier of the firm has this code"
+                    )
+                    .into(),
+                    dossier_ref,
+                ),
+            }
+        }
+        if direction.is_none() && !errors.iter().any(|e| e.field == pos.header("direction")) {
+            direction = if is_ours(&seller) {
+                Some(Direction::Emitted)
+            } else if is_ours(&buyer) {
+                Some(Direction::Received)
+            } else {
+                None
             };
-            match ours {
+        }
+        let siren_problem_text = |p: &cabready_store::domain::Problem| p.message(lang);
+        let mut siren_problem = None;
+        match direction {
+            Some(d) => {
+                let (ours_field, ours, ours_raw, theirs_field, theirs, theirs_raw) = match d {
+                    Direction::Emitted => (
+                        "seller_siren",
+                        &seller,
+                        seller_raw,
+                        "buyer_siren",
+                        &buyer,
+                        buyer_raw,
+                    ),
+                    Direction::Received => (
+                        "buyer_siren",
+                        &buyer,
+                        buyer_raw,
+                        "seller_siren",
+                        &seller,
+                        seller_raw,
+                    ),
+                };
+                match ours {
                 Err(p) => fail!(ours_field, siren_problem_text(p), ours_raw),
                 Ok(s) if dossier_id.is_none() => match index.by_siren.get(s.as_str()) {
                     Some(id) => dossier_id = Some(*id),
@@ -1020,69 +1108,73 @@ fn parse_line(
                     }
                 }
             }
-            // The counterpart's SIREN is kept even when invalid: it is an anomaly, not a lost line.
-            if theirs.is_err() {
-                siren_problem = Some(theirs_field.to_string());
+                // The counterpart's SIREN is kept even when invalid: it is an anomaly, not a lost line.
+                // An empty one is not a SIREN to look into but a missing value.
+                if theirs_raw.is_empty() {
+                    fail!(theirs_field, required.into(), "");
+                } else if theirs.is_err() {
+                    siren_problem = Some(theirs_field.to_string());
+                }
             }
+            None if dossier_id.is_none() && errors.is_empty() => fail!(
+                "seller_siren",
+                lang.pick(
+                    "ni le vendeur ni l'acheteur n'est un dossier du cabinet",
+                    "neither the seller nor the buyer is a dossier of the firm",
+                )
+                .into(),
+                &format!("{seller_raw} / {buyer_raw}"),
+            ),
+            None if errors.is_empty() => fail!(
+                "dossier_ref",
+                lang.pick(
+                    "le SIREN du dossier n'est ni celui du vendeur ni celui de l'acheteur",
+                    "the dossier's SIREN is neither the seller's nor the buyer's",
+                )
+                .into(),
+                dossier_ref,
+            ),
+            None => {}
         }
-        None if dossier_id.is_none() && errors.is_empty() => fail!(
-            "seller_siren",
-            lang.pick(
-                "ni le vendeur ni l'acheteur n'est un dossier du cabinet",
-                "neither the seller nor the buyer is a dossier of the firm",
-            )
-            .into(),
-            &format!("{seller_raw} / {buyer_raw}"),
-        ),
-        None if errors.is_empty() => fail!(
-            "dossier_ref",
-            lang.pick(
-                "le SIREN du dossier n'est ni celui du vendeur ni celui de l'acheteur",
-                "the dossier's SIREN is neither the seller's nor the buyer's",
-            )
-            .into(),
-            dossier_ref,
-        ),
-        None => {}
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let (Some(code), Some(status_at), Some(direction), Some(dossier_id)) =
+            (code, status_at, direction, dossier_id)
+        else {
+            return Err(vec![LineError {
+                field: lang.pick("ligne", "line").into(),
+                message: lang.pick("ligne incomplète", "incomplete line").into(),
+                value: String::new(),
+            }]);
+        };
+        let compact = |raw: &str, parsed: &Result<Siren, _>| match parsed {
+            Ok(s) => s.to_string(),
+            Err(_) => raw.to_string(),
+        };
+        let label = pos.cell(record, "status_label");
+        let reason = pos.cell(record, "status_reason");
+        Ok(FlowEvent {
+            dossier_id,
+            platform: platform.to_string(),
+            platform_invoice_id: platform_invoice_id.to_string(),
+            invoice_number: invoice_number.to_string(),
+            issue_date,
+            direction,
+            seller_siren: compact(seller_raw, &seller),
+            buyer_siren: compact(buyer_raw, &buyer),
+            siren_problem,
+            amount_ht,
+            amount_ttc,
+            currency: if currency.is_empty() {
+                profile.file.default_currency.clone()
+            } else {
+                currency.to_uppercase()
+            },
+            code,
+            status_at,
+            label: if label.is_empty() { raw_status } else { label }.to_string(),
+            reason: (!reason.is_empty()).then(|| reason.to_string()),
+        })
     }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    let (Some(code), Some(status_at), Some(direction), Some(dossier_id)) =
-        (code, status_at, direction, dossier_id)
-    else {
-        return Err(vec![LineError {
-            field: lang.pick("ligne", "line").into(),
-            message: lang.pick("ligne incomplète", "incomplete line").into(),
-            value: String::new(),
-        }]);
-    };
-    let compact = |raw: &str, parsed: &Result<Siren, _>| match parsed {
-        Ok(s) => s.to_string(),
-        Err(_) => raw.to_string(),
-    };
-    let label = pos.cell(record, "status_label");
-    let reason = pos.cell(record, "status_reason");
-    Ok(FlowEvent {
-        dossier_id,
-        platform: platform.to_string(),
-        platform_invoice_id: platform_invoice_id.to_string(),
-        invoice_number: invoice_number.to_string(),
-        issue_date,
-        direction,
-        seller_siren: compact(seller_raw, &seller),
-        buyer_siren: compact(buyer_raw, &buyer),
-        siren_problem,
-        amount_ht,
-        amount_ttc,
-        currency: if currency.is_empty() {
-            profile.file.default_currency.clone()
-        } else {
-            currency.to_uppercase()
-        },
-        code,
-        status_at,
-        label: if label.is_empty() { raw_status } else { label }.to_string(),
-        reason: (!reason.is_empty()).then(|| reason.to_string()),
-    })
 }

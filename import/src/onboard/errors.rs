@@ -95,11 +95,8 @@ impl RowProblem {
             (Self::PlatformStateWithoutPlatform, Lang::En) => {
                 "a platform state without a platform: fill in the plateforme column too".into()
             }
-            (Self::FieldCount { found, expected }, Lang::Fr) => format!(
-                "{found} colonnes au lieu de {expected} : vérifiez le séparateur et les guillemets"
-            ),
-            (Self::FieldCount { found, expected }, Lang::En) => {
-                format!("{found} columns instead of {expected}: check the delimiter and quotes")
+            (Self::FieldCount { found, expected }, lang) => {
+                crate::table::field_count(*found, *expected).text(lang).to_string()
             }
             (Self::Unreadable(e), Lang::Fr) => format!("ligne illisible : {}", e.fr),
             (Self::Unreadable(e), Lang::En) => format!("unreadable line: {}", e.en),
