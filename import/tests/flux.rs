@@ -234,6 +234,31 @@ both_backends!(
     }
 );
 
+both_backends!(
+    a_platform_the_firm_does_not_know_is_refused,
+    |db: TestDb| async move {
+        let firm = demo_firm(&db).await;
+        let req = request("fr-excel", Some("Penylane"), &["fr-excel-export.csv"]);
+        let error = flux::run(&db.store, &clock(), &req, Lang::Fr)
+            .await
+            .unwrap_err()
+            .message(Lang::Fr);
+        assert!(
+            error.starts_with("« Penylane » n'est pas une plateforme agréée connue du cabinet ; plateformes connues : Pennylane, Tiime, jefacture.com ; donnez la plateforme des fichiers avec --source"),
+            "{error}"
+        );
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        assert_eq!(invoices::counts(&mut conn, firm).await.unwrap(), (0, 0));
+        drop(conn);
+        // Its spelling aside, a known one is taken as the firm writes it.
+        let req = request("fr-excel", Some(" PENNYLANE "), &["fr-excel-export.csv"]);
+        let report = flux::run(&db.store, &clock(), &req, Lang::Fr)
+            .await
+            .unwrap();
+        assert_eq!(report.platform, "Pennylane");
+    }
+);
+
 // Lines that are not what they seem: each is an error of its own line, and
 // the lines after them are still read.
 both_backends!(

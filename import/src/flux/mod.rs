@@ -186,6 +186,14 @@ pub enum FluxError {
 impl FluxError {
     pub fn message(&self, lang: Lang) -> String {
         match self {
+            FluxError::Store(e @ StoreError::UnknownPlatform { .. }) => format!(
+                "{}{}",
+                e.user_message(lang),
+                lang.pick(
+                    " ; donnez la plateforme des fichiers avec --source, ou ajoutez-la à « platforms » dans la configuration et relancez cabready onboard",
+                    "; give the files' platform with --source, or add it to 'platforms' in the configuration and run cabready onboard again",
+                )
+            ),
             FluxError::Store(e) => e.user_message(lang),
         }
     }
@@ -249,7 +257,9 @@ pub async fn run(
             .map(|d| (fold(&d.record.code), (d.id, d.record.siren.to_string())))
             .collect(),
     });
-    // The platform as the firm spells it, so that one platform is one name.
+    // The platform as the firm spells it, so that one platform is one name;
+    // one the firm does not know is a typo that would file every invoice a
+    // second time, under another platform.
     let wanted = request
         .source
         .clone()
@@ -258,11 +268,7 @@ pub async fn run(
     let platform = if wanted.trim().is_empty() {
         String::new()
     } else {
-        platforms::names(&mut conn, firm.id)
-            .await?
-            .into_iter()
-            .find(|n| fold(n) == fold(&wanted))
-            .unwrap_or_else(|| wanted.trim().to_string())
+        platforms::known(&mut conn, firm.id, &wanted).await?.1
     };
     drop(conn);
 
