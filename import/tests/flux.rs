@@ -259,6 +259,55 @@ both_backends!(
     }
 );
 
+// Two clients of the firm trading with each other on one platform: the
+// seller's export has the invoice as emitted, the buyer's as received,
+// under one platform id. Each dossier keeps its side, with its history.
+both_backends!(
+    an_invoice_between_two_dossiers_of_the_firm_is_kept_for_each,
+    |db: TestDb| async move {
+        let firm = demo_firm(&db).await;
+        let dir = tempfile::tempdir().unwrap();
+        let header = "platform_invoice_id,invoice_number,issue_date,seller_siren,buyer_siren,direction,amount_ht,amount_ttc,currency,status_code,status_label,status_at,status_reason,dossier_ref\n";
+        // D007 (310554332) sells to D001 (310079199).
+        let seller = dir.path().join("d007.csv");
+        std::fs::write(&seller, format!("{header}X-1,V-1,2026-11-02,310554332,310079199,emitted,100.00,120.00,EUR,200,,2026-11-02T10:00:00Z,,\n")).unwrap();
+        let buyer = dir.path().join("d001.csv");
+        std::fs::write(&buyer, format!("{header}X-1,V-1,2026-11-02,310554332,310079199,received,100.00,120.00,EUR,200,,2026-11-02T10:00:00Z,,\nX-1,V-1,2026-11-02,310554332,310079199,received,100.00,120.00,EUR,204,,2026-11-03T10:00:00Z,,\n")).unwrap();
+        let mut req = request("generic", Some("Pennylane"), &[]);
+        req.files = vec![seller, buyer];
+        for round in 0..2 {
+            let report = flux::run(&db.store, &clock(), &req, Lang::Fr)
+                .await
+                .unwrap();
+            let new: Vec<u64> = report.files.iter().map(|f| f.new_invoices).collect();
+            assert_eq!(
+                new,
+                if round == 0 { [1, 1] } else { [0, 0] },
+                "{}",
+                report.render(Lang::Fr)
+            );
+        }
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        assert_eq!(invoices::counts(&mut conn, firm).await.unwrap(), (2, 3));
+        for (code, direction, current) in [("D007", "emitted", 200), ("D001", "received", 204)] {
+            let dossier = dossiers::find_by_code(&mut conn, firm, code)
+                .await
+                .unwrap()
+                .unwrap();
+            let sides = invoices::for_dossier(&mut conn, firm, dossier.id)
+                .await
+                .unwrap();
+            let side: Vec<_> = sides
+                .iter()
+                .filter(|i| i.platform_invoice_id == "X-1")
+                .collect();
+            assert_eq!(side.len(), 1, "{code}: {sides:?}");
+            assert_eq!(side[0].direction.code(), direction, "{code}");
+            assert_eq!(side[0].current.unwrap().0.number(), current, "{code}");
+        }
+    }
+);
+
 // Lines that are not what they seem: each is an error of its own line, and
 // the lines after them are still read.
 both_backends!(

@@ -217,13 +217,17 @@ impl PreparedBatch {
         // that the events of new invoices need no conflict check (see step
         // 4 of `record_batch_deferred`); an event's key is its invoice, code
         // and time to the second, as stored.
-        let mut k_of: HashMap<(&str, &str), usize> = HashMap::with_capacity(events.len());
+        let mut k_of: HashMap<(&str, &str, i64), usize> = HashMap::with_capacity(events.len());
         let mut invoices: Vec<(usize, usize)> = Vec::new(); // (first line, latest line)
         let mut seen: HashSet<(usize, u16, i64)> = HashSet::with_capacity(events.len());
         let mut ev_cells: Vec<Cell> = Vec::with_capacity(events.len() * EV_COLUMNS.len());
         for (n, e) in events.iter().enumerate() {
             let k = *k_of
-                .entry((e.platform.as_str(), e.platform_invoice_id.as_str()))
+                .entry((
+                    e.platform.as_str(),
+                    e.platform_invoice_id.as_str(),
+                    e.dossier_id,
+                ))
                 .or_insert_with(|| {
                     invoices.push((n, n));
                     invoices.len() - 1
@@ -353,7 +357,8 @@ pub async fn record_batch_deferred(
         "INSERT INTO flux_id (k, invoice_id, existed)
          SELECT k, COALESCE(id, nextval('invoices_id_seq')), CASE WHEN id IS NULL THEN 0 ELSE 1 END
          FROM (SELECT f.k, (SELECT i.id FROM invoices i WHERE i.platform_invoice_id = f.pid
-                   AND i.platform = f.platform AND i.firm_id + 0 = $1) AS id
+                   AND i.platform = f.platform AND i.firm_id + 0 = $1
+                   AND i.dossier_id = f.dossier_id) AS id
                FROM flux_inv f OFFSET 0) x
          ORDER BY k"
     } else {
@@ -363,6 +368,7 @@ pub async fn record_batch_deferred(
             CASE WHEN i.id IS NULL THEN 0 ELSE 1 END
          FROM flux_inv f LEFT JOIN invoices i
            ON i.firm_id = $1 AND i.platform = f.platform AND i.platform_invoice_id = f.pid
+              AND i.dossier_id = f.dossier_id
          ORDER BY f.k"
     };
     exec(conn, assign, firm_id).await?;
@@ -735,6 +741,8 @@ pub async fn for_dossier(
     rows.iter().map(invoice_from_row).collect()
 }
 
+/// The invoice a platform knows by this id; when it concerns two dossiers
+/// of the firm (each keeps its own), the one filed first.
 pub async fn find(
     conn: &mut AnyConnection,
     firm_id: i64,
@@ -742,7 +750,7 @@ pub async fn find(
     platform_invoice_id: &str,
 ) -> StoreResult<Option<Invoice>> {
     let sql = format!(
-        "{SELECT_INVOICE} WHERE firm_id = $1 AND platform = $2 AND platform_invoice_id = $3"
+        "{SELECT_INVOICE} WHERE firm_id = $1 AND platform = $2 AND platform_invoice_id = $3 ORDER BY id"
     );
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(firm_id)
