@@ -512,3 +512,373 @@ both_backends!(
             .starts_with("line 2, column plateforme: platform unknown to the firm (known platforms: Pennylane;"));
     }
 );
+
+/// The firm of these tests, and one of its dossiers.
+async fn dossier_id(conn: &mut sqlx::AnyConnection, code: &str) -> (i64, i64) {
+    let firm = firms::find_by_name(conn, "Cabinet Leroy")
+        .await
+        .unwrap()
+        .unwrap();
+    let dossier = dossiers::find_by_code(conn, firm.id, code)
+        .await
+        .unwrap()
+        .unwrap();
+    (firm.id, dossier.id)
+}
+
+/// The delegation mandate of a dossier: its status, since when, and its
+/// `mandate.status_changed` journal lines (oldest first).
+async fn delegation(
+    store: &Store,
+    code: &str,
+) -> (
+    MandateStatus,
+    chrono::DateTime<Utc>,
+    Vec<journal::JournalLine>,
+) {
+    let mut conn = store.pool().acquire().await.unwrap();
+    let (firm, dossier) = dossier_id(&mut conn, code).await;
+    let (status, since, _) = mandates::timeline(&mut conn, firm, dossier, MandateKind::Delegation)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut lines: Vec<journal::JournalLine> = journal::for_dossier(&mut conn, firm, dossier, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|l| l.action == "mandate.status_changed")
+        .collect();
+    lines.reverse();
+    (status, since, lines)
+}
+
+fn mandates_request() -> OnboardRequest {
+    request(None, Some("clients_mandates.csv"))
+}
+
+both_backends!(
+    a_mandate_signed_on_paper_is_recorded_at_onboarding_and_journaled_once,
+    |db: TestDb| async move {
+        let first = run(&db.store, &mandates_request()).await;
+        let clients = first.clients.as_ref().unwrap();
+        assert!(clients.errors.is_empty(), "{:?}", clients.errors);
+        assert!(clients.warnings.is_empty(), "{:?}", clients.warnings);
+        assert!(
+            clients.ignored_columns.is_empty(),
+            "{:?}",
+            clients.ignored_columns
+        );
+        assert_eq!(clients.counts.created, 5);
+        assert_eq!(clients.mandates, 4, "M003's empty cell records nothing");
+
+        // Signed straight from not requested, on the day the file gives
+        // (the start of that day in Paris).
+        let (status, since, lines) = delegation(&db.store, "M001").await;
+        assert_eq!(status, MandateStatus::Signed);
+        assert_eq!(since, Utc.with_ymd_and_hms(2026, 2, 28, 23, 0, 0).unwrap());
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        let line = &lines[0];
+        assert_eq!(
+            (line.actor_kind.as_str(), line.actor.as_str()),
+            ("import", "clients_mandates.csv")
+        );
+        assert_eq!(line.at, clock().now(), "journaled when it was imported");
+        assert_eq!(line.details["before"], "not_requested");
+        assert_eq!(line.details["after"], "signed");
+        assert_eq!(line.details["kind"], "delegation");
+        assert_eq!(
+            cabready_store::Said::show(line.details["note"].as_str().unwrap(), Lang::Fr),
+            "importé du fichier clients clients_mandates.csv, statut atteint le 01/03/2026"
+        );
+        assert_eq!(
+            cabready_store::Said::show(line.details["note"].as_str().unwrap(), Lang::En),
+            "imported from the clients file clients_mandates.csv, status reached on 01/03/2026"
+        );
+
+        let (status, since, _) = delegation(&db.store, "M002").await;
+        assert_eq!(status, MandateStatus::ReceivedToVerify, "'Reçu'");
+        assert_eq!(since, Utc.with_ymd_and_hms(2026, 10, 14, 22, 0, 0).unwrap());
+        let (status, _, lines) = delegation(&db.store, "M003").await;
+        assert_eq!(status, MandateStatus::NotRequested);
+        assert!(lines.is_empty());
+        // No date: reached now (the program's clock).
+        let (status, since, _) = delegation(&db.store, "M004").await;
+        assert_eq!((status, since), (MandateStatus::Requested, clock().now()));
+        let (status, _, _) = delegation(&db.store, "M005").await;
+        assert_eq!(status, MandateStatus::Signed, "English word");
+
+        let said = first.render(Lang::Fr, false);
+        assert!(
+            said.contains("4 mandat(s) de délégation enregistré(s) depuis le fichier"),
+            "{said}"
+        );
+
+        // The same file again: nothing changes, nothing is journaled.
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        let (firm, _) = dossier_id(&mut conn, "M001").await;
+        let journal_lines = journal::count(&mut conn, firm).await.unwrap();
+        drop(conn);
+        let again = run(&db.store, &mandates_request()).await;
+        let clients = again.clients.as_ref().unwrap();
+        assert_eq!(
+            (
+                clients.counts.changes(),
+                clients.mandates,
+                clients.warnings.len()
+            ),
+            (0, 0, 0)
+        );
+        assert!(again
+            .render(Lang::Fr, false)
+            .contains("0 changement(s) appliqué(s)."));
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        assert_eq!(
+            journal::count(&mut conn, firm).await.unwrap(),
+            journal_lines,
+            "a rerun journals nothing"
+        );
+        assert_eq!(delegation(&db.store, "M001").await.2.len(), 1);
+    }
+);
+
+both_backends!(
+    dry_run_says_which_mandates_it_would_record,
+    |db: TestDb| async move {
+        let mut req = mandates_request();
+        req.dry_run = true;
+        let report = run(&db.store, &req).await;
+        assert_eq!(report.clients.as_ref().unwrap().mandates, 4);
+        let said = report.render(Lang::Fr, false);
+        assert!(
+            said.contains("4 mandat(s) de délégation à enregistrer depuis le fichier"),
+            "{said}"
+        );
+        let said = report.render(Lang::En, false);
+        assert!(
+            said.contains("4 delegation mandate(s) to record from the file"),
+            "{said}"
+        );
+        assert_eq!(dossier_count(&db.store).await, 0);
+    }
+);
+
+/// `clients_mandates.csv` with `replace` done on its text, as `name` in `dir`.
+fn edited_mandates(dir: &tempfile::TempDir, name: &str, replace: &[(&str, &str)]) -> PathBuf {
+    let mut text = std::fs::read_to_string(fixture("clients_mandates.csv")).unwrap();
+    for (from, to) in replace {
+        assert!(text.contains(from), "{from}");
+        text = text.replace(from, to);
+    }
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+both_backends!(
+    a_reimport_never_sets_a_mandate_back_and_says_so,
+    |db: TestDb| async move {
+        run(&db.store, &mandates_request()).await;
+        // Since the export, M002's mandate was checked and validated in the
+        // chat (`mandat M002 signé`).
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        let (firm, m002) = dossier_id(&mut conn, "M002").await;
+        let validated_at = Utc.with_ymd_and_hms(2026, 11, 20, 10, 0, 0).unwrap();
+        mandates::change_status(
+            &mut conn,
+            firm,
+            m002,
+            mandates::Transition {
+                kind: MandateKind::Delegation,
+                to: MandateStatus::Signed,
+                note: None,
+            },
+            &Actor::User("sarah.benali@cabinet-leroy.fr".into()),
+            validated_at,
+        )
+        .await
+        .unwrap();
+        let journal_lines = journal::count(&mut conn, firm).await.unwrap();
+        drop(conn);
+
+        // The old export again (M002 'Reçu'), M001's cell emptied, M003
+        // now signed, M005 now 'demandé' (backwards).
+        let dir = tempfile::tempdir().unwrap();
+        let path = edited_mandates(
+            &dir,
+            "clients_mandates.csv",
+            &[
+                ("Pennylane;signé;01/03/2026", "Pennylane;;"),
+                (
+                    "cave@cave-du-port.fr;Pennylane;;",
+                    "cave@cave-du-port.fr;Pennylane;Signé;",
+                ),
+                (";;signed;", ";;demandé;"),
+            ],
+        );
+        let mut req = request(None, None);
+        req.clients = Some(path);
+        let report = run(&db.store, &req).await;
+        let clients = report.clients.as_ref().unwrap();
+        assert!(clients.errors.is_empty(), "{:?}", clients.errors);
+        assert_eq!(
+            (
+                clients.counts.updated,
+                clients.counts.unchanged,
+                clients.mandates
+            ),
+            (1, 4, 1),
+            "only M003's mandate moves"
+        );
+        let warnings: Vec<String> = clients
+            .warnings
+            .iter()
+            .map(|w| w.message(Lang::Fr))
+            .collect();
+        assert_eq!(
+            warnings,
+            [
+                "ligne 3, colonne Mandat délégation : statut du registre conservé : « signé » depuis le 20/11/2026, le fichier dit « Reçu » (un import ne fait pas reculer un mandat)",
+                "ligne 6, colonne Mandat délégation : statut du registre conservé : « signé » depuis le 25/11/2026, le fichier dit « demandé » (un import ne fait pas reculer un mandat)",
+            ]
+        );
+        let said = report.render(Lang::Fr, false);
+        assert!(said.contains(", 2 avertissement(s)"), "{said}");
+        assert!(
+            said.contains("  clients_mandates.csv: avertissement : ligne 3, colonne Mandat délégation : statut du registre conservé"),
+            "{said}"
+        );
+        let said = report.render(Lang::En, false);
+        assert!(
+            said.contains("  clients_mandates.csv: warning: line 3, column Mandat délégation: the register's status is kept: 'signed' since 20/11/2026, the file says 'Reçu' (an import never sets a mandate back)"),
+            "{said}"
+        );
+
+        assert_eq!(delegation(&db.store, "M002").await.0, MandateStatus::Signed);
+        assert_eq!(delegation(&db.store, "M005").await.0, MandateStatus::Signed);
+        let (status, _, lines) = delegation(&db.store, "M001").await;
+        assert_eq!(
+            (status, lines.len()),
+            (MandateStatus::Signed, 1),
+            "an empty cell leaves it"
+        );
+        let (status, _, lines) = delegation(&db.store, "M003").await;
+        assert_eq!((status, lines.len()), (MandateStatus::Signed, 1));
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        assert_eq!(
+            journal::count(&mut conn, firm).await.unwrap(),
+            journal_lines + 1,
+            "M003's line only"
+        );
+    }
+);
+
+both_backends!(
+    an_unknown_mandate_status_or_a_bad_date_is_a_line_error,
+    |db: TestDb| async move {
+        let req = request(None, Some("clients_mandates_invalid.csv"));
+        let report = run(&db.store, &req).await;
+        assert!(report.refused());
+        assert_eq!(
+            client_messages(&report),
+            [
+                "ligne 2, colonne mandat : statut de mandat inconnu (attendu : signé, reçu (à vérifier), demandé, relancé, refusé, expiré ou non demandé) (peut-être)",
+                "ligne 3, colonne date_mandat : date dans le futur (attendu : une date passée ou aujourd'hui, le 25/11/2026) (01/12/2026)",
+                "ligne 4, colonne date_mandat : date illisible (attendu : jj/mm/aaaa ou aaaa-mm-jj, par exemple 01/03/2026 ou 2026-03-01) (31/02/2026)",
+                "ligne 5, colonne date_mandat : date de mandat sans statut : remplissez aussi la colonne mandat (signé, reçu, demandé…) (01/03/2026)",
+            ]
+        );
+        let said = report.render(Lang::Fr, false);
+        assert!(
+            said.contains(
+                "clients_mandates_invalid.csv: ligne 2, colonne mandat : statut de mandat inconnu"
+            ),
+            "{said}"
+        );
+        assert_eq!(dossier_count(&db.store).await, 0, "nothing half-written");
+
+        let english = onboard::run(&db.store, &clock(), &req, Lang::En)
+            .await
+            .unwrap();
+        let messages: Vec<String> = english
+            .clients
+            .as_ref()
+            .unwrap()
+            .errors
+            .iter()
+            .map(|e| e.message(Lang::En))
+            .collect();
+        assert_eq!(
+            messages[..2],
+            [
+                "line 2, column mandat: unknown mandate status (expected: signed, received (to verify), requested, reminded, refused, expired or not requested; or the French words) (peut-être)",
+                "line 3, column date_mandat: date in the future (expected: a past date or today, 25/11/2026) (01/12/2026)",
+            ]
+        );
+
+        // --skip-invalid: the valid line only, signed.
+        let mut req = req;
+        req.skip_invalid = true;
+        let report = run(&db.store, &req).await;
+        assert!(report.applied);
+        assert_eq!(report.clients.as_ref().unwrap().counts.created, 1);
+        assert_eq!(dossier_count(&db.store).await, 1);
+        let (status, since, _) = delegation(&db.store, "X005").await;
+        assert_eq!(status, MandateStatus::Signed);
+        assert_eq!(since, Utc.with_ymd_and_hms(2026, 2, 28, 23, 0, 0).unwrap());
+    }
+);
+
+both_backends!(
+    reminders_do_not_chase_a_dossier_onboarded_as_signed,
+    |db: TestDb| async move {
+        use cabready_mailer::cadence::{Decision, Template, Why};
+        run(&db.store, &mandates_request()).await;
+        let outbox = tempfile::tempdir().unwrap();
+        let mailer = cabready_mailer::Mailer {
+            mail: cabready_mailer::config::MailConfig {
+                from_address: "relances@cabinet-leroy.fr".into(),
+                ..Default::default()
+            },
+            cadence: Default::default(),
+            templates: cabready_mailer::templates::Templates::load(None).unwrap(),
+            signer: cabready_mailer::token::Signer::new(b"a test key of enough bytes").unwrap(),
+            transport: cabready_mailer::transport::Transport::maildir(outbox.path()).unwrap(),
+            crash_after_send: false,
+        };
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        let (firm, _) = dossier_id(&mut conn, "M001").await;
+        drop(conn);
+        // Weeks later, when the first requests are long due.
+        let later = clock().now() + chrono::Duration::days(30);
+        let options = cabready_mailer::PlanOptions {
+            dry_run: true,
+            ahead_of_time: false,
+        };
+        let plan = mailer
+            .plan(&db.store, firm, Lang::Fr, later, options)
+            .await
+            .unwrap();
+        let decision = |code: &str| {
+            plan.iter()
+                .find(|l| l.dossier_code == code)
+                .map(|l| l.decision.clone())
+                .unwrap()
+        };
+        let template = |d: &Decision| match d {
+            Decision::Send { template, .. } => Some(*template),
+            Decision::Wait { next, .. } => next.map(|(t, _)| t),
+            _ => None,
+        };
+        // The control: a dossier whose mandate was not given is chased.
+        assert_eq!(template(&decision("M003")), Some(Template::MandateRequest));
+        // Signed, platform chosen: nothing to chase.
+        assert_eq!(decision("M001"), Decision::Stop(Why::NothingToChase));
+        // Signed without a platform: the platform, never the mandate.
+        assert_eq!(template(&decision("M005")), Some(Template::PlatformChoice));
+        // Received, waiting for the firm's check: no reminder either.
+        assert_eq!(
+            decision("M002"),
+            Decision::Stop(Why::MandateDone(MandateStatus::ReceivedToVerify))
+        );
+    }
+);

@@ -1,10 +1,13 @@
-//! Mandates and their status machine. [`change_status`] is the only writer
-//! of a mandate's status: it checks the transition and journals it.
+//! Mandates and their status machine. [`change_status`] is the writer of
+//! a mandate's status for the workflow: it checks the transition and
+//! journals it. [`import_status`] records a status read from a file (a
+//! fact collected outside CabReady), forward only, journaled too.
 
 use crate::clock::to_db_time;
-use crate::domain::{MandateKind, MandateStatus};
+use crate::domain::{ImportedStatus, MandateKind, MandateStatus};
 use crate::error::{StoreError, StoreResult};
 use crate::journal::{self, Actor, Entry};
+use crate::Said;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::{AnyConnection, Row};
@@ -133,6 +136,95 @@ pub async fn change_status(
     };
     journal::record(conn, firm_id, at, actor, entry).await?;
     Ok(from)
+}
+
+/// What recording a status read from a file did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Imported {
+    /// Recorded and journaled; `before` is the status it had.
+    Recorded { before: MandateStatus },
+    /// The mandate already had this status: nothing written.
+    Unchanged,
+    /// The mandate is as far or further along with another status (it
+    /// moved on since the file was exported): nothing written, the caller
+    /// says so.
+    KeptRecorded {
+        recorded: MandateStatus,
+        since: DateTime<Utc>,
+    },
+}
+
+/// Records a mandate status read from a file: a fact collected outside
+/// CabReady (a mandate signed on paper before onboarding), so it may skip
+/// the steps [`change_status`] requires (not requested → signed), but
+/// never sets a mandate back ([`MandateStatus::import`]). `reached_at` is
+/// when the status was reached (the mandate's status date, and its
+/// signature or request date); the journal line is written at `at`, with
+/// `note` saying where the status came from.
+#[allow(clippy::too_many_arguments)]
+pub async fn import_status(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    dossier_id: i64,
+    kind: MandateKind,
+    to: MandateStatus,
+    reached_at: DateTime<Utc>,
+    note: &Said,
+    actor: &Actor,
+    at: DateTime<Utc>,
+) -> StoreResult<Imported> {
+    let (from, since) = match timeline(conn, firm_id, dossier_id, kind).await? {
+        Some((status, since, _)) => (status, since),
+        None => {
+            ensure(conn, firm_id, dossier_id, kind, at).await?;
+            (MandateStatus::NotRequested, at)
+        }
+    };
+    match from.import(to) {
+        ImportedStatus::Unchanged => return Ok(Imported::Unchanged),
+        ImportedStatus::KeptRecorded => {
+            return Ok(Imported::KeptRecorded {
+                recorded: from,
+                since,
+            })
+        }
+        ImportedStatus::Recorded => {}
+    }
+    let reached = to_db_time(reached_at);
+    sqlx::query(
+        "UPDATE mandates SET status = $1, status_at = $2,
+             requested_at = CASE WHEN $3 = 1 AND requested_at IS NULL THEN $2 ELSE requested_at END,
+             signed_at = CASE WHEN $4 = 1 THEN $2 ELSE signed_at END
+         WHERE firm_id = $5 AND dossier_id = $6 AND kind = $7",
+    )
+    .bind(to.code())
+    .bind(reached.clone())
+    .bind(i64::from(matches!(
+        to,
+        MandateStatus::Requested | MandateStatus::Reminded
+    )))
+    .bind(i64::from(to == MandateStatus::Signed))
+    .bind(firm_id)
+    .bind(dossier_id)
+    .bind(kind.code())
+    .execute(&mut *conn)
+    .await?;
+    let entry = Entry {
+        entity: "mandate",
+        entity_id: None,
+        dossier_id: Some(dossier_id),
+        action: "mandate.status_changed",
+        details: json!({
+            "kind": kind.code(),
+            "before": from.code(),
+            "after": to.code(),
+            "note": note.stored(),
+            "reached_at": reached,
+            "imported": true,
+        }),
+    };
+    journal::record(conn, firm_id, at, actor, entry).await?;
+    Ok(Imported::Recorded { before: from })
 }
 
 /// How many of the firm's mandates of a kind are in each status.

@@ -171,4 +171,27 @@ pub const CLIENT_COLUMNS: &[ColumnSpec] = &[
         ],
         false,
     ),
+    // The delegation mandate already collected (on paper, before CabReady).
+    col(
+        "mandat",
+        &[
+            "mandat_delegation",
+            "mandat_de_delegation",
+            "mandate",
+            "mandate_status",
+            "statut_mandat",
+            "statut_du_mandat",
+        ],
+        false,
+    ),
+    col(
+        "mandat_date",
+        &[
+            "mandat_signe_le",
+            "mandate_date",
+            "date_mandat",
+            "date_du_mandat",
+        ],
+        false,
+    ),
 ];

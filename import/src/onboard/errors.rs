@@ -2,7 +2,8 @@
 //! `line N, column X: what is wrong (value)`.
 
 use crate::table::TableError;
-use cabready_store::domain::Problem;
+use cabready_store::clock::french_date;
+use cabready_store::domain::{MandateStatus, Problem};
 use cabready_store::{Lang, Said};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -28,6 +29,17 @@ pub enum RowProblem {
         known: Vec<String>,
     },
     PlatformStateWithoutPlatform,
+    MandateDateWithoutStatus,
+    /// A warning, not an error: the line is imported, but the register's
+    /// mandate status (`recorded`, since that day) is kept rather than the
+    /// file's (`file`, the cell as written), which would set it back or
+    /// swap the client's answer.
+    MandateKeptAsRecorded {
+        recorded: MandateStatus,
+        since: chrono::NaiveDate,
+        file: String,
+        backwards: bool,
+    },
     FieldCount {
         found: usize,
         expected: usize,
@@ -95,6 +107,24 @@ impl RowProblem {
             (Self::PlatformStateWithoutPlatform, Lang::En) => {
                 "a platform state without a platform: fill in the plateforme column too".into()
             }
+            (Self::MandateDateWithoutStatus, Lang::Fr) => {
+                "date de mandat sans statut : remplissez aussi la colonne mandat (signé, reçu, demandé…)".into()
+            }
+            (Self::MandateDateWithoutStatus, Lang::En) => {
+                "a mandate date without a status: fill in the mandat column too (signé/signed, reçu/received, demandé/requested…)".into()
+            }
+            (Self::MandateKeptAsRecorded { recorded, since, file, backwards }, Lang::Fr) => format!(
+                "statut du registre conservé : « {} » depuis le {}, le fichier dit « {file} » ({})",
+                recorded.label_fr(),
+                french_date(*since),
+                if *backwards { "un import ne fait pas reculer un mandat" } else { "un import ne remplace pas la réponse déjà enregistrée" }
+            ),
+            (Self::MandateKeptAsRecorded { recorded, since, file, backwards }, Lang::En) => format!(
+                "the register's status is kept: '{}' since {}, the file says '{file}' ({})",
+                recorded.label_en(),
+                french_date(*since),
+                if *backwards { "an import never sets a mandate back" } else { "an import never replaces the answer already recorded" }
+            ),
             (Self::FieldCount { found, expected }, lang) => {
                 crate::table::field_count(*found, *expected).text(lang).to_string()
             }
@@ -104,7 +134,9 @@ impl RowProblem {
     }
 }
 
-/// One invalid cell (or line, when `column` is `None`).
+/// One invalid cell (or line, when `column` is `None`); also a warning
+/// about a cell imported otherwise than written
+/// ([`RowProblem::MandateKeptAsRecorded`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RowError {
     pub line: u64,

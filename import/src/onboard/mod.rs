@@ -9,12 +9,17 @@ mod parse;
 pub use columns::{CLIENT_COLUMNS, USER_COLUMNS};
 pub use errors::{FileProblem, RowError, RowProblem};
 
+use cabready_store::clock::french_date;
+use cabready_store::domain::MandateKind;
 use cabready_store::dossiers;
 use cabready_store::journal::{Actor, Change};
+use cabready_store::mandates::{self, Imported};
 use cabready_store::platforms::{self, PlatformChange};
 use cabready_store::users;
-use cabready_store::{firms, Clock, Lang, Store, StoreError};
-use parse::{ClientRow, Parsed};
+use cabready_store::{firms, Clock, Lang, Said, Store, StoreError};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono_tz::Europe::Paris;
+use parse::{ClientRow, MandateCell, Parsed};
 use std::path::{Path, PathBuf};
 
 /// What the user asked.
@@ -59,6 +64,12 @@ pub struct FileReport {
     pub description: String,
     pub counts: Counts,
     pub errors: Vec<RowError>,
+    /// Lines imported, but not entirely as written (a mandate status the
+    /// register already went past).
+    pub warnings: Vec<RowError>,
+    /// Delegation mandates whose status was (or would be) recorded from
+    /// the file's `mandat` column.
+    pub mandates: usize,
     pub ignored_columns: Vec<String>,
 }
 
@@ -140,9 +151,44 @@ impl OnboardReport {
                     Lang::En => format!(", {} line(s) in error", lines_in_error(&file.errors)),
                 });
             }
+            if !file.warnings.is_empty() {
+                out.push_str(&match lang {
+                    Lang::Fr => format!(", {} avertissement(s)", file.warnings.len()),
+                    Lang::En => format!(", {} warning(s)", file.warnings.len()),
+                });
+            }
             out.push('\n');
+            if file.mandates > 0 {
+                out.push_str(&match (lang, self.dry_run) {
+                    (Lang::Fr, false) => format!(
+                        "  {} mandat(s) de délégation enregistré(s) depuis le fichier\n",
+                        file.mandates
+                    ),
+                    (Lang::Fr, true) => format!(
+                        "  {} mandat(s) de délégation à enregistrer depuis le fichier\n",
+                        file.mandates
+                    ),
+                    (Lang::En, false) => format!(
+                        "  {} delegation mandate(s) recorded from the file\n",
+                        file.mandates
+                    ),
+                    (Lang::En, true) => format!(
+                        "  {} delegation mandate(s) to record from the file\n",
+                        file.mandates
+                    ),
+                });
+            }
             for error in &file.errors {
                 out.push_str(&format!("  {}: {}\n", file.file, error.message(lang)));
+            }
+            for warning in &file.warnings {
+                out.push_str(&format!(
+                    "  {}: {}{}{}\n",
+                    file.file,
+                    lang.pick("avertissement", "warning"),
+                    lang.colon(),
+                    warning.message(lang)
+                ));
             }
         }
         let total_changes: usize = [&self.users, &self.clients]
@@ -197,7 +243,7 @@ fn file_name(path: &Path) -> String {
 fn read<T>(
     path: &Path,
     lang: Lang,
-    parse: fn(&[u8], Lang) -> Result<Parsed<T>, FileProblem>,
+    parse: impl Fn(&[u8], Lang) -> Result<Parsed<T>, FileProblem>,
 ) -> Result<(FileReport, Vec<(u64, T)>), OnboardError> {
     let file = file_name(path);
     let bytes = std::fs::read(path).map_err(|e| OnboardError::File {
@@ -214,6 +260,7 @@ fn read<T>(
         counts: Counts::default(),
         errors: parsed.errors,
         ignored_columns: parsed.ignored_columns,
+        ..Default::default()
     };
     Ok((report, parsed.rows))
 }
@@ -235,7 +282,11 @@ pub async fn run(
     let clients_file = request
         .clients
         .as_deref()
-        .map(|p| read(p, lang, parse::clients))
+        .map(|p| {
+            read(p, lang, |bytes, lang| {
+                parse::clients(bytes, lang, clock.today())
+            })
+        })
         .transpose()?;
 
     let mut tx = store.begin_write().await?;
@@ -303,33 +354,68 @@ pub async fn run(
     }
     let clients_actor = actor(&clients_report);
     if let Some(clients_report) = clients_report.as_mut() {
-        for (_, row) in &client_rows {
+        for (line, row) in &client_rows {
             let mut change =
                 dossiers::upsert(&mut tx, firm.id, &row.dossier, &clients_actor, now).await?;
-            if let Some((platform, state)) = &row.platform {
-                let dossier = dossiers::find_by_code(&mut tx, firm.id, &row.dossier.code)
-                    .await?
-                    .ok_or_else(|| StoreError::NotFound {
-                        what: "dossier",
-                        key: row.dossier.code.clone(),
-                    })?;
+            let mut also_changed = false;
+            let dossier_id = match (&row.platform, &row.mandate) {
+                (None, None) => None,
+                _ => Some(
+                    dossiers::find_by_code(&mut tx, firm.id, &row.dossier.code)
+                        .await?
+                        .ok_or_else(|| StoreError::NotFound {
+                            what: "dossier",
+                            key: row.dossier.code.clone(),
+                        })?
+                        .id,
+                ),
+            };
+            if let (Some((platform, state)), Some(dossier_id)) = (&row.platform, dossier_id) {
                 // Never backwards: a dossier further on this platform than
                 // the file says (moved on since the export) stays as it is.
                 let platform_change = platforms::set_for_dossier(
                     &mut tx,
                     firm.id,
-                    dossier.id,
+                    dossier_id,
                     platform,
                     *state,
                     &clients_actor,
                     now,
                 )
                 .await?;
-                if matches!(platform_change, PlatformChange::Set { .. })
-                    && matches!(change, Change::Unchanged)
+                also_changed |= matches!(platform_change, PlatformChange::Set { .. });
+            }
+            if let (Some(mandate), Some(dossier_id)) = (&row.mandate, dossier_id) {
+                let note = imported_note(&clients_report.file, mandate.reached);
+                let reached_at = mandate.reached.map_or(now, start_of_day);
+                // Never backwards either: a mandate the register took further
+                // (a client's reply read since the export) stays as it is, and
+                // the line says so.
+                match mandates::import_status(
+                    &mut tx,
+                    firm.id,
+                    dossier_id,
+                    MandateKind::Delegation,
+                    mandate.status,
+                    reached_at,
+                    &note,
+                    &clients_actor,
+                    now,
+                )
+                .await?
                 {
-                    change = Change::Updated(Vec::new());
+                    Imported::Recorded { .. } => {
+                        clients_report.mandates += 1;
+                        also_changed = true;
+                    }
+                    Imported::Unchanged => {}
+                    Imported::KeptRecorded { recorded, since } => clients_report
+                        .warnings
+                        .push(kept_as_recorded(*line, mandate, recorded, since)),
                 }
+            }
+            if also_changed && matches!(change, Change::Unchanged) {
+                change = Change::Updated(Vec::new());
             }
             clients_report.counts.add(&change);
         }
@@ -344,6 +430,56 @@ pub async fn run(
     report.users = users_report;
     report.clients = clients_report;
     Ok(report)
+}
+
+/// The day a mandate status was reached, as a time: its start in Paris,
+/// where the firm lives.
+fn start_of_day(day: NaiveDate) -> DateTime<Utc> {
+    let midnight = day.and_time(chrono::NaiveTime::MIN);
+    Paris.from_local_datetime(&midnight).earliest().map_or_else(
+        || Utc.from_utc_datetime(&midnight),
+        |t| t.with_timezone(&Utc),
+    )
+}
+
+/// The journal's note on a mandate status read from the clients file.
+fn imported_note(file: &str, reached: Option<NaiveDate>) -> Said {
+    match reached {
+        Some(day) => Said::new(
+            format!(
+                "importé du fichier clients {file}, statut atteint le {}",
+                french_date(day)
+            ),
+            format!(
+                "imported from the clients file {file}, status reached on {}",
+                french_date(day)
+            ),
+        ),
+        None => Said::new(
+            format!("importé du fichier clients {file}"),
+            format!("imported from the clients file {file}"),
+        ),
+    }
+}
+
+/// The warning of a line whose mandate status the register keeps.
+fn kept_as_recorded(
+    line: u64,
+    mandate: &MandateCell,
+    recorded: cabready_store::domain::MandateStatus,
+    since: DateTime<Utc>,
+) -> RowError {
+    RowError {
+        line,
+        column: Some(mandate.column.clone()),
+        problem: RowProblem::MandateKeptAsRecorded {
+            recorded,
+            since: since.with_timezone(&Paris).date_naive(),
+            file: mandate.value.clone(),
+            backwards: mandate.status.progress() < recorded.progress(),
+        },
+        value: String::new(),
+    }
 }
 
 /// Checks a client line against what the firm already has: its accountant

@@ -5,13 +5,14 @@ use super::columns::{CLIENT_COLUMNS, USER_COLUMNS};
 use super::errors::{FileProblem, RowError, RowProblem};
 use crate::table::{delimiter_label, Columns, Table};
 use cabready_store::domain::{
-    parse_amount_cents, parse_bool, parse_decimal, parse_discord_id, split_list, CategorySource,
-    Email, Financials, PlatformState, Problem, Role, Siren, SizeCategory, VatRegime,
-    VatRegimeSchedule,
+    parse_amount_cents, parse_bool, parse_day, parse_decimal, parse_discord_id, split_list,
+    CategorySource, Email, Financials, MandateStatus, PlatformState, Problem, Role, Siren,
+    SizeCategory, VatRegime, VatRegimeSchedule,
 };
 use cabready_store::dossiers::{ActivityFlags, ContactRecord, DossierRecord};
 use cabready_store::users::UserRecord;
 use cabready_store::Lang;
+use chrono::NaiveDate;
 use std::collections::HashMap;
 
 /// The valid lines of a file (with their line numbers) and the errors of the others.
@@ -207,16 +208,35 @@ fn bounded(raw: &str, max: usize) -> Result<String, Problem> {
     }
 }
 
-/// A line of the clients file: the dossier, and the platform it already
-/// chose (name as written, checked against the firm's later) with its state.
+/// A line of the clients file: the dossier, the platform it already
+/// chose (name as written, checked against the firm's later) with its
+/// state, and its delegation mandate's status if the file gives one.
 #[derive(Debug, Clone)]
 pub struct ClientRow {
     pub dossier: DossierRecord,
     pub platform: Option<(String, PlatformState)>,
+    pub mandate: Option<MandateCell>,
 }
 
-/// A client line: the dossier it describes.
-pub fn clients(bytes: &[u8], lang: Lang) -> Result<Parsed<ClientRow>, FileProblem> {
+/// The `mandat` cell of a line: the delegation mandate's status, already
+/// collected, and the day it was reached (`mandat_date`, at most today).
+#[derive(Debug, Clone)]
+pub struct MandateCell {
+    pub status: MandateStatus,
+    pub reached: Option<NaiveDate>,
+    /// The column's header as written in the file, and the cell as read:
+    /// what a warning about this line names.
+    pub column: String,
+    pub value: String,
+}
+
+/// A client line: the dossier it describes. `today` (the program's clock)
+/// bounds the dates a line may give.
+pub fn clients(
+    bytes: &[u8],
+    lang: Lang,
+    today: NaiveDate,
+) -> Result<Parsed<ClientRow>, FileProblem> {
     let mut first_line_of_code: HashMap<String, u64> = HashMap::new();
     let mut first_line_of_siren: HashMap<Siren, u64> = HashMap::new();
     read_file(bytes, CLIENT_COLUMNS, lang, |line| {
@@ -250,6 +270,17 @@ pub fn clients(bytes: &[u8], lang: Lang) -> Result<Parsed<ClientRow>, FileProble
         let platform = line.text("plateforme", 100)?;
         if platform.is_empty() && matches!(platform_state, Ok(Some(_))) {
             line.fail("etat_plateforme", RowProblem::PlatformStateWithoutPlatform);
+        }
+        let mandate_status = line.optional("mandat", MandateStatus::parse);
+        let mandate_date = line.optional("mandat_date", |raw| {
+            let day = parse_day(raw)?;
+            match day > today {
+                true => Err(Problem::DateInFuture { today }),
+                false => Ok(day),
+            }
+        });
+        if matches!(mandate_status, Ok(None)) && matches!(mandate_date, Ok(Some(_))) {
+            line.fail("mandat_date", RowProblem::MandateDateWithoutStatus);
         }
         let legal_form = line.text("forme_juridique", 100)?;
         let contact_name = line.text("contact_nom", 200)?;
@@ -297,6 +328,15 @@ pub fn clients(bytes: &[u8], lang: Lang) -> Result<Parsed<ClientRow>, FileProble
         };
         let (b2c, international, vat_group, debits_option) = flags;
         let platform_state = platform_state.ok()?;
+        let mandate = match (mandate_status.ok()?, mandate_date.ok()?) {
+            (Some(status), reached) => Some(MandateCell {
+                status,
+                reached,
+                column: line.columns.header("mandat").to_string(),
+                value: line.cell("mandat").to_string(),
+            }),
+            (None, _) => None,
+        };
         let dossier = DossierRecord {
             code: code?,
             legal_name: legal_name?,
@@ -326,6 +366,7 @@ pub fn clients(bytes: &[u8], lang: Lang) -> Result<Parsed<ClientRow>, FileProble
             platform: Some(platform)
                 .filter(|p| !p.is_empty())
                 .map(|p| (p, platform_state.unwrap_or(PlatformState::Chosen))),
+            mandate,
         })
     })
 }
@@ -334,11 +375,15 @@ pub fn clients(bytes: &[u8], lang: Lang) -> Result<Parsed<ClientRow>, FileProble
 mod tests {
     use super::*;
 
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()
+    }
+
     #[test]
     fn common_export_headers_are_recognised() {
         let file =
             "Code;Raison sociale;SIRET;Adresse e-mail\nC1;Garage;73282932000074;gerant@garage.fr\n";
-        let parsed = clients(file.as_bytes(), Lang::Fr).unwrap();
+        let parsed = clients(file.as_bytes(), Lang::Fr, today()).unwrap();
         assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
         let row = &parsed.rows[0].1;
         assert_eq!(row.dossier.siren.as_str(), "732829320");
@@ -354,7 +399,7 @@ mod tests {
             "code_dossier;raison_sociale;siren\nC1;{};732829320\nC2;Garage;552100554\n",
             "A".repeat(10_000)
         );
-        let parsed = clients(file.as_bytes(), Lang::Fr).unwrap();
+        let parsed = clients(file.as_bytes(), Lang::Fr, today()).unwrap();
         assert_eq!(parsed.rows.len(), 1);
         let error = &parsed.errors[0];
         assert_eq!(error.problem, RowProblem::Value(Problem::TooLong(200)));

@@ -167,6 +167,54 @@ impl MandateStatus {
     pub fn is_pending(self) -> bool {
         matches!(self, Self::NotRequested | Self::Requested | Self::Reminded)
     }
+
+    /// How far along its collection a mandate is, to tell whether a status
+    /// read from a file (a client list exported before the register moved
+    /// on) would set the register back:
+    /// not requested < requested < reminded < received (to verify)
+    /// < signed = refused < expired.
+    /// Signed and refused are the two answers to one request, so neither
+    /// replaces the other from a file; expired comes last, being what
+    /// becomes of an unanswered request or of a signature that lapsed.
+    /// This ranks statuses for imports only: a person's changes follow
+    /// the status machine ([`Self::can_become`]).
+    pub fn progress(self) -> u8 {
+        match self {
+            Self::NotRequested => 0,
+            Self::Requested => 1,
+            Self::Reminded => 2,
+            Self::ReceivedToVerify => 3,
+            Self::Signed | Self::Refused => 4,
+            Self::Expired => 5,
+        }
+    }
+
+    /// What a status read from a file (`from_file`) does to this recorded
+    /// one. A file records a fact collected elsewhere (a mandate signed on
+    /// paper), not a workflow step: it may skip steps (not requested →
+    /// signed), but never moves the register back nor swaps one answer for
+    /// the other.
+    pub fn import(self, from_file: MandateStatus) -> ImportedStatus {
+        if from_file == self {
+            ImportedStatus::Unchanged
+        } else if from_file.progress() > self.progress() {
+            ImportedStatus::Recorded
+        } else {
+            ImportedStatus::KeptRecorded
+        }
+    }
+}
+
+/// What importing a mandate status does ([`MandateStatus::import`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportedStatus {
+    /// The register already has this status.
+    Unchanged,
+    /// The file's status is further along: it replaces the recorded one.
+    Recorded,
+    /// The register is as far or further along with another status (it
+    /// moved on since the file was exported): it stays as it is.
+    KeptRecorded,
 }
 
 /// Onboarding state of a dossier on its chosen platform.
@@ -287,6 +335,24 @@ mod tests {
         assert!(!Signed.can_become(Requested));
         assert!(!Refused.can_become(Signed));
         assert!(!Signed.can_become(Signed));
+    }
+
+    #[test]
+    fn an_import_moves_forward_only() {
+        use ImportedStatus::*;
+        assert_eq!(NotRequested.import(Signed), Recorded, "skips steps");
+        assert_eq!(NotRequested.import(ReceivedToVerify), Recorded);
+        assert_eq!(Requested.import(Reminded), Recorded);
+        assert_eq!(Signed.import(Expired), Recorded);
+        assert_eq!(Signed.import(Signed), Unchanged);
+        assert_eq!(NotRequested.import(NotRequested), Unchanged);
+        assert_eq!(Signed.import(Requested), KeptRecorded, "backwards");
+        assert_eq!(ReceivedToVerify.import(Requested), KeptRecorded);
+        assert_eq!(Refused.import(Requested), KeptRecorded);
+        assert_eq!(Signed.import(NotRequested), KeptRecorded);
+        assert_eq!(Refused.import(Signed), KeptRecorded, "the other answer");
+        assert_eq!(Signed.import(Refused), KeptRecorded);
+        assert_eq!(Expired.import(Signed), KeptRecorded);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! [`Problem`] that the adapters render in the user's language.
 
 mod category;
+mod date;
 mod email;
 mod identifiers;
 mod lifecycle;
@@ -14,10 +15,11 @@ mod text;
 mod vat;
 
 pub use category::{CategorySource, Financials, SizeCategory};
+pub use date::parse_day;
 pub use email::Email;
 pub use identifiers::{check_siret, french_vat_number, Siren};
 pub use lifecycle::{Direction, LifecycleCode};
-pub use mandate::{MandateKind, MandateStatus, PlatformState};
+pub use mandate::{ImportedStatus, MandateKind, MandateStatus, PlatformState};
 pub use numbers::{parse_amount_cents, parse_cents, parse_decimal, Cents};
 pub use role::Role;
 pub use text::{fold, split_list};
@@ -51,6 +53,12 @@ pub enum Problem {
     TooLong(usize),
     LifecycleUnknown,
     DirectionUnknown,
+    DateInvalid,
+    /// A date after today (the program's clock, `--now`) where only a past
+    /// one makes sense.
+    DateInFuture {
+        today: chrono::NaiveDate,
+    },
 }
 
 impl Problem {
@@ -96,10 +104,10 @@ impl Problem {
                 "unknown VAT regime (expected: réel normal mensuel, réel normal trimestriel, réel simplifié, franchise en base or mini-réel)".into()
             }
             (MandateStatusUnknown, Lang::Fr) => {
-                "statut de mandat inconnu (attendu : non_demande, demande, relance, recu_a_verifier, signe, refuse, expire)".into()
+                "statut de mandat inconnu (attendu : signé, reçu (à vérifier), demandé, relancé, refusé, expiré ou non demandé)".into()
             }
             (MandateStatusUnknown, Lang::En) => {
-                "unknown mandate status (expected: not_requested, requested, reminded, received_to_verify, signed, refused, expired)".into()
+                "unknown mandate status (expected: signed, received (to verify), requested, reminded, refused, expired or not requested; or the French words)".into()
             }
             (MandateKindUnknown, Lang::Fr) => {
                 "type de mandat inconnu (attendu : délégation, désignation, facturation)".into()
@@ -133,6 +141,20 @@ impl Problem {
             (DirectionUnknown, Lang::En) => {
                 "unknown direction (expected: emitted or received, or a word of the profile's [direction_values] section)".into()
             }
+            (DateInvalid, Lang::Fr) => {
+                "date illisible (attendu : jj/mm/aaaa ou aaaa-mm-jj, par exemple 01/03/2026 ou 2026-03-01)".into()
+            }
+            (DateInvalid, Lang::En) => {
+                "unreadable date (expected: dd/mm/yyyy or yyyy-mm-dd, e.g. 01/03/2026 or 2026-03-01)".into()
+            }
+            (DateInFuture { today }, Lang::Fr) => format!(
+                "date dans le futur (attendu : une date passée ou aujourd'hui, le {})",
+                today.format("%d/%m/%Y")
+            ),
+            (DateInFuture { today }, Lang::En) => format!(
+                "date in the future (expected: a past date or today, {})",
+                today.format("%d/%m/%Y")
+            ),
         }
     }
 }
