@@ -70,6 +70,10 @@ pub enum Command {
         /// Moving the state back on the same platform (a mistake corrected).
         correction: bool,
     },
+    /// `plateforme D aucune` (or `retirer`): the dossier's platform removed.
+    PlatformRemoval {
+        dossier: String,
+    },
     Remind(String),
     /// `regler N envoyee|non-envoyee`: a reminder left "to check".
     Settle {
@@ -648,10 +652,14 @@ fn command(name: &'static str, args: &[String]) -> Result<Command, ParseError> {
     })
 }
 
-/// `plateforme D NOM [état] [correction]`. The dossier may be several words
-/// and the state too ("compte ouvert", "inscrite à l'annuaire"): the state
-/// is read from the end, the platform is the word before it (quoted when
-/// it has spaces), the dossier the rest.
+/// The words that stand for "no platform" in place of a platform's name:
+/// `plateforme D aucune` removes the dossier's platform.
+const NO_PLATFORM: &[&str] = &["aucune", "aucun", "retirer", "none", "remove"];
+
+/// `plateforme D NOM [état] [correction]`, or `plateforme D aucune`. The
+/// dossier may be several words and the state too ("compte ouvert",
+/// "inscrite à l'annuaire"): the state is read from the end, the platform
+/// is the word before it (quoted when it has spaces), the dossier the rest.
 fn platform(args: &[String]) -> Result<Command, ParseError> {
     let mut words = args;
     let mut correction = false;
@@ -681,6 +689,18 @@ fn platform(args: &[String]) -> Result<Command, ParseError> {
             "a dossier and a platform expected, for instance: platform D001 Pennylane",
         ));
     };
+    if is_word(platform, NO_PLATFORM) {
+        if state.is_some() || correction {
+            return Err(usage(
+                "plateforme",
+                format!("« {platform} » retire la plateforme du dossier : ni état ni correction après, par exemple : plateforme D001 aucune"),
+                format!("'{platform}' removes the dossier's platform: no state or correction after it, for instance: platform D001 none"),
+            ));
+        }
+        return Ok(Command::PlatformRemoval {
+            dossier: dossier.join(" "),
+        });
+    }
     if PlatformState::parse(platform).is_ok() && state.is_none() {
         return Err(usage(
             "plateforme",
@@ -895,6 +915,23 @@ mod tests {
             cmd("platform D001 Qonto chosen correction"),
             platform("D001", "Qonto", Some(PlatformState::Chosen), true)
         );
+        for (line, dossier) in [
+            ("plateforme D001 aucune", "D001"),
+            (
+                "plateforme Garage des Tilleuls retirer",
+                "Garage des Tilleuls",
+            ),
+            ("platform D001 none", "D001"),
+            ("platform D001 REMOVE", "D001"),
+        ] {
+            assert_eq!(
+                cmd(line),
+                Command::PlatformRemoval {
+                    dossier: dossier.into()
+                },
+                "{line}"
+            );
+        }
         for (bad, said) in [
             ("plateforme", "dossier et plateforme attendus"),
             ("plateforme D001", "dossier et plateforme attendus"),
@@ -902,6 +939,15 @@ mod tests {
             (
                 "plateforme D001 Qonto correction",
                 "une correction dit l'état",
+            ),
+            ("plateforme aucune", "dossier et plateforme attendus"),
+            (
+                "plateforme D001 aucune choisie",
+                "« aucune » retire la plateforme",
+            ),
+            (
+                "plateforme D001 retirer correction",
+                "« retirer » retire la plateforme",
             ),
         ] {
             let (command, fr) = problem(bad);

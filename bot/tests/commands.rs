@@ -1627,7 +1627,8 @@ both_backends!(
         );
 
         // An anomaly about flows through a platform offers to record it,
-        // and recording it lists the anomaly it settles.
+        // and recording it closes it at once (no flow through any other
+        // platform remains), and says so.
         let d005 = {
             let mut conn = db.store.pool().acquire().await.unwrap();
             let d005 = dossiers::find_by_code(&mut conn, firm_id, "D005")
@@ -1666,11 +1667,236 @@ both_backends!(
         assert_eq!(offer.command, "plateforme D005 Pennylane");
         let settled = core.execute(&anne, &offer.command).await;
         assert_eq!(settled.tone, Tone::Success, "{}", text(&settled));
+        assert_eq!(
+            settled.sections[0].title,
+            "Anomalies closes par ce changement"
+        );
         assert!(settled.sections[0].items[0]
             .starts_with(&format!("#{d005} — Factures reçues via Pennylane")));
-        assert!(settled
+        assert!(!text(&settled).contains("prochaine évaluation"));
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        assert_eq!(
+            anomalies::get(&mut conn, firm_id, d005)
+                .await
+                .unwrap()
+                .status,
+            anomalies::AnomalyStatus::Closed
+        );
+    }
+);
+
+/// Records a flow received by dossier `code` through `platform`, then runs the firm's rules.
+async fn received_through(db: &TestDb, core: &Core, firm_id: i64, code: &str, platform: &str) {
+    use cabready_store::invoices::{self, FlowEvent};
+    let mut conn = db.store.pool().acquire().await.unwrap();
+    let dossier = dossiers::find_by_code(&mut conn, firm_id, code)
+        .await
+        .unwrap()
+        .unwrap();
+    let now = core.clock.now();
+    let event = FlowEvent {
+        dossier_id: dossier.id,
+        platform: platform.into(),
+        platform_invoice_id: format!("{code}-R1"),
+        invoice_number: format!("F-{code}-1"),
+        issue_date: Some(now.date_naive() - chrono::Duration::days(2)),
+        direction: Direction::Received,
+        seller_siren: "732829320".into(),
+        buyer_siren: dossier.record.siren.to_string(),
+        siren_problem: None,
+        amount_ht: Some(10_000),
+        amount_ttc: Some(12_000),
+        currency: "EUR".into(),
+        code: LifecycleCode::parse("205").unwrap(),
+        status_at: now - chrono::Duration::days(1),
+        label: "205".into(),
+        reason: None,
+    };
+    invoices::record_batch(&mut conn, firm_id, &[event], "r.csv", &Actor::System, now)
+        .await
+        .unwrap();
+    anomalies::evaluate(
+        &mut conn,
+        firm_id,
+        &anomalies::AnomalyLimits::default(),
+        now,
+        now.date_naive(),
+    )
+    .await
+    .unwrap();
+}
+
+both_backends!(
+    platform_changes_settle_flows_on_another_platform_in_chat,
+    |db: TestDb| async move {
+        let core = setup(&db).await;
+        let anne = caller(&core, "anne@durand.fr").await;
+        let bruno = caller(&core, "bruno@durand.fr").await;
+        let lea = caller(&core, "lea@durand.fr").await;
+        let firm_id = anne.firm_id;
+        {
+            let mut conn = db.store.pool().acquire().await.unwrap();
+            platforms::ensure(&mut conn, firm_id, "Qonto")
+                .await
+                .unwrap();
+        }
+        // D004 receives through Pennylane, with no platform recorded.
+        received_through(&db, &core, firm_id, "D004", "Pennylane").await;
+        let queue = core.execute(&anne, "anomalies dossier D004").await;
+        let id: i64 = {
+            let mut conn = db.store.pool().acquire().await.unwrap();
+            anomalies::list(
+                &mut conn,
+                firm_id,
+                &anomalies::Filter {
+                    dossier_code: Some("D004".into()),
+                    rule: Some("other_platform".into()),
+                    ..Default::default()
+                },
+                core.clock.now(),
+            )
+            .await
+            .unwrap()
+            .first()
+            .unwrap_or_else(|| panic!("{}", text(&queue)))
+            .id
+        };
+        let status = |id: i64| {
+            let store = db.store.clone();
+            async move {
+                let mut conn = store.pool().acquire().await.unwrap();
+                let a = anomalies::get(&mut conn, firm_id, id).await.unwrap();
+                (a.status, a.severity)
+            }
+        };
+
+        // The wrong platform: the anomaly stays open, now a warning naming
+        // the platform recorded, and the reply says so.
+        let wrong = core.execute(&anne, "plateforme D004 Qonto").await;
+        assert_eq!(wrong.tone, Tone::Success, "{}", text(&wrong));
+        assert_eq!(
+            wrong.sections[0].title,
+            "Toujours ouvertes (flux reçus via une autre plateforme)"
+        );
+        assert_eq!(
+            wrong.sections[0].items,
+            vec![format!("#{id} — Factures reçues via Pennylane alors que la plateforme de réception enregistrée est Qonto : vérifier l'annuaire (ou, si le client a changé de plateforme, l'enregistrer avec la commande « plateforme »)")]
+        );
+        assert_eq!(
+            status(id).await,
+            (anomalies::AnomalyStatus::Open, anomalies::Severity::Warning)
+        );
+        assert!(wrong
             .actions
             .iter()
-            .any(|a| a.command == format!("resoudre {d005}")));
+            .any(|a| a.command == "anomalies dossier D004"));
+
+        // The right one: closed at once, journaled.
+        let right = core.execute(&anne, "plateforme D004 Pennylane").await;
+        assert_eq!(right.tone, Tone::Success, "{}", text(&right));
+        assert_eq!(right.sections.len(), 1, "{}", text(&right));
+        assert_eq!(
+            right.sections[0].title,
+            "Anomalies closes par ce changement"
+        );
+        assert!(right.sections[0].items[0]
+            .starts_with(&format!("#{id} — Factures reçues via Pennylane")));
+        assert_eq!(status(id).await.0, anomalies::AnomalyStatus::Closed);
+        let ready = core.execute(&anne, "pret D004").await;
+        assert!(
+            !missing(&ready, "plateforme agréée choisie"),
+            "{}",
+            text(&ready)
+        );
+
+        // Removal: refused to a viewer and to an accountant of another
+        // portfolio (nothing changes), allowed to the dossier's accountant.
+        let viewer = core.execute(&lea, "plateforme D004 aucune").await;
+        assert_eq!(viewer.tone, Tone::Refused, "{}", text(&viewer));
+        let other = core.execute(&bruno, "plateforme D004 retirer").await;
+        assert_eq!(other.tone, Tone::Refused, "{}", text(&other));
+        let card = core.execute(&lea, "dossier D004").await;
+        assert_eq!(field(&card, "Plateforme"), "Pennylane — choisie");
+
+        let removed = core.execute(&anne, "plateforme D004 aucune").await;
+        assert_eq!(removed.tone, Tone::Success, "{}", text(&removed));
+        assert_eq!(removed.title, "Plateforme retirée — D004 Société numéro 4");
+        assert_eq!(
+            removed.description.as_deref(),
+            Some("Pennylane (choisie) n'est plus la plateforme du dossier D004")
+        );
+        // Flows through Pennylane with no platform recorded: open again.
+        assert_eq!(
+            removed.sections[0].title,
+            "Anomalies ouvertes par ce changement"
+        );
+        assert!(
+            removed.sections[0].items[0].starts_with(&format!(
+                "#{id} — Factures reçues via Pennylane alors qu'aucune plateforme n'est enregistrée"
+            )) && removed.sections[0].items[0].ends_with("(rouverte)"),
+            "{}",
+            text(&removed)
+        );
+        assert_eq!(
+            status(id).await,
+            (anomalies::AnomalyStatus::Open, anomalies::Severity::Info)
+        );
+        let card = core.execute(&lea, "dossier D004").await;
+        assert_eq!(
+            field(&card, "Plateforme"),
+            "aucune plateforme choisie (à enregistrer : plateforme D004 NOM)"
+        );
+        let ready = core.execute(&anne, "pret D004").await;
+        assert!(
+            missing(&ready, "plateforme agréée choisie — avant le"),
+            "{}",
+            text(&ready)
+        );
+        let again = core.execute(&anne, "plateforme D004 retirer").await;
+        assert_eq!(again.tone, Tone::Info, "{}", text(&again));
+        assert_eq!(
+            again.description.as_deref(),
+            Some("le dossier D004 n'a pas de plateforme enregistrée : rien à retirer")
+        );
+
+        // The journal: who removed what, and the anomaly's moves.
+        let log = core.execute(&lea, "journal D004 20").await;
+        let items = &log.sections[0].items;
+        for expected in [
+            "anne@durand.fr — plateforme retirée : Pennylane (choisie)".to_string(),
+            format!("cabready — anomalie #{id} rouverte : la condition est revenue"),
+            format!("cabready — anomalie #{id} close d'elle-même : la condition a disparu"),
+            format!("cabready — anomalie #{id} mise à jour : Factures reçues via Pennylane alors que la plateforme de réception enregistrée est Qonto"),
+        ] {
+            assert!(
+                items.iter().any(|i| i.contains(&expected)),
+                "{expected}: {items:?}"
+            );
+        }
+        assert_eq!(
+            items
+                .iter()
+                .filter(|i| i.contains("plateforme retirée"))
+                .count(),
+            1,
+            "refused and empty removals wrote nothing: {items:?}"
+        );
+
+        // English words.
+        let english = Core {
+            lang: Lang::En,
+            ..core.clone()
+        };
+        core.execute(&anne, "plateforme D004 Qonto").await;
+        let en = english.execute(&anne, "platform D004 remove").await;
+        assert_eq!(en.title, "Platform removed — D004 Société numéro 4");
+        assert_eq!(
+            en.description.as_deref(),
+            Some("Qonto (chosen) is no longer dossier D004's platform")
+        );
+        assert_eq!(
+            en.sections[0].title,
+            "Still open (flows received through another platform)"
+        );
     }
 );

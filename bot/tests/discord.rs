@@ -116,6 +116,20 @@ fn interaction_options_become_core_commands() {
         ]),
     );
     assert_eq!(to_line(&chosen).unwrap(), "plateforme D002 Pennylane");
+    // "aucune", offered by the autocomplete, removes the dossier's platform.
+    let removal = command_data(
+        "plateforme",
+        json!([
+            { "name": "dossier", "type": 3, "value": "Garage des Tilleuls" },
+            { "name": "nom", "type": 3, "value": "aucune" }
+        ]),
+    );
+    assert_eq!(
+        parse(&to_line(&removal).unwrap()).unwrap().command,
+        Command::PlatformRemoval {
+            dossier: "Garage des Tilleuls".into()
+        }
+    );
 
     let pret = command_data(
         "pret",

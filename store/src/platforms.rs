@@ -1,3 +1,4 @@
+use crate::anomalies::{self, DossierOutcome};
 use crate::clock::to_db_time;
 use crate::domain::{fold, PlatformState};
 use crate::error::{StoreError, StoreResult};
@@ -119,11 +120,14 @@ pub async fn for_dossier(
 /// What recording a dossier's platform did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PlatformChange {
-    /// Recorded and journaled; `before` is what the dossier had.
+    /// Recorded and journaled; `before` is what the dossier had;
+    /// `anomalies`: what the `other_platform` rule, run again for the
+    /// dossier at once, opened and closed.
     Set {
         platform: String,
         state: PlatformState,
         before: Option<(String, PlatformState)>,
+        anomalies: DossierOutcome,
     },
     /// The dossier already had this platform in this state: nothing written.
     Unchanged {
@@ -141,7 +145,9 @@ pub enum PlatformChange {
 }
 
 /// Records the dossier's reception platform and its onboarding state,
-/// journaled. Another platform replaces the recorded one (a client may
+/// journaled, and runs the `other_platform` rule again for the dossier on
+/// the same connection (flows received elsewhere than the platform now
+/// recorded: closes what the record settles, opens what it causes). Another platform replaces the recorded one (a client may
 /// change platforms), at the state given; on the same platform the state
 /// only moves forward: an earlier one writes nothing
 /// ([`PlatformChange::AlreadyFurther`]), so that a late or repeated
@@ -232,10 +238,69 @@ async fn record(
         details,
     };
     journal::record(conn, firm_id, at, actor, entry).await?;
+    let anomalies = anomalies::evaluate_other_platform(conn, firm_id, dossier_id, at).await?;
     Ok(PlatformChange::Set {
         platform: name,
         state,
         before,
+        anomalies,
+    })
+}
+
+/// What removing a dossier's platform did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlatformRemoval {
+    /// Removed and journaled: the platform the dossier had, and what the
+    /// `other_platform` rule, run again for the dossier at once, opened
+    /// and closed.
+    Removed {
+        platform: String,
+        state: PlatformState,
+        anomalies: DossierOutcome,
+    },
+    /// The dossier had no platform: nothing written.
+    NoneRecorded,
+}
+
+/// Removes the dossier's recorded platform (recorded on the wrong
+/// dossier, say), with its state and test flow, journaled
+/// (`platform.removed`, what it was), and runs the `other_platform` rule
+/// again for the dossier on the same connection, as recording does.
+pub async fn remove_for_dossier(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    dossier_id: i64,
+    actor: &Actor,
+    at: DateTime<Utc>,
+) -> StoreResult<PlatformRemoval> {
+    let Some((platform, state)) = for_dossier(conn, firm_id, dossier_id).await? else {
+        return Ok(PlatformRemoval::NoneRecorded);
+    };
+    let test_flow_at: Option<String> = sqlx::query(
+        "DELETE FROM dossier_platforms WHERE firm_id = $1 AND dossier_id = $2 RETURNING test_flow_at",
+    )
+    .bind(firm_id)
+    .bind(dossier_id)
+    .fetch_one(&mut *conn)
+    .await?
+    .try_get(0)?;
+    let mut before = serde_json::json!({ "platform": platform, "state": state.code() });
+    if let Some(t) = test_flow_at {
+        before["test_flow_at"] = serde_json::Value::String(t);
+    }
+    let entry = Entry {
+        entity: "dossier_platform",
+        entity_id: Some(dossier_id),
+        dossier_id: Some(dossier_id),
+        action: "platform.removed",
+        details: serde_json::json!({ "before": before, "after": null }),
+    };
+    journal::record(conn, firm_id, at, actor, entry).await?;
+    let anomalies = anomalies::evaluate_other_platform(conn, firm_id, dossier_id, at).await?;
+    Ok(PlatformRemoval::Removed {
+        platform,
+        state,
+        anomalies,
     })
 }
 

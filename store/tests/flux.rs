@@ -851,3 +851,366 @@ async fn the_invoice_lookup_can_only_use_the_unique_key() {
     let plan = plan.join("\n");
     assert!(plan.contains("using invoices_platform_key"), "{plan}");
 }
+
+/// A flow received by `dossier` through `platform`.
+fn received_through(dossier: i64, pid: &str, platform: &str) -> FlowEvent {
+    let mut e = event(dossier, pid, 205, 1, Direction::Received);
+    e.platform = platform.into();
+    e
+}
+
+/// The dossier's anomaly under `key`, in whatever status.
+async fn by_key(conn: &mut sqlx::AnyConnection, firm: i64, key: &str) -> anomalies::Anomaly {
+    let every = Filter {
+        statuses: AnomalyStatus::ALL.to_vec(),
+        ..Default::default()
+    };
+    anomalies::list(conn, firm, &every, now())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|a| a.key == key)
+        .unwrap_or_else(|| panic!("no anomaly {key}"))
+}
+
+/// The journal lines written after `after`, as (action, actor kind, anomaly or dossier id).
+async fn written_since(
+    conn: &mut sqlx::AnyConnection,
+    firm: i64,
+    after: i64,
+) -> Vec<(String, String, Option<i64>)> {
+    journal::since(conn, firm, after, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|l| (l.action, l.actor_kind, l.entity_id))
+        .collect()
+}
+
+both_backends!(
+    recording_a_platform_settles_other_platform_at_once,
+    |db: TestDb| async move {
+        let (firm, _, d2) = setup(&db).await;
+        let limits = AnomalyLimits::default();
+        let anne = Actor::User("anne@cabinet.fr".into());
+        let key = format!("other_platform:{d2}:tiime");
+        {
+            let mut conn = db.store.pool().acquire().await.unwrap();
+            invoices::record_batch(
+                &mut conn,
+                firm,
+                &[received_through(d2, "R1", "Tiime")],
+                "r.csv",
+                &Actor::System,
+                now(),
+            )
+            .await
+            .unwrap();
+            anomalies::evaluate(&mut conn, firm, &limits, now(), today())
+                .await
+                .unwrap();
+            let open = by_key(&mut conn, firm, &key).await;
+            assert_eq!(
+                (open.status, open.severity),
+                (AnomalyStatus::Open, Severity::Info)
+            );
+        }
+        let anomaly = {
+            let mut conn = db.store.pool().acquire().await.unwrap();
+            by_key(&mut conn, firm, &key).await.id
+        };
+
+        // Recording Tiime, in a transaction rolled back: nothing stays.
+        let mut tx = db.store.begin_write().await.unwrap();
+        platforms::set_for_dossier(
+            &mut tx,
+            firm,
+            d2,
+            "tiime",
+            PlatformState::Chosen,
+            &anne,
+            now(),
+        )
+        .await
+        .unwrap();
+        tx.rollback().await.unwrap();
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        assert_eq!(
+            by_key(&mut conn, firm, &key).await.status,
+            AnomalyStatus::Open
+        );
+        drop(conn);
+
+        // Recorded: the anomaly it settles is closed in the same
+        // transaction, journaled by the system after the platform's line.
+        let mut tx = db.store.begin_write().await.unwrap();
+        let before = journal::last_id(&mut tx, firm).await.unwrap();
+        let change = platforms::set_for_dossier(
+            &mut tx,
+            firm,
+            d2,
+            "tiime",
+            PlatformState::Chosen,
+            &anne,
+            now(),
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        let platforms::PlatformChange::Set {
+            anomalies: outcome, ..
+        } = change
+        else {
+            panic!("{change:?}")
+        };
+        assert_eq!(
+            outcome,
+            anomalies::DossierOutcome {
+                closed: vec![anomaly],
+                ..Default::default()
+            }
+        );
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        let closed = by_key(&mut conn, firm, &key).await;
+        assert_eq!(closed.status, AnomalyStatus::Closed);
+        assert_eq!(closed.closed_at, Some(now()));
+        assert_eq!(
+            written_since(&mut conn, firm, before).await,
+            vec![
+                ("platform.set".into(), "user".into(), Some(d2)),
+                ("anomaly.auto_closed".into(), "system".into(), Some(anomaly)),
+            ]
+        );
+        let line = &journal::for_dossier(&mut conn, firm, d2, 1).await.unwrap()[0];
+        assert_eq!(
+            line.details,
+            serde_json::json!({ "key": key, "status": { "before": "open", "after": "closed" } })
+        );
+        // The firm's evaluation agrees: nothing left to do.
+        let again = anomalies::evaluate(&mut conn, firm, &limits, now(), today())
+            .await
+            .unwrap();
+        assert_eq!((again.opened, again.reopened, again.closed), (0, 0, 0));
+
+        // The wrong platform recorded (flows come from Tiime only): the
+        // anomaly is back at once, a warning naming the recorded one.
+        let before = journal::last_id(&mut conn, firm).await.unwrap();
+        let change = platforms::set_for_dossier(
+            &mut conn,
+            firm,
+            d2,
+            "Pennylane",
+            PlatformState::Chosen,
+            &anne,
+            now(),
+        )
+        .await
+        .unwrap();
+        assert!(
+            matches!(&change, platforms::PlatformChange::Set { anomalies, .. } if anomalies.reopened == vec![anomaly]),
+            "{change:?}"
+        );
+        let back = by_key(&mut conn, firm, &key).await;
+        assert_eq!(
+            (back.status, back.severity, back.closed_at),
+            (AnomalyStatus::Open, Severity::Warning, None)
+        );
+        assert!(
+            back.describe(Lang::Fr)
+                .contains("la plateforme de réception enregistrée est Pennylane"),
+            "{}",
+            back.describe(Lang::Fr)
+        );
+        assert_eq!(
+            written_since(&mut conn, firm, before).await,
+            vec![
+                ("platform.set".into(), "user".into(), Some(d2)),
+                ("anomaly.reopened".into(), "system".into(), Some(anomaly)),
+            ]
+        );
+
+        // A dossier never evaluated, receiving through Tiime, recorded on
+        // Pennylane: a new anomaly, journaled as the evaluation opens one.
+        let d3 = add_dossier(&mut conn, firm, "D3", 44444444, SizeCategory::Pme, None).await;
+        invoices::record_batch(
+            &mut conn,
+            firm,
+            &[received_through(d3, "R3", "Tiime")],
+            "r3.csv",
+            &Actor::System,
+            now(),
+        )
+        .await
+        .unwrap();
+        let before = journal::last_id(&mut conn, firm).await.unwrap();
+        let change = platforms::set_for_dossier(
+            &mut conn,
+            firm,
+            d3,
+            "Pennylane",
+            PlatformState::AccountOpen,
+            &anne,
+            now(),
+        )
+        .await
+        .unwrap();
+        let opened = by_key(&mut conn, firm, &format!("other_platform:{d3}:tiime")).await;
+        assert!(
+            matches!(&change, platforms::PlatformChange::Set { anomalies, .. } if anomalies.opened == vec![opened.id]),
+            "{change:?}"
+        );
+        assert_eq!(
+            (opened.status, opened.severity),
+            (AnomalyStatus::Open, Severity::Warning)
+        );
+        assert_eq!(
+            written_since(&mut conn, firm, before).await,
+            vec![
+                ("platform.set".into(), "user".into(), Some(d3)),
+                ("anomaly.opened".into(), "system".into(), Some(opened.id)),
+            ]
+        );
+        // The firm's evaluation finds the same queue.
+        let again = anomalies::evaluate(&mut conn, firm, &limits, now(), today())
+            .await
+            .unwrap();
+        assert_eq!((again.opened, again.reopened, again.closed), (0, 0, 0));
+    }
+);
+
+/// Whether readiness counts the dossier's platform as chosen.
+async fn platform_chosen(conn: &mut sqlx::AnyConnection, firm: i64, dossier: i64) -> bool {
+    use cabready_store::calendar::CalendarRules;
+    use cabready_store::readiness::{assess, inputs, Item};
+    let input = inputs::load(conn, firm, inputs::Scope::Dossier(dossier))
+        .await
+        .unwrap()
+        .pop()
+        .unwrap();
+    assess(&input, &CalendarRules::default(), today())
+        .lines
+        .iter()
+        .find(|l| l.item == Item::PlatformChosen)
+        .unwrap()
+        .met
+}
+
+both_backends!(removing_a_dossiers_platform, |db: TestDb| async move {
+    let (firm, _, d2) = setup(&db).await;
+    let mut conn = db.store.pool().acquire().await.unwrap();
+    let anne = Actor::User("anne@cabinet.fr".into());
+    // Nothing recorded: nothing to remove, nothing written.
+    let before = journal::last_id(&mut conn, firm).await.unwrap();
+    assert_eq!(
+        platforms::remove_for_dossier(&mut conn, firm, d2, &anne, now())
+            .await
+            .unwrap(),
+        platforms::PlatformRemoval::NoneRecorded
+    );
+    assert_eq!(journal::last_id(&mut conn, firm).await.unwrap(), before);
+
+    // Tiime recorded on D2 by mistake (its flows come through Tiime,
+    // so no anomaly), with a test flow.
+    invoices::record_batch(
+        &mut conn,
+        firm,
+        &[received_through(d2, "R1", "Tiime")],
+        "r.csv",
+        &Actor::System,
+        now(),
+    )
+    .await
+    .unwrap();
+    platforms::set_for_dossier(
+        &mut conn,
+        firm,
+        d2,
+        "Tiime",
+        PlatformState::DirectoryRegistered,
+        &anne,
+        now(),
+    )
+    .await
+    .unwrap();
+    platforms::record_test_flow(&mut conn, firm, d2, &anne, now())
+        .await
+        .unwrap();
+    assert!(platform_chosen(&mut conn, firm, d2).await);
+
+    let before = journal::last_id(&mut conn, firm).await.unwrap();
+    let removal = platforms::remove_for_dossier(&mut conn, firm, d2, &anne, now())
+        .await
+        .unwrap();
+    let key = format!("other_platform:{d2}:tiime");
+    let opened = by_key(&mut conn, firm, &key).await;
+    assert_eq!(
+        removal,
+        platforms::PlatformRemoval::Removed {
+            platform: "Tiime".into(),
+            state: PlatformState::DirectoryRegistered,
+            anomalies: anomalies::DossierOutcome {
+                opened: vec![opened.id],
+                ..Default::default()
+            },
+        }
+    );
+    assert_eq!(
+        platforms::for_dossier(&mut conn, firm, d2).await.unwrap(),
+        None
+    );
+    assert!(
+        !platform_chosen(&mut conn, firm, d2).await,
+        "the removed platform no longer counts in readiness"
+    );
+    // Journaled with its author and what was removed; the rule ran.
+    let lines = journal::since(&mut conn, firm, before, 10).await.unwrap();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert_eq!(
+        (
+            lines[0].action.as_str(),
+            lines[0].actor.as_str(),
+            lines[0].dossier_id
+        ),
+        ("platform.removed", "anne@cabinet.fr", Some(d2))
+    );
+    assert_eq!(
+        lines[0].details,
+        serde_json::json!({
+            "before": { "platform": "Tiime", "state": "directory_registered", "test_flow_at": "2026-11-25T09:00:00Z" },
+            "after": null,
+        })
+    );
+    assert_eq!(
+        (lines[1].action.as_str(), lines[1].entity_id),
+        ("anomaly.opened", Some(opened.id))
+    );
+    assert_eq!(
+        (opened.severity, opened.details["recorded"].clone()),
+        (Severity::Info, serde_json::Value::Null)
+    );
+
+    // Recording the right one later settles it; a platform recorded
+    // again starts without the removed one's test flow.
+    platforms::set_for_dossier(
+        &mut conn,
+        firm,
+        d2,
+        "Tiime",
+        PlatformState::Chosen,
+        &anne,
+        now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        by_key(&mut conn, firm, &key).await.status,
+        AnomalyStatus::Closed
+    );
+    let test_flow: Option<String> =
+        sqlx::query_scalar("SELECT test_flow_at FROM dossier_platforms WHERE dossier_id = $1")
+            .bind(d2)
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+    assert_eq!(test_flow, None);
+});

@@ -542,6 +542,7 @@ both_backends!(
                 platform: "jefacture.com".into(),
                 state: PlatformState::AccountOpen,
                 before: Some(("jefacture.com".into(), PlatformState::DirectoryRegistered)),
+                anomalies: Default::default(),
             }
         );
         let last = &journal::for_dossier(&mut conn, firm, tpe.id, 1)

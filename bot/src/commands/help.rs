@@ -80,10 +80,10 @@ const HELP: &[Entry] = &[
     ),
     (
         "plateforme",
-        "plateforme D NOM [choisie|compte-ouvert|annuaire|production] [correction]",
-        "platform D NAME [chosen|account-open|directory|live] [correction]",
-        "enregistrer la plateforme agréée du dossier et où il en est (choisie par défaut ; annuaire = inscrit à l'annuaire, raccordé) ; un état ne revient en arrière qu'avec « correction »",
-        "record the dossier's approved platform and how far it is (chosen by default; directory = in the directory, connected); a state only goes back with 'correction'",
+        "plateforme D NOM [choisie|compte-ouvert|annuaire|production] [correction] | plateforme D aucune",
+        "platform D NAME [chosen|account-open|directory|live] [correction] | platform D none",
+        "enregistrer la plateforme agréée du dossier et où il en est (choisie par défaut ; annuaire = inscrit à l'annuaire, raccordé) ; un état ne revient en arrière qu'avec « correction » ; « aucune » (ou « retirer ») retire la plateforme enregistrée par erreur ; les anomalies « flux sur une autre plateforme » du dossier suivent aussitôt",
+        "record the dossier's approved platform and how far it is (chosen by default; directory = in the directory, connected); a state only goes back with 'correction'; 'none' (or 'remove') removes a platform recorded by mistake; the dossier's 'flows on another platform' anomalies follow at once",
     ),
     (
         "relancer",
@@ -302,6 +302,8 @@ mod tests {
             "choisie",
             "annuaire",
             "compte-ouvert",
+            "aucune",
+            "retirer",
         ];
         for entry in HELP {
             let english = format!("{} {}", usage(entry, Lang::En), entry.4);
@@ -335,6 +337,7 @@ mod tests {
             "help calendar",
             "platform D001 Pennylane account-open",
             "platform D001 Pennylane chosen correction",
+            "platform D001 none",
             "help platform",
         ] {
             assert!(crate::parse::parse(line).is_ok(), "{line}");

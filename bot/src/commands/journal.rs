@@ -96,7 +96,7 @@ pub fn line_text(line: &JournalLine, lang: Lang) -> String {
             )
         }
         "dossier.created" => lang.pick("dossier créé", "dossier created").to_string(),
-        "platform.set" => {
+        "platform.set" | "platform.removed" => {
             let state = |v: &Value| {
                 v.as_str()
                     .and_then(PlatformState::from_code)
@@ -109,7 +109,12 @@ pub fn line_text(line: &JournalLine, lang: Lang) -> String {
                 ""
             };
             match (before["platform"].as_str(), after["platform"].as_str()) {
-                (_, None) => lang
+                (Some(was), None) => format!(
+                    "{}{colon}{was} ({})",
+                    lang.pick("plateforme retirée", "platform removed"),
+                    state(&before["state"])
+                ),
+                (None, None) => lang
                     .pick("plateforme retirée", "platform removed")
                     .to_string(),
                 (Some(was), Some(platform)) if was == platform => format!(
@@ -262,6 +267,15 @@ pub fn line_text(line: &JournalLine, lang: Lang) -> String {
         "anomaly.reopened" => anomaly(
             "rouverte : la condition est revenue",
             "reopened: the condition is back",
+        ),
+        "anomaly.updated" => format!(
+            "{}{colon}{}",
+            anomaly("mise à jour", "updated"),
+            rules::describe(
+                d["rule"].as_str().unwrap_or_default(),
+                &d["details"]["after"],
+                lang
+            )
         ),
         "flux.imported" => format!(
             "{} {}{colon}{} {}, {} {}{}",

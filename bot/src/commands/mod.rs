@@ -44,6 +44,7 @@ pub async fn run(core: &Core, caller: &Caller, parsed: Parsed) -> CommandResult 
             state,
             correction,
         } => platform::change(core, caller, &dossier, &platform, state, correction).await,
+        Command::PlatformRemoval { dossier } => platform::remove(core, caller, &dossier).await,
         Command::Remind(query) => remind::run(core, caller, &query).await,
         Command::Settle { id, sent } => remind::settle(core, caller, id, sent).await,
         Command::Triage => triage::list(core, caller, page).await,

@@ -2,15 +2,19 @@
 //! platform (plateforme agréée) and how far the dossier is on it. Without a
 //! state, "choisie". On the same platform a state only moves forward (the
 //! store's rule); going back is a correction, said as such.
+//! `plateforme D aucune` removes it (recorded on the wrong dossier).
+//! Either way the store runs the `other_platform` rule again for the
+//! dossier in the same transaction; the reply says what it closed and opened.
 
 use super::dossier_named;
 use crate::error::{CommandError, CommandResult};
 use crate::{Caller, Core, Reply};
-use cabready_store::anomalies::{self, Filter};
-use cabready_store::domain::{fold, PlatformState};
+use cabready_store::anomalies::{self, DossierOutcome};
+use cabready_store::domain::PlatformState;
 use cabready_store::journal::Actor;
-use cabready_store::platforms::{self, PlatformChange};
+use cabready_store::platforms::{self, PlatformChange, PlatformRemoval};
 use cabready_store::Lang;
+use sqlx::AnyConnection;
 
 pub async fn change(
     core: &Core,
@@ -61,10 +65,13 @@ pub async fn change(
             })
             .action(lang.pick("Fiche", "Card"), format!("dossier {code}"))
     };
-    let (platform, before) = match change {
+    let (platform, before, outcome) = match change {
         PlatformChange::Set {
-            platform, before, ..
-        } => (platform, before),
+            platform,
+            before,
+            anomalies,
+            ..
+        } => (platform, before, anomalies),
         PlatformChange::Unchanged {
             platform,
             state: current,
@@ -97,24 +104,7 @@ pub async fn change(
             }));
         }
     };
-    // Anomalies this change answers ("invoices received through X while
-    // another or no platform is recorded"): the rules close them at their
-    // next evaluation; say so, and offer to resolve them now.
-    let answered: Vec<(i64, String)> = anomalies::list(
-        &mut tx,
-        caller.firm_id,
-        &Filter {
-            dossier_code: Some(code.clone()),
-            rule: Some("other_platform".into()),
-            ..Default::default()
-        },
-        now,
-    )
-    .await?
-    .into_iter()
-    .filter(|a| fold(a.details["platform"].as_str().unwrap_or_default()) == fold(&platform))
-    .map(|a| (a.id, a.describe(lang)))
-    .collect();
+    let sections = anomaly_sections(&mut tx, caller, &outcome, lang).await?;
     tx.commit().await?;
     let description = match &before {
         None => format!("{platform} — {}", wanted.label(lang)),
@@ -135,33 +125,147 @@ pub async fn change(
             wanted.label(lang)
         ),
     };
-    let mut reply = Reply::success(title("Plateforme enregistrée", "Platform recorded"))
-        .with_description(description)
+    let reply = Reply::success(title("Plateforme enregistrée", "Platform recorded"))
+        .with_description(description);
+    Ok(finish(reply, sections, &code, &outcome, lang))
+}
+
+/// `plateforme D aucune`: the dossier's platform removed (recorded on the
+/// wrong dossier), allowed to whoever may record one.
+pub async fn remove(core: &Core, caller: &Caller, query: &str) -> CommandResult {
+    let lang = core.lang;
+    let mut tx = core.store.begin_write().await?;
+    let dossier = dossier_named(&mut tx, caller, query).await?;
+    caller
+        .may_act_on(&dossier, lang)
+        .map_err(CommandError::Refused)?;
+    let actor = Actor::User(caller.email().to_string());
+    let code = dossier.record.code.clone();
+    let title = |fr: &str, en: &str| {
+        format!(
+            "{} — {code} {}",
+            lang.pick(fr, en),
+            dossier.record.legal_name
+        )
+    };
+    let removal = platforms::remove_for_dossier(
+        &mut tx,
+        caller.firm_id,
+        dossier.id,
+        &actor,
+        core.clock.now(),
+    )
+    .await?;
+    let PlatformRemoval::Removed {
+        platform,
+        state,
+        anomalies,
+    } = removal
+    else {
+        return Ok(Reply::info(title("Rien à changer", "Nothing to change"))
+            .with_description(match lang {
+                Lang::Fr => {
+                    format!("le dossier {code} n'a pas de plateforme enregistrée : rien à retirer")
+                }
+                Lang::En => format!("dossier {code} has no platform recorded: nothing to remove"),
+            })
+            .action(lang.pick("Fiche", "Card"), format!("dossier {code}")));
+    };
+    let sections = anomaly_sections(&mut tx, caller, &anomalies, lang).await?;
+    tx.commit().await?;
+    let reply = Reply::success(title("Plateforme retirée", "Platform removed")).with_description(
+        match lang {
+            Lang::Fr => format!(
+                "{platform} ({}) n'est plus la plateforme du dossier {code}",
+                state.label(lang)
+            ),
+            Lang::En => format!(
+                "{platform} ({}) is no longer dossier {code}'s platform",
+                state.label(lang)
+            ),
+        },
+    );
+    Ok(finish(reply, sections, &code, &anomalies, lang))
+}
+
+/// The anomalies the rule, run again for the dossier, closed and opened,
+/// and those still open (flows received elsewhere than the platform now
+/// recorded): one section each, "#N — what it says".
+async fn anomaly_sections(
+    conn: &mut AnyConnection,
+    caller: &Caller,
+    outcome: &DossierOutcome,
+    lang: Lang,
+) -> Result<Vec<(String, Vec<String>)>, CommandError> {
+    let reopened = lang.pick(" (rouverte)", " (reopened)");
+    let mut opened: Vec<(i64, &str)> = outcome.opened.iter().map(|id| (*id, "")).collect();
+    opened.extend(outcome.reopened.iter().map(|id| (*id, reopened)));
+    opened.sort_unstable();
+    let groups: [(&str, Vec<(i64, &str)>); 3] = [
+        (
+            lang.pick(
+                "Anomalies closes par ce changement",
+                "Anomalies this change closed",
+            ),
+            outcome.closed.iter().map(|id| (*id, "")).collect(),
+        ),
+        (
+            lang.pick(
+                "Anomalies ouvertes par ce changement",
+                "Anomalies this change opened",
+            ),
+            opened,
+        ),
+        (
+            lang.pick(
+                "Toujours ouvertes (flux reçus via une autre plateforme)",
+                "Still open (flows received through another platform)",
+            ),
+            outcome.still_open.iter().map(|id| (*id, "")).collect(),
+        ),
+    ];
+    let mut sections = Vec::new();
+    for (heading, ids) in groups {
+        if ids.is_empty() {
+            continue;
+        }
+        let mut items = Vec::with_capacity(ids.len());
+        for (id, mark) in ids {
+            let a = anomalies::get(conn, caller.firm_id, id).await?;
+            items.push(format!("#{id} — {}{mark}", a.describe(lang)));
+        }
+        sections.push((heading.to_string(), items));
+    }
+    Ok(sections)
+}
+
+/// The reply's sections and its follow-ups: the card, readiness, the
+/// journal, and the dossier's open anomalies when some are.
+fn finish(
+    mut reply: Reply,
+    sections: Vec<(String, Vec<String>)>,
+    code: &str,
+    outcome: &DossierOutcome,
+    lang: Lang,
+) -> Reply {
+    for (heading, items) in sections {
+        reply = reply.section(heading, items);
+    }
+    reply = reply
         .action(lang.pick("Fiche", "Card"), format!("dossier {code}"))
         .action(
             lang.pick("Préparation", "Readiness"),
             format!("pret {code}"),
         )
         .action(lang.pick("Journal", "Log"), format!("journal {code}"));
-    if !answered.is_empty() {
-        reply = reply.section(
-            lang.pick(
-                "Anomalies réglées par ce changement (fermées à la prochaine évaluation)",
-                "Anomalies this change settles (closed at the next evaluation)",
-            ),
-            answered
-                .iter()
-                .map(|(id, text)| format!("#{id} — {text}"))
-                .collect(),
+    if !(outcome.opened.is_empty() && outcome.reopened.is_empty() && outcome.still_open.is_empty())
+    {
+        reply = reply.action(
+            lang.pick("Anomalies du dossier", "The dossier's anomalies"),
+            format!("anomalies dossier {code}"),
         );
-        for (id, _) in answered.iter().take(3) {
-            reply = reply.action(
-                format!("{} #{id}", lang.pick("résoudre", "resolve")),
-                format!("resoudre {id}"),
-            );
-        }
     }
-    Ok(reply)
+    reply
 }
 
 /// The state as the command takes it back, one word where possible.

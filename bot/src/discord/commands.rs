@@ -131,13 +131,13 @@ pub fn definitions() -> Vec<CreateCommand> {
                     .max_length(500),
             ),
         CreateCommand::new("plateforme")
-            .description("Enregistrer la plateforme agréée du dossier et son état")
+            .description("Enregistrer (ou retirer) la plateforme agréée du dossier et son état")
             .add_option(dossier_option(true))
             .add_option(
                 CreateCommandOption::new(
                     CommandOptionType::String,
                     "nom",
-                    "La plateforme agréée (parmi celles du cabinet)",
+                    "La plateforme agréée (parmi celles du cabinet), ou « aucune » pour la retirer",
                 )
                 .required(true)
                 .set_autocomplete(true)

@@ -184,7 +184,15 @@ impl Handler {
             return Vec::new();
         };
         let names = platforms::names(&mut conn, self.firm_id).await;
-        names_matching(names.unwrap_or_default(), typed)
+        let mut choices = names_matching(names.unwrap_or_default(), typed);
+        // "aucune" removes the dossier's platform (`plateforme D aucune`).
+        if choices.len() < 25 && fold("aucune retirer").contains(&fold(typed)) {
+            choices.push((
+                "aucune (retirer la plateforme du dossier)".into(),
+                "aucune".into(),
+            ));
+        }
+        choices
     }
 
     async fn on_button(

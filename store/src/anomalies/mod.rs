@@ -1,7 +1,9 @@
 //! The anomaly queue: what an accountant must look at.
 //!
 //! Anomalies are raised by [`rules::evaluate`] (after each import and on a
-//! schedule), each under a stable key so that re-evaluation finds the same
+//! schedule; the `other_platform` rule also for one dossier as soon as its
+//! platform is recorded or removed, [`rules::evaluate_other_platform`]),
+//! each under a stable key so that re-evaluation finds the same
 //! row instead of adding one; a rule whose condition clears closes its
 //! anomaly itself (status `closed`, journaled by the system). People
 //! assign, comment, resolve (with a note) and dismiss (with a reason);
@@ -9,7 +11,7 @@
 
 pub mod rules;
 
-pub use rules::{evaluate, AnomalyLimits, Evaluation};
+pub use rules::{evaluate, evaluate_other_platform, AnomalyLimits, DossierOutcome, Evaluation};
 
 use crate::clock::{from_db_time, to_db_time};
 use crate::domain::{fold, Email};

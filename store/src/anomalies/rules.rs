@@ -469,28 +469,40 @@ async fn dossier_findings(
                 });
             }
         }
-        // A business receives through one platform, its directory entry:
-        // received flows elsewhere mean a wrong entry or a wrong record.
-        let recorded = dossier.platform.as_ref().map(|(name, _)| name.clone());
-        for platform in received_platforms.get(&id).into_iter().flatten() {
-            if recorded.as_deref().map(fold) == Some(fold(platform)) {
-                continue;
-            }
-            out.push(Finding {
-                key: format!("other_platform:{id}:{}", fold(platform)),
-                rule: "other_platform",
-                severity: if recorded.is_some() {
-                    Severity::Warning
-                } else {
-                    Severity::Info
-                },
-                dossier_id: Some(id),
-                invoice_id: None,
-                details: json!({ "platform": platform, "recorded": recorded }),
-            });
-        }
+        let recorded = dossier.platform.as_ref().map(|(name, _)| name.as_str());
+        let received = received_platforms.get(&id).map_or(&[][..], Vec::as_slice);
+        other_platform_findings(id, recorded, received, out);
     }
     Ok(())
+}
+
+/// `other_platform`: a business receives through one platform, its
+/// directory entry: received flows elsewhere than the recorded one mean a
+/// wrong entry or a wrong record. `received`: the platforms the dossier
+/// received flows from.
+fn other_platform_findings(
+    dossier_id: i64,
+    recorded: Option<&str>,
+    received: &[String],
+    out: &mut Vec<Finding>,
+) {
+    for platform in received {
+        if recorded.map(fold) == Some(fold(platform)) {
+            continue;
+        }
+        out.push(Finding {
+            key: format!("other_platform:{dossier_id}:{}", fold(platform)),
+            rule: "other_platform",
+            severity: if recorded.is_some() {
+                Severity::Warning
+            } else {
+                Severity::Info
+            },
+            dossier_id: Some(dossier_id),
+            invoice_id: None,
+            details: json!({ "platform": platform, "recorded": recorded }),
+        });
+    }
 }
 
 /// How much of a SQLite database file the rules map in memory while they
@@ -781,6 +793,214 @@ pub async fn evaluate(
         })
         .count()
         + outcome.opened;
+    Ok(outcome)
+}
+
+/// What re-evaluating one rule for one dossier changed: anomaly ids,
+/// ascending.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DossierOutcome {
+    /// Opened for the first time.
+    pub opened: Vec<i64>,
+    /// Closed by CabReady before, open again: the condition is back.
+    pub reopened: Vec<i64>,
+    /// Closed by CabReady: the condition cleared.
+    pub closed: Vec<i64>,
+    /// Open before and after; their facts (the recorded platform, the
+    /// severity) are today's.
+    pub still_open: Vec<i64>,
+}
+
+/// Runs the `other_platform` rule for one dossier and brings that
+/// dossier's anomalies of the rule in line, as [`evaluate`] does for the
+/// firm: new findings open, findings of anomalies closed by CabReady
+/// reopen them, open anomalies whose finding is gone close; resolved and
+/// dismissed ones stay as people left them. Journaled by the system, on
+/// the caller's connection (its transaction).
+///
+/// Recording or removing a dossier's platform calls it, so that the queue
+/// is right at once rather than at the next evaluation. Unlike
+/// [`evaluate`], an anomaly that stays open gets today's facts (the
+/// platform now recorded, hence its severity and its text), journaled as
+/// `anomaly.updated`: it would otherwise say "no platform is recorded"
+/// next to the one just recorded.
+pub async fn evaluate_other_platform(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    dossier_id: i64,
+    now: DateTime<Utc>,
+) -> StoreResult<DossierOutcome> {
+    const RULE: &str = "other_platform";
+    let recorded = crate::platforms::for_dossier(conn, firm_id, dossier_id)
+        .await?
+        .map(|(name, _)| name);
+    // Planned at each call, as `of_dossier`: the (firm_id, dossier_id, …)
+    // indexes, whatever the tables' size when the statement was first seen.
+    let received: Vec<String> = sqlx::query(
+        "SELECT DISTINCT platform FROM invoices
+         WHERE firm_id = $1 AND dossier_id = $2 AND direction = 'received'
+           AND platform IS NOT NULL AND platform <> '' ORDER BY platform",
+    )
+    .persistent(false)
+    .bind(firm_id)
+    .bind(dossier_id)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|r| r.try_get(0))
+    .collect::<Result<_, _>>()?;
+    let mut found = Vec::new();
+    other_platform_findings(dossier_id, recorded.as_deref(), &received, &mut found);
+    let mut by_key: BTreeMap<String, Finding> = BTreeMap::new();
+    for f in found {
+        by_key.entry(f.key.clone()).or_insert(f);
+    }
+
+    let rows = sqlx::query(
+        "SELECT id, anomaly_key, status, severity, details FROM anomalies
+         WHERE firm_id = $1 AND dossier_id = $2 AND rule_name = $3 ORDER BY id",
+    )
+    .persistent(false)
+    .bind(firm_id)
+    .bind(dossier_id)
+    .bind(RULE)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut existing: BTreeMap<String, (i64, AnomalyStatus, String, Value)> = BTreeMap::new();
+    for r in &rows {
+        let status: String = r.try_get(2)?;
+        let details: String = r.try_get(4)?;
+        existing.insert(
+            r.try_get(1)?,
+            (
+                r.try_get(0)?,
+                AnomalyStatus::from_code(&status)
+                    .ok_or_else(|| StoreError::Corrupt(format!("anomaly status {status}")))?,
+                r.try_get(3)?,
+                serde_json::from_str(&details)
+                    .map_err(|e| StoreError::Corrupt(format!("anomaly details: {e}")))?,
+            ),
+        );
+    }
+
+    let at = to_db_time(now);
+    let mut outcome = DossierOutcome::default();
+    let mut lines: Vec<(i64, &'static str, Value)> = Vec::new();
+    for (key, f) in &by_key {
+        let severity = f.severity.code();
+        match existing.get(key) {
+            None => {
+                let id: Option<i64> = sqlx::query(
+                    "INSERT INTO anomalies (firm_id, anomaly_key, rule_name, severity, status, dossier_id, details, opened_at)
+                     VALUES ($1, $2, $3, $4, 'open', $5, $6, $7)
+                     ON CONFLICT (firm_id, anomaly_key) DO NOTHING RETURNING id",
+                )
+                .bind(firm_id)
+                .bind(key.clone())
+                .bind(RULE)
+                .bind(severity)
+                .bind(dossier_id)
+                .bind(f.details.to_string())
+                .bind(at.clone())
+                .fetch_optional(&mut *conn)
+                .await?
+                .map(|r| r.try_get(0))
+                .transpose()?;
+                // `None`: another writer opened it meanwhile; theirs to journal.
+                if let Some(id) = id {
+                    outcome.opened.push(id);
+                    lines.push((
+                        id,
+                        "anomaly.opened",
+                        json!({ "details": f.details, "key": key, "rule": RULE, "severity": severity }),
+                    ));
+                }
+            }
+            Some((id, AnomalyStatus::Closed, ..)) => {
+                sqlx::query(
+                    "UPDATE anomalies SET status = 'open', closed_at = NULL, severity = $1, details = $2,
+                         opened_at = $3 WHERE firm_id = $4 AND id = $5",
+                )
+                .bind(severity)
+                .bind(f.details.to_string())
+                .bind(at.clone())
+                .bind(firm_id)
+                .bind(*id)
+                .execute(&mut *conn)
+                .await?;
+                outcome.reopened.push(*id);
+                lines.push((
+                    *id,
+                    "anomaly.reopened",
+                    json!({ "key": key, "status": { "before": "closed", "after": "open" } }),
+                ));
+            }
+            Some((id, AnomalyStatus::Open, was_severity, was_details)) => {
+                if *was_severity != severity || *was_details != f.details {
+                    sqlx::query(
+                        "UPDATE anomalies SET severity = $1, details = $2 WHERE firm_id = $3 AND id = $4",
+                    )
+                    .bind(severity)
+                    .bind(f.details.to_string())
+                    .bind(firm_id)
+                    .bind(*id)
+                    .execute(&mut *conn)
+                    .await?;
+                    lines.push((
+                        *id,
+                        "anomaly.updated",
+                        json!({
+                            "key": key, "rule": RULE,
+                            "severity": { "before": was_severity, "after": severity },
+                            "details": { "before": was_details, "after": f.details },
+                        }),
+                    ));
+                }
+                outcome.still_open.push(*id);
+            }
+            // Resolved or dismissed: as people left them.
+            Some(_) => {}
+        }
+    }
+    for (key, (id, status, ..)) in &existing {
+        if *status != AnomalyStatus::Open || by_key.contains_key(key) {
+            continue;
+        }
+        sqlx::query(
+            "UPDATE anomalies SET status = 'closed', closed_at = $1 WHERE firm_id = $2 AND id = $3",
+        )
+        .bind(at.clone())
+        .bind(firm_id)
+        .bind(*id)
+        .execute(&mut *conn)
+        .await?;
+        outcome.closed.push(*id);
+        lines.push((
+            *id,
+            "anomaly.auto_closed",
+            json!({ "key": key, "status": { "before": "open", "after": "closed" } }),
+        ));
+    }
+    lines.sort_by_key(|(id, ..)| *id);
+    let entries: Vec<Entry> = lines
+        .into_iter()
+        .map(|(id, action, details)| Entry {
+            entity: "anomaly",
+            entity_id: Some(id),
+            dossier_id: Some(dossier_id),
+            action,
+            details,
+        })
+        .collect();
+    journal::record_many(conn, firm_id, now, &Actor::System, &entries).await?;
+    for ids in [
+        &mut outcome.opened,
+        &mut outcome.reopened,
+        &mut outcome.closed,
+        &mut outcome.still_open,
+    ] {
+        ids.sort_unstable();
+    }
     Ok(outcome)
 }
 
