@@ -954,3 +954,57 @@ fn anomaly_changes_on_the_command_line_follow_the_chat_rights() {
         stderr(&unknown)
     );
 }
+
+#[test]
+fn one_stuck_days_entry_keeps_the_defaults_of_the_other_statuses() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(cabready(dir.path(), None, &["demo"]).status.success());
+    // Only 200 changes (2 days by default, 30 here): 204 keeps its 15 days.
+    std::fs::write(
+        dir.path().join("cabready.toml"),
+        "[anomalies.stuck_days]\n\"200\" = 30\n",
+    )
+    .unwrap();
+    let shown = cabready(dir.path(), None, &["check-config"]);
+    assert!(shown.status.success(), "{}", stderr(&shown));
+    let out = stdout(&shown);
+    assert!(
+        out.contains("      200 Déposée : 30 jours (défaut : 2)\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("      204 Prise en charge : 15 jours\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("    factures reçues non prises en charge : 7 jours — not_taken_days\n"),
+        "{out}"
+    );
+    // D001's invoices, 20 days in a status (the clock is 2026-11-25).
+    std::fs::write(
+        dir.path().join("stuck.csv"),
+        "platform_invoice_id,invoice_number,issue_date,seller_siren,buyer_siren,direction,amount_ht,amount_ttc,currency,status_code,status_label,status_at,status_reason,dossier_ref\n\
+         S-1,F-STUCK-204,2026-11-02,310079199,732829320,emitted,100.00,120.00,EUR,204,,2026-11-05T10:00:00Z,,\n\
+         S-2,F-STUCK-200,2026-11-02,310079199,732829320,emitted,100.00,120.00,EUR,200,,2026-11-05T10:00:00Z,,\n",
+    )
+    .unwrap();
+    let import = cabready(
+        dir.path(),
+        None,
+        &["import", "flux", "--platform", "generic", "stuck.csv"],
+    );
+    assert_eq!(import.status.code(), Some(0), "{}", stderr(&import));
+    let list = cabready(
+        dir.path(),
+        None,
+        &["anomalies", "list", "--rule", "invoice_stuck"],
+    );
+    assert!(list.status.success(), "{}", stderr(&list));
+    let out = stdout(&list);
+    assert!(
+        out.contains("Facture F-STUCK-204 bloquée au statut 204 Prise en charge"),
+        "{out}"
+    );
+    assert!(out.contains("(limite 15 j)"), "{out}");
+    assert!(!out.contains("F-STUCK-200"), "{out}");
+}
