@@ -955,6 +955,74 @@ fn anomaly_changes_on_the_command_line_follow_the_chat_rights() {
     );
 }
 
+/// What a user sees on stderr: words, not a log line ("ERROR
+/// cabready::cli::import: … error=Store(…)") nor terminal colours.
+fn assert_no_log_line(stderr: &str) {
+    for technical in ["ERROR", "WARN", "cabready::", "error=", "\u{1b}["] {
+        assert!(
+            !stderr.contains(technical),
+            "{technical:?} on stderr: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn an_unknown_firm_is_said_in_words_with_the_firms_there_are() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("x.csv"), "platform_invoice_id\n").unwrap();
+    // No database yet: how to create a firm, and no log line.
+    let empty = cabready(
+        dir.path(),
+        None,
+        &["import", "flux", "--platform", "generic", "x.csv"],
+    );
+    assert_eq!(empty.status.code(), Some(1));
+    let err = stderr(&empty);
+    assert_no_log_line(&err);
+    assert!(
+        err.contains("aucun cabinet dans la base : créez-le avec `cabready onboard --firm NOM"),
+        "{err}"
+    );
+    assert!(!err.contains(": (aucun"), "{err}");
+
+    assert!(cabready(dir.path(), None, &["demo"]).status.success());
+    let nope = cabready(
+        dir.path(),
+        None,
+        &[
+            "import",
+            "flux",
+            "--firm",
+            "Nope",
+            "--platform",
+            "generic",
+            "x.csv",
+        ],
+    );
+    assert_eq!(nope.status.code(), Some(1));
+    let err = stderr(&nope);
+    assert_no_log_line(&err);
+    assert_eq!(
+        err,
+        "cabinet « Nope » introuvable ; cabinets de la base : Cabinet Durand & Associés (démo)\n"
+    );
+    // The same for the other commands, and in English.
+    let calendar = cabready(
+        dir.path(),
+        None,
+        &["calendar", "--firm", "Nope", "--lang", "en"],
+    );
+    assert_eq!(calendar.status.code(), Some(1));
+    let err = stderr(&calendar);
+    assert_no_log_line(&err);
+    assert!(
+        err.contains(
+            "firm \"Nope\" not found; firms in the database: Cabinet Durand & Associés (démo)"
+        ),
+        "{err}"
+    );
+}
+
 #[test]
 fn one_stuck_days_entry_keeps_the_defaults_of_the_other_statuses() {
     let dir = tempfile::tempdir().unwrap();
