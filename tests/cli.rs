@@ -1024,6 +1024,63 @@ fn an_unknown_firm_is_said_in_words_with_the_firms_there_are() {
 }
 
 #[test]
+fn bad_profiles_are_refused_before_any_line_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(cabready(dir.path(), None, &["demo"]).status.success());
+    std::fs::write(
+        dir.path().join("clean.csv"),
+        "platform_invoice_id,invoice_number,issue_date,seller_siren,buyer_siren,direction,amount_ht,amount_ttc,currency,status_code,status_label,status_at,status_reason,dossier_ref\n\
+         X-1,F-1,02/11/2026,310079199,732829320,emitted,100.00,120.00,EUR,Paid,,2026-11-02T10:00:00Z,,\n",
+    )
+    .unwrap();
+    let generic = include_str!("../config/platforms/generic.toml");
+    for (change, said) in [
+        // Used to panic (exit 101) on the first date that did not match.
+        (
+            ("date_format = \"%Y-%m-%d\"", "date_format = \"%Y-%m-%d %H:%M\""),
+            "date_format : « %Y-%m-%d %H:%M » contient une heure ou un fuseau",
+        ),
+        (
+            ("date_format = \"%Y-%m-%d\"", "date_format = \"%Y-%m-%dT%H:%M:%S%:z\""),
+            "date_format : « %Y-%m-%dT%H:%M:%S%:z » contient une heure ou un fuseau",
+        ),
+        (
+            ("status = \"status_code\"", "status = \"\""),
+            "columns.status : nom de colonne vide",
+        ),
+        (
+            ("", "\n[statuses]\n\"Paid\" = 212\n\"paid\" = 211\n"),
+            "clé en double dans [statuses] : « Paid » = 212 et « paid » = 211 (les mots sont comparés sans tenir compte de la casse ni des accents)",
+        ),
+        (
+            ("", "\n[statuses]\n\"Paid\" = \"212\"\n"),
+            "alors qu'il faut un code de statut à trois chiffres, de 100 à 999, écrit sans guillemets",
+        ),
+    ] {
+        // A key replaced, or (from "") a table added at the end.
+        let text = match change {
+            ("", table) => format!("{generic}{table}"),
+            (from, to) => {
+                assert!(generic.contains(from), "{from}");
+                generic.replacen(from, to, 1)
+            }
+        };
+        let to = change.1;
+        std::fs::write(dir.path().join("bad.toml"), &text).unwrap();
+        let out = cabready(
+            dir.path(),
+            None,
+            &["import", "flux", "--platform", "bad.toml", "clean.csv"],
+        );
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{to}: {err}");
+        assert!(err.starts_with("profil invalide (bad.toml) : "), "{err}");
+        assert!(err.contains(said), "{to}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}
+
+#[test]
 fn one_stuck_days_entry_keeps_the_defaults_of_the_other_statuses() {
     let dir = tempfile::tempdir().unwrap();
     assert!(cabready(dir.path(), None, &["demo"]).status.success());
