@@ -267,11 +267,11 @@ mod tests {
         .unwrap();
         assert_eq!(custom.anomalies.not_taken_days, 3);
         assert_eq!(custom.anomalies.stuck_days.get("204"), Some(&5));
-        assert_eq!(
-            custom.anomalies.stuck_days.len(),
-            1,
-            "a table replaces the defaults"
-        );
+        // The codes it does not name keep their defaults.
+        let mut expected = AnomalyLimits::default_stuck_days();
+        expected.insert("204".into(), 5);
+        assert_eq!(custom.anomalies.stuck_days, expected);
+        assert_eq!(custom.anomalies.stuck_days.get("208"), Some(&15));
         assert!(toml::from_str::<Config>("[anomalies]\nnot_taken = 3").is_err());
     }
 
@@ -285,6 +285,15 @@ mod tests {
         assert_eq!(example.language, defaults.language);
         assert_eq!(example.reminders, defaults.reminders);
         assert_eq!(example.mail.transport, defaults.mail.transport);
+        assert_eq!(example.anomalies, defaults.anomalies);
+        for key in [
+            "not_taken_days",
+            "no_emission_days",
+            "reception_grace_days",
+            "[anomalies.stuck_days]",
+        ] {
+            assert!(text.contains(key), "{key} is not in the example file");
+        }
     }
 
     #[test]

@@ -164,15 +164,31 @@ fn quiet_on_closed_output() {
     }));
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+/// Technical logs on stderr. A command that runs and ends says what went
+/// wrong in words itself: its logs appear only when asked for with
+/// `CABREADY_LOG` (README). The long-lived services (`serve`, and the chat
+/// on the console, which runs the same commands) have no other place to say
+/// that a background pass failed or to keep the cause behind an error
+/// reference: their warnings and errors are shown unless `CABREADY_LOG`
+/// says otherwise. Colours only on a terminal.
+fn init_logs(command: &Command) {
+    use std::io::IsTerminal;
+    let default = match command {
+        Command::Serve(_) | Command::Chat(_) => "warn",
+        _ => "off",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("CABREADY_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default)),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
     quiet_on_closed_output();
     // clap's own errors in the user's language; help and version as clap prints them.
     let cli = match Cli::try_parse() {
@@ -182,6 +198,7 @@ async fn main() -> ExitCode {
             return cli::clap_errors::report(&error, Cli::command(), &args);
         }
     };
+    init_logs(&cli.command);
     match run(cli).await {
         Ok(code) => code,
         Err(error) => {

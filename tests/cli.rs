@@ -954,3 +954,182 @@ fn anomaly_changes_on_the_command_line_follow_the_chat_rights() {
         stderr(&unknown)
     );
 }
+
+/// What a user sees on stderr: words, not a log line ("ERROR
+/// cabready::cli::import: … error=Store(…)") nor terminal colours.
+fn assert_no_log_line(stderr: &str) {
+    for technical in ["ERROR", "WARN", "cabready::", "error=", "\u{1b}["] {
+        assert!(
+            !stderr.contains(technical),
+            "{technical:?} on stderr: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn an_unknown_firm_is_said_in_words_with_the_firms_there_are() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("x.csv"), "platform_invoice_id\n").unwrap();
+    // No database yet: how to create a firm, and no log line.
+    let empty = cabready(
+        dir.path(),
+        None,
+        &["import", "flux", "--platform", "generic", "x.csv"],
+    );
+    assert_eq!(empty.status.code(), Some(1));
+    let err = stderr(&empty);
+    assert_no_log_line(&err);
+    assert!(
+        err.contains("aucun cabinet dans la base : créez-le avec `cabready onboard --firm NOM"),
+        "{err}"
+    );
+    assert!(!err.contains(": (aucun"), "{err}");
+
+    assert!(cabready(dir.path(), None, &["demo"]).status.success());
+    let nope = cabready(
+        dir.path(),
+        None,
+        &[
+            "import",
+            "flux",
+            "--firm",
+            "Nope",
+            "--platform",
+            "generic",
+            "x.csv",
+        ],
+    );
+    assert_eq!(nope.status.code(), Some(1));
+    let err = stderr(&nope);
+    assert_no_log_line(&err);
+    assert_eq!(
+        err,
+        "cabinet « Nope » introuvable ; cabinets de la base : Cabinet Durand & Associés (démo)\n"
+    );
+    // The same for the other commands, and in English.
+    let calendar = cabready(
+        dir.path(),
+        None,
+        &["calendar", "--firm", "Nope", "--lang", "en"],
+    );
+    assert_eq!(calendar.status.code(), Some(1));
+    let err = stderr(&calendar);
+    assert_no_log_line(&err);
+    assert!(
+        err.contains(
+            "firm \"Nope\" not found; firms in the database: Cabinet Durand & Associés (démo)"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn bad_profiles_are_refused_before_any_line_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(cabready(dir.path(), None, &["demo"]).status.success());
+    std::fs::write(
+        dir.path().join("clean.csv"),
+        "platform_invoice_id,invoice_number,issue_date,seller_siren,buyer_siren,direction,amount_ht,amount_ttc,currency,status_code,status_label,status_at,status_reason,dossier_ref\n\
+         X-1,F-1,02/11/2026,310079199,732829320,emitted,100.00,120.00,EUR,Paid,,2026-11-02T10:00:00Z,,\n",
+    )
+    .unwrap();
+    let generic = include_str!("../config/platforms/generic.toml");
+    for (change, said) in [
+        // Used to panic (exit 101) on the first date that did not match.
+        (
+            ("date_format = \"%Y-%m-%d\"", "date_format = \"%Y-%m-%d %H:%M\""),
+            "date_format : « %Y-%m-%d %H:%M » contient une heure ou un fuseau",
+        ),
+        (
+            ("date_format = \"%Y-%m-%d\"", "date_format = \"%Y-%m-%dT%H:%M:%S%:z\""),
+            "date_format : « %Y-%m-%dT%H:%M:%S%:z » contient une heure ou un fuseau",
+        ),
+        (
+            ("status = \"status_code\"", "status = \"\""),
+            "columns.status : nom de colonne vide",
+        ),
+        (
+            ("", "\n[statuses]\n\"Paid\" = 212\n\"paid\" = 211\n"),
+            "clé en double dans [statuses] : « Paid » = 212 et « paid » = 211 (les mots sont comparés sans tenir compte de la casse ni des accents)",
+        ),
+        (
+            ("", "\n[statuses]\n\"Paid\" = \"212\"\n"),
+            "alors qu'il faut un code de statut à trois chiffres, de 100 à 999, écrit sans guillemets",
+        ),
+    ] {
+        // A key replaced, or (from "") a table added at the end.
+        let text = match change {
+            ("", table) => format!("{generic}{table}"),
+            (from, to) => {
+                assert!(generic.contains(from), "{from}");
+                generic.replacen(from, to, 1)
+            }
+        };
+        let to = change.1;
+        std::fs::write(dir.path().join("bad.toml"), &text).unwrap();
+        let out = cabready(
+            dir.path(),
+            None,
+            &["import", "flux", "--platform", "bad.toml", "clean.csv"],
+        );
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{to}: {err}");
+        assert!(err.starts_with("profil invalide (bad.toml) : "), "{err}");
+        assert!(err.contains(said), "{to}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}
+
+#[test]
+fn one_stuck_days_entry_keeps_the_defaults_of_the_other_statuses() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(cabready(dir.path(), None, &["demo"]).status.success());
+    // Only 200 changes (2 days by default, 30 here): 204 keeps its 15 days.
+    std::fs::write(
+        dir.path().join("cabready.toml"),
+        "[anomalies.stuck_days]\n\"200\" = 30\n",
+    )
+    .unwrap();
+    let shown = cabready(dir.path(), None, &["check-config"]);
+    assert!(shown.status.success(), "{}", stderr(&shown));
+    let out = stdout(&shown);
+    assert!(
+        out.contains("      200 Déposée : 30 jours (défaut : 2)\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("      204 Prise en charge : 15 jours\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("    factures reçues non prises en charge : 7 jours — not_taken_days\n"),
+        "{out}"
+    );
+    // D001's invoices, 20 days in a status (the clock is 2026-11-25).
+    std::fs::write(
+        dir.path().join("stuck.csv"),
+        "platform_invoice_id,invoice_number,issue_date,seller_siren,buyer_siren,direction,amount_ht,amount_ttc,currency,status_code,status_label,status_at,status_reason,dossier_ref\n\
+         S-1,F-STUCK-204,2026-11-02,310079199,732829320,emitted,100.00,120.00,EUR,204,,2026-11-05T10:00:00Z,,\n\
+         S-2,F-STUCK-200,2026-11-02,310079199,732829320,emitted,100.00,120.00,EUR,200,,2026-11-05T10:00:00Z,,\n",
+    )
+    .unwrap();
+    let import = cabready(
+        dir.path(),
+        None,
+        &["import", "flux", "--platform", "generic", "stuck.csv"],
+    );
+    assert_eq!(import.status.code(), Some(0), "{}", stderr(&import));
+    let list = cabready(
+        dir.path(),
+        None,
+        &["anomalies", "list", "--rule", "invoice_stuck"],
+    );
+    assert!(list.status.success(), "{}", stderr(&list));
+    let out = stdout(&list);
+    assert!(
+        out.contains("Facture F-STUCK-204 bloquée au statut 204 Prise en charge"),
+        "{out}"
+    );
+    assert!(out.contains("(limite 15 j)"), "{out}");
+    assert!(!out.contains("F-STUCK-200"), "{out}");
+}

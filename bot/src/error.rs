@@ -117,7 +117,11 @@ impl CommandError {
                     vec![known.join(", ")]
                 },
             ),
-            CommandError::Store(e @ (StoreError::NotFound { .. } | StoreError::Refused { .. })) => {
+            CommandError::Store(
+                e @ (StoreError::NotFound { .. }
+                | StoreError::Refused { .. }
+                | StoreError::UnknownFirm { .. }),
+            ) => {
                 Reply::error(
                     lang.pick("Impossible", "Not possible"),
                     e.user_message(lang),

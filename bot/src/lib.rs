@@ -55,10 +55,10 @@ impl Core {
         match result {
             Ok(Some(caller)) => Ok(caller),
             Ok(None) => Err(unknown_user(lang, email)),
-            Err(CommandError::Store(cabready_store::StoreError::NotFound { what, key })) => {
+            Err(CommandError::Store(e @ cabready_store::StoreError::UnknownFirm { .. })) => {
                 Err(Reply::error(
                     lang.pick("Cabinet introuvable", "Firm not found"),
-                    format!("{what}{}{key}", lang.colon()),
+                    e.user_message(lang),
                 ))
             }
             Err(e) => Err(e.into_reply(lang)),

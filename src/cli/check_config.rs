@@ -90,6 +90,7 @@ pub async fn run(ctx: &AppContext) -> Result<ExitCode> {
             rule.before.label(ctx.lang)
         );
     }
+    show_anomaly_limits(ctx);
     let templates = cabready_mailer::templates::Templates::load(
         config.mail.templates_dir.as_deref(),
     )
@@ -242,5 +243,83 @@ async fn check_imap(ctx: &AppContext) -> Result<()> {
             Ok(())
         }
         Err(error) => Err(anyhow!("mail.imap{}{error:#}", lang.colon())),
+    }
+}
+
+/// The limits of the anomaly rules in force (`[anomalies]`), each with its
+/// key, and its default when the file changed it.
+fn show_anomaly_limits(ctx: &AppContext) {
+    use cabready_store::anomalies::{rules::label, AnomalyLimits};
+    use cabready_store::domain::LifecycleCode;
+    let lang = ctx.lang;
+    let limits = &ctx.config.anomalies;
+    let days = |n: i64, default: i64| {
+        let mut text = format!("{n} {}", lang.pick("jours", "days"));
+        if n != default {
+            text.push_str(&format!(
+                " ({}{default})",
+                lang.pick("défaut : ", "default: ")
+            ));
+        }
+        text
+    };
+    println!(
+        "  {}",
+        lang.pick(
+            "limites des anomalies ([anomalies]) :",
+            "anomaly limits ([anomalies]):"
+        )
+    );
+    for (key, rule, value, default) in [
+        (
+            "not_taken_days",
+            "received_not_taken",
+            limits.not_taken_days,
+            AnomalyLimits::default_not_taken_days(),
+        ),
+        (
+            "no_emission_days",
+            "no_emission",
+            limits.no_emission_days,
+            AnomalyLimits::default_no_emission_days(),
+        ),
+        (
+            "reception_grace_days",
+            "no_reception_flow",
+            limits.reception_grace_days,
+            AnomalyLimits::default_reception_grace_days(),
+        ),
+    ] {
+        println!(
+            "    {}{}{} — {key}",
+            label(rule, lang),
+            lang.colon(),
+            days(value, default)
+        );
+    }
+    println!(
+        "    {}{}",
+        label("invoice_stuck", lang),
+        lang.pick(" (stuck_days), par statut :", " (stuck_days), by status:")
+    );
+    let defaults = AnomalyLimits::default_stuck_days();
+    let mut codes: Vec<(&String, &i64)> = limits.stuck_days.iter().collect();
+    codes.sort_by_key(|(code, _)| code.parse::<i64>().unwrap_or(i64::MAX));
+    for (code, n) in codes {
+        let name = code
+            .parse::<i64>()
+            .ok()
+            .and_then(LifecycleCode::from_number)
+            .map(|c| c.label(lang))
+            .unwrap_or_default();
+        let shown = match defaults.get(code) {
+            Some(default) => days(*n, *default),
+            None => format!(
+                "{n} {} ({})",
+                lang.pick("jours", "days"),
+                lang.pick("pas de défaut", "no default")
+            ),
+        };
+        println!("      {code} {name}{}{shown}", lang.colon());
     }
 }

@@ -84,7 +84,8 @@ async fn flux_run(ctx: &AppContext, args: FluxArgs) -> Result<ExitCode> {
             })
         }
         Err(error) => {
-            tracing::error!(error = ?error, "flux import failed");
+            // Said to the user just below; the cause chain is for CABREADY_LOG=debug.
+            tracing::debug!(error = ?error, "flux import failed");
             eprintln!("{}", error.message(lang));
             Ok(ExitCode::from(1))
         }

@@ -21,6 +21,13 @@ pub enum StoreError {
     /// A platform name the firm does not know, with the names it knows.
     #[error("unknown platform {name}")]
     UnknownPlatform { name: String, known: Vec<String> },
+    /// No firm to work on: the name given is not one of the database's
+    /// (`known`), or no name was given and the database has none or several.
+    #[error("unknown firm")]
+    UnknownFirm {
+        name: Option<String>,
+        known: Vec<String>,
+    },
     /// A request the domain refuses, with what to do, in both languages.
     #[error("{en}")]
     Refused { fr: String, en: String },
@@ -88,13 +95,48 @@ impl StoreError {
                 "'{name}' is not an approved platform known to the firm; known platforms: {}",
                 if known.is_empty() { "none".to_string() } else { known.join(", ") }
             ),
+            (Self::UnknownFirm { name, known }, _) => unknown_firm(name.as_deref(), known, lang),
             (Self::Refused { fr, .. }, Lang::Fr) => fr.clone(),
             (Self::Refused { en, .. }, Lang::En) => en.clone(),
             (_, Lang::Fr) => {
-                "erreur de la base de données (le détail est dans le journal technique)".into()
+                "erreur de la base de données (le détail est dans le journal technique : CABREADY_LOG=debug)".into()
             }
-            (_, Lang::En) => "database error (details are in the technical log)".into(),
+            (_, Lang::En) => {
+                "database error (details are in the technical log: CABREADY_LOG=debug)".into()
+            }
         }
+    }
+}
+
+/// Which firm is missing, and what to do: the firms there are, or how to
+/// create one.
+fn unknown_firm(name: Option<&str>, known: &[String], lang: Lang) -> String {
+    let create = lang.pick(
+        "créez-le avec `cabready onboard --firm NOM --users users.csv --clients clients.csv`, ou essayez `cabready demo`",
+        "create it with `cabready onboard --firm NAME --users users.csv --clients clients.csv`, or try `cabready demo`",
+    );
+    let firms = known.join(", ");
+    match (name, known.is_empty(), lang) {
+        (Some(name), true, Lang::Fr) => format!(
+            "cabinet « {name} » introuvable : la base n'a encore aucun cabinet ; {create}"
+        ),
+        (Some(name), true, Lang::En) => {
+            format!("firm \"{name}\" not found: the database has no firm yet; {create}")
+        }
+        (Some(name), false, Lang::Fr) => {
+            format!("cabinet « {name} » introuvable ; cabinets de la base : {firms}")
+        }
+        (Some(name), false, Lang::En) => {
+            format!("firm \"{name}\" not found; firms in the database: {firms}")
+        }
+        (None, true, Lang::Fr) => format!("aucun cabinet dans la base : {create}"),
+        (None, true, Lang::En) => format!("no firm in the database: {create}"),
+        (None, false, Lang::Fr) => format!(
+            "plusieurs cabinets dans la base ({firms}) : précisez lequel avec --firm, ou firm = \"…\" dans la configuration"
+        ),
+        (None, false, Lang::En) => format!(
+            "several firms in the database ({firms}): say which with --firm, or firm = \"…\" in the configuration"
+        ),
     }
 }
 
@@ -122,5 +164,30 @@ mod tests {
             missing("anomalie").user_message(Lang::Fr),
             "anomalie introuvable : #0"
         );
+    }
+
+    #[test]
+    fn a_missing_firm_says_which_there_are_or_how_to_create_one() {
+        let firm = |name: Option<&str>, known: &[&str]| StoreError::UnknownFirm {
+            name: name.map(str::to_string),
+            known: known.iter().map(|k| k.to_string()).collect(),
+        };
+        assert_eq!(
+            firm(Some("Nope"), &["Cabinet A", "Cabinet B"]).user_message(Lang::Fr),
+            "cabinet « Nope » introuvable ; cabinets de la base : Cabinet A, Cabinet B"
+        );
+        assert_eq!(
+            firm(Some("Nope"), &["Cabinet A"]).user_message(Lang::En),
+            "firm \"Nope\" not found; firms in the database: Cabinet A"
+        );
+        assert!(firm(None, &[]).user_message(Lang::Fr).starts_with(
+            "aucun cabinet dans la base : créez-le avec `cabready onboard --firm NOM"
+        ));
+        assert!(firm(Some("Nope"), &[])
+            .user_message(Lang::En)
+            .starts_with("firm \"Nope\" not found: the database has no firm yet; create it"));
+        assert!(firm(None, &["A", "B"])
+            .user_message(Lang::Fr)
+            .starts_with("plusieurs cabinets dans la base (A, B) : précisez lequel avec --firm"));
     }
 }

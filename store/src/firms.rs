@@ -78,35 +78,20 @@ pub async fn ensure(
     ))
 }
 
-/// The firm a command works on: the named one, or the only one there is.
+/// The firm a command works on: the named one, or the only one there is;
+/// else an error that names the firms there are.
 pub async fn resolve(conn: &mut AnyConnection, name: Option<&str>) -> StoreResult<Firm> {
-    match name {
-        Some(name) => find_by_name(conn, name)
-            .await?
-            .ok_or_else(|| StoreError::NotFound {
-                what: "cabinet",
-                key: name.to_string(),
-            }),
-        None => {
-            let mut firms = list(conn).await?;
-            match firms.len() {
-                1 => Ok(firms.remove(0)),
-                0 => Err(StoreError::NotFound {
-                    what: "cabinet",
-                    key: "(aucun cabinet : lancez `cabready onboard` ou `cabready demo`)".into(),
-                }),
-                _ => Err(StoreError::NotFound {
-                    what: "cabinet",
-                    key: format!(
-                        "(plusieurs cabinets, précisez --firm : {})",
-                        firms
-                            .iter()
-                            .map(|f| f.name.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                }),
-            }
+    if let Some(name) = name {
+        if let Some(firm) = find_by_name(conn, name).await? {
+            return Ok(firm);
         }
     }
+    let mut firms = list(conn).await?;
+    if name.is_none() && firms.len() == 1 {
+        return Ok(firms.remove(0));
+    }
+    Err(StoreError::UnknownFirm {
+        name: name.map(|n| n.trim().to_string()),
+        known: firms.into_iter().map(|f| f.name).collect(),
+    })
 }

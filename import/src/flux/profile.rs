@@ -6,11 +6,12 @@
 //! overrides them by name, and a profile file can be given by path.
 
 use cabready_store::domain::{fold, parse_cents, Direction, LifecycleCode};
-use cabready_store::lang::toml_problem;
+use cabready_store::lang::{toml_problem, STATUS_CODE_EXPECTED};
 use cabready_store::{Lang, Said};
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
 /// The shipped profiles: (name, TOML text).
@@ -125,7 +126,39 @@ pub struct ProfileFile {
     #[serde(default)]
     pub direction_values: BTreeMap<String, String>,
     #[serde(default)]
-    pub statuses: BTreeMap<String, u16>,
+    pub statuses: BTreeMap<String, StatusNumber>,
+}
+
+/// A lifecycle code as `[statuses]` writes it: a number of three digits.
+/// Its own reader, so that a code written as text (`"212"`) or out of range
+/// is said as what it is, not as "a number from 0 to 65535".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatusNumber(pub u16);
+
+impl<'de> Deserialize<'de> for StatusNumber {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::{Error, Unexpected, Visitor};
+        struct Code;
+        impl Visitor<'_> for Code {
+            type Value = StatusNumber;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str(STATUS_CODE_EXPECTED)
+            }
+            fn visit_i64<E: Error>(self, v: i64) -> Result<StatusNumber, E> {
+                match (100..=999).contains(&v) {
+                    true => Ok(StatusNumber(v as u16)),
+                    false => Err(E::invalid_value(Unexpected::Signed(v), &self)),
+                }
+            }
+            fn visit_u64<E: Error>(self, v: u64) -> Result<StatusNumber, E> {
+                match (100..=999).contains(&v) {
+                    true => Ok(StatusNumber(v as u16)),
+                    false => Err(E::invalid_value(Unexpected::Unsigned(v), &self)),
+                }
+            }
+        }
+        deserializer.deserialize_any(Code)
+    }
 }
 
 fn default_delimiter() -> String {
@@ -184,6 +217,136 @@ fn has_offset(format: &str) -> bool {
     format.contains("%z") || format.contains("%:z") || format.contains("%#z")
 }
 
+/// A date or time written with a chrono format, or the format itself when
+/// it cannot be written (chrono's `to_string` panics on that).
+fn format_or_itself(formatted: impl std::fmt::Display, format: &str) -> String {
+    let mut out = String::new();
+    match write!(out, "{formatted}") {
+        Ok(()) => out,
+        Err(_) => format.to_string(),
+    }
+}
+
+/// `date_format` must write and read back a date alone; `datetime_format`
+/// must write a date and time. A date format with hours or an offset
+/// (`%Y-%m-%d %H:%M`) cannot write a date without a time: refused here,
+/// with what to do, rather than failing on the first unreadable date.
+fn check_formats(file: &ProfileFile) -> Result<(), Said> {
+    let see = "docs/platform-profiles.md";
+    let date_format = &file.date_format;
+    let sample = sample_datetime().date_naive();
+    let mut probe = String::new();
+    if date_format.trim().is_empty() {
+        return Err(Said::new(
+            format!("date_format : format vide ; par ex. \"%d/%m/%Y\" pour 31/12/2026, voir {see}"),
+            format!("date_format: empty format; e.g. \"%d/%m/%Y\" for 31/12/2026, see {see}"),
+        ));
+    }
+    if write!(probe, "{}", sample.format(date_format)).is_err() {
+        // Either an unknown specifier or one a date alone has no value for.
+        let as_datetime = write!(String::new(), "{}", sample_datetime().format(date_format));
+        return Err(match as_datetime {
+            Ok(()) => Said::new(
+                format!(
+                    "date_format : « {date_format} » contient une heure ou un fuseau (%H, %M, %S, %z…), qu'une date de facture n'a pas ; gardez la date seule (par ex. \"%Y-%m-%d\") : une date écrite avec une heure est lue avec datetime_format"
+                ),
+                format!(
+                    "date_format: \"{date_format}\" holds a time or an offset (%H, %M, %S, %z…), which an issue date does not have; keep the date alone (e.g. \"%Y-%m-%d\"): a date written with a time is read with datetime_format"
+                ),
+            ),
+            Err(_) => Said::new(
+                format!("date_format : format invalide « {date_format} », voir {see}"),
+                format!("date_format: invalid format \"{date_format}\", see {see}"),
+            ),
+        });
+    }
+    if NaiveDate::parse_from_str(&probe, date_format).ok() != Some(sample) {
+        return Err(Said::new(
+            format!(
+                "date_format : « {date_format} » ne permet pas de relire une date (il écrit « {probe} ») : il faut le jour, le mois et l'année, par ex. \"%d/%m/%Y\""
+            ),
+            format!(
+                "date_format: \"{date_format}\" cannot read a date back (it writes \"{probe}\"): it needs the day, the month and the year, e.g. \"%d/%m/%Y\""
+            ),
+        ));
+    }
+    let datetime_format = &file.datetime_format;
+    if datetime_format.trim().is_empty()
+        || write!(
+            String::new(),
+            "{}",
+            sample_datetime().format(datetime_format)
+        )
+        .is_err()
+    {
+        return Err(Said::new(
+            format!("datetime_format : format invalide « {datetime_format} », voir {see}"),
+            format!("datetime_format: invalid format \"{datetime_format}\", see {see}"),
+        ));
+    }
+    Ok(())
+}
+
+/// A column named "" would be looked for in the file and said missing
+/// with no name.
+fn check_columns(columns: &ColumnMap) -> Result<(), Said> {
+    match columns.fields().into_iter().find(|(_, header, _)| header.trim().is_empty()) {
+        Some((field, _, _)) => Err(Said::new(
+            format!(
+                "columns.{field} : nom de colonne vide ; mettez l'en-tête du fichier (par ex. {field} = \"Statut\"), ou retirez la clé si la plateforme n'exporte pas ce champ (seuls les champs facultatifs peuvent manquer)"
+            ),
+            format!(
+                "columns.{field}: empty column name; write the file's header (e.g. {field} = \"Status\"), or remove the key when the platform does not export this field (only optional fields may be left out)"
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// A `[statuses]` or `[direction_values]` table read as the lines are
+/// looked up: its words folded (case, accents, spacing). Two words that
+/// fold alike and say different things would leave the lines to whichever
+/// came last: refused; saying the same thing twice is harmless.
+struct Folded<T> {
+    table: &'static str,
+    map: HashMap<String, T>,
+    /// Folded word -> (the word as written, its value as written).
+    written: HashMap<String, (String, String)>,
+}
+
+impl<T: PartialEq> Folded<T> {
+    fn new(table: &'static str) -> Self {
+        Folded {
+            table,
+            map: HashMap::new(),
+            written: HashMap::new(),
+        }
+    }
+
+    fn insert(&mut self, word: &str, value: T, value_written: &str) -> Result<(), Said> {
+        let key = fold(word);
+        if let Some(before) = self.map.get(&key) {
+            if *before != value {
+                let (first, first_value) = &self.written[&key];
+                let table = self.table;
+                return Err(Said::new(
+                    format!(
+                        "clé en double dans [{table}] : « {first} » = {first_value} et « {word} » = {value_written} (les mots sont comparés sans tenir compte de la casse ni des accents) ; gardez-en un seul"
+                    ),
+                    format!(
+                        "duplicate key in [{table}]: \"{first}\" = {first_value} and \"{word}\" = {value_written} (words are compared ignoring case and accents); keep only one"
+                    ),
+                ));
+            }
+            return Ok(());
+        }
+        self.written
+            .insert(key.clone(), (word.to_string(), value_written.to_string()));
+        self.map.insert(key, value);
+        Ok(())
+    }
+}
+
 impl Profile {
     /// Parses and checks a profile's TOML text; the error says which key is wrong.
     pub fn from_toml(text: &str, origin: &str) -> Result<Profile, Said> {
@@ -237,26 +400,8 @@ impl Profile {
                 ),
             )
         })?;
-        // A format that cannot print a date cannot read one either.
-        for (key, format) in [
-            ("date_format", &file.date_format),
-            ("datetime_format", &file.datetime_format),
-        ] {
-            use std::fmt::Write;
-            let mut probe = String::new();
-            if format.trim().is_empty()
-                || write!(probe, "{}", sample_datetime().format(format)).is_err()
-            {
-                return Err(Said::new(
-                    format!(
-                        "{key} : format invalide (lu : {format:?}), voir docs/platform-profiles.md"
-                    ),
-                    format!(
-                        "{key}: invalid format (read: {format:?}), see docs/platform-profiles.md"
-                    ),
-                ));
-            }
-        }
+        check_formats(&file)?;
+        check_columns(&file.columns)?;
         let direction = file
             .direction
             .as_deref()
@@ -269,7 +414,7 @@ impl Profile {
                 })
             })
             .transpose()?;
-        let mut direction_values = HashMap::new();
+        let mut direction_values = Folded::new("direction_values");
         for (word, ours) in &file.direction_values {
             let d = Direction::from_code(ours).ok_or_else(|| {
                 Said::new(
@@ -277,10 +422,10 @@ impl Profile {
                     format!("direction_values.{word:?}: expected \"emitted\" or \"received\" (read: {ours:?})"),
                 )
             })?;
-            direction_values.insert(fold(word), d);
+            direction_values.insert(word, d, &format!("{ours:?}"))?;
         }
-        let mut statuses = HashMap::new();
-        for (word, code) in &file.statuses {
+        let mut statuses = Folded::new("statuses");
+        for (word, StatusNumber(code)) in &file.statuses {
             let c = LifecycleCode::from_number(i64::from(*code)).ok_or_else(|| {
                 Said::new(
                     format!(
@@ -289,8 +434,10 @@ impl Profile {
                     format!("statuses.{word:?}: three-digit status code expected (read: {code})"),
                 )
             })?;
-            statuses.insert(fold(word), c);
+            statuses.insert(word, c, &code.to_string())?;
         }
+        let direction_values = direction_values.map;
+        let statuses = statuses.map;
         Ok(Profile {
             delimiter,
             encoding,
@@ -308,18 +455,17 @@ impl Profile {
         &self.file.name
     }
 
-    /// An example of the expected date, for messages (`31/12/2026`).
+    /// An example of the expected date, for messages (`31/12/2026`). The
+    /// format was checked when the profile was read; should it still not
+    /// print a date, the example is the format itself, never a panic.
     pub fn date_example(&self) -> String {
-        sample_datetime()
-            .date_naive()
-            .format(&self.file.date_format)
-            .to_string()
+        let format = &self.file.date_format;
+        format_or_itself(sample_datetime().date_naive().format(format), format)
     }
 
     pub fn datetime_example(&self) -> String {
-        sample_datetime()
-            .format(&self.file.datetime_format)
-            .to_string()
+        let format = &self.file.datetime_format;
+        format_or_itself(sample_datetime().format(format), format)
     }
 
     pub fn parse_date(&self, raw: &str) -> Option<NaiveDate> {
@@ -611,5 +757,147 @@ mod tests {
         );
         let err = resolve("nope", None).unwrap_err();
         assert!(err.message(Lang::Fr).contains("generic"));
+    }
+
+    const COLUMNS: &str = "[columns]\nplatform_invoice_id = \"a\"\ninvoice_number = \"b\"\nseller_siren = \"c\"\nbuyer_siren = \"d\"\nstatus = \"e\"\nstatus_at = \"f\"\n";
+
+    fn with(top: &str, tables: &str) -> Result<Profile, Said> {
+        Profile::from_toml(&format!("name = \"x\"\n{top}\n{COLUMNS}{tables}"), "x")
+    }
+
+    #[test]
+    fn a_date_format_with_a_time_is_refused_when_the_profile_is_read() {
+        for format in ["%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S%:z", "%d/%m/%Y %z"] {
+            let err = with(&format!("date_format = {format:?}"), "").unwrap_err();
+            assert!(
+                err.fr.starts_with(&format!(
+                    "date_format : « {format} » contient une heure ou un fuseau"
+                )),
+                "{err:?}"
+            );
+            assert!(
+                err.en
+                    .starts_with(&format!("date_format: \"{format}\" holds a time")),
+                "{err:?}"
+            );
+        }
+        // A format that cannot read a whole date back, or no format at all.
+        let err = with("date_format = \"%d/%m\"", "").unwrap_err();
+        assert!(
+            err.fr.contains("il faut le jour, le mois et l'année"),
+            "{err:?}"
+        );
+        let err = with("date_format = \"%Q\"", "").unwrap_err();
+        assert!(
+            err.fr.starts_with("date_format : format invalide « %Q »"),
+            "{err:?}"
+        );
+        assert!(with("date_format = \"\"", "").is_err());
+        let err = with("datetime_format = \"%Y %Q\"", "").unwrap_err();
+        assert!(
+            err.en.starts_with("datetime_format: invalid format"),
+            "{err:?}"
+        );
+        // The usual ones still load.
+        for format in ["%d/%m/%Y", "%Y%m%d", "%d.%m.%Y", "%d/%m/%y"] {
+            assert!(
+                with(&format!("date_format = {format:?}"), "").is_ok(),
+                "{format}"
+            );
+        }
+    }
+
+    #[test]
+    fn examples_never_panic_whatever_the_format() {
+        // A profile built around the checks (fields are public): the
+        // example is the format itself rather than a panic.
+        let mut p = resolve("generic", None).unwrap();
+        p.file.date_format = "%Y-%m-%d %H:%M".into();
+        assert_eq!(p.date_example(), "%Y-%m-%d %H:%M");
+        p.file.datetime_format = "%Q".into();
+        assert_eq!(p.datetime_example(), "%Q");
+        assert_eq!(
+            resolve("fr-excel", None).unwrap().datetime_example(),
+            "31/12/2026 14:30"
+        );
+    }
+
+    #[test]
+    fn words_that_fold_alike_must_say_the_same() {
+        let err = with("", "[statuses]\n\"Paid\" = 212\n\"paid\" = 211\n").unwrap_err();
+        assert_eq!(
+            err.fr,
+            "clé en double dans [statuses] : « Paid » = 212 et « paid » = 211 (les mots sont comparés sans tenir compte de la casse ni des accents) ; gardez-en un seul"
+        );
+        assert!(
+            err.en
+                .starts_with("duplicate key in [statuses]: \"Paid\" = 212 and \"paid\" = 211"),
+            "{err:?}"
+        );
+        let err = with("", "[statuses]\n\"Payée\" = 212\n\"PAYEE\" = 211\n").unwrap_err();
+        assert!(
+            err.fr.starts_with("clé en double dans [statuses]"),
+            "{err:?}"
+        );
+        let err = with(
+            "",
+            "[direction_values]\n\"Émise\" = \"emitted\"\n\"emise\" = \"received\"\n",
+        )
+        .unwrap_err();
+        assert!(
+            err.fr
+                .starts_with("clé en double dans [direction_values] : "),
+            "{err:?}"
+        );
+        // The same thing said twice is harmless.
+        let p = with("", "[statuses]\n\"Paid\" = 212\n\"paid\" = 212\n").unwrap();
+        assert_eq!(p.parse_status("PAID"), Some(LifecycleCode::CASHED));
+    }
+
+    #[test]
+    fn an_empty_column_name_is_refused_with_its_key() {
+        let text = format!(
+            "name = \"x\"\n{}",
+            COLUMNS.replace("status = \"e\"", "status = \"\"")
+        );
+        let err = Profile::from_toml(&text, "x").unwrap_err();
+        assert!(
+            err.fr.starts_with("columns.status : nom de colonne vide"),
+            "{err:?}"
+        );
+        assert!(
+            err.en.starts_with("columns.status: empty column name"),
+            "{err:?}"
+        );
+        let text = format!("name = \"x\"\n{COLUMNS}issue_date = \"  \"\n");
+        let err = Profile::from_toml(&text, "x").unwrap_err();
+        assert!(err.fr.starts_with("columns.issue_date :"), "{err:?}");
+    }
+
+    #[test]
+    fn a_status_code_is_said_as_three_digits() {
+        for (value, found_fr, found_en) in [
+            ("\"212\"", "le texte \"212\"", "the text \"212\""),
+            ("2120", "le nombre 2120", "the number 2120"),
+            ("12", "le nombre 12", "the number 12"),
+        ] {
+            let err = with("", &format!("[statuses]\n\"Paid\" = {value}\n")).unwrap_err();
+            assert!(
+                err.fr.ends_with(&format!("{found_fr}, alors qu'il faut un code de statut à trois chiffres, de 100 à 999, écrit sans guillemets (par ex. 212)")),
+                "{err:?}"
+            );
+            assert!(err.fr.starts_with("ligne 11, colonne 10 : "), "{err:?}");
+            assert!(!err.fr.contains("65535"), "{err:?}");
+            assert!(
+                err.en.ends_with(&format!("{found_en}, expected a status code of three digits, from 100 to 999, written without quotes (e.g. 212)")),
+                "{err:?}"
+            );
+        }
+        // A wrong type elsewhere is said in words in English too.
+        let err = with("skip_rows = \"deux\"", "").unwrap_err();
+        assert!(
+            err.en.ends_with("expected a whole number, zero or more"),
+            "{err:?}"
+        );
     }
 }

@@ -49,8 +49,13 @@ pub const MAIL_RULES: &[&str] = &[
 #[serde(deny_unknown_fields)]
 pub struct AnomalyLimits {
     /// Days an invoice may stay in a non-final status, by code (`"204" = 15`).
-    /// Codes absent here are never "stuck".
-    #[serde(default = "AnomalyLimits::default_stuck_days")]
+    /// A table in the config file changes the codes it names; the others
+    /// keep their default ([`AnomalyLimits::default_stuck_days`]). Codes
+    /// absent from both are never "stuck".
+    #[serde(
+        default = "AnomalyLimits::default_stuck_days",
+        deserialize_with = "stuck_days_over_defaults"
+    )]
     pub stuck_days: BTreeMap<String, i64>,
     /// Days a received invoice may wait before being taken in charge (204).
     #[serde(default = "AnomalyLimits::default_not_taken_days")]
@@ -61,6 +66,21 @@ pub struct AnomalyLimits {
     /// Days after reception applies before "no received flow at all" is raised.
     #[serde(default = "AnomalyLimits::default_reception_grace_days")]
     pub reception_grace_days: i64,
+}
+
+/// `[anomalies.stuck_days]` as given, over the defaults: `"200" = 30`
+/// alone must not leave 204, 208… without any limit.
+fn stuck_days_over_defaults<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<BTreeMap<String, i64>, D::Error> {
+    let given = BTreeMap::<String, i64>::deserialize(deserializer)?;
+    let mut days = AnomalyLimits::default_stuck_days();
+    days.extend(
+        given
+            .into_iter()
+            .map(|(code, d)| (code.trim().to_string(), d)),
+    );
+    Ok(days)
 }
 
 impl Default for AnomalyLimits {
@@ -94,13 +114,13 @@ impl AnomalyLimits {
         .map(|(c, d)| (c.to_string(), d))
         .collect()
     }
-    fn default_not_taken_days() -> i64 {
+    pub fn default_not_taken_days() -> i64 {
         7
     }
-    fn default_no_emission_days() -> i64 {
+    pub fn default_no_emission_days() -> i64 {
         30
     }
-    fn default_reception_grace_days() -> i64 {
+    pub fn default_reception_grace_days() -> i64 {
         30
     }
 

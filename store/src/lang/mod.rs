@@ -1,6 +1,6 @@
 mod toml;
 
-pub use toml::toml_problem;
+pub use toml::{toml_problem, STATUS_CODE_EXPECTED};
 
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;

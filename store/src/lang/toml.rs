@@ -9,6 +9,12 @@
 use super::Said;
 use std::ops::Range;
 
+/// What a lifecycle code in a settings file must be (a profile's
+/// `[statuses]`): the words serde gives after "expected", said again in
+/// French by [`toml_problem`].
+pub const STATUS_CODE_EXPECTED: &str =
+    "a status code of three digits, from 100 to 999, written without quotes (e.g. 212)";
+
 /// `message` and `span` as the `toml` crate gives them (`Error::message`,
 /// `Error::span`), `text` the file's text (empty when the values did not
 /// come from a file: the span is then ignored).
@@ -53,7 +59,11 @@ pub fn toml_problem(message: &str, span: Option<Range<usize>>, text: &str) -> Sa
                 found_fr(found),
                 expected_fr(expected)
             ),
-            format!("wrong type of value: {found}, expected {expected}"),
+            format!(
+                "wrong type of value: {}, expected {}",
+                found_en(found),
+                expected_en(expected)
+            ),
         ),
         Shape::OutOfRange { found, expected } => Said::new(
             format!(
@@ -61,7 +71,11 @@ pub fn toml_problem(message: &str, span: Option<Range<usize>>, text: &str) -> Sa
                 found_fr(found),
                 expected_fr(expected)
             ),
-            format!("value out of range: {found}, expected {expected}"),
+            format!(
+                "value out of range: {}, expected {}",
+                found_en(found),
+                expected_en(expected)
+            ),
         ),
         Shape::DuplicateKey(key) => Said::new(
             format!("clé « {key} » écrite deux fois"),
@@ -222,8 +236,51 @@ fn found_fr(found: &str) -> String {
     }
 }
 
+/// serde's words for what it found, without its backticks (`integer \`7\``).
+fn found_en(found: &str) -> String {
+    let found = found.replace('`', "");
+    for (word, said) in [
+        ("string ", "the text "),
+        ("integer ", "the number "),
+        ("floating point ", "the number "),
+        ("boolean ", "the boolean "),
+    ] {
+        if let Some(rest) = found.strip_prefix(word) {
+            return format!("{said}{rest}");
+        }
+    }
+    match found.as_str() {
+        "sequence" => "a list".into(),
+        "map" => "a table".into(),
+        other => other.into(),
+    }
+}
+
+/// serde's words for what it expected: Rust's type names ("usize") said
+/// as a person would.
+fn expected_en(expected: &str) -> String {
+    match expected {
+        "u8" => "a whole number from 0 to 255".into(),
+        "u16" => "a whole number from 0 to 65535".into(),
+        "u32" | "u64" | "usize" => "a whole number, zero or more".into(),
+        "i8" | "i16" | "i32" | "i64" | "isize" => "a whole number".into(),
+        "f32" | "f64" => "a number".into(),
+        "a string" => "a text between quotes".into(),
+        "a boolean" => "true or false".into(),
+        "a character" => "a single character between quotes".into(),
+        "a sequence" => "a list between brackets [ ]".into(),
+        "a map" => "a table".into(),
+        other if other.starts_with("struct ") => "a table".into(),
+        other => other.into(),
+    }
+}
+
 fn expected_fr(expected: &str) -> String {
     match expected {
+        STATUS_CODE_EXPECTED => {
+            "un code de statut à trois chiffres, de 100 à 999, écrit sans guillemets (par ex. 212)"
+                .into()
+        }
         "u8" => "un nombre entier de 0 à 255".into(),
         "u16" => "un nombre entier de 0 à 65535".into(),
         "u32" | "u64" | "usize" => "un nombre entier positif ou nul".into(),
@@ -290,15 +347,22 @@ mod tests {
             fr,
             "ligne 2, colonne 13 : valeur de mauvais type : le texte \"deux\", alors qu'il faut un nombre entier positif ou nul"
         );
+        // Rust's type names are said in words in English too.
         assert_eq!(
             en,
-            "line 2, column 13: wrong type of value: string \"deux\", expected u32"
+            "line 2, column 13: wrong type of value: the text \"deux\", expected a whole number, zero or more"
         );
-        let (fr, _) = both("invalid value: integer `2000000`, expected u16", None, "");
+        let (fr, en) = both("invalid value: integer `2000000`, expected u16", None, "");
         assert_eq!(
             fr,
             "valeur hors limites : le nombre 2000000, alors qu'il faut un nombre entier de 0 à 65535"
         );
+        assert_eq!(
+            en,
+            "value out of range: the number 2000000, expected a whole number from 0 to 65535"
+        );
+        let (_, en) = both("invalid type: string \"x\", expected usize", None, "");
+        assert!(!en.contains("usize"), "{en}");
         let (fr, _) = both(
             "unknown variant `ssl`, expected one of `tls`, `starttls`, `plain`",
             None,
