@@ -1133,3 +1133,30 @@ fn one_stuck_days_entry_keeps_the_defaults_of_the_other_statuses() {
     assert!(out.contains("(limite 15 j)"), "{out}");
     assert!(!out.contains("F-STUCK-200"), "{out}");
 }
+
+#[test]
+fn a_platform_the_firm_does_not_know_is_a_wrong_argument() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(cabready(dir.path(), None, &["demo"]).status.success());
+    let export =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/flux/generic-export.csv");
+    let args = ["import", "flux", "--platform", "generic", "--source"];
+    let typo = cabready(
+        dir.path(),
+        None,
+        &[&args[..], &["Penylane", export.to_str().unwrap()]].concat(),
+    );
+    assert_eq!(typo.status.code(), Some(2), "{}", stderr(&typo));
+    assert!(
+        stderr(&typo).contains("« Penylane » n'est pas une plateforme agréée connue du cabinet ; plateformes connues : "),
+        "{}",
+        stderr(&typo)
+    );
+    let known = cabready(
+        dir.path(),
+        None,
+        &[&args[..], &["pennylane", export.to_str().unwrap()]].concat(),
+    );
+    // Imported, with the fixture's bad lines left out.
+    assert_eq!(known.status.code(), Some(3), "{}", stderr(&known));
+}

@@ -2,7 +2,8 @@
 
 use crate::AppContext;
 use anyhow::Result;
-use cabready_import::flux::{self, profile, FluxRequest, DEFAULT_BATCH};
+use cabready_import::flux::{self, profile, FluxError, FluxRequest, DEFAULT_BATCH};
+use cabready_store::StoreError;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -87,7 +88,12 @@ async fn flux_run(ctx: &AppContext, args: FluxArgs) -> Result<ExitCode> {
             // Said to the user just below; the cause chain is for CABREADY_LOG=debug.
             tracing::debug!(error = ?error, "flux import failed");
             eprintln!("{}", error.message(lang));
-            Ok(ExitCode::from(1))
+            // A platform the firm does not know is a wrong argument, as an
+            // unknown profile is.
+            Ok(ExitCode::from(match error {
+                FluxError::Store(StoreError::UnknownPlatform { .. }) => 2,
+                _ => 1,
+            }))
         }
     }
 }

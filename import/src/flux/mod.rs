@@ -417,13 +417,14 @@ async fn import_file(
                 _ => e.to_string(),
             };
             summary.fatal = Some(format!(
-                "{file}:{header_line}: {}{}{} : {why}",
+                "{file}:{header_line}: {}{}{}{}{why}",
                 lang.pick("en-tête", "header"),
                 lang.colon(),
                 lang.pick(
                     "illisible, vérifiez la clé encoding du profil",
                     "unreadable, check the profile's encoding key"
-                )
+                ),
+                lang.colon(),
             ));
             return Ok(summary);
         }
@@ -508,7 +509,9 @@ async fn import_file(
             let pct = (done * 100).checked_div(size).unwrap_or(0);
             let _ = write!(
                 std::io::stderr(),
-                "\r{file} : {pct:>3} % — {rows} {}",
+                "\r{file}{}{pct:>3}{} — {rows} {}",
+                lang.colon(),
+                lang.pick(" %", "%"),
                 lang.pick("lignes", "lines")
             );
         }
