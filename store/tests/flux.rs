@@ -669,16 +669,19 @@ both_backends!(
             .unwrap();
         tx.rollback().await.unwrap();
 
-        // P1 gets a new event, P2 a known one, P3 and P4 are new. This file
-        // names D2 for P1: the invoice stays D1's, and so does the flow date.
-        let mut p1_elsewhere = event(d2, "P1", 205, 2, Direction::Emitted);
-        p1_elsewhere.invoice_number = "renamed".into();
+        // P1 gets a new event (whose other fields do not change the
+        // invoice), P2 a known one, P3 and P4 are new. D2 received P1 from
+        // D1: its side of P1 is an invoice of its own.
+        let mut p1_again = event(d1, "P1", 205, 2, Direction::Emitted);
+        p1_again.invoice_number = "renamed".into();
+        let p1_received = event(d2, "P1", 205, 2, Direction::Received);
         // P3's line comes twice, the second time with a fraction of a second
         // more, which the history does not keep: one event.
         let mut p3_again = event(d1, "P3", 200, 4, Direction::Emitted);
         p3_again.status_at += Duration::milliseconds(500);
         let second = [
-            p1_elsewhere,
+            p1_again,
+            p1_received,
             event(d1, "P2", 200, 8, Direction::Emitted),
             event(d1, "P3", 200, 4, Direction::Emitted),
             event(d2, "P4", 201, 3, Direction::Received),
@@ -689,9 +692,9 @@ both_backends!(
             .unwrap();
         assert_eq!(
             (out.new_invoices, out.new_statuses, out.known_statuses),
-            (2, 3, 2)
+            (3, 4, 2)
         );
-        assert_eq!(invoices::counts(&mut conn, firm).await.unwrap(), (4, 5));
+        assert_eq!(invoices::counts(&mut conn, firm).await.unwrap(), (5, 6));
 
         let p1 = invoices::find(&mut conn, firm, "Pennylane", "P1")
             .await
@@ -741,8 +744,17 @@ both_backends!(
         );
         assert_eq!(
             last_flow(&mut conn, firm, d2, "last_received_at").await,
-            day(3)
+            day(2),
+            "D2's side of P1"
         );
+        let d2_side = invoices::for_dossier(&mut conn, firm, d2).await.unwrap();
+        let d2_p1: Vec<_> = d2_side
+            .iter()
+            .filter(|i| i.platform_invoice_id == "P1")
+            .collect();
+        assert_eq!(d2_p1.len(), 1, "{d2_side:?}");
+        assert_ne!(d2_p1[0].id, p1_before.id);
+        assert_eq!(d2_p1[0].direction, Direction::Received);
     }
 );
 
