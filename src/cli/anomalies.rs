@@ -296,13 +296,7 @@ pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
                 let mut tx = store.begin_write().await?;
                 let e = anomalies::evaluate(&mut tx, firm.id, &ctx.config.anomalies, now, ctx.clock.today()).await?;
                 tx.commit().await?;
-                println!(
-                    "{}",
-                    match lang {
-                        Lang::Fr => format!("Anomalies : {} ouverte(s), {} rouverte(s), {} close(s) automatiquement ; {} ouverte(s) au total.", e.opened, e.reopened, e.closed, e.open),
-                        Lang::En => format!("Anomalies: {} opened, {} reopened, {} closed automatically; {} open in all.", e.opened, e.reopened, e.closed, e.open),
-                    }
-                );
+                println!("{}", e.summary(lang));
             }
         }
         Ok(())

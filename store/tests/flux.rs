@@ -245,7 +245,7 @@ both_backends!(
         }
         assert_eq!(open[0].severity, Severity::Critical);
         let rejected = open.iter().find(|a| a.rule == "invoice_rejected").unwrap();
-        assert_eq!(rejected.describe(Lang::Fr), "Facture F-P1 rejetée (213) le 24/11/2026 (plateforme Pennylane) : à corriger et à redéposer");
+        assert_eq!(rejected.describe(Lang::Fr), "Facture F-P1 rejetée (213) le 24/11/2026 (plateforme Pennylane) — à corriger et à redéposer");
         let no_reception = open.iter().find(|a| a.rule == "no_reception_flow").unwrap();
         assert_eq!(no_reception.dossier_code.as_deref(), Some("D1"));
 

@@ -156,17 +156,8 @@ impl FluxReport {
                 ),
             });
         }
-        let a = &self.anomalies;
-        out.push_str(&match lang {
-            Lang::Fr => format!(
-                "Anomalies : {} ouverte(s), {} rouverte(s), {} close(s) automatiquement ; {} ouverte(s) au total.\n",
-                a.opened, a.reopened, a.closed, a.open
-            ),
-            Lang::En => format!(
-                "Anomalies: {} opened, {} reopened, {} closed automatically; {} open in all.\n",
-                a.opened, a.reopened, a.closed, a.open
-            ),
-        });
+        out.push_str(&self.anomalies.summary(lang));
+        out.push('\n');
         if self.dry_run {
             out.push_str(lang.pick(
                 "Simulation (--dry-run) : rien n'a été écrit.\n",

@@ -175,6 +175,23 @@ pub struct Evaluation {
     pub open: usize,
 }
 
+impl Evaluation {
+    /// What changed, in one sentence ("nouvelle" for opened now, "ouverte"
+    /// for open in all).
+    pub fn summary(&self, lang: Lang) -> String {
+        match lang {
+            Lang::Fr => format!(
+                "Anomalies : {} nouvelle(s), {} rouverte(s), {} close(s) automatiquement ; {} ouverte(s) en tout.",
+                self.opened, self.reopened, self.closed, self.open
+            ),
+            Lang::En => format!(
+                "Anomalies: {} new, {} reopened, {} closed automatically; {} open in all.",
+                self.opened, self.reopened, self.closed, self.open
+            ),
+        }
+    }
+}
+
 fn day(at: Option<String>) -> Option<String> {
     at.as_deref().and_then(from_db_time).map(|t| {
         t.with_timezone(&chrono_tz::Europe::Paris)
@@ -1095,7 +1112,8 @@ pub fn describe(rule: &str, d: &Value, lang: Lang) -> String {
     let number = s(d, "invoice_number");
     let since = fr_day(d, "since");
     let platform = with_platform(d, lang);
-    let reason = match s(d, "reason") {
+    // A platform's reason may run over several lines: one line here.
+    let reason = match s(d, "reason").split_whitespace().collect::<Vec<_>>().join(" ") {
         r if r.is_empty() => String::new(),
         r => format!(" — {}{r}", lang.pick("motif : ", "reason: ")),
     };
@@ -1105,15 +1123,15 @@ pub fn describe(rule: &str, d: &Value, lang: Lang) -> String {
         .map(|c| format!("{} {}", c, c.label(lang)))
         .unwrap_or_default();
     match (rule, lang) {
-        ("invoice_rejected", Lang::Fr) => format!("Facture {number} rejetée (213) le {since}{platform}{reason} : à corriger et à redéposer"),
-        ("invoice_rejected", Lang::En) => format!("Invoice {number} rejected (213) on {since}{platform}{reason}: fix and submit again"),
+        ("invoice_rejected", Lang::Fr) => format!("Facture {number} rejetée (213) le {since}{platform}{reason} — à corriger et à redéposer"),
+        ("invoice_rejected", Lang::En) => format!("Invoice {number} rejected (213) on {since}{platform}{reason} — fix and submit again"),
         ("invoice_refused", Lang::Fr) => format!("Facture {number} refusée par le client (210) le {since}{platform}{reason}"),
         ("invoice_refused", Lang::En) => format!("Invoice {number} refused by the buyer (210) on {since}{platform}{reason}"),
         ("invoice_disputed", Lang::Fr) => format!("Facture {number} en litige (207) depuis le {since}{platform}{reason}"),
         ("invoice_disputed", Lang::En) => format!("Invoice {number} disputed (207) since {since}{platform}{reason}"),
         ("invoice_stuck", Lang::Fr) => format!("Facture {number} bloquée au statut {code_label} depuis le {since}{platform} (limite {} j)", s(d, "limit_days")),
         ("invoice_stuck", Lang::En) => format!("Invoice {number} stuck in status {code_label} since {since}{platform} (limit {} days)", s(d, "limit_days")),
-        ("received_not_taken", Lang::Fr) => format!("Facture reçue {number} pas prise en charge depuis le {since}{platform} (limite {} j)", s(d, "limit_days")),
+        ("received_not_taken", Lang::Fr) => format!("Facture reçue {number} non prise en charge depuis le {since}{platform} (limite {} j)", s(d, "limit_days")),
         ("received_not_taken", Lang::En) => format!("Received invoice {number} not taken in charge since {since}{platform} (limit {} days)", s(d, "limit_days")),
         ("no_emission", Lang::Fr) => match s(d, "last_emitted") {
             l if l.is_empty() => format!("Aucune facture émise alors que l'émission s'applique depuis le {}", fr_day(d, "emission_from")),
