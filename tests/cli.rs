@@ -881,7 +881,26 @@ fn anomaly_changes_on_the_command_line_follow_the_chat_rights() {
         stderr(&refused)
     );
 
-    // Bruno (Sud) takes it, then gives it back; Claire (manager) resolves it.
+    // New, it went to the dossier's accountant, Bruno (Sud): he gives it
+    // back, then takes it again; Claire (manager) resolves it.
+    let unassigned = cabready(
+        dir.path(),
+        None,
+        &[
+            "anomalies",
+            "assign",
+            &id,
+            "--to",
+            "personne",
+            "--as",
+            "bruno.petit@cabinet-durand.fr",
+        ],
+    );
+    assert!(
+        stdout(&unassigned).contains("— non assignée"),
+        "{}",
+        stdout(&unassigned)
+    );
     let assigned = cabready(
         dir.path(),
         None,
@@ -900,24 +919,6 @@ fn anomaly_changes_on_the_command_line_follow_the_chat_rights() {
         stdout(&assigned).contains("assignée à bruno.petit@cabinet-durand.fr"),
         "{}",
         stdout(&assigned)
-    );
-    let unassigned = cabready(
-        dir.path(),
-        None,
-        &[
-            "anomalies",
-            "assign",
-            &id,
-            "--to",
-            "personne",
-            "--as",
-            "bruno.petit@cabinet-durand.fr",
-        ],
-    );
-    assert!(
-        stdout(&unassigned).contains("— non assignée"),
-        "{}",
-        stdout(&unassigned)
     );
     let resolved = cabready(
         dir.path(),

@@ -785,7 +785,15 @@ both_backends!(the_anomaly_queue_in_chat, |db: TestDb| async move {
             Some(format!("{who} ne pourrait pas traiter cette anomalie : son rôle ou ses portefeuilles ne couvrent pas le dossier D015 ; assignez-la à un collaborateur du portefeuille ou à un associé").as_str())
         );
     }
+    // New, it went to the dossier's accountant, Bruno; Claire takes it off
+    // him, and he takes it again.
     let bruno = caller(&core, "bruno@durand.fr").await;
+    let mine = core.execute(&bruno, "anomalies miennes").await;
+    assert_eq!(field(&mine, "Ouvertes"), "4", "{}", text(&mine));
+    let off = core
+        .execute(&claire, &format!("assigner {id} personne"))
+        .await;
+    assert_eq!(off.tone, Tone::Success, "{}", text(&off));
     let assigned = core.execute(&bruno, &format!("assigner {id} moi")).await;
     assert_eq!(assigned.tone, Tone::Success, "{}", text(&assigned));
     let line = assigned.description.unwrap();
@@ -798,7 +806,7 @@ both_backends!(the_anomaly_queue_in_chat, |db: TestDb| async move {
         Some(format!("l'anomalie n°{id} est déjà assignée à bruno@durand.fr").as_str())
     );
     let mine = core.execute(&bruno, "anomalies miennes").await;
-    assert_eq!(field(&mine, "Ouvertes"), "1");
+    assert_eq!(field(&mine, "Ouvertes"), "4");
     assert_eq!(
         core.execute(
             &bruno,
@@ -907,7 +915,8 @@ both_backends!(the_anomaly_queue_in_chat, |db: TestDb| async move {
     assert_eq!(
         history,
         vec![
-            format!("cabready — anomalie #{id} ouverte : Aucune facture émise alors que l'émission s'applique depuis le 01/09/2026"),
+            format!("cabready — anomalie #{id} ouverte : Aucune facture émise alors que l'émission s'applique depuis le 01/09/2026 — assignée à bruno@durand.fr"),
+            format!("claire@durand.fr — anomalie #{id} désassignée"),
             format!("bruno@durand.fr — anomalie #{id} assignée à bruno@durand.fr"),
             format!("bruno@durand.fr — anomalie #{id} commentée : « client relancé par téléphone »"),
             format!("bruno@durand.fr — anomalie #{id} résolue : première facture émise le 24/11"),

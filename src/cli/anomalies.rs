@@ -215,13 +215,20 @@ pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
                 // A filter that names nothing of the firm's is a mistake to
                 // say, not an empty queue to show.
                 let dossier_code = match &l.dossier {
-                    Some(query) => Some(super::one_dossier(&mut conn, firm.id, query, lang).await?.record.code),
+                    Some(query) => Some(
+                        super::one_dossier(&mut conn, firm.id, query, lang)
+                            .await?
+                            .record
+                            .code,
+                    ),
                     None => None,
                 };
                 if let Some(portfolio) = &l.portfolio {
                     let known = cabready_store::users::portfolio_names(&mut conn, firm.id).await?;
                     if !known.iter().any(|k| fold(k) == fold(portfolio)) {
-                        return Err(super::no_dossier(&mut conn, firm.id, Some(portfolio), lang).await);
+                        return Err(
+                            super::no_dossier(&mut conn, firm.id, Some(portfolio), lang).await
+                        );
                     }
                 }
                 let rule = match &l.rule {
@@ -229,7 +236,12 @@ pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
                     None => None,
                 };
                 if l.limit < 1 {
-                    return Err(bad(lang, "--limit : un nombre entier ≥ 1 est attendu", "--limit: a whole number ≥ 1 is expected", &l.limit.to_string()));
+                    return Err(bad(
+                        lang,
+                        "--limit : un nombre entier ≥ 1 est attendu",
+                        "--limit: a whole number ≥ 1 is expected",
+                        &l.limit.to_string(),
+                    ));
                 }
                 let mut filter = Filter {
                     portfolio: l.portfolio,
@@ -243,9 +255,23 @@ pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
                     filter.assignee = Some(match a.trim().to_lowercase().as_str() {
                         "none" | "personne" | "aucun" => None,
                         _ => {
-                            let email = Email::parse(&a).map_err(|p| bad(lang, &p.message(Lang::Fr), &p.message(Lang::En), &a))?;
-                            if cabready_store::users::find_by_email(&mut conn, firm.id, email.as_str()).await?.is_none() {
-                                return Err(bad(lang, "--assigned : pas un utilisateur du cabinet", "--assigned: not a user of the firm", &a));
+                            let email = Email::parse(&a).map_err(|p| {
+                                bad(lang, &p.message(Lang::Fr), &p.message(Lang::En), &a)
+                            })?;
+                            if cabready_store::users::find_by_email(
+                                &mut conn,
+                                firm.id,
+                                email.as_str(),
+                            )
+                            .await?
+                            .is_none()
+                            {
+                                return Err(bad(
+                                    lang,
+                                    "--assigned : pas un utilisateur du cabinet",
+                                    "--assigned: not a user of the firm",
+                                    &a,
+                                ));
                             }
                             Some(email)
                         }
@@ -253,14 +279,24 @@ pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
                 }
                 if let Some(s) = l.severity {
                     filter.severity = Some(Severity::parse(&s).ok_or_else(|| {
-                        bad(lang, "--severity : attendu critique, alerte ou info", "--severity: expected critical, warning or info", &s)
+                        bad(
+                            lang,
+                            "--severity : attendu critique, alerte ou info",
+                            "--severity: expected critical, warning or info",
+                            &s,
+                        )
                     })?);
                 }
                 if let Some(s) = l.status {
                     filter.statuses = match s.trim().to_lowercase().as_str() {
                         "all" | "toutes" | "tous" => AnomalyStatus::ALL.to_vec(),
                         _ => vec![AnomalyStatus::parse(&s).ok_or_else(|| {
-                            bad(lang, "--status : attendu ouverte, fermee, resolue, ecartee ou toutes", "--status: expected open, closed, resolved, dismissed or all", &s)
+                            bad(
+                                lang,
+                                "--status : attendu ouverte, fermee, resolue, ecartee ou toutes",
+                                "--status: expected open, closed, resolved, dismissed or all",
+                                &s,
+                            )
                         })?],
                     };
                 }
@@ -271,30 +307,51 @@ pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
                 for a in &list {
                     println!("{}", render_line(a, lang));
                 }
-                let all = Filter { limit: None, ..filter };
-                let total: i64 = anomalies::count_by_severity(&mut conn, firm.id, &all, now).await?.iter().map(|(_, n)| n).sum();
+                let all = Filter {
+                    limit: None,
+                    ..filter
+                };
+                let total: i64 = anomalies::count_by_severity(&mut conn, firm.id, &all, now)
+                    .await?
+                    .iter()
+                    .map(|(_, n)| n)
+                    .sum();
                 let more = total - list.len() as i64;
                 if more > 0 {
                     println!(
                         "{}",
                         match lang {
-                            Lang::Fr => format!("… et {more} autre(s) : --limit {total} pour tout voir"),
-                            Lang::En => format!("… and {more} more: --limit {total} to see them all"),
+                            Lang::Fr =>
+                                format!("… et {more} autre(s) : --limit {total} pour tout voir"),
+                            Lang::En =>
+                                format!("… and {more} more: --limit {total} to see them all"),
                         }
                     );
                 }
             }
             Command::Show { id } => {
-                let a = anomalies::get(&mut conn, firm.id, id).await.map_err(|e| anyhow!(e.user_message(lang)))?;
+                let a = anomalies::get(&mut conn, firm.id, id)
+                    .await
+                    .map_err(|e| anyhow!(e.user_message(lang)))?;
                 let card = cabready_bot::anomaly_card(&mut conn, firm.id, &a, lang).await?;
                 print!("{}", cabready_bot::console::render(&card, lang));
             }
-            Command::Assign { .. } | Command::Comment { .. } | Command::Resolve { .. } | Command::Dismiss { .. } => {
+            Command::Assign { .. }
+            | Command::Comment { .. }
+            | Command::Resolve { .. }
+            | Command::Dismiss { .. } => {
                 unreachable!("changes are run by `act` above")
             }
             Command::Evaluate => {
                 let mut tx = store.begin_write().await?;
-                let e = anomalies::evaluate(&mut tx, firm.id, &ctx.config.anomalies, now, ctx.clock.today()).await?;
+                let e = anomalies::evaluate(
+                    &mut tx,
+                    firm.id,
+                    &ctx.config.anomalies,
+                    now,
+                    ctx.clock.today(),
+                )
+                .await?;
                 tx.commit().await?;
                 println!("{}", e.summary(lang));
             }

@@ -238,9 +238,12 @@ both_backends!(
                 ("anomaly.opened", "system", "anomaly")
             );
             assert_eq!(line.dossier_id, a.dossier_id);
+            // Each goes to its dossier's accountant, and the journal says so.
+            let owner = a.dossier_id.map(|_| "anne@cabinet.fr");
+            assert_eq!(a.assignee.as_deref(), owner, "{}", a.key);
             assert_eq!(
                 line.details,
-                serde_json::json!({ "rule": a.rule, "key": a.key, "severity": a.severity.code(), "details": a.details })
+                serde_json::json!({ "rule": a.rule, "key": a.key, "severity": a.severity.code(), "details": a.details, "assignee": owner })
             );
         }
         assert_eq!(open[0].severity, Severity::Critical);
@@ -281,6 +284,10 @@ both_backends!(
         let anne = Email::parse("anne@cabinet.fr").unwrap();
         let by_anne = Actor::User("anne@cabinet.fr".into());
         let stuck = open.iter().find(|a| a.rule == "invoice_stuck").unwrap();
+        // Hers from the start (her dossier's): given back, then taken.
+        anomalies::assign(&mut conn, firm, stuck.id, None, &by_anne, now())
+            .await
+            .unwrap();
         anomalies::assign(&mut conn, firm, stuck.id, Some(&anne), &by_anne, now())
             .await
             .unwrap();
@@ -298,12 +305,16 @@ both_backends!(
             assignee: Some(Some(anne.clone())),
             ..Default::default()
         };
+        // Hers: the open anomalies of her dossiers (all of the firm's here).
+        let still_open = anomalies::list(&mut conn, firm, &Filter::default(), now())
+            .await
+            .unwrap();
         assert_eq!(
             anomalies::list(&mut conn, firm, &mine, now())
                 .await
                 .unwrap()
                 .len(),
-            1
+            still_open.iter().filter(|a| a.dossier_id.is_some()).count()
         );
         let err = anomalies::resolve(&mut conn, firm, stuck.id, "  ", &by_anne, now())
             .await

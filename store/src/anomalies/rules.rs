@@ -627,9 +627,12 @@ async fn open_new(
     .await?
     .try_get(0)?;
     let inserted = sqlx::query(
-        "INSERT INTO anomalies (firm_id, anomaly_key, rule_name, severity, status, dossier_id, invoice_id, details, opened_at)
-         SELECT $1, n.anomaly_key, n.rule_name, n.severity, 'open', n.dossier_id, n.invoice_id, n.details, $2
-         FROM anomaly_new n ORDER BY n.anomaly_key",
+        "INSERT INTO anomalies (firm_id, anomaly_key, rule_name, severity, status, dossier_id, invoice_id, details,
+                opened_at, assignee_id)
+         SELECT $1, n.anomaly_key, n.rule_name, n.severity, 'open', n.dossier_id, n.invoice_id, n.details, $2,
+                d.owner_user_id
+         FROM anomaly_new n LEFT JOIN dossiers d ON d.id = n.dossier_id AND d.firm_id = $1
+         ORDER BY n.anomaly_key",
     )
     .bind(firm_id)
     .bind(to_db_time(now))
@@ -638,17 +641,17 @@ async fn open_new(
     .rows_affected();
     let details = if postgres {
         "CAST(json_build_object('details', CAST(a.details AS json), 'key', a.anomaly_key,
-            'rule', a.rule_name, 'severity', a.severity) AS TEXT)"
+            'rule', a.rule_name, 'severity', a.severity, 'assignee', u.email) AS TEXT)"
     } else {
         "json_object('details', json(a.details), 'key', a.anomaly_key,
-            'rule', a.rule_name, 'severity', a.severity)"
+            'rule', a.rule_name, 'severity', a.severity, 'assignee', u.email)"
     };
     // Rows another writer added meanwhile are not ours: only the staged
     // keys, above the highest id before the insert.
     let select = format!(
         "SELECT 'anomaly' AS entity, a.id AS entity_id, a.dossier_id, 'anomaly.opened' AS action,
             {details} AS details
-         FROM anomalies a
+         FROM anomalies a LEFT JOIN users u ON u.id = a.assignee_id AND u.firm_id = a.firm_id
          WHERE a.firm_id = $1 AND a.id > $5 AND a.anomaly_key IN (SELECT n.anomaly_key FROM anomaly_new n)
          ORDER BY a.id"
     );
@@ -920,6 +923,17 @@ pub async fn evaluate_other_platform(
         );
     }
 
+    // A new anomaly goes to the dossier's accountant, as every rule's does.
+    let owner: Option<(i64, String)> = sqlx::query(
+        "SELECT u.id, u.email FROM dossiers d JOIN users u ON u.id = d.owner_user_id AND u.firm_id = d.firm_id
+         WHERE d.firm_id = $1 AND d.id = $2",
+    )
+    .bind(firm_id)
+    .bind(dossier_id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .map(|r| Ok::<_, sqlx::Error>((r.try_get(0)?, r.try_get(1)?)))
+    .transpose()?;
     let at = to_db_time(now);
     let mut outcome = DossierOutcome::default();
     let mut lines: Vec<(i64, &'static str, Value)> = Vec::new();
@@ -928,8 +942,9 @@ pub async fn evaluate_other_platform(
         match existing.get(key) {
             None => {
                 let id: Option<i64> = sqlx::query(
-                    "INSERT INTO anomalies (firm_id, anomaly_key, rule_name, severity, status, dossier_id, details, opened_at)
-                     VALUES ($1, $2, $3, $4, 'open', $5, $6, $7)
+                    "INSERT INTO anomalies (firm_id, anomaly_key, rule_name, severity, status, dossier_id, details,
+                         opened_at, assignee_id)
+                     VALUES ($1, $2, $3, $4, 'open', $5, $6, $7, $8)
                      ON CONFLICT (firm_id, anomaly_key) DO NOTHING RETURNING id",
                 )
                 .bind(firm_id)
@@ -939,6 +954,7 @@ pub async fn evaluate_other_platform(
                 .bind(dossier_id)
                 .bind(f.details.to_string())
                 .bind(at.clone())
+                .bind(owner.as_ref().map(|(id, _)| *id))
                 .fetch_optional(&mut *conn)
                 .await?
                 .map(|r| r.try_get(0))
@@ -949,7 +965,8 @@ pub async fn evaluate_other_platform(
                     lines.push((
                         id,
                         "anomaly.opened",
-                        json!({ "details": f.details, "key": key, "rule": RULE, "severity": severity }),
+                        json!({ "details": f.details, "key": key, "rule": RULE, "severity": severity,
+                                "assignee": owner.as_ref().map(|(_, email)| email) }),
                     ));
                 }
             }
@@ -1113,7 +1130,11 @@ pub fn describe(rule: &str, d: &Value, lang: Lang) -> String {
     let since = fr_day(d, "since");
     let platform = with_platform(d, lang);
     // A platform's reason may run over several lines: one line here.
-    let reason = match s(d, "reason").split_whitespace().collect::<Vec<_>>().join(" ") {
+    let reason = match s(d, "reason")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+    {
         r if r.is_empty() => String::new(),
         r => format!(" — {}{r}", lang.pick("motif : ", "reason: ")),
     };
