@@ -1161,3 +1161,68 @@ fn a_platform_the_firm_does_not_know_is_a_wrong_argument() {
     // Imported, with the fixture's bad lines left out.
     assert_eq!(known.status.code(), Some(3), "{}", stderr(&known));
 }
+
+#[test]
+fn closed_anomalies_on_the_command_line_are_those_the_chat_calls_closed() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(cabready(dir.path(), None, &["demo"]).status.success());
+    let first = stdout(&cabready(
+        dir.path(),
+        None,
+        &["anomalies", "list", "--limit", "1"],
+    ));
+    let id = first
+        .split_whitespace()
+        .next()
+        .and_then(|w| w.strip_prefix('#'))
+        .expect("an anomaly")
+        .to_string();
+    let resolved = cabready(
+        dir.path(),
+        None,
+        &[
+            "anomalies",
+            "resolve",
+            &id,
+            "--note",
+            "vu",
+            "--as",
+            "claire.durand@cabinet-durand.fr",
+        ],
+    );
+    assert!(resolved.status.success(), "{}", stderr(&resolved));
+    // Resolved by a person: closed, as the chat's `anomalies closes` says,
+    // but not closed by CabReady itself.
+    let closed = stdout(&cabready(
+        dir.path(),
+        None,
+        &["anomalies", "list", "--status", "fermee"],
+    ));
+    assert!(
+        closed.contains(&format!("#{id} ")) && closed.contains("(résolue)"),
+        "{closed}"
+    );
+    let auto = stdout(&cabready(
+        dir.path(),
+        None,
+        &["anomalies", "list", "--status", "fermee-auto"],
+    ));
+    assert!(!auto.contains(&format!("#{id} ")), "{auto}");
+    // Ages take the calendar's units.
+    let old = cabready(
+        dir.path(),
+        None,
+        &["anomalies", "list", "--older-than", "3j"],
+    );
+    assert!(old.status.success(), "{}", stderr(&old));
+    let bad = cabready(
+        dir.path(),
+        None,
+        &["anomalies", "list", "--older-than", "trois"],
+    );
+    assert!(
+        stderr(&bad).contains("--older-than : une durée est attendue (30, 30j, 4s, 2m) (trois)"),
+        "{}",
+        stderr(&bad)
+    );
+}

@@ -8,6 +8,7 @@ use crate::AppContext;
 use anyhow::{anyhow, Result};
 use cabready_bot::parse::{AnomalyAction, Command as ChatCommand, Parsed};
 use cabready_store::anomalies::{self, rules, Anomaly, AnomalyStatus, Filter, Severity};
+use cabready_store::calendar::parse_horizon;
 use cabready_store::clock::french_date;
 use cabready_store::domain::{fold, Email};
 use cabready_store::{firms, Lang};
@@ -84,15 +85,16 @@ struct ListArgs {
     /// critical|warning|info (critique|alerte|info).
     #[arg(long, alias = "gravite")]
     severity: Option<String>,
-    /// open|closed|resolved|dismissed|all (ouverte|fermee|resolue|ecartee|toutes).
+    /// open|closed|resolved|dismissed|auto-closed|all (ouverte|fermee|resolue|ecartee|fermee-auto|toutes);
+    /// closed: no longer open, however (the chat's `anomalies closes`).
     #[arg(long, alias = "statut")]
     status: Option<String>,
     /// Rule name, e.g. invoice_rejected.
     #[arg(long, alias = "regle")]
     rule: Option<String>,
-    /// Opened at least N days ago.
+    /// Opened at least that long ago: 30, 30d, 30j, 4w, 2m.
     #[arg(long, alias = "age")]
-    older_than: Option<i64>,
+    older_than: Option<String>,
     #[arg(long, default_value_t = 50)]
     limit: i64,
 }
@@ -247,7 +249,17 @@ pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
                     portfolio: l.portfolio,
                     dossier_code,
                     rule,
-                    older_than_days: l.older_than,
+                    older_than_days: match l.older_than {
+                        None => None,
+                        Some(raw) => Some(parse_horizon(&raw).ok_or_else(|| {
+                            bad(
+                                lang,
+                                "--older-than : une durée est attendue (30, 30j, 4s, 2m)",
+                                "--older-than: a duration is expected (30, 30d, 4w, 2m)",
+                                &raw,
+                            )
+                        })?),
+                    },
                     limit: Some(l.limit),
                     ..Default::default()
                 };
@@ -288,13 +300,19 @@ pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
                     })?);
                 }
                 if let Some(s) = l.status {
-                    filter.statuses = match s.trim().to_lowercase().as_str() {
+                    // "Closed" as the chat's `anomalies closes` means it: no
+                    // longer open, by itself or by a person.
+                    filter.statuses = match fold(&s).as_str() {
                         "all" | "toutes" | "tous" => AnomalyStatus::ALL.to_vec(),
+                        "closed" | "fermee" | "fermees" | "close" | "closes" | "handled" | "traitees" => {
+                            vec![AnomalyStatus::Closed, AnomalyStatus::Resolved, AnomalyStatus::Dismissed]
+                        }
+                        "auto_closed" | "fermee_auto" | "closed_auto" | "auto" => vec![AnomalyStatus::Closed],
                         _ => vec![AnomalyStatus::parse(&s).ok_or_else(|| {
                             bad(
                                 lang,
-                                "--status : attendu ouverte, fermee, resolue, ecartee ou toutes",
-                                "--status: expected open, closed, resolved, dismissed or all",
+                                "--status : attendu ouverte, fermee, resolue, ecartee, fermee-auto ou toutes",
+                                "--status: expected open, closed, resolved, dismissed, auto-closed or all",
                                 &s,
                             )
                         })?],
