@@ -304,6 +304,20 @@ both_backends!(
             assert_eq!(side.len(), 1, "{code}: {sides:?}");
             assert_eq!(side[0].direction.code(), direction, "{code}");
             assert_eq!(side[0].current.unwrap().0.number(), current, "{code}");
+            // Its journal tells the file that brought its side, once.
+            let files: Vec<String> = journal::for_dossier(&mut conn, firm, dossier.id, 100)
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|l| l.action == "flux.dossier_imported")
+                .map(|l| format!("{} {}", l.details["file"], l.details["platform"]))
+                .collect();
+            let file = if code == "D007" {
+                "d007.csv"
+            } else {
+                "d001.csv"
+            };
+            assert_eq!(files, [format!("\"{file}\" \"Pennylane\"")], "{code}");
         }
     }
 );

@@ -556,12 +556,12 @@ pub async fn record_batch_deferred(
         .collect();
     lap("dossiers");
 
+    // The firm's line for the batch; each dossier's line is written once per
+    // file (`journal_dossiers_touched`).
     let entry = Entry {
         entity: "invoice_flow",
         entity_id: None,
-        dossier_id: (outcome.dossiers.len() == 1)
-            .then(|| outcome.dossiers.iter().next().copied())
-            .flatten(),
+        dossier_id: None,
         action: "flux.imported",
         details: serde_json::json!({
             "file": source_file,
@@ -575,6 +575,43 @@ pub async fn record_batch_deferred(
     };
     journal::record(conn, firm_id, at, actor, entry).await?;
     Ok(outcome)
+}
+
+/// One journal line for each dossier a file brought new invoices or
+/// statuses to, so that `journal D` shows the imports that concern D
+/// (a batch's own line is the firm's: it may concern thousands).
+pub async fn journal_dossiers_touched(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    source_file: &str,
+    platform: &str,
+    dossiers: &BTreeSet<i64>,
+    actor: &Actor,
+    at: DateTime<Utc>,
+) -> StoreResult<u64> {
+    if dossiers.is_empty() {
+        return Ok(0);
+    }
+    let details = if is_postgres(conn) {
+        "CAST(json_build_object('file', CAST($5 AS TEXT), 'platform', CAST($6 AS TEXT)) AS TEXT)"
+    } else {
+        "json_object('file', $5, 'platform', $6)"
+    };
+    // The ids are the import's own integers, written in the statement.
+    let ids = dossiers
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    let select = format!(
+        "SELECT 'dossier' AS entity, d.id AS entity_id, d.id AS dossier_id,
+            'flux.dossier_imported' AS action, {details} AS details
+         FROM dossiers d WHERE d.firm_id = $1 AND d.id IN ({ids}) ORDER BY d.id"
+    );
+    journal::record_selected(conn, firm_id, at, actor, &select, |q| {
+        q.bind(source_file.to_string()).bind(platform.to_string())
+    })
+    .await
 }
 
 /// Raises the flow dates of the dossiers (`last_received_at`,

@@ -293,6 +293,15 @@ pub fn line_text(line: &JournalLine, lang: Lang) -> String {
                 _ => String::new(),
             }
         ),
+        "flux.dossier_imported" => format!(
+            "{} {}{}",
+            lang.pick("flux importés de", "flows imported from"),
+            text(&d["file"]),
+            match d["platform"].as_str() {
+                Some(p) if !p.is_empty() => format!(" ({p})"),
+                _ => String::new(),
+            }
+        ),
         other => other.to_string(),
     }
 }

@@ -521,6 +521,16 @@ async fn import_file(
         None => {
             let outcome = first.await?;
             invoices::apply_flow_dates(tx, firm_id).await?;
+            invoices::journal_dossiers_touched(
+                tx,
+                firm_id,
+                &file,
+                platform,
+                &outcome.dossiers,
+                &actor,
+                now,
+            )
+            .await?;
             outcome
         }
         Some(receiver) => {
@@ -531,9 +541,19 @@ async fn import_file(
             invoices::apply_flow_dates(&mut second_tx, firm_id).await?;
             second_tx.commit().await.map_err(StoreError::from)?;
             invoices::apply_flow_dates(tx, firm_id).await?;
-            store.commit_and_continue(tx).await?;
             let mut total = a;
             total.add(b);
+            invoices::journal_dossiers_touched(
+                tx,
+                firm_id,
+                &file,
+                platform,
+                &total.dossiers,
+                &actor,
+                now,
+            )
+            .await?;
+            store.commit_and_continue(tx).await?;
             total
         }
     };
