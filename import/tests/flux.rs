@@ -322,6 +322,35 @@ both_backends!(
     }
 );
 
+both_backends!(
+    a_directory_or_an_empty_file_is_said_so,
+    |db: TestDb| async move {
+        demo_firm(&db).await;
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("exports");
+        std::fs::create_dir(&folder).unwrap();
+        let empty = dir.path().join("empty.csv");
+        std::fs::write(&empty, "").unwrap();
+        let mut req = request("tab-vrbl", Some("Tiime"), &[]);
+        req.files = vec![folder, empty];
+        let report = flux::run(&db.store, &clock(), &req, Lang::Fr)
+            .await
+            .unwrap();
+        let fatal: Vec<_> = report
+            .files
+            .iter()
+            .map(|f| f.fatal.clone().unwrap_or_default())
+            .collect();
+        assert_eq!(
+            fatal,
+            [
+                "exports: impossible de lire le fichier : c'est un dossier, pas un fichier",
+                "empty.csv: fichier vide, aucune ligne d'en-tête",
+            ]
+        );
+    }
+);
+
 // Lines that are not what they seem: each is an error of its own line, and
 // the lines after them are still read.
 both_backends!(

@@ -313,7 +313,12 @@ fn open_reader(
     u64,
 )> {
     let file = std::fs::File::open(path)?;
-    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let metadata = file.metadata()?;
+    if metadata.is_dir() {
+        // Opening a directory works; reading it fails later, as a bad encoding.
+        return Err(std::io::ErrorKind::IsADirectory.into());
+    }
+    let size = metadata.len();
     let counting = decode::Counting::new(file);
     let read = counting.read.clone();
     let text: Box<dyn Read + Send> = match profile.encoding {
@@ -386,8 +391,13 @@ async fn import_file(
     match csv.read_record(&mut record) {
         Ok(true) => {}
         Ok(false) => {
+            // An empty file has no line to point at.
+            let at = match size {
+                0 => String::new(),
+                _ => format!(":{header_line}"),
+            };
             summary.fatal = Some(format!(
-                "{file}:{header_line}: {}",
+                "{file}{at}: {}",
                 lang.pick(
                     "fichier vide, aucune ligne d'en-tête",
                     "empty file, no header line"

@@ -626,13 +626,15 @@ async fn open_new(
     .fetch_one(&mut *conn)
     .await?
     .try_get(0)?;
+    // Their ids, which order anomalies opened at the same time in the queue,
+    // follow the dossiers (D001, D002…, not the keys' text: D001, D010…).
     let inserted = sqlx::query(
         "INSERT INTO anomalies (firm_id, anomaly_key, rule_name, severity, status, dossier_id, invoice_id, details,
                 opened_at, assignee_id)
          SELECT $1, n.anomaly_key, n.rule_name, n.severity, 'open', n.dossier_id, n.invoice_id, n.details, $2,
                 d.owner_user_id
          FROM anomaly_new n LEFT JOIN dossiers d ON d.id = n.dossier_id AND d.firm_id = $1
-         ORDER BY n.anomaly_key",
+         ORDER BY n.dossier_id, n.invoice_id, n.anomaly_key",
     )
     .bind(firm_id)
     .bind(to_db_time(now))
