@@ -351,6 +351,41 @@ both_backends!(
     }
 );
 
+both_backends!(
+    a_known_invoice_given_with_other_values_is_told_and_kept,
+    |db: TestDb| async move {
+        let firm = demo_firm(&db).await;
+        let dir = tempfile::tempdir().unwrap();
+        let header = "platform_invoice_id,invoice_number,issue_date,seller_siren,buyer_siren,direction,amount_ht,amount_ttc,currency,status_code,status_label,status_at,status_reason,dossier_ref\n";
+        let first = dir.path().join("v1.csv");
+        std::fs::write(&first, format!("{header}C-1,V-1,2026-11-02,310554332,732829320,emitted,100.00,120.00,EUR,200,,2026-11-02T10:00:00Z,,\nC-2,V-2,2026-11-02,310554332,732829320,emitted,50.00,60.00,EUR,200,,2026-11-02T10:00:00Z,,\n")).unwrap();
+        // C-1's amounts differ, C-2 is the same, with a new status.
+        let second = dir.path().join("v2.csv");
+        std::fs::write(&second, format!("{header}C-1,V-1,2026-11-02,310554332,732829320,emitted,109.00,130.80,EUR,200,,2026-11-02T10:00:00Z,,\nC-2,V-2,2026-11-02,310554332,732829320,emitted,50.00,60.00,EUR,212,,2026-11-20T10:00:00Z,,\n")).unwrap();
+        let mut req = request("generic", Some("Pennylane"), &[]);
+        req.files = vec![first];
+        flux::run(&db.store, &clock(), &req, Lang::Fr)
+            .await
+            .unwrap();
+        req.files = vec![second];
+        let report = flux::run(&db.store, &clock(), &req, Lang::Fr)
+            .await
+            .unwrap();
+        assert_eq!(report.files[0].differing_invoices, 1);
+        let shown = report.render(Lang::Fr);
+        assert!(
+            shown.contains("v2.csv : 1 facture(s) déjà connue(s) avec d'autres valeurs (numéro, date, SIREN, montants ou devise) : une facture émise ne change pas, CabReady garde celles du premier import"),
+            "{shown}"
+        );
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        let c1 = invoices::find(&mut conn, firm, "Pennylane", "C-1")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(c1.amount_ht, Some(10_000));
+    }
+);
+
 // Lines that are not what they seem: each is an error of its own line, and
 // the lines after them are still read.
 both_backends!(

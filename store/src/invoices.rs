@@ -55,6 +55,10 @@ pub struct BatchOutcome {
     pub new_invoices: usize,
     pub new_statuses: usize,
     pub known_statuses: usize,
+    /// Known invoices whose line gives other values (number, dates,
+    /// amounts, SIRENs, currency) than the ones kept: an invoice does not
+    /// change once issued, so the first import's are kept and this is told.
+    pub differing_invoices: usize,
     /// Dossiers that got at least one new status event.
     pub dossiers: BTreeSet<i64>,
 }
@@ -65,6 +69,7 @@ impl BatchOutcome {
         self.new_invoices += other.new_invoices;
         self.new_statuses += other.new_statuses;
         self.known_statuses += other.known_statuses;
+        self.differing_invoices += other.differing_invoices;
         self.dossiers.extend(other.dossiers);
     }
 }
@@ -385,6 +390,28 @@ pub async fn record_batch_deferred(
         .try_get(0)?;
     let existing = batch.invoices as i64 - expected;
     lap("lookup");
+    if existing > 0 {
+        // Row values compared with IS DISTINCT FROM (SQLite: IS NOT): an
+        // empty value on both sides is the same.
+        let differ = if postgres {
+            "IS DISTINCT FROM"
+        } else {
+            "IS NOT"
+        };
+        let count: i64 = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM flux_inv f CROSS JOIN flux_id d CROSS JOIN invoices i
+             WHERE d.k = f.k AND d.existed = 1 AND i.id = d.invoice_id
+               AND (i.invoice_number, i.issue_date, i.seller_siren, i.buyer_siren, i.amount_ht_cents,
+                    i.amount_ttc_cents, i.currency)
+                   {differ} (f.invoice_number, f.issue_date, f.seller_siren, f.buyer_siren, f.amount_ht,
+                    f.amount_ttc, f.currency)"
+        )))
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get(0)?;
+        outcome.differing_invoices = count as usize;
+        lap("differing");
+    }
 
     // 3. The new invoices, with their current status from the batch, in
     // the order they first appear. (No ON CONFLICT: the lookup found none of
@@ -569,6 +596,7 @@ pub async fn record_batch_deferred(
             "new_invoices": outcome.new_invoices,
             "new_statuses": outcome.new_statuses,
             "known_statuses": outcome.known_statuses,
+            "differing_invoices": outcome.differing_invoices,
             "dossiers": outcome.dossiers.len(),
             "rejected_lines": batch.rejected_lines,
         }),

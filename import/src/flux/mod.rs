@@ -71,6 +71,8 @@ pub struct FileSummary {
     /// Events already in the database.
     pub already_known: u64,
     pub rejected: u64,
+    /// Known invoices that the file gives with other values than the ones kept.
+    pub differing_invoices: u64,
     /// `file:line: field: what is wrong (value)`, the first ones.
     pub errors: Vec<String>,
     pub dossiers: BTreeSet<i64>,
@@ -139,6 +141,18 @@ impl FluxReport {
                     f.file, f.rows_read, f.imported, f.new_invoices, f.already_known, f.rejected, f.dossiers.len()
                 ),
             });
+            if f.differing_invoices > 0 {
+                out.push_str(&match lang {
+                    Lang::Fr => format!(
+                        "{} : {} facture(s) déjà connue(s) avec d'autres valeurs (numéro, date, SIREN, montants ou devise) : une facture émise ne change pas, CabReady garde celles du premier import\n",
+                        f.file, f.differing_invoices
+                    ),
+                    Lang::En => format!(
+                        "{}: {} known invoice(s) given with other values (number, date, SIREN, amounts or currency): an issued invoice does not change, CabReady keeps those of the first import\n",
+                        f.file, f.differing_invoices
+                    ),
+                });
+            }
         }
         // Each file says its dossiers; several files also say them together
         // (a dossier can be in more than one).
@@ -570,6 +584,7 @@ async fn import_file(
     summary.imported = total.new_statuses as u64;
     summary.new_invoices = total.new_invoices as u64;
     summary.already_known = total.known_statuses as u64;
+    summary.differing_invoices = total.differing_invoices as u64;
     summary.dossiers = total.dossiers;
     // The channel closes when the thread is done: joining does not wait.
     let tally = reader
