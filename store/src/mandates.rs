@@ -109,24 +109,7 @@ pub async fn change_status(
     if !from.can_become(to) {
         return Err(StoreError::IllegalTransition { from, to });
     }
-    let now = to_db_time(at);
-    sqlx::query(
-        "UPDATE mandates SET status = $1, status_at = $2,
-             requested_at = CASE WHEN $3 = 1 AND requested_at IS NULL THEN $2 ELSE requested_at END,
-             signed_at = CASE WHEN $4 = 1 THEN $2 ELSE signed_at END,
-             note = COALESCE($5, note)
-         WHERE firm_id = $6 AND dossier_id = $7 AND kind = $8",
-    )
-    .bind(to.code())
-    .bind(now)
-    .bind(i64::from(to == MandateStatus::Requested))
-    .bind(i64::from(to == MandateStatus::Signed))
-    .bind(note.map(str::to_string))
-    .bind(firm_id)
-    .bind(dossier_id)
-    .bind(kind.code())
-    .execute(&mut *conn)
-    .await?;
+    write_status(conn, firm_id, dossier_id, kind, to, &to_db_time(at), note).await?;
     let entry = Entry {
         entity: "mandate",
         entity_id: None,
@@ -136,6 +119,41 @@ pub async fn change_status(
     };
     journal::record(conn, firm_id, at, actor, entry).await?;
     Ok(from)
+}
+
+/// Sets a mandate's status, reached at `reached`, which is also its request
+/// date when it has none yet and it is asked for, and its signature date
+/// when signed; `note` replaces the mandate's when given.
+async fn write_status(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    dossier_id: i64,
+    kind: MandateKind,
+    to: MandateStatus,
+    reached: &str,
+    note: Option<&str>,
+) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE mandates SET status = $1, status_at = $2,
+             requested_at = CASE WHEN $3 = 1 AND requested_at IS NULL THEN $2 ELSE requested_at END,
+             signed_at = CASE WHEN $4 = 1 THEN $2 ELSE signed_at END,
+             note = COALESCE($5, note)
+         WHERE firm_id = $6 AND dossier_id = $7 AND kind = $8",
+    )
+    .bind(to.code())
+    .bind(reached.to_string())
+    .bind(i64::from(matches!(
+        to,
+        MandateStatus::Requested | MandateStatus::Reminded
+    )))
+    .bind(i64::from(to == MandateStatus::Signed))
+    .bind(note.map(str::to_string))
+    .bind(firm_id)
+    .bind(dossier_id)
+    .bind(kind.code())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 /// What recording a status read from a file did.
@@ -191,24 +209,7 @@ pub async fn import_status(
         ImportedStatus::Recorded => {}
     }
     let reached = to_db_time(reached_at);
-    sqlx::query(
-        "UPDATE mandates SET status = $1, status_at = $2,
-             requested_at = CASE WHEN $3 = 1 AND requested_at IS NULL THEN $2 ELSE requested_at END,
-             signed_at = CASE WHEN $4 = 1 THEN $2 ELSE signed_at END
-         WHERE firm_id = $5 AND dossier_id = $6 AND kind = $7",
-    )
-    .bind(to.code())
-    .bind(reached.clone())
-    .bind(i64::from(matches!(
-        to,
-        MandateStatus::Requested | MandateStatus::Reminded
-    )))
-    .bind(i64::from(to == MandateStatus::Signed))
-    .bind(firm_id)
-    .bind(dossier_id)
-    .bind(kind.code())
-    .execute(&mut *conn)
-    .await?;
+    write_status(conn, firm_id, dossier_id, kind, to, &reached, None).await?;
     let entry = Entry {
         entity: "mandate",
         entity_id: None,
