@@ -422,8 +422,9 @@ both_backends!(
         let f = &report.files[0];
         let shown = report.render(Lang::Fr);
         // S-1 (a reason over two lines) and S-4 (empty cells after the last
-        // column) are imported; S-10 and S-11 are swallowed by S-9's quote.
-        assert_eq!((f.imported, f.rejected), (2, 7), "{shown}");
+        // column) are imported; S-10 and S-11 are swallowed by S-9's quote,
+        // and counted as read and rejected with it.
+        assert_eq!((f.rows_read, f.imported, f.rejected), (11, 2, 9), "{shown}");
         for expected in [
             "odd.csv:4: ligne: 13 colonnes au lieu de 14 : vérifiez le séparateur et les guillemets",
             "odd.csv:5: ligne: 15 colonnes au lieu de 14",
@@ -431,7 +432,7 @@ both_backends!(
             "odd.csv:8: buyer_siren: valeur obligatoire manquante",
             "odd.csv:9: status_at: date dans le futur (après le 26/11/2026) : jour et mois inversés ? vérifiez le format de date du profil (2026-12-11T10:00:00Z)",
             "odd.csv:10: issue_date: date dans le futur (après le 26/11/2026)",
-            "odd.csv:11: ligne: un guillemet ouvert n'est pas refermé : la ligne se poursuit jusqu'à la ligne 13",
+            "odd.csv:11: ligne: un guillemet ouvert n'est pas refermé : la ligne se poursuit jusqu'à la ligne 13, lue comme une seule cellule ; les 2 ligne(s) qu'elle englobe ne sont pas importées : refermez le guillemet (ou doublez-le : \"\") et importez à nouveau le fichier",
         ] {
             assert!(f.errors.iter().any(|e| e.contains(expected)), "{expected}\n{shown}");
         }

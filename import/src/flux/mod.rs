@@ -748,8 +748,11 @@ impl LineReader {
                 continue;
             }
             tally.rows_read += 1;
-            if let Some(problem) = self.shape_problem(&record, line) {
-                tally.rejected += 1;
+            if let Some((problem, swallowed)) = self.shape_problem(&record, line) {
+                // The swallowed lines are read and rejected with it: the
+                // summary counts every line of the file.
+                tally.rows_read += swallowed;
+                tally.rejected += 1 + swallowed;
                 if tally.errors.len() < MAX_ERRORS_KEPT {
                     tally.errors.push(format!(
                         "{file}:{line}: {}: {}",
@@ -831,26 +834,39 @@ impl LineReader {
         }
     }
 
-    fn shape_problem(&self, record: &csv::StringRecord, line: u64) -> Option<cabready_store::Said> {
+    fn shape_problem(
+        &self,
+        record: &csv::StringRecord,
+        line: u64,
+    ) -> Option<(cabready_store::Said, u64)> {
         let delimiter = self.profile.delimiter as char;
-        let swallowed = record.iter().any(|cell| {
-            cell.lines()
-                .skip(1)
-                .any(|l| l.matches(delimiter).count() + 1 >= self.columns.max(2))
-        });
-        if swallowed {
+        let whole_record = |l: &str| l.matches(delimiter).count() + 1 >= self.columns.max(2);
+        // The records the open quote swallowed: each is read, and lost, with
+        // this line.
+        let swallowed = record
+            .iter()
+            .map(|cell| cell.lines().skip(1).filter(|l| whole_record(l)).count() as u64)
+            .sum::<u64>();
+        if swallowed > 0 {
             let breaks: usize = record
                 .iter()
                 .map(|c| c.trim_end().matches('\n').count())
                 .sum();
-            return Some(crate::table::unclosed_quote(line + breaks as u64));
+            let last = line + breaks as u64;
+            return Some((
+                cabready_store::Said::new(
+                    format!("un guillemet ouvert n'est pas refermé : la ligne se poursuit jusqu'à la ligne {last}, lue comme une seule cellule ; les {swallowed} ligne(s) qu'elle englobe ne sont pas importées : refermez le guillemet (ou doublez-le : \"\") et importez à nouveau le fichier"),
+                    format!("a quote is not closed: the line runs on to line {last}, read as one cell; the {swallowed} line(s) it swallows are not imported: close the quote (or double it: \"\") and import the file again"),
+                ),
+                swallowed,
+            ));
         }
         let extra_filled = record
             .iter()
             .skip(self.columns)
             .any(|c| !c.trim().is_empty());
         if record.len() < self.columns || extra_filled {
-            return Some(crate::table::field_count(record.len(), self.columns));
+            return Some((crate::table::field_count(record.len(), self.columns), 0));
         }
         None
     }
