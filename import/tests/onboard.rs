@@ -674,6 +674,65 @@ fn edited_mandates(dir: &tempfile::TempDir, name: &str, replace: &[(&str, &str)]
     path
 }
 
+// A mandate that ended (here expired) and was asked for again: the old
+// file, imported again, does not answer the new request with its old
+// "signé"; a file that dates a signature after the new request does.
+both_backends!(
+    a_reimport_does_not_answer_a_new_request_with_an_old_status,
+    |db: TestDb| async move {
+        run(&db.store, &mandates_request()).await;
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        let (firm, m001) = dossier_id(&mut conn, "M001").await;
+        let claire = Actor::User("sarah.benali@cabinet-leroy.fr".into());
+        for (to, day) in [(MandateStatus::Expired, 20), (MandateStatus::Requested, 21)] {
+            mandates::change_status(
+                &mut conn,
+                firm,
+                m001,
+                mandates::Transition {
+                    kind: MandateKind::Delegation,
+                    to,
+                    note: None,
+                },
+                &claire,
+                Utc.with_ymd_and_hms(2026, 11, day, 10, 0, 0).unwrap(),
+            )
+            .await
+            .unwrap();
+        }
+        drop(conn);
+        let report = run(&db.store, &mandates_request()).await;
+        let clients = report.clients.as_ref().unwrap();
+        assert_eq!(clients.mandates, 0, "{:?}", clients.warnings);
+        let warnings: Vec<String> = clients
+            .warnings
+            .iter()
+            .map(|w| w.message(Lang::Fr))
+            .collect();
+        assert!(
+            warnings.iter().any(|w| w.starts_with("ligne 2, colonne Mandat délégation : statut du registre conservé : « demandé » depuis le 21/11/2026, le fichier dit « signé »")),
+            "{warnings:?}"
+        );
+        assert_eq!(
+            delegation(&db.store, "M001").await.0,
+            MandateStatus::Requested
+        );
+
+        // Signed again on the 22nd, as the firm's next export says.
+        let dir = tempfile::tempdir().unwrap();
+        let path = edited_mandates(
+            &dir,
+            "clients_mandates.csv",
+            &[("Pennylane;signé;01/03/2026", "Pennylane;signé;22/11/2026")],
+        );
+        let mut req = request(None, None);
+        req.clients = Some(path);
+        let report = run(&db.store, &req).await;
+        assert_eq!(report.clients.as_ref().unwrap().mandates, 1);
+        assert_eq!(delegation(&db.store, "M001").await.0, MandateStatus::Signed);
+    }
+);
+
 both_backends!(
     a_reimport_never_sets_a_mandate_back_and_says_so,
     |db: TestDb| async move {

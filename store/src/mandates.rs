@@ -121,6 +121,41 @@ pub async fn change_status(
     Ok(from)
 }
 
+/// When the mandate was last asked for again after it ended (refused or
+/// expired), from its journal.
+async fn restarted_at(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    dossier_id: i64,
+    kind: MandateKind,
+) -> StoreResult<Option<DateTime<Utc>>> {
+    let rows = sqlx::query(
+        "SELECT at, details FROM journal WHERE firm_id = $1 AND dossier_id = $2
+           AND action = 'mandate.status_changed' ORDER BY id DESC",
+    )
+    .bind(firm_id)
+    .bind(dossier_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let ended = |code: &serde_json::Value| {
+        [MandateStatus::Refused, MandateStatus::Expired]
+            .iter()
+            .any(|s| code.as_str() == Some(s.code()))
+    };
+    for row in rows {
+        let details: serde_json::Value =
+            serde_json::from_str(&row.try_get::<String, _>(1)?).unwrap_or_default();
+        if details["kind"].as_str() == Some(kind.code())
+            && ended(&details["before"])
+            && !ended(&details["after"])
+        {
+            let at: String = row.try_get(0)?;
+            return Ok(crate::clock::from_db_time(&at));
+        }
+    }
+    Ok(None)
+}
+
 /// Sets a mandate's status, reached at `reached`, which is also its request
 /// date when it has none yet and it is asked for, and its signature date
 /// when signed; `note` replaces the mandate's when given.
@@ -175,10 +210,14 @@ pub enum Imported {
 /// Records a mandate status read from a file: a fact collected outside
 /// CabReady (a mandate signed on paper before onboarding), so it may skip
 /// the steps [`change_status`] requires (not requested → signed), but
-/// never sets a mandate back ([`MandateStatus::import`]). `reached_at` is
-/// when the status was reached (the mandate's status date, and its
-/// signature or request date); the journal line is written at `at`, with
-/// `note` saying where the status came from.
+/// never sets a mandate back ([`MandateStatus::import`]), nor into a cycle
+/// that ended: once a refused or expired mandate has been asked for again,
+/// a file's status applies only if the file dates it after that restart
+/// (the same file imported again would otherwise sign, or refuse, the new
+/// request with the old answer). `reached_at` is when the file says the
+/// status was reached (the mandate's status date, and its signature or
+/// request date; `at` when it says nothing); the journal line is written at
+/// `at`, with `note` saying where the status came from.
 #[allow(clippy::too_many_arguments)]
 pub async fn import_status(
     conn: &mut AnyConnection,
@@ -186,7 +225,7 @@ pub async fn import_status(
     dossier_id: i64,
     kind: MandateKind,
     to: MandateStatus,
-    reached_at: DateTime<Utc>,
+    reached_at: Option<DateTime<Utc>>,
     note: &Said,
     actor: &Actor,
     at: DateTime<Utc>,
@@ -198,6 +237,17 @@ pub async fn import_status(
             (MandateStatus::NotRequested, at)
         }
     };
+    if from != to {
+        if let Some(restart) = restarted_at(conn, firm_id, dossier_id, kind).await? {
+            if reached_at.is_none_or(|reached| reached <= restart) {
+                return Ok(Imported::KeptRecorded {
+                    recorded: from,
+                    since,
+                });
+            }
+        }
+    }
+    let reached_at = reached_at.unwrap_or(at);
     match from.import(to) {
         ImportedStatus::Unchanged => return Ok(Imported::Unchanged),
         ImportedStatus::KeptRecorded => {

@@ -387,7 +387,7 @@ pub async fn run(
             }
             if let (Some(mandate), Some(dossier_id)) = (&row.mandate, dossier_id) {
                 let note = imported_note(&clients_report.file, mandate.reached);
-                let reached_at = mandate.reached.map_or(now, start_of_day);
+                let reached_at = mandate.reached.map(start_of_day);
                 // Never backwards either: a mandate the register took further
                 // (a client's reply read since the export) stays as it is, and
                 // the line says so.
