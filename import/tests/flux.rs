@@ -374,7 +374,7 @@ both_backends!(
         assert_eq!(report.files[0].differing_invoices, 1);
         let shown = report.render(Lang::Fr);
         assert!(
-            shown.contains("v2.csv : 1 facture(s) déjà connue(s) avec d'autres valeurs (numéro, date, SIREN, montants ou devise) : une facture émise ne change pas, CabReady garde celles du premier import"),
+            shown.contains("v2.csv : 1 facture(s) déjà connue(s) avec d'autres valeurs (numéro, date, SIREN, montants ou devise) : une facture émise ne change pas, CabReady garde celles du premier import (identifiants : C-1)"),
             "{shown}"
         );
         let mut conn = db.store.pool().acquire().await.unwrap();

@@ -49,6 +49,9 @@ pub struct FlowEvent {
     pub reason: Option<String>,
 }
 
+/// How many known invoices with other values an import names.
+pub const DIFFERING_EXAMPLES: usize = 5;
+
 /// What one batch added.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BatchOutcome {
@@ -59,6 +62,8 @@ pub struct BatchOutcome {
     /// amounts, SIRENs, currency) than the ones kept: an invoice does not
     /// change once issued, so the first import's are kept and this is told.
     pub differing_invoices: usize,
+    /// The platform ids of the first few of them, to look them up.
+    pub differing_examples: Vec<String>,
     /// Dossiers that got at least one new status event.
     pub dossiers: BTreeSet<i64>,
 }
@@ -70,6 +75,9 @@ impl BatchOutcome {
         self.new_statuses += other.new_statuses;
         self.known_statuses += other.known_statuses;
         self.differing_invoices += other.differing_invoices;
+        let room = DIFFERING_EXAMPLES.saturating_sub(self.differing_examples.len());
+        self.differing_examples
+            .extend(other.differing_examples.into_iter().take(room));
         self.dossiers.extend(other.dossiers);
     }
 }
@@ -398,18 +406,25 @@ pub async fn record_batch_deferred(
         } else {
             "IS NOT"
         };
-        let count: i64 = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT COUNT(*) FROM flux_inv f CROSS JOIN flux_id d CROSS JOIN invoices i
+        // Their count and, in order, the first few platform ids.
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT f.pid, COUNT(*) OVER () FROM flux_inv f CROSS JOIN flux_id d CROSS JOIN invoices i
              WHERE d.k = f.k AND d.existed = 1 AND i.id = d.invoice_id
                AND (i.invoice_number, i.issue_date, i.seller_siren, i.buyer_siren, i.amount_ht_cents,
                     i.amount_ttc_cents, i.currency)
                    {differ} (f.invoice_number, f.issue_date, f.seller_siren, f.buyer_siren, f.amount_ht,
-                    f.amount_ttc, f.currency)"
+                    f.amount_ttc, f.currency)
+             ORDER BY f.k LIMIT {DIFFERING_EXAMPLES}"
         )))
-        .fetch_one(&mut *conn)
-        .await?
-        .try_get(0)?;
-        outcome.differing_invoices = count as usize;
+        .fetch_all(&mut *conn)
+        .await?;
+        if let Some(first) = rows.first() {
+            outcome.differing_invoices = first.try_get::<i64, _>(1)? as usize;
+        }
+        outcome.differing_examples = rows
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<Result<_, _>>()?;
         lap("differing");
     }
 

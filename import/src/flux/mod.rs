@@ -73,6 +73,8 @@ pub struct FileSummary {
     pub rejected: u64,
     /// Known invoices that the file gives with other values than the ones kept.
     pub differing_invoices: u64,
+    /// The platform ids of the first few of them.
+    pub differing_examples: Vec<String>,
     /// `file:line: field: what is wrong (value)`, the first ones.
     pub errors: Vec<String>,
     pub dossiers: BTreeSet<i64>,
@@ -142,13 +144,18 @@ impl FluxReport {
                 ),
             });
             if f.differing_invoices > 0 {
+                let more = match f.differing_invoices as usize > f.differing_examples.len() {
+                    true => " …",
+                    false => "",
+                };
+                let ids = format!("{}{more}", f.differing_examples.join(", "));
                 out.push_str(&match lang {
                     Lang::Fr => format!(
-                        "{} : {} facture(s) déjà connue(s) avec d'autres valeurs (numéro, date, SIREN, montants ou devise) : une facture émise ne change pas, CabReady garde celles du premier import\n",
+                        "{} : {} facture(s) déjà connue(s) avec d'autres valeurs (numéro, date, SIREN, montants ou devise) : une facture émise ne change pas, CabReady garde celles du premier import (identifiants : {ids})\n",
                         f.file, f.differing_invoices
                     ),
                     Lang::En => format!(
-                        "{}: {} known invoice(s) given with other values (number, date, SIREN, amounts or currency): an issued invoice does not change, CabReady keeps those of the first import\n",
+                        "{}: {} known invoice(s) given with other values (number, date, SIREN, amounts or currency): an issued invoice does not change, CabReady keeps those of the first import (ids: {ids})\n",
                         f.file, f.differing_invoices
                     ),
                 });
@@ -585,6 +592,7 @@ async fn import_file(
     summary.new_invoices = total.new_invoices as u64;
     summary.already_known = total.known_statuses as u64;
     summary.differing_invoices = total.differing_invoices as u64;
+    summary.differing_examples = total.differing_examples;
     summary.dossiers = total.dossiers;
     // The channel closes when the thread is done: joining does not wait.
     let tally = reader

@@ -83,14 +83,14 @@ impl MandateStatus {
     pub fn parse(raw: &str) -> Result<Self, Problem> {
         match fold(raw).as_str() {
             "not_requested" | "non_demande" | "a_demander" => Ok(Self::NotRequested),
-            "requested" | "demande" => Ok(Self::Requested),
-            "reminded" | "relance" => Ok(Self::Reminded),
-            "received_to_verify" | "recu" | "recu_a_verifier" | "a_verifier" | "received" => {
-                Ok(Self::ReceivedToVerify)
-            }
-            "signed" | "signe" | "valide" => Ok(Self::Signed),
-            "refused" | "refuse" => Ok(Self::Refused),
-            "expired" | "expire" => Ok(Self::Expired),
+            // A mandate (le mandat) or a delegation (la délégation): both genders.
+            "requested" | "demande" | "demandee" => Ok(Self::Requested),
+            "reminded" | "relance" | "relancee" => Ok(Self::Reminded),
+            "received_to_verify" | "recu" | "recue" | "recu_a_verifier" | "a_verifier"
+            | "received" => Ok(Self::ReceivedToVerify),
+            "signed" | "signe" | "signee" | "valide" | "validee" => Ok(Self::Signed),
+            "refused" | "refuse" | "refusee" => Ok(Self::Refused),
+            "expired" | "expire" | "expiree" => Ok(Self::Expired),
             "" if raw.trim().is_empty() => Err(Problem::Required),
             _ => Err(Problem::MandateStatusUnknown),
         }
@@ -365,6 +365,9 @@ mod tests {
             Ok(ReceivedToVerify)
         );
         assert_eq!(MandateStatus::parse("signé"), Ok(Signed));
+        // "la délégation est signée"
+        assert_eq!(MandateStatus::parse("Signée"), Ok(Signed));
+        assert_eq!(MandateStatus::parse("refusée"), Ok(Refused));
         assert_eq!(
             MandateKind::parse("Délégation"),
             Ok(MandateKind::Delegation)
