@@ -107,9 +107,9 @@ impl OnboardReport {
             (false, Lang::En) => "existing firm",
         };
         out.push_str(&format!(
-            "{} « {} » ({firm_state})\n",
+            "{} {} ({firm_state})\n",
             lang.pick("Cabinet", "Firm"),
-            self.firm
+            lang.quote(&self.firm)
         ));
         for (kind, file) in [
             (lang.pick("Utilisateurs", "Users"), &self.users),
