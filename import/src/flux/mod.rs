@@ -821,14 +821,8 @@ impl LineReader {
         );
         tally
     }
-}
 
-impl LineReader {
-    /// A line that is not one record of the header's shape: an unclosed
-    /// quote (a cell holding lines that have as many delimiters as a whole
-    /// record; a reason written over two lines has not), or another number
-    /// of cells than the header has (empty cells after the last column, as
-    /// some spreadsheets write them, are let be).
+    /// What is wrong with a date after `latest`.
     fn in_the_future(&self) -> String {
         match self.lang {
             Lang::Fr => format!(
@@ -842,6 +836,11 @@ impl LineReader {
         }
     }
 
+    /// A line that is not one record of the header's shape: an unclosed
+    /// quote (a cell holding lines that have as many delimiters as a whole
+    /// record; a reason written over two lines has not), or another number
+    /// of cells than the header has (empty cells after the last column, as
+    /// some spreadsheets write them, are let be).
     fn shape_problem(
         &self,
         record: &csv::StringRecord,
@@ -878,21 +877,7 @@ impl LineReader {
         }
         None
     }
-}
 
-/// The writer of a line: by its invoice key, so that an invoice's lines
-/// all go to one writer.
-fn writer_of(event: &FlowEvent, writers: usize) -> usize {
-    use std::hash::{Hash, Hasher};
-    if writers == 1 {
-        return 0;
-    }
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    (&event.platform, &event.platform_invoice_id).hash(&mut hasher);
-    (hasher.finish() % writers as u64) as usize
-}
-
-impl LineReader {
     fn parse_line(&self, record: &csv::StringRecord) -> Result<FlowEvent, Vec<LineError>> {
         let (pos, profile, index, platform, lang) = (
             &self.positions,
@@ -1246,4 +1231,16 @@ impl LineReader {
             reason: (!reason.is_empty()).then(|| reason.to_string()),
         })
     }
+}
+
+/// The writer of a line: by its invoice key, so that an invoice's lines
+/// all go to one writer.
+fn writer_of(event: &FlowEvent, writers: usize) -> usize {
+    use std::hash::{Hash, Hasher};
+    if writers == 1 {
+        return 0;
+    }
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    (&event.platform, &event.platform_invoice_id).hash(&mut hasher);
+    (hasher.finish() % writers as u64) as usize
 }
