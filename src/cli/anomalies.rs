@@ -300,23 +300,14 @@ pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
                     })?);
                 }
                 if let Some(s) = l.status {
-                    // "Closed" as the chat's `anomalies closes` means it: no
-                    // longer open, by itself or by a person.
-                    filter.statuses = match fold(&s).as_str() {
-                        "all" | "toutes" | "tous" => AnomalyStatus::ALL.to_vec(),
-                        "closed" | "fermee" | "fermees" | "close" | "closes" | "handled" | "traitees" => {
-                            vec![AnomalyStatus::Closed, AnomalyStatus::Resolved, AnomalyStatus::Dismissed]
-                        }
-                        "auto_closed" | "fermee_auto" | "closed_auto" | "auto" => vec![AnomalyStatus::Closed],
-                        _ => vec![AnomalyStatus::parse(&s).ok_or_else(|| {
-                            bad(
-                                lang,
-                                "--status : attendu ouverte, fermee, resolue, ecartee, fermee-auto ou toutes",
-                                "--status: expected open, closed, resolved, dismissed, auto-closed or all",
-                                &s,
-                            )
-                        })?],
-                    };
+                    filter.statuses = AnomalyStatus::parse_filter(&s).ok_or_else(|| {
+                        bad(
+                            lang,
+                            "--status : attendu ouverte, fermee, resolue, ecartee, fermee-auto ou toutes",
+                            "--status: expected open, closed, resolved, dismissed, auto-closed or all",
+                            &s,
+                        )
+                    })?;
                 }
                 let list = anomalies::list(&mut conn, firm.id, &filter, now).await?;
                 if list.is_empty() {

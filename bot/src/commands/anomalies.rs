@@ -62,10 +62,7 @@ pub async fn list(core: &Core, caller: &Caller, scope: AnomalyScope, page: usize
             "anomalies ouvertes".to_string(),
         ),
         AnomalyScope::Closed => {
-            filter.statuses = AnomalyStatus::ALL
-                .into_iter()
-                .filter(|s| *s != AnomalyStatus::Open)
-                .collect();
+            filter.statuses = AnomalyStatus::FINISHED.to_vec();
             (
                 lang.pick(
                     "closes, résolues ou écartées",

@@ -93,12 +93,28 @@ impl AnomalyStatus {
         Self::ALL.into_iter().find(|s| s.code() == code)
     }
 
-    pub fn parse(raw: &str) -> Option<Self> {
+    /// No longer open, by itself or by a person: what "closed" means to
+    /// people (the chat's `anomalies closes`, `anomalies list --status closed`).
+    pub const FINISHED: [AnomalyStatus; 3] = [
+        AnomalyStatus::Closed,
+        AnomalyStatus::Resolved,
+        AnomalyStatus::Dismissed,
+    ];
+
+    /// The statuses a word names in a list's filter: one status, `closed`
+    /// for [`Self::FINISHED`], `auto-closed` for those CabReady closed
+    /// itself, `all`.
+    pub fn parse_filter(raw: &str) -> Option<Vec<Self>> {
+        let one = |status| Some(vec![status]);
         match fold(raw).as_str() {
-            "open" | "ouverte" | "ouvert" | "ouvertes" => Some(AnomalyStatus::Open),
-            "closed" | "fermee" | "close" | "auto" => Some(AnomalyStatus::Closed),
-            "resolved" | "resolue" | "resolu" | "traitee" => Some(AnomalyStatus::Resolved),
-            "dismissed" | "ecartee" | "ignoree" => Some(AnomalyStatus::Dismissed),
+            "all" | "toutes" | "tous" => Some(Self::ALL.to_vec()),
+            "open" | "ouverte" | "ouvert" | "ouvertes" => one(AnomalyStatus::Open),
+            "closed" | "fermee" | "fermees" | "close" | "closes" | "handled" | "traitees" => {
+                Some(Self::FINISHED.to_vec())
+            }
+            "auto_closed" | "fermee_auto" | "closed_auto" | "auto" => one(AnomalyStatus::Closed),
+            "resolved" | "resolue" | "resolu" | "traitee" => one(AnomalyStatus::Resolved),
+            "dismissed" | "ecartee" | "ignoree" => one(AnomalyStatus::Dismissed),
             _ => None,
         }
     }
