@@ -363,15 +363,16 @@ pub async fn record_batch_deferred(
     // (PostgreSQL: a correlated subquery, which its planner cannot turn
     // into a hash join over all the firm's invoices, as it did with a LEFT
     // JOIN while their statistics lagged behind a first import; OFFSET 0
-    // keeps it from being copied into both uses of `id`. `firm_id + 0`:
-    // only the unique key, which leads with the platform's id, can serve
-    // it, whatever the statistics say; see migration 0011.)
+    // keeps it from being copied into both uses of `id`. `firm_id + 0`,
+    // `dossier_id + 0`: only the unique key, which leads with the
+    // platform's id, can serve it, whatever the statistics say; see
+    // migrations 0011 and 0017.)
     let assign = if postgres {
         "INSERT INTO flux_id (k, invoice_id, existed)
          SELECT k, COALESCE(id, nextval('invoices_id_seq')), CASE WHEN id IS NULL THEN 0 ELSE 1 END
          FROM (SELECT f.k, (SELECT i.id FROM invoices i WHERE i.platform_invoice_id = f.pid
                    AND i.platform = f.platform AND i.firm_id + 0 = $1
-                   AND i.dossier_id = f.dossier_id) AS id
+                   AND i.dossier_id + 0 = f.dossier_id) AS id
                FROM flux_inv f OFFSET 0) x
          ORDER BY k"
     } else {

@@ -866,7 +866,7 @@ async fn the_invoice_lookup_can_only_use_the_unique_key() {
         .unwrap();
     let plan: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "EXPLAIN SELECT i.id FROM invoices i WHERE i.platform_invoice_id = 'P7'
-           AND i.platform = 'Pennylane' AND i.firm_id + 0 = {firm}"
+           AND i.platform = 'Pennylane' AND i.firm_id + 0 = {firm} AND i.dossier_id + 0 = {d1}"
     )))
     .fetch_all(&mut *conn)
     .await
