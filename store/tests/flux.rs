@@ -593,6 +593,15 @@ both_backends!(
             .await
             .unwrap();
         assert_eq!((out.new_invoices, out.new_statuses), (2, 2));
+        // A first import's flow dates: the latest of its invoices, by direction.
+        assert_eq!(
+            last_flow(&mut conn, firm, d1, "last_received_at").await,
+            Some(cabready_store::clock::to_db_time(now() - Duration::days(2)))
+        );
+        assert_eq!(
+            last_flow(&mut conn, firm, d1, "last_emitted_at").await,
+            None
+        );
         let p1 = invoices::find(&mut conn, firm, "Pennylane", "P1")
             .await
             .unwrap()
