@@ -61,6 +61,8 @@ pub enum Command {
         status: MandateStatus,
         note: Option<String>,
     },
+    /// `mandat D`: the dossier's mandates, where each stands.
+    MandateShow(String),
     /// `plateforme D NOM [état] [correction]`: the dossier's reception
     /// platform and its state (`None`: not said, "choisie" for a new one).
     Platform {
@@ -289,6 +291,7 @@ fn name_may_go_on(prefix: &Result<Command, ParseError>, before: &[String]) -> bo
             | Command::Anomalies(AnomalyScope::Dossier(n) | AnomalyScope::Portfolio(n))
             | Command::Dossier(n)
             | Command::Remind(n)
+            | Command::MandateShow(n)
             | Command::Journal { dossier: n, .. }
             | Command::Mandates {
                 portfolio: Some(n), ..
@@ -463,22 +466,32 @@ fn command(name: &'static str, args: &[String]) -> Result<Command, ParseError> {
         "mandat" => {
             // mandat D [kind] status [note…]; D may be several words: the
             // status ends it, itself up to three words ("non demandé",
-            // "reçu à vérifier"), the longest read first.
-            let (status_at, status_len) = (1..args.len())
-                .find_map(|i| {
-                    (1..=3)
-                        .rev()
-                        .filter(|n| i + n <= args.len())
-                        .find(|n| MandateStatus::parse(&args[i..i + n].join(" ")).is_ok())
-                        .map(|n| (i, n))
-                })
-                .ok_or_else(|| {
-                    usage(
-                        "mandat",
-                        "statut manquant ou inconnu (non demandé, demandé, relancé, reçu, signé, refusé, expiré)",
-                        "status missing or unknown (not requested, requested, reminded, received, signed, refused, expired)",
-                    )
-                })?;
+            // "reçu à vérifier"), the longest read first. Without a status:
+            // the dossier's mandates (`mandat D`).
+            let found = (1..args.len()).find_map(|i| {
+                (1..=3)
+                    .rev()
+                    .filter(|n| i + n <= args.len())
+                    .find(|n| MandateStatus::parse(&args[i..i + n].join(" ")).is_ok())
+                    .map(|n| (i, n))
+            });
+            let Some((status_at, status_len)) = found else {
+                // (A kind after the dossier shows them all: "mandat D facturation".)
+                let dossier = match args.split_last() {
+                    Some((last, before))
+                        if !before.is_empty() && MandateKind::parse(last).is_ok() =>
+                    {
+                        before
+                    }
+                    _ => args,
+                };
+                return match dossier.join(" ") {
+                    d if d.is_empty() => {
+                        Err(usage("mandat", "dossier manquant", "dossier missing"))
+                    }
+                    d => Ok(Command::MandateShow(d)),
+                };
+            };
             let (mut dossier_words, mut kind) = (&args[..status_at], MandateKind::Delegation);
             if let Some((last, before)) = dossier_words.split_last() {
                 if let Ok(k) = MandateKind::parse(last) {
@@ -842,6 +855,26 @@ mod tests {
     }
 
     #[test]
+    fn a_mandate_without_a_status_is_shown() {
+        assert_eq!(cmd("mandat D002"), Command::MandateShow("D002".into()));
+        assert_eq!(
+            cmd("mandat Garage des Tilleuls"),
+            Command::MandateShow("Garage des Tilleuls".into())
+        );
+        assert_eq!(
+            cmd("mandat D002 facturation"),
+            Command::MandateShow("D002".into())
+        );
+        assert!(matches!(
+            parse("mandat"),
+            Err(ParseError::Usage {
+                command: "mandat",
+                ..
+            })
+        ));
+    }
+
+    #[test]
     fn mandate_change_with_kind_and_note() {
         assert_eq!(
             cmd("mandat D001 signé reçu par courrier"),
@@ -1176,13 +1209,12 @@ mod tests {
                 suggestion: Some("help")
             })
         );
-        assert!(matches!(
-            parse("mandat D001 peut-être"),
-            Err(ParseError::Usage {
-                command: "mandat",
-                ..
-            })
-        ));
+        // (Read as a dossier's name; the command says the status is unknown
+        // when "D001" alone is a dossier: bot/tests/commands.rs.)
+        assert_eq!(
+            cmd("mandat D001 peut-être"),
+            Command::MandateShow("D001 peut-être".into())
+        );
         assert!(matches!(
             parse("calendrier bientôt"),
             Err(ParseError::Usage {

@@ -414,6 +414,27 @@ both_backends!(
         illegal.description.as_deref(),
         Some("changement de statut refusé : un mandat « demandé » ne peut pas passer à « signé » (possible : relancé, reçu à vérifier, refusé, expiré)")
     );
+        // Without a status: where the dossier's mandates stand, to anyone of the firm.
+        let shown = core.execute(&lea, "mandat Tilleuls").await;
+        assert_eq!(shown.title, "Mandats — D002 Garage des Tilleuls");
+        assert_eq!(
+            field(&shown, "mandat de délégation"),
+            "demandé depuis le 25/11/2026"
+        );
+        assert_eq!(
+            field(&shown, "Signature attendue"),
+            "avant le 03/06/2026 (en retard de 175 j)"
+        );
+        let typo = core.execute(&lea, "mandat D002 sgné").await;
+        assert_eq!(typo.tone, Tone::Error);
+        assert!(
+            typo.description
+                .as_deref()
+                .unwrap()
+                .starts_with("« sgné » n'est pas un statut de mandat"),
+            "{}",
+            text(&typo)
+        );
         let same = core.execute(&claire, "mandat D002 demandé").await;
         assert_eq!(
             same.description.as_deref(),

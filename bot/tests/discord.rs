@@ -85,6 +85,21 @@ fn interaction_options_become_core_commands() {
         }
     );
 
+    // Without a status: the dossier's mandates (the type alone is not a change).
+    let show = command_data(
+        "mandat",
+        json!([
+            { "name": "dossier", "type": 3, "value": "Garage des Tilleuls" },
+            { "name": "type", "type": 3, "value": "facturation" }
+        ]),
+    );
+    let line = to_line(&show).unwrap();
+    assert_eq!(line, "mandat \"Garage des Tilleuls\"");
+    assert_eq!(
+        parse(&line).unwrap().command,
+        Command::MandateShow("Garage des Tilleuls".into())
+    );
+
     let platform = command_data(
         "plateforme",
         json!([

@@ -60,11 +60,16 @@ pub fn french_time(at: DateTime<Utc>) -> String {
         .to_string()
 }
 
+/// The day a time falls on in Paris.
+pub fn paris_day(at: DateTime<Utc>) -> NaiveDate {
+    at.with_timezone(&Paris).date_naive()
+}
+
 /// The Paris day of a stored time, if any; an unreadable one is corrupt.
 pub(crate) fn paris_day_of(text: Option<String>) -> crate::StoreResult<Option<NaiveDate>> {
     text.map(|t| {
         from_db_time(&t)
-            .map(|at| at.with_timezone(&Paris).date_naive())
+            .map(paris_day)
             .ok_or_else(|| crate::StoreError::Corrupt(format!("time {t}")))
     })
     .transpose()

@@ -5,7 +5,7 @@ use crate::error::CommandResult;
 use crate::{Caller, Core, Reply};
 use cabready_store::anomalies::{self, Filter};
 use cabready_store::calendar::{obligation_date, obligation_met, Obligation};
-use cabready_store::clock::french_date;
+use cabready_store::clock::{french_date, paris_day};
 use cabready_store::domain::{CategorySource, MandateKind, SizeCategory};
 use cabready_store::readiness::{assess, inputs};
 use cabready_store::{invoices, mandates, Lang};
@@ -109,13 +109,7 @@ pub async fn run(core: &Core, caller: &Caller, query: &str) -> CommandResult {
         .map(|i| {
             let status = i
                 .current
-                .map(|(code, at)| {
-                    format!(
-                        "{} ({})",
-                        code.label(lang),
-                        french_date(at.with_timezone(&chrono_tz::Europe::Paris).date_naive())
-                    )
-                })
+                .map(|(code, at)| format!("{} ({})", code.label(lang), french_date(paris_day(at))))
                 .unwrap_or_else(|| "—".into());
             format!(
                 "{} {} — {} — {status}",

@@ -73,10 +73,10 @@ const HELP: &[Entry] = &[
     ),
     (
         "mandat",
-        "mandat D [délégation|désignation|facturation] statut [note]",
-        "mandate D [delegation|designation|invoicing] status [note]",
-        "changer le statut d'un mandat (demandé, relancé, reçu, signé, refusé, expiré)",
-        "change a mandate's status (requested, reminded, received, signed, refused, expired)",
+        "mandat D [[délégation|désignation|facturation] statut [note]]",
+        "mandate D [[delegation|designation|invoicing] status [note]]",
+        "sans statut : où en sont les mandats du dossier (depuis quand, signature attendue avant le…) ; avec : changer le statut d'un mandat (demandé, relancé, reçu, signé, refusé, expiré)",
+        "without a status: where the dossier's mandates stand (since when, signature due before…); with one: change a mandate's status (requested, reminded, received, signed, refused, expired)",
     ),
     (
         "plateforme",

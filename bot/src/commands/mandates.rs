@@ -1,13 +1,15 @@
-//! `mandats [en-retard] [portefeuille P]` and `mandat D [type] statut [note]`.
+//! `mandats [en-retard] [portefeuille P]`, `mandat D` and `mandat D [type] statut [note]`.
 
 use super::{dossier_named, dossiers_in_scope};
 use crate::error::{CommandError, CommandResult};
 use crate::parse::Scope;
 use crate::{Caller, Core, Reply};
 use cabready_store::calendar::{dossier_calendar, Item, Milestone};
+use cabready_store::clock::{french_date, paris_day};
 use cabready_store::domain::{MandateKind, MandateStatus};
 use cabready_store::journal::Actor;
 use cabready_store::mandates::{self, Transition};
+use cabready_store::Lang;
 
 pub async fn list(
     core: &Core,
@@ -44,7 +46,7 @@ pub async fn list(
                 Some(date) => format!(
                     " — {} {}",
                     lang.pick("attendu avant le", "due before"),
-                    cabready_store::clock::french_date(date)
+                    french_date(date)
                 ),
                 None => String::new(),
             };
@@ -129,4 +131,95 @@ pub async fn change(
         lang.pick("Journal", "Log"),
         format!("journal {}", dossier.record.code),
     ))
+}
+
+/// `mandat D`: where each of the dossier's mandates stands, since when,
+/// and for the delegation mandate the date the calendar expects it by.
+pub async fn show(core: &Core, caller: &Caller, query: &str) -> CommandResult {
+    let lang = core.lang;
+    let today = core.clock.today();
+    let mut conn = core.store.pool().acquire().await?;
+    let dossier = match dossier_named(&mut conn, caller, query).await {
+        Err(CommandError::DossierNotFound { .. }) if query.contains(' ') => {
+            // "mandat D002 sgné": a dossier and a status we could not read.
+            let (first, word) = query.split_once(' ').unwrap_or((query, ""));
+            if dossier_named(&mut conn, caller, first).await.is_ok() {
+                return Err(CommandError::Invalid(match lang {
+                    Lang::Fr => format!(
+                        "« {word} » n'est pas un statut de mandat (non demandé, demandé, relancé, \
+                         reçu à vérifier, signé, refusé, expiré) ; pour voir les mandats du \
+                         dossier : mandat {first}"
+                    ),
+                    Lang::En => format!(
+                        "'{word}' is not a mandate status (not requested, requested, reminded, \
+                         received, signed, refused, expired); to see the dossier's mandates: \
+                         mandate {first}"
+                    ),
+                }));
+            }
+            dossier_named(&mut conn, caller, query).await?
+        }
+        other => other?,
+    };
+    let code = &dossier.record.code;
+    let mut reply = Reply::info(format!(
+        "{} — {code} {}",
+        lang.pick("Mandats", "Mandates"),
+        dossier.record.legal_name
+    ));
+    for kind in MandateKind::ALL {
+        let line = match mandates::timeline(&mut conn, caller.firm_id, dossier.id, kind).await? {
+            None | Some((MandateStatus::NotRequested, _, None)) => {
+                MandateStatus::NotRequested.label(lang).to_string()
+            }
+            Some((status, since, requested)) => {
+                let mut line = format!(
+                    "{} {} {}",
+                    status.label(lang),
+                    lang.pick("depuis le", "since"),
+                    french_date(paris_day(since))
+                );
+                if let Some(requested) = requested.filter(|r| *r < since) {
+                    line.push_str(&format!(
+                        " ({} {})",
+                        lang.pick("demandé le", "requested on"),
+                        french_date(paris_day(requested))
+                    ));
+                }
+                line
+            }
+        };
+        reply = reply.field(kind.label(lang), line);
+    }
+    if dossier.delegation != MandateStatus::Signed {
+        let due = dossier_calendar(&dossier, &core.rules)
+            .into_iter()
+            .find(|due| due.item == Item::Milestone(Milestone::MandateSigned))
+            .map(|due| due.date);
+        if let Some(date) = due {
+            let when = if date < today {
+                format!(
+                    "{} {} ({} {} {})",
+                    lang.pick("avant le", "before"),
+                    french_date(date),
+                    lang.pick("en retard de", "late by"),
+                    (today - date).num_days(),
+                    lang.pick("j", "days")
+                )
+            } else {
+                format!("{} {}", lang.pick("avant le", "before"), french_date(date))
+            };
+            reply = reply.field(lang.pick("Signature attendue", "Signature due"), when);
+        }
+    }
+    Ok(reply
+        .with_description(match lang {
+            Lang::Fr => format!(
+                "pour changer un statut : mandat {code} [désignation|facturation] statut [note]"
+            ),
+            Lang::En => {
+                format!("to change a status: mandate {code} [designation|invoicing] status [note]")
+            }
+        })
+        .action(lang.pick("Journal", "Log"), format!("journal {code}")))
 }

@@ -32,6 +32,7 @@ pub async fn run(core: &Core, caller: &Caller, parsed: Parsed) -> CommandResult 
             late_only,
             portfolio,
         } => mandates::list(core, caller, late_only, portfolio, page).await,
+        Command::MandateShow(query) => mandates::show(core, caller, &query).await,
         Command::Mandate {
             dossier,
             kind,

@@ -20,9 +20,8 @@ pub fn definitions() -> Vec<CreateCommand> {
     let status = CreateCommandOption::new(
         CommandOptionType::String,
         "statut",
-        "Nouveau statut du mandat",
+        "Nouveau statut du mandat (sans statut : voir les mandats du dossier)",
     )
-    .required(true)
     .add_string_choice("demandé", "demande")
     .add_string_choice("relancé", "relance")
     .add_string_choice("reçu à vérifier", "recu_a_verifier")
@@ -122,7 +121,7 @@ pub fn definitions() -> Vec<CreateCommand> {
             .add_option(portfolio)
             .add_option(page_option()),
         CreateCommand::new("mandat")
-            .description("Changer le statut d'un mandat")
+            .description("Voir les mandats d'un dossier, ou changer le statut de l'un d'eux")
             .add_option(dossier_option(true))
             .add_option(status)
             .add_option(kind)
@@ -349,12 +348,15 @@ pub fn to_line(data: &CommandData) -> Result<String, String> {
         }
         "mandat" => {
             let mut line = format!("mandat {}", quoted(&required("dossier")?));
-            if let Some(kind) = text(o, "type") {
-                line.push_str(&format!(" {kind}"));
-            }
-            line.push_str(&format!(" {}", required("statut")?));
-            if let Some(note) = text(o, "note") {
-                line.push_str(&format!(" {}", one_line(&note)));
+            // Without a status, the dossier's mandates (type and note unused).
+            if let Some(status) = text(o, "statut") {
+                if let Some(kind) = text(o, "type") {
+                    line.push_str(&format!(" {kind}"));
+                }
+                line.push_str(&format!(" {status}"));
+                if let Some(note) = text(o, "note") {
+                    line.push_str(&format!(" {}", one_line(&note)));
+                }
             }
             line
         }
