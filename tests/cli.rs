@@ -118,6 +118,52 @@ fn demo_runs_on_the_embedded_default_and_is_repeatable() {
     assert!(eml > 0, "the first wave is in the outbox Maildir");
 }
 
+// At night, or on a weekend, the demo does not send at the next working
+// slot: nothing it records is dated after its clock (its anomalies, their
+// journal lines and the reminders were dated 09:00 while it was 01:00, and
+// the age filter and the queue's order went wrong after it).
+#[test]
+fn the_demo_records_nothing_after_its_clock() {
+    let dir = tempfile::tempdir().unwrap();
+    let night = "2026-11-28T01:06:00+01:00"; // a Saturday
+    let mut command = cli::command(env!("CARGO_BIN_EXE_cabready"), dir.path());
+    let run = command
+        .env("CABREADY_NOW", night)
+        .arg("demo")
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", stderr(&run));
+    assert!(stdout(&run).contains("  • 17 relance(s) envoyée(s)\n"));
+    let db = dir.path().join("cabready-data/cabready.db");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let latest: Vec<Option<String>> = runtime.block_on(async {
+        let store = cabready_store::Store::connect(&format!("sqlite://{}", db.display()))
+            .await
+            .unwrap();
+        let mut latest = Vec::new();
+        for sql in [
+            "SELECT MAX(at) FROM journal",
+            "SELECT MAX(opened_at) FROM anomalies",
+            "SELECT MAX(sent_at) FROM outbox",
+        ] {
+            let at: Option<String> = sqlx::query_scalar(sql)
+                .fetch_one(store.pool())
+                .await
+                .unwrap();
+            latest.push(at);
+        }
+        store.close().await;
+        latest
+    });
+    for at in latest {
+        let at = at.expect("the demo recorded something");
+        assert!(
+            at.as_str() <= "2026-11-28T00:06:00Z",
+            "{at} is after the clock"
+        );
+    }
+}
+
 fn onboard_then_calendar(backend: Backend) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let (url, _sqlite_dir) = runtime.block_on(fresh_url(backend));

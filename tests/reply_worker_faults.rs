@@ -87,6 +87,7 @@ async fn firm_with_reminders(store: &Store, outbox: &Path, n: usize) -> (i64, Ve
     let options = PlanOptions {
         dry_run: false,
         ahead_of_time: false,
+        outside_hours: false,
     };
     mailer
         .plan(store, firm_id, Lang::Fr, sent_at(), options)

@@ -912,6 +912,7 @@ both_backends!(
         let options = cabready_mailer::PlanOptions {
             dry_run: true,
             ahead_of_time: false,
+            outside_hours: false,
         };
         let plan = mailer
             .plan(&db.store, firm, Lang::Fr, later, options)

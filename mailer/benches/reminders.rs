@@ -78,6 +78,7 @@ async fn main() {
     let options = PlanOptions {
         dry_run: false,
         ahead_of_time: false,
+        outside_hours: false,
     };
     let lines = mailer
         .plan(&store, firm_id, Lang::Fr, now(), options)

@@ -122,6 +122,7 @@ async fn run(backend: Backend, n: usize, servers: &MailServers) {
     let options = PlanOptions {
         dry_run: false,
         ahead_of_time: false,
+        outside_hours: false,
     };
     mailer
         .plan(&store, firm_id, Lang::Fr, now(), options)

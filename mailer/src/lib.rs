@@ -63,6 +63,10 @@ pub struct PlanOptions {
     /// Send the next reminder now even if its day has not come (demo, chat):
     /// stop rules and the sending window still apply.
     pub ahead_of_time: bool,
+    /// Send now even outside the sending window (the demo, whose Maildir
+    /// is local: its reminders, and the replies it simulates, are not
+    /// dated at the next working slot, after the clock).
+    pub outside_hours: bool,
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -271,6 +275,14 @@ impl Mailer {
                             at,
                             why,
                         };
+                    }
+                }
+            }
+            if options.outside_hours {
+                if let Decision::Send { at, .. } = &mut decision {
+                    // Only the window's wait (a client's hold stays).
+                    if *at == cadence::window(&self.cadence).next_slot(now) {
+                        *at = now;
                     }
                 }
             }
@@ -648,6 +660,7 @@ impl Mailer {
         let options = PlanOptions {
             dry_run: false,
             ahead_of_time: false,
+            outside_hours: false,
         };
         let lines = self.plan(store, firm_id, lang, now, options).await?;
         let sent = self.send_due(store, now, 50).await?;

@@ -107,6 +107,7 @@ async fn firm_with_reminders(store: &Store, outbox_dir: &Path) -> (i64, Vec<Stri
             PlanOptions {
                 dry_run: false,
                 ahead_of_time: false,
+                outside_hours: false,
             },
         )
         .await

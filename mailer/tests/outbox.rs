@@ -60,6 +60,7 @@ fn files(outbox: &Path) -> Vec<String> {
 const PLAN: PlanOptions = PlanOptions {
     dry_run: false,
     ahead_of_time: false,
+    outside_hours: false,
 };
 
 async fn state_of(store: &Store, firm: i64, dossier_code: &str) -> Vec<State> {

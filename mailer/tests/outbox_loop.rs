@@ -146,6 +146,7 @@ both_backends!(
         let plan = PlanOptions {
             dry_run: false,
             ahead_of_time: false,
+            outside_hours: false,
         };
         relay
             .plan(&db.store, firm, Lang::Fr, now(), plan)

@@ -154,6 +154,7 @@ both_backends!(replies_change_what_they_should, |db: TestDb| async move {
             PlanOptions {
                 dry_run: false,
                 ahead_of_time: false,
+                outside_hours: false,
             },
         )
         .await
@@ -413,6 +414,7 @@ both_backends!(replies_change_what_they_should, |db: TestDb| async move {
             PlanOptions {
                 dry_run: true,
                 ahead_of_time: false,
+                outside_hours: false,
             },
         )
         .await
@@ -501,6 +503,7 @@ both_backends!(
                 PlanOptions {
                     dry_run: false,
                     ahead_of_time: false,
+                    outside_hours: false,
                 },
             )
             .await
@@ -564,6 +567,7 @@ both_backends!(
                         PlanOptions {
                             dry_run: true,
                             ahead_of_time: true,
+                            outside_hours: false,
                         },
                     )
                     .await
@@ -616,6 +620,7 @@ both_backends!(
                 PlanOptions {
                     dry_run: false,
                     ahead_of_time: false,
+                    outside_hours: false,
                 },
             )
             .await
@@ -691,6 +696,7 @@ async fn plan_decisions(
             PlanOptions {
                 dry_run,
                 ahead_of_time: false,
+                outside_hours: false,
             },
         )
         .await

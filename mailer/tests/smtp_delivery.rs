@@ -27,6 +27,7 @@ fn now() -> DateTime<Utc> {
 const PLAN: PlanOptions = PlanOptions {
     dry_run: false,
     ahead_of_time: false,
+    outside_hours: false,
 };
 
 /// A firm onboarded three weeks ago; each dossier's contact has a mailbox

@@ -261,13 +261,7 @@ async fn readiness_and_digest(
     else {
         return Ok(());
     };
-    // The demo "sends" its reminders at the next working slot and simulates
-    // the answers after them: the preview is taken just after the last of
-    // these events, so that its "last 24 hours" show them.
-    let latest = cabready_store::journal::latest_at(&mut conn, firm.id).await?;
-    let now = latest.map_or(ctx.clock.now(), |at| {
-        at.max(ctx.clock.now()) + chrono::Duration::minutes(1)
-    });
+    let now = ctx.clock.now();
     let digest = crate::digest::gather(
         &mut conn,
         firm.id,

@@ -268,6 +268,7 @@ pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
     let options = PlanOptions {
         dry_run: args.dry_run,
         ahead_of_time: false,
+        outside_hours: false,
     };
     let (lines, sent, recovery) = pass(ctx, &store, &mailer, firm.id, options).await?;
     println!(
@@ -345,7 +346,7 @@ pub async fn demo_first_wave(ctx: &AppContext, store: &Store, firm_id: i64) -> R
     let lang = ctx.lang;
     let mailer = mailer(ctx)?;
     let now = ctx.clock.now();
-    let lines = mailer
+    mailer
         .plan(
             store,
             firm_id,
@@ -354,18 +355,12 @@ pub async fn demo_first_wave(ctx: &AppContext, store: &Store, firm_id: i64) -> R
             PlanOptions {
                 dry_run: false,
                 ahead_of_time: true,
+                outside_hours: true,
             },
         )
         .await?;
-    // The demo shows the wave now, whatever the hour: its Maildir is local.
-    let later = lines
-        .iter()
-        .filter_map(|l| l.planned.as_ref())
-        .filter_map(|r| r.due_at)
-        .max()
-        .unwrap_or(now)
-        .max(now);
-    let report = mailer.send_due(store, later, 50).await?;
+    // The demo shows the wave now, whatever the hour (`outside_hours`).
+    let report = mailer.send_due(store, now, 50).await?;
     println!();
     match lang {
         Lang::Fr => println!(

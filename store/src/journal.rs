@@ -252,20 +252,6 @@ pub async fn last_id(conn: &mut AnyConnection, firm_id: i64) -> StoreResult<i64>
     Ok(id.unwrap_or(0))
 }
 
-/// When the firm's latest journal line happened (None for an empty journal).
-pub async fn latest_at(
-    conn: &mut AnyConnection,
-    firm_id: i64,
-) -> StoreResult<Option<DateTime<Utc>>> {
-    let at: Option<String> = sqlx::query("SELECT MAX(at) FROM journal WHERE firm_id = $1")
-        .bind(firm_id)
-        .fetch_one(&mut *conn)
-        .await?
-        .try_get(0)?;
-    at.map(|t| from_db_time(&t).ok_or_else(|| StoreError::Corrupt(format!("journal time {t}"))))
-        .transpose()
-}
-
 fn line_from_row(row: &sqlx::any::AnyRow) -> StoreResult<JournalLine> {
     let at: String = row.try_get("at")?;
     let details: String = row.try_get("details")?;
