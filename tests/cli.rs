@@ -898,6 +898,21 @@ fn anomaly_changes_on_the_command_line_follow_the_chat_rights() {
     );
     assert!(list.status.success(), "{}", stderr(&list));
     let out = stdout(&list);
+    // A portfolio is named as in the chat, case and accents ignored: the
+    // same queue, not an empty one.
+    let folded = cabready(
+        dir.path(),
+        None,
+        &["anomalies", "list", "--portfolio", "sud"],
+    );
+    assert_eq!(stdout(&folded), out);
+    let ready = cabready(dir.path(), None, &["readiness", "--portfolio", "SUD"]);
+    assert!(ready.status.success(), "{}", stderr(&ready));
+    assert!(
+        stdout(&ready).contains("portefeuille Sud"),
+        "{}",
+        stdout(&ready)
+    );
     let first = out.lines().next().expect("the demo has anomalies in Sud");
     let id = first[1..].split_whitespace().next().unwrap().to_string();
 

@@ -225,14 +225,9 @@ pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
                     ),
                     None => None,
                 };
-                if let Some(portfolio) = &l.portfolio {
-                    let known = cabready_store::users::portfolio_names(&mut conn, firm.id).await?;
-                    if !known.iter().any(|k| fold(k) == fold(portfolio)) {
-                        return Err(
-                            super::no_dossier(&mut conn, firm.id, Some(portfolio), lang).await
-                        );
-                    }
-                }
+                let portfolio =
+                    super::portfolio_named(&mut conn, firm.id, l.portfolio.as_deref(), lang)
+                        .await?;
                 let rule = match &l.rule {
                     Some(r) => Some(rule_named(r, lang)?),
                     None => None,
@@ -246,7 +241,7 @@ pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
                     ));
                 }
                 let mut filter = Filter {
-                    portfolio: l.portfolio,
+                    portfolio,
                     dossier_code,
                     rule,
                     older_than_days: match l.older_than {

@@ -42,9 +42,11 @@ pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
     let firm = firms::resolve(&mut conn, firm_name)
         .await
         .map_err(|e| anyhow!(e.user_message(lang)))?;
-    let list = dossiers::list(&mut conn, firm.id, args.portfolio.as_deref()).await?;
+    let portfolio =
+        super::portfolio_named(&mut conn, firm.id, args.portfolio.as_deref(), lang).await?;
+    let list = dossiers::list(&mut conn, firm.id, portfolio.as_deref()).await?;
     if list.is_empty() {
-        return Err(super::no_dossier(&mut conn, firm.id, args.portfolio.as_deref(), lang).await);
+        return Err(super::no_dossier(&mut conn, firm.id, portfolio.as_deref(), lang).await);
     }
     let today = ctx.clock.today();
     let agenda = calendar::agenda(&list, &ctx.config.calendar, today, horizon);
@@ -52,7 +54,7 @@ pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
         "{}",
         render(
             &firm.name,
-            args.portfolio.as_deref(),
+            portfolio.as_deref(),
             today,
             horizon,
             &agenda,

@@ -64,6 +64,24 @@ pub async fn one_dossier(
 
 /// Why a listing found no dossier: a portfolio the firm does not have
 /// (listing those it has), or an empty scope.
+/// The firm's portfolio a user named on the command line, as the firm
+/// spells it (case and accents ignored, as in the chat: `--portfolio nord`
+/// is Nord), or the error that lists the firm's portfolios.
+pub async fn portfolio_named(
+    conn: &mut sqlx::AnyConnection,
+    firm_id: i64,
+    name: Option<&str>,
+    lang: cabready_store::Lang,
+) -> anyhow::Result<Option<String>> {
+    use cabready_store::domain::fold;
+    let Some(name) = name else { return Ok(None) };
+    let known = cabready_store::users::portfolio_names(conn, firm_id).await?;
+    match known.iter().find(|k| fold(k) == fold(name)) {
+        Some(exact) => Ok(Some(exact.clone())),
+        None => Err(no_dossier(conn, firm_id, Some(name), lang).await),
+    }
+}
+
 pub async fn no_dossier(
     conn: &mut sqlx::AnyConnection,
     firm_id: i64,

@@ -63,13 +63,15 @@ pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
 
-    let scope = match args.portfolio.as_deref() {
+    let portfolio =
+        super::portfolio_named(&mut conn, firm.id, args.portfolio.as_deref(), lang).await?;
+    let scope = match portfolio.as_deref() {
         Some(p) => inputs::Scope::Portfolio(p),
         None => inputs::Scope::Firm,
     };
     let list = inputs::load(&mut conn, firm.id, scope).await?;
     if list.is_empty() {
-        return Err(super::no_dossier(&mut conn, firm.id, args.portfolio.as_deref(), lang).await);
+        return Err(super::no_dossier(&mut conn, firm.id, portfolio.as_deref(), lang).await);
     }
     let assessed = assess_all(list, rules, today);
     if args.snapshot {
@@ -90,7 +92,7 @@ pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
         "{}",
         render(
             &firm.name,
-            args.portfolio.as_deref(),
+            portfolio.as_deref(),
             today,
             &assessed,
             lang,

@@ -31,20 +31,22 @@ pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
     let firm = firms::resolve(&mut conn, firm_name)
         .await
         .map_err(|e| anyhow!(e.user_message(lang)))?;
-    let scope = match args.portfolio.as_deref() {
+    let portfolio =
+        super::portfolio_named(&mut conn, firm.id, args.portfolio.as_deref(), lang).await?;
+    let scope = match portfolio.as_deref() {
         Some(p) => inputs::Scope::Portfolio(p),
         None => inputs::Scope::Firm,
     };
     let list = inputs::load(&mut conn, firm.id, scope).await?;
     if list.is_empty() {
-        return Err(super::no_dossier(&mut conn, firm.id, args.portfolio.as_deref(), lang).await);
+        return Err(super::no_dossier(&mut conn, firm.id, portfolio.as_deref(), lang).await);
     }
     let today = ctx.clock.today();
     let assessed = assess_all(list, &ctx.config.calendar, today);
     let trend: Vec<_> = snapshot::trend(
         &mut conn,
         firm.id,
-        args.portfolio.as_deref(),
+        portfolio.as_deref(),
         today - Duration::days(90),
         today,
     )
@@ -54,7 +56,7 @@ pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
     .collect();
     let html = crate::report::render(
         &firm.name,
-        args.portfolio.as_deref(),
+        portfolio.as_deref(),
         today,
         &assessed,
         &trend,
