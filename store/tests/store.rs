@@ -651,5 +651,28 @@ both_backends!(
             agenda.upcoming.windows(2).all(|w| w[0].date <= w[1].date),
             "soonest first"
         );
+        // An invoice emitted through its platform shows that the flows
+        // work, as readiness counts it: no test flows left to do.
+        sqlx::query(
+            "UPDATE dossiers SET last_emitted_at = $1 WHERE firm_id = $2 AND code = 'TPE1'",
+        )
+        .bind("2026-11-20T10:00:00Z")
+        .bind(firm)
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+        let list = dossiers::list(&mut conn, firm, Some("Nord")).await.unwrap();
+        let agenda = calendar::agenda(&list, &CalendarRules::default(), today, 365);
+        let tpe_steps: Vec<_> = agenda
+            .upcoming
+            .iter()
+            .filter(|d| d.dossier_code == "TPE1")
+            .map(|d| d.item)
+            .collect();
+        assert!(
+            !tpe_steps.contains(&Item::Milestone(Milestone::TestFlows)),
+            "{tpe_steps:?}"
+        );
+        assert!(tpe_steps.contains(&Item::Obligation(Obligation::Emission)));
     }
 );
