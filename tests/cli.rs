@@ -915,6 +915,21 @@ fn anomaly_changes_on_the_command_line_follow_the_chat_rights() {
     );
     let first = out.lines().next().expect("the demo has anomalies in Sud");
     let id = first[1..].split_whitespace().next().unwrap().to_string();
+    // A number as the lists show it (#12) is one; a negative one is said
+    // to be a bad number, not an unknown option.
+    let shown = cabready(dir.path(), None, &["anomalies", "show", &format!("#{id}")]);
+    assert!(
+        stdout(&shown).starts_with(&format!("Anomalie #{id} — ")),
+        "{}",
+        stderr(&shown)
+    );
+    let negative = cabready(dir.path(), None, &["anomalies", "show", "-5"]);
+    assert_eq!(negative.status.code(), Some(2));
+    assert!(
+        stderr(&negative).contains("« -5 » : un numéro d'anomalie est attendu"),
+        "{}",
+        stderr(&negative)
+    );
 
     // Anne works on Nord: refused, with the chat's reason, and nothing changes.
     let refused = cabready(

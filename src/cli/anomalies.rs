@@ -31,10 +31,14 @@ enum Command {
     List(ListArgs),
     /// One anomaly with its comments.
     #[command(alias = "voir")]
-    Show { id: i64 },
+    Show {
+        #[arg(value_parser = anomaly_id, allow_negative_numbers = true)]
+        id: i64,
+    },
     /// Assign to a user of the firm (`--to none` unassigns).
     #[command(alias = "assigner")]
     Assign {
+        #[arg(value_parser = anomaly_id, allow_negative_numbers = true)]
         id: i64,
         #[arg(long, alias = "a")]
         to: String,
@@ -44,6 +48,7 @@ enum Command {
     /// Add a comment.
     #[command(alias = "commenter")]
     Comment {
+        #[arg(value_parser = anomaly_id, allow_negative_numbers = true)]
         id: i64,
         text: String,
         #[arg(long = "as", value_name = "EMAIL")]
@@ -52,6 +57,7 @@ enum Command {
     /// Resolve with a note saying what was done.
     #[command(alias = "resoudre")]
     Resolve {
+        #[arg(value_parser = anomaly_id, allow_negative_numbers = true)]
         id: i64,
         #[arg(long)]
         note: String,
@@ -61,6 +67,7 @@ enum Command {
     /// Dismiss (not a problem) with a reason.
     #[command(alias = "ecarter")]
     Dismiss {
+        #[arg(value_parser = anomaly_id, allow_negative_numbers = true)]
         id: i64,
         #[arg(long, alias = "motif")]
         reason: String,
@@ -93,10 +100,28 @@ struct ListArgs {
     #[arg(long, alias = "regle")]
     rule: Option<String>,
     /// Opened at least that long ago: 30, 30d, 30j, 4w, 2m.
-    #[arg(long, alias = "age")]
+    #[arg(long, alias = "age", allow_negative_numbers = true)]
     older_than: Option<String>,
     #[arg(long, default_value_t = 50)]
     limit: i64,
+}
+
+/// An anomaly's number as the lists show it: `12` or `#12`.
+fn anomaly_id(raw: &str) -> std::result::Result<i64, String> {
+    let number = raw.trim().strip_prefix('#').unwrap_or(raw.trim());
+    number.parse().ok().filter(|id| *id >= 1).ok_or_else(|| {
+        let args: Vec<String> = std::env::args().skip(1).collect();
+        match super::clap_errors::language(&args) {
+            Lang::Fr => format!(
+                "« {raw} » : un numéro d'anomalie est attendu, un nombre entier ≥ 1 (12 ou #12, \
+                 comme dans les listes)"
+            ),
+            Lang::En => format!(
+                "'{raw}': an anomaly number is expected, a whole number ≥ 1 (12 or #12, as the \
+                 lists show it)"
+            ),
+        }
+    })
 }
 
 /// A rule by its name (`invoice_rejected`) or its label in either
