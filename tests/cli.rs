@@ -152,6 +152,13 @@ fn the_demo_records_nothing_after_its_clock() {
                 .unwrap();
             latest.push(at);
         }
+        // The demo's own setting is not journaled as a person's action.
+        let by_people: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM journal WHERE actor_kind = 'user'")
+                .fetch_one(store.pool())
+                .await
+                .unwrap();
+        assert_eq!(by_people, 0);
         store.close().await;
         latest
     });

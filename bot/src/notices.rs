@@ -128,7 +128,10 @@ pub async fn since(core: &Core, firm_id: i64, after_id: i64) -> Result<Notices, 
                             ),
                             (
                                 lang.pick("Rejeter", "Reject"),
-                                format!("mandat {code} demandé document non conforme"),
+                                format!(
+                                    "mandat {code} demandé {}",
+                                    lang.pick("document non conforme", "document not compliant")
+                                ),
                             ),
                         ],
                     )

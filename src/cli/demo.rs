@@ -71,7 +71,9 @@ async fn seed_states(
 ) -> Result<()> {
     let mut tx = store.begin().await?;
     let list = dossiers::list(&mut tx, firm_id, None).await?;
-    let actor = Actor::User("claire.durand@cabinet-durand.fr".into());
+    // The demo's own setting, not a person's action (it used to be
+    // journaled as the firm's partner's).
+    let actor = Actor::System;
     for (index, dossier) in list.iter().enumerate() {
         let (status, platform) = SCENARIOS[index % SCENARIOS.len()];
         for step in path_to(status) {
@@ -211,6 +213,19 @@ pub async fn run(ctx: &AppContext, _args: Args) -> Result<ExitCode> {
         list.len(),
         platform_states.join(", ")
     );
+    if report.firm_created {
+        // These figures and the calendar below are the firm's before the
+        // demo's reminders, replies and imports, which change them.
+        println!(
+            "{}",
+            lang.pick(
+                "(état du cabinet au départ : la première vague de relances, les réponses \
+                 simulées et l'import des flux ci-dessous le font évoluer)",
+                "(the firm as it starts: the first wave of reminders, the simulated replies \
+                 and the flow import below change it)"
+            )
+        );
+    }
     println!();
     print!(
         "{}",

@@ -465,8 +465,9 @@ fn client_action_label(action: &str, lang: Lang) -> String {
             "mandate(s) received, to verify",
         ),
         "reminder.held" => (
-            "relance(s) reportée(s) à la demande du client",
-            "reminder(s) postponed at the client's request",
+            // (A client's "next week" or an out-of-office until a date.)
+            "relance(s) reportée(s) : client absent ou qui demande un délai",
+            "reminder(s) postponed: client away or asking for time",
         ),
         "contact.opted_out" => (
             "client(s) ne souhaitant plus de relances",

@@ -246,7 +246,11 @@ pub async fn run(core: &Core, caller: &Caller, query: &str) -> CommandResult {
                 ),
                 (
                     lang.pick("Rejeter le mandat reçu", "Reject the received mandate"),
-                    format!("mandat {} demandé document non conforme", r.code),
+                    format!(
+                        "mandat {} demandé {}",
+                        r.code,
+                        lang.pick("document non conforme", "document not compliant")
+                    ),
                 ),
             ],
         )

@@ -57,7 +57,7 @@ pub struct AnomalyLimits {
         deserialize_with = "stuck_days_over_defaults"
     )]
     pub stuck_days: BTreeMap<String, i64>,
-    /// Days a received invoice may wait before being taken in charge (204).
+    /// Days a received invoice may wait before being acknowledged (204).
     #[serde(default = "AnomalyLimits::default_not_taken_days")]
     pub not_taken_days: i64,
     /// Days without any emitted invoice once emission applies.
@@ -292,7 +292,7 @@ async fn invoice_findings(
     }
 
     // Stuck in a non-final status longer than its limit (received invoices
-    // not yet taken in charge have their own rule).
+    // not yet acknowledged have their own rule).
     let mut clauses = Vec::new();
     let mut binds = Vec::new();
     for (code, days) in &limits.stuck_days {
@@ -341,7 +341,7 @@ async fn invoice_findings(
         }
     }
 
-    // Received, made available, not taken in charge.
+    // Received, made available, not acknowledged (204).
     let sql = rows_as_json(
         conn,
         INVOICE_COLUMNS,
@@ -1103,7 +1103,7 @@ pub fn label(rule: &str, lang: Lang) -> &'static str {
         ),
         "received_not_taken" => lang.pick(
             "factures reçues non prises en charge",
-            "received invoices not taken in charge",
+            "received invoices not acknowledged",
         ),
         "no_emission" => lang.pick("dossiers sans émission", "dossiers emitting nothing"),
         "other_platform" => lang.pick("flux sur une autre plateforme", "flows on another platform"),
@@ -1155,13 +1155,13 @@ pub fn describe(rule: &str, d: &Value, lang: Lang) -> String {
         ("invoice_stuck", Lang::Fr) => format!("Facture {number} bloquée au statut {code_label} depuis le {since}{platform} (limite {} j)", s(d, "limit_days")),
         ("invoice_stuck", Lang::En) => format!("Invoice {number} stuck in status {code_label} since {since}{platform} (limit {} days)", s(d, "limit_days")),
         ("received_not_taken", Lang::Fr) => format!("Facture reçue {number} non prise en charge depuis le {since}{platform} (limite {} j)", s(d, "limit_days")),
-        ("received_not_taken", Lang::En) => format!("Received invoice {number} not taken in charge since {since}{platform} (limit {} days)", s(d, "limit_days")),
+        ("received_not_taken", Lang::En) => format!("Received invoice {number} not acknowledged since {since}{platform} (limit {} days)", s(d, "limit_days")),
         ("no_emission", Lang::Fr) => match s(d, "last_emitted") {
             l if l.is_empty() => format!("Aucune facture émise alors que l'émission s'applique depuis le {}", fr_day(d, "emission_from")),
             _ => format!("Aucune facture émise depuis le {} (émission obligatoire, limite {} j)", fr_day(d, "last_emitted"), s(d, "limit_days")),
         },
         ("no_emission", Lang::En) => match s(d, "last_emitted") {
-            l if l.is_empty() => format!("No invoice emitted although emission applies since {}", fr_day(d, "emission_from")),
+            l if l.is_empty() => format!("No invoice emitted although emission has applied since {}", fr_day(d, "emission_from")),
             _ => format!("No invoice emitted since {} (emission mandatory, limit {} days)", fr_day(d, "last_emitted"), s(d, "limit_days")),
         },
         ("other_platform", Lang::Fr) => match s(d, "recorded") {
@@ -1177,7 +1177,7 @@ pub fn describe(rule: &str, d: &Value, lang: Lang) -> String {
         ("duplicate_number", Lang::Fr) => format!("Numéro de facture {number} utilisé {} fois en {} par le vendeur {} ({})", s(d, "count"), s(d, "year"), s(d, "seller_siren"), if s(d, "direction") == "emitted" { "factures émises" } else { "factures reçues" }),
         ("duplicate_number", Lang::En) => format!("Invoice number {number} used {} times in {} by seller {} ({})", s(d, "count"), s(d, "year"), s(d, "seller_siren"), if s(d, "direction") == "emitted" { "emitted invoices" } else { "received invoices" }),
         ("no_reception_flow", Lang::Fr) => format!("Aucune facture reçue alors que la réception est obligatoire depuis le {} : vérifier l'inscription à l'annuaire", fr_day(d, "reception_from")),
-        ("no_reception_flow", Lang::En) => format!("No invoice received although reception is mandatory since {}: check the directory entry", fr_day(d, "reception_from")),
+        ("no_reception_flow", Lang::En) => format!("No invoice received although reception has been mandatory since {}: check the directory entry", fr_day(d, "reception_from")),
         ("mail_reply", Lang::Fr) => format!("Réponse du client ({}) de {} : « {} »", s(d, "label_fr"), s(d, "from"), quoted(d, "text")),
         ("mail_reply", Lang::En) => format!("Client reply ({}) from {}: \"{}\"", s(d, "label_en"), s(d, "from"), quoted(d, "text")),
         ("mail_bounce", Lang::Fr) => format!("Adresse e-mail en erreur ({}) : {} — trouver une autre adresse", s(d, "address"), s(d, "diagnostic")),

@@ -29,7 +29,7 @@ const KNOWN: &[(u16, &str, &str, bool)] = &[
         false,
     ),
     (203, "Mise à disposition", "Made available", false),
-    (204, "Prise en charge", "Taken in charge", false),
+    (204, "Prise en charge", "Acknowledged", false),
     (205, "Approuvée", "Approved", false),
     (206, "Approuvée partiellement", "Partially approved", false),
     (207, "En litige", "Disputed", false),

@@ -113,7 +113,7 @@ pub fn gap_detail(gap: &Gap, lang: Lang) -> Option<String> {
             format!("the latest on {}", french_date(*last))
         }
         (Gap::NoTestFlow, Lang::Fr) => "aucun flux de test ni facture émise".into(),
-        (Gap::NoTestFlow, Lang::En) => "no test flow nor emitted invoice".into(),
+        (Gap::NoTestFlow, Lang::En) => "neither a test flow nor an emitted invoice".into(),
         (Gap::OpenCritical(n), Lang::Fr) => format!("{n} ouverte(s)"),
         (Gap::OpenCritical(n), Lang::En) => format!("{n} open"),
     })
