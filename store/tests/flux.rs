@@ -1246,3 +1246,77 @@ both_backends!(removing_a_dossiers_platform, |db: TestDb| async move {
             .unwrap();
     assert_eq!(test_flow, None);
 });
+
+// A known invoice: a later file's events join its history in time order,
+// each once, the latest becomes the current status, and a rejection's
+// anomaly carries the reason of that latest event, whichever file brought it.
+both_backends!(
+    a_known_invoice_merges_later_events_and_its_rejection_says_why,
+    |db: TestDb| async move {
+        let (firm, d1, _) = setup(&db).await;
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        let actor = Actor::Import("a.csv".into());
+        let first = [
+            event(d1, "P1", 200, 5, Direction::Emitted),
+            event(d1, "P1", 204, 3, Direction::Emitted),
+        ];
+        invoices::record_batch(&mut conn, firm, &first, "a.csv", &actor, now())
+            .await
+            .unwrap();
+        // The second file repeats an event, brings an older one and the rejection.
+        let mut rejected = event(d1, "P1", 213, 1, Direction::Emitted);
+        rejected.reason = Some("SIREN \"inconnu\" de l'acheteur".into());
+        let second = [
+            event(d1, "P1", 204, 3, Direction::Emitted),
+            rejected,
+            event(d1, "P1", 203, 4, Direction::Emitted),
+        ];
+        let out = invoices::record_batch(&mut conn, firm, &second, "b.csv", &actor, now())
+            .await
+            .unwrap();
+        assert_eq!((out.new_statuses, out.known_statuses), (2, 1));
+        let p1 = invoices::find(&mut conn, firm, "Pennylane", "P1")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(p1.current.unwrap().0.number(), 213);
+        let history = invoices::history(&mut conn, firm, p1.id).await.unwrap();
+        let seen: Vec<(u16, &str)> = history
+            .iter()
+            .map(|e| (e.code.number(), e.source_file.as_str()))
+            .collect();
+        assert_eq!(
+            seen,
+            vec![
+                (200, "a.csv"),
+                (203, "b.csv"),
+                (204, "a.csv"),
+                (213, "b.csv")
+            ]
+        );
+        assert_eq!(invoices::counts(&mut conn, firm).await.unwrap(), (1, 4));
+        anomalies::evaluate(&mut conn, firm, &AnomalyLimits::default(), now(), today())
+            .await
+            .unwrap();
+        let open = anomalies::list(&mut conn, firm, &Filter::default(), now())
+            .await
+            .unwrap();
+        let rejection = open
+            .iter()
+            .find(|a| a.rule == "invoice_rejected")
+            .expect("the rejection is an anomaly");
+        assert_eq!(
+            rejection.details["reason"],
+            "SIREN \"inconnu\" de l'acheteur"
+        );
+        // The same file again adds nothing and changes nothing.
+        let again = invoices::record_batch(&mut conn, firm, &second, "b.csv", &actor, now())
+            .await
+            .unwrap();
+        assert_eq!((again.new_statuses, again.known_statuses), (0, 3));
+        assert_eq!(
+            invoices::history(&mut conn, firm, p1.id).await.unwrap(),
+            history
+        );
+    }
+);
