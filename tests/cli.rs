@@ -1019,6 +1019,21 @@ fn anomaly_changes_on_the_command_line_follow_the_chat_rights() {
     assert!(resolved.status.success(), "{}", stderr(&resolved));
     let shown = cabready(dir.path(), None, &["anomalies", "show", &id]);
     assert!(stdout(&shown).contains("résolue"), "{}", stdout(&shown));
+    // A list of handled anomalies says when each ended and with what note.
+    let handled = cabready(
+        dir.path(),
+        None,
+        &["anomalies", "list", "--status", "resolue"],
+    );
+    let line = stdout(&handled)
+        .lines()
+        .find(|l| l.starts_with(&format!("#{id} ")))
+        .map(str::to_string)
+        .unwrap_or_else(|| panic!("#{id} in {}", stdout(&handled)));
+    assert!(
+        line.ends_with("(résolue le 25/11/2026 10:00 : client rappelé)"),
+        "{line}"
+    );
     let unknown = cabready(
         dir.path(),
         None,

@@ -9,9 +9,9 @@ use anyhow::{anyhow, Result};
 use cabready_bot::parse::{AnomalyAction, Command as ChatCommand, Parsed};
 use cabready_store::anomalies::{self, rules, Anomaly, AnomalyStatus, Filter, Severity};
 use cabready_store::calendar::parse_horizon;
-use cabready_store::clock::french_date;
+use cabready_store::clock::{french_date, french_time};
 use cabready_store::domain::{fold, Email};
-use cabready_store::{firms, Lang};
+use cabready_store::{firms, Lang, Said};
 use chrono_tz::Europe::Paris;
 use std::process::ExitCode;
 
@@ -168,10 +168,22 @@ pub fn render_line(a: &Anomaly, lang: Lang) -> String {
         .as_deref()
         .map(|e| format!(" → {e}"))
         .unwrap_or_default();
-    // Only a list of every status mixes them: then each says its own.
+    // Only a list of every status mixes them: then each says its own, when
+    // it ended and the note it ended with (as the chat's card does).
     let status = match a.status {
         AnomalyStatus::Open => String::new(),
-        other => format!(" ({})", other.label(lang)),
+        other => {
+            let when = a
+                .closed_at
+                .map(|at| format!(" {} {}", lang.pick("le", "on"), french_time(at)))
+                .unwrap_or_default();
+            let note = a
+                .note
+                .as_deref()
+                .map(|n| format!("{}{}", lang.colon(), Said::show(n, lang)))
+                .unwrap_or_default();
+            format!(" ({}{when}{note})", other.label(lang))
+        }
     };
     format!(
         "#{:<5} {:<8} {} [{}] {}{assignee}{status}",
