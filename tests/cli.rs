@@ -1297,7 +1297,8 @@ fn closed_anomalies_on_the_command_line_are_those_the_chat_calls_closed() {
         &["anomalies", "list", "--status", "fermee"],
     ));
     assert!(
-        closed.contains(&format!("#{id} ")) && closed.contains("(résolue)"),
+        closed.contains(&format!("#{id} "))
+            && closed.contains("(résolue le 25/11/2026 10:00 : vu)"),
         "{closed}"
     );
     let auto = stdout(&cabready(

@@ -65,12 +65,29 @@ pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `text` in a column of `width` characters: padded, or cut with `…` (a
+/// name cut without a mark reads as a misspelt one).
 fn pad(text: &str, width: usize) -> String {
     let count = text.chars().count();
-    if count >= width {
-        text.chars().take(width).collect()
+    if count > width {
+        let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
+        cut.push('…');
+        cut
     } else {
         format!("{text}{}", " ".repeat(width - count))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_long_name_is_cut_with_a_mark() {
+        assert_eq!(
+            super::pad("Holding Durand Participations", 28),
+            "Holding Durand Participatio…"
+        );
+        assert_eq!(super::pad("D001", 6), "D001  ");
+        assert_eq!(super::pad("ABCDEF", 6), "ABCDEF");
     }
 }
 
