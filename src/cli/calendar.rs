@@ -78,19 +78,6 @@ fn pad(text: &str, width: usize) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn a_long_name_is_cut_with_a_mark() {
-        assert_eq!(
-            super::pad("Holding Durand Participations", 28),
-            "Holding Durand Participatio…"
-        );
-        assert_eq!(super::pad("D001", 6), "D001  ");
-        assert_eq!(super::pad("ABCDEF", 6), "ABCDEF");
-    }
-}
-
 fn due_line(due: &Due, today: NaiveDate, lang: Lang) -> String {
     let days = (due.date - today).num_days();
     let when = match (days.signum(), lang) {
@@ -223,4 +210,17 @@ pub fn render(
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_long_name_is_cut_with_a_mark() {
+        assert_eq!(
+            super::pad("Holding Durand Participations", 28),
+            "Holding Durand Participatio…"
+        );
+        assert_eq!(super::pad("D001", 6), "D001  ");
+        assert_eq!(super::pad("ABCDEF", 6), "ABCDEF");
+    }
 }
