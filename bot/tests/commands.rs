@@ -875,6 +875,14 @@ both_backends!(the_anomaly_queue_in_chat, |db: TestDb| async move {
         .description
         .unwrap()
         .starts_with("« personne@ailleurs.fr » n'est pas un utilisateur du cabinet"));
+    // A user is also named by their name, without the email.
+    let by_name = core.execute(&claire, "assigner 1 @Claire").await;
+    assert_eq!(by_name.tone, Tone::Success, "{}", text(&by_name));
+    assert!(
+        text(&by_name).contains("assignée à claire@durand.fr"),
+        "{}",
+        text(&by_name)
+    );
 
     let after = core.execute(&claire, "pret D015").await;
     assert!(

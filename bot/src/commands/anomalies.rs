@@ -345,7 +345,10 @@ async fn handler(
     }))
 }
 
-/// Who `@user` designates: `moi`/`me`, an email, or a Discord mention `<@123…>`.
+/// Who `@user` designates: `moi`/`me`, an email, a Discord mention
+/// `<@123…>`, or a name that fits one user of the firm only (their name,
+/// its first word, their email's local part or its first word: `bruno`
+/// for bruno.petit@…).
 async fn assignee(
     conn: &mut sqlx::AnyConnection,
     caller: &Caller,
@@ -364,12 +367,46 @@ async fn assignee(
     } else {
         users::find_by_email(conn, caller.firm_id, who).await?
     };
-    user.ok_or_else(|| {
-        CommandError::Invalid(match lang {
-            Lang::Fr => format!("« {who} » n'est pas un utilisateur du cabinet (attendu : son e-mail, sa mention Discord, ou « moi »)"),
-            Lang::En => format!("'{who}' is not a user of the firm (expected: their email, Discord mention, or 'me')"),
+    if let Some(user) = user {
+        return Ok(user);
+    }
+    let wanted = cabready_store::domain::fold(who);
+    let first_word = |text: &str| {
+        cabready_store::domain::fold(text)
+            .split(['.', ' ', '-', '_'])
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    };
+    let mut fitting: Vec<User> = users::list(conn, caller.firm_id)
+        .await?
+        .into_iter()
+        .filter(|u| {
+            let (name, email) = (&u.record.name, u.record.email.as_str());
+            let local = email.split('@').next().unwrap_or_default();
+            [
+                cabready_store::domain::fold(name),
+                first_word(name),
+                cabready_store::domain::fold(local),
+                first_word(local),
+            ]
+            .contains(&wanted)
         })
-    })
+        .collect();
+    match fitting.len() {
+        1 => Ok(fitting.remove(0)),
+        0 => Err(CommandError::Invalid(match lang {
+            Lang::Fr => format!("« {who} » n'est pas un utilisateur du cabinet (attendu : son e-mail, son nom, sa mention Discord, ou « moi »)"),
+            Lang::En => format!("'{who}' is not a user of the firm (expected: their email, name, Discord mention, or 'me')"),
+        })),
+        _ => {
+            let emails: Vec<&str> = fitting.iter().map(|u| u.record.email.as_str()).collect();
+            Err(CommandError::Invalid(match lang {
+                Lang::Fr => format!("« {who} » désigne plusieurs utilisateurs ({}) : donnez son e-mail", emails.join(", ")),
+                Lang::En => format!("'{who}' fits several users ({}): give their email", emails.join(", ")),
+            }))
+        }
+    }
 }
 
 pub async fn act(core: &Core, caller: &Caller, id: i64, action: AnomalyAction) -> CommandResult {

@@ -40,8 +40,8 @@ const HELP: &[Entry] = &[
         "assigner",
         "assigner N @utilisateur|moi|personne",
         "assign N @user|me|nobody",
-        "assigner l'anomalie N (ou la reprendre)",
-        "assign anomaly N (or take it back)",
+        "assigner l'anomalie N (ou la reprendre) : l'utilisateur par son e-mail, son nom ou sa mention Discord",
+        "assign anomaly N (or take it back): the user by their email, name or Discord mention",
     ),
     (
         "commenter",
