@@ -210,11 +210,28 @@ async fn record(
             }
         }
     }
+    // A test flow was on the platform replaced: it says nothing of the new
+    // one (the journal keeps when it was).
+    let replaced_test_flow: Option<String> = match &before {
+        Some((current, _)) if *current != name => sqlx::query(
+            "SELECT test_flow_at FROM dossier_platforms WHERE firm_id = $1 AND dossier_id = $2",
+        )
+        .bind(firm_id)
+        .bind(dossier_id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .map(|row| row.try_get(0))
+        .transpose()?
+        .flatten(),
+        _ => None,
+    };
     sqlx::query(
         "INSERT INTO dossier_platforms (firm_id, dossier_id, platform_id, state, updated_at)
          VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (dossier_id) DO UPDATE SET platform_id = excluded.platform_id,
-             state = excluded.state, updated_at = excluded.updated_at",
+             state = excluded.state, updated_at = excluded.updated_at,
+             test_flow_at = CASE WHEN dossier_platforms.platform_id = excluded.platform_id
+                                 THEN dossier_platforms.test_flow_at END",
     )
     .bind(firm_id)
     .bind(dossier_id)
@@ -227,6 +244,9 @@ async fn record(
         "before": before.as_ref().map(|(p, s)| serde_json::json!({ "platform": p, "state": s.code() })),
         "after": { "platform": name, "state": state.code() },
     });
+    if let Some(t) = replaced_test_flow {
+        details["before"]["test_flow_at"] = serde_json::Value::String(t);
+    }
     if backwards {
         details["correction"] = serde_json::Value::Bool(true);
     }

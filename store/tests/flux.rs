@@ -1320,3 +1320,60 @@ both_backends!(
         );
     }
 );
+
+/// The dossier's test flow time, as stored.
+async fn test_flow_at(conn: &mut sqlx::AnyConnection, dossier: i64) -> Option<String> {
+    sqlx::query_scalar("SELECT test_flow_at FROM dossier_platforms WHERE dossier_id = $1")
+        .bind(dossier)
+        .fetch_one(conn)
+        .await
+        .unwrap()
+}
+
+// A test flow was on the platform a dossier had: another platform does
+// not inherit it (readiness counted it as "flows seen" on the new one);
+// the journal keeps when it was. The same platform at a further state
+// keeps it.
+both_backends!(
+    a_test_flow_stays_with_its_platform,
+    |db: TestDb| async move {
+        let (firm, d1, _) = setup(&db).await;
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        let anne = Actor::User("anne@cabinet.fr".into());
+        platforms::record_test_flow(&mut conn, firm, d1, &anne, now())
+            .await
+            .unwrap();
+        platforms::correct_for_dossier(
+            &mut conn,
+            firm,
+            d1,
+            "Pennylane",
+            PlatformState::DirectoryRegistered,
+            &anne,
+            now(),
+        )
+        .await
+        .unwrap();
+        assert!(
+            test_flow_at(&mut conn, d1).await.is_some(),
+            "same platform: kept"
+        );
+        platforms::set_for_dossier(
+            &mut conn,
+            firm,
+            d1,
+            "Tiime",
+            PlatformState::Chosen,
+            &anne,
+            now(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(test_flow_at(&mut conn, d1).await, None);
+        let last = &journal::for_dossier(&mut conn, firm, d1, 1).await.unwrap()[0];
+        assert_eq!(
+            last.details["before"]["test_flow_at"],
+            cabready_store::clock::to_db_time(now())
+        );
+    }
+);
