@@ -559,7 +559,7 @@ fn chat_on_the_demo_data_answers_in_french_and_refuses_with_a_reason() {
     assert!(digest.status.success(), "{}", stderr(&digest));
     let raw = String::from_utf8_lossy(&std::fs::read(&eml).unwrap()).into_owned();
     assert!(
-        raw.contains("Penalty exposure (late dossiers): 600"),
+        raw.contains("Penalty exposure (late dossiers): =E2=82=AC600"),
         "{raw}"
     );
     assert!(!raw.contains("dossiers) :"), "{raw}");

@@ -304,7 +304,7 @@ both_backends!(
         assert_eq!(field(&en, "State"), "late");
         assert_eq!(
             field(&en, "Penalty exposure"),
-            "0 € to 500 € (estimate, not legal advice)"
+            "€0 to €500 (estimate, not legal advice)"
         );
         assert_eq!(
             en.sections[0].items[0],

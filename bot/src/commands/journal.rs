@@ -347,10 +347,11 @@ fn dossier_value(key: &str, value: &Value, lang: Lang) -> String {
             .into(),
         ("turnover_cents" | "balance_sheet_cents", Value::Number(n)) => {
             let cents = n.as_i64().unwrap_or_default();
-            let euros = cabready_store::readiness::text::euros(cents / 100);
-            match cents % 100 {
-                0 => euros,
-                rest => euros.replace(" €", &format!("{}{:02} €", lang.pick(",", "."), rest.abs())),
+            let euros = cabready_store::readiness::text::euros(cents / 100, lang);
+            match (cents % 100, lang) {
+                (0, _) => euros,
+                (rest, Lang::Fr) => euros.replace(" €", &format!(",{:02} €", rest.abs())),
+                (rest, Lang::En) => format!("{euros}.{:02}", rest.abs()),
             }
         }
         ("headcount", Value::Number(n)) => {
@@ -447,10 +448,7 @@ mod tests {
             assert!(fr.contains(said), "{said}\n{fr}");
         }
         let en = line_text(&line, Lang::En);
-        assert!(
-            en.contains("turnover: 1 250 000.50 € → 1 250 000 €"),
-            "{en}"
-        );
+        assert!(en.contains("turnover: €1,250,000.50 → €1,250,000"), "{en}");
         assert!(!en.contains("_cents") && !fr.contains("_cents"), "{en}");
     }
 }

@@ -54,20 +54,24 @@ impl State {
     }
 }
 
-/// `12 500 €`.
-pub fn euros(amount: i64) -> String {
+/// `12 500 €` in French, `€12,500` in English.
+pub fn euros(amount: i64, lang: Lang) -> String {
     let digits = amount.abs().to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
         if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(' ');
+            out.push(match lang {
+                Lang::Fr => ' ',
+                Lang::En => ',',
+            });
         }
         out.push(c);
     }
-    if amount < 0 {
-        out.insert(0, '-');
+    let sign = if amount < 0 { "-" } else { "" };
+    match lang {
+        Lang::Fr => format!("{sign}{out} €"),
+        Lang::En => format!("{sign}€{out}"),
     }
-    out + " €"
 }
 
 /// "avant le 03/06/2026 (175 j de retard)", "avant le 03/07/2027 (dans 220 j)", "dès que possible".
@@ -190,8 +194,16 @@ pub const NOT_LEGAL_ADVICE_EN: &str = "estimate, not legal advice";
 /// "0 € à 2 500 € (estimation, pas un avis juridique)".
 pub fn exposure_range(low: i64, high: i64, lang: Lang) -> String {
     match lang {
-        Lang::Fr => format!("{} à {} ({NOT_LEGAL_ADVICE_FR})", euros(low), euros(high)),
-        Lang::En => format!("{} to {} ({NOT_LEGAL_ADVICE_EN})", euros(low), euros(high)),
+        Lang::Fr => format!(
+            "{} à {} ({NOT_LEGAL_ADVICE_FR})",
+            euros(low, lang),
+            euros(high, lang)
+        ),
+        Lang::En => format!(
+            "{} to {} ({NOT_LEGAL_ADVICE_EN})",
+            euros(low, lang),
+            euros(high, lang)
+        ),
     }
 }
 
@@ -201,25 +213,25 @@ pub fn exposure_basis(exposure: &Exposure, lang: Lang) -> Vec<String> {
         .parts
         .iter()
         .map(|p| {
-            let range = format!("{} – {}", euros(p.low), euros(p.high));
+            let range = format!("{} – {}", euros(p.low, lang), euros(p.high, lang));
             match (p.basis, lang) {
                 (Basis::NoReceptionPlatform { days }, Lang::Fr) => format!(
                     "pas de plateforme de réception depuis {days} j : {range} (500 € à l'issue d'une mise en demeure de 3 mois, puis 1 000 € par trimestre ; CGI art. 1737)"
                 ),
                 (Basis::NoReceptionPlatform { days }, Lang::En) => format!(
-                    "no reception platform for {days} days: {range} (500 € after a 3-month formal notice, then 1,000 € per quarter; CGI art. 1737)"
+                    "no reception platform for {days} days: {range} (€500 after a 3-month formal notice, then €1,000 per quarter; CGI art. 1737)"
                 ),
                 (Basis::InvoicesNotElectronic { days }, Lang::Fr) => format!(
                     "factures non émises électroniquement depuis {days} j : {range} (50 € par facture, plafond 15 000 € par an)"
                 ),
                 (Basis::InvoicesNotElectronic { days }, Lang::En) => format!(
-                    "invoices not issued electronically for {days} days: {range} (50 € per invoice, capped at 15,000 € a year)"
+                    "invoices not issued electronically for {days} days: {range} (€50 per invoice, capped at €15,000 a year)"
                 ),
                 (Basis::EReporting { missed }, Lang::Fr) => format!(
                     "e-reporting : {missed} transmission(s) manquée(s) : {range} (500 € chacune, plafond 15 000 € par an)"
                 ),
                 (Basis::EReporting { missed }, Lang::En) => format!(
-                    "e-reporting: {missed} missed transmission(s): {range} (500 € each, capped at 15,000 € a year)"
+                    "e-reporting: {missed} missed transmission(s): {range} (€500 each, capped at €15,000 a year)"
                 ),
             }
         })
@@ -232,9 +244,11 @@ mod tests {
 
     #[test]
     fn euros_group_thousands() {
-        assert_eq!(euros(0), "0 €");
-        assert_eq!(euros(500), "500 €");
-        assert_eq!(euros(15_000), "15 000 €");
-        assert_eq!(euros(1_234_567), "1 234 567 €");
+        assert_eq!(euros(0, Lang::Fr), "0 €");
+        assert_eq!(euros(500, Lang::Fr), "500 €");
+        assert_eq!(euros(15_000, Lang::Fr), "15 000 €");
+        assert_eq!(euros(1_234_567, Lang::Fr), "1 234 567 €");
+        assert_eq!(euros(45_500, Lang::En), "€45,500");
+        assert_eq!(euros(-1_234_567, Lang::En), "-€1,234,567");
     }
 }
