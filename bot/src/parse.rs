@@ -414,8 +414,8 @@ fn command(name: &'static str, args: &[String]) -> Result<Command, ParseError> {
                 "assigner" => AnomalyAction::Assign(text.ok_or_else(|| {
                     usage(
                         "assigner",
-                        "à qui ? (un e-mail, @mention ou « moi »)",
-                        "to whom? (an email, @mention or 'me')",
+                        "à qui ? (un e-mail, un nom, @mention, « moi » ou « personne »)",
+                        "to whom? (an email, a name, @mention, 'me' or 'nobody')",
                     )
                 })?),
                 "commenter" => AnomalyAction::Comment(text.ok_or_else(|| {

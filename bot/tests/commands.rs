@@ -425,16 +425,18 @@ both_backends!(
             field(&shown, "Signature attendue"),
             "avant le 03/06/2026 (en retard de 175 j)"
         );
-        let typo = core.execute(&lea, "mandat D002 sgné").await;
-        assert_eq!(typo.tone, Tone::Error);
-        assert!(
-            typo.description
-                .as_deref()
-                .unwrap()
-                .starts_with("« sgné » n'est pas un statut de mandat"),
-            "{}",
-            text(&typo)
-        );
+        for line in ["mandat D002 sgné", "mandat D002 délégation sgné"] {
+            let typo = core.execute(&lea, line).await;
+            assert_eq!(typo.tone, Tone::Error);
+            assert!(
+                typo.description
+                    .as_deref()
+                    .unwrap()
+                    .starts_with("« sgné » n'est pas un statut de mandat"),
+                "{line}: {}",
+                text(&typo)
+            );
+        }
         let same = core.execute(&claire, "mandat D002 demandé").await;
         assert_eq!(
             same.description.as_deref(),
@@ -468,6 +470,17 @@ both_backends!(
 
         let log = core.execute(&lea, "journal D002 3").await;
         assert!(log.sections[0].items[0].contains("bruno@durand.fr — mandat de délégation : non demandé → demandé (envoyé par courrier)"), "{}", text(&log));
+
+        // Past the request, the first request's date is said too.
+        let reminded = core.execute(&claire, "mandat D002 relancé").await;
+        assert_eq!(reminded.tone, Tone::Success, "{}", text(&reminded));
+        assert_eq!(
+            field(
+                &core.execute(&lea, "mandat D002").await,
+                "mandat de délégation"
+            ),
+            "relancé depuis le 25/11/2026 (première demande le 25/11/2026)"
+        );
     }
 );
 
@@ -799,13 +812,20 @@ both_backends!(the_anomaly_queue_in_chat, |db: TestDb| async move {
     );
 
     // Nobody gets an anomaly they could not handle: Anne is in Nord, Léa reads only.
-    for who in ["anne@durand.fr", "lea@durand.fr"] {
-        let given = core.execute(&claire, &format!("assigner {id} {who}")).await;
-        assert_eq!(
-            given.description.as_deref(),
-            Some(format!("{who} ne pourrait pas traiter cette anomalie : son rôle ou ses portefeuilles ne couvrent pas le dossier D015 ; assignez-la à un collaborateur du portefeuille ou à un associé").as_str())
-        );
-    }
+    let given = core
+        .execute(&claire, &format!("assigner {id} anne@durand.fr"))
+        .await;
+    assert_eq!(
+        given.description.as_deref(),
+        Some("anne@durand.fr ne pourrait pas traiter cette anomalie : son rôle ou ses portefeuilles ne couvrent pas le dossier D015 ; assignez-la à un collaborateur du portefeuille ou à un associé")
+    );
+    let given = core
+        .execute(&claire, &format!("assigner {id} lea@durand.fr"))
+        .await;
+    assert_eq!(
+        given.description.as_deref(),
+        Some("lea@durand.fr ne pourrait pas traiter cette anomalie : son rôle « lecteur » permet de consulter, pas d'agir ; assignez-la à un collaborateur du portefeuille ou à un associé")
+    );
     // New, it went to the dossier's accountant, Bruno; Claire takes it off
     // him, and he takes it again.
     let bruno = caller(&core, "bruno@durand.fr").await;
@@ -822,6 +842,7 @@ both_backends!(the_anomaly_queue_in_chat, |db: TestDb| async move {
     // Its age in the queue in words, not "depuis 0 j".
     assert!(line.contains(" — ouverte aujourd'hui — "), "{line}");
     let twice = core.execute(&bruno, &format!("assigner {id} moi")).await;
+    assert_eq!(twice.tone, Tone::Info, "nothing to do is no failure");
     assert_eq!(
         twice.description.as_deref(),
         Some(format!("l'anomalie n°{id} est déjà assignée à bruno@durand.fr").as_str())

@@ -334,6 +334,12 @@ async fn handler(
     if refusal(conn, &them, anomaly, lang).await?.is_none() {
         return Ok(email);
     }
+    if them.user.record.role == cabready_store::domain::Role::Viewer {
+        return Err(CommandError::Invalid(match lang {
+            Lang::Fr => format!("{email} ne pourrait pas traiter cette anomalie : son rôle « lecteur » permet de consulter, pas d'agir ; assignez-la à un collaborateur du portefeuille ou à un associé"),
+            Lang::En => format!("{email} could not handle this anomaly: their 'viewer' role lets them read, not act; assign it to an accountant of the portfolio or to a manager"),
+        }));
+    }
     let what = match (&anomaly.dossier_code, lang) {
         (Some(code), Lang::Fr) => format!("le dossier {code}"),
         (Some(code), Lang::En) => format!("dossier {code}"),
@@ -347,8 +353,8 @@ async fn handler(
 
 /// Who `@user` designates: `moi`/`me`, an email, a Discord mention
 /// `<@123…>`, or a name that fits one user of the firm only (their name,
-/// its first word, their email's local part or its first word: `bruno`
-/// for bruno.petit@…).
+/// one of its words, their email's local part or one of its words:
+/// `bruno` or `petit` for bruno.petit@…).
 async fn assignee(
     conn: &mut sqlx::AnyConnection,
     caller: &Caller,
@@ -371,33 +377,31 @@ async fn assignee(
         return Ok(user);
     }
     let wanted = cabready_store::domain::fold(who);
-    let first_word = |text: &str| {
-        cabready_store::domain::fold(text)
-            .split(['.', ' ', '-', '_'])
-            .next()
-            .unwrap_or_default()
-            .to_string()
+    // A name or email local part fits when it is the name given, or one of
+    // its words is (first name or last name: "bruno", "Petit").
+    let fits = |text: &str| {
+        let text = cabready_store::domain::fold(text);
+        text == wanted || text.split(['.', ' ', '-', '_']).any(|w| w == wanted)
     };
     let mut fitting: Vec<User> = users::list(conn, caller.firm_id)
         .await?
         .into_iter()
         .filter(|u| {
-            let (name, email) = (&u.record.name, u.record.email.as_str());
-            let local = email.split('@').next().unwrap_or_default();
-            [
-                cabready_store::domain::fold(name),
-                first_word(name),
-                cabready_store::domain::fold(local),
-                first_word(local),
-            ]
-            .contains(&wanted)
+            let local = u
+                .record
+                .email
+                .as_str()
+                .split('@')
+                .next()
+                .unwrap_or_default();
+            fits(&u.record.name) || fits(local)
         })
         .collect();
     match fitting.len() {
         1 => Ok(fitting.remove(0)),
         0 => Err(CommandError::Invalid(match lang {
-            Lang::Fr => format!("« {who} » n'est pas un utilisateur du cabinet (attendu : son e-mail, son nom, sa mention Discord, ou « moi »)"),
-            Lang::En => format!("'{who}' is not a user of the firm (expected: their email, name, Discord mention, or 'me')"),
+            Lang::Fr => format!("« {who} » n'est pas un utilisateur du cabinet (attendu : son e-mail, son nom, sa mention Discord, « moi » ou « personne »)"),
+            Lang::En => format!("'{who}' is not a user of the firm (expected: their email, name, Discord mention, 'me' or 'nobody')"),
         })),
         _ => {
             let emails: Vec<&str> = fitting.iter().map(|u| u.record.email.as_str()).collect();
@@ -439,12 +443,24 @@ pub async fn act(core: &Core, caller: &Caller, id: i64, action: AnomalyAction) -
                 Some(handler(&mut tx, caller, &anomaly, user, lang).await?)
             };
             if anomaly.assignee.as_deref() == email.as_ref().map(Email::as_str) {
-                return Err(CommandError::Invalid(match (&email, lang) {
-                    (Some(e), Lang::Fr) => format!("l'anomalie n°{id} est déjà assignée à {e}"),
-                    (Some(e), Lang::En) => format!("anomaly #{id} is already assigned to {e}"),
-                    (None, Lang::Fr) => format!("l'anomalie n°{id} n'est assignée à personne"),
-                    (None, Lang::En) => format!("anomaly #{id} is assigned to nobody"),
-                }));
+                // Nothing to do is not a failure (as for a mandate or a
+                // platform already where asked): nothing is written.
+                return Ok(
+                    Reply::info(lang.pick("Rien à changer", "Nothing to change")).with_description(
+                        match (&email, lang) {
+                            (Some(e), Lang::Fr) => {
+                                format!("l'anomalie n°{id} est déjà assignée à {e}")
+                            }
+                            (Some(e), Lang::En) => {
+                                format!("anomaly #{id} is already assigned to {e}")
+                            }
+                            (None, Lang::Fr) => {
+                                format!("l'anomalie n°{id} n'est assignée à personne")
+                            }
+                            (None, Lang::En) => format!("anomaly #{id} is assigned to nobody"),
+                        },
+                    ),
+                );
             }
             anomalies::assign(&mut tx, caller.firm_id, id, email.as_ref(), &actor, now).await?;
             None

@@ -73,12 +73,13 @@ pub async fn list(
     } else {
         lang.pick("Non signés", "Not signed")
     };
-    let mut command = String::from("mandats");
+    // The command as the reader types it, for "page 2".
+    let mut command = String::from(lang.pick("mandats", "mandates"));
     if late_only {
-        command.push_str(" en-retard");
+        command.push_str(lang.pick(" en-retard", " late"));
     }
     if let Some(p) = &portfolio {
-        command.push_str(&format!(" portefeuille {p}"));
+        command.push_str(&format!(" {} {p}", lang.pick("portefeuille", "portfolio")));
     }
     Ok(reply.paginated_section(title, rows, page, &command))
 }
@@ -141,8 +142,13 @@ pub async fn show(core: &Core, caller: &Caller, query: &str) -> CommandResult {
     let mut conn = core.store.pool().acquire().await?;
     let dossier = match dossier_named(&mut conn, caller, query).await {
         Err(CommandError::DossierNotFound { .. }) if query.contains(' ') => {
-            // "mandat D002 sgné": a dossier and a status we could not read.
+            // "mandat D002 sgné": a dossier and a status we could not read
+            // (after a kind, "mandat D002 délégation sgné", the status alone).
             let (first, word) = query.split_once(' ').unwrap_or((query, ""));
+            let word = match word.split_once(' ') {
+                Some((kind, rest)) if MandateKind::parse(kind).is_ok() => rest,
+                _ => word,
+            };
             if dossier_named(&mut conn, caller, first).await.is_ok() {
                 return Err(CommandError::Invalid(match lang {
                     Lang::Fr => format!(
@@ -179,10 +185,12 @@ pub async fn show(core: &Core, caller: &Caller, query: &str) -> CommandResult {
                     lang.pick("depuis le", "since"),
                     french_date(paris_day(since))
                 );
-                if let Some(requested) = requested.filter(|r| *r < since) {
+                // When it was first asked for, but for a request (its
+                // "since" says it, or a later one after a refusal).
+                if let Some(requested) = requested.filter(|_| status != MandateStatus::Requested) {
                     line.push_str(&format!(
                         " ({} {})",
-                        lang.pick("demandé le", "requested on"),
+                        lang.pick("première demande le", "first requested on"),
                         french_date(paris_day(requested))
                     ));
                 }
