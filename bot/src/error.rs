@@ -34,6 +34,32 @@ impl From<sqlx::Error> for CommandError {
 }
 
 impl CommandError {
+    /// The error as a reply to the command line `input`: a dossier not
+    /// found offers the same command on each dossier it may have meant
+    /// (`mandat D099` → `mandat D009`), where a parsed command only offers
+    /// their cards.
+    pub fn into_reply_to(self, input: &str, lang: Lang) -> Reply {
+        let retry: Vec<(String, String)> = match &self {
+            CommandError::DossierNotFound { query, suggestions }
+                if input.contains(query.as_str()) =>
+            {
+                suggestions
+                    .iter()
+                    .map(|(code, _)| (code.clone(), input.trim().replacen(query.as_str(), code, 1)))
+                    .collect()
+            }
+            _ => Vec::new(),
+        };
+        let mut reply = self.into_reply(lang);
+        if !retry.is_empty() {
+            reply.actions.clear();
+            for (label, command) in retry {
+                reply = reply.action(label, command);
+            }
+        }
+        reply
+    }
+
     pub fn into_reply(self, lang: Lang) -> Reply {
         match self {
             CommandError::DossierNotFound { query, suggestions } => {

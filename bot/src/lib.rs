@@ -116,17 +116,23 @@ impl Core {
                 return commands::help::usage_error(self, command, self.lang.pick(&fr, &en));
             }
         };
-        self.run(caller, parsed).await
+        self.run_line(caller, parsed, Some(input)).await
     }
 
     /// Runs a command already parsed, with the same permissions, texts and
     /// journal as typed ones: for adapters that have their own syntax (the
     /// `cabready anomalies` command line).
     pub async fn run(&self, caller: &Caller, parsed: Parsed) -> Reply {
+        self.run_line(caller, parsed, None).await
+    }
+
+    /// Runs `parsed`; its errors answer the command line `input` when typed.
+    async fn run_line(&self, caller: &Caller, parsed: Parsed, input: Option<&str>) -> Reply {
         tracing::info!(user = caller.email(), firm = caller.firm_id, command = ?parsed.command, "chat command");
-        match commands::run(self, caller, parsed).await {
-            Ok(reply) => reply,
-            Err(error) => error.into_reply(self.lang),
+        match (commands::run(self, caller, parsed).await, input) {
+            (Ok(reply), _) => reply,
+            (Err(error), Some(line)) => error.into_reply_to(line, self.lang),
+            (Err(error), None) => error.into_reply(self.lang),
         }
     }
 }

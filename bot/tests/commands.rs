@@ -372,6 +372,12 @@ both_backends!(
         assert_eq!(typo.title, "Dossier introuvable");
         assert_eq!(typo.sections[0].items, vec!["D002 — Garage des Tilleuls"]);
         assert_eq!(typo.actions[0].command, "dossier D002");
+        // The suggestion runs the command typed, on the dossier it may have meant.
+        let typo = core.execute(&lea, "mandat tileuls").await;
+        assert_eq!(typo.title, "Dossier introuvable");
+        assert_eq!(typo.actions[0].command, "mandat D002");
+        let typo = core.execute(&lea, "journal tileuls 3").await;
+        assert_eq!(typo.actions[0].command, "journal D002 3");
         let nothing = core.execute(&lea, "dossier zzzzzzzz").await;
         assert_eq!(nothing.tone, Tone::Error);
         assert!(nothing.sections.is_empty());
