@@ -435,10 +435,9 @@ both_backends!(
             let typo = core.execute(&lea, line).await;
             assert_eq!(typo.tone, Tone::Error);
             assert!(
-                typo.description
-                    .as_deref()
-                    .unwrap()
-                    .starts_with("« sgné » n'est pas un statut de mandat"),
+                typo.description.as_deref().unwrap().starts_with(
+                    "« sgné » n'est pas un statut de mandat (vouliez-vous dire « signé » ?)"
+                ),
                 "{line}: {}",
                 text(&typo)
             );

@@ -150,16 +150,35 @@ pub async fn show(core: &Core, caller: &Caller, query: &str) -> CommandResult {
                 _ => word,
             };
             if dossier_named(&mut conn, caller, first).await.is_ok() {
+                // The status it is closest to, when one is (a letter or two off).
+                let folded = cabready_store::domain::fold(word);
+                let closest = MandateStatus::ALL
+                    .iter()
+                    .map(|s| s.label(lang))
+                    .map(|label| {
+                        (
+                            crate::lookup::distance(&folded, &cabready_store::domain::fold(label)),
+                            label,
+                        )
+                    })
+                    .filter(|(d, _)| *d <= 2)
+                    .min()
+                    .map(|(_, label)| label);
+                let guess = match (closest, lang) {
+                    (Some(label), Lang::Fr) => format!(" (vouliez-vous dire « {label} » ?)"),
+                    (Some(label), Lang::En) => format!(" (did you mean '{label}'?)"),
+                    (None, _) => String::new(),
+                };
                 return Err(CommandError::Invalid(match lang {
                     Lang::Fr => format!(
-                        "« {word} » n'est pas un statut de mandat (non demandé, demandé, relancé, \
-                         reçu à vérifier, signé, refusé, expiré) ; pour voir les mandats du \
-                         dossier : mandat {first}"
+                        "« {word} » n'est pas un statut de mandat{guess} (non demandé, demandé, \
+                         relancé, reçu à vérifier, signé, refusé, expiré) ; pour voir les mandats \
+                         du dossier : mandat {first}"
                     ),
                     Lang::En => format!(
-                        "'{word}' is not a mandate status (not requested, requested, reminded, \
-                         received, signed, refused, expired); to see the dossier's mandates: \
-                         mandate {first}"
+                        "'{word}' is not a mandate status{guess} (not requested, requested, \
+                         reminded, received, signed, refused, expired); to see the dossier's \
+                         mandates: mandate {first}"
                     ),
                 }));
             }
