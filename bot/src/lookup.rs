@@ -21,6 +21,18 @@ pub fn distance(a: &str, b: &str) -> usize {
     previous[b.len()]
 }
 
+/// The candidate closest to `word` (case and accents ignored), when one is
+/// a letter or two off: what "vouliez-vous dire" offers.
+pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let key = fold(word);
+    candidates
+        .into_iter()
+        .map(|candidate| (distance(&key, &fold(candidate)), candidate))
+        .filter(|(d, _)| *d <= 2)
+        .min()
+        .map(|(_, candidate)| candidate)
+}
+
 pub enum Found {
     One(Box<Dossier>),
     /// Several dossiers match a part of a name: (code, name), sorted.

@@ -194,18 +194,15 @@ pub fn canonical(word: &str) -> Option<&'static str> {
 }
 
 fn closest_command(word: &str) -> Option<&'static str> {
-    let key = fold(word);
-    let key = key.as_str();
     // Aliases too, and the word itself is suggested: "hepl" gets "help",
     // not "aide". Short aliases ("?") would be close to any short typo.
-    COMMANDS
-        .iter()
-        .flat_map(|(name, aliases)| std::iter::once(name).chain(aliases.iter()))
-        .filter(|word| word.chars().count() >= 3)
-        .map(|word| (crate::lookup::distance(key, &fold(word)), *word))
-        .filter(|(d, _)| *d <= 2)
-        .min()
-        .map(|(_, n)| n)
+    crate::lookup::closest(
+        word,
+        COMMANDS
+            .iter()
+            .flat_map(|(name, aliases)| std::iter::once(*name).chain(aliases.iter().copied()))
+            .filter(|word| word.chars().count() >= 3),
+    )
 }
 
 fn usage(command: &'static str, fr: impl Into<String>, en: impl Into<String>) -> ParseError {

@@ -429,7 +429,7 @@ both_backends!(
         );
         assert_eq!(
             field(&shown, "Signature attendue"),
-            "avant le 03/06/2026 (en retard de 175 j)"
+            "avant le 03/06/2026 (175 j de retard)"
         );
         for line in ["mandat D002 sgné", "mandat D002 délégation sgné"] {
             let typo = core.execute(&lea, line).await;

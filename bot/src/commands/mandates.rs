@@ -4,12 +4,15 @@ use super::{dossier_named, dossiers_in_scope};
 use crate::error::{CommandError, CommandResult};
 use crate::parse::Scope;
 use crate::{Caller, Core, Reply};
-use cabready_store::calendar::{dossier_calendar, Item, Milestone};
+use cabready_store::calendar::{dossier_calendar, CalendarRules, Item, Milestone};
 use cabready_store::clock::{french_date, paris_day};
 use cabready_store::domain::{MandateKind, MandateStatus};
+use cabready_store::dossiers::Dossier;
 use cabready_store::journal::Actor;
 use cabready_store::mandates::{self, Transition};
+use cabready_store::readiness::text::by_when;
 use cabready_store::Lang;
+use chrono::NaiveDate;
 
 pub async fn list(
     core: &Core,
@@ -28,10 +31,7 @@ pub async fn list(
         .iter()
         .filter(|d| not_signed(d.delegation))
         .filter_map(|d| {
-            let due = dossier_calendar(d, &core.rules)
-                .into_iter()
-                .find(|due| due.item == Item::Milestone(Milestone::MandateSigned))
-                .map(|due| due.date);
+            let due = signature_due(d, &core.rules);
             let late = due.is_some_and(|date| date < today);
             if late_only && !late {
                 return None;
@@ -150,20 +150,8 @@ pub async fn show(core: &Core, caller: &Caller, query: &str) -> CommandResult {
                 _ => word,
             };
             if dossier_named(&mut conn, caller, first).await.is_ok() {
-                // The status it is closest to, when one is (a letter or two off).
-                let folded = cabready_store::domain::fold(word);
-                let closest = MandateStatus::ALL
-                    .iter()
-                    .map(|s| s.label(lang))
-                    .map(|label| {
-                        (
-                            crate::lookup::distance(&folded, &cabready_store::domain::fold(label)),
-                            label,
-                        )
-                    })
-                    .filter(|(d, _)| *d <= 2)
-                    .min()
-                    .map(|(_, label)| label);
+                let closest =
+                    crate::lookup::closest(word, MandateStatus::ALL.iter().map(|s| s.label(lang)));
                 let guess = match (closest, lang) {
                     (Some(label), Lang::Fr) => format!(" (vouliez-vous dire « {label} » ?)"),
                     (Some(label), Lang::En) => format!(" (did you mean '{label}'?)"),
@@ -219,24 +207,11 @@ pub async fn show(core: &Core, caller: &Caller, query: &str) -> CommandResult {
         reply = reply.field(kind.label(lang), line);
     }
     if dossier.delegation != MandateStatus::Signed {
-        let due = dossier_calendar(&dossier, &core.rules)
-            .into_iter()
-            .find(|due| due.item == Item::Milestone(Milestone::MandateSigned))
-            .map(|due| due.date);
-        if let Some(date) = due {
-            let when = if date < today {
-                format!(
-                    "{} {} ({} {} {})",
-                    lang.pick("avant le", "before"),
-                    french_date(date),
-                    lang.pick("en retard de", "late by"),
-                    (today - date).num_days(),
-                    lang.pick("j", "days")
-                )
-            } else {
-                format!("{} {}", lang.pick("avant le", "before"), french_date(date))
-            };
-            reply = reply.field(lang.pick("Signature attendue", "Signature due"), when);
+        if let Some(date) = signature_due(&dossier, &core.rules) {
+            reply = reply.field(
+                lang.pick("Signature attendue", "Signature due"),
+                by_when(Some(date), today, lang),
+            );
         }
     }
     Ok(reply
@@ -249,4 +224,12 @@ pub async fn show(core: &Core, caller: &Caller, query: &str) -> CommandResult {
             }
         })
         .action(lang.pick("Journal", "Log"), format!("journal {code}")))
+}
+
+/// The date the calendar expects the dossier's delegation mandate signed by.
+fn signature_due(dossier: &Dossier, rules: &CalendarRules) -> Option<NaiveDate> {
+    dossier_calendar(dossier, rules)
+        .into_iter()
+        .find(|due| due.item == Item::Milestone(Milestone::MandateSigned))
+        .map(|due| due.date)
 }
