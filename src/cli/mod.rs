@@ -73,12 +73,10 @@ pub async fn portfolio_named(
     name: Option<&str>,
     lang: cabready_store::Lang,
 ) -> anyhow::Result<Option<String>> {
-    use cabready_store::domain::fold;
     let Some(name) = name else { return Ok(None) };
-    let known = cabready_store::users::portfolio_names(conn, firm_id).await?;
-    match known.iter().find(|k| fold(k) == fold(name)) {
-        Some(exact) => Ok(Some(exact.clone())),
-        None => Err(no_dossier(conn, firm_id, Some(name), lang).await),
+    match cabready_store::users::portfolio_named(conn, firm_id, name).await? {
+        Ok(exact) => Ok(Some(exact)),
+        Err(_) => Err(no_dossier(conn, firm_id, Some(name), lang).await),
     }
 }
 
@@ -88,21 +86,24 @@ pub async fn no_dossier(
     portfolio: Option<&str>,
     lang: cabready_store::Lang,
 ) -> anyhow::Error {
-    use cabready_store::domain::fold;
     let Some(portfolio) = portfolio else {
         return anyhow::anyhow!("{}", lang.pick("aucun dossier", "no dossier"));
     };
-    let known = cabready_store::users::portfolio_names(conn, firm_id)
-        .await
-        .unwrap_or_default();
-    if known.iter().any(|k| fold(k) == fold(portfolio)) {
-        return match lang {
-            cabready_store::Lang::Fr => {
-                anyhow::anyhow!("aucun dossier dans le portefeuille « {portfolio} »")
-            }
-            cabready_store::Lang::En => anyhow::anyhow!("no dossier in portfolio '{portfolio}'"),
-        };
-    }
+    let known = match cabready_store::users::portfolio_named(conn, firm_id, portfolio).await {
+        Ok(Err(known)) => known,
+        Ok(Ok(_)) => {
+            return match lang {
+                cabready_store::Lang::Fr => {
+                    anyhow::anyhow!("aucun dossier dans le portefeuille « {portfolio} »")
+                }
+                cabready_store::Lang::En => {
+                    anyhow::anyhow!("no dossier in portfolio '{portfolio}'")
+                }
+            };
+        }
+        // (Reading them failed: the message lists none.)
+        Err(_) => Vec::new(),
+    };
     match lang {
         cabready_store::Lang::Fr => anyhow::anyhow!(
             "aucun portefeuille « {portfolio} » ; portefeuilles du cabinet : {}",

@@ -68,6 +68,23 @@ pub async fn portfolio_names(conn: &mut AnyConnection, firm_id: i64) -> StoreRes
     Ok(rows.iter().map(|r| r.get(0)).collect())
 }
 
+/// The firm's portfolio a user named (case and accents ignored), as the
+/// firm spells it; else the firm's portfolios, for the error to list.
+pub async fn portfolio_named(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    name: &str,
+) -> StoreResult<Result<String, Vec<String>>> {
+    let known = portfolio_names(conn, firm_id).await?;
+    let wanted = crate::domain::fold(name);
+    Ok(
+        match known.iter().find(|k| crate::domain::fold(k) == wanted) {
+            Some(exact) => Ok(exact.clone()),
+            None => Err(known),
+        },
+    )
+}
+
 pub async fn find_by_email(
     conn: &mut AnyConnection,
     firm_id: i64,

@@ -82,18 +82,12 @@ pub(crate) async fn portfolio_named(
     caller: &Caller,
     name: &str,
 ) -> Result<String, CommandError> {
-    let known = users::portfolio_names(conn, caller.firm_id).await?;
-    let wanted = cabready_store::domain::fold(name);
-    match known
-        .iter()
-        .find(|k| cabready_store::domain::fold(k) == wanted)
-    {
-        Some(exact) => Ok(exact.clone()),
-        None => Err(CommandError::PortfolioNotFound {
+    users::portfolio_named(conn, caller.firm_id, name)
+        .await?
+        .map_err(|known| CommandError::PortfolioNotFound {
             name: name.to_string(),
             known,
-        }),
-    }
+        })
 }
 
 /// The dossiers a scope covers (without a scope: the caller's portfolios for
