@@ -5,7 +5,7 @@
 
 use crate::digest::chart;
 use base64::Engine;
-use cabready_store::clock::french_date;
+use cabready_store::clock::show_date;
 use cabready_store::readiness::inputs::Inputs;
 use cabready_store::readiness::text::{
     exposure_range, missing_line, NOT_LEGAL_ADVICE_EN, NOT_LEGAL_ADVICE_FR,
@@ -81,7 +81,7 @@ pub fn render(
         ),
         esc(firm),
         t("situation au", "as of"),
-        french_date(today)
+        show_date(today, lang)
     ));
 
     // 1. The situation.
@@ -187,7 +187,7 @@ pub fn render(
     for (due, input, line) in &plan {
         h.push_str(&format!(
             "<tr><td>{}</td><td>{} {}</td><td>{}</td></tr>",
-            due.map(french_date).unwrap_or_default(),
+            due.map(|d| show_date(d, lang)).unwrap_or_default(),
             esc(&input.code),
             esc(&input.legal_name),
             esc(line)

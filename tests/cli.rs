@@ -697,9 +697,9 @@ fn replies_are_read_from_the_inbox_maildir_once() {
     };
     let english = chat("en", "journal D004");
     for said in [
-        "reminders held until 01/01/2027 09:00: the client asked to wait",
-        "reply read: no reminder before 01/01/2027",
-        "planned for 25/11/2026 10:00: deadline near or past (01/09/2026)",
+        "reminders held until 1 Jan 2027 09:00: the client asked to wait",
+        "reply read: no reminder before 1 Jan 2027",
+        "planned for 25 Nov 2026 10:00: deadline near or past (1 Sep 2026)",
         "requested → reminded (reminder #2 sent)",
     ] {
         assert!(english.contains(said), "{said}\n{english}");
@@ -937,6 +937,26 @@ fn anomaly_changes_on_the_command_line_follow_the_chat_rights() {
         "{}",
         stderr(&negative)
     );
+    // An unknown number points to the command line's list, not the chat's.
+    for args in [
+        &["anomalies", "show", "999999"][..],
+        &[
+            "anomalies",
+            "comment",
+            "999999",
+            "vu",
+            "--as",
+            "claire.durand@cabinet-durand.fr",
+        ],
+    ] {
+        let unknown = cabready(dir.path(), None, args);
+        assert_eq!(unknown.status.code(), Some(1), "{args:?}");
+        assert_eq!(
+            stderr(&unknown).trim(),
+            "aucune anomalie n°999999 dans ce cabinet (la liste : « cabready anomalies list --status toutes »)",
+            "{args:?}"
+        );
+    }
 
     // Anne works on Nord: refused, with the chat's reason, and nothing changes.
     let refused = cabready(

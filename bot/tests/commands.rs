@@ -308,7 +308,7 @@ both_backends!(
         );
         assert_eq!(
             en.sections[0].items[0],
-            "delegation mandate signed — by 03/06/2026 (175 days late) — status: not requested"
+            "delegation mandate signed — by 3 Jun 2026 (175 days late) — status: not requested"
         );
         let firm = english.execute(&claire, "pret cabinet").await;
         assert_eq!(field(&firm, "Late"), "13");

@@ -592,7 +592,7 @@ both_backends!(
         );
         assert_eq!(
             cabready_store::Said::show(line.details["note"].as_str().unwrap(), Lang::En),
-            "imported from the clients file clients_mandates.csv, status reached on 01/03/2026"
+            "imported from the clients file clients_mandates.csv, status reached on 1 Mar 2026"
         );
 
         let (status, since, _) = delegation(&db.store, "M002").await;
@@ -808,7 +808,7 @@ both_backends!(
         );
         let said = report.render(Lang::En, false);
         assert!(
-            said.contains("  clients_mandates.csv: warning: line 3, column Mandat délégation: the register's status is kept: 'signed' since 20/11/2026, the file says 'Reçu' (an import never sets a mandate back)"),
+            said.contains("  clients_mandates.csv: warning: line 3, column Mandat délégation: the register's status is kept: 'signed' since 20 Nov 2026, the file says 'Reçu' (an import never sets a mandate back)"),
             "{said}"
         );
 
@@ -870,7 +870,7 @@ both_backends!(
             messages[..2],
             [
                 "line 2, column mandat: unknown mandate status (expected: signed, received (to verify), requested, reminded, refused, expired or not requested; or the French words) (peut-être)",
-                "line 3, column date_mandat: date in the future (expected: a past date or today, 25/11/2026) (01/12/2026)",
+                "line 3, column date_mandat: date in the future (expected: a past date or today, 25 Nov 2026) (01/12/2026)",
             ]
         );
 

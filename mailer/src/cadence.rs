@@ -167,8 +167,8 @@ impl Why {
     }
 
     pub fn text(self, lang: Lang) -> String {
-        let date = |d: NaiveDate| d.format("%d/%m/%Y").to_string();
-        let time = cabready_store::clock::french_time;
+        let date = |d: NaiveDate| cabready_store::clock::show_date(d, lang);
+        let time = |t| cabready_store::clock::show_time(t, lang);
         match (self, lang) {
             (Why::FirstRequest, Lang::Fr) => "première demande du mandat de délégation".into(),
             (Why::FirstRequest, Lang::En) => "first request for the delegation mandate".into(),

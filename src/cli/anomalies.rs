@@ -9,9 +9,9 @@ use anyhow::{anyhow, Result};
 use cabready_bot::parse::{AnomalyAction, Command as ChatCommand, Parsed};
 use cabready_store::anomalies::{self, rules, Anomaly, AnomalyStatus, Filter, Severity};
 use cabready_store::calendar::parse_horizon;
-use cabready_store::clock::{french_date, french_time};
+use cabready_store::clock::{show_date, show_time};
 use cabready_store::domain::{fold, Email};
-use cabready_store::{firms, Lang, Said};
+use cabready_store::{firms, Lang, Said, StoreError};
 use chrono_tz::Europe::Paris;
 use std::process::ExitCode;
 
@@ -175,7 +175,7 @@ pub fn render_line(a: &Anomaly, lang: Lang) -> String {
         other => {
             let when = a
                 .closed_at
-                .map(|at| format!(" {} {}", lang.pick("le", "on"), french_time(at)))
+                .map(|at| format!(" {} {}", lang.pick("le", "on"), show_time(at, lang)))
                 .unwrap_or_default();
             let note = a
                 .note
@@ -189,10 +189,22 @@ pub fn render_line(a: &Anomaly, lang: Lang) -> String {
         "#{:<5} {:<8} {} [{}] {}{assignee}{status}",
         a.id,
         a.severity.label(lang),
-        french_date(a.opened_at.with_timezone(&Paris).date_naive()),
+        show_date(a.opened_at.with_timezone(&Paris).date_naive(), lang),
         dossier,
         a.describe(lang),
     )
+}
+
+/// The chat's own words would send the reader to its `anomalies` command.
+fn unknown_anomaly(id: i64, lang: Lang) -> String {
+    match lang {
+        Lang::Fr => format!(
+            "aucune anomalie n°{id} dans ce cabinet (la liste : « cabready anomalies list --status toutes »)"
+        ),
+        Lang::En => format!(
+            "no anomaly #{id} in this firm (the list: 'cabready anomalies list --status all')"
+        ),
+    }
 }
 
 /// Changes go through the chat core: the same rights (viewers read,
@@ -209,6 +221,14 @@ async fn act(
     let core = super::chat::core(ctx).await?;
     let reply = match core.caller_by_email(firm, by).await {
         Ok(caller) => {
+            let mut conn = core.store.pool().acquire().await?;
+            if let Err(StoreError::NotFound { .. }) =
+                anomalies::get(&mut conn, caller.firm_id, id).await
+            {
+                eprintln!("{}", unknown_anomaly(id, ctx.lang));
+                return Ok(ExitCode::from(1));
+            }
+            drop(conn);
             core.run(
                 &caller,
                 Parsed {
@@ -373,7 +393,10 @@ pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
             Command::Show { id } => {
                 let a = anomalies::get(&mut conn, firm.id, id)
                     .await
-                    .map_err(|e| anyhow!(e.user_message(lang)))?;
+                    .map_err(|e| match e {
+                        StoreError::NotFound { .. } => anyhow!(unknown_anomaly(id, lang)),
+                        other => anyhow!(other.user_message(lang)),
+                    })?;
                 let card = cabready_bot::anomaly_card(&mut conn, firm.id, &a, lang).await?;
                 print!("{}", cabready_bot::console::render(&card, lang));
             }

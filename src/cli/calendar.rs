@@ -1,7 +1,7 @@
 use crate::AppContext;
 use anyhow::{anyhow, Result};
 use cabready_store::calendar::{self, parse_horizon, Agenda, Due};
-use cabready_store::clock::french_date;
+use cabready_store::clock::show_date;
 use cabready_store::{dossiers, firms, Lang};
 use chrono::NaiveDate;
 use std::process::ExitCode;
@@ -90,7 +90,7 @@ fn due_line(due: &Due, today: NaiveDate, lang: Lang) -> String {
     };
     format!(
         "  {}  {}  {}  {}  ({when})\n",
-        french_date(due.date),
+        show_date(due.date, lang),
         pad(&due.dossier_code, 8),
         pad(&due.dossier_name, 28),
         due.item.label(lang)
@@ -115,7 +115,7 @@ pub fn render(
         "{} — {firm}{scope} — {} {}\n\n",
         lang.pick("Calendrier des obligations", "Obligations calendar"),
         lang.pick("au", "as of"),
-        french_date(today)
+        show_date(today, lang)
     ));
     out.push_str(lang.pick("Obligations en vigueur\n", "Obligations in force\n"));
     if agenda.in_force.is_empty() {
@@ -125,19 +125,19 @@ pub fn render(
         out.push_str(&match lang {
             Lang::Fr if !f.obligation.is_tracked() => format!(
                 "  depuis le {}  {} : {} dossier(s) — une mention à porter sur les factures, que CabReady ne voit pas\n",
-                french_date(f.since),
+                show_date(f.since, lang),
                 f.obligation.label(lang),
                 f.dossiers
             ),
             Lang::En if !f.obligation.is_tracked() => format!(
                 "  since {}  {}: {} dossier(s) — a mention on the invoices, which CabReady does not see\n",
-                french_date(f.since),
+                show_date(f.since, lang),
                 f.obligation.label(lang),
                 f.dossiers
             ),
             Lang::Fr => format!(
                 "  depuis le {}  {} : {} dossier(s), {} en règle, {} à régulariser\n",
-                french_date(f.since),
+                show_date(f.since, lang),
                 f.obligation.label(lang),
                 f.dossiers,
                 f.met,
@@ -145,7 +145,7 @@ pub fn render(
             ),
             Lang::En => format!(
                 "  since {}  {}: {} dossier(s), {} compliant, {} to fix\n",
-                french_date(f.since),
+                show_date(f.since, lang),
                 f.obligation.label(lang),
                 f.dossiers,
                 f.met,
@@ -167,7 +167,7 @@ pub fn render(
     for (code, name, items) in late.iter().take(limit.unwrap_or(usize::MAX)) {
         let items: Vec<String> = items
             .iter()
-            .map(|d| format!("{} ({})", d.item.label(lang), french_date(d.date)))
+            .map(|d| format!("{} ({})", d.item.label(lang), show_date(d.date, lang)))
             .collect();
         out.push_str(&format!(
             "  {}  {}  {}\n",

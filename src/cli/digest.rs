@@ -161,7 +161,7 @@ pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
     println!(
         "{} {} ({})",
         lang.pick("Synthèse du", "Digest of"),
-        day.format("%d/%m/%Y"),
+        cabready_store::clock::show_date(day, lang),
         mailer.transport.describe()
     );
     store.close().await;

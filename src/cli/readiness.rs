@@ -4,7 +4,7 @@
 
 use crate::AppContext;
 use anyhow::{anyhow, Result};
-use cabready_store::clock::french_date;
+use cabready_store::clock::show_date;
 use cabready_store::journal::Actor;
 use cabready_store::readiness::inputs::{self, Inputs};
 use cabready_store::readiness::text::{exposure_range, missing_line};
@@ -106,7 +106,7 @@ pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
                 "Instantané du jour enregistré :",
                 "Today's snapshot recorded:"
             ),
-            french_date(today)
+            show_date(today, lang)
         );
     }
     Ok(ExitCode::SUCCESS)
@@ -133,7 +133,7 @@ pub fn render(
             "E-invoicing readiness"
         ),
         lang.pick("au", "as of"),
-        french_date(today)
+        show_date(today, lang)
     ));
     out.push_str(&match lang {
         Lang::Fr => format!(

@@ -10,6 +10,7 @@ use cabready_mailer::config::TransportKind;
 use cabready_mailer::templates::Templates;
 use cabready_mailer::transport::Transport;
 use cabready_mailer::{Mailer, PlanLine, PlanOptions};
+use cabready_store::clock::show_time;
 use cabready_store::domain::Role;
 use cabready_store::journal::Actor;
 use cabready_store::outbox::{self, State};
@@ -98,10 +99,6 @@ pub fn mailer(ctx: &AppContext) -> Result<Mailer> {
     })
 }
 
-fn paris(at: chrono::DateTime<chrono::Utc>) -> String {
-    cabready_store::clock::french_time(at)
-}
-
 /// One line of the plan, as a person reads it.
 pub fn describe(line: &PlanLine, lang: Lang) -> String {
     let who = line.contact.as_deref().unwrap_or("—");
@@ -113,7 +110,7 @@ pub fn describe(line: &PlanLine, lang: Lang) -> String {
             lang.pick("envoi", "send"),
             lang.quote(template.label(lang)),
             lang.pick("le", "at"),
-            paris(*at),
+            show_time(*at, lang),
             why.text(lang)
         ),
         // No reminder will follow (the accountant takes over): no "nothing before".
@@ -128,7 +125,7 @@ pub fn describe(line: &PlanLine, lang: Lang) -> String {
         Decision::Wait { until, why, .. } => format!(
             "{} {} ({})",
             lang.pick("rien avant le", "nothing before"),
-            paris(*until),
+            show_time(*until, lang),
             why.text(lang)
         ),
         Decision::Stop(why) => format!(
@@ -242,7 +239,7 @@ async fn settle(
             lang.pick("Relance", "Reminder"),
             reminder.message_id,
             lang.pick("prévue à nouveau, envoi le", "planned again, sent at"),
-            paris(due)
+            show_time(due, lang)
         );
     }
     Ok(ExitCode::SUCCESS)

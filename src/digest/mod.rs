@@ -12,7 +12,7 @@ pub mod send;
 use anyhow::{Context, Result};
 use cabready_bot::Reply;
 use cabready_store::calendar::{self, CalendarRules};
-use cabready_store::clock::french_date;
+use cabready_store::clock::show_date;
 use cabready_store::digest::{self as store_digest, Activity, AnomalyAges};
 use cabready_store::domain::{MandateStatus, Role};
 use cabready_store::readiness::inputs::{self, Inputs};
@@ -229,7 +229,7 @@ pub async fn gather(
     for due in &agenda.upcoming {
         let line = format!(
             "{} — {} {} — {}",
-            french_date(due.date),
+            show_date(due.date, lang),
             due.dossier_code,
             due.dossier_name,
             due.item.label(lang)
@@ -295,8 +295,8 @@ fn delta(now: u8, then: Option<u8>) -> Option<String> {
 impl Digest {
     pub fn title(&self, lang: Lang) -> String {
         match lang {
-            Lang::Fr => format!("Synthèse du {} — {}", french_date(self.day), self.scope),
-            Lang::En => format!("Digest of {} — {}", french_date(self.day), self.scope),
+            Lang::Fr => format!("Synthèse du {} — {}", show_date(self.day, lang), self.scope),
+            Lang::En => format!("Digest of {} — {}", show_date(self.day, lang), self.scope),
         }
     }
 
@@ -564,12 +564,12 @@ pub fn email(digest: &Digest, lang: Lang) -> Result<Email> {
         subject: match lang {
             Lang::Fr => format!(
                 "CabReady — synthèse du {} : {}",
-                french_date(digest.day),
+                show_date(digest.day, lang),
                 digest.score_line(lang)
             ),
             Lang::En => format!(
                 "CabReady — digest of {}: {}",
-                french_date(digest.day),
+                show_date(digest.day, lang),
                 digest.score_line(lang)
             ),
         },

@@ -1,6 +1,7 @@
 //! The injected clock: "now" is a value passed around, so that tests,
 //! demos and simulations can set the date (`--now`, `CABREADY_NOW`).
 
+use crate::Lang;
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use chrono_tz::Europe::Paris;
 
@@ -48,6 +49,26 @@ pub fn from_db_date(text: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()
 }
 
+/// A date as shown to users: `25/11/2026` in French, `25 Nov 2026` in
+/// English (whose readers would take 03/06 for March).
+pub fn show_date(date: NaiveDate, lang: Lang) -> String {
+    match lang {
+        Lang::Fr => french_date(date),
+        Lang::En => date.format("%-d %b %Y").to_string(),
+    }
+}
+
+/// A time as shown to users, in Paris: `25/11/2026 10:00`, `25 Nov 2026 10:00`.
+pub fn show_time(at: DateTime<Utc>, lang: Lang) -> String {
+    match lang {
+        Lang::Fr => french_time(at),
+        Lang::En => at
+            .with_timezone(&Paris)
+            .format("%-d %b %Y %H:%M")
+            .to_string(),
+    }
+}
+
 /// `25/11/2026`: how dates are shown to French users.
 pub fn french_date(date: NaiveDate) -> String {
     date.format("%d/%m/%Y").to_string()
@@ -79,6 +100,17 @@ pub(crate) fn paris_day_of(text: Option<String>) -> crate::StoreResult<Option<Na
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn english_readers_get_the_month_in_words() {
+        let day = NaiveDate::from_ymd_opt(2026, 6, 3).unwrap();
+        assert_eq!(show_date(day, Lang::Fr), "03/06/2026");
+        assert_eq!(show_date(day, Lang::En), "3 Jun 2026");
+        // 08:05 UTC is 10:05 in Paris in summer.
+        let at = Utc.with_ymd_and_hms(2026, 6, 3, 8, 5, 0).unwrap();
+        assert_eq!(show_time(at, Lang::Fr), "03/06/2026 10:05");
+        assert_eq!(show_time(at, Lang::En), "3 Jun 2026 10:05");
+    }
 
     #[test]
     fn today_is_in_paris() {

@@ -8,7 +8,7 @@ use crate::parse::{AnomalyAction, AnomalyScope};
 use crate::reply::PAGE_SIZE;
 use crate::{Caller, Core, Reply};
 use cabready_store::anomalies::{self, Anomaly, AnomalyStatus, Filter};
-use cabready_store::clock::french_time;
+use cabready_store::clock::show_time;
 use cabready_store::domain::{Email, Role};
 use cabready_store::journal::{self, Actor};
 use cabready_store::users::{self, User};
@@ -34,7 +34,7 @@ pub fn line(a: &Anomaly, lang: Lang, now: DateTime<Utc>) -> String {
             "{}{}",
             a.status.label(lang),
             a.closed_at
-                .map(|at| format!(" {} {}", lang.pick("le", "on"), french_time(at)))
+                .map(|at| format!(" {} {}", lang.pick("le", "on"), show_time(at, lang)))
                 .unwrap_or_default()
         ),
         (..=0, Lang::Fr) => "ouverte aujourd'hui".to_string(),
@@ -222,7 +222,7 @@ pub async fn card(
     };
     let status = match a.closed_at {
         Some(closed) if a.status != anomalies::AnomalyStatus::Open => {
-            format!("{} ({})", a.status.label(lang), french_time(closed))
+            format!("{} ({})", a.status.label(lang), show_time(closed, lang))
         }
         _ => a.status.label(lang).to_string(),
     };
@@ -240,7 +240,7 @@ pub async fn card(
     )
     .field(
         lang.pick("Ouverte le", "Opened on"),
-        french_time(a.opened_at),
+        show_time(a.opened_at, lang),
     )
     .field(
         lang.pick("Assignée à", "Assigned to"),
@@ -256,7 +256,7 @@ pub async fn card(
         .map(|l| {
             format!(
                 "{} — {} — {}",
-                french_time(l.at),
+                show_time(l.at, lang),
                 l.actor,
                 super::journal::line_text(l, lang)
             )

@@ -4,7 +4,7 @@ use super::dossiers_in_scope;
 use crate::error::CommandResult;
 use crate::{Caller, Core, Reply};
 use cabready_store::calendar::{agenda, overdue_by_dossier};
-use cabready_store::clock::french_date;
+use cabready_store::clock::show_date;
 use cabready_store::Lang;
 
 pub async fn run(core: &Core, caller: &Caller, days: i64, page: usize) -> CommandResult {
@@ -20,26 +20,26 @@ pub async fn run(core: &Core, caller: &Caller, days: i64, page: usize) -> Comman
             Lang::Fr if !f.obligation.is_tracked() => format!(
                 "{} depuis le {} : {} dossiers (mention sur les factures, non vérifiable ici)",
                 f.obligation.label(lang),
-                french_date(f.since),
+                show_date(f.since, lang),
                 f.dossiers
             ),
             Lang::En if !f.obligation.is_tracked() => format!(
                 "{} since {}: {} dossiers (a mention on the invoices, not checked here)",
                 f.obligation.label(lang),
-                french_date(f.since),
+                show_date(f.since, lang),
                 f.dossiers
             ),
             Lang::Fr => format!(
                 "{} depuis le {} : {}/{} dossiers en règle",
                 f.obligation.label(lang),
-                french_date(f.since),
+                show_date(f.since, lang),
                 f.met,
                 f.dossiers
             ),
             Lang::En => format!(
                 "{} since {}: {}/{} dossiers compliant",
                 f.obligation.label(lang),
-                french_date(f.since),
+                show_date(f.since, lang),
                 f.met,
                 f.dossiers
             ),
@@ -50,7 +50,7 @@ pub async fn run(core: &Core, caller: &Caller, days: i64, page: usize) -> Comman
         .map(|(code, name, items)| {
             let items: Vec<String> = items
                 .iter()
-                .map(|d| format!("{} ({})", d.item.label(lang), french_date(d.date)))
+                .map(|d| format!("{} ({})", d.item.label(lang), show_date(d.date, lang)))
                 .collect();
             format!("{code} {name} — {}", items.join(", "))
         })
@@ -61,7 +61,7 @@ pub async fn run(core: &Core, caller: &Caller, days: i64, page: usize) -> Comman
         .map(|d| {
             format!(
                 "{} — {} {} — {}",
-                french_date(d.date),
+                show_date(d.date, lang),
                 d.dossier_code,
                 d.dossier_name,
                 d.item.label(lang)
@@ -93,7 +93,7 @@ pub async fn run(core: &Core, caller: &Caller, days: i64, page: usize) -> Comman
         "{} — {label} — {} {}",
         lang.pick("Calendrier", "Calendar"),
         lang.pick("au", "as of"),
-        french_date(today)
+        show_date(today, lang)
     );
     Ok(Reply::info(title)
         .field(

@@ -5,7 +5,7 @@ use crate::error::CommandResult;
 use crate::{Caller, Core, Reply};
 use cabready_store::anomalies::{self, Filter};
 use cabready_store::calendar::{obligation_date, obligation_met, Obligation};
-use cabready_store::clock::{french_date, paris_day};
+use cabready_store::clock::{paris_day, show_date};
 use cabready_store::domain::{CategorySource, MandateKind, SizeCategory};
 use cabready_store::readiness::{assess, inputs};
 use cabready_store::{invoices, mandates, Lang};
@@ -23,7 +23,7 @@ pub async fn run(core: &Core, caller: &Caller, query: &str) -> CommandResult {
             // By its number (what `regler N` takes) and in words.
             format!(
                 "{} — #{} {} ({})",
-                cabready_store::clock::french_time(at),
+                cabready_store::clock::show_time(at, lang),
                 r.id,
                 cabready_mailer::cadence::Template::from_name(&r.template)
                     .map_or(r.template.as_str(), |t| t.label(lang)),
@@ -57,7 +57,7 @@ pub async fn run(core: &Core, caller: &Caller, query: &str) -> CommandResult {
                 v.declared.label(),
                 next.label(),
                 lang.pick("au", "from"),
-                french_date(from)
+                show_date(from, lang)
             ),
             None => v.declared.label().to_string(),
         },
@@ -109,7 +109,9 @@ pub async fn run(core: &Core, caller: &Caller, query: &str) -> CommandResult {
         .map(|i| {
             let status = i
                 .current
-                .map(|(code, at)| format!("{} ({})", code.label(lang), french_date(paris_day(at))))
+                .map(|(code, at)| {
+                    format!("{} ({})", code.label(lang), show_date(paris_day(at), lang))
+                })
                 .unwrap_or_else(|| "—".into());
             format!(
                 "{} {} — {} — {status}",
@@ -158,7 +160,7 @@ pub async fn run(core: &Core, caller: &Caller, query: &str) -> CommandResult {
             o.label(lang),
             lang.colon(),
             lang.pick("en vigueur depuis le", "in force since"),
-            french_date(date),
+            show_date(date, lang),
             why(o),
             if obligation_met(&d, o) {
                 lang.pick("en règle", "met")
@@ -171,7 +173,7 @@ pub async fn run(core: &Core, caller: &Caller, query: &str) -> CommandResult {
             o.label(lang),
             lang.colon(),
             lang.pick("à partir du", "from"),
-            french_date(date),
+            show_date(date, lang),
             why(o)
         ),
         None if o == Obligation::EReporting => format!(

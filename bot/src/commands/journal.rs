@@ -4,7 +4,7 @@ use super::dossier_named;
 use crate::error::CommandResult;
 use crate::{Caller, Core, Reply};
 use cabready_store::anomalies::rules;
-use cabready_store::clock::{french_date, french_time, from_db_date, from_db_time};
+use cabready_store::clock::{from_db_date, from_db_time, show_date, show_time};
 use cabready_store::domain::{MandateKind, MandateStatus, PlatformState, SizeCategory, VatRegime};
 use cabready_store::journal::{self, JournalLine};
 use cabready_store::{Lang, Said};
@@ -24,7 +24,7 @@ pub fn line_text(line: &JournalLine, lang: Lang) -> String {
     let when = |v: &Value| {
         v.as_str()
             .and_then(from_db_time)
-            .map(french_time)
+            .map(|at| show_time(at, lang))
             .unwrap_or_else(|| "—".into())
     };
     let mandate_status = |v: &Value| {
@@ -372,7 +372,9 @@ fn dossier_value(key: &str, value: &Value, lang: Lang) -> String {
         ("vat_regime" | "vat_regime_next", _) => {
             VatRegime::from_code(code).map_or(code.into(), |r| r.label().into())
         }
-        ("vat_regime_next_from", _) => from_db_date(code).map_or(code.into(), french_date),
+        ("vat_regime_next_from", _) => {
+            from_db_date(code).map_or(code.into(), |d| show_date(d, lang))
+        }
         (_, Value::String(s)) if s.is_empty() => "—".into(),
         (_, Value::String(s)) => s.clone(),
         (_, other) => other.to_string(),
@@ -389,7 +391,7 @@ pub async fn run(core: &Core, caller: &Caller, query: &str, count: i64) -> Comma
         .map(|l| {
             format!(
                 "{} — {} — {}",
-                french_time(l.at),
+                show_time(l.at, lang),
                 l.actor,
                 line_text(l, lang)
             )

@@ -5,7 +5,7 @@ use crate::error::{CommandError, CommandResult};
 use crate::parse::Scope;
 use crate::{Caller, Core, Reply};
 use cabready_store::calendar::{dossier_calendar, CalendarRules, Item, Milestone};
-use cabready_store::clock::{french_date, paris_day};
+use cabready_store::clock::{paris_day, show_date};
 use cabready_store::domain::{MandateKind, MandateStatus};
 use cabready_store::dossiers::Dossier;
 use cabready_store::journal::Actor;
@@ -46,7 +46,7 @@ pub async fn list(
                 Some(date) => format!(
                     " — {} {}",
                     lang.pick("attendu avant le", "due before"),
-                    french_date(date)
+                    show_date(date, lang)
                 ),
                 None => String::new(),
             };
@@ -190,7 +190,7 @@ pub async fn show(core: &Core, caller: &Caller, query: &str) -> CommandResult {
                     "{} {} {}",
                     status.label(lang),
                     lang.pick("depuis le", "since"),
-                    french_date(paris_day(since))
+                    show_date(paris_day(since), lang)
                 );
                 // When it was first asked for, but for a request (its
                 // "since" says it, or a later one after a refusal).
@@ -198,7 +198,7 @@ pub async fn show(core: &Core, caller: &Caller, query: &str) -> CommandResult {
                     line.push_str(&format!(
                         " ({} {})",
                         lang.pick("première demande le", "first requested on"),
-                        french_date(paris_day(requested))
+                        show_date(paris_day(requested), lang)
                     ));
                 }
                 line

@@ -6,7 +6,7 @@ use super::{dossier_named, portfolio_named};
 use crate::error::CommandResult;
 use crate::parse::Scope;
 use crate::{Caller, Core, Reply};
-use cabready_store::clock::french_date;
+use cabready_store::clock::show_date;
 use cabready_store::domain::Role;
 use cabready_store::readiness::inputs::{self, Inputs};
 use cabready_store::readiness::text::{exposure_basis, exposure_range, missing_line, state_reason};
@@ -44,7 +44,7 @@ pub fn dossier_reply(
     if let Some((date, obligation)) = r.next_deadline {
         reply = reply.field(
             lang.pick("Prochaine échéance", "Next deadline"),
-            format!("{} — {}", french_date(date), obligation.label(lang)),
+            format!("{} — {}", show_date(date, lang), obligation.label(lang)),
         );
     }
     if let Some(exposure) = &r.exposure {
@@ -161,7 +161,7 @@ pub async fn run(core: &Core, caller: &Caller, scope: Option<Scope>, page: usize
     if let Some((date, obligation)) = next {
         reply = reply.field(
             lang.pick("Prochaine échéance", "Next deadline"),
-            format!("{} — {}", french_date(date), obligation.label(lang)),
+            format!("{} — {}", show_date(date, lang), obligation.label(lang)),
         );
     }
     if agg.late > 0 {

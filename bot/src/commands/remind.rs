@@ -12,13 +12,19 @@ use super::dossier_named;
 use crate::error::{CommandError, CommandResult};
 use crate::{Caller, Core, Reply};
 use cabready_mailer::cadence::{Decision, Why};
+use cabready_store::clock::{paris_day, show_date};
 use cabready_store::journal::Actor;
 use cabready_store::Lang;
 
-fn paris(at: chrono::DateTime<chrono::Utc>) -> String {
-    at.with_timezone(&chrono_tz::Europe::Paris)
-        .format("%d/%m/%Y à %H:%M")
-        .to_string()
+/// `25/11/2026 à 10:00`, `25 Nov 2026 at 10:00`.
+fn paris(at: chrono::DateTime<chrono::Utc>, lang: Lang) -> String {
+    let (day, time) = (paris_day(at), at.with_timezone(&chrono_tz::Europe::Paris));
+    format!(
+        "{} {} {}",
+        show_date(day, lang),
+        lang.pick("à", "at"),
+        time.format("%H:%M")
+    )
 }
 
 pub async fn run(core: &Core, caller: &Caller, query: &str) -> CommandResult {
@@ -76,13 +82,13 @@ pub async fn run(core: &Core, caller: &Caller, query: &str) -> CommandResult {
                 Lang::Fr => format!(
                     "« {} » partira à {who} le {} ({when}), avec la référence [CabReady {}].",
                     template.label(lang),
-                    paris(at),
+                    paris(at, lang),
                     dossier.record.code
                 ),
                 Lang::En => format!(
                     "'{}' will go to {who} on {} ({when}), tagged [CabReady {}].",
                     template.label(lang),
-                    paris(at),
+                    paris(at, lang),
                     dossier.record.code
                 ),
             })
@@ -160,8 +166,8 @@ pub async fn settle(core: &Core, caller: &Caller, id: i64, sent: bool) -> Comman
             "Reminder settled: to send again",
         ))
         .with_description(match lang {
-            Lang::Fr => format!("Elle repartira le {}.", paris(due)),
-            Lang::En => format!("It will go again on {}.", paris(due)),
+            Lang::Fr => format!("Elle repartira le {}.", paris(due, lang)),
+            Lang::En => format!("It will go again on {}.", paris(due, lang)),
         })
     };
     Ok(reply.action(card.0, card.1))

@@ -12,6 +12,7 @@ pub mod profile;
 pub use profile::{Profile, ProfileError};
 
 use cabready_store::anomalies::{self, AnomalyLimits, Evaluation};
+use cabready_store::clock::{paris_day, show_date};
 use cabready_store::domain::{fold, Direction, Siren};
 use cabready_store::invoices::{self, BatchOutcome, FlowEvent, PreparedBatch};
 use cabready_store::journal::Actor;
@@ -827,11 +828,11 @@ impl LineReader {
         match self.lang {
             Lang::Fr => format!(
                 "date dans le futur (après le {}) : jour et mois inversés ? vérifiez le format de date du profil",
-                self.latest.format("%d/%m/%Y")
+                show_date(paris_day(self.latest), Lang::Fr)
             ),
             Lang::En => format!(
                 "date in the future (after {}): day and month swapped? check the profile's date format",
-                self.latest.format("%Y-%m-%d")
+                show_date(paris_day(self.latest), Lang::En)
             ),
         }
     }

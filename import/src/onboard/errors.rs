@@ -2,7 +2,7 @@
 //! `line N, column X: what is wrong (value)`.
 
 use crate::table::TableError;
-use cabready_store::clock::french_date;
+use cabready_store::clock::show_date;
 use cabready_store::domain::{MandateStatus, Problem};
 use cabready_store::{Lang, Said};
 
@@ -116,13 +116,13 @@ impl RowProblem {
             (Self::MandateKeptAsRecorded { recorded, since, file, backwards }, Lang::Fr) => format!(
                 "statut du registre conservé : « {} » depuis le {}, le fichier dit « {file} » ({})",
                 recorded.label_fr(),
-                french_date(*since),
+                show_date(*since, lang),
                 if *backwards { "un import ne fait pas reculer un mandat" } else { "un import ne remplace pas la réponse déjà enregistrée" }
             ),
             (Self::MandateKeptAsRecorded { recorded, since, file, backwards }, Lang::En) => format!(
                 "the register's status is kept: '{}' since {}, the file says '{file}' ({})",
                 recorded.label_en(),
-                french_date(*since),
+                show_date(*since, lang),
                 if *backwards { "an import never sets a mandate back" } else { "an import never replaces the answer already recorded" }
             ),
             (Self::FieldCount { found, expected }, lang) => {

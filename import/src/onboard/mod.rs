@@ -9,7 +9,7 @@ mod parse;
 pub use columns::{CLIENT_COLUMNS, USER_COLUMNS};
 pub use errors::{FileProblem, RowError, RowProblem};
 
-use cabready_store::clock::french_date;
+use cabready_store::clock::show_date;
 use cabready_store::domain::MandateKind;
 use cabready_store::dossiers;
 use cabready_store::journal::{Actor, Change};
@@ -448,11 +448,11 @@ fn imported_note(file: &str, reached: Option<NaiveDate>) -> Said {
         Some(day) => Said::new(
             format!(
                 "importé du fichier clients {file}, statut atteint le {}",
-                french_date(day)
+                show_date(day, Lang::Fr)
             ),
             format!(
                 "imported from the clients file {file}, status reached on {}",
-                french_date(day)
+                show_date(day, Lang::En)
             ),
         ),
         None => Said::new(

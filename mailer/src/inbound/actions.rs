@@ -14,6 +14,7 @@ use super::{read, Intent, Kind, Reading, Settings};
 use crate::token::Signer;
 use anyhow::{Context as _, Result};
 use cabready_store::anomalies::{self, rules, Severity};
+use cabready_store::clock::{paris_day, show_date};
 use cabready_store::domain::{Email, MandateKind, MandateStatus, PlatformState};
 use cabready_store::inbound::{self, ImapPlace, NewInbound};
 use cabready_store::journal::Actor;
@@ -97,12 +98,10 @@ impl Act {
         match self {
             Act::MandateReceived { .. } => mandate_received(),
             Act::Hold { until, .. } => {
-                let day = until
-                    .with_timezone(&chrono_tz::Europe::Paris)
-                    .format("%d/%m/%Y");
+                let day = |lang| show_date(paris_day(*until), lang);
                 Said::new(
-                    format!("pas de relance avant le {day}"),
-                    format!("no reminder before {day}"),
+                    format!("pas de relance avant le {}", day(Lang::Fr)),
+                    format!("no reminder before {}", day(Lang::En)),
                 )
             }
             Act::Anomaly { rule, .. } => Said::new(

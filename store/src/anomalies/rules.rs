@@ -6,7 +6,7 @@
 
 use super::{AnomalyStatus, Severity};
 use crate::calendar::{obligation_date, Obligation};
-use crate::clock::{french_date, from_db_date, from_db_time, to_db_time};
+use crate::clock::{from_db_date, from_db_time, show_date, to_db_time};
 use crate::db;
 use crate::domain::{fold, LifecycleCode};
 use crate::dossiers;
@@ -1077,9 +1077,11 @@ fn s(details: &Value, key: &str) -> String {
     }
 }
 
-fn fr_day(details: &Value, key: &str) -> String {
+fn day_of(details: &Value, key: &str, lang: Lang) -> String {
     let raw = s(details, key);
-    from_db_date(&raw).map(french_date).unwrap_or(raw)
+    from_db_date(&raw)
+        .map(|d| show_date(d, lang))
+        .unwrap_or(raw)
 }
 
 fn with_platform(details: &Value, lang: Lang) -> String {
@@ -1129,7 +1131,7 @@ pub fn label(rule: &str, lang: Lang) -> &'static str {
 /// The rule in words, with the facts it found.
 pub fn describe(rule: &str, d: &Value, lang: Lang) -> String {
     let number = s(d, "invoice_number");
-    let since = fr_day(d, "since");
+    let since = day_of(d, "since", lang);
     let platform = with_platform(d, lang);
     // A platform's reason may run over several lines: one line here.
     let reason = match s(d, "reason")
@@ -1157,12 +1159,12 @@ pub fn describe(rule: &str, d: &Value, lang: Lang) -> String {
         ("received_not_taken", Lang::Fr) => format!("Facture reçue {number} non prise en charge depuis le {since}{platform} (limite {} j)", s(d, "limit_days")),
         ("received_not_taken", Lang::En) => format!("Received invoice {number} not acknowledged since {since}{platform} (limit {} days)", s(d, "limit_days")),
         ("no_emission", Lang::Fr) => match s(d, "last_emitted") {
-            l if l.is_empty() => format!("Aucune facture émise alors que l'émission s'applique depuis le {}", fr_day(d, "emission_from")),
-            _ => format!("Aucune facture émise depuis le {} (émission obligatoire, limite {} j)", fr_day(d, "last_emitted"), s(d, "limit_days")),
+            l if l.is_empty() => format!("Aucune facture émise alors que l'émission s'applique depuis le {}", day_of(d, "emission_from", lang)),
+            _ => format!("Aucune facture émise depuis le {} (émission obligatoire, limite {} j)", day_of(d, "last_emitted", lang), s(d, "limit_days")),
         },
         ("no_emission", Lang::En) => match s(d, "last_emitted") {
-            l if l.is_empty() => format!("No invoice emitted although emission has applied since {}", fr_day(d, "emission_from")),
-            _ => format!("No invoice emitted since {} (emission mandatory, limit {} days)", fr_day(d, "last_emitted"), s(d, "limit_days")),
+            l if l.is_empty() => format!("No invoice emitted although emission has applied since {}", day_of(d, "emission_from", lang)),
+            _ => format!("No invoice emitted since {} (emission mandatory, limit {} days)", day_of(d, "last_emitted", lang), s(d, "limit_days")),
         },
         ("other_platform", Lang::Fr) => match s(d, "recorded") {
             r if r.is_empty() => format!("Factures reçues via {0} alors qu'aucune plateforme n'est enregistrée pour le dossier : si {0} est sa plateforme de réception, enregistrez-la (commande « plateforme »)", s(d, "platform")),
@@ -1176,16 +1178,16 @@ pub fn describe(rule: &str, d: &Value, lang: Lang) -> String {
         ("invalid_siren", Lang::En) => format!("Invoice {number}{platform}: invalid {} SIREN ({})", if s(d, "field") == "seller_siren" { "seller" } else { "buyer" }, s(d, "value")),
         ("duplicate_number", Lang::Fr) => format!("Numéro de facture {number} utilisé {} fois en {} par le vendeur {} ({})", s(d, "count"), s(d, "year"), s(d, "seller_siren"), if s(d, "direction") == "emitted" { "factures émises" } else { "factures reçues" }),
         ("duplicate_number", Lang::En) => format!("Invoice number {number} used {} times in {} by seller {} ({})", s(d, "count"), s(d, "year"), s(d, "seller_siren"), if s(d, "direction") == "emitted" { "emitted invoices" } else { "received invoices" }),
-        ("no_reception_flow", Lang::Fr) => format!("Aucune facture reçue alors que la réception est obligatoire depuis le {} : vérifier l'inscription à l'annuaire", fr_day(d, "reception_from")),
-        ("no_reception_flow", Lang::En) => format!("No invoice received although reception has been mandatory since {}: check the directory entry", fr_day(d, "reception_from")),
+        ("no_reception_flow", Lang::Fr) => format!("Aucune facture reçue alors que la réception est obligatoire depuis le {} : vérifier l'inscription à l'annuaire", day_of(d, "reception_from", lang)),
+        ("no_reception_flow", Lang::En) => format!("No invoice received although reception has been mandatory since {}: check the directory entry", day_of(d, "reception_from", lang)),
         ("mail_reply", Lang::Fr) => format!("Réponse du client ({}) de {} : « {} »", s(d, "label_fr"), s(d, "from"), quoted(d, "text")),
         ("mail_reply", Lang::En) => format!("Client reply ({}) from {}: \"{}\"", s(d, "label_en"), s(d, "from"), quoted(d, "text")),
         ("mail_bounce", Lang::Fr) => format!("Adresse e-mail en erreur ({}) : {} — trouver une autre adresse", s(d, "address"), s(d, "diagnostic")),
         ("mail_bounce", Lang::En) => format!("Email address bounced ({}): {} — find another address", s(d, "address"), s(d, "diagnostic")),
         ("mail_unknown_sender", Lang::Fr) => format!("Réponse d'une adresse qui n'est pas un contact du dossier ({}) : « {} » — à vérifier, rien n'a été changé", s(d, "from"), quoted(d, "text")),
         ("mail_unknown_sender", Lang::En) => format!("Reply from an address that is not a contact of the dossier ({}): \"{}\" — to check, nothing was changed", s(d, "from"), quoted(d, "text")),
-        ("reminder_no_answer", Lang::Fr) => format!("Relance sans réponse : {} e-mail(s) de relance pour le mandat sont restés sans réponse (dernier le {}) ; les relances automatiques sont arrêtées, contactez le client", s(d, "reminders"), fr_day(d, "last_reminder")),
-        ("reminder_no_answer", Lang::En) => format!("Reminders unanswered: {} reminder email(s) about the mandate got no answer (last on {}); automatic reminders have stopped, contact the client", s(d, "reminders"), fr_day(d, "last_reminder")),
+        ("reminder_no_answer", Lang::Fr) => format!("Relance sans réponse : {} e-mail(s) de relance pour le mandat sont restés sans réponse (dernier le {}) ; les relances automatiques sont arrêtées, contactez le client", s(d, "reminders"), day_of(d, "last_reminder", lang)),
+        ("reminder_no_answer", Lang::En) => format!("Reminders unanswered: {} reminder email(s) about the mandate got no answer (last on {}); automatic reminders have stopped, contact the client", s(d, "reminders"), day_of(d, "last_reminder", lang)),
         (other, _) => format!("{other}: {d}"),
     }
 }

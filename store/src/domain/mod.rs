@@ -149,11 +149,11 @@ impl Problem {
             }
             (DateInFuture { today }, Lang::Fr) => format!(
                 "date dans le futur (attendu : une date passée ou aujourd'hui, le {})",
-                today.format("%d/%m/%Y")
+                crate::clock::show_date(*today, Lang::Fr)
             ),
             (DateInFuture { today }, Lang::En) => format!(
                 "date in the future (expected: a past date or today, {})",
-                today.format("%d/%m/%Y")
+                crate::clock::show_date(*today, Lang::En)
             ),
         }
     }

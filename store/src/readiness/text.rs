@@ -4,7 +4,7 @@
 
 use super::exposure::{Basis, Exposure};
 use super::{Gap, Item, Line, Readiness, State};
-use crate::clock::french_date;
+use crate::clock::show_date;
 use crate::lang::Lang;
 use chrono::NaiveDate;
 
@@ -89,8 +89,8 @@ pub fn by_when(due: Option<NaiveDate>, today: NaiveDate, lang: Lang) -> String {
         (_, Lang::En) => format!("in {days} days"),
     };
     match lang {
-        Lang::Fr => format!("avant le {} ({relative})", french_date(due)),
-        Lang::En => format!("by {} ({relative})", french_date(due)),
+        Lang::Fr => format!("avant le {} ({relative})", show_date(due, lang)),
+        Lang::En => format!("by {} ({relative})", show_date(due, lang)),
     }
 }
 
@@ -111,10 +111,10 @@ pub fn gap_detail(gap: &Gap, lang: Lang) -> Option<String> {
         (Gap::NoFlowSince(_, None), Lang::Fr) => "aucune importée".into(),
         (Gap::NoFlowSince(_, None), Lang::En) => "none imported".into(),
         (Gap::NoFlowSince(_, Some(last)), Lang::Fr) => {
-            format!("la dernière le {}", french_date(*last))
+            format!("la dernière le {}", show_date(*last, lang))
         }
         (Gap::NoFlowSince(_, Some(last)), Lang::En) => {
-            format!("the latest on {}", french_date(*last))
+            format!("the latest on {}", show_date(*last, lang))
         }
         (Gap::NoTestFlow, Lang::Fr) => "aucun flux de test ni facture émise".into(),
         (Gap::NoTestFlow, Lang::En) => "neither a test flow nor an emitted invoice".into(),
@@ -165,24 +165,31 @@ pub fn state_reason(r: &Readiness, today: NaiveDate, lang: Lang) -> String {
         State::AtRisk => match (r.first_due(), lang) {
             (Some(d), Lang::Fr) if d <= today => format!(
                 "Une étape est en retard sur son jalon (depuis le {}).",
-                french_date(d)
+                show_date(d, lang)
             ),
             (Some(d), Lang::Fr) => format!(
                 "Une étape est due le {}, dans moins de 30 jours.",
-                french_date(d)
+                show_date(d, lang)
             ),
             (Some(d), Lang::En) if d <= today => {
-                format!("A step is past its milestone (since {}).", french_date(d))
+                format!(
+                    "A step is past its milestone (since {}).",
+                    show_date(d, lang)
+                )
             }
-            (Some(d), Lang::En) => format!("A step is due on {}, within 30 days.", french_date(d)),
+            (Some(d), Lang::En) => {
+                format!("A step is due on {}, within 30 days.", show_date(d, lang))
+            }
             (None, Lang::Fr) => {
                 "Une anomalie critique est ouverte, ou la catégorie est inconnue.".into()
             }
             (None, Lang::En) => "A critical anomaly is open, or the category is unknown.".into(),
         },
         State::OnTrack => match (r.first_due(), lang) {
-            (Some(d), Lang::Fr) => format!("Reste à faire, prochain jalon le {}.", french_date(d)),
-            (Some(d), Lang::En) => format!("Work left, next milestone on {}.", french_date(d)),
+            (Some(d), Lang::Fr) => {
+                format!("Reste à faire, prochain jalon le {}.", show_date(d, lang))
+            }
+            (Some(d), Lang::En) => format!("Work left, next milestone on {}.", show_date(d, lang)),
             (None, _) => String::new(),
         },
     }
