@@ -290,6 +290,7 @@ mod tests {
             "not_taken_days",
             "no_emission_days",
             "reception_grace_days",
+            "platform_status_days",
             "[anomalies.stuck_days]",
         ] {
             assert!(text.contains(key), "{key} is not in the example file");

@@ -293,7 +293,7 @@ both_backends!(
         assert!(fr.sections[0].items[2]
             .ends_with("— obligation en vigueur : réception des factures électroniques"));
         assert!(fr.sections[2].items[0]
-            .starts_with("pas de plateforme de réception depuis 85 j : 0 € – 500 €"));
+            .starts_with("réception pas en place (aucune plateforme inscrite à l'annuaire) depuis 85 j : 0 € – 500 €"));
 
         let english = Core {
             lang: Lang::En,
@@ -1018,10 +1018,42 @@ both_backends!(the_anomaly_queue_in_chat, |db: TestDb| async move {
         .unwrap()
         .items;
     assert!(
-        obligations.iter().any(|o| o.starts_with(
-            "émission des factures électroniques : en vigueur depuis le 01/09/2026 (groupe TVA) — "
-        )),
+        obligations.contains(
+            &"émission des factures électroniques : en vigueur depuis le 01/09/2026 (groupe TVA) — À RÉGULARISER : aucune facture émise depuis le 01/09/2026".to_string()
+        ),
         "{obligations:?}"
+    );
+    // Met once an invoice was emitted since; but when the emissions stopped
+    // and the queue says so, the card does not call it "en règle".
+    flow(
+        &db,
+        &core,
+        claire.firm_id,
+        "D016",
+        "Pennylane",
+        Direction::Emitted,
+        60,
+    )
+    .await;
+    let stopped = core.execute(&claire, "anomalies dossier D016").await;
+    let id = stopped.sections[0].items[0][1..]
+        .split(' ')
+        .next()
+        .unwrap()
+        .to_string();
+    let card = core.execute(&claire, "dossier D016").await;
+    let obligations = &card
+        .sections
+        .iter()
+        .find(|s| s.title == "Obligations")
+        .unwrap()
+        .items;
+    assert!(
+        obligations.contains(&format!(
+            "émission des factures électroniques : en vigueur depuis le 01/09/2026 (groupe TVA) — À VÉRIFIER : plus aucune facture émise (#{id})"
+        )),
+        "{obligations:?}\n{}",
+        text(&stopped)
     );
     // The dossier's journal says the same in words, no codes or raw details.
     let log = core.execute(&claire, "journal D015 4").await;
@@ -1751,6 +1783,20 @@ both_backends!(
 
 /// Records a flow received by dossier `code` through `platform`, then runs the firm's rules.
 async fn received_through(db: &TestDb, core: &Core, firm_id: i64, code: &str, platform: &str) {
+    flow(db, core, firm_id, code, platform, Direction::Received, 1).await
+}
+
+/// Records a flow of dossier `code` through `platform`, its status `days_ago`,
+/// then runs the firm's rules.
+async fn flow(
+    db: &TestDb,
+    core: &Core,
+    firm_id: i64,
+    code: &str,
+    platform: &str,
+    direction: Direction,
+    days_ago: i64,
+) {
     use cabready_store::invoices::{self, FlowEvent};
     let mut conn = db.store.pool().acquire().await.unwrap();
     let dossier = dossiers::find_by_code(&mut conn, firm_id, code)
@@ -1763,16 +1809,22 @@ async fn received_through(db: &TestDb, core: &Core, firm_id: i64, code: &str, pl
         platform: platform.into(),
         platform_invoice_id: format!("{code}-R1"),
         invoice_number: format!("F-{code}-1"),
-        issue_date: Some(now.date_naive() - chrono::Duration::days(2)),
-        direction: Direction::Received,
-        seller_siren: "732829320".into(),
-        buyer_siren: dossier.record.siren.to_string(),
+        issue_date: Some(now.date_naive() - chrono::Duration::days(days_ago + 1)),
+        direction,
+        seller_siren: match direction {
+            Direction::Received => "732829320".into(),
+            Direction::Emitted => dossier.record.siren.to_string(),
+        },
+        buyer_siren: match direction {
+            Direction::Received => dossier.record.siren.to_string(),
+            Direction::Emitted => "732829320".into(),
+        },
         siren_problem: None,
         amount_ht: Some(10_000),
         amount_ttc: Some(12_000),
         currency: "EUR".into(),
         code: LifecycleCode::parse("205").unwrap(),
-        status_at: now - chrono::Duration::days(1),
+        status_at: now - chrono::Duration::days(days_ago),
         label: "205".into(),
         reason: None,
     };

@@ -322,4 +322,16 @@ fn show_anomaly_limits(ctx: &AppContext) {
         };
         println!("      {code} {name}{}{shown}", lang.colon());
     }
+    println!(
+        "      {}{}{} — platform_status_days",
+        lang.pick(
+            "autre statut, propre à une plateforme",
+            "any other, platform-specific status"
+        ),
+        lang.colon(),
+        days(
+            limits.platform_status_days,
+            AnomalyLimits::default_platform_status_days()
+        )
+    );
 }

@@ -1377,3 +1377,57 @@ both_backends!(
         );
     }
 );
+
+both_backends!(
+    an_invoice_in_a_platforms_own_status_is_watched_too,
+    |db: TestDb| async move {
+        let (firm, d1, _) = setup(&db).await;
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        let actor = Actor::Import("own.csv".into());
+        // 501 is no status of the reform: kept as read, and no rule of
+        // the reform's statuses looks at it.
+        let events = vec![
+            event(d1, "OLD", 501, 20, Direction::Received),
+            event(d1, "NEW", 501, 10, Direction::Received),
+            event(d1, "SET", 502, 20, Direction::Received),
+        ];
+        invoices::record_batch(&mut conn, firm, &events, "own.csv", &actor, now())
+            .await
+            .unwrap();
+        let mut limits = AnomalyLimits::default();
+        // A code that `stuck_days` names keeps its own limit, and one anomaly.
+        limits.stuck_days.insert("502".into(), 30);
+        anomalies::evaluate(&mut conn, firm, &limits, now(), today())
+            .await
+            .unwrap();
+        let stuck: Vec<_> = anomalies::list(&mut conn, firm, &Filter::default(), now())
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|a| a.rule == "invoice_stuck")
+            .collect();
+        assert_eq!(stuck.len(), 1, "{stuck:?}");
+        assert_eq!(
+            stuck[0].describe(Lang::Fr),
+            format!(
+                "Facture F-OLD bloquée au statut 501 (propre à la plateforme) depuis le {} (plateforme Pennylane) (limite 15 j)",
+                cabready_store::clock::french_date(today() - Duration::days(20))
+            )
+        );
+        let found = invoices::find(&mut conn, firm, "Pennylane", "OLD")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            found.current.unwrap().0.label(Lang::Fr),
+            "statut 501 propre à la plateforme"
+        );
+
+        // A firm that gives such statuses longer sees none.
+        limits.platform_status_days = 30;
+        let e = anomalies::evaluate(&mut conn, firm, &limits, now(), today())
+            .await
+            .unwrap();
+        assert_eq!((e.closed, e.open), (1, 2), "{e:?}");
+    }
+);

@@ -148,6 +148,53 @@ pub async fn run(core: &Core, caller: &Caller, query: &str) -> CommandResult {
         }
         _ => "",
     };
+    // What readiness measures (docs/READINESS.md), and, once met, whether
+    // an open anomaly of the queue says the flows have stopped since: the
+    // card must not call "en règle" what the queue calls critical.
+    let verdict = |o: Obligation, from| {
+        if !obligation_met(&d, o) {
+            let missing = match o {
+                Obligation::Reception => lang
+                    .pick(
+                        "aucune plateforme inscrite à l'annuaire",
+                        "no platform in the directory",
+                    )
+                    .to_string(),
+                Obligation::Emission => match lang {
+                    Lang::Fr => format!("aucune facture émise depuis le {}", show_date(from, lang)),
+                    Lang::En => format!("no invoice emitted since {}", show_date(from, lang)),
+                },
+                _ => lang
+                    .pick("plateforme pas en production", "platform not live")
+                    .to_string(),
+            };
+            return format!(
+                "{}{}{missing}",
+                lang.pick("À RÉGULARISER", "NOT MET"),
+                lang.colon()
+            );
+        }
+        let stopped = match o {
+            Obligation::Reception => Some("no_reception_flow"),
+            Obligation::Emission => Some("no_emission"),
+            _ => None,
+        };
+        match stopped.and_then(|rule| open.iter().find(|a| a.rule == rule)) {
+            Some(a) => format!(
+                "{}{}{} (#{})",
+                lang.pick("À VÉRIFIER", "TO CHECK"),
+                lang.colon(),
+                match o {
+                    Obligation::Reception => {
+                        lang.pick("aucune facture reçue", "no invoice received")
+                    }
+                    _ => lang.pick("plus aucune facture émise", "no invoice emitted lately"),
+                },
+                a.id
+            ),
+            None => lang.pick("en règle", "met").to_string(),
+        }
+    };
     let obligations: Vec<String> = [
         Obligation::Reception,
         Obligation::Emission,
@@ -162,11 +209,7 @@ pub async fn run(core: &Core, caller: &Caller, query: &str) -> CommandResult {
             lang.pick("en vigueur depuis le", "in force since"),
             show_date(date, lang),
             why(o),
-            if obligation_met(&d, o) {
-                lang.pick("en règle", "met")
-            } else {
-                lang.pick("À RÉGULARISER", "NOT MET")
-            }
+            verdict(o, date)
         ),
         Some(date) => format!(
             "{}{}{} {}{}",

@@ -66,6 +66,11 @@ pub struct AnomalyLimits {
     /// Days after reception applies before "no received flow at all" is raised.
     #[serde(default = "AnomalyLimits::default_reception_grace_days")]
     pub reception_grace_days: i64,
+    /// Days an invoice may stay in a platform's own status (a code outside
+    /// the reform's table, kept as read) before it is stuck: CabReady cannot
+    /// tell what it means, so a person should look.
+    #[serde(default = "AnomalyLimits::default_platform_status_days")]
+    pub platform_status_days: i64,
 }
 
 /// `[anomalies.stuck_days]` as given, over the defaults: `"200" = 30`
@@ -90,6 +95,7 @@ impl Default for AnomalyLimits {
             not_taken_days: Self::default_not_taken_days(),
             no_emission_days: Self::default_no_emission_days(),
             reception_grace_days: Self::default_reception_grace_days(),
+            platform_status_days: Self::default_platform_status_days(),
         }
     }
 }
@@ -123,6 +129,9 @@ impl AnomalyLimits {
     pub fn default_reception_grace_days() -> i64 {
         30
     }
+    pub fn default_platform_status_days() -> i64 {
+        15
+    }
 
     /// Checks the values (codes are three digits, days are 0 to 3650).
     pub fn validate(&self) -> Result<(), String> {
@@ -142,6 +151,7 @@ impl AnomalyLimits {
             ("not_taken_days", self.not_taken_days),
             ("no_emission_days", self.no_emission_days),
             ("reception_grace_days", self.reception_grace_days),
+            ("platform_status_days", self.platform_status_days),
         ] {
             if !(0..=3650).contains(&v) {
                 return Err(format!(
@@ -339,6 +349,49 @@ async fn invoice_findings(
                 details,
             });
         }
+    }
+
+    // In a platform's own status (not one of the reform's, nor one that
+    // `stuck_days` names) for too long.
+    let known = LifecycleCode::KNOWN_NUMBERS
+        .iter()
+        .map(|c| i64::from(*c))
+        .chain(
+            limits
+                .stuck_days
+                .keys()
+                .filter_map(|c| c.parse::<i64>().ok()),
+        )
+        .map(|c| c.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = rows_as_json(
+        conn,
+        INVOICE_COLUMNS,
+        &format!(
+            "FROM invoices i WHERE i.firm_id = $1 AND i.current_code NOT IN ({known})
+             AND i.current_at < $2"
+        ),
+    );
+    let q = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(firm_id)
+        .bind(to_db_time(
+            now - Duration::days(limits.platform_status_days),
+        ));
+    for row in fetch_rows(conn, q).await? {
+        let (Some(id), Some(code)) = (int(&row, 0), int(&row, 6)) else {
+            continue;
+        };
+        let mut details = invoice_details(&row);
+        details["limit_days"] = json!(limits.platform_status_days);
+        out.push(Finding {
+            key: format!("invoice_stuck:{id}:{code}"),
+            rule: "invoice_stuck",
+            severity: Severity::Warning,
+            dossier_id: int(&row, 1),
+            invoice_id: Some(id),
+            details,
+        });
     }
 
     // Received, made available, not acknowledged (204).
@@ -1145,7 +1198,13 @@ pub fn describe(rule: &str, d: &Value, lang: Lang) -> String {
     let code_label = d["code"]
         .as_i64()
         .and_then(LifecycleCode::from_number)
-        .map(|c| format!("{} {}", c, c.label(lang)))
+        .map(|c| match c.is_known() {
+            true => format!("{} {}", c, c.label(lang)),
+            false => format!(
+                "{c} ({})",
+                lang.pick("propre à la plateforme", "the platform's own")
+            ),
+        })
         .unwrap_or_default();
     match (rule, lang) {
         ("invoice_rejected", Lang::Fr) => format!("Facture {number} rejetée (213) le {since}{platform}{reason} — à corriger et à redéposer"),

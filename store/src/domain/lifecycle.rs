@@ -85,6 +85,18 @@ impl LifecycleCode {
             .ok_or(Problem::LifecycleUnknown)
     }
 
+    /// The reform's codes (and the other published ones), which a rule of
+    /// its own, or `stuck_days`, watches; any other is a platform's own.
+    pub const KNOWN_NUMBERS: [u16; KNOWN.len()] = {
+        let mut numbers = [0; KNOWN.len()];
+        let mut i = 0;
+        while i < KNOWN.len() {
+            numbers[i] = KNOWN[i].0;
+            i += 1;
+        }
+        numbers
+    };
+
     pub fn number(self) -> u16 {
         self.0
     }
@@ -102,7 +114,11 @@ impl LifecycleCode {
     pub fn label(self, lang: Lang) -> String {
         match KNOWN.iter().find(|(c, ..)| *c == self.0) {
             Some((_, fr, en, _)) => lang.pick(fr, en).to_string(),
-            None => lang.pick("statut inconnu", "unknown status").to_string(),
+            // A platform's own code, kept as read: its number is all we know.
+            None => match lang {
+                Lang::Fr => format!("statut {} propre à la plateforme", self.0),
+                Lang::En => format!("platform-specific status {}", self.0),
+            },
         }
     }
 }

@@ -223,10 +223,10 @@ pub fn exposure_basis(exposure: &Exposure, lang: Lang) -> Vec<String> {
             let range = format!("{} – {}", euros(p.low, lang), euros(p.high, lang));
             match (p.basis, lang) {
                 (Basis::NoReceptionPlatform { days }, Lang::Fr) => format!(
-                    "pas de plateforme de réception depuis {days} j : {range} (500 € à l'issue d'une mise en demeure de 3 mois, puis 1 000 € par trimestre ; CGI art. 1737)"
+                    "réception pas en place (aucune plateforme inscrite à l'annuaire) depuis {days} j : {range} (500 € à l'issue d'une mise en demeure de 3 mois, puis 1 000 € par trimestre ; CGI art. 1737)"
                 ),
                 (Basis::NoReceptionPlatform { days }, Lang::En) => format!(
-                    "no reception platform for {days} days: {range} (€500 after a 3-month formal notice, then €1,000 per quarter; CGI art. 1737)"
+                    "reception not in place (no platform in the directory) for {days} days: {range} (€500 after a 3-month formal notice, then €1,000 per quarter; CGI art. 1737)"
                 ),
                 (Basis::InvoicesNotElectronic { days }, Lang::Fr) => format!(
                     "factures non émises électroniquement depuis {days} j : {range} (50 € par facture, plafond 15 000 € par an)"
