@@ -1055,6 +1055,41 @@ both_backends!(the_anomaly_queue_in_chat, |db: TestDb| async move {
         "{obligations:?}\n{}",
         text(&stopped)
     );
+    // It emits again: closed. Forty-five days of silence later, reopened:
+    // its card is dated from the reopening and keeps the first time in view.
+    flow(
+        &db,
+        &core,
+        claire.firm_id,
+        "D016",
+        "Pennylane",
+        Direction::Emitted,
+        0,
+    )
+    .await;
+    let later = Core {
+        clock: Clock::fixed(core.clock.now() + chrono::Duration::days(45)),
+        ..core.clone()
+    };
+    let mut conn = db.store.pool().acquire().await.unwrap();
+    let back = anomalies::evaluate(
+        &mut conn,
+        claire.firm_id,
+        &anomalies::AnomalyLimits::default(),
+        later.clock.now(),
+        later.clock.today(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(back.reopened, 1, "{back:?}");
+    drop(conn);
+    let reopened = later.execute(&claire, &format!("anomalie {id}")).await;
+    assert_eq!(
+        field(&reopened, "Ouverte le"),
+        "09/01/2027 10:00 (rouverte ; signalée la première fois le 25/11/2026 10:00)",
+        "{}",
+        text(&reopened)
+    );
     // The dossier's journal says the same in words, no codes or raw details.
     let log = core.execute(&claire, "journal D015 4").await;
     assert_eq!(log.sections[0].items.len(), 4, "{}", text(&log));
@@ -1807,8 +1842,8 @@ async fn flow(
     let event = FlowEvent {
         dossier_id: dossier.id,
         platform: platform.into(),
-        platform_invoice_id: format!("{code}-R1"),
-        invoice_number: format!("F-{code}-1"),
+        platform_invoice_id: format!("{code}-R{days_ago}"),
+        invoice_number: format!("F-{code}-{days_ago}"),
         issue_date: Some(now.date_naive() - chrono::Duration::days(days_ago + 1)),
         direction,
         seller_siren: match direction {
@@ -1981,7 +2016,7 @@ both_backends!(
         for expected in [
             "anne@durand.fr — plateforme retirée : Pennylane (choisie)".to_string(),
             format!("cabready — anomalie #{id} rouverte : la condition est revenue"),
-            format!("cabready — anomalie #{id} close d'elle-même : la condition a disparu"),
+            format!("cabready — anomalie #{id} close d'elle-même : la condition a disparu (plateforme du dossier enregistrée : Pennylane)"),
             format!("cabready — anomalie #{id} mise à jour : Factures reçues via Pennylane alors que la plateforme de réception enregistrée est Qonto"),
         ] {
             assert!(

@@ -6,7 +6,7 @@ use cabready_import::onboard::{self, OnboardRequest};
 use cabready_store::anomalies::{self, AnomalyLimits, Filter};
 use cabready_store::domain::PlatformState;
 use cabready_store::journal::{self, Actor};
-use cabready_store::{dossiers, firms, invoices, platforms, Backend, Clock, Lang, Store};
+use cabready_store::{dossiers, firms, invoices, platforms, Backend, Clock, Lang, Said, Store};
 use cabready_testkit::{both_backends, TestDb};
 use chrono::{TimeZone, Utc};
 use std::path::PathBuf;
@@ -721,5 +721,59 @@ both_backends!(
             .await
             .unwrap();
         assert_eq!(flow_dates(&mut conn, firm).await, imported_dates);
+    }
+);
+
+// An anomaly an import clears says, in its journal line, which import did.
+both_backends!(
+    an_anomaly_closed_by_an_import_names_the_import,
+    |db: TestDb| async move {
+        let firm = demo_firm(&db).await;
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        let siren = dossiers::find_by_code(&mut conn, firm, "D001")
+            .await
+            .unwrap()
+            .unwrap()
+            .record
+            .siren
+            .to_string();
+        drop(conn);
+        let header = "platform_invoice_id,invoice_number,issue_date,seller_siren,buyer_siren,direction,amount_ht,amount_ttc,currency,status_code,status_label,status_at,status_reason,dossier_ref\n";
+        let line = |code: u16, at: &str| {
+            format!("RJ-1,F-RJ-1,2026-11-20,{siren},732829320,emitted,10.00,12.00,EUR,{code},,{at},,D001\n")
+        };
+        let rejected = dir.path().join("rejet.csv");
+        std::fs::write(
+            &rejected,
+            format!("{header}{}", line(213, "2026-11-21T09:00:00Z")),
+        )
+        .unwrap();
+        let again = dir.path().join("redepot.csv");
+        std::fs::write(
+            &again,
+            format!("{header}{}", line(200, "2026-11-22T09:00:00Z")),
+        )
+        .unwrap();
+        let mut req = request("generic", Some("Pennylane"), &[]);
+        req.files = vec![rejected];
+        flux::run(&db.store, &clock(), &req, Lang::Fr)
+            .await
+            .unwrap();
+        req.files = vec![again];
+        let report = flux::run(&db.store, &clock(), &req, Lang::Fr)
+            .await
+            .unwrap();
+        assert_eq!(report.anomalies.closed, 1);
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        let closed = journal::since(&mut conn, firm, 0, 10_000)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|l| l.action == "anomaly.auto_closed")
+            .unwrap();
+        let cause = closed.details["cause"].as_str().unwrap();
+        assert_eq!(Said::show(cause, Lang::Fr), "après l'import de redepot.csv");
+        assert_eq!(Said::show(cause, Lang::En), "after importing redepot.csv");
     }
 );

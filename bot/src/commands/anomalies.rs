@@ -226,6 +226,28 @@ pub async fn card(
         }
         _ => a.status.label(lang).to_string(),
     };
+    // Reopened, it is dated from its reopening (its age in the queue); the
+    // first time it was raised stays in view.
+    let first = history
+        .iter()
+        .find(|l| l.action == "anomaly.opened")
+        .map(|l| l.at)
+        .filter(|at| *at < a.opened_at);
+    let opened = match first {
+        Some(first) => match lang {
+            Lang::Fr => format!(
+                "{} (rouverte ; signalée la première fois le {})",
+                show_time(a.opened_at, lang),
+                show_time(first, lang)
+            ),
+            Lang::En => format!(
+                "{} (reopened; first raised on {})",
+                show_time(a.opened_at, lang),
+                show_time(first, lang)
+            ),
+        },
+        None => show_time(a.opened_at, lang),
+    };
     let mut reply = Reply::info(format!(
         "{} #{} — {dossier}",
         lang.pick("Anomalie", "Anomaly"),
@@ -238,10 +260,7 @@ pub async fn card(
         lang.pick("Règle", "Rule"),
         anomalies::rules::label(&a.rule, lang),
     )
-    .field(
-        lang.pick("Ouverte le", "Opened on"),
-        show_time(a.opened_at, lang),
-    )
+    .field(lang.pick("Ouverte le", "Opened on"), opened)
     .field(
         lang.pick("Assignée à", "Assigned to"),
         a.assignee

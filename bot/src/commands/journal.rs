@@ -58,6 +58,11 @@ pub fn line_text(line: &JournalLine, lang: Lang) -> String {
         Some(e) if !e.trim().is_empty() => format!("{base}{colon}{}", Said::show(e, lang)),
         _ => base,
     };
+    // What brought a change about, when the line knows it.
+    let because = |base: String, cause: &Value| match cause.as_str() {
+        Some(c) if !c.trim().is_empty() => format!("{base} ({})", Said::show(c, lang)),
+        _ => base,
+    };
     match line.action.as_str() {
         "mandate.status_changed" => format!(
             "{}{colon}{} → {}{}",
@@ -260,13 +265,19 @@ pub fn line_text(line: &JournalLine, lang: Lang) -> String {
         ),
         "anomaly.resolved" => with(anomaly("résolue", "resolved"), &d["note"]),
         "anomaly.dismissed" => with(anomaly("écartée", "dismissed"), &d["reason"]),
-        "anomaly.auto_closed" => anomaly(
-            "close d'elle-même : la condition a disparu",
-            "closed by itself: the condition cleared",
+        "anomaly.auto_closed" => because(
+            anomaly(
+                "close d'elle-même : la condition a disparu",
+                "closed by itself: the condition cleared",
+            ),
+            &d["cause"],
         ),
-        "anomaly.reopened" => anomaly(
-            "rouverte : la condition est revenue",
-            "reopened: the condition is back",
+        "anomaly.reopened" => because(
+            anomaly(
+                "rouverte : la condition est revenue",
+                "reopened: the condition is back",
+            ),
+            &d["cause"],
         ),
         "anomaly.updated" => format!(
             "{}{colon}{}",

@@ -308,8 +308,25 @@ pub async fn run(
             report.files.push(summary);
         }
         if request.evaluate {
-            report.anomalies =
-                anomalies::evaluate(&mut tx, firm.id, &request.limits, now, clock.today()).await?;
+            let files = request
+                .files
+                .iter()
+                .map(|p| p.file_name().unwrap_or(p.as_os_str()).to_string_lossy())
+                .collect::<Vec<_>>()
+                .join(", ");
+            let cause = cabready_store::Said::new(
+                format!("après l'import de {files}"),
+                format!("after importing {files}"),
+            );
+            report.anomalies = anomalies::evaluate_after(
+                &mut tx,
+                firm.id,
+                &request.limits,
+                now,
+                clock.today(),
+                Some(&cause),
+            )
+            .await?;
         }
         Ok::<_, FluxError>(())
     }

@@ -11,7 +11,9 @@
 
 pub mod rules;
 
-pub use rules::{evaluate, evaluate_other_platform, AnomalyLimits, DossierOutcome, Evaluation};
+pub use rules::{
+    evaluate, evaluate_after, evaluate_other_platform, AnomalyLimits, DossierOutcome, Evaluation,
+};
 
 use crate::clock::{from_db_time, to_db_time};
 use crate::domain::{fold, Email};

@@ -12,7 +12,7 @@ use crate::domain::{fold, LifecycleCode};
 use crate::dossiers;
 use crate::error::{StoreError, StoreResult};
 use crate::journal::{self, Actor, Entry};
-use crate::lang::Lang;
+use crate::lang::{Lang, Said};
 use crate::staging::{self, is_postgres, json_rows, Cell};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Deserialize;
@@ -733,6 +733,19 @@ pub async fn evaluate(
     now: DateTime<Utc>,
     today: NaiveDate,
 ) -> StoreResult<Evaluation> {
+    evaluate_after(conn, firm_id, limits, now, today, None).await
+}
+
+/// [`evaluate`], run after `cause` (an import, say), which the journal
+/// lines of the anomalies it closes or reopens give as their reason.
+pub async fn evaluate_after(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    limits: &AnomalyLimits,
+    now: DateTime<Utc>,
+    today: NaiveDate,
+    cause: Option<&Said>,
+) -> StoreResult<Evaluation> {
     // Each step's time, for whoever profiles (RUST_LOG=cabready_store=debug).
     let mut t0 = std::time::Instant::now();
     let mut lap = |step: &str| {
@@ -838,12 +851,12 @@ pub async fn evaluate(
                 .await?;
             for (id, dossier_id, key) in chunk {
                 let before = if status == "open" { "closed" } else { "open" };
-                journal_lines.push((
-                    Some(*id),
-                    *dossier_id,
-                    action,
-                    json!({ "key": key, "status": { "before": before, "after": status } }),
-                ));
+                let mut details =
+                    json!({ "key": key, "status": { "before": before, "after": status } });
+                if let Some(cause) = cause {
+                    details["cause"] = json!(cause.stored());
+                }
+                journal_lines.push((Some(*id), *dossier_id, action, details));
             }
         }
     }
@@ -1084,10 +1097,22 @@ pub async fn evaluate_other_platform(
         .execute(&mut *conn)
         .await?;
         outcome.closed.push(*id);
+        // Only a platform change runs this: it is the reason.
+        let cause = match &recorded {
+            Some(name) => Said::new(
+                format!("plateforme du dossier enregistrée : {name}"),
+                format!("dossier's platform recorded: {name}"),
+            ),
+            None => Said::new(
+                "plateforme du dossier retirée",
+                "dossier's platform removed",
+            ),
+        };
         lines.push((
             *id,
             "anomaly.auto_closed",
-            json!({ "key": key, "status": { "before": "open", "after": "closed" } }),
+            json!({ "key": key, "status": { "before": "open", "after": "closed" },
+                    "cause": cause.stored() }),
         ));
     }
     lines.sort_by_key(|(id, ..)| *id);
