@@ -913,6 +913,29 @@ fn anomaly_changes_on_the_command_line_follow_the_chat_rights() {
         &["anomalies", "list", "--portfolio", "sud"],
     );
     assert_eq!(stdout(&folded), out);
+    // The assignee by name, as in the chat.
+    let by_email = cabready(
+        dir.path(),
+        None,
+        &[
+            "anomalies",
+            "list",
+            "--assigned",
+            "bruno.petit@cabinet-durand.fr",
+        ],
+    );
+    assert!(
+        stdout(&by_email).contains("bruno.petit@cabinet-durand.fr"),
+        "{}",
+        stdout(&by_email)
+    );
+    let by_name = cabready(
+        dir.path(),
+        None,
+        &["anomalies", "list", "--assigned", "Petit"],
+    );
+    assert!(by_name.status.success(), "{}", stderr(&by_name));
+    assert_eq!(stdout(&by_name), stdout(&by_email));
     let ready = cabready(dir.path(), None, &["readiness", "--portfolio", "SUD"]);
     assert!(ready.status.success(), "{}", stderr(&ready));
     assert!(

@@ -759,6 +759,59 @@ async fn eti_without_emission(db: &TestDb, firm_id: i64) {
         .unwrap();
 }
 
+// Two Annes: the one who can handle the anomaly is the one meant.
+both_backends!(
+    a_name_that_fits_two_users_means_the_one_who_can_act,
+    |db: TestDb| async move {
+        let core = setup(&db).await;
+        let claire = caller(&core, "claire@durand.fr").await;
+        eti_without_emission(&db, claire.firm_id).await;
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        for u in [
+            user("anne.sud@durand.fr", Role::Accountant, &["Sud"]),
+            user("anne.lecture@durand.fr", Role::Viewer, &[]),
+        ] {
+            users::upsert(&mut conn, claire.firm_id, &u, &Actor::System, clock().now())
+                .await
+                .unwrap();
+        }
+        drop(conn);
+        let queue = core.execute(&claire, "anomalies dossier D015").await;
+        let first = &queue.sections[0].items[0];
+        let id = &first[1..first.find(' ').unwrap()];
+        // anne@ works on Nord and anne.lecture@ only reads: D015 is in Sud.
+        let given = core.execute(&claire, &format!("assigner {id} anne")).await;
+        assert_eq!(given.tone, Tone::Success, "{}", text(&given));
+        assert!(
+            text(&given).contains("assignée à anne.sud@durand.fr"),
+            "{}",
+            text(&given)
+        );
+        // A manager named Anne could handle it too: the two who could are
+        // named, not those who could not.
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        users::upsert(
+            &mut conn,
+            claire.firm_id,
+            &user("anne.associee@durand.fr", Role::Manager, &[]),
+            &Actor::System,
+            clock().now(),
+        )
+        .await
+        .unwrap();
+        drop(conn);
+        let both = core.execute(&claire, &format!("assigner {id} anne")).await;
+        assert_eq!(both.tone, Tone::Error, "{}", text(&both));
+        assert!(
+            text(&both).contains(
+                "désigne plusieurs utilisateurs (anne.associee@durand.fr, anne.sud@durand.fr)"
+            ),
+            "{}",
+            text(&both)
+        );
+    }
+);
+
 both_backends!(the_anomaly_queue_in_chat, |db: TestDb| async move {
     let core = setup(&db).await;
     let claire = caller(&core, "claire@durand.fr").await;
@@ -872,6 +925,13 @@ both_backends!(the_anomaly_queue_in_chat, |db: TestDb| async move {
         )
         .await;
     assert_eq!(resolved.tone, Tone::Success, "{}", text(&resolved));
+    // Said once, with its note.
+    let said = resolved.description.clone().unwrap();
+    assert_eq!(said.matches("résolue").count(), 1, "{said}");
+    assert!(
+        said.ends_with("— note : première facture émise le 24/11"),
+        "{said}"
+    );
     let again = core.execute(&bruno, &format!("resoudre {id}")).await;
     assert_eq!(
         again.description.as_deref(),

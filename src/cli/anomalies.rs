@@ -10,7 +10,7 @@ use cabready_bot::parse::{AnomalyAction, Command as ChatCommand, Parsed};
 use cabready_store::anomalies::{self, rules, Anomaly, AnomalyStatus, Filter, Severity};
 use cabready_store::calendar::parse_horizon;
 use cabready_store::clock::{show_date, show_time};
-use cabready_store::domain::{fold, Email};
+use cabready_store::domain::fold;
 use cabready_store::{firms, Lang, Said, StoreError};
 use chrono_tz::Europe::Paris;
 use std::process::ExitCode;
@@ -318,26 +318,31 @@ pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
                 if let Some(a) = l.assigned {
                     filter.assignee = Some(match a.trim().to_lowercase().as_str() {
                         "none" | "personne" | "aucun" => None,
+                        // An email, or a name as in the chat (`bruno`, `Petit`).
                         _ => {
-                            let email = Email::parse(&a).map_err(|p| {
-                                bad(lang, &p.message(Lang::Fr), &p.message(Lang::En), &a)
-                            })?;
-                            if cabready_store::users::find_by_email(
-                                &mut conn,
-                                firm.id,
-                                email.as_str(),
-                            )
-                            .await?
-                            .is_none()
-                            {
-                                return Err(bad(
-                                    lang,
-                                    "--assigned : pas un utilisateur du cabinet",
-                                    "--assigned: not a user of the firm",
-                                    &a,
-                                ));
+                            let mut fitting =
+                                cabready_store::users::named(&mut conn, firm.id, &a).await?;
+                            match fitting.len() {
+                                1 => Some(fitting.remove(0).record.email),
+                                0 => {
+                                    return Err(bad(
+                                        lang,
+                                        "--assigned : pas un utilisateur du cabinet (attendu : son e-mail ou son nom)",
+                                        "--assigned: not a user of the firm (expected: their email or name)",
+                                        &a,
+                                    ))
+                                }
+                                _ => {
+                                    let emails: Vec<&str> =
+                                        fitting.iter().map(|u| u.record.email.as_str()).collect();
+                                    return Err(bad(
+                                        lang,
+                                        &format!("--assigned : plusieurs utilisateurs ({}), donnez son e-mail", emails.join(", ")),
+                                        &format!("--assigned: several users ({}), give their email", emails.join(", ")),
+                                        &a,
+                                    ));
+                                }
                             }
-                            Some(email)
                         }
                     });
                 }

@@ -103,6 +103,35 @@ pub async fn find_by_email(
     }
 }
 
+/// The firm's users a person designates by `who`: the one of that email,
+/// else those whose name, or email's local part, is `who` or has it as a
+/// word (first or last name: `bruno` or `Petit` for bruno.petit@…), case
+/// and accents ignored. Empty when none fits; several when `who` is ambiguous.
+pub async fn named(conn: &mut AnyConnection, firm_id: i64, who: &str) -> StoreResult<Vec<User>> {
+    if let Some(user) = find_by_email(conn, firm_id, who).await? {
+        return Ok(vec![user]);
+    }
+    let wanted = crate::domain::fold(who.trim());
+    let fits = |text: &str| {
+        let text = crate::domain::fold(text);
+        text == wanted || text.split(['.', ' ', '-', '_']).any(|w| w == wanted)
+    };
+    Ok(list(conn, firm_id)
+        .await?
+        .into_iter()
+        .filter(|u| {
+            let local = u
+                .record
+                .email
+                .as_str()
+                .split('@')
+                .next()
+                .unwrap_or_default();
+            !wanted.is_empty() && (fits(&u.record.name) || fits(local))
+        })
+        .collect())
+}
+
 pub async fn list(conn: &mut AnyConnection, firm_id: i64) -> StoreResult<Vec<User>> {
     let rows = sqlx::query(
         "SELECT id, email, name, role, discord_id FROM users WHERE firm_id = $1 ORDER BY email",

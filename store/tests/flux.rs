@@ -6,7 +6,7 @@ use cabready_store::dossiers::{self, ActivityFlags, DossierRecord};
 use cabready_store::invoices::{self, FlowEvent};
 use cabready_store::journal::{self, Actor};
 use cabready_store::users::{self, UserRecord};
-use cabready_store::{firms, platforms, Lang, StoreError};
+use cabready_store::{firms, platforms, Lang, Said, StoreError};
 use cabready_testkit::{both_backends, TestDb};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 
@@ -1016,7 +1016,8 @@ both_backends!(
         let line = &journal::for_dossier(&mut conn, firm, d2, 1).await.unwrap()[0];
         assert_eq!(
             line.details,
-            serde_json::json!({ "key": key, "status": { "before": "open", "after": "closed" } })
+            serde_json::json!({ "key": key, "status": { "before": "open", "after": "closed" },
+                "cause": Said::new("plateforme du dossier enregistrée : Tiime", "dossier's platform recorded: Tiime").stored() })
         );
         // The firm's evaluation agrees: nothing left to do.
         let again = anomalies::evaluate(&mut conn, firm, &limits, now(), today())

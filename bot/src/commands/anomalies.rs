@@ -373,11 +373,13 @@ async fn handler(
 /// Who `@user` designates: `moi`/`me`, an email, a Discord mention
 /// `<@123…>`, or a name that fits one user of the firm only (their name,
 /// one of its words, their email's local part or one of its words:
-/// `bruno` or `petit` for bruno.petit@…).
+/// `bruno` or `petit` for bruno.petit@…), or one only of those who could
+/// handle `anomaly`.
 async fn assignee(
     conn: &mut sqlx::AnyConnection,
     caller: &Caller,
     who: &str,
+    anomaly: &Anomaly,
     lang: Lang,
 ) -> Result<User, CommandError> {
     let who = who.trim().trim_start_matches('@');
@@ -387,35 +389,29 @@ async fn assignee(
     ) {
         return Ok(caller.user.clone());
     }
-    let user = if let Ok(discord) = cabready_store::domain::parse_discord_id(who) {
-        users::find_by_discord_id(conn, caller.firm_id, &discord).await?
-    } else {
-        users::find_by_email(conn, caller.firm_id, who).await?
-    };
-    if let Some(user) = user {
-        return Ok(user);
+    if let Ok(discord) = cabready_store::domain::parse_discord_id(who) {
+        if let Some(user) = users::find_by_discord_id(conn, caller.firm_id, &discord).await? {
+            return Ok(user);
+        }
     }
-    let wanted = cabready_store::domain::fold(who);
-    // A name or email local part fits when it is the name given, or one of
-    // its words is (first name or last name: "bruno", "Petit").
-    let fits = |text: &str| {
-        let text = cabready_store::domain::fold(text);
-        text == wanted || text.split(['.', ' ', '-', '_']).any(|w| w == wanted)
-    };
-    let mut fitting: Vec<User> = users::list(conn, caller.firm_id)
-        .await?
-        .into_iter()
-        .filter(|u| {
-            let local = u
-                .record
-                .email
-                .as_str()
-                .split('@')
-                .next()
-                .unwrap_or_default();
-            fits(&u.record.name) || fits(local)
-        })
-        .collect();
+    let mut fitting = users::named(conn, caller.firm_id, who).await?;
+    if fitting.len() > 1 {
+        // Two Annes, one on the dossier's portfolio: she is the one meant.
+        let mut able = Vec::new();
+        for user in &fitting {
+            let them = Caller {
+                firm_id: caller.firm_id,
+                firm_name: caller.firm_name.clone(),
+                user: user.clone(),
+            };
+            if refusal(conn, &them, anomaly, lang).await?.is_none() {
+                able.push(user.clone());
+            }
+        }
+        if !able.is_empty() {
+            fitting = able;
+        }
+    }
     match fitting.len() {
         1 => Ok(fitting.remove(0)),
         0 => Err(CommandError::Invalid(match lang {
@@ -458,7 +454,7 @@ pub async fn act(core: &Core, caller: &Caller, id: i64, action: AnomalyAction) -
             let email = if is_nobody(who) {
                 None
             } else {
-                let user = assignee(&mut tx, caller, who, lang).await?;
+                let user = assignee(&mut tx, caller, who, &anomaly, lang).await?;
                 Some(handler(&mut tx, caller, &anomaly, user, lang).await?)
             };
             if anomaly.assignee.as_deref() == email.as_ref().map(Email::as_str) {
@@ -501,17 +497,20 @@ pub async fn act(core: &Core, caller: &Caller, id: i64, action: AnomalyAction) -
                 .stored()
             });
             anomalies::resolve(&mut tx, caller.firm_id, id, &kept, &actor, now).await?;
-            Some(match note {
-                Some(note) => format!("{} ({note})", lang.pick("résolue", "resolved")),
-                None => lang.pick("résolue", "resolved").to_string(),
-            })
+            // The line says "résolue le …" already: only the note is news.
+            note.as_ref()
+                .map(|note| format!("{}{}{note}", lang.pick("note", "note"), lang.colon()))
         }
         AnomalyAction::Dismiss(reason) => {
             if !is_open {
                 return Err(not_open());
             }
             anomalies::dismiss(&mut tx, caller.firm_id, id, reason, &actor, now).await?;
-            Some(format!("{} ({reason})", lang.pick("écartée", "dismissed")))
+            Some(format!(
+                "{}{}{reason}",
+                lang.pick("motif", "reason"),
+                lang.colon()
+            ))
         }
     };
     let after = anomalies::get(&mut tx, caller.firm_id, id).await?;
