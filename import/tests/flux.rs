@@ -461,6 +461,52 @@ both_backends!(
     }
 );
 
+// With plain-ASCII headers nothing shows at the header: each line whose
+// text is UTF-8 is refused, said so, instead of being stored garbled
+// ("erronÃ©"); the lines in plain ASCII read the same, and are imported.
+both_backends!(
+    utf8_lines_read_as_windows_1252_are_refused_even_with_ascii_headers,
+    |db: TestDb| async move {
+        let firm = demo_firm(&db).await;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("utf8.csv");
+        std::fs::write(
+            &file,
+            "platform_invoice_id,invoice_number,issue_date,seller_siren,buyer_siren,direction,amount_ht,amount_ttc,currency,status_code,status_label,status_at,status_reason,dossier_ref\n\
+             E-1,V-1,2026-11-02,310554332,732829320,emitted,100.00,120.00,EUR,210,,2026-11-02T10:00:00Z,\"Montant erroné, TVA à 20 % oubliée\",D007\n\
+             E-2,V-2,2026-11-02,310554332,732829320,emitted,100.00,120.00,EUR,200,,2026-11-02T10:00:00Z,,D007\n\
+             E-3,V-3,2026-11-02,310554332,732829320,emitted,100.00,120.00,EUR,Déposée,,2026-11-02T10:00:00Z,,D007\n",
+        )
+        .unwrap();
+        let mut req = request("generic", Some("Pennylane"), &[]);
+        req.profile.encoding = profile::Encoding::Windows1252;
+        req.files = vec![file];
+        let report = flux::run(&db.store, &clock(), &req, Lang::Fr)
+            .await
+            .unwrap();
+        let f = &report.files[0];
+        let shown = report.render(Lang::Fr);
+        assert_eq!((f.imported, f.rejected), (1, 2), "{shown}");
+        assert_eq!(
+            f.errors,
+            [
+                "utf8.csv:2: status_reason: texte en UTF-8 lu comme du Windows-1252 (« Montant erroné, TVA à 20 % oubliée ») : le fichier est en UTF-8, mettez encoding = \"utf-8\" dans le profil (Montant erronÃ©, TVA Ã\u{a0} 20 % oubliÃ©e)",
+                "utf8.csv:4: status_code: texte en UTF-8 lu comme du Windows-1252 (« Déposée ») : le fichier est en UTF-8, mettez encoding = \"utf-8\" dans le profil (DÃ©posÃ©e)",
+            ],
+            "{shown}"
+        );
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        assert!(invoices::find(&mut conn, firm, "Pennylane", "E-1")
+            .await
+            .unwrap()
+            .is_none());
+        assert!(invoices::find(&mut conn, firm, "Pennylane", "E-2")
+            .await
+            .unwrap()
+            .is_some());
+    }
+);
+
 both_backends!(
     the_journal_tells_the_lines_left_out,
     |db: TestDb| async move {

@@ -471,7 +471,8 @@ async fn import_file(
     if !missing.is_empty() {
         let delimiter = crate::table::delimiter_label(profile.delimiter, lang);
         // "NÂ° facture", "SIREN Ã©metteur": UTF-8 read as Windows-1252.
-        let misread = headers.iter().any(|h| h.contains('Ã') || h.contains('Â'));
+        let misread = profile.encoding == profile::Encoding::Windows1252
+            && headers.iter().any(|h| decode::misread_utf8(h).is_some());
         let hint = match (misread, lang) {
             (false, _) => "",
             (true, Lang::Fr) => " ; ces en-têtes semblent en UTF-8 lus comme du Windows-1252 : le fichier est en UTF-8, mettez encoding = \"utf-8\" dans le profil",
@@ -510,6 +511,7 @@ async fn import_file(
         (0..writers).map(|_| tokio::sync::mpsc::channel(1)).unzip();
     let reading = LineReader {
         columns: headers.len(),
+        headers,
         latest: now + chrono::Duration::days(1),
         positions,
         profile: profile.clone(),
@@ -687,6 +689,8 @@ struct Tally {
 struct LineReader {
     /// The header's number of columns.
     columns: usize,
+    /// The header's cells, as the file writes them.
+    headers: Vec<String>,
     /// The latest date a line may give: the import's clock and a day, for
     /// time zones and clocks a little ahead. A later one is most often a
     /// day and a month read the wrong way round, and as an invoice's latest
@@ -887,6 +891,30 @@ impl LineReader {
             self.platform.as_str(),
             self.lang,
         );
+        // A UTF-8 file read as Windows-1252: its accented text would be
+        // stored garbled ("erronÃ©"), for good. Lines in plain ASCII read
+        // the same either way, and are imported.
+        if profile.encoding == profile::Encoding::Windows1252 {
+            let misread = record
+                .iter()
+                .enumerate()
+                .find_map(|(i, cell)| decode::misread_utf8(cell).map(|utf8| (i, cell, utf8)));
+            if let Some((i, cell, utf8)) = misread {
+                let field = match self.headers.get(i).filter(|h| !h.is_empty()) {
+                    Some(header) => header.clone(),
+                    None => lang.pick("encodage", "encoding").to_string(),
+                };
+                let message = match lang {
+                    Lang::Fr => format!("texte en UTF-8 lu comme du Windows-1252 ({}) : le fichier est en UTF-8, mettez encoding = \"utf-8\" dans le profil", lang.quote(utf8.trim())),
+                    Lang::En => format!("UTF-8 text read as Windows-1252 ({}): the file is UTF-8, set encoding = \"utf-8\" in the profile", lang.quote(utf8.trim())),
+                };
+                return Err(vec![LineError {
+                    field,
+                    message,
+                    value: cell.trim().to_string(),
+                }]);
+            }
+        }
         let mut errors: Vec<LineError> = Vec::new();
         macro_rules! fail {
             ($field:expr, $message:expr, $value:expr $(,)?) => {
