@@ -642,6 +642,60 @@ both_backends!(
     }
 );
 
+// A header that is not where skip_rows says: the message says where it is,
+// or asks.
+both_backends!(
+    a_header_skip_rows_misses_is_said_with_the_right_skip_rows,
+    |db: TestDb| async move {
+        demo_firm(&db).await;
+        let dir = tempfile::tempdir().unwrap();
+        let text = std::fs::read_to_string(fixture("tab-vrbl-export.tsv")).unwrap();
+        let body: Vec<&str> = text.lines().skip(2).collect();
+        // The export without its two title lines, read with skip_rows = 2.
+        let notitle = dir.path().join("notitle.tsv");
+        std::fs::write(&notitle, body.join("\n")).unwrap();
+        // The same, its header renamed: the header cannot be found.
+        let renamed = dir.path().join("renamed.tsv");
+        std::fs::write(&renamed, body.join("\n").replace("ID_FLUX", "IDENTIFIANT")).unwrap();
+        // Two title lines the generic profile (skip_rows = 0) does not skip.
+        let titled = dir.path().join("titled.csv");
+        let generic = std::fs::read_to_string(fixture("generic-export.csv")).unwrap();
+        std::fs::write(&titled, format!("Export du 25/11/2026\n\n{generic}")).unwrap();
+        let mut req = request("tab-vrbl", Some("Tiime"), &[]);
+        req.files = vec![notitle, renamed];
+        let report = flux::run(&db.store, &clock(), &req, Lang::Fr)
+            .await
+            .unwrap();
+        let fatal: Vec<_> = report
+            .files
+            .iter()
+            .map(|f| f.fatal.clone().unwrap_or_default())
+            .collect();
+        assert!(
+            fatal[0].starts_with("notitle.tsv:3: en-tête : colonne(s) du profil tab-vrbl absente(s) : ")
+                && fatal[0].ends_with(" ; skip_rows = 2 saute les 2 premières lignes, dont l'en-tête du profil (ligne 1) : mettez skip_rows = 0 dans le profil"),
+            "{}",
+            fatal[0]
+        );
+        assert!(
+            fatal[1].ends_with(" ; skip_rows = 2 saute les 2 premières lignes ; l'en-tête est-il à la ligne 1 ?"),
+            "{}",
+            fatal[1]
+        );
+        let mut req = request("generic", None, &[]);
+        req.files = vec![titled];
+        let report = flux::run(&db.store, &clock(), &req, Lang::En)
+            .await
+            .unwrap();
+        let fatal = report.files[0].fatal.as_deref().unwrap_or_default();
+        assert!(
+            fatal.starts_with("titled.csv:1: header: column(s) of profile generic missing: ")
+                && fatal.ends_with("; the profile's header is on line 3: set skip_rows = 2 in the profile"),
+            "{fatal}"
+        );
+    }
+);
+
 both_backends!(
     profile_written_from_the_docs_only,
     |db: TestDb| async move {

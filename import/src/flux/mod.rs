@@ -355,6 +355,39 @@ fn open_reader(
     ))
 }
 
+/// Lines looked at, before and after where the header was expected, for
+/// the profile's header when it is not there.
+const HEADER_SEARCH_LINES: usize = 5;
+
+/// Whether a line holds every column of the profile: its header.
+fn holds_header(line: &str, profile: &Profile) -> bool {
+    let mut csv = csv::ReaderBuilder::new()
+        .delimiter(profile.delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(line.as_bytes());
+    let mut record = csv::StringRecord::new();
+    matches!(csv.read_record(&mut record), Ok(true)) && cells_hold_header(record.iter(), profile)
+}
+
+fn cells_hold_header<'a>(cells: impl Iterator<Item = &'a str>, profile: &Profile) -> bool {
+    let cells: Vec<String> = cells.map(fold).collect();
+    profile
+        .file
+        .columns
+        .fields()
+        .iter()
+        .all(|(_, header, _)| cells.contains(&fold(header)))
+}
+
+/// A line read as the header that is a line of data: a cell of digits and
+/// punctuation only (a SIREN, a date, an amount), which no column's name is.
+fn looks_like_data(cells: &[String]) -> bool {
+    cells.iter().any(|c| {
+        c.chars().any(|ch| ch.is_ascii_digit()) && !c.chars().any(char::is_alphabetic)
+    })
+}
+
 /// The line a record starts on. The reader's own start position lags
 /// behind blank lines, the position after the record lags at the end of a
 /// file without final newline: both are lower bounds, one is exact.
@@ -394,12 +427,16 @@ async fn import_file(
             return Ok(summary);
         }
     };
-    // Title lines before the header.
-    let mut skipped = String::new();
+    // Title lines before the header: the first few are kept, to tell a
+    // header that `skip_rows` skipped.
+    let mut skipped = Vec::new();
     for _ in 0..profile.file.skip_rows {
-        skipped.clear();
-        if reader.read_line(&mut skipped).unwrap_or(0) == 0 {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
             break;
+        }
+        if skipped.len() < HEADER_SEARCH_LINES {
+            skipped.push(line);
         }
     }
     let line_offset = profile.file.skip_rows as u64;
@@ -473,11 +510,67 @@ async fn import_file(
         // "NÂ° facture", "SIREN Ã©metteur": UTF-8 read as Windows-1252.
         let misread = profile.encoding == profile::Encoding::Windows1252
             && headers.iter().any(|h| decode::misread_utf8(h).is_some());
-        let hint = match (misread, lang) {
+        let mut hint = match (misread, lang) {
             (false, _) => "",
             (true, Lang::Fr) => " ; ces en-têtes semblent en UTF-8 lus comme du Windows-1252 : le fichier est en UTF-8, mettez encoding = \"utf-8\" dans le profil",
             (true, Lang::En) => "; these headers look like UTF-8 read as Windows-1252: the file is UTF-8, set encoding = \"utf-8\" in the profile",
+        }
+        .to_string();
+        // The profile's header elsewhere: on a line skip_rows skipped, or a
+        // few lines further.
+        let skip_rows = profile.file.skip_rows as u64;
+        let mut found_at = skipped
+            .iter()
+            .position(|l| holds_header(l, profile))
+            .map(|i| i as u64 + 1);
+        let mut later = csv::StringRecord::new();
+        for _ in 0..HEADER_SEARCH_LINES {
+            if found_at.is_some() || !matches!(csv.read_record(&mut later), Ok(true)) {
+                break;
+            }
+            if cells_hold_header(later.iter(), profile) {
+                found_at = Some(record_line(&later, csv.position().line()) + line_offset);
+            }
+        }
+        let skips = match (skip_rows, lang) {
+            (1, Lang::Fr) => "skip_rows = 1 saute la première ligne".to_string(),
+            (n, Lang::Fr) => format!("skip_rows = {n} saute les {n} premières lignes"),
+            (1, Lang::En) => "skip_rows = 1 skips the first line".to_string(),
+            (n, Lang::En) => format!("skip_rows = {n} skips the first {n} lines"),
         };
+        let none_found = missing.len() == profile.file.columns.fields().len();
+        let data = looks_like_data(&headers);
+        hint.push_str(&match (found_at, lang) {
+            (Some(at), Lang::Fr) if at <= skip_rows => format!(
+                " ; {skips}, dont l'en-tête du profil (ligne {at}) : mettez skip_rows = {} dans le profil",
+                at - 1
+            ),
+            (Some(at), Lang::En) if at <= skip_rows => format!(
+                "; {skips}, the profile's header among them (line {at}): set skip_rows = {} in the profile",
+                at - 1
+            ),
+            (Some(at), Lang::Fr) => format!(
+                " ; l'en-tête du profil est à la ligne {at} : mettez skip_rows = {} dans le profil",
+                at - 1
+            ),
+            (Some(at), Lang::En) => format!(
+                "; the profile's header is on line {at}: set skip_rows = {} in the profile",
+                at - 1
+            ),
+            (None, Lang::Fr) if skip_rows > 0 && (data || none_found) => {
+                format!(" ; {skips} ; l'en-tête est-il à la ligne 1 ?")
+            }
+            (None, Lang::En) if skip_rows > 0 && (data || none_found) => {
+                format!("; {skips}; is the header on line 1?")
+            }
+            (None, Lang::Fr) if data => format!(
+                " ; la ligne {header_line} ressemble à une ligne de données, pas à un en-tête : le fichier a-t-il sa ligne d'en-tête ?"
+            ),
+            (None, Lang::En) if data => format!(
+                "; line {header_line} looks like data, not a header: does the file have its header line?"
+            ),
+            (None, _) => String::new(),
+        });
         summary.fatal = Some(match lang {
             Lang::Fr => format!(
                 "{file}:{header_line}: en-tête : colonne(s) du profil {} absente(s) : {} (en-têtes lus avec le séparateur {delimiter} : {}){hint}",
