@@ -234,6 +234,47 @@ both_backends!(
     }
 );
 
+// A SIRET in a SIREN column gives its SIREN, as at onboarding; a SIRET with
+// a wrong check digit is an error of its line.
+both_backends!(
+    a_siret_in_a_siren_column_gives_its_siren,
+    |db: TestDb| async move {
+        let firm = demo_firm(&db).await;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("siret.csv");
+        std::fs::write(
+            &file,
+            "platform_invoice_id,invoice_number,issue_date,seller_siren,buyer_siren,direction,amount_ht,amount_ttc,currency,status_code,status_label,status_at,status_reason,dossier_ref\n\
+             T-1,V-1,2026-11-02,310 554 332 00018,73282932000074,emitted,100.00,120.00,EUR,200,,2026-11-02T10:00:00Z,,\n\
+             T-2,V-2,2026-11-02,31055433200019,732829320,emitted,100.00,120.00,EUR,200,,2026-11-02T10:00:00Z,,\n",
+        )
+        .unwrap();
+        let mut req = request("generic", Some("Pennylane"), &[]);
+        req.files = vec![file];
+        let report = flux::run(&db.store, &clock(), &req, Lang::Fr)
+            .await
+            .unwrap();
+        let f = &report.files[0];
+        assert_eq!((f.imported, f.rejected), (1, 1), "{}", report.render(Lang::Fr));
+        assert_eq!(
+            f.errors,
+            ["siret.csv:3: seller_siren: SIRET invalide (14 chiffres, clé de Luhn) (31055433200019)"]
+        );
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        let t1 = invoices::find(&mut conn, firm, "Pennylane", "T-1")
+            .await
+            .unwrap()
+            .unwrap();
+        let d007 = dossiers::find_by_code(&mut conn, firm, "D007")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(t1.dossier_id, d007.id);
+        assert_eq!((t1.seller_siren.as_str(), t1.buyer_siren.as_str()), ("310554332", "732829320"));
+        assert_eq!(t1.siren_problem, None);
+    }
+);
+
 both_backends!(
     a_platform_the_firm_does_not_know_is_refused,
     |db: TestDb| async move {

@@ -1169,8 +1169,10 @@ impl LineReader {
         // Direction: the column, else the profile's, else what the SIRENs say.
         let seller_raw = pos.cell(record, "seller_siren");
         let buyer_raw = pos.cell(record, "buyer_siren");
-        let seller = Siren::parse(seller_raw);
-        let buyer = Siren::parse(buyer_raw);
+        // Platforms often export the establishment's SIRET: its SIREN is
+        // its first nine digits (as at onboarding).
+        let seller = Siren::parse_or_from_siret(seller_raw);
+        let buyer = Siren::parse_or_from_siret(buyer_raw);
         let raw_direction = pos.cell(record, "direction");
         let mut direction = if pos.at.contains_key("direction") && !raw_direction.is_empty() {
             let d = profile.parse_direction(raw_direction);
