@@ -275,6 +275,46 @@ both_backends!(
     }
 );
 
+// A huge amount is too large, not unreadable; a date in the future is a
+// swap of day and month only when the day could be a month and the swapped
+// date is not in the future too.
+both_backends!(
+    huge_amounts_and_future_dates_say_what_is_wrong,
+    |db: TestDb| async move {
+        demo_firm(&db).await;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("odd.txt");
+        std::fs::write(
+            &file,
+            "EXPORT STATUTS 25.11.2026\n\
+             Ref|Numero|Emise le|Vendeur|Acheteur|S|TTC|Etat|Horodatage|Code client\n\
+             X1|C-1|03.11.2026|312296510|552081317|V|99 999 999 999 999 999 999,99|DEPOT|03.11.2026 09:00:00|D029\n\
+             X2|C-2|29.11.2026|312296510|552081317|V|10,00|DEPOT|03.11.2026 09:00:00|D029\n\
+             X3|C-3|03.11.2026|312296510|552081317|V|10,00|DEPOT|05.01.2027 09:00:00|D029\n\
+             X4|C-4|11.12.2026|312296510|552081317|V|10,00|DEPOT|03.11.2026 09:00:00|D029\n",
+        )
+        .unwrap();
+        let mut req = request("generic", None, &[]);
+        req.profile =
+            profile::resolve(fixture("custom-pipe.toml").to_str().unwrap(), None).unwrap();
+        req.files = vec![file];
+        let report = flux::run(&db.store, &clock(), &req, Lang::Fr)
+            .await
+            .unwrap();
+        assert_eq!(
+            report.files[0].errors,
+            [
+                "odd.txt:3: TTC: montant trop grand (au plus 92 233 720 368 547 758,07) (99 999 999 999 999 999 999,99)",
+                "odd.txt:4: Emise le: date dans le futur (après le 26/11/2026) (29.11.2026)",
+                "odd.txt:5: Horodatage: date dans le futur (après le 26/11/2026) (05.01.2027 09:00:00)",
+                "odd.txt:6: Emise le: date dans le futur (après le 26/11/2026) : jour et mois inversés ? vérifiez le format de date du profil (11.12.2026)",
+            ],
+            "{}",
+            report.render(Lang::Fr)
+        );
+    }
+);
+
 both_backends!(
     a_platform_the_firm_does_not_know_is_refused,
     |db: TestDb| async move {

@@ -13,7 +13,7 @@ pub use profile::{Profile, ProfileError};
 
 use cabready_store::anomalies::{self, AnomalyLimits, Evaluation};
 use cabready_store::clock::{paris_day, show_date};
-use cabready_store::domain::{fold, Direction, Siren};
+use cabready_store::domain::{fold, largest_amount, Direction, Problem, Siren};
 use cabready_store::invoices::{self, BatchOutcome, FlowEvent, PreparedBatch};
 use cabready_store::journal::Actor;
 use cabready_store::{dossiers, firms, platforms, Backend, Clock, Lang, Store, StoreError};
@@ -920,17 +920,26 @@ impl LineReader {
         tally
     }
 
-    /// What is wrong with a date after `latest`.
-    fn in_the_future(&self) -> String {
-        match self.lang {
-            Lang::Fr => format!(
-                "date dans le futur (après le {}) : jour et mois inversés ? vérifiez le format de date du profil",
-                show_date(paris_day(self.latest), Lang::Fr)
+    /// What is wrong with a date after `latest`, `day` as read: day and
+    /// month swapped only when its day could be a month and the swapped
+    /// date is not in the future too.
+    fn in_the_future(&self, day: chrono::NaiveDate) -> String {
+        use chrono::Datelike;
+        let latest = show_date(paris_day(self.latest), self.lang);
+        let swapped = match day.day() {
+            1..=12 => chrono::NaiveDate::from_ymd_opt(day.year(), day.day(), day.month()),
+            _ => None,
+        };
+        let swappable = swapped.is_some_and(|s| s <= self.latest.date_naive());
+        match (swappable, self.lang) {
+            (true, Lang::Fr) => format!(
+                "date dans le futur (après le {latest}) : jour et mois inversés ? vérifiez le format de date du profil"
             ),
-            Lang::En => format!(
-                "date in the future (after {}): day and month swapped? check the profile's date format",
-                show_date(paris_day(self.latest), Lang::En)
+            (true, Lang::En) => format!(
+                "date in the future (after {latest}): day and month swapped? check the profile's date format"
             ),
+            (false, Lang::Fr) => format!("date dans le futur (après le {latest})"),
+            (false, Lang::En) => format!("date in the future (after {latest})"),
         }
     }
 
@@ -1047,8 +1056,8 @@ impl LineReader {
                     raw_date,
                 );
             }
-            if d.is_some_and(|d| d > self.latest.date_naive()) {
-                fail!("issue_date", self.in_the_future(), raw_date);
+            if let Some(d) = d.filter(|d| *d > self.latest.date_naive()) {
+                fail!("issue_date", self.in_the_future(d), raw_date);
             }
             d
         };
@@ -1091,8 +1100,9 @@ impl LineReader {
                     raw_at,
                 );
             }
-            if t.is_some_and(|t| t > self.latest) {
-                fail!("status_at", self.in_the_future(), raw_at);
+            if let Some(t) = t.filter(|t| *t > self.latest) {
+                let day = t.with_timezone(&profile.timezone).date_naive();
+                fail!("status_at", self.in_the_future(day), raw_at);
             }
             t
         };
@@ -1101,8 +1111,18 @@ impl LineReader {
             if raw.is_empty() {
                 return None;
             }
-            let v = profile.parse_amount(raw);
-            if v.is_none() {
+            let v = profile.amount_or_why(raw);
+            if v == Err(Problem::NumberTooLarge) {
+                let largest = largest_amount(profile.decimal);
+                fail!(
+                    field,
+                    match lang {
+                        Lang::Fr => format!("montant trop grand (au plus {largest})"),
+                        Lang::En => format!("amount too large (at most {largest})"),
+                    },
+                    raw,
+                );
+            } else if v.is_err() {
                 fail!(
                     field,
                     format!(
@@ -1122,7 +1142,7 @@ impl LineReader {
                     raw,
                 );
             }
-            v
+            v.ok()
         };
         let amount_ht = amount("amount_ht");
         let amount_ttc = amount("amount_ttc");
