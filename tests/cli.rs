@@ -842,7 +842,7 @@ fn flux_import_exit_status_tells_what_was_left_out() {
     );
     assert_eq!(both.status.code(), Some(0), "{}", stderr(&both));
     assert!(
-        stdout(&both).contains("2 fichiers : 1 dossier(s) touché(s) en tout"),
+        stdout(&both).contains("2 fichiers : 2 ligne(s) lue(s), 1 importée(s) (1 nouvelle(s) facture(s)), 1 déjà connue(s), 0 rejetée(s), 1 dossier(s) touché(s) en tout"),
         "{}",
         stdout(&both)
     );
@@ -852,6 +852,8 @@ fn flux_import_exit_status_tells_what_was_left_out() {
         &["import", "flux", "--platform", "generic", "nowhere.csv"],
     );
     assert_eq!(missing.status.code(), Some(1));
+    // Nothing read, no anomaly figures.
+    assert!(!stdout(&missing).contains("Anomalies"), "{}", stdout(&missing));
     let no_profile = cabready(
         dir.path(),
         None,

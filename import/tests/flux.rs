@@ -432,6 +432,59 @@ both_backends!(
     }
 );
 
+// The summary: the lines an unclosed quote swallowed are told at its line;
+// a file not read has no anomaly figures (the rules run after the files that
+// were); several files give their totals.
+both_backends!(
+    the_summary_tells_swallowed_lines_unread_files_and_totals,
+    |db: TestDb| async move {
+        demo_firm(&db).await;
+        let dir = tempfile::tempdir().unwrap();
+        let header = "platform_invoice_id,invoice_number,issue_date,seller_siren,buyer_siren,direction,amount_ht,amount_ttc,currency,status_code,status_label,status_at,status_reason,dossier_ref\n";
+        let line = |id: &str, reason: &str| {
+            format!("{id},{id},2026-11-02,310554332,732829320,emitted,100.00,120.00,EUR,200,,2026-11-02T10:00:00Z,{reason},D007\n")
+        };
+        let q = dir.path().join("q.csv");
+        let text = [
+            header.to_string(),
+            line("Q-1", ""),
+            line("Q-2", "\"jamais refermé"),
+            line("Q-3", ""),
+            line("Q-4", ""),
+        ]
+        .concat();
+        std::fs::write(&q, text).unwrap();
+        let empty = dir.path().join("empty.csv");
+        std::fs::write(&empty, "").unwrap();
+        let missing = dir.path().join("missing.csv");
+
+        // No file read: no anomaly figures, and the rules did not run.
+        let mut req = request("generic", Some("Pennylane"), &[]);
+        req.files = vec![empty.clone(), missing.clone()];
+        let report = flux::run(&db.store, &clock(), &req, Lang::Fr)
+            .await
+            .unwrap();
+        let shown = report.render(Lang::Fr);
+        assert!(!shown.contains("Anomalies"), "{shown}");
+        assert_eq!(report.anomalies.opened, 0);
+
+        req.files = vec![q, empty, missing];
+        let report = flux::run(&db.store, &clock(), &req, Lang::Fr)
+            .await
+            .unwrap();
+        let shown = report.render(Lang::Fr);
+        for expected in [
+            "q.csv:3: … 2 autres lignes rejetées\n",
+            "q.csv : 4 ligne(s) lue(s), 1 importée(s) (1 nouvelle(s) facture(s)), 0 déjà connue(s), 3 rejetée(s), 1 dossier(s) touché(s)\n",
+            "3 fichiers (dont 2 non lu(s)) : 4 ligne(s) lue(s), 1 importée(s) (1 nouvelle(s) facture(s)), 0 déjà connue(s), 3 rejetée(s), 1 dossier(s) touché(s) en tout\nAnomalies : ",
+        ] {
+            assert!(shown.contains(expected), "{expected}\n{shown}");
+        }
+        assert!(!shown.contains("q.csv: …"), "{shown}");
+        assert!(report.anomalies.opened > 0, "{shown}");
+    }
+);
+
 both_backends!(
     a_known_invoice_given_with_other_values_is_told_and_kept,
     |db: TestDb| async move {

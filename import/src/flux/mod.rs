@@ -78,6 +78,10 @@ pub struct FileSummary {
     pub differing_examples: Vec<String>,
     /// `file:line: field: what is wrong (value)`, the first ones.
     pub errors: Vec<String>,
+    /// Rejected lines not told by `errors` (past the first ones, or
+    /// swallowed by an unclosed quote), and the line of the first.
+    pub untold: u64,
+    pub untold_from: Option<u64>,
     pub dossiers: BTreeSet<i64>,
 }
 
@@ -98,6 +102,11 @@ impl FluxReport {
 
     pub fn failed(&self) -> bool {
         self.files.iter().any(|f| f.fatal.is_some())
+    }
+
+    /// Whether a file was read at all (then the anomaly rules ran).
+    pub fn any_read(&self) -> bool {
+        self.files.iter().any(|f| f.fatal.is_none())
     }
 
     pub fn render(&self, lang: Lang) -> String {
@@ -126,11 +135,11 @@ impl FluxReport {
                 out.push_str(e);
                 out.push('\n');
             }
-            if f.rejected as usize > f.errors.len() {
+            if let Some(from) = f.untold_from {
                 out.push_str(&format!(
-                    "{}: … {} {}\n",
+                    "{}:{from}: … {} {}\n",
                     f.file,
-                    f.rejected as usize - f.errors.len(),
+                    f.untold,
                     lang.pick("autres lignes rejetées", "more rejected lines")
                 ));
             }
@@ -162,24 +171,43 @@ impl FluxReport {
                 });
             }
         }
-        // Each file says its dossiers; several files also say them together
-        // (a dossier can be in more than one).
+        // Several files also say their totals (a dossier can be in more
+        // than one: it counts once).
         if self.files.len() > 1 {
+            let sum = |count: fn(&FileSummary) -> u64| self.files.iter().map(count).sum::<u64>();
+            let (read, imported, new, known, rejected) = (
+                sum(|f| f.rows_read),
+                sum(|f| f.imported),
+                sum(|f| f.new_invoices),
+                sum(|f| f.already_known),
+                sum(|f| f.rejected),
+            );
+            let (files, unread) = (
+                self.files.len(),
+                self.files.iter().filter(|f| f.fatal.is_some()).count(),
+            );
+            out.push_str(&match (lang, unread) {
+                (Lang::Fr, 0) => format!("{files} fichiers"),
+                (Lang::Fr, _) => format!("{files} fichiers (dont {unread} non lu(s))"),
+                (Lang::En, 0) => format!("{files} files"),
+                (Lang::En, _) => format!("{files} files ({unread} not read)"),
+            });
             out.push_str(&match lang {
                 Lang::Fr => format!(
-                    "{} fichiers : {} dossier(s) touché(s) en tout\n",
-                    self.files.len(),
+                    " : {read} ligne(s) lue(s), {imported} importée(s) ({new} nouvelle(s) facture(s)), {known} déjà connue(s), {rejected} rejetée(s), {} dossier(s) touché(s) en tout\n",
                     all_dossiers.len()
                 ),
                 Lang::En => format!(
-                    "{} files: {} dossier(s) touched in all\n",
-                    self.files.len(),
+                    ": {read} line(s) read, {imported} imported ({new} new invoice(s)), {known} already known, {rejected} rejected, {} dossier(s) touched in all\n",
                     all_dossiers.len()
                 ),
             });
         }
-        out.push_str(&self.anomalies.summary(lang));
-        out.push('\n');
+        // The anomaly rules ran after the files that were read; none was, none ran.
+        if self.any_read() {
+            out.push_str(&self.anomalies.summary(lang));
+            out.push('\n');
+        }
         if self.dry_run {
             out.push_str(lang.pick(
                 "Simulation (--dry-run) : rien n'a été écrit.\n",
@@ -307,7 +335,7 @@ pub async fn run(
             .await?;
             report.files.push(summary);
         }
-        if request.evaluate {
+        if request.evaluate && report.any_read() {
             report.anomalies =
                 anomalies::evaluate(&mut tx, firm.id, &request.limits, now, clock.today()).await?;
         }
@@ -697,6 +725,8 @@ async fn import_file(
     summary.rows_read = tally.rows_read;
     summary.rejected = tally.rejected;
     summary.errors = tally.errors;
+    summary.untold = tally.untold;
+    summary.untold_from = tally.untold_from;
     if show_progress {
         let _ = writeln!(std::io::stderr());
     }
@@ -776,6 +806,29 @@ struct Tally {
     rows_read: u64,
     rejected: u64,
     errors: Vec<String>,
+    /// Rejected lines not told by `errors`, and the line of the first.
+    untold: u64,
+    untold_from: Option<u64>,
+}
+
+impl Tally {
+    /// Keeps the error of a line if there is room, else counts the line
+    /// as untold; says whether it was kept.
+    fn error(&mut self, error: String) -> bool {
+        if self.errors.len() < MAX_ERRORS_KEPT {
+            self.errors.push(error);
+            true
+        } else {
+            false
+        }
+    }
+
+    fn untold(&mut self, line: u64, lines: u64) {
+        if lines > 0 {
+            self.untold += lines;
+            self.untold_from.get_or_insert(line);
+        }
+    }
 }
 
 /// Reads and parses a file's lines after its header, on its own thread.
@@ -834,18 +887,16 @@ impl LineReader {
                     let line = e.position().map_or(0, |p| p.line()) + self.line_offset;
                     tally.rows_read += 1;
                     tally.rejected += 1;
-                    if tally.errors.len() < MAX_ERRORS_KEPT {
-                        let what = match e.kind() {
-                            csv::ErrorKind::Utf8 { .. } => lang.pick(
-                                "caractères illisibles en UTF-8 (le fichier est-il en Windows-1252 ? voir la clé encoding du profil)",
-                                "characters not readable as UTF-8 (is the file Windows-1252? see the profile's encoding key)",
-                            ).to_string(),
-                            _ => e.to_string(),
-                        };
-                        tally.errors.push(format!(
-                            "{file}:{line}: {}: {what}",
-                            lang.pick("ligne", "line")
-                        ));
+                    let what = match e.kind() {
+                        csv::ErrorKind::Utf8 { .. } => lang.pick(
+                            "caractères illisibles en UTF-8 (le fichier est-il en Windows-1252 ? voir la clé encoding du profil)",
+                            "characters not readable as UTF-8 (is the file Windows-1252? see the profile's encoding key)",
+                        ).to_string(),
+                        _ => e.to_string(),
+                    };
+                    let error = format!("{file}:{line}: {}: {what}", lang.pick("ligne", "line"));
+                    if !tally.error(error) {
+                        tally.untold(line, 1);
                     }
                     continue;
                 }
@@ -859,12 +910,15 @@ impl LineReader {
                 // summary counts every line of the file.
                 tally.rows_read += swallowed;
                 tally.rejected += 1 + swallowed;
-                if tally.errors.len() < MAX_ERRORS_KEPT {
-                    tally.errors.push(format!(
-                        "{file}:{line}: {}: {}",
-                        lang.pick("ligne", "line"),
-                        problem.text(lang)
-                    ));
+                let error = format!(
+                    "{file}:{line}: {}: {}",
+                    lang.pick("ligne", "line"),
+                    problem.text(lang)
+                );
+                // The summary's "… N more" points at the quote's line.
+                match tally.error(error) {
+                    true => tally.untold(line, swallowed),
+                    false => tally.untold(line, 1 + swallowed),
                 }
                 continue;
             }
@@ -873,14 +927,16 @@ impl LineReader {
                 Ok(event) => event,
                 Err(errors) => {
                     tally.rejected += 1;
+                    let mut told = false;
                     for e in errors {
-                        if tally.errors.len() < MAX_ERRORS_KEPT {
-                            tally.errors.push(if e.value.is_empty() {
-                                format!("{file}:{line}: {}: {}", e.field, e.message)
-                            } else {
-                                format!("{file}:{line}: {}: {} ({})", e.field, e.message, e.value)
-                            });
-                        }
+                        told |= tally.error(if e.value.is_empty() {
+                            format!("{file}:{line}: {}: {}", e.field, e.message)
+                        } else {
+                            format!("{file}:{line}: {}: {} ({})", e.field, e.message, e.value)
+                        });
+                    }
+                    if !told {
+                        tally.untold(line, 1);
                     }
                     continue;
                 }
