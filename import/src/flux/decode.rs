@@ -223,7 +223,9 @@ mod tests {
         assert_eq!(misread_utf8(&garbled).as_deref(), Some(utf8));
         assert_eq!(misread_utf8("DÃ©posÃ©e").as_deref(), Some("Déposée"));
         // Real Windows-1252 text, and ASCII, are what they seem.
-        let text = read_all(Windows1252::new(&b"Soci\xe9t\xe9 \x80 N\xb0 \xc0 \xe9t\xe9"[..]));
+        let text = read_all(Windows1252::new(
+            &b"Soci\xe9t\xe9 \x80 N\xb0 \xc0 \xe9t\xe9"[..],
+        ));
         assert_eq!(misread_utf8(&text), None);
         assert_eq!(misread_utf8("FAC-001"), None);
     }

@@ -207,13 +207,22 @@ mod tests {
         let huge = "99 999 999 999 999 999 999,99";
         assert_eq!(cents_or_why(huge, ','), Err(Problem::NumberTooLarge));
         assert_eq!(parse_amount_cents(huge), Err(Problem::NumberTooLarge));
-        assert_eq!(cents_or_why("99 999 999 999 999 999 99,99", ','), Err(Problem::NumberInvalid));
-        assert_eq!(cents_or_why("99999999999999999999,999", ','), Err(Problem::NumberInvalid));
+        assert_eq!(
+            cents_or_why("99 999 999 999 999 999 99,99", ','),
+            Err(Problem::NumberInvalid)
+        );
+        assert_eq!(
+            cents_or_why("99999999999999999999,999", ','),
+            Err(Problem::NumberInvalid)
+        );
         let largest = largest_amount(',');
         assert_eq!(largest, "92 233 720 368 547 758,07");
         assert_eq!(cents_or_why(&largest, ','), Ok(Cents::MAX));
         assert_eq!(cents_or_why(&format!("-{largest}"), ','), Ok(-Cents::MAX));
-        assert_eq!(cents_or_why("92 233 720 368 547 758,08", ','), Err(Problem::NumberTooLarge));
+        assert_eq!(
+            cents_or_why("92 233 720 368 547 758,08", ','),
+            Err(Problem::NumberTooLarge)
+        );
         assert_eq!(largest_amount('.'), "92,233,720,368,547,758.07");
     }
 
