@@ -853,7 +853,11 @@ fn flux_import_exit_status_tells_what_was_left_out() {
     );
     assert_eq!(missing.status.code(), Some(1));
     // Nothing read, no anomaly figures.
-    assert!(!stdout(&missing).contains("Anomalies"), "{}", stdout(&missing));
+    assert!(
+        !stdout(&missing).contains("Anomalies"),
+        "{}",
+        stdout(&missing)
+    );
     let no_profile = cabready(
         dir.path(),
         None,
@@ -1269,7 +1273,7 @@ fn a_platform_the_firm_does_not_know_is_a_wrong_argument() {
     );
     assert_eq!(typo.status.code(), Some(2), "{}", stderr(&typo));
     assert!(
-        stderr(&typo).contains("« Penylane » n'est pas une plateforme agréée connue du cabinet ; plateformes connues : "),
+        stderr(&typo).contains("« Penylane » (--source) n'est pas une plateforme agréée connue du cabinet ; vouliez-vous dire « Pennylane » ? Plateformes du cabinet : "),
         "{}",
         stderr(&typo)
     );

@@ -255,7 +255,12 @@ both_backends!(
             .await
             .unwrap();
         let f = &report.files[0];
-        assert_eq!((f.imported, f.rejected), (1, 1), "{}", report.render(Lang::Fr));
+        assert_eq!(
+            (f.imported, f.rejected),
+            (1, 1),
+            "{}",
+            report.render(Lang::Fr)
+        );
         assert_eq!(
             f.errors,
             ["siret.csv:3: seller_siren: SIRET invalide (14 chiffres, clé de Luhn) (31055433200019)"]
@@ -270,7 +275,10 @@ both_backends!(
             .unwrap()
             .unwrap();
         assert_eq!(t1.dossier_id, d007.id);
-        assert_eq!((t1.seller_siren.as_str(), t1.buyer_siren.as_str()), ("310554332", "732829320"));
+        assert_eq!(
+            (t1.seller_siren.as_str(), t1.buyer_siren.as_str()),
+            ("310554332", "732829320")
+        );
         assert_eq!(t1.siren_problem, None);
     }
 );
@@ -324,9 +332,22 @@ both_backends!(
             .await
             .unwrap_err()
             .message(Lang::Fr);
-        assert!(
-            error.starts_with("« Penylane » n'est pas une plateforme agréée connue du cabinet ; plateformes connues : Pennylane, Tiime, jefacture.com ; donnez la plateforme des fichiers avec --source"),
-            "{error}"
+        assert_eq!(
+            error,
+            "« Penylane » (--source) n'est pas une plateforme agréée connue du cabinet ; vouliez-vous dire « Pennylane » ? Plateformes du cabinet : Pennylane, Tiime, jefacture.com. Pour une autre plateforme : ajoutez-la à « platforms » dans la configuration, puis cabready onboard --firm \"Cabinet Test\" (sans fichier) l'enregistre pour le cabinet."
+        );
+        // Named by the profile's platform key: said so, and how to do otherwise.
+        let mut req = request("generic", None, &["custom-pipe-export.txt"]);
+        req.profile =
+            profile::resolve(fixture("custom-pipe.toml").to_str().unwrap(), None).unwrap();
+        req.profile.file.platform = Some("Iopol".into());
+        let error = flux::run(&db.store, &clock(), &req, Lang::En)
+            .await
+            .unwrap_err()
+            .message(Lang::En);
+        assert_eq!(
+            error,
+            "\"Iopol\" (the platform key of profile custom-pipe) is not an approved platform known to the firm. The firm's platforms: Pennylane, Tiime, jefacture.com. Give the files' platform with --source, or correct the profile's platform key. For another platform: add it to 'platforms' in the configuration, then cabready onboard --firm \"Cabinet Test\" (without files) registers it for the firm."
         );
         let mut conn = db.store.pool().acquire().await.unwrap();
         assert_eq!(invoices::counts(&mut conn, firm).await.unwrap(), (0, 0));
@@ -812,7 +833,9 @@ both_backends!(
             fatal[0]
         );
         assert!(
-            fatal[1].ends_with(" ; skip_rows = 2 saute les 2 premières lignes ; l'en-tête est-il à la ligne 1 ?"),
+            fatal[1].ends_with(
+                " ; skip_rows = 2 saute les 2 premières lignes ; l'en-tête est-il à la ligne 1 ?"
+            ),
             "{}",
             fatal[1]
         );
@@ -824,7 +847,9 @@ both_backends!(
         let fatal = report.files[0].fatal.as_deref().unwrap_or_default();
         assert!(
             fatal.starts_with("titled.csv:1: header: column(s) of profile generic missing: ")
-                && fatal.ends_with("; the profile's header is on line 3: set skip_rows = 2 in the profile"),
+                && fatal.ends_with(
+                    "; the profile's header is on line 3: set skip_rows = 2 in the profile"
+                ),
             "{fatal}"
         );
     }

@@ -13,7 +13,7 @@ pub use profile::{Profile, ProfileError};
 
 use cabready_store::anomalies::{self, AnomalyLimits, Evaluation};
 use cabready_store::clock::{paris_day, show_date};
-use cabready_store::domain::{fold, largest_amount, Direction, Problem, Siren};
+use cabready_store::domain::{closest, fold, largest_amount, Direction, Problem, Siren};
 use cabready_store::invoices::{self, BatchOutcome, FlowEvent, PreparedBatch};
 use cabready_store::journal::Actor;
 use cabready_store::{dossiers, firms, platforms, Backend, Clock, Lang, Store, StoreError};
@@ -222,19 +222,66 @@ impl FluxReport {
 pub enum FluxError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The files' platform is not one of the firm's: a typo would file
+    /// every invoice a second time, under another platform.
+    #[error("unknown platform {name}")]
+    UnknownPlatform {
+        name: String,
+        /// The firm's platforms.
+        known: Vec<String>,
+        firm: String,
+        /// The profile whose `platform` key named it; `None`: `--source` did.
+        from_profile: Option<String>,
+    },
 }
 
 impl FluxError {
     pub fn message(&self, lang: Lang) -> String {
         match self {
-            FluxError::Store(e @ StoreError::UnknownPlatform { .. }) => format!(
-                "{}{}",
-                e.user_message(lang),
-                lang.pick(
-                    " ; donnez la plateforme des fichiers avec --source, ou ajoutez-la à « platforms » dans la configuration et relancez cabready onboard",
-                    "; give the files' platform with --source, or add it to 'platforms' in the configuration and run cabready onboard again",
-                )
-            ),
+            FluxError::UnknownPlatform {
+                name,
+                known,
+                firm,
+                from_profile,
+            } => {
+                let origin = match (from_profile, lang) {
+                    (None, _) => "--source".to_string(),
+                    (Some(p), Lang::Fr) => format!("clé platform du profil {p}"),
+                    (Some(p), Lang::En) => format!("the platform key of profile {p}"),
+                };
+                let mut out = match lang {
+                    Lang::Fr => format!(
+                        "« {name} » ({origin}) n'est pas une plateforme agréée connue du cabinet"
+                    ),
+                    Lang::En => format!(
+                        "\"{name}\" ({origin}) is not an approved platform known to the firm"
+                    ),
+                };
+                out.push_str(
+                    &match (closest(name, known.iter().map(String::as_str)), lang) {
+                        (Some(close), Lang::Fr) => format!(" ; vouliez-vous dire « {close} » ?"),
+                        (Some(close), Lang::En) => format!("; did you mean \"{close}\"?"),
+                        (None, _) => ".".to_string(),
+                    },
+                );
+                out.push_str(&match (known.is_empty(), lang) {
+                    (true, Lang::Fr) => " Le cabinet n'a encore aucune plateforme.".to_string(),
+                    (true, Lang::En) => " The firm has no platform yet.".to_string(),
+                    (false, Lang::Fr) => format!(" Plateformes du cabinet : {}.", known.join(", ")),
+                    (false, Lang::En) => format!(" The firm's platforms: {}.", known.join(", ")),
+                });
+                if from_profile.is_some() {
+                    out.push_str(lang.pick(
+                        " Donnez la plateforme des fichiers avec --source, ou corrigez la clé platform du profil.",
+                        " Give the files' platform with --source, or correct the profile's platform key.",
+                    ));
+                }
+                out.push_str(&match lang {
+                    Lang::Fr => format!(" Pour une autre plateforme : ajoutez-la à « platforms » dans la configuration, puis cabready onboard --firm \"{firm}\" (sans fichier) l'enregistre pour le cabinet."),
+                    Lang::En => format!(" For another platform: add it to 'platforms' in the configuration, then cabready onboard --firm \"{firm}\" (without files) registers it for the firm."),
+                });
+                out
+            }
             FluxError::Store(e) => e.user_message(lang),
         }
     }
@@ -309,7 +356,21 @@ pub async fn run(
     let platform = if wanted.trim().is_empty() {
         String::new()
     } else {
-        platforms::known(&mut conn, firm.id, &wanted).await?.1
+        match platforms::known(&mut conn, firm.id, &wanted).await {
+            Ok((_, name)) => name,
+            Err(StoreError::UnknownPlatform { name, known }) => {
+                return Err(FluxError::UnknownPlatform {
+                    name,
+                    known,
+                    firm: firm.name.clone(),
+                    from_profile: match request.source {
+                        Some(_) => None,
+                        None => Some(request.profile.name().to_string()),
+                    },
+                })
+            }
+            Err(e) => return Err(e.into()),
+        }
     };
     drop(conn);
 
@@ -411,9 +472,9 @@ fn cells_hold_header<'a>(cells: impl Iterator<Item = &'a str>, profile: &Profile
 /// A line read as the header that is a line of data: a cell of digits and
 /// punctuation only (a SIREN, a date, an amount), which no column's name is.
 fn looks_like_data(cells: &[String]) -> bool {
-    cells.iter().any(|c| {
-        c.chars().any(|ch| ch.is_ascii_digit()) && !c.chars().any(char::is_alphabetic)
-    })
+    cells
+        .iter()
+        .any(|c| c.chars().any(|ch| ch.is_ascii_digit()) && !c.chars().any(char::is_alphabetic))
 }
 
 /// The line a record starts on. The reader's own start position lags

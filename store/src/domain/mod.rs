@@ -20,9 +20,11 @@ pub use email::Email;
 pub use identifiers::{check_siret, french_vat_number, Siren};
 pub use lifecycle::{Direction, LifecycleCode};
 pub use mandate::{ImportedStatus, MandateKind, MandateStatus, PlatformState};
-pub use numbers::{cents_or_why, largest_amount, parse_amount_cents, parse_cents, parse_decimal, Cents};
+pub use numbers::{
+    cents_or_why, largest_amount, parse_amount_cents, parse_cents, parse_decimal, Cents,
+};
 pub use role::Role;
-pub use text::{fold, split_list};
+pub use text::{closest, distance, fold, split_list};
 pub use vat::{VatRegime, VatRegimeSchedule};
 
 use crate::lang::Lang;
