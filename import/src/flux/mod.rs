@@ -873,8 +873,8 @@ struct Tally {
 }
 
 impl Tally {
-    /// Keeps the error of a line if there is room, else counts the line
-    /// as untold; says whether it was kept.
+    /// Keeps an error if there is room (the first `MAX_ERRORS_KEPT`); says
+    /// whether it was kept (a line none of whose errors was is `untold`).
     fn error(&mut self, error: String) -> bool {
         if self.errors.len() < MAX_ERRORS_KEPT {
             self.errors.push(error);
