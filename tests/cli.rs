@@ -842,7 +842,7 @@ fn flux_import_exit_status_tells_what_was_left_out() {
     );
     assert_eq!(both.status.code(), Some(0), "{}", stderr(&both));
     assert!(
-        stdout(&both).contains("2 fichiers : 1 dossier(s) touché(s) en tout"),
+        stdout(&both).contains("2 fichiers : 2 ligne(s) lue(s), 1 importée(s) (1 nouvelle(s) facture(s)), 1 déjà connue(s), 0 rejetée(s), 1 dossier(s) touché(s) en tout"),
         "{}",
         stdout(&both)
     );
@@ -852,6 +852,12 @@ fn flux_import_exit_status_tells_what_was_left_out() {
         &["import", "flux", "--platform", "generic", "nowhere.csv"],
     );
     assert_eq!(missing.status.code(), Some(1));
+    // Nothing read, no anomaly figures.
+    assert!(
+        !stdout(&missing).contains("Anomalies"),
+        "{}",
+        stdout(&missing)
+    );
     let no_profile = cabready(
         dir.path(),
         None,
@@ -1290,7 +1296,7 @@ fn a_platform_the_firm_does_not_know_is_a_wrong_argument() {
     );
     assert_eq!(typo.status.code(), Some(2), "{}", stderr(&typo));
     assert!(
-        stderr(&typo).contains("« Penylane » n'est pas une plateforme agréée connue du cabinet ; plateformes connues : "),
+        stderr(&typo).contains("« Penylane » (--source) n'est pas une plateforme agréée connue du cabinet ; vouliez-vous dire « Pennylane » ? Plateformes du cabinet : "),
         "{}",
         stderr(&typo)
     );

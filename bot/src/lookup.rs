@@ -6,32 +6,8 @@ use cabready_store::dossiers::{self, Dossier};
 use cabready_store::StoreResult;
 use sqlx::AnyConnection;
 
-/// Levenshtein distance (on chars).
-pub fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut current = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != *cb);
-            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
-        }
-        previous = current;
-    }
-    previous[b.len()]
-}
-
-/// The candidate closest to `word` (case and accents ignored), when one is
-/// a letter or two off: what "vouliez-vous dire" offers.
-pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let key = fold(word);
-    candidates
-        .into_iter()
-        .map(|candidate| (distance(&key, &fold(candidate)), candidate))
-        .filter(|(d, _)| *d <= 2)
-        .min()
-        .map(|(_, candidate)| candidate)
-}
+// One copy of "vouliez-vous dire", for the chat and the import.
+pub use cabready_store::domain::{closest, distance};
 
 pub enum Found {
     One(Box<Dossier>),
@@ -111,17 +87,4 @@ async fn one(conn: &mut AnyConnection, firm_id: i64, code: &str) -> StoreResult<
         Some(d) => Found::One(Box::new(d)),
         None => Found::None(Vec::new()),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn levenshtein() {
-        assert_eq!(distance("pert", "pret"), 2);
-        assert_eq!(distance("tilleul", "tilleuls"), 1);
-        assert_eq!(distance("", "abc"), 3);
-        assert_eq!(distance("d001", "d001"), 0);
-    }
 }

@@ -234,6 +234,95 @@ both_backends!(
     }
 );
 
+// A SIRET in a SIREN column gives its SIREN, as at onboarding; a SIRET with
+// a wrong check digit is an error of its line.
+both_backends!(
+    a_siret_in_a_siren_column_gives_its_siren,
+    |db: TestDb| async move {
+        let firm = demo_firm(&db).await;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("siret.csv");
+        std::fs::write(
+            &file,
+            "platform_invoice_id,invoice_number,issue_date,seller_siren,buyer_siren,direction,amount_ht,amount_ttc,currency,status_code,status_label,status_at,status_reason,dossier_ref\n\
+             T-1,V-1,2026-11-02,310 554 332 00018,73282932000074,emitted,100.00,120.00,EUR,200,,2026-11-02T10:00:00Z,,\n\
+             T-2,V-2,2026-11-02,31055433200019,732829320,emitted,100.00,120.00,EUR,200,,2026-11-02T10:00:00Z,,\n",
+        )
+        .unwrap();
+        let mut req = request("generic", Some("Pennylane"), &[]);
+        req.files = vec![file];
+        let report = flux::run(&db.store, &clock(), &req, Lang::Fr)
+            .await
+            .unwrap();
+        let f = &report.files[0];
+        assert_eq!(
+            (f.imported, f.rejected),
+            (1, 1),
+            "{}",
+            report.render(Lang::Fr)
+        );
+        assert_eq!(
+            f.errors,
+            ["siret.csv:3: seller_siren: SIRET invalide (14 chiffres, clé de Luhn) (31055433200019)"]
+        );
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        let t1 = invoices::find(&mut conn, firm, "Pennylane", "T-1")
+            .await
+            .unwrap()
+            .unwrap();
+        let d007 = dossiers::find_by_code(&mut conn, firm, "D007")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(t1.dossier_id, d007.id);
+        assert_eq!(
+            (t1.seller_siren.as_str(), t1.buyer_siren.as_str()),
+            ("310554332", "732829320")
+        );
+        assert_eq!(t1.siren_problem, None);
+    }
+);
+
+// A huge amount is too large, not unreadable; a date in the future is a
+// swap of day and month only when the day could be a month and the swapped
+// date is not in the future too.
+both_backends!(
+    huge_amounts_and_future_dates_say_what_is_wrong,
+    |db: TestDb| async move {
+        demo_firm(&db).await;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("odd.txt");
+        std::fs::write(
+            &file,
+            "EXPORT STATUTS 25.11.2026\n\
+             Ref|Numero|Emise le|Vendeur|Acheteur|S|TTC|Etat|Horodatage|Code client\n\
+             X1|C-1|03.11.2026|312296510|552081317|V|99 999 999 999 999 999 999,99|DEPOT|03.11.2026 09:00:00|D029\n\
+             X2|C-2|29.11.2026|312296510|552081317|V|10,00|DEPOT|03.11.2026 09:00:00|D029\n\
+             X3|C-3|03.11.2026|312296510|552081317|V|10,00|DEPOT|05.01.2027 09:00:00|D029\n\
+             X4|C-4|11.12.2026|312296510|552081317|V|10,00|DEPOT|03.11.2026 09:00:00|D029\n",
+        )
+        .unwrap();
+        let mut req = request("generic", None, &[]);
+        req.profile =
+            profile::resolve(fixture("custom-pipe.toml").to_str().unwrap(), None).unwrap();
+        req.files = vec![file];
+        let report = flux::run(&db.store, &clock(), &req, Lang::Fr)
+            .await
+            .unwrap();
+        assert_eq!(
+            report.files[0].errors,
+            [
+                "odd.txt:3: TTC: montant trop grand (au plus 92 233 720 368 547 758,07) (99 999 999 999 999 999 999,99)",
+                "odd.txt:4: Emise le: date dans le futur (après le 26/11/2026) (29.11.2026)",
+                "odd.txt:5: Horodatage: date dans le futur (après le 26/11/2026) (05.01.2027 09:00:00)",
+                "odd.txt:6: Emise le: date dans le futur (après le 26/11/2026) : jour et mois inversés ? vérifiez le format de date du profil (11.12.2026)",
+            ],
+            "{}",
+            report.render(Lang::Fr)
+        );
+    }
+);
+
 both_backends!(
     a_platform_the_firm_does_not_know_is_refused,
     |db: TestDb| async move {
@@ -243,9 +332,22 @@ both_backends!(
             .await
             .unwrap_err()
             .message(Lang::Fr);
-        assert!(
-            error.starts_with("« Penylane » n'est pas une plateforme agréée connue du cabinet ; plateformes connues : Pennylane, Tiime, jefacture.com ; donnez la plateforme des fichiers avec --source"),
-            "{error}"
+        assert_eq!(
+            error,
+            "« Penylane » (--source) n'est pas une plateforme agréée connue du cabinet ; vouliez-vous dire « Pennylane » ? Plateformes du cabinet : Pennylane, Tiime, jefacture.com. Pour une autre plateforme : ajoutez-la à « platforms » dans la configuration, puis cabready onboard --firm \"Cabinet Test\" (sans fichier) l'enregistre pour le cabinet."
+        );
+        // Named by the profile's platform key: said so, and how to do otherwise.
+        let mut req = request("generic", None, &["custom-pipe-export.txt"]);
+        req.profile =
+            profile::resolve(fixture("custom-pipe.toml").to_str().unwrap(), None).unwrap();
+        req.profile.file.platform = Some("Iopol".into());
+        let error = flux::run(&db.store, &clock(), &req, Lang::En)
+            .await
+            .unwrap_err()
+            .message(Lang::En);
+        assert_eq!(
+            error,
+            "\"Iopol\" (the platform key of profile custom-pipe) is not an approved platform known to the firm. The firm's platforms: Pennylane, Tiime, jefacture.com. Give the files' platform with --source, or correct the profile's platform key. For another platform: add it to 'platforms' in the configuration, then cabready onboard --firm \"Cabinet Test\" (without files) registers it for the firm."
         );
         let mut conn = db.store.pool().acquire().await.unwrap();
         assert_eq!(invoices::counts(&mut conn, firm).await.unwrap(), (0, 0));
@@ -348,6 +450,59 @@ both_backends!(
                 "empty.csv: fichier vide, aucune ligne d'en-tête",
             ]
         );
+    }
+);
+
+// The summary: the lines an unclosed quote swallowed are told at its line;
+// a file not read has no anomaly figures (the rules run after the files that
+// were); several files give their totals.
+both_backends!(
+    the_summary_tells_swallowed_lines_unread_files_and_totals,
+    |db: TestDb| async move {
+        demo_firm(&db).await;
+        let dir = tempfile::tempdir().unwrap();
+        let header = "platform_invoice_id,invoice_number,issue_date,seller_siren,buyer_siren,direction,amount_ht,amount_ttc,currency,status_code,status_label,status_at,status_reason,dossier_ref\n";
+        let line = |id: &str, reason: &str| {
+            format!("{id},{id},2026-11-02,310554332,732829320,emitted,100.00,120.00,EUR,200,,2026-11-02T10:00:00Z,{reason},D007\n")
+        };
+        let q = dir.path().join("q.csv");
+        let text = [
+            header.to_string(),
+            line("Q-1", ""),
+            line("Q-2", "\"jamais refermé"),
+            line("Q-3", ""),
+            line("Q-4", ""),
+        ]
+        .concat();
+        std::fs::write(&q, text).unwrap();
+        let empty = dir.path().join("empty.csv");
+        std::fs::write(&empty, "").unwrap();
+        let missing = dir.path().join("missing.csv");
+
+        // No file read: no anomaly figures, and the rules did not run.
+        let mut req = request("generic", Some("Pennylane"), &[]);
+        req.files = vec![empty.clone(), missing.clone()];
+        let report = flux::run(&db.store, &clock(), &req, Lang::Fr)
+            .await
+            .unwrap();
+        let shown = report.render(Lang::Fr);
+        assert!(!shown.contains("Anomalies"), "{shown}");
+        assert_eq!(report.anomalies.opened, 0);
+
+        req.files = vec![q, empty, missing];
+        let report = flux::run(&db.store, &clock(), &req, Lang::Fr)
+            .await
+            .unwrap();
+        let shown = report.render(Lang::Fr);
+        for expected in [
+            "q.csv:3: … 2 autres lignes rejetées\n",
+            "q.csv : 4 ligne(s) lue(s), 1 importée(s) (1 nouvelle(s) facture(s)), 0 déjà connue(s), 3 rejetée(s), 1 dossier(s) touché(s)\n",
+            "3 fichiers (dont 2 non lu(s)) : 4 ligne(s) lue(s), 1 importée(s) (1 nouvelle(s) facture(s)), 0 déjà connue(s), 3 rejetée(s), 1 dossier(s) touché(s) en tout\nAnomalies : ",
+        ] {
+            assert!(shown.contains(expected), "{expected}\n{shown}");
+        }
+        assert!(!shown.contains("q.csv: …"), "{shown}");
+        assert!(report.anomalies.opened > 0, "{shown}");
     }
 );
 
@@ -458,6 +613,52 @@ both_backends!(
         fatal.contains("ces en-têtes semblent en UTF-8 lus comme du Windows-1252 : le fichier est en UTF-8, mettez encoding = \"utf-8\" dans le profil"),
         "{fatal}"
     );
+    }
+);
+
+// With plain-ASCII headers nothing shows at the header: each line whose
+// text is UTF-8 is refused, said so, instead of being stored garbled
+// ("erronÃ©"); the lines in plain ASCII read the same, and are imported.
+both_backends!(
+    utf8_lines_read_as_windows_1252_are_refused_even_with_ascii_headers,
+    |db: TestDb| async move {
+        let firm = demo_firm(&db).await;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("utf8.csv");
+        std::fs::write(
+            &file,
+            "platform_invoice_id,invoice_number,issue_date,seller_siren,buyer_siren,direction,amount_ht,amount_ttc,currency,status_code,status_label,status_at,status_reason,dossier_ref\n\
+             E-1,V-1,2026-11-02,310554332,732829320,emitted,100.00,120.00,EUR,210,,2026-11-02T10:00:00Z,\"Montant erroné, TVA à 20 % oubliée\",D007\n\
+             E-2,V-2,2026-11-02,310554332,732829320,emitted,100.00,120.00,EUR,200,,2026-11-02T10:00:00Z,,D007\n\
+             E-3,V-3,2026-11-02,310554332,732829320,emitted,100.00,120.00,EUR,Déposée,,2026-11-02T10:00:00Z,,D007\n",
+        )
+        .unwrap();
+        let mut req = request("generic", Some("Pennylane"), &[]);
+        req.profile.encoding = profile::Encoding::Windows1252;
+        req.files = vec![file];
+        let report = flux::run(&db.store, &clock(), &req, Lang::Fr)
+            .await
+            .unwrap();
+        let f = &report.files[0];
+        let shown = report.render(Lang::Fr);
+        assert_eq!((f.imported, f.rejected), (1, 2), "{shown}");
+        assert_eq!(
+            f.errors,
+            [
+                "utf8.csv:2: status_reason: texte en UTF-8 lu comme du Windows-1252 (« Montant erroné, TVA à 20 % oubliée ») : le fichier est en UTF-8, mettez encoding = \"utf-8\" dans le profil (Montant erronÃ©, TVA Ã\u{a0} 20 % oubliÃ©e)",
+                "utf8.csv:4: status_code: texte en UTF-8 lu comme du Windows-1252 (« Déposée ») : le fichier est en UTF-8, mettez encoding = \"utf-8\" dans le profil (DÃ©posÃ©e)",
+            ],
+            "{shown}"
+        );
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        assert!(invoices::find(&mut conn, firm, "Pennylane", "E-1")
+            .await
+            .unwrap()
+            .is_none());
+        assert!(invoices::find(&mut conn, firm, "Pennylane", "E-2")
+            .await
+            .unwrap()
+            .is_some());
     }
 );
 
@@ -593,6 +794,64 @@ both_backends!(
         assert!(err
             .message(Lang::Fr)
             .starts_with("profil de plateforme inconnu : docusign"));
+    }
+);
+
+// A header that is not where skip_rows says: the message says where it is,
+// or asks.
+both_backends!(
+    a_header_skip_rows_misses_is_said_with_the_right_skip_rows,
+    |db: TestDb| async move {
+        demo_firm(&db).await;
+        let dir = tempfile::tempdir().unwrap();
+        let text = std::fs::read_to_string(fixture("tab-vrbl-export.tsv")).unwrap();
+        let body: Vec<&str> = text.lines().skip(2).collect();
+        // The export without its two title lines, read with skip_rows = 2.
+        let notitle = dir.path().join("notitle.tsv");
+        std::fs::write(&notitle, body.join("\n")).unwrap();
+        // The same, its header renamed: the header cannot be found.
+        let renamed = dir.path().join("renamed.tsv");
+        std::fs::write(&renamed, body.join("\n").replace("ID_FLUX", "IDENTIFIANT")).unwrap();
+        // Two title lines the generic profile (skip_rows = 0) does not skip.
+        let titled = dir.path().join("titled.csv");
+        let generic = std::fs::read_to_string(fixture("generic-export.csv")).unwrap();
+        std::fs::write(&titled, format!("Export du 25/11/2026\n\n{generic}")).unwrap();
+        let mut req = request("tab-vrbl", Some("Tiime"), &[]);
+        req.files = vec![notitle, renamed];
+        let report = flux::run(&db.store, &clock(), &req, Lang::Fr)
+            .await
+            .unwrap();
+        let fatal: Vec<_> = report
+            .files
+            .iter()
+            .map(|f| f.fatal.clone().unwrap_or_default())
+            .collect();
+        assert!(
+            fatal[0].starts_with("notitle.tsv:3: en-tête : colonne(s) du profil tab-vrbl absente(s) : ")
+                && fatal[0].ends_with(" ; skip_rows = 2 saute les 2 premières lignes, dont l'en-tête du profil (ligne 1) : mettez skip_rows = 0 dans le profil"),
+            "{}",
+            fatal[0]
+        );
+        assert!(
+            fatal[1].ends_with(
+                " ; skip_rows = 2 saute les 2 premières lignes ; l'en-tête est-il à la ligne 1 ?"
+            ),
+            "{}",
+            fatal[1]
+        );
+        let mut req = request("generic", None, &[]);
+        req.files = vec![titled];
+        let report = flux::run(&db.store, &clock(), &req, Lang::En)
+            .await
+            .unwrap();
+        let fatal = report.files[0].fatal.as_deref().unwrap_or_default();
+        assert!(
+            fatal.starts_with("titled.csv:1: header: column(s) of profile generic missing: ")
+                && fatal.ends_with(
+                    "; the profile's header is on line 3: set skip_rows = 2 in the profile"
+                ),
+            "{fatal}"
+        );
     }
 );
 

@@ -3,7 +3,6 @@
 use crate::AppContext;
 use anyhow::Result;
 use cabready_import::flux::{self, profile, FluxError, FluxRequest, DEFAULT_BATCH};
-use cabready_store::StoreError;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -91,7 +90,7 @@ async fn flux_run(ctx: &AppContext, args: FluxArgs) -> Result<ExitCode> {
             // A platform the firm does not know is a wrong argument, as an
             // unknown profile is.
             Ok(ExitCode::from(match error {
-                FluxError::Store(StoreError::UnknownPlatform { .. }) => 2,
+                FluxError::UnknownPlatform { .. } => 2,
                 _ => 1,
             }))
         }

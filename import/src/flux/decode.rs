@@ -123,6 +123,20 @@ impl<R: Read> Read for Windows1252<R> {
     }
 }
 
+/// The UTF-8 text that a Windows-1252 reading garbled, if `cell` is one
+/// ("erronÃ©" was "erroné"): its Windows-1252 bytes hold non-ASCII ones
+/// that form valid UTF-8, which a real Windows-1252 text almost never does.
+pub fn misread_utf8(cell: &str) -> Option<String> {
+    if cell.is_ascii() {
+        return None;
+    }
+    let (bytes, _, unmappable) = encoding_rs::WINDOWS_1252.encode(cell);
+    if unmappable {
+        return None;
+    }
+    String::from_utf8(bytes.into_owned()).ok()
+}
+
 /// Drops the `\r` of `\r\n` line ends, so that the CSV reader counts
 /// lines the way an editor shows them (it counts a CRLF file's lines one late).
 pub struct StripCr<R> {
@@ -200,6 +214,20 @@ mod tests {
         let bytes = b"Soci\xe9t\xe9;\x80;N\xb0 facture\n".repeat(10_000);
         let text = read_all(Windows1252::new(&bytes[..]));
         assert_eq!(text, "Société;€;N° facture\n".repeat(10_000));
+    }
+
+    #[test]
+    fn utf8_read_as_windows_1252_is_recognised() {
+        let utf8 = "Montant erroné, TVA à 20 % oubliée — 12 €";
+        let (garbled, _, _) = encoding_rs::WINDOWS_1252.decode(utf8.as_bytes());
+        assert_eq!(misread_utf8(&garbled).as_deref(), Some(utf8));
+        assert_eq!(misread_utf8("DÃ©posÃ©e").as_deref(), Some("Déposée"));
+        // Real Windows-1252 text, and ASCII, are what they seem.
+        let text = read_all(Windows1252::new(
+            &b"Soci\xe9t\xe9 \x80 N\xb0 \xc0 \xe9t\xe9"[..],
+        ));
+        assert_eq!(misread_utf8(&text), None);
+        assert_eq!(misread_utf8("FAC-001"), None);
     }
 
     #[test]

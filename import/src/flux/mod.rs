@@ -13,7 +13,7 @@ pub use profile::{Profile, ProfileError};
 
 use cabready_store::anomalies::{self, AnomalyLimits, Evaluation};
 use cabready_store::clock::{paris_day, show_date};
-use cabready_store::domain::{fold, Direction, Siren};
+use cabready_store::domain::{closest, fold, largest_amount, Direction, Problem, Siren};
 use cabready_store::invoices::{self, BatchOutcome, FlowEvent, PreparedBatch};
 use cabready_store::journal::Actor;
 use cabready_store::{dossiers, firms, platforms, Backend, Clock, Lang, Store, StoreError};
@@ -78,6 +78,10 @@ pub struct FileSummary {
     pub differing_examples: Vec<String>,
     /// `file:line: field: what is wrong (value)`, the first ones.
     pub errors: Vec<String>,
+    /// Rejected lines not told by `errors` (past the first ones, or
+    /// swallowed by an unclosed quote), and the line of the first.
+    pub untold: u64,
+    pub untold_from: Option<u64>,
     pub dossiers: BTreeSet<i64>,
 }
 
@@ -98,6 +102,11 @@ impl FluxReport {
 
     pub fn failed(&self) -> bool {
         self.files.iter().any(|f| f.fatal.is_some())
+    }
+
+    /// Whether a file was read at all (then the anomaly rules ran).
+    pub fn any_read(&self) -> bool {
+        self.files.iter().any(|f| f.fatal.is_none())
     }
 
     pub fn render(&self, lang: Lang) -> String {
@@ -126,11 +135,11 @@ impl FluxReport {
                 out.push_str(e);
                 out.push('\n');
             }
-            if f.rejected as usize > f.errors.len() {
+            if let Some(from) = f.untold_from {
                 out.push_str(&format!(
-                    "{}: … {} {}\n",
+                    "{}:{from}: … {} {}\n",
                     f.file,
-                    f.rejected as usize - f.errors.len(),
+                    f.untold,
                     lang.pick("autres lignes rejetées", "more rejected lines")
                 ));
             }
@@ -162,24 +171,43 @@ impl FluxReport {
                 });
             }
         }
-        // Each file says its dossiers; several files also say them together
-        // (a dossier can be in more than one).
+        // Several files also say their totals (a dossier can be in more
+        // than one: it counts once).
         if self.files.len() > 1 {
+            let sum = |count: fn(&FileSummary) -> u64| self.files.iter().map(count).sum::<u64>();
+            let (read, imported, new, known, rejected) = (
+                sum(|f| f.rows_read),
+                sum(|f| f.imported),
+                sum(|f| f.new_invoices),
+                sum(|f| f.already_known),
+                sum(|f| f.rejected),
+            );
+            let (files, unread) = (
+                self.files.len(),
+                self.files.iter().filter(|f| f.fatal.is_some()).count(),
+            );
+            out.push_str(&match (lang, unread) {
+                (Lang::Fr, 0) => format!("{files} fichiers"),
+                (Lang::Fr, _) => format!("{files} fichiers (dont {unread} non lu(s))"),
+                (Lang::En, 0) => format!("{files} files"),
+                (Lang::En, _) => format!("{files} files ({unread} not read)"),
+            });
             out.push_str(&match lang {
                 Lang::Fr => format!(
-                    "{} fichiers : {} dossier(s) touché(s) en tout\n",
-                    self.files.len(),
+                    " : {read} ligne(s) lue(s), {imported} importée(s) ({new} nouvelle(s) facture(s)), {known} déjà connue(s), {rejected} rejetée(s), {} dossier(s) touché(s) en tout\n",
                     all_dossiers.len()
                 ),
                 Lang::En => format!(
-                    "{} files: {} dossier(s) touched in all\n",
-                    self.files.len(),
+                    ": {read} line(s) read, {imported} imported ({new} new invoice(s)), {known} already known, {rejected} rejected, {} dossier(s) touched in all\n",
                     all_dossiers.len()
                 ),
             });
         }
-        out.push_str(&self.anomalies.summary(lang));
-        out.push('\n');
+        // The anomaly rules ran after the files that were read; none was, none ran.
+        if self.any_read() {
+            out.push_str(&self.anomalies.summary(lang));
+            out.push('\n');
+        }
         if self.dry_run {
             out.push_str(lang.pick(
                 "Simulation (--dry-run) : rien n'a été écrit.\n",
@@ -194,19 +222,66 @@ impl FluxReport {
 pub enum FluxError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The files' platform is not one of the firm's: a typo would file
+    /// every invoice a second time, under another platform.
+    #[error("unknown platform {name}")]
+    UnknownPlatform {
+        name: String,
+        /// The firm's platforms.
+        known: Vec<String>,
+        firm: String,
+        /// The profile whose `platform` key named it; `None`: `--source` did.
+        from_profile: Option<String>,
+    },
 }
 
 impl FluxError {
     pub fn message(&self, lang: Lang) -> String {
         match self {
-            FluxError::Store(e @ StoreError::UnknownPlatform { .. }) => format!(
-                "{}{}",
-                e.user_message(lang),
-                lang.pick(
-                    " ; donnez la plateforme des fichiers avec --source, ou ajoutez-la à « platforms » dans la configuration et relancez cabready onboard",
-                    "; give the files' platform with --source, or add it to 'platforms' in the configuration and run cabready onboard again",
-                )
-            ),
+            FluxError::UnknownPlatform {
+                name,
+                known,
+                firm,
+                from_profile,
+            } => {
+                let origin = match (from_profile, lang) {
+                    (None, _) => "--source".to_string(),
+                    (Some(p), Lang::Fr) => format!("clé platform du profil {p}"),
+                    (Some(p), Lang::En) => format!("the platform key of profile {p}"),
+                };
+                let mut out = match lang {
+                    Lang::Fr => format!(
+                        "« {name} » ({origin}) n'est pas une plateforme agréée connue du cabinet"
+                    ),
+                    Lang::En => format!(
+                        "\"{name}\" ({origin}) is not an approved platform known to the firm"
+                    ),
+                };
+                out.push_str(
+                    &match (closest(name, known.iter().map(String::as_str)), lang) {
+                        (Some(close), Lang::Fr) => format!(" ; vouliez-vous dire « {close} » ?"),
+                        (Some(close), Lang::En) => format!("; did you mean \"{close}\"?"),
+                        (None, _) => ".".to_string(),
+                    },
+                );
+                out.push_str(&match (known.is_empty(), lang) {
+                    (true, Lang::Fr) => " Le cabinet n'a encore aucune plateforme.".to_string(),
+                    (true, Lang::En) => " The firm has no platform yet.".to_string(),
+                    (false, Lang::Fr) => format!(" Plateformes du cabinet : {}.", known.join(", ")),
+                    (false, Lang::En) => format!(" The firm's platforms: {}.", known.join(", ")),
+                });
+                if from_profile.is_some() {
+                    out.push_str(lang.pick(
+                        " Donnez la plateforme des fichiers avec --source, ou corrigez la clé platform du profil.",
+                        " Give the files' platform with --source, or correct the profile's platform key.",
+                    ));
+                }
+                out.push_str(&match lang {
+                    Lang::Fr => format!(" Pour une autre plateforme : ajoutez-la à « platforms » dans la configuration, puis cabready onboard --firm \"{firm}\" (sans fichier) l'enregistre pour le cabinet."),
+                    Lang::En => format!(" For another platform: add it to 'platforms' in the configuration, then cabready onboard --firm \"{firm}\" (without files) registers it for the firm."),
+                });
+                out
+            }
             FluxError::Store(e) => e.user_message(lang),
         }
     }
@@ -281,7 +356,21 @@ pub async fn run(
     let platform = if wanted.trim().is_empty() {
         String::new()
     } else {
-        platforms::known(&mut conn, firm.id, &wanted).await?.1
+        match platforms::known(&mut conn, firm.id, &wanted).await {
+            Ok((_, name)) => name,
+            Err(StoreError::UnknownPlatform { name, known }) => {
+                return Err(FluxError::UnknownPlatform {
+                    name,
+                    known,
+                    firm: firm.name.clone(),
+                    from_profile: match request.source {
+                        Some(_) => None,
+                        None => Some(request.profile.name().to_string()),
+                    },
+                })
+            }
+            Err(e) => return Err(e.into()),
+        }
     };
     drop(conn);
 
@@ -307,7 +396,7 @@ pub async fn run(
             .await?;
             report.files.push(summary);
         }
-        if request.evaluate {
+        if request.evaluate && report.any_read() {
             let files = request
                 .files
                 .iter()
@@ -372,6 +461,39 @@ fn open_reader(
     ))
 }
 
+/// Lines looked at, before and after where the header was expected, for
+/// the profile's header when it is not there.
+const HEADER_SEARCH_LINES: usize = 5;
+
+/// Whether a line holds every column of the profile: its header.
+fn holds_header(line: &str, profile: &Profile) -> bool {
+    let mut csv = csv::ReaderBuilder::new()
+        .delimiter(profile.delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(line.as_bytes());
+    let mut record = csv::StringRecord::new();
+    matches!(csv.read_record(&mut record), Ok(true)) && cells_hold_header(record.iter(), profile)
+}
+
+fn cells_hold_header<'a>(cells: impl Iterator<Item = &'a str>, profile: &Profile) -> bool {
+    let cells: Vec<String> = cells.map(fold).collect();
+    profile
+        .file
+        .columns
+        .fields()
+        .iter()
+        .all(|(_, header, _)| cells.contains(&fold(header)))
+}
+
+/// A line read as the header that is a line of data: a cell of digits and
+/// punctuation only (a SIREN, a date, an amount), which no column's name is.
+fn looks_like_data(cells: &[String]) -> bool {
+    cells
+        .iter()
+        .any(|c| c.chars().any(|ch| ch.is_ascii_digit()) && !c.chars().any(char::is_alphabetic))
+}
+
 /// The line a record starts on. The reader's own start position lags
 /// behind blank lines, the position after the record lags at the end of a
 /// file without final newline: both are lower bounds, one is exact.
@@ -411,12 +533,16 @@ async fn import_file(
             return Ok(summary);
         }
     };
-    // Title lines before the header.
-    let mut skipped = String::new();
+    // Title lines before the header: the first few are kept, to tell a
+    // header that `skip_rows` skipped.
+    let mut skipped = Vec::new();
     for _ in 0..profile.file.skip_rows {
-        skipped.clear();
-        if reader.read_line(&mut skipped).unwrap_or(0) == 0 {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
             break;
+        }
+        if skipped.len() < HEADER_SEARCH_LINES {
+            skipped.push(line);
         }
     }
     let line_offset = profile.file.skip_rows as u64;
@@ -488,12 +614,69 @@ async fn import_file(
     if !missing.is_empty() {
         let delimiter = crate::table::delimiter_label(profile.delimiter, lang);
         // "NÂ° facture", "SIREN Ã©metteur": UTF-8 read as Windows-1252.
-        let misread = headers.iter().any(|h| h.contains('Ã') || h.contains('Â'));
-        let hint = match (misread, lang) {
+        let misread = profile.encoding == profile::Encoding::Windows1252
+            && headers.iter().any(|h| decode::misread_utf8(h).is_some());
+        let mut hint = match (misread, lang) {
             (false, _) => "",
             (true, Lang::Fr) => " ; ces en-têtes semblent en UTF-8 lus comme du Windows-1252 : le fichier est en UTF-8, mettez encoding = \"utf-8\" dans le profil",
             (true, Lang::En) => "; these headers look like UTF-8 read as Windows-1252: the file is UTF-8, set encoding = \"utf-8\" in the profile",
+        }
+        .to_string();
+        // The profile's header elsewhere: on a line skip_rows skipped, or a
+        // few lines further.
+        let skip_rows = profile.file.skip_rows as u64;
+        let mut found_at = skipped
+            .iter()
+            .position(|l| holds_header(l, profile))
+            .map(|i| i as u64 + 1);
+        let mut later = csv::StringRecord::new();
+        for _ in 0..HEADER_SEARCH_LINES {
+            if found_at.is_some() || !matches!(csv.read_record(&mut later), Ok(true)) {
+                break;
+            }
+            if cells_hold_header(later.iter(), profile) {
+                found_at = Some(record_line(&later, csv.position().line()) + line_offset);
+            }
+        }
+        let skips = match (skip_rows, lang) {
+            (1, Lang::Fr) => "skip_rows = 1 saute la première ligne".to_string(),
+            (n, Lang::Fr) => format!("skip_rows = {n} saute les {n} premières lignes"),
+            (1, Lang::En) => "skip_rows = 1 skips the first line".to_string(),
+            (n, Lang::En) => format!("skip_rows = {n} skips the first {n} lines"),
         };
+        let none_found = missing.len() == profile.file.columns.fields().len();
+        let data = looks_like_data(&headers);
+        hint.push_str(&match (found_at, lang) {
+            (Some(at), Lang::Fr) if at <= skip_rows => format!(
+                " ; {skips}, dont l'en-tête du profil (ligne {at}) : mettez skip_rows = {} dans le profil",
+                at - 1
+            ),
+            (Some(at), Lang::En) if at <= skip_rows => format!(
+                "; {skips}, the profile's header among them (line {at}): set skip_rows = {} in the profile",
+                at - 1
+            ),
+            (Some(at), Lang::Fr) => format!(
+                " ; l'en-tête du profil est à la ligne {at} : mettez skip_rows = {} dans le profil",
+                at - 1
+            ),
+            (Some(at), Lang::En) => format!(
+                "; the profile's header is on line {at}: set skip_rows = {} in the profile",
+                at - 1
+            ),
+            (None, Lang::Fr) if skip_rows > 0 && (data || none_found) => {
+                format!(" ; {skips} ; l'en-tête est-il à la ligne 1 ?")
+            }
+            (None, Lang::En) if skip_rows > 0 && (data || none_found) => {
+                format!("; {skips}; is the header on line 1?")
+            }
+            (None, Lang::Fr) if data => format!(
+                " ; la ligne {header_line} ressemble à une ligne de données, pas à un en-tête : le fichier a-t-il sa ligne d'en-tête ?"
+            ),
+            (None, Lang::En) if data => format!(
+                "; line {header_line} looks like data, not a header: does the file have its header line?"
+            ),
+            (None, _) => String::new(),
+        });
         summary.fatal = Some(match lang {
             Lang::Fr => format!(
                 "{file}:{header_line}: en-tête : colonne(s) du profil {} absente(s) : {} (en-têtes lus avec le séparateur {delimiter} : {}){hint}",
@@ -527,6 +710,7 @@ async fn import_file(
         (0..writers).map(|_| tokio::sync::mpsc::channel(1)).unzip();
     let reading = LineReader {
         columns: headers.len(),
+        headers,
         latest: now + chrono::Duration::days(1),
         positions,
         profile: profile.clone(),
@@ -619,6 +803,8 @@ async fn import_file(
     summary.rows_read = tally.rows_read;
     summary.rejected = tally.rejected;
     summary.errors = tally.errors;
+    summary.untold = tally.untold;
+    summary.untold_from = tally.untold_from;
     if show_progress {
         let _ = writeln!(std::io::stderr());
     }
@@ -698,12 +884,37 @@ struct Tally {
     rows_read: u64,
     rejected: u64,
     errors: Vec<String>,
+    /// Rejected lines not told by `errors`, and the line of the first.
+    untold: u64,
+    untold_from: Option<u64>,
+}
+
+impl Tally {
+    /// Keeps an error if there is room (the first `MAX_ERRORS_KEPT`); says
+    /// whether it was kept (a line none of whose errors was is `untold`).
+    fn error(&mut self, error: String) -> bool {
+        if self.errors.len() < MAX_ERRORS_KEPT {
+            self.errors.push(error);
+            true
+        } else {
+            false
+        }
+    }
+
+    fn untold(&mut self, line: u64, lines: u64) {
+        if lines > 0 {
+            self.untold += lines;
+            self.untold_from.get_or_insert(line);
+        }
+    }
 }
 
 /// Reads and parses a file's lines after its header, on its own thread.
 struct LineReader {
     /// The header's number of columns.
     columns: usize,
+    /// The header's cells, as the file writes them.
+    headers: Vec<String>,
     /// The latest date a line may give: the import's clock and a day, for
     /// time zones and clocks a little ahead. A later one is most often a
     /// day and a month read the wrong way round, and as an invoice's latest
@@ -754,18 +965,16 @@ impl LineReader {
                     let line = e.position().map_or(0, |p| p.line()) + self.line_offset;
                     tally.rows_read += 1;
                     tally.rejected += 1;
-                    if tally.errors.len() < MAX_ERRORS_KEPT {
-                        let what = match e.kind() {
-                            csv::ErrorKind::Utf8 { .. } => lang.pick(
-                                "caractères illisibles en UTF-8 (le fichier est-il en Windows-1252 ? voir la clé encoding du profil)",
-                                "characters not readable as UTF-8 (is the file Windows-1252? see the profile's encoding key)",
-                            ).to_string(),
-                            _ => e.to_string(),
-                        };
-                        tally.errors.push(format!(
-                            "{file}:{line}: {}: {what}",
-                            lang.pick("ligne", "line")
-                        ));
+                    let what = match e.kind() {
+                        csv::ErrorKind::Utf8 { .. } => lang.pick(
+                            "caractères illisibles en UTF-8 (le fichier est-il en Windows-1252 ? voir la clé encoding du profil)",
+                            "characters not readable as UTF-8 (is the file Windows-1252? see the profile's encoding key)",
+                        ).to_string(),
+                        _ => e.to_string(),
+                    };
+                    let error = format!("{file}:{line}: {}: {what}", lang.pick("ligne", "line"));
+                    if !tally.error(error) {
+                        tally.untold(line, 1);
                     }
                     continue;
                 }
@@ -779,12 +988,15 @@ impl LineReader {
                 // summary counts every line of the file.
                 tally.rows_read += swallowed;
                 tally.rejected += 1 + swallowed;
-                if tally.errors.len() < MAX_ERRORS_KEPT {
-                    tally.errors.push(format!(
-                        "{file}:{line}: {}: {}",
-                        lang.pick("ligne", "line"),
-                        problem.text(lang)
-                    ));
+                let error = format!(
+                    "{file}:{line}: {}: {}",
+                    lang.pick("ligne", "line"),
+                    problem.text(lang)
+                );
+                // The summary's "… N more" points at the quote's line.
+                match tally.error(error) {
+                    true => tally.untold(line, swallowed),
+                    false => tally.untold(line, 1 + swallowed),
                 }
                 continue;
             }
@@ -793,14 +1005,16 @@ impl LineReader {
                 Ok(event) => event,
                 Err(errors) => {
                     tally.rejected += 1;
+                    let mut told = false;
                     for e in errors {
-                        if tally.errors.len() < MAX_ERRORS_KEPT {
-                            tally.errors.push(if e.value.is_empty() {
-                                format!("{file}:{line}: {}: {}", e.field, e.message)
-                            } else {
-                                format!("{file}:{line}: {}: {} ({})", e.field, e.message, e.value)
-                            });
-                        }
+                        told |= tally.error(if e.value.is_empty() {
+                            format!("{file}:{line}: {}: {}", e.field, e.message)
+                        } else {
+                            format!("{file}:{line}: {}: {} ({})", e.field, e.message, e.value)
+                        });
+                    }
+                    if !told {
+                        tally.untold(line, 1);
                     }
                     continue;
                 }
@@ -840,17 +1054,26 @@ impl LineReader {
         tally
     }
 
-    /// What is wrong with a date after `latest`.
-    fn in_the_future(&self) -> String {
-        match self.lang {
-            Lang::Fr => format!(
-                "date dans le futur (après le {}) : jour et mois inversés ? vérifiez le format de date du profil",
-                show_date(paris_day(self.latest), Lang::Fr)
+    /// What is wrong with a date after `latest`, `day` as read: day and
+    /// month swapped only when its day could be a month and the swapped
+    /// date is not in the future too.
+    fn in_the_future(&self, day: chrono::NaiveDate) -> String {
+        use chrono::Datelike;
+        let latest = show_date(paris_day(self.latest), self.lang);
+        let swapped = match day.day() {
+            1..=12 => chrono::NaiveDate::from_ymd_opt(day.year(), day.day(), day.month()),
+            _ => None,
+        };
+        let swappable = swapped.is_some_and(|s| s <= self.latest.date_naive());
+        match (swappable, self.lang) {
+            (true, Lang::Fr) => format!(
+                "date dans le futur (après le {latest}) : jour et mois inversés ? vérifiez le format de date du profil"
             ),
-            Lang::En => format!(
-                "date in the future (after {}): day and month swapped? check the profile's date format",
-                show_date(paris_day(self.latest), Lang::En)
+            (true, Lang::En) => format!(
+                "date in the future (after {latest}): day and month swapped? check the profile's date format"
             ),
+            (false, Lang::Fr) => format!("date dans le futur (après le {latest})"),
+            (false, Lang::En) => format!("date in the future (after {latest})"),
         }
     }
 
@@ -904,6 +1127,30 @@ impl LineReader {
             self.platform.as_str(),
             self.lang,
         );
+        // A UTF-8 file read as Windows-1252: its accented text would be
+        // stored garbled ("erronÃ©"), for good. Lines in plain ASCII read
+        // the same either way, and are imported.
+        if profile.encoding == profile::Encoding::Windows1252 {
+            let misread = record
+                .iter()
+                .enumerate()
+                .find_map(|(i, cell)| decode::misread_utf8(cell).map(|utf8| (i, cell, utf8)));
+            if let Some((i, cell, utf8)) = misread {
+                let field = match self.headers.get(i).filter(|h| !h.is_empty()) {
+                    Some(header) => header.clone(),
+                    None => lang.pick("encodage", "encoding").to_string(),
+                };
+                let message = match lang {
+                    Lang::Fr => format!("texte en UTF-8 lu comme du Windows-1252 ({}) : le fichier est en UTF-8, mettez encoding = \"utf-8\" dans le profil", lang.quote(utf8.trim())),
+                    Lang::En => format!("UTF-8 text read as Windows-1252 ({}): the file is UTF-8, set encoding = \"utf-8\" in the profile", lang.quote(utf8.trim())),
+                };
+                return Err(vec![LineError {
+                    field,
+                    message,
+                    value: cell.trim().to_string(),
+                }]);
+            }
+        }
         let mut errors: Vec<LineError> = Vec::new();
         macro_rules! fail {
             ($field:expr, $message:expr, $value:expr $(,)?) => {
@@ -943,8 +1190,8 @@ impl LineReader {
                     raw_date,
                 );
             }
-            if d.is_some_and(|d| d > self.latest.date_naive()) {
-                fail!("issue_date", self.in_the_future(), raw_date);
+            if let Some(d) = d.filter(|d| *d > self.latest.date_naive()) {
+                fail!("issue_date", self.in_the_future(d), raw_date);
             }
             d
         };
@@ -987,8 +1234,9 @@ impl LineReader {
                     raw_at,
                 );
             }
-            if t.is_some_and(|t| t > self.latest) {
-                fail!("status_at", self.in_the_future(), raw_at);
+            if let Some(t) = t.filter(|t| *t > self.latest) {
+                let day = t.with_timezone(&profile.timezone).date_naive();
+                fail!("status_at", self.in_the_future(day), raw_at);
             }
             t
         };
@@ -997,8 +1245,18 @@ impl LineReader {
             if raw.is_empty() {
                 return None;
             }
-            let v = profile.parse_amount(raw);
-            if v.is_none() {
+            let v = profile.amount_or_why(raw);
+            if v == Err(Problem::NumberTooLarge) {
+                let largest = largest_amount(profile.decimal);
+                fail!(
+                    field,
+                    match lang {
+                        Lang::Fr => format!("montant trop grand (au plus {largest})"),
+                        Lang::En => format!("amount too large (at most {largest})"),
+                    },
+                    raw,
+                );
+            } else if v.is_err() {
                 fail!(
                     field,
                     format!(
@@ -1018,7 +1276,7 @@ impl LineReader {
                     raw,
                 );
             }
-            v
+            v.ok()
         };
         let amount_ht = amount("amount_ht");
         let amount_ttc = amount("amount_ttc");
@@ -1065,8 +1323,10 @@ impl LineReader {
         // Direction: the column, else the profile's, else what the SIRENs say.
         let seller_raw = pos.cell(record, "seller_siren");
         let buyer_raw = pos.cell(record, "buyer_siren");
-        let seller = Siren::parse(seller_raw);
-        let buyer = Siren::parse(buyer_raw);
+        // Platforms often export the establishment's SIRET: its SIREN is
+        // its first nine digits (as at onboarding).
+        let seller = Siren::parse_or_from_siret(seller_raw);
+        let buyer = Siren::parse_or_from_siret(buyer_raw);
         let raw_direction = pos.cell(record, "direction");
         let mut direction = if pos.at.contains_key("direction") && !raw_direction.is_empty() {
             let d = profile.parse_direction(raw_direction);

@@ -5,7 +5,7 @@
 //! works from any directory; a firm's own directory (`profiles_dir`)
 //! overrides them by name, and a profile file can be given by path.
 
-use cabready_store::domain::{fold, parse_cents, Direction, LifecycleCode};
+use cabready_store::domain::{cents_or_why, fold, parse_cents, Direction, LifecycleCode, Problem};
 use cabready_store::lang::{toml_problem, STATUS_CODE_EXPECTED};
 use cabready_store::{Lang, Said};
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
@@ -532,6 +532,12 @@ impl Profile {
     /// exactly, or `None` (see [`parse_cents`]).
     pub fn parse_amount(&self, raw: &str) -> Option<i64> {
         parse_cents(raw, self.decimal)
+    }
+
+    /// As [`Profile::parse_amount`], saying why not (an amount too large
+    /// to be stored, or unreadable).
+    pub fn amount_or_why(&self, raw: &str) -> Result<i64, Problem> {
+        cents_or_why(raw, self.decimal)
     }
 
     /// The lifecycle code of a status cell: the profile's words first, then

@@ -20,9 +20,11 @@ pub use email::Email;
 pub use identifiers::{check_siret, french_vat_number, Siren};
 pub use lifecycle::{Direction, LifecycleCode};
 pub use mandate::{ImportedStatus, MandateKind, MandateStatus, PlatformState};
-pub use numbers::{parse_amount_cents, parse_cents, parse_decimal, Cents};
+pub use numbers::{
+    cents_or_why, largest_amount, parse_amount_cents, parse_cents, parse_decimal, Cents,
+};
 pub use role::Role;
-pub use text::{fold, split_list};
+pub use text::{closest, distance, fold, split_list};
 pub use vat::{VatRegime, VatRegimeSchedule};
 
 use crate::lang::Lang;
@@ -39,6 +41,8 @@ pub enum Problem {
     SiretInvalid,
     EmailInvalid,
     NumberInvalid,
+    /// A number well written, too large to be stored.
+    NumberTooLarge,
     /// `1,500` or `1.500`: thousands or decimals, nothing says which.
     NumberAmbiguous,
     NegativeNumber,
@@ -83,6 +87,8 @@ impl Problem {
             (NumberInvalid, Lang::En) => {
                 "unreadable number (expected e.g. 1 250 000,50 or 1,250,000.50; digits grouped by three, two decimals at most)".into()
             }
+            (NumberTooLarge, Lang::Fr) => format!("nombre trop grand (au plus {})", numbers::largest_amount(',')),
+            (NumberTooLarge, Lang::En) => format!("number too large (at most {})", numbers::largest_amount('.')),
             (NumberAmbiguous, Lang::Fr) => {
                 "nombre ambigu : un seul séparateur suivi de trois chiffres peut grouper des milliers ou marquer des décimales ; écrivez par exemple 1500, 1 500 ou 1,5".into()
             }

@@ -12,6 +12,14 @@ pub type Cents = i64;
 /// amounts each: it does not allocate, and may be inlined there.
 #[inline]
 pub fn parse_cents(raw: &str, decimal: char) -> Option<Cents> {
+    cents_or_why(raw, decimal).ok()
+}
+
+/// As [`parse_cents`], saying why not: [`Problem::NumberTooLarge`] for an
+/// amount well written but beyond what is stored (see [`largest_amount`]),
+/// [`Problem::NumberInvalid`] for anything else.
+#[inline]
+pub fn cents_or_why(raw: &str, decimal: char) -> Result<Cents, Problem> {
     let thousands = if decimal == ',' { '.' } else { ',' };
     let text = raw.trim();
     let text = text
@@ -25,42 +33,64 @@ pub fn parse_cents(raw: &str, decimal: char) -> Option<Cents> {
     };
     let (whole, fraction) = text.split_once(decimal).unwrap_or((text, ""));
     if text.ends_with(decimal) {
-        return None;
+        return Err(Problem::NumberInvalid);
     }
-    let mut cents: i64 = 0;
-    let mut push = |digit: u8| -> Option<()> {
-        cents = cents.checked_mul(10)?.checked_add(i64::from(digit))?;
-        Some(())
+    // Too many digits is said once the whole is known to be well written.
+    let (mut cents, mut too_large): (i64, bool) = (0, false);
+    let mut push = |digit: u8| match cents
+        .checked_mul(10)
+        .and_then(|c| c.checked_add(i64::from(digit)))
+    {
+        Some(c) => cents = c,
+        None => too_large = true,
     };
     let (mut groups, mut first, mut run) = (0, 0, 0);
     for c in whole.chars() {
         if c.is_ascii_digit() {
-            push(c as u8 - b'0')?;
+            push(c as u8 - b'0');
             run += 1;
         } else if run > 0 && (c == thousands || c == '\'' || c.is_whitespace()) {
             if groups == 0 {
                 first = run;
             } else if run != 3 {
-                return None;
+                return Err(Problem::NumberInvalid);
             }
             groups += 1;
             run = 0;
         } else {
-            return None;
+            return Err(Problem::NumberInvalid);
         }
     }
     if run == 0 || groups > 0 && (run != 3 || first > 3) {
-        return None;
+        return Err(Problem::NumberInvalid);
     }
     // Cents: a third decimal other than zero would be lost.
     let digits = fraction.trim_end_matches('0').as_bytes();
     if digits.len() > 2 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
+        return Err(Problem::NumberInvalid);
     }
     for i in 0..2 {
-        push(digits.get(i).map_or(0, |d| d - b'0'))?;
+        push(digits.get(i).map_or(0, |d| d - b'0'));
     }
-    Some(if negative { -cents } else { cents })
+    if too_large {
+        return Err(Problem::NumberTooLarge);
+    }
+    Ok(if negative { -cents } else { cents })
+}
+
+/// The largest amount stored, written with `decimal` and its thousands
+/// grouped: `92 233 720 368 547 758,07`, `92,233,720,368,547,758.07`.
+pub fn largest_amount(decimal: char) -> String {
+    let group = if decimal == ',' { ' ' } else { ',' };
+    let whole = (Cents::MAX / 100).to_string();
+    let mut out = String::new();
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i).is_multiple_of(3) {
+            out.push(group);
+        }
+        out.push(c);
+    }
+    format!("{out}{decimal}{:02}", Cents::MAX % 100)
 }
 
 /// The decimal separator of a number written the French way or the English
@@ -112,7 +142,7 @@ fn read_cents(raw: &str) -> Result<Cents, Problem> {
         return Err(Problem::Required);
     }
     let decimal = guessed_decimal_separator(text).ok_or(Problem::NumberAmbiguous)?;
-    parse_cents(text, decimal).ok_or(Problem::NumberInvalid)
+    cents_or_why(text, decimal)
 }
 
 #[cfg(test)]
@@ -170,6 +200,30 @@ mod tests {
         assert_eq!(parse_amount_cents("0,1 €"), Ok(10));
         assert_eq!(parse_cents("-1.234,56", ','), Some(-123_456));
         assert_eq!(parse_cents("1,234.56", ','), None);
+    }
+
+    #[test]
+    fn too_large_is_said_only_of_a_well_written_amount() {
+        let huge = "99 999 999 999 999 999 999,99";
+        assert_eq!(cents_or_why(huge, ','), Err(Problem::NumberTooLarge));
+        assert_eq!(parse_amount_cents(huge), Err(Problem::NumberTooLarge));
+        assert_eq!(
+            cents_or_why("99 999 999 999 999 999 99,99", ','),
+            Err(Problem::NumberInvalid)
+        );
+        assert_eq!(
+            cents_or_why("99999999999999999999,999", ','),
+            Err(Problem::NumberInvalid)
+        );
+        let largest = largest_amount(',');
+        assert_eq!(largest, "92 233 720 368 547 758,07");
+        assert_eq!(cents_or_why(&largest, ','), Ok(Cents::MAX));
+        assert_eq!(cents_or_why(&format!("-{largest}"), ','), Ok(-Cents::MAX));
+        assert_eq!(
+            cents_or_why("92 233 720 368 547 758,08", ','),
+            Err(Problem::NumberTooLarge)
+        );
+        assert_eq!(largest_amount('.'), "92,233,720,368,547,758.07");
     }
 
     #[test]

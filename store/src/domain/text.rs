@@ -54,9 +54,52 @@ pub fn split_list(raw: &str) -> Vec<String> {
         .collect()
 }
 
+/// Levenshtein distance (on chars).
+pub fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+/// The candidate closest to `word` (case and accents ignored), when one is
+/// a letter or two off: what "vouliez-vous dire" offers.
+pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let key = fold(word);
+    candidates
+        .into_iter()
+        .map(|candidate| (distance(&key, &fold(candidate)), candidate))
+        .filter(|(d, _)| *d <= 2)
+        .min()
+        .map(|(_, candidate)| candidate)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn levenshtein() {
+        assert_eq!(distance("pert", "pret"), 2);
+        assert_eq!(distance("tilleul", "tilleuls"), 1);
+        assert_eq!(distance("", "abc"), 3);
+        assert_eq!(distance("d001", "d001"), 0);
+    }
+
+    #[test]
+    fn closest_is_a_letter_or_two_off() {
+        let platforms = ["Iopole", "Pennylane", "jefacture.com"];
+        assert_eq!(closest("Iopol", platforms), Some("Iopole"));
+        assert_eq!(closest("PENYLANE", platforms), Some("Pennylane"));
+        assert_eq!(closest("Docusign", platforms), None);
+    }
 
     #[test]
     fn fold_removes_accents_case_and_separators() {
