@@ -386,13 +386,8 @@ fn command(name: &'static str, args: &[String]) -> Result<Command, ParseError> {
                 [w, p @ ..] if is_word(w, &["portefeuille", "portfolio"]) && !p.is_empty() => {
                     AnomalyScope::Portfolio(p.join(" "))
                 }
-                _ => {
-                    return Err(usage(
-                        "anomalies",
-                        format!("argument inconnu « {} »", args.join(" ")),
-                        format!("unknown argument '{}'", args.join(" ")),
-                    ))
-                }
+                // A dossier named alone, as `pret D001` takes it.
+                _ => AnomalyScope::Dossier(args.join(" ")),
             }),
         },
         "assigner" | "commenter" | "resoudre" | "ignorer" => {
@@ -998,6 +993,10 @@ mod tests {
         assert_eq!(
             cmd("anomalies dossier Garage des Tilleuls"),
             Command::Anomalies(AnomalyScope::Dossier("Garage des Tilleuls".into()))
+        );
+        assert_eq!(
+            cmd("anomalies D001"),
+            Command::Anomalies(AnomalyScope::Dossier("D001".into()))
         );
         assert_eq!(
             cmd("assigner #12 @moi"),

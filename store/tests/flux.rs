@@ -502,7 +502,7 @@ both_backends!(
         assert!(
             reopened
                 .describe(Lang::Fr)
-                .starts_with("Aucune facture émise depuis le 24/11/2026"),
+                .starts_with("Aucune facture émise depuis la dernière, datée du 24/11/2026"),
             "{}",
             reopened.describe(Lang::Fr)
         );

@@ -31,8 +31,8 @@ const HELP: &[Entry] = &[
     ),
     (
         "anomalies",
-        "anomalies [ouvertes | closes | toutes | miennes | dossier D | portefeuille P | N]",
-        "anomalies [open | closed | all | mine | dossier D | portfolio P | N]",
+        "anomalies [ouvertes | closes | toutes | miennes | [dossier] D | portefeuille P | N]",
+        "anomalies [open | closed | all | mine | [dossier] D | portfolio P | N]",
         "la file des anomalies, la plus grave et la plus ancienne d'abord (closes : celles closes d'elles-mêmes, résolues ou écartées) ; avec un numéro N, l'anomalie en détail et son historique",
         "the anomaly queue, most severe and oldest first (closed: those closed by themselves, resolved or dismissed); with a number N, that anomaly in full with its history",
     ),

@@ -1244,11 +1244,11 @@ pub fn describe(rule: &str, d: &Value, lang: Lang) -> String {
         ("received_not_taken", Lang::En) => format!("Received invoice {number} not acknowledged since {since}{platform} (limit {} days)", s(d, "limit_days")),
         ("no_emission", Lang::Fr) => match s(d, "last_emitted") {
             l if l.is_empty() => format!("Aucune facture émise alors que l'émission s'applique depuis le {}", day_of(d, "emission_from", lang)),
-            _ => format!("Aucune facture émise depuis le {} (émission obligatoire, limite {} j)", day_of(d, "last_emitted", lang), s(d, "limit_days")),
+            _ => format!("Aucune facture émise depuis la dernière, datée du {} (émission obligatoire, limite {} j)", day_of(d, "last_emitted", lang), s(d, "limit_days")),
         },
         ("no_emission", Lang::En) => match s(d, "last_emitted") {
             l if l.is_empty() => format!("No invoice emitted although emission has applied since {}", day_of(d, "emission_from", lang)),
-            _ => format!("No invoice emitted since {} (emission mandatory, limit {} days)", day_of(d, "last_emitted", lang), s(d, "limit_days")),
+            _ => format!("No invoice emitted since the latest, dated {} (emission mandatory, limit {} days)", day_of(d, "last_emitted", lang), s(d, "limit_days")),
         },
         ("other_platform", Lang::Fr) => match s(d, "recorded") {
             r if r.is_empty() => format!("Factures reçues via {0} alors qu'aucune plateforme n'est enregistrée pour le dossier : si {0} est sa plateforme de réception, enregistrez-la (commande « plateforme »)", s(d, "platform")),
