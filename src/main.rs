@@ -49,6 +49,8 @@ enum Command {
     Import(cli::import::Command),
     /// The anomaly queue: list, show, assign, comment, resolve, dismiss, evaluate.
     Anomalies(cli::anomalies::Args),
+    /// The action journal: who did what, when (--csv for an audit).
+    Journal(cli::journal::Args),
     /// Legal dates and the firm's milestones: what is overdue, what falls due next.
     Calendar(cli::calendar::Args),
     /// Readiness for the reform: score, state, what is missing and by when (docs/READINESS.md).
@@ -128,6 +130,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Onboard(args) => cli::onboard::run(&ctx, args).await,
         Command::Import(command) => cli::import::run(&ctx, command).await,
         Command::Anomalies(args) => cli::anomalies::run(&ctx, args).await,
+        Command::Journal(args) => cli::journal::run(&ctx, args).await,
         Command::Calendar(args) => cli::calendar::run(&ctx, args).await,
         Command::Readiness(args) => cli::readiness::run(&ctx, args).await,
         Command::Digest(args) => cli::digest::run(&ctx, args).await,

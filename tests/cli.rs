@@ -1101,6 +1101,50 @@ fn anomaly_changes_on_the_command_line_follow_the_chat_rights() {
         "{}",
         stderr(&unknown)
     );
+
+    // The journal says who closed it, by name as in the chat, on the
+    // console and as CSV for an audit; a bad date is said.
+    let by_claire = cabready(
+        dir.path(),
+        None,
+        &["journal", "--by", "claire", "--limit", "1"],
+    );
+    assert!(by_claire.status.success(), "{}", stderr(&by_claire));
+    let said = stdout(&by_claire);
+    assert!(
+        said.starts_with("25/11/2026 10:00 — claire.durand@cabinet-durand.fr — D0")
+            && said.contains(&format!("anomalie #{id} résolue : client rappelé\n")),
+        "{said}"
+    );
+    assert!(said.contains("… les 1 dernières"), "{said}");
+    let csv = cabready(
+        dir.path(),
+        None,
+        &[
+            "journal",
+            "--csv",
+            "--by",
+            "claire.durand@cabinet-durand.fr",
+            "--since",
+            "25/11/2026",
+        ],
+    );
+    let csv = stdout(&csv);
+    let mut rows = csv.lines();
+    assert_eq!(rows.next(), Some("at,actor,dossier,action,text,details"));
+    let last = rows.last().unwrap_or_default();
+    assert!(
+        last.starts_with("2026-11-25T09:00:00") && last.contains(",anomaly.resolved,"),
+        "{csv}"
+    );
+    let bad = cabready(dir.path(), None, &["journal", "--since", "hier"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        stderr(&bad)
+            .contains("--since : date illisible « hier » (attendu : 2026-11-01 ou 01/11/2026)"),
+        "{}",
+        stderr(&bad)
+    );
 }
 
 /// What a user sees on stderr: words, not a log line ("ERROR

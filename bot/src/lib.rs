@@ -17,6 +17,7 @@ pub mod reply;
 
 pub use auth::Caller;
 pub use commands::anomalies::card as anomaly_card;
+pub use commands::journal::line_text as journal_line_text;
 pub use commands::ready::{dossier_line, dossier_reply};
 pub use commands::triage::message_read_as;
 pub use error::CommandError;

@@ -8,6 +8,7 @@ pub mod demo_flux;
 pub mod demo_replies;
 pub mod digest;
 pub mod import;
+pub mod journal;
 pub mod onboard;
 pub mod readiness;
 pub mod remind;

@@ -212,6 +212,48 @@ pub async fn about(
     rows.iter().map(line_from_row).collect()
 }
 
+/// Which of the firm's journal lines to read (`cabready journal`).
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub dossier_id: Option<i64>,
+    /// From this time on, included.
+    pub since: Option<DateTime<Utc>>,
+    /// Before this time.
+    pub until: Option<DateTime<Utc>>,
+    /// The author as the journal names them (an email, `cabready`, a file).
+    pub actor: Option<String>,
+    pub limit: i64,
+}
+
+/// The latest `filter.limit` lines that pass the filter, oldest first (as
+/// they happened; `for_dossier`'s order, reversed).
+pub async fn list(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    filter: &Filter,
+) -> StoreResult<Vec<JournalLine>> {
+    let rows = sqlx::query(
+        "SELECT id, at, actor_kind, actor, entity, entity_id, dossier_id, action, details FROM journal
+         WHERE firm_id = $1 AND ($2 IS NULL OR dossier_id = $2) AND ($3 IS NULL OR at >= $3)
+           AND ($4 IS NULL OR at < $4) AND ($5 IS NULL OR actor = $5)
+         ORDER BY at DESC, id DESC LIMIT $6",
+    )
+    .bind(firm_id)
+    .bind(filter.dossier_id)
+    .bind(filter.since.map(to_db_time))
+    .bind(filter.until.map(to_db_time))
+    .bind(filter.actor.clone())
+    .bind(filter.limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut lines = rows
+        .iter()
+        .map(line_from_row)
+        .collect::<StoreResult<Vec<_>>>()?;
+    lines.reverse();
+    Ok(lines)
+}
+
 /// How many lines the firm's journal holds (tests, summaries).
 pub async fn count(conn: &mut AnyConnection, firm_id: i64) -> StoreResult<i64> {
     Ok(

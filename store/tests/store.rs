@@ -676,3 +676,108 @@ both_backends!(
         assert!(tpe_steps.contains(&Item::Obligation(Obligation::Emission)));
     }
 );
+
+// `cabready journal`: the firm's lines by dossier, time window and author,
+// the latest ones, in the order they happened; never another firm's.
+both_backends!(journal_lines_are_read_by_filter, |db: TestDb| async move {
+    let durand = firm_with_accountant(&db, "Cabinet Durand").await;
+    let martin = firm_with_accountant(&db, "Cabinet Martin").await;
+    let mut conn = db.store.pool().acquire().await.unwrap();
+    let anne = "anne@cabinet.fr";
+    let mut ids = Vec::new();
+    for (firm, code, seed) in [
+        (durand, "D001", 1),
+        (durand, "D002", 2),
+        (martin, "M001", 3),
+    ] {
+        dossiers::upsert(
+            &mut conn,
+            firm,
+            &dossier(code, seed, anne),
+            &Actor::System,
+            at(),
+        )
+        .await
+        .unwrap();
+        let found = dossiers::find_by_code(&mut conn, firm, code).await.unwrap();
+        ids.push(found.unwrap().id);
+    }
+    let by_anne = Actor::User(anne.into());
+    for (firm, dossier_id, hours, action) in [
+        (durand, ids[0], 1, "test.first"),
+        (durand, ids[1], 2, "test.other_dossier"),
+        (durand, ids[0], 30, "test.next_day"),
+        (martin, ids[2], 3, "test.other_firm"),
+    ] {
+        let entry = journal::Entry {
+            entity: "dossier",
+            entity_id: Some(dossier_id),
+            dossier_id: Some(dossier_id),
+            action,
+            details: serde_json::json!({}),
+        };
+        journal::record(
+            &mut conn,
+            firm,
+            at() + chrono::Duration::hours(hours),
+            &by_anne,
+            entry,
+        )
+        .await
+        .unwrap();
+    }
+    let store = &db.store;
+    let read = |filter: journal::Filter| async move {
+        let mut conn = store.pool().acquire().await.unwrap();
+        journal::list(&mut conn, durand, &filter)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|l| l.action.starts_with("test."))
+            .map(|l| l.action)
+            .collect::<Vec<_>>()
+    };
+    let all = journal::Filter {
+        limit: 100,
+        ..Default::default()
+    };
+    assert_eq!(
+        read(all.clone()).await,
+        ["test.first", "test.other_dossier", "test.next_day"]
+    );
+    assert_eq!(
+        read(journal::Filter {
+            dossier_id: Some(ids[0]),
+            ..all.clone()
+        })
+        .await,
+        ["test.first", "test.next_day"]
+    );
+    assert_eq!(
+        read(journal::Filter {
+            since: Some(at() + chrono::Duration::hours(2)),
+            until: Some(at() + chrono::Duration::hours(24)),
+            ..all.clone()
+        })
+        .await,
+        ["test.other_dossier"]
+    );
+    assert_eq!(
+        read(journal::Filter {
+            actor: Some("cabready".into()),
+            ..all.clone()
+        })
+        .await,
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        read(journal::Filter {
+            actor: Some(anne.into()),
+            limit: 2,
+            ..all.clone()
+        })
+        .await,
+        ["test.other_dossier", "test.next_day"],
+        "the latest two"
+    );
+});

@@ -4,7 +4,7 @@ pub(crate) mod anomalies;
 mod calendar;
 mod dossier;
 pub mod help;
-mod journal;
+pub(crate) mod journal;
 mod mandates;
 mod platform;
 pub mod ready;

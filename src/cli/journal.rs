@@ -1,0 +1,193 @@
+//! `cabready journal`: the firm's action journal, read back for people or
+//! exported for an audit (`--csv`), with the chat's words for each line.
+
+use crate::AppContext;
+use anyhow::{anyhow, Result};
+use cabready_store::clock::{show_time, to_db_time};
+use cabready_store::journal::{self, Filter};
+use cabready_store::{dossiers, firms, users, Lang};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono_tz::Europe::Paris;
+use std::collections::HashMap;
+use std::process::ExitCode;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Only this dossier's lines (code, SIREN or part of its name).
+    #[arg(long)]
+    dossier: Option<String>,
+    /// From this day on (2026-11-01 or 01/11/2026, Paris time).
+    #[arg(long)]
+    since: Option<String>,
+    /// Up to this day, included.
+    #[arg(long)]
+    until: Option<String>,
+    /// Only what this person did: their email or name, or `cabready` for
+    /// what CabReady did by itself.
+    #[arg(long = "by")]
+    by: Option<String>,
+    /// How many lines at most: the latest ones (default 50).
+    #[arg(long, default_value_t = 50)]
+    limit: i64,
+    /// Every field as CSV on standard output (time, author, dossier, action, text, details).
+    #[arg(long)]
+    csv: bool,
+    /// The firm, when the database holds several.
+    #[arg(long, env = "CABREADY_FIRM")]
+    firm: Option<String>,
+}
+
+/// A day as a user writes it (ISO or French), its start in Paris.
+fn day_start(raw: &str, option: &str, lang: Lang) -> Result<DateTime<Utc>> {
+    let raw = raw.trim();
+    let day = NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(raw, "%d/%m/%Y"))
+        .map_err(|_| {
+            anyhow!(match lang {
+                Lang::Fr => format!(
+                    "{option} : date illisible « {raw} » (attendu : 2026-11-01 ou 01/11/2026)"
+                ),
+                Lang::En => format!(
+                    "{option}: unreadable date '{raw}' (expected: 2026-11-01 or 01/11/2026)"
+                ),
+            })
+        })?;
+    let midnight = day.and_time(chrono::NaiveTime::MIN);
+    Ok(Paris.from_local_datetime(&midnight).earliest().map_or_else(
+        || Utc.from_utc_datetime(&midnight),
+        |t| t.with_timezone(&Utc),
+    ))
+}
+
+pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
+    let lang = ctx.lang;
+    let store = ctx.store().await?;
+    let mut conn = store.pool().acquire().await?;
+    let firm_name = args.firm.as_deref().or(ctx.config.firm.as_deref());
+    let firm = firms::resolve(&mut conn, firm_name)
+        .await
+        .map_err(|e| anyhow!(e.user_message(lang)))?;
+    if args.limit < 1 {
+        return Err(anyhow!(lang.pick(
+            "--limit : un nombre entier ≥ 1 est attendu",
+            "--limit: a whole number ≥ 1 is expected"
+        )));
+    }
+    let dossier_id = match &args.dossier {
+        Some(query) => Some(
+            super::one_dossier(&mut conn, firm.id, query, lang)
+                .await?
+                .id,
+        ),
+        None => None,
+    };
+    let since = args
+        .since
+        .as_deref()
+        .map(|d| day_start(d, "--since", lang))
+        .transpose()?;
+    let until = args
+        .until
+        .as_deref()
+        .map(|d| day_start(d, "--until", lang).map(|t| t + chrono::Duration::days(1)))
+        .transpose()?;
+    let actor = match args.by.as_deref().map(str::trim) {
+        None => None,
+        Some(who) if cabready_store::domain::fold(who) == "cabready" => Some("cabready".into()),
+        Some(who) => {
+            let mut fitting = users::named(&mut conn, firm.id, who).await?;
+            match fitting.len() {
+                1 => Some(fitting.remove(0).record.email.as_str().to_string()),
+                // An author the firm has no user for: a file, a client's address.
+                _ if who.contains(['@', '.']) => Some(who.to_lowercase()),
+                0 => {
+                    return Err(anyhow!(match lang {
+                        Lang::Fr => format!("--by : « {who} » n'est pas un utilisateur du cabinet (attendu : son e-mail ou son nom, ou « cabready »)"),
+                        Lang::En => format!("--by: '{who}' is not a user of the firm (expected: their email or name, or 'cabready')"),
+                    }))
+                }
+                _ => {
+                    let emails: Vec<&str> =
+                        fitting.iter().map(|u| u.record.email.as_str()).collect();
+                    return Err(anyhow!(match lang {
+                        Lang::Fr => format!("--by : « {who} » désigne plusieurs utilisateurs ({}) : donnez son e-mail", emails.join(", ")),
+                        Lang::En => format!("--by: '{who}' fits several users ({}): give their email", emails.join(", ")),
+                    }));
+                }
+            }
+        }
+    };
+    let lines = journal::list(
+        &mut conn,
+        firm.id,
+        &Filter {
+            dossier_id,
+            since,
+            until,
+            actor,
+            limit: args.limit,
+        },
+    )
+    .await?;
+    let codes: HashMap<i64, String> = dossiers::list(&mut conn, firm.id, None)
+        .await?
+        .into_iter()
+        .map(|d| (d.id, d.record.code))
+        .collect();
+    drop(conn);
+    store.close().await;
+    let code = |id: Option<i64>| {
+        id.and_then(|id| codes.get(&id).cloned())
+            .unwrap_or_default()
+    };
+    if args.csv {
+        let mut out = csv::Writer::from_writer(std::io::stdout().lock());
+        out.write_record(["at", "actor", "dossier", "action", "text", "details"])?;
+        for l in &lines {
+            out.write_record([
+                to_db_time(l.at),
+                l.actor.clone(),
+                code(l.dossier_id),
+                l.action.clone(),
+                cabready_bot::journal_line_text(l, lang),
+                l.details.to_string(),
+            ])?;
+        }
+        out.flush()?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if lines.is_empty() {
+        println!(
+            "{}",
+            lang.pick("Aucune ligne de journal.", "No journal line.")
+        );
+    }
+    for l in &lines {
+        let dossier = match code(l.dossier_id) {
+            c if c.is_empty() => String::new(),
+            c => format!("{c} — "),
+        };
+        println!(
+            "{} — {} — {dossier}{}",
+            show_time(l.at, lang),
+            l.actor,
+            cabready_bot::journal_line_text(l, lang)
+        );
+    }
+    if lines.len() as i64 == args.limit {
+        println!(
+            "{}",
+            match lang {
+                Lang::Fr => format!(
+                    "… les {} dernières : --limit ou --since pour remonter plus loin",
+                    args.limit
+                ),
+                Lang::En => format!(
+                    "… the latest {}: --limit or --since to go further back",
+                    args.limit
+                ),
+            }
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
