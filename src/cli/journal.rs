@@ -3,11 +3,10 @@
 
 use crate::AppContext;
 use anyhow::{anyhow, Result};
-use cabready_store::clock::{show_time, to_db_time};
+use cabready_store::clock::{paris_day_start, show_time, to_db_time};
 use cabready_store::journal::{self, Filter};
 use cabready_store::{dossiers, firms, users, Lang};
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use chrono_tz::Europe::Paris;
+use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::HashMap;
 use std::process::ExitCode;
 
@@ -52,11 +51,7 @@ fn day_start(raw: &str, option: &str, lang: Lang) -> Result<DateTime<Utc>> {
                 ),
             })
         })?;
-    let midnight = day.and_time(chrono::NaiveTime::MIN);
-    Ok(Paris.from_local_datetime(&midnight).earliest().map_or_else(
-        || Utc.from_utc_datetime(&midnight),
-        |t| t.with_timezone(&Utc),
-    ))
+    Ok(paris_day_start(day))
 }
 
 pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {

@@ -81,6 +81,16 @@ pub fn french_time(at: DateTime<Utc>) -> String {
         .to_string()
 }
 
+/// When a day starts in Paris, where the firm lives.
+pub fn paris_day_start(day: NaiveDate) -> DateTime<Utc> {
+    use chrono::TimeZone;
+    let midnight = day.and_time(chrono::NaiveTime::MIN);
+    Paris.from_local_datetime(&midnight).earliest().map_or_else(
+        || Utc.from_utc_datetime(&midnight),
+        |t| t.with_timezone(&Utc),
+    )
+}
+
 /// The day a time falls on in Paris.
 pub fn paris_day(at: DateTime<Utc>) -> NaiveDate {
     at.with_timezone(&Paris).date_naive()

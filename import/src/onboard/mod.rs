@@ -9,7 +9,7 @@ mod parse;
 pub use columns::{CLIENT_COLUMNS, USER_COLUMNS};
 pub use errors::{FileProblem, RowError, RowProblem};
 
-use cabready_store::clock::show_date;
+use cabready_store::clock::{paris_day_start, show_date};
 use cabready_store::domain::MandateKind;
 use cabready_store::dossiers;
 use cabready_store::journal::{Actor, Change};
@@ -17,7 +17,7 @@ use cabready_store::mandates::{self, Imported};
 use cabready_store::platforms::{self, PlatformChange};
 use cabready_store::users;
 use cabready_store::{firms, Clock, Lang, Said, Store, StoreError};
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Europe::Paris;
 use parse::{ClientRow, MandateCell, Parsed};
 use std::path::{Path, PathBuf};
@@ -387,7 +387,7 @@ pub async fn run(
             }
             if let (Some(mandate), Some(dossier_id)) = (&row.mandate, dossier_id) {
                 let note = imported_note(&clients_report.file, mandate.reached);
-                let reached_at = mandate.reached.map(start_of_day);
+                let reached_at = mandate.reached.map(paris_day_start);
                 // Never backwards either: a mandate the register took further
                 // (a client's reply read since the export) stays as it is, and
                 // the line says so.
@@ -430,16 +430,6 @@ pub async fn run(
     report.users = users_report;
     report.clients = clients_report;
     Ok(report)
-}
-
-/// The day a mandate status was reached, as a time: its start in Paris,
-/// where the firm lives.
-fn start_of_day(day: NaiveDate) -> DateTime<Utc> {
-    let midnight = day.and_time(chrono::NaiveTime::MIN);
-    Paris.from_local_datetime(&midnight).earliest().map_or_else(
-        || Utc.from_utc_datetime(&midnight),
-        |t| t.with_timezone(&Utc),
-    )
 }
 
 /// The journal's note on a mandate status read from the clients file.
