@@ -1116,7 +1116,15 @@ fn anomaly_changes_on_the_command_line_follow_the_chat_rights() {
             && said.contains(&format!("anomalie #{id} résolue : client rappelé\n")),
         "{said}"
     );
-    assert!(said.contains("… les 1 dernières"), "{said}");
+    // Her only line: nothing older to point to. The firm's journal has.
+    assert!(!said.contains("il y en a d'autres"), "{said}");
+    let latest = stdout(&cabready(dir.path(), None, &["journal", "--limit", "1"]));
+    assert!(
+        latest.ends_with(
+            "… les 1 dernières ; il y en a d'autres avant : --limit pour en voir plus\n"
+        ),
+        "{latest}"
+    );
     let csv = cabready(
         dir.path(),
         None,
@@ -1136,6 +1144,17 @@ fn anomaly_changes_on_the_command_line_follow_the_chat_rights() {
     assert!(
         last.starts_with("2026-11-25T09:00:00") && last.contains(",anomaly.resolved,"),
         "{csv}"
+    );
+    let backwards = cabready(
+        dir.path(),
+        None,
+        &["journal", "--since", "2026-11-25", "--until", "2026-11-24"],
+    );
+    assert_eq!(backwards.status.code(), Some(1));
+    assert!(
+        stderr(&backwards).contains("--since est après --until"),
+        "{}",
+        stderr(&backwards)
     );
     let bad = cabready(dir.path(), None, &["journal", "--since", "hier"]);
     assert_eq!(bad.status.code(), Some(1));

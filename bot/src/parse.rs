@@ -136,11 +136,11 @@ pub enum ParseError {
 pub const COMMANDS: &[(&str, &[&str])] = &[
     ("pret", &["prêt", "ready", "readiness"]),
     ("dossier", &["fiche", "client", "card"]),
-    ("anomalies", &["anomalie", "anomalies"]),
+    ("anomalies", &["anomalie", "anomalies", "anomaly"]),
     ("assigner", &["assign", "attribuer"]),
     ("commenter", &["comment", "commentaire"]),
     ("resoudre", &["résoudre", "resolve", "resolu"]),
-    ("ignorer", &["dismiss", "ecarter", "écarter"]),
+    ("ignorer", &["dismiss", "ignore", "ecarter", "écarter"]),
     ("mandats", &["mandates"]),
     ("mandat", &["mandate"]),
     ("plateforme", &["platform", "pdp", "plateforme-agreee"]),
@@ -985,6 +985,14 @@ mod tests {
     fn anomaly_commands() {
         assert_eq!(cmd("anomalies"), Command::Anomalies(AnomalyScope::Open));
         assert_eq!(cmd("anomalie #12"), Command::AnomalyCard(12));
+        assert_eq!(cmd("anomaly 12"), Command::AnomalyCard(12));
+        assert!(matches!(
+            cmd("ignore 12 not ours"),
+            Command::Anomaly {
+                id: 12,
+                action: AnomalyAction::Dismiss(_)
+            }
+        ));
         assert_eq!(cmd("anomalies 3"), Command::AnomalyCard(3));
         assert_eq!(
             cmd("anomalies miennes"),

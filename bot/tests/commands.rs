@@ -929,7 +929,7 @@ both_backends!(the_anomaly_queue_in_chat, |db: TestDb| async move {
     let said = resolved.description.clone().unwrap();
     assert_eq!(said.matches("résolue").count(), 1, "{said}");
     assert!(
-        said.ends_with("— note : première facture émise le 24/11"),
+        said.contains("— résolue le 25/11/2026 10:00 : première facture émise le 24/11 —"),
         "{said}"
     );
     let again = core.execute(&bruno, &format!("resoudre {id}")).await;

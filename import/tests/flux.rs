@@ -1032,7 +1032,13 @@ both_backends!(
             .find(|l| l.action == "anomaly.auto_closed")
             .unwrap();
         let cause = closed.details["cause"].as_str().unwrap();
-        assert_eq!(Said::show(cause, Lang::Fr), "après l'import de redepot.csv");
-        assert_eq!(Said::show(cause, Lang::En), "after importing redepot.csv");
+        assert_eq!(
+            Said::show(cause, Lang::Fr),
+            "règles réévaluées après l'import de redepot.csv"
+        );
+        assert_eq!(
+            Said::show(cause, Lang::En),
+            "rules run again after importing redepot.csv"
+        );
     }
 );

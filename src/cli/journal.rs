@@ -7,6 +7,7 @@ use cabready_store::clock::{paris_day_start, show_time, to_db_time};
 use cabready_store::journal::{self, Filter};
 use cabready_store::{dossiers, firms, users, Lang};
 use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::Value;
 use std::collections::HashMap;
 use std::process::ExitCode;
 
@@ -54,6 +55,23 @@ fn day_start(raw: &str, option: &str, lang: Lang) -> Result<DateTime<Utc>> {
     Ok(paris_day_start(day))
 }
 
+/// CabReady's own words are kept in both languages, as a JSON text inside
+/// the details: an audit file gets them as objects, not as text to parse twice.
+fn bilingual_as_objects(value: Value) -> Value {
+    match value {
+        Value::String(s) if s.starts_with("{\"fr\":") => {
+            serde_json::from_str(&s).unwrap_or(Value::String(s))
+        }
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (k, bilingual_as_objects(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(bilingual_as_objects).collect()),
+        other => other,
+    }
+}
+
 pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
     let lang = ctx.lang;
     let store = ctx.store().await?;
@@ -86,6 +104,14 @@ pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
         .as_deref()
         .map(|d| day_start(d, "--until", lang).map(|t| t + chrono::Duration::days(1)))
         .transpose()?;
+    if let (Some(from), Some(to)) = (since, until) {
+        if from >= to {
+            return Err(anyhow!(lang.pick(
+                "--since est après --until : aucune journée entre les deux",
+                "--since is after --until: no day in between"
+            )));
+        }
+    }
     let actor = match args.by.as_deref().map(str::trim) {
         None => None,
         Some(who) if cabready_store::domain::fold(who) == "cabready" => Some("cabready".into()),
@@ -112,7 +138,8 @@ pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
             }
         }
     };
-    let lines = journal::list(
+    // One more than asked: whether older lines remain.
+    let mut lines = journal::list(
         &mut conn,
         firm.id,
         &Filter {
@@ -120,10 +147,14 @@ pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
             since,
             until,
             actor,
-            limit: args.limit,
+            limit: args.limit + 1,
         },
     )
     .await?;
+    let more = lines.len() as i64 > args.limit;
+    if more {
+        lines.remove(0);
+    }
     let codes: HashMap<i64, String> = dossiers::list(&mut conn, firm.id, None)
         .await?
         .into_iter()
@@ -145,7 +176,7 @@ pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
                 code(l.dossier_id),
                 l.action.clone(),
                 cabready_bot::journal_line_text(l, lang),
-                l.details.to_string(),
+                bilingual_as_objects(l.details.clone()).to_string(),
             ])?;
         }
         out.flush()?;
@@ -169,20 +200,40 @@ pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
             cabready_bot::journal_line_text(l, lang)
         );
     }
-    if lines.len() as i64 == args.limit {
+    if more {
         println!(
             "{}",
             match lang {
                 Lang::Fr => format!(
-                    "… les {} dernières : --limit ou --since pour remonter plus loin",
+                    "… les {} dernières ; il y en a d'autres avant : --limit pour en voir plus",
                     args.limit
                 ),
                 Lang::En => format!(
-                    "… the latest {}: --limit or --since to go further back",
+                    "… the latest {}; there are older ones: --limit to see more",
                     args.limit
                 ),
             }
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cabready_store::Said;
+
+    #[test]
+    fn the_audit_file_gets_bilingual_texts_as_objects() {
+        let cause = Said::new("règles réévaluées", "rules run again").stored();
+        let details = serde_json::json!({ "cause": cause, "note": "vu", "list": [cause] });
+        assert_eq!(
+            bilingual_as_objects(details),
+            serde_json::json!({
+                "cause": { "fr": "règles réévaluées", "en": "rules run again" },
+                "note": "vu",
+                "list": [{ "fr": "règles réévaluées", "en": "rules run again" }],
+            })
+        );
+    }
 }

@@ -349,7 +349,7 @@ impl Digest {
                         a.under_7_days, a.from_7_to_30_days, a.over_30_days, a.critical
                     ),
                     Lang::En => format!(
-                        "{owner}: {} under 7 days, {} 7–30 days, {} over 30 days ({} critical)",
+                        "{owner}: {} under 7 days, {} from 7 to 30 days, {} over 30 days ({} critical)",
                         a.under_7_days, a.from_7_to_30_days, a.over_30_days, a.critical
                     ),
                 }

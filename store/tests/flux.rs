@@ -183,7 +183,8 @@ both_backends!(
         let mut other = event(d2, "R1", 203, 20, Direction::Received);
         other.platform = "Tiime".into();
         let mut dup = event(d1, "P4", 201, 0, Direction::Emitted);
-        dup.invoice_number = "F-P1".into();
+        // Issued under the number of P2 (not rejected): a duplicate.
+        dup.invoice_number = "F-P2".into();
         // An older emitted flow on another platform: D1's latest emission
         // is still the recent one (no "no_emission").
         let mut old_elsewhere = event(d1, "T1", 212, 200, Direction::Emitted);
@@ -1430,5 +1431,78 @@ both_backends!(
             .await
             .unwrap();
         assert_eq!((e.closed, e.open), (1, 2), "{e:?}");
+    }
+);
+
+// A rejected invoice was never issued: submitted again under a new
+// platform id and the same number, its rejection is over and the number
+// is no duplicate. Rejected again, it stays rejected.
+both_backends!(
+    an_invoice_submitted_again_after_a_rejection_ends_it,
+    |db: TestDb| async move {
+        let (firm, d1, _) = setup(&db).await;
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        let actor = Actor::Import("rejets.csv".into());
+        let again = |pid: &str, code: u16, days_ago: i64, number: &str| {
+            let mut e = event(d1, pid, code, days_ago, Direction::Emitted);
+            e.invoice_number = number.into();
+            e.issue_date = Some(today() - Duration::days(10));
+            e
+        };
+        let events = vec![
+            again("A1", 213, 5, "F-100"),
+            again("A2", 205, 2, "F-100"),
+            again("B1", 213, 5, "F-200"),
+            again("B2", 213, 2, "F-200"),
+        ];
+        invoices::record_batch(&mut conn, firm, &events, "rejets.csv", &actor, now())
+            .await
+            .unwrap();
+        anomalies::evaluate(&mut conn, firm, &AnomalyLimits::default(), now(), today())
+            .await
+            .unwrap();
+        let open = anomalies::list(&mut conn, firm, &Filter::default(), now())
+            .await
+            .unwrap();
+        let mut rejected: Vec<String> = open
+            .iter()
+            .filter(|a| a.rule == "invoice_rejected")
+            .map(|a| {
+                a.details["platform_invoice_id"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        rejected.sort();
+        assert_eq!(rejected, ["B1", "B2"]);
+        assert!(
+            !open.iter().any(|a| a.rule == "duplicate_number"),
+            "{:?}",
+            open.iter()
+                .map(|a| a.describe(Lang::Fr))
+                .collect::<Vec<_>>()
+        );
+
+        // Two invoices issued under one number are still a duplicate.
+        let twice = vec![again("C1", 205, 3, "F-300"), again("C2", 212, 1, "F-300")];
+        invoices::record_batch(&mut conn, firm, &twice, "rejets.csv", &actor, now())
+            .await
+            .unwrap();
+        anomalies::evaluate(&mut conn, firm, &AnomalyLimits::default(), now(), today())
+            .await
+            .unwrap();
+        let duplicates: Vec<String> = anomalies::list(&mut conn, firm, &Filter::default(), now())
+            .await
+            .unwrap()
+            .iter()
+            .filter(|a| a.rule == "duplicate_number")
+            .map(|a| a.describe(Lang::Fr))
+            .collect();
+        assert_eq!(duplicates.len(), 1, "{duplicates:?}");
+        assert!(
+            duplicates[0].starts_with("Numéro de facture F-300 utilisé 2 fois"),
+            "{duplicates:?}"
+        );
     }
 );

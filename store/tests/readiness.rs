@@ -237,6 +237,14 @@ both_backends!(
         assert_eq!((r003.state, r003.score), (State::AtRisk, 85), "{r003:?}");
         assert_eq!(missing(&r003), vec![Item::ReceivedFlows, Item::Emission]);
         assert!(r003.exposure.is_none());
+        // Its platform in production has seen flows go through: the test
+        // flow is done, as the calendar's milestone counts it.
+        let mut live = of(&list, "R003").clone();
+        live.platform = Some(PlatformState::Live);
+        assert_eq!(
+            missing(&assess(&live, &rules, today)),
+            vec![Item::ReceivedFlows]
+        );
 
         // R004: micro, nothing done: category, contact, anomalies met: 90/280 = 32, late.
         let r004 = r("R004");

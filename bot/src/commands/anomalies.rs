@@ -8,7 +8,7 @@ use crate::parse::{AnomalyAction, AnomalyScope};
 use crate::reply::PAGE_SIZE;
 use crate::{Caller, Core, Reply};
 use cabready_store::anomalies::{self, Anomaly, AnomalyStatus, Filter};
-use cabready_store::clock::show_time;
+use cabready_store::clock::{paris_day, show_time};
 use cabready_store::domain::{Email, Role};
 use cabready_store::journal::{self, Actor};
 use cabready_store::users::{self, User};
@@ -21,7 +21,8 @@ pub fn line(a: &Anomaly, lang: Lang, now: DateTime<Utc>) -> String {
         (Some(code), Some(name)) => format!("{code} {name}"),
         _ => lang.pick("cabinet", "firm").to_string(),
     };
-    let age = (now - a.opened_at).num_days();
+    // In days of the calendar, in Paris: opened yesterday evening is not "today".
+    let age = (paris_day(now) - paris_day(a.opened_at)).num_days();
     let who = match &a.assignee {
         Some(email) => format!(" — {} {email}", lang.pick("assignée à", "assigned to")),
         None => format!(" — {}", lang.pick("non assignée", "unassigned")),
@@ -31,10 +32,14 @@ pub fn line(a: &Anomaly, lang: Lang, now: DateTime<Utc>) -> String {
     let age = match (age, lang) {
         // A handled one says what became of it, and when.
         _ if a.status != AnomalyStatus::Open => format!(
-            "{}{}",
+            "{}{}{}",
             a.status.label(lang),
             a.closed_at
                 .map(|at| format!(" {} {}", lang.pick("le", "on"), show_time(at, lang)))
+                .unwrap_or_default(),
+            a.note
+                .as_deref()
+                .map(|note| format!("{}{}", lang.colon(), Said::show(note, lang)))
                 .unwrap_or_default()
         ),
         (..=0, Lang::Fr) => "ouverte aujourd'hui".to_string(),
@@ -506,11 +511,7 @@ pub async fn act(core: &Core, caller: &Caller, id: i64, action: AnomalyAction) -
                 return Err(not_open());
             }
             anomalies::dismiss(&mut tx, caller.firm_id, id, reason, &actor, now).await?;
-            Some(format!(
-                "{}{}{reason}",
-                lang.pick("motif", "reason"),
-                lang.colon()
-            ))
+            None
         }
     };
     let after = anomalies::get(&mut tx, caller.firm_id, id).await?;

@@ -37,12 +37,10 @@ pub async fn list(
                 return None;
             }
             let when = match due {
-                Some(date) if late => format!(
-                    " — {} {} {}",
-                    lang.pick("en retard de", "late by"),
-                    (today - date).num_days(),
-                    lang.pick("j", "days")
-                ),
+                Some(date) if late => match lang {
+                    Lang::Fr => format!(" — en retard de {} j", (today - date).num_days()),
+                    Lang::En => format!(" — {} days late", (today - date).num_days()),
+                },
                 Some(date) => format!(
                     " — {} {}",
                     lang.pick("attendu avant le", "due before"),

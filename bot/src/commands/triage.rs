@@ -8,11 +8,11 @@ use super::dossier_named;
 use crate::error::{CommandError, CommandResult};
 use crate::parse::SortTarget;
 use crate::{Caller, Core, Reply};
+use cabready_store::clock::show_time;
 use cabready_store::domain::Role;
 use cabready_store::inbound::{self, Sorted, TriageItem};
 use cabready_store::journal::Actor;
 use cabready_store::{Lang, Said, StoreError};
-use chrono_tz::Europe::Paris;
 
 /// The words an intent code stands for (what the worker read in the email).
 pub fn intent_label(intent: &str, lang: Lang) -> &'static str {
@@ -59,7 +59,7 @@ fn line(item: &TriageItem, lang: Lang) -> String {
     format!(
         "#{} — {} — {} — {} — {} — {read}{}",
         item.id,
-        item.opened_at.with_timezone(&Paris).format("%d/%m %H:%M"),
+        show_time(item.opened_at, lang),
         m.sender.as_deref().unwrap_or("?"),
         lang.quote(&m.subject),
         Said::show(&item.reason, lang),

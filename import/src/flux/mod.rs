@@ -403,9 +403,11 @@ pub async fn run(
                 .map(|p| p.file_name().unwrap_or(p.as_os_str()).to_string_lossy())
                 .collect::<Vec<_>>()
                 .join(", ");
+            // When the rules ran, not a proof that these files did it: a
+            // time limit may have run out meanwhile.
             let cause = cabready_store::Said::new(
-                format!("après l'import de {files}"),
-                format!("after importing {files}"),
+                format!("règles réévaluées après l'import de {files}"),
+                format!("rules run again after importing {files}"),
             );
             report.anomalies = anomalies::evaluate_after(
                 &mut tx,

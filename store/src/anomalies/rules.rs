@@ -18,7 +18,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use sqlx::{AnyConnection, Row};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Every rule this module raises and closes (others may raise anomalies
 /// of their own; evaluation never closes those).
@@ -273,10 +273,15 @@ async fn invoice_findings(
         &format!(
             "{INVOICE_COLUMNS},
             (SELECT s.reason FROM invoice_statuses s WHERE s.invoice_id = i.id AND s.code = i.current_code
-             AND s.status_at = i.current_at)"
+             AND s.status_at = i.current_at), i.seller_siren, SUBSTR(i.issue_date, 1, 4)"
         ),
         "FROM invoices i WHERE i.firm_id = $1 AND i.current_code IN (207, 210, 213)",
     );
+    // A rejected invoice (213) was never issued: its seller corrects it and
+    // submits it again, often under a new platform id and the same number.
+    // Rejections of a number submitted again since, and not rejected, are
+    // over (the duplicate-number rule below finds those numbers).
+    let mut rejected: Vec<(usize, NumberKey, String)> = Vec::new();
     for row in fetch_rows(conn, sqlx::query(sqlx::AssertSqlSafe(sql)).bind(firm_id)).await? {
         let (Some(id), Some(code)) = (int(&row, 0), int(&row, 6)) else {
             continue;
@@ -291,6 +296,16 @@ async fn invoice_findings(
         // One anomaly per occurrence: a rejection after the invoice was
         // submitted again is a new one, even once a person resolved the first.
         let at = text(&row, 7).unwrap_or_default();
+        if code == 213 {
+            let number_key = (
+                int(&row, 1).unwrap_or_default(),
+                text(&row, 5).unwrap_or_default(),
+                text(&row, 9).unwrap_or_default(),
+                text(&row, 2).unwrap_or_default(),
+                text(&row, 10).unwrap_or_default(),
+            );
+            rejected.push((out.len(), number_key, at.clone()));
+        }
         out.push(Finding {
             key: format!("{rule}:{id}:{at}"),
             rule,
@@ -445,16 +460,21 @@ async fn invoice_findings(
         });
     }
 
-    // The same number twice for one seller in one year (per dossier and direction).
+    // The same number twice for one seller in one year (per dossier and
+    // direction), rejected invoices aside: they were never issued. With
+    // the latest status of those not rejected, which ends the rejections
+    // of their number that came before.
     let sql = rows_as_json(
         conn,
-        "g.dossier_id, g.direction, g.seller_siren, g.invoice_number, g.year, g.n",
+        "g.dossier_id, g.direction, g.seller_siren, g.invoice_number, g.year, g.n, g.live_at",
         "FROM (SELECT dossier_id, direction, seller_siren, invoice_number, SUBSTR(issue_date, 1, 4) AS year,
-                CAST(COUNT(*) AS BIGINT) AS n
+                CAST(SUM(CASE WHEN current_code <> 213 THEN 1 ELSE 0 END) AS BIGINT) AS n,
+                MAX(CASE WHEN current_code <> 213 THEN current_at END) AS live_at
              FROM invoices WHERE firm_id = $1 AND issue_date IS NOT NULL
              GROUP BY dossier_id, direction, seller_siren, invoice_number, SUBSTR(issue_date, 1, 4)
              HAVING COUNT(*) > 1) g",
     );
+    let mut submitted_again: HashMap<NumberKey, String> = HashMap::new();
     for row in fetch_rows(conn, sqlx::query(sqlx::AssertSqlSafe(sql)).bind(firm_id)).await? {
         let Some(dossier_id) = int(&row, 0) else {
             continue;
@@ -463,6 +483,22 @@ async fn invoice_findings(
         let seller = text(&row, 2).unwrap_or_default();
         let number = text(&row, 3).unwrap_or_default();
         let year = text(&row, 4).unwrap_or_default();
+        let live = int(&row, 5).unwrap_or(0);
+        if let Some(live_at) = text(&row, 6) {
+            submitted_again.insert(
+                (
+                    dossier_id,
+                    direction.clone(),
+                    seller.clone(),
+                    number.clone(),
+                    year.clone(),
+                ),
+                live_at,
+            );
+        }
+        if live < 2 {
+            continue;
+        }
         out.push(Finding {
             key: format!("duplicate_number:{dossier_id}:{direction}:{seller}:{year}:{number}"),
             rule: "duplicate_number",
@@ -475,12 +511,28 @@ async fn invoice_findings(
             invoice_id: None,
             details: json!({
                 "invoice_number": number, "seller_siren": seller, "year": year,
-                "direction": direction, "count": int(&row, 5),
+                "direction": direction, "count": live,
             }),
+        });
+    }
+    let over: HashSet<usize> = rejected
+        .into_iter()
+        .filter(|(_, key, at)| submitted_again.get(key).is_some_and(|live| live > at))
+        .map(|(n, ..)| n)
+        .collect();
+    if !over.is_empty() {
+        let mut n = 0;
+        out.retain(|_| {
+            n += 1;
+            !over.contains(&(n - 1))
         });
     }
     Ok(())
 }
+
+/// An invoice number as the duplicate rule counts it: dossier, direction,
+/// seller's SIREN, number, year of issue.
+type NumberKey = (i64, String, String, String, String);
 
 async fn dossier_findings(
     conn: &mut AnyConnection,
@@ -1248,7 +1300,7 @@ pub fn describe(rule: &str, d: &Value, lang: Lang) -> String {
         },
         ("no_emission", Lang::En) => match s(d, "last_emitted") {
             l if l.is_empty() => format!("No invoice emitted although emission has applied since {}", day_of(d, "emission_from", lang)),
-            _ => format!("No invoice emitted since the latest, dated {} (emission mandatory, limit {} days)", day_of(d, "last_emitted", lang), s(d, "limit_days")),
+            _ => format!("No invoice emitted since the last one, dated {} (emission mandatory, limit {} days)", day_of(d, "last_emitted", lang), s(d, "limit_days")),
         },
         ("other_platform", Lang::Fr) => match s(d, "recorded") {
             r if r.is_empty() => format!("Factures reçues via {0} alors qu'aucune plateforme n'est enregistrée pour le dossier : si {0} est sa plateforme de réception, enregistrez-la (commande « plateforme »)", s(d, "platform")),
@@ -1261,7 +1313,7 @@ pub fn describe(rule: &str, d: &Value, lang: Lang) -> String {
         ("invalid_siren", Lang::Fr) => format!("Facture {number}{platform} : SIREN {} invalide ({})", if s(d, "field") == "seller_siren" { "du vendeur" } else { "de l'acheteur" }, s(d, "value")),
         ("invalid_siren", Lang::En) => format!("Invoice {number}{platform}: invalid {} SIREN ({})", if s(d, "field") == "seller_siren" { "seller" } else { "buyer" }, s(d, "value")),
         ("duplicate_number", Lang::Fr) => format!("Numéro de facture {number} utilisé {} fois en {} par le vendeur {} ({})", s(d, "count"), s(d, "year"), s(d, "seller_siren"), if s(d, "direction") == "emitted" { "factures émises" } else { "factures reçues" }),
-        ("duplicate_number", Lang::En) => format!("Invoice number {number} used {} times in {} by seller {} ({})", s(d, "count"), s(d, "year"), s(d, "seller_siren"), if s(d, "direction") == "emitted" { "emitted invoices" } else { "received invoices" }),
+        ("duplicate_number", Lang::En) => format!("Invoice number {number} used {} in {} by seller {} ({})", match s(d, "count").as_str() { "2" => "twice".to_string(), n => format!("{n} times") }, s(d, "year"), s(d, "seller_siren"), if s(d, "direction") == "emitted" { "emitted invoices" } else { "received invoices" }),
         ("no_reception_flow", Lang::Fr) => format!("Aucune facture reçue alors que la réception est obligatoire depuis le {} : vérifier l'inscription à l'annuaire", day_of(d, "reception_from", lang)),
         ("no_reception_flow", Lang::En) => format!("No invoice received although reception has been mandatory since {}: check the directory entry", day_of(d, "reception_from", lang)),
         ("mail_reply", Lang::Fr) => format!("Réponse du client ({}) de {} : « {} »", s(d, "label_fr"), s(d, "from"), quoted(d, "text")),

@@ -26,7 +26,7 @@ impl Item {
             }
             (Item::DirectoryRegistered, Lang::En) => "platform account active and directory entry",
             (Item::ReceivedFlows, Lang::Fr) => "factures reçues vues depuis le 01/09/2026",
-            (Item::ReceivedFlows, Lang::En) => "received invoices seen since 01/09/2026",
+            (Item::ReceivedFlows, Lang::En) => "received invoices seen since 1 Sep 2026",
             (Item::Emission, Lang::Fr) => {
                 "émission : factures émises vues (ou flux de test réussi avant l'échéance)"
             }
