@@ -177,7 +177,9 @@ fn platform_at_least(dossier: &Dossier, state: PlatformState) -> bool {
 /// Whether the dossier has done what the obligation needs, as far as
 /// CabReady can see, by the same measure as readiness (docs/READINESS.md):
 /// reception needs the directory entry; emission, an invoice emitted since
-/// the obligation applies (a platform in production is not yet a flow).
+/// the obligation applies (a platform in production is not yet a flow);
+/// e-reporting, a platform in production or invoices emitted through one
+/// since (readiness counts it with emission: its penalties follow it).
 pub fn obligation_met(dossier: &Dossier, obligation: Obligation) -> bool {
     match obligation {
         Obligation::Reception => platform_at_least(dossier, PlatformState::DirectoryRegistered),
@@ -185,7 +187,10 @@ pub fn obligation_met(dossier: &Dossier, obligation: Obligation) -> bool {
             .last_emitted
             .zip(obligation_date(dossier, Obligation::Emission))
             .is_some_and(|(last, from)| last >= from),
-        Obligation::EReporting => platform_at_least(dossier, PlatformState::Live),
+        Obligation::EReporting => {
+            platform_at_least(dossier, PlatformState::Live)
+                || obligation_met(dossier, Obligation::Emission)
+        }
         // A mention on invoices: nothing CabReady sees (see `is_tracked`).
         Obligation::DeliveryAddress => true,
     }

@@ -619,6 +619,32 @@ both_backends!(
                 "last emitted {last}"
             );
         }
+        // E-reporting goes through the platform that emits: met by a
+        // platform in production, or by invoices emitted since emission
+        // applies, as readiness counts it with emission.
+        platforms::remove_for_dossier(&mut conn, firm, ge_id, &Actor::System, at())
+            .await
+            .unwrap();
+        for (last, met) in [
+            ("2026-11-20T10:00:00Z", true),
+            ("2026-08-31T21:00:00Z", false),
+        ] {
+            sqlx::query("UPDATE dossiers SET last_emitted_at = $1 WHERE id = $2")
+                .bind(last)
+                .bind(ge_id)
+                .execute(&mut *conn)
+                .await
+                .unwrap();
+            let ge = dossiers::find_by_code(&mut conn, firm, "GE01")
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(
+                calendar::obligation_met(&ge, Obligation::EReporting),
+                met,
+                "last emitted {last}"
+            );
+        }
         let overdue = |code: &str, item| {
             agenda
                 .overdue
