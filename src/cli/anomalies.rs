@@ -81,12 +81,13 @@ enum Command {
 
 #[derive(clap::Args, Debug)]
 struct ListArgs {
+    /// Only this portfolio's dossiers (case and accents ignored).
     #[arg(long, alias = "portefeuille")]
     portfolio: Option<String>,
-    /// Dossier code.
+    /// Only this dossier (code, SIREN or part of its name).
     #[arg(long)]
     dossier: Option<String>,
-    /// A user's email, or `none` for unassigned ones.
+    /// A user's email or name (as in the chat), or `none` for unassigned ones.
     #[arg(long, alias = "assignee")]
     assigned: Option<String>,
     /// critical|warning|info (critique|alerte|info).
@@ -102,6 +103,7 @@ struct ListArgs {
     /// Opened at least that long ago: 30, 30d, 30j, 4w, 2m.
     #[arg(long, alias = "age", allow_negative_numbers = true)]
     older_than: Option<String>,
+    /// How many at most (most severe and oldest first).
     #[arg(long, default_value_t = 50)]
     limit: i64,
 }

@@ -65,13 +65,24 @@ pub fn line_text(line: &JournalLine, lang: Lang) -> String {
     };
     match line.action.as_str() {
         "mandate.status_changed" => format!(
-            "{}{colon}{} → {}{}",
+            "{}{colon}{}{}",
             d["kind"]
                 .as_str()
                 .and_then(MandateKind::from_code)
                 .map_or_else(|| text(&d["kind"]), |k| k.label(lang).to_string()),
-            mandate_status(&d["before"]),
-            mandate_status(&d["after"]),
+            // A second reminder keeps "relancé", with its new date.
+            match d["before"] == d["after"] {
+                true => format!(
+                    "{} {}",
+                    mandate_status(&d["after"]),
+                    lang.pick("à nouveau", "again")
+                ),
+                false => format!(
+                    "{} → {}",
+                    mandate_status(&d["before"]),
+                    mandate_status(&d["after"])
+                ),
+            },
             d["note"]
                 .as_str()
                 .map(|n| format!(" ({})", Said::show(n, lang)))
@@ -428,6 +439,30 @@ pub async fn run(core: &Core, caller: &Caller, query: &str, count: i64) -> Comma
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_second_reminder_keeps_the_status_and_says_so() {
+        let line = JournalLine {
+            id: 1,
+            at: chrono::Utc::now(),
+            actor_kind: "system".into(),
+            actor: "cabready".into(),
+            entity: "mandate".into(),
+            entity_id: Some(3),
+            dossier_id: Some(3),
+            action: "mandate.status_changed".into(),
+            details: json!({ "kind": "delegation", "before": "reminded", "after": "reminded",
+                "note": Said::new("relance #2 envoyée", "reminder #2 sent").stored() }),
+        };
+        assert_eq!(
+            line_text(&line, Lang::Fr),
+            "mandat de délégation : relancé à nouveau (relance #2 envoyée)"
+        );
+        assert_eq!(
+            line_text(&line, Lang::En),
+            "delegation mandate: reminded again (reminder #2 sent)"
+        );
+    }
 
     #[test]
     fn a_dossiers_changes_are_said_in_words() {

@@ -180,10 +180,24 @@ pub fn state_reason(r: &Readiness, today: NaiveDate, lang: Lang) -> String {
             (Some(d), Lang::En) => {
                 format!("A step is due on {}, within 30 days.", show_date(d, lang))
             }
-            (None, Lang::Fr) => {
-                "Une anomalie critique est ouverte, ou la catégorie est inconnue.".into()
+            // Nothing dated is late: what puts it at risk is one of these two.
+            (None, _) => {
+                let missing = |item: Item| r.missing().any(|l| l.item == item);
+                let mut why = Vec::new();
+                if missing(Item::NoCriticalAnomaly) {
+                    why.push(lang.pick(
+                        "Une anomalie critique est ouverte.",
+                        "A critical anomaly is open.",
+                    ));
+                }
+                if missing(Item::CategoryKnown) {
+                    why.push(lang.pick(
+                        "La catégorie est inconnue : renseignez effectif et chiffre d'affaires.",
+                        "The category is unknown: fill in headcount and turnover.",
+                    ));
+                }
+                why.join(" ")
             }
-            (None, Lang::En) => "A critical anomaly is open, or the category is unknown.".into(),
         },
         State::OnTrack => match (r.first_due(), lang) {
             (Some(d), Lang::Fr) => {
@@ -248,6 +262,37 @@ pub fn exposure_basis(exposure: &Exposure, lang: Lang) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn at_risk_without_a_date_says_which_of_its_two_causes() {
+        let line = |item, met| Line {
+            item,
+            weight: 30,
+            met,
+            due: None,
+            breaches: None,
+            gap: None,
+        };
+        let r = |anomaly_met, category_met| Readiness {
+            score: 80,
+            state: State::AtRisk,
+            lines: vec![
+                line(Item::CategoryKnown, category_met),
+                line(Item::NoCriticalAnomaly, anomaly_met),
+            ],
+            next_deadline: None,
+            exposure: None,
+        };
+        let today = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
+        assert_eq!(
+            state_reason(&r(false, true), today, Lang::Fr),
+            "Une anomalie critique est ouverte."
+        );
+        assert_eq!(
+            state_reason(&r(true, false), today, Lang::En),
+            "The category is unknown: fill in headcount and turnover."
+        );
+    }
 
     #[test]
     fn euros_group_thousands() {
