@@ -317,7 +317,9 @@ async fn invoice_findings(
     }
 
     // Stuck in a non-final status longer than its limit (received invoices
-    // not yet acknowledged have their own rule).
+    // not yet acknowledged have their own rule), or in a platform's own
+    // status (not one of the reform's, nor one that `stuck_days` names)
+    // longer than `platform_status_days`: one scan for both.
     let mut clauses = Vec::new();
     let mut binds = Vec::new();
     for (code, days) in &limits.stuck_days {
@@ -335,39 +337,6 @@ async fn invoice_findings(
             n + 1
         ));
     }
-    if !clauses.is_empty() {
-        let sql = rows_as_json(
-            conn,
-            INVOICE_COLUMNS,
-            &format!(
-                "FROM invoices i WHERE i.firm_id = $1 AND ({})
-                 AND NOT (i.direction = 'received' AND i.current_code BETWEEN 200 AND 203)",
-                clauses.join(" OR ")
-            ),
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(firm_id);
-        for (code, cutoff) in binds {
-            q = q.bind(code).bind(cutoff);
-        }
-        for row in fetch_rows(conn, q).await? {
-            let (Some(id), Some(code)) = (int(&row, 0), int(&row, 6)) else {
-                continue;
-            };
-            let mut details = invoice_details(&row);
-            details["limit_days"] = json!(limits.stuck_days.get(&code.to_string()));
-            out.push(Finding {
-                key: format!("invoice_stuck:{id}:{code}"),
-                rule: "invoice_stuck",
-                severity: Severity::Warning,
-                dossier_id: int(&row, 1),
-                invoice_id: Some(id),
-                details,
-            });
-        }
-    }
-
-    // In a platform's own status (not one of the reform's, nor one that
-    // `stuck_days` names) for too long.
     let known = LifecycleCode::KNOWN_NUMBERS
         .iter()
         .map(|c| i64::from(*c))
@@ -380,25 +349,36 @@ async fn invoice_findings(
         .map(|c| c.to_string())
         .collect::<Vec<_>>()
         .join(", ");
+    clauses.push(format!(
+        "(i.current_code NOT IN ({known}) AND i.current_at < ${})",
+        binds.len() * 2 + 2
+    ));
     let sql = rows_as_json(
         conn,
         INVOICE_COLUMNS,
         &format!(
-            "FROM invoices i WHERE i.firm_id = $1 AND i.current_code NOT IN ({known})
-             AND i.current_at < $2"
+            "FROM invoices i WHERE i.firm_id = $1 AND ({})
+             AND NOT (i.direction = 'received' AND i.current_code BETWEEN 200 AND 203)",
+            clauses.join(" OR ")
         ),
     );
-    let q = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(firm_id)
-        .bind(to_db_time(
-            now - Duration::days(limits.platform_status_days),
-        ));
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(firm_id);
+    for (code, cutoff) in binds {
+        q = q.bind(code).bind(cutoff);
+    }
+    let q = q.bind(to_db_time(
+        now - Duration::days(limits.platform_status_days),
+    ));
     for row in fetch_rows(conn, q).await? {
         let (Some(id), Some(code)) = (int(&row, 0), int(&row, 6)) else {
             continue;
         };
         let mut details = invoice_details(&row);
-        details["limit_days"] = json!(limits.platform_status_days);
+        details["limit_days"] = json!(limits
+            .stuck_days
+            .get(&code.to_string())
+            .copied()
+            .unwrap_or(limits.platform_status_days));
         out.push(Finding {
             key: format!("invoice_stuck:{id}:{code}"),
             rule: "invoice_stuck",
