@@ -1042,3 +1042,85 @@ both_backends!(
         );
     }
 );
+
+/// A small deterministic generator (no dependency, the same cases each run).
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self, below: usize) -> usize {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((self.0 >> 33) as usize) % below.max(1)
+    }
+}
+
+// Exports damaged the ways files get damaged (a stray quote, delimiter or
+// line break, bytes of another encoding, a NUL, a cut): the import never
+// panics, and every line it reads is imported, known or reported rejected.
+both_backends!(
+    damaged_exports_never_panic_and_every_line_is_counted,
+    |db: TestDb| async move {
+        demo_firm(&db).await;
+        let dir = tempfile::tempdir().unwrap();
+        let nasty: &[u8] = b"\";,\t\n\r\xff\xc3\x00 9aZ-./:";
+        let mut rng = Lcg(2026);
+        let (mut rejected, mut imported, mut fatal) = (0, 0, 0);
+        for (profile_name, source, file) in [
+            ("fr-excel", Some("Pennylane"), "fr-excel-export.csv"),
+            ("iso-offset", Some("jefacture.com"), "iso-offset-export.csv"),
+            ("tab-vrbl", Some("Tiime"), "tab-vrbl-export.tsv"),
+            ("generic", None, "generic-export.csv"),
+        ] {
+            let original = std::fs::read(fixture(file)).unwrap();
+            for case in 0..12 {
+                let mut bytes = original.clone();
+                for _ in 0..1 + rng.next(6) {
+                    let at = rng.next(bytes.len());
+                    match rng.next(3) {
+                        0 => bytes[at] = nasty[rng.next(nasty.len())],
+                        1 => bytes.insert(at, nasty[rng.next(nasty.len())]),
+                        _ => {
+                            bytes.remove(at);
+                        }
+                    }
+                }
+                if case % 4 == 3 {
+                    let cut = rng.next(bytes.len());
+                    bytes.truncate(cut);
+                }
+                let path = dir.path().join(format!("{case}-{file}"));
+                std::fs::write(&path, &bytes).unwrap();
+                let mut req = request(profile_name, source, &[]);
+                req.files = vec![path];
+                req.dry_run = true;
+                let report = flux::run(&db.store, &clock(), &req, Lang::Fr)
+                    .await
+                    .unwrap_or_else(|e| panic!("{file} case {case}: {e:?}"));
+                let f = &report.files[0];
+                rejected += f.rejected;
+                imported += f.imported;
+                fatal += u64::from(f.fatal.is_some());
+                if f.fatal.is_none() {
+                    assert_eq!(
+                        f.rows_read,
+                        f.imported + f.already_known + f.rejected,
+                        "{file} case {case}: {}",
+                        report.render(Lang::Fr)
+                    );
+                }
+                // Whatever was said is said in words, with its place.
+                for e in &f.errors {
+                    assert!(e.contains(':'), "{file} case {case}: {e}");
+                }
+            }
+        }
+        // The damage bit: lines were refused, files too (a broken
+        // header), and the rest was read.
+        assert!(
+            rejected > 0 && imported > 0 && fatal > 0,
+            "{rejected} {imported} {fatal}"
+        );
+    }
+);
