@@ -759,6 +759,53 @@ async fn eti_without_emission(db: &TestDb, firm_id: i64) {
         .unwrap();
 }
 
+// A contact reminders cannot reach says why, on the card and in readiness.
+both_backends!(an_unreachable_contact_says_why, |db: TestDb| async move {
+    let core = setup(&db).await;
+    let claire = caller(&core, "claire@durand.fr").await;
+    let mut conn = db.store.pool().acquire().await.unwrap();
+    let now = clock().now();
+    let email = |e: &str| Email::parse(e).unwrap();
+    cabready_store::contacts::mark_bounced(
+        &mut conn,
+        claire.firm_id,
+        &email("d001@client.fr"),
+        "550 unknown user",
+        &Actor::System,
+        now,
+    )
+    .await
+    .unwrap();
+    cabready_store::contacts::opt_out(
+        &mut conn,
+        claire.firm_id,
+        &email("d002@client.fr"),
+        "STOP",
+        &Actor::System,
+        now,
+    )
+    .await
+    .unwrap();
+    drop(conn);
+    for (code, card_says, ready_says) in [
+        (
+            "D001",
+            "Client <d001@client.fr> — adresse en erreur",
+            "adresse e-mail en erreur (messages revenus) : en trouver une autre",
+        ),
+        (
+            "D002",
+            "Client <d002@client.fr> — ne veut plus de relances (STOP)",
+            "le contact a demandé à ne plus recevoir de relances (STOP)",
+        ),
+    ] {
+        let card = core.execute(&claire, &format!("dossier {code}")).await;
+        assert_eq!(field(&card, "Contact"), card_says);
+        let ready = core.execute(&claire, &format!("pret {code}")).await;
+        assert!(text(&ready).contains(ready_says), "{}", text(&ready));
+    }
+});
+
 // Two Annes: the one who can handle the anomaly is the one meant.
 both_backends!(
     a_name_that_fits_two_users_means_the_one_who_can_act,

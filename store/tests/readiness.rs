@@ -9,7 +9,7 @@ use cabready_store::dossiers::{self, ActivityFlags, ContactRecord, DossierRecord
 use cabready_store::journal::Actor;
 use cabready_store::mandates::Transition;
 use cabready_store::readiness::inputs::{self, Inputs, Scope};
-use cabready_store::readiness::{aggregate, assess, snapshot, Item, Readiness, State};
+use cabready_store::readiness::{aggregate, assess, snapshot, Gap, Item, Readiness, State};
 use cabready_store::{contacts, firms, mandates, platforms};
 use cabready_testkit::{both_backends, TestDb};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
@@ -265,6 +265,33 @@ both_backends!(
                 Item::DirectoryRegistered,
                 Item::ReceivedFlows
             ]
+        );
+
+        // Why its contact cannot be reached: it opted out. R004's address
+        // bounces: that is said instead.
+        let gap = |r: &Readiness| {
+            r.lines
+                .iter()
+                .find(|l| l.item == Item::ContactReachable)
+                .and_then(|l| l.gap.clone())
+        };
+        assert_eq!(gap(&r005), Some(Gap::ContactOptedOut));
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        contacts::mark_bounced(
+            &mut conn,
+            firm,
+            &Email::parse("r004@client.fr").unwrap(),
+            "550 unknown user",
+            &Actor::System,
+            at(2026, 11, 20),
+        )
+        .await
+        .unwrap();
+        drop(conn);
+        let bounced = load(&db, firm).await;
+        assert_eq!(
+            gap(&assess(of(&bounced, "R004"), &rules, today)),
+            Some(Gap::ContactBounced)
         );
 
         let all: Vec<Readiness> = list.iter().map(|i| assess(i, &rules, today)).collect();

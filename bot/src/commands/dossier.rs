@@ -7,7 +7,7 @@ use cabready_store::anomalies::{self, Filter};
 use cabready_store::calendar::{obligation_date, obligation_met, Obligation};
 use cabready_store::clock::{paris_day, show_date};
 use cabready_store::domain::{CategorySource, MandateKind, SizeCategory};
-use cabready_store::readiness::{assess, inputs};
+use cabready_store::readiness::{assess, inputs, ContactState};
 use cabready_store::{invoices, mandates, Lang};
 
 pub async fn run(core: &Core, caller: &Caller, query: &str) -> CommandResult {
@@ -99,10 +99,11 @@ pub async fn run(core: &Core, caller: &Caller, query: &str) -> CommandResult {
         core.clock.now(),
     )
     .await?;
-    let readiness = inputs::load(&mut conn, caller.firm_id, inputs::Scope::Dossier(d.id))
+    let input = inputs::load(&mut conn, caller.firm_id, inputs::Scope::Dossier(d.id))
         .await?
-        .first()
-        .map(|i| assess(i, &core.rules, today));
+        .into_iter()
+        .next();
+    let readiness = input.as_ref().map(|i| assess(i, &core.rules, today));
     let flows: Vec<String> = invoices::latest_for_dossier(&mut conn, caller.firm_id, d.id, 5)
         .await?
         .iter()
@@ -242,7 +243,20 @@ pub async fn run(core: &Core, caller: &Caller, query: &str) -> CommandResult {
     let contact = r
         .contact
         .as_ref()
-        .map(|c| format!("{} <{}>", c.name, c.email))
+        .map(|c| {
+            // Reminders do not reach it: say why, where it is read.
+            let unreachable = match input.as_ref().map(|i| i.contact) {
+                Some(ContactState::Bounced) => {
+                    lang.pick(" — adresse en erreur", " — address bounced")
+                }
+                Some(ContactState::OptedOut) => lang.pick(
+                    " — ne veut plus de relances (STOP)",
+                    " — wants no more reminders (STOP)",
+                ),
+                _ => "",
+            };
+            format!("{} <{}>{unreachable}", c.name, c.email)
+        })
         .unwrap_or_else(|| none.to_string());
     let owner = format!(
         "{} / {}",

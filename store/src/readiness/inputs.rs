@@ -67,8 +67,9 @@ const SELECT: &str = "
     LEFT JOIN platforms pl ON pl.id = dp.platform_id AND pl.firm_id = d.firm_id
     LEFT JOIN (SELECT c.dossier_id,
                       CAST(MAX(CASE WHEN c.opted_out = 0 AND c.email_status = 'valid'
-                                     AND c.opted_out_at IS NULL AND c.bounced_at IS NULL
-                                THEN 2 ELSE 1 END) AS BIGINT) AS contact_state
+                                     AND c.opted_out_at IS NULL AND c.bounced_at IS NULL THEN 2
+                                WHEN c.email_status <> 'valid' OR c.bounced_at IS NOT NULL THEN 0
+                                ELSE 1 END) AS BIGINT) AS contact_state
                  FROM contacts c WHERE c.firm_id = $1 AND c.is_primary = 1
                 GROUP BY c.dossier_id) cs ON cs.dossier_id = d.id
     WHERE d.firm_id = $1";
@@ -136,7 +137,8 @@ fn from_shipped(row: Shipped) -> StoreResult<Inputs> {
         contact: match contact {
             None => ContactState::None,
             Some(2) => ContactState::Reachable,
-            Some(_) => ContactState::Unreachable,
+            Some(0) => ContactState::Bounced,
+            Some(_) => ContactState::OptedOut,
         },
         delegation: delegation
             .map(|s| MandateStatus::from_code(&s).ok_or_else(|| corrupt("mandate status", &s)))

@@ -119,7 +119,8 @@ pub enum Gap {
     /// Nothing more to say than the label.
     Missing,
     NoPrimaryContact,
-    ContactUnreachable,
+    ContactBounced,
+    ContactOptedOut,
     Mandate(MandateStatus),
     Platform(PlatformState),
     /// Received or emitted flows: the last seen, if any, is before the date.
@@ -242,7 +243,8 @@ pub fn assess(input: &Inputs, rules: &CalendarRules, today: NaiveDate) -> Readin
         None,
         match input.contact {
             ContactState::None => Gap::NoPrimaryContact,
-            _ => Gap::ContactUnreachable,
+            ContactState::Bounced => Gap::ContactBounced,
+            _ => Gap::ContactOptedOut,
         },
     );
     push(
@@ -358,8 +360,10 @@ pub enum ContactState {
     /// No primary contact.
     #[default]
     None,
-    /// A primary contact whose address opted out or bounced.
-    Unreachable,
+    /// A primary contact whose address bounced (invalid).
+    Bounced,
+    /// A primary contact who opted out (STOP).
+    OptedOut,
     /// A primary contact with a valid address that did not opt out.
     Reachable,
 }

@@ -100,8 +100,16 @@ pub fn gap_detail(gap: &Gap, lang: Lang) -> Option<String> {
         (Gap::Missing, _) => return None,
         (Gap::NoPrimaryContact, Lang::Fr) => "aucun contact principal".into(),
         (Gap::NoPrimaryContact, Lang::En) => "no primary contact".into(),
-        (Gap::ContactUnreachable, Lang::Fr) => "adresse en opposition (STOP) ou invalide".into(),
-        (Gap::ContactUnreachable, Lang::En) => "address opted out (STOP) or invalid".into(),
+        (Gap::ContactBounced, Lang::Fr) => {
+            "adresse e-mail en erreur (messages revenus) : en trouver une autre".into()
+        }
+        (Gap::ContactBounced, Lang::En) => {
+            "email address bounced (messages came back): find another one".into()
+        }
+        (Gap::ContactOptedOut, Lang::Fr) => {
+            "le contact a demandé à ne plus recevoir de relances (STOP)".into()
+        }
+        (Gap::ContactOptedOut, Lang::En) => "the contact asked for no more reminders (STOP)".into(),
         (Gap::Mandate(s), Lang::Fr) => format!("statut : {}", s.label_fr()),
         (Gap::Mandate(s), Lang::En) => format!("status: {}", s.label_en()),
         (Gap::Platform(p), Lang::Fr) => format!("plateforme : {}", p.label_fr()),
