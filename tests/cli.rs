@@ -397,6 +397,46 @@ fn check_config_explains_and_refuses_bad_files() {
         stdout(&custom)
     );
 
+    // The firm's platform profiles are read as an import would read them:
+    // a missing directory, or a broken profile, is found here.
+    std::fs::write(
+        dir.path().join("cabready.toml"),
+        "profiles_dir = \"profils\"\n",
+    )
+    .unwrap();
+    let missing = cabready(dir.path(), None, &["check-config"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(
+        stdout(&missing).contains(
+            "profils de plateforme (profiles_dir) : ERREUR : dossier introuvable profils"
+        ),
+        "{}",
+        stdout(&missing)
+    );
+    std::fs::create_dir(dir.path().join("profils")).unwrap();
+    std::fs::write(
+        dir.path().join("profils/casse.toml"),
+        "name = \"casse\"\n[columns\n",
+    )
+    .unwrap();
+    let broken = cabready(dir.path(), None, &["check-config"]);
+    assert_eq!(broken.status.code(), Some(1));
+    assert!(
+        stdout(&broken).contains("    casse : ERREUR "),
+        "{}",
+        stdout(&broken)
+    );
+    assert!(
+        stdout(&broken).contains("    generic — OK"),
+        "{}",
+        stdout(&broken)
+    );
+    assert!(
+        stderr(&broken).contains("1 profil(s) de plateforme invalide(s) ou introuvable(s)"),
+        "{}",
+        stderr(&broken)
+    );
+
     std::fs::write(dir.path().join("cabready.toml"), "[digest]\nat = \"8h\"\n").unwrap();
     let bad_time = cabready(dir.path(), None, &["check-config"]);
     assert_eq!(bad_time.status.code(), Some(1));

@@ -6,6 +6,64 @@ use std::process::ExitCode;
 
 /// Validates the configuration (loading it already refused unknown keys and
 /// bad values), connects to the database, and explains what is in force.
+/// The platform profiles `import flux --platform NAME` can use: the shipped
+/// ones, and the firm's (`profiles_dir`), each read as an import would,
+/// so that a broken one is found here rather than at the first import.
+/// Returns how many are broken (a missing directory counts as one).
+fn show_profiles(ctx: &AppContext) -> usize {
+    use cabready_import::flux::profile;
+    let lang = ctx.lang;
+    let dir = ctx.config.profiles_dir.as_deref();
+    let mut broken = 0;
+    match dir {
+        None => println!(
+            "  {}{}{}",
+            lang.pick("profils de plateforme", "platform profiles"),
+            lang.colon(),
+            profile::available(None).join(", ")
+        ),
+        Some(dir) if !dir.is_dir() => {
+            broken += 1;
+            println!(
+                "  {}{}{} {}",
+                lang.pick(
+                    "profils de plateforme (profiles_dir)",
+                    "platform profiles (profiles_dir)"
+                ),
+                lang.colon(),
+                lang.pick("ERREUR : dossier introuvable", "ERROR: no such directory"),
+                dir.display()
+            );
+        }
+        Some(dir) => {
+            println!(
+                "  {} {}{}",
+                lang.pick(
+                    "profils de plateforme, dont ceux du cabinet dans",
+                    "platform profiles, the firm's in"
+                ),
+                dir.display(),
+                lang.colon()
+            );
+            for name in profile::available(Some(dir)) {
+                match profile::resolve(&name, Some(dir)) {
+                    Ok(_) => println!("    {name} — OK"),
+                    Err(e) => {
+                        broken += 1;
+                        println!(
+                            "    {name}{}{} {}",
+                            lang.colon(),
+                            lang.pick("ERREUR", "ERROR"),
+                            e.message(lang)
+                        );
+                    }
+                }
+            }
+        }
+    }
+    broken
+}
+
 pub async fn run(ctx: &AppContext) -> Result<ExitCode> {
     let config = &ctx.config;
     let fr = ctx.lang == cabready_store::Lang::Fr;
@@ -91,6 +149,7 @@ pub async fn run(ctx: &AppContext) -> Result<ExitCode> {
         );
     }
     show_anomaly_limits(ctx);
+    let broken_profiles = show_profiles(ctx);
     let templates = cabready_mailer::templates::Templates::load(
         config.mail.templates_dir.as_deref(),
     )
@@ -155,6 +214,16 @@ pub async fn run(ctx: &AppContext) -> Result<ExitCode> {
                 "overridden by the firm:"
             },
             templates.overridden.join(", ")
+        );
+    }
+    if broken_profiles > 0 {
+        anyhow::bail!(
+            "{broken_profiles} {}",
+            if fr {
+                "profil(s) de plateforme invalide(s) ou introuvable(s) : corrigez-les avant d'importer"
+            } else {
+                "invalid or missing platform profile(s): fix them before importing"
+            }
         );
     }
     if broken > 0 {
