@@ -1477,3 +1477,51 @@ fn closed_anomalies_on_the_command_line_are_those_the_chat_calls_closed() {
         stderr(&bad)
     );
 }
+
+#[test]
+fn an_import_is_undone_on_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(cabready(dir.path(), None, &["demo"]).status.success());
+    let dry = cabready(
+        dir.path(),
+        None,
+        &["import", "undo", "pennylane-statuts.csv", "--dry-run"],
+    );
+    assert!(dry.status.success(), "{}", stderr(&dry));
+    assert!(
+        stdout(&dry).starts_with(
+            "Simulation, rien n'est changé. Annuler l'import de pennylane-statuts.csv du "
+        ),
+        "{}",
+        stdout(&dry)
+    );
+    let undone = cabready(
+        dir.path(),
+        None,
+        &["import", "undo", "pennylane-statuts.csv"],
+    );
+    assert!(undone.status.success(), "{}", stderr(&undone));
+    let said = stdout(&undone);
+    assert!(
+        said.starts_with("Import de pennylane-statuts.csv du "),
+        "{said}"
+    );
+    assert!(said.contains(" annulé : "), "{said}");
+    assert!(said.contains("close(s) automatiquement"), "{said}");
+    // Nothing of it is left; the other file is named.
+    let again = cabready(
+        dir.path(),
+        None,
+        &["import", "undo", "pennylane-statuts.csv"],
+    );
+    assert_eq!(again.status.code(), Some(1));
+    assert_eq!(
+        stderr(&again).trim(),
+        "aucun import de « pennylane-statuts.csv » ; derniers fichiers importés : jefacture-lifecycle.csv"
+    );
+    let log = stdout(&cabready(dir.path(), None, &["journal", "--limit", "200"]));
+    assert!(
+        log.contains("— pennylane-statuts.csv — import annulé : pennylane-statuts.csv : "),
+        "{log}"
+    );
+}

@@ -915,3 +915,144 @@ pub async fn latest_for_dossier(
         .await?;
     rows.iter().map(invoice_from_row).collect()
 }
+
+/// What undoing a file's latest import did (or, in a dry run, would do).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UndoOutcome {
+    pub file: String,
+    /// When that import ran.
+    pub imported_at: Option<DateTime<Utc>>,
+    /// Status events it brought, removed.
+    pub statuses_removed: u64,
+    /// Invoices it created and nothing else holds, removed.
+    pub invoices_removed: u64,
+    /// Invoices it created that other imports brought statuses to since:
+    /// kept (with their first import's fields), each with its number.
+    pub invoices_kept: Vec<String>,
+}
+
+/// Undoes the latest import of the file named `file` (as the journal and
+/// the summaries name it): an import made with the wrong profile (a date
+/// format read day for month, a column mapped to the wrong field) would
+/// otherwise stay, since a new import keeps what is recorded. Removes the
+/// status events it brought; the invoices it created that hold no other
+/// event are removed too, after their anomalies are detached from them
+/// (the anomaly rules, run next, close those still open). The invoices
+/// that lost their latest event get the one before; the dossiers' flow
+/// dates follow. Journaled (`flux.undone`) in the caller's transaction.
+/// `Ok(None)`: no import of that file.
+pub async fn undo_import(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    file: &str,
+    actor: &Actor,
+    at: DateTime<Utc>,
+) -> StoreResult<Option<UndoOutcome>> {
+    let latest: Option<String> = sqlx::query(
+        "SELECT MAX(imported_at) FROM invoice_statuses WHERE firm_id = $1 AND source_file = $2",
+    )
+    .bind(firm_id)
+    .bind(file.to_string())
+    .fetch_one(&mut *conn)
+    .await?
+    .try_get(0)?;
+    let Some(run) = latest else {
+        return Ok(None);
+    };
+    let mut outcome = UndoOutcome {
+        file: file.to_string(),
+        imported_at: from_db_time(&run),
+        ..Default::default()
+    };
+    outcome.statuses_removed = sqlx::query(
+        "DELETE FROM invoice_statuses WHERE firm_id = $1 AND source_file = $2 AND imported_at = $3",
+    )
+    .bind(firm_id)
+    .bind(file.to_string())
+    .bind(run.clone())
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    // Created by that run (their first import), and now without any event.
+    const ORPHANS: &str =
+        "SELECT i.id FROM invoices i WHERE i.firm_id = $1 AND i.first_seen_at = $2
+         AND NOT EXISTS (SELECT 1 FROM invoice_statuses s WHERE s.invoice_id = i.id)";
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE anomalies SET invoice_id = NULL WHERE firm_id = $1 AND invoice_id IN ({ORPHANS})"
+    )))
+    .bind(firm_id)
+    .bind(run.clone())
+    .execute(&mut *conn)
+    .await?;
+    outcome.invoices_removed = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DELETE FROM invoices WHERE firm_id = $1 AND id IN ({ORPHANS})"
+    )))
+    .bind(firm_id)
+    .bind(run.clone())
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    // Created by that run, kept by another import's events.
+    outcome.invoices_kept = sqlx::query(
+        "SELECT invoice_number FROM invoices WHERE firm_id = $1 AND first_seen_at = $2
+         AND id IN (SELECT invoice_id FROM invoice_statuses WHERE firm_id = $1 AND source_file <> $3)
+         ORDER BY invoice_number",
+    )
+    .bind(firm_id)
+    .bind(run.clone())
+    .bind(file.to_string())
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|r| r.try_get(0))
+    .collect::<Result<_, _>>()?;
+    // The invoices whose current event went: the latest one left.
+    sqlx::query(
+        "UPDATE invoices SET
+            current_code = (SELECT s.code FROM invoice_statuses s WHERE s.invoice_id = invoices.id
+                            ORDER BY s.status_at DESC, s.code DESC LIMIT 1),
+            current_at = (SELECT MAX(s.status_at) FROM invoice_statuses s WHERE s.invoice_id = invoices.id)
+         WHERE firm_id = $1 AND NOT EXISTS (SELECT 1 FROM invoice_statuses s
+            WHERE s.invoice_id = invoices.id AND s.code = invoices.current_code
+              AND s.status_at = invoices.current_at)",
+    )
+    .bind(firm_id)
+    .execute(&mut *conn)
+    .await?;
+    refresh_flow_dates(conn, firm_id, None).await?;
+    let entry = Entry {
+        entity: "invoice_flow",
+        entity_id: None,
+        dossier_id: None,
+        action: "flux.undone",
+        details: json!({
+            "file": file,
+            "imported_at": run,
+            "statuses_removed": outcome.statuses_removed,
+            "invoices_removed": outcome.invoices_removed,
+            "invoices_kept": outcome.invoices_kept.len(),
+        }),
+    };
+    journal::record(conn, firm_id, at, actor, entry).await?;
+    Ok(Some(outcome))
+}
+
+/// The files the firm imported, latest first (at most `limit`): what
+/// `undo_import` can undo.
+pub async fn imported_files(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    limit: i64,
+) -> StoreResult<Vec<String>> {
+    let rows = sqlx::query(
+        "SELECT source_file FROM invoice_statuses WHERE firm_id = $1
+         GROUP BY source_file ORDER BY MAX(imported_at) DESC LIMIT $2",
+    )
+    .bind(firm_id)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| r.try_get(0).map_err(StoreError::from))
+        .collect()
+}

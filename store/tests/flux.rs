@@ -1506,3 +1506,114 @@ both_backends!(
         );
     }
 );
+
+// An import made with the wrong profile is undone: its statuses go, the
+// invoices only it holds go (their anomalies close), those another import
+// holds since stay and are named; flow dates and current statuses follow.
+both_backends!(
+    the_latest_import_of_a_file_is_undone,
+    |db: TestDb| async move {
+        let (firm, d1, _) = setup(&db).await;
+        let mut conn = db.store.pool().acquire().await.unwrap();
+        let earlier = now() - Duration::hours(2);
+        let bad = vec![
+            event(d1, "X1", 213, 3, Direction::Emitted),
+            event(d1, "X2", 200, 4, Direction::Emitted),
+        ];
+        invoices::record_batch(
+            &mut conn,
+            firm,
+            &bad,
+            "bad.csv",
+            &Actor::Import("bad.csv".into()),
+            earlier,
+        )
+        .await
+        .unwrap();
+        let good = vec![
+            event(d1, "X2", 205, 1, Direction::Emitted),
+            event(d1, "Y1", 212, 2, Direction::Emitted),
+        ];
+        invoices::record_batch(
+            &mut conn,
+            firm,
+            &good,
+            "good.csv",
+            &Actor::Import("good.csv".into()),
+            now(),
+        )
+        .await
+        .unwrap();
+        let limits = AnomalyLimits::default();
+        anomalies::evaluate(&mut conn, firm, &limits, now(), today())
+            .await
+            .unwrap();
+        let rejected = anomalies::list(&mut conn, firm, &Filter::default(), now())
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|a| a.rule == "invoice_rejected")
+            .unwrap();
+
+        let mut tx = db.store.begin_write().await.unwrap();
+        let undone = invoices::undo_import(&mut tx, firm, "bad.csv", &Actor::System, now())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (
+                undone.statuses_removed,
+                undone.invoices_removed,
+                undone.invoices_kept.clone()
+            ),
+            (2, 1, vec!["F-X2".to_string()])
+        );
+        assert_eq!(undone.imported_at, Some(earlier));
+        let e = anomalies::evaluate(&mut tx, firm, &limits, now(), today())
+            .await
+            .unwrap();
+        assert!(e.closed >= 1, "{e:?}");
+        tx.commit().await.unwrap();
+
+        assert!(invoices::find(&mut conn, firm, "Pennylane", "X1")
+            .await
+            .unwrap()
+            .is_none());
+        let x2 = invoices::find(&mut conn, firm, "Pennylane", "X2")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(x2.current.unwrap().0.number(), 205);
+        let history = invoices::history(&mut conn, firm, x2.id).await.unwrap();
+        assert_eq!(
+            history.iter().map(|h| h.code.number()).collect::<Vec<_>>(),
+            [205]
+        );
+        assert_eq!(invoices::counts(&mut conn, firm).await.unwrap(), (2, 2));
+        let gone = anomalies::get(&mut conn, firm, rejected.id).await.unwrap();
+        assert_eq!(
+            (gone.status, gone.invoice_id),
+            (AnomalyStatus::Closed, None)
+        );
+        let line = journal::for_dossier(&mut conn, firm, d1, 50).await.unwrap();
+        assert!(line.iter().any(|l| l.action == "anomaly.auto_closed"));
+        let undone_line = journal::since(&mut conn, firm, 0, 10_000)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|l| l.action == "flux.undone")
+            .unwrap();
+        assert_eq!(undone_line.details["statuses_removed"], 2);
+        // Nothing of it is left to undo; the other file's import is untouched.
+        assert_eq!(
+            invoices::undo_import(&mut conn, firm, "bad.csv", &Actor::System, now())
+                .await
+                .unwrap(),
+            None
+        );
+        assert_eq!(
+            invoices::imported_files(&mut conn, firm, 10).await.unwrap(),
+            ["good.csv"]
+        );
+    }
+);

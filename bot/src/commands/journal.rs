@@ -315,6 +315,15 @@ pub fn line_text(line: &JournalLine, lang: Lang) -> String {
                 _ => String::new(),
             }
         ),
+        "flux.undone" => format!(
+            "{} {}{colon}{} {}, {} {}",
+            lang.pick("import annulé :", "import undone:"),
+            text(&d["file"]),
+            text(&d["statuses_removed"]),
+            lang.pick("statut(s) retiré(s)", "status(es) removed"),
+            text(&d["invoices_removed"]),
+            lang.pick("facture(s) retirée(s)", "invoice(s) removed"),
+        ),
         "flux.dossier_imported" => format!(
             "{} {}{}",
             lang.pick("flux importés de", "flows imported from"),

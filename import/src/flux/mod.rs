@@ -161,11 +161,11 @@ impl FluxReport {
                 let ids = format!("{}{more}", f.differing_examples.join(", "));
                 out.push_str(&match lang {
                     Lang::Fr => format!(
-                        "{} : {} facture(s) déjà connue(s) avec d'autres valeurs (numéro, date, SIREN, montants ou devise) : une facture émise ne change pas, CabReady garde celles du premier import (identifiants : {ids})\n",
+                        "{} : {} facture(s) déjà connue(s) avec d'autres valeurs (numéro, date, SIREN, montants ou devise) : une facture émise ne change pas, CabReady garde celles du premier import (identifiants : {ids}) ; s'il était faux (un mauvais profil), cabready import undo FICHIER l'annule\n",
                         f.file, f.differing_invoices
                     ),
                     Lang::En => format!(
-                        "{}: {} known invoice(s) given with other values (number, date, SIREN, amounts or currency): an issued invoice does not change, CabReady keeps those of the first import (ids: {ids})\n",
+                        "{}: {} known invoice(s) given with other values (number, date, SIREN, amounts or currency): an issued invoice does not change, CabReady keeps those of the first import (ids: {ids}); if it was wrong (a wrong profile), cabready import undo FILE undoes it\n",
                         f.file, f.differing_invoices
                     ),
                 });
