@@ -300,7 +300,7 @@ pub fn line_text(line: &JournalLine, lang: Lang) -> String {
             )
         ),
         "flux.imported" => format!(
-            "{} {}{colon}{} {}, {} {}{}",
+            "{} {}{colon}{} {}, {} {}{}{}",
             lang.pick("flux importés de", "flows imported from"),
             text(&d["file"]),
             text(&d["new_invoices"]),
@@ -311,6 +311,16 @@ pub fn line_text(line: &JournalLine, lang: Lang) -> String {
                 Some(n) if n > 0 => format!(
                     ", {n} {}",
                     lang.pick("ligne(s) rejetée(s)", "line(s) rejected")
+                ),
+                _ => String::new(),
+            },
+            match d["differing_invoices"].as_u64() {
+                Some(n) if n > 0 => format!(
+                    ", {n} {}",
+                    lang.pick(
+                        "facture(s) déjà connue(s) avec d'autres valeurs (gardées)",
+                        "known invoice(s) given with other values (kept)"
+                    )
                 ),
                 _ => String::new(),
             }
@@ -448,6 +458,26 @@ pub async fn run(core: &Core, caller: &Caller, query: &str, count: i64) -> Comma
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn an_import_says_the_known_invoices_it_found_with_other_values() {
+        let line = JournalLine {
+            id: 1,
+            at: chrono::Utc::now(),
+            actor_kind: "import".into(),
+            actor: "v2.csv".into(),
+            entity: "invoice_flow".into(),
+            entity_id: None,
+            dossier_id: None,
+            action: "flux.imported".into(),
+            details: json!({ "file": "v2.csv", "new_invoices": 0, "new_statuses": 2,
+                "rejected_lines": 1, "differing_invoices": 1 }),
+        };
+        assert_eq!(
+            line_text(&line, Lang::Fr),
+            "flux importés de v2.csv : 0 nouvelle(s) facture(s), 2 statut(s), 1 ligne(s) rejetée(s), 1 facture(s) déjà connue(s) avec d'autres valeurs (gardées)"
+        );
+    }
 
     #[test]
     fn a_second_reminder_keeps_the_status_and_says_so() {
