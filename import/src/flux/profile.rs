@@ -288,19 +288,54 @@ fn check_formats(file: &ProfileFile) -> Result<(), Said> {
 }
 
 /// A column named "" would be looked for in the file and said missing
-/// with no name.
+/// with no name. Two fields that must differ read from one column (headers
+/// compared as the reader compares them: case, accents, spacing aside)
+/// would silently give the seller's SIREN as the buyer's, or the HT as the
+/// TTC; other pairs may share one (some platforms use the invoice number as
+/// their id).
 fn check_columns(columns: &ColumnMap) -> Result<(), Said> {
-    match columns.fields().into_iter().find(|(_, header, _)| header.trim().is_empty()) {
-        Some((field, _, _)) => Err(Said::new(
+    if let Some((field, _, _)) = columns
+        .fields()
+        .into_iter()
+        .find(|(_, header, _)| header.trim().is_empty())
+    {
+        return Err(Said::new(
             format!(
                 "columns.{field} : nom de colonne vide ; mettez l'en-tête du fichier (par ex. {field} = \"Statut\"), ou retirez la clé si la plateforme n'exporte pas ce champ (seuls les champs facultatifs peuvent manquer)"
             ),
             format!(
                 "columns.{field}: empty column name; write the file's header (e.g. {field} = \"Status\"), or remove the key when the platform does not export this field (only optional fields may be left out)"
             ),
-        )),
-        None => Ok(()),
+        ));
     }
+    let pairs = [
+        (
+            "seller_siren",
+            Some(&columns.seller_siren),
+            "buyer_siren",
+            Some(&columns.buyer_siren),
+        ),
+        (
+            "amount_ht",
+            columns.amount_ht.as_ref(),
+            "amount_ttc",
+            columns.amount_ttc.as_ref(),
+        ),
+    ];
+    for (a, header_a, b, header_b) in pairs {
+        if let (Some(header), Some(other)) = (header_a, header_b) {
+            if fold(header) == fold(other) {
+                let header = header.trim();
+                return Err(Said::new(
+                    format!(
+                        "{a} et {b} désignent la même colonne « {header} » : chacun doit avoir la sienne"
+                    ),
+                    format!("{a} and {b} name the same column \"{header}\": each needs its own"),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A `[statuses]` or `[direction_values]` table read as the lines are
@@ -878,6 +913,40 @@ mod tests {
         let text = format!("name = \"x\"\n{COLUMNS}issue_date = \"  \"\n");
         let err = Profile::from_toml(&text, "x").unwrap_err();
         assert!(err.fr.starts_with("columns.issue_date :"), "{err:?}");
+    }
+
+    #[test]
+    fn two_fields_that_must_differ_cannot_share_a_column() {
+        // Compared as the reader compares headers: case, accents, spacing.
+        let text = format!(
+            "name = \"x\"\n{}",
+            COLUMNS
+                .replace("seller_siren = \"c\"", "seller_siren = \"SIREN vendeur\"")
+                .replace("buyer_siren = \"d\"", "buyer_siren = \"siren  Vendeur \"")
+        );
+        let err = Profile::from_toml(&text, "x").unwrap_err();
+        assert_eq!(
+            err.fr,
+            "seller_siren et buyer_siren désignent la même colonne « SIREN vendeur » : chacun doit avoir la sienne"
+        );
+        assert_eq!(
+            err.en,
+            "seller_siren and buyer_siren name the same column \"SIREN vendeur\": each needs its own"
+        );
+        let text =
+            format!("name = \"x\"\n{COLUMNS}amount_ht = \"Montant\"\namount_ttc = \"MONTANT\"\n");
+        let err = Profile::from_toml(&text, "x").unwrap_err();
+        assert!(
+            err.fr
+                .starts_with("amount_ht et amount_ttc désignent la même colonne « Montant »"),
+            "{err:?}"
+        );
+        // Other fields may share one: a platform's id may be the number.
+        let text = format!(
+            "name = \"x\"\n{}",
+            COLUMNS.replace("invoice_number = \"b\"", "invoice_number = \"a\"")
+        );
+        assert!(Profile::from_toml(&text, "x").is_ok());
     }
 
     #[test]
