@@ -855,6 +855,54 @@ both_backends!(
     }
 );
 
+// A header read with the wrong delimiter: the delimiter is said, not
+// skip_rows.
+both_backends!(
+    a_header_read_with_the_wrong_delimiter_says_which_one_reads_it,
+    |db: TestDb| async move {
+        demo_firm(&db).await;
+        let dir = tempfile::tempdir().unwrap();
+        // Two title lines, then the fr-excel export (";"), read with ",".
+        let titled = dir.path().join("titled.csv");
+        let bytes = std::fs::read(fixture("fr-excel-export.csv")).unwrap();
+        std::fs::write(
+            &titled,
+            [b"Export\ndu 25/11/2026\n".as_slice(), &bytes].concat(),
+        )
+        .unwrap();
+        let mut req = request("fr-excel", Some("Pennylane"), &[]);
+        req.profile.delimiter = b',';
+        req.profile.file.skip_rows = 2;
+        req.files = vec![titled];
+        let report = flux::run(&db.store, &clock(), &req, Lang::Fr)
+            .await
+            .unwrap();
+        let fatal = report.files[0].fatal.as_deref().unwrap_or_default();
+        assert!(
+            fatal.starts_with("titled.csv:3: en-tête : colonne(s) du profil fr-excel absente(s) : ")
+                && fatal.ends_with(" ; l'en-tête se lit avec le séparateur « ; » : mettez delimiter = \";\" dans le profil"),
+            "{fatal}"
+        );
+        assert!(!fatal.contains("skip_rows"), "{fatal}");
+        // The generic export written with tabs, read with ",".
+        let tabs = dir.path().join("tabs.csv");
+        let generic = std::fs::read_to_string(fixture("generic-export.csv")).unwrap();
+        std::fs::write(&tabs, generic.replace(',', "\t")).unwrap();
+        let mut req = request("generic", None, &[]);
+        req.files = vec![tabs];
+        let report = flux::run(&db.store, &clock(), &req, Lang::En)
+            .await
+            .unwrap();
+        let fatal = report.files[0].fatal.as_deref().unwrap_or_default();
+        assert!(
+            fatal.ends_with(
+                "; the header reads with delimiter tab: set delimiter = \"\\t\" in the profile"
+            ),
+            "{fatal}"
+        );
+    }
+);
+
 both_backends!(
     profile_written_from_the_docs_only,
     |db: TestDb| async move {

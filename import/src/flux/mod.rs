@@ -488,6 +488,33 @@ fn cells_hold_header<'a>(cells: impl Iterator<Item = &'a str>, profile: &Profile
         .all(|(_, header, _)| cells.contains(&fold(header)))
 }
 
+/// The usual delimiter, other than the profile's, that reads the header
+/// line's columns: every column of the profile, or at least two and more
+/// than the profile's delimiter found. `cells` is the line as read with
+/// the profile's delimiter.
+fn other_delimiter(cells: &[String], profile: &Profile) -> Option<u8> {
+    let line = cells.join(&(profile.delimiter as char).to_string());
+    let wanted: BTreeSet<String> = profile
+        .file
+        .columns
+        .fields()
+        .iter()
+        .map(|(_, header, _)| fold(header))
+        .collect();
+    let found = |cells: &mut dyn Iterator<Item = &str>| {
+        let folded: BTreeSet<String> = cells.map(fold).collect();
+        wanted.intersection(&folded).count()
+    };
+    let as_read = found(&mut cells.iter().map(String::as_str));
+    [b';', b',', b'\t', b'|']
+        .into_iter()
+        .filter(|d| *d != profile.delimiter && line.contains(*d as char))
+        .map(|d| (found(&mut line.split(d as char)), d))
+        .filter(|(n, _)| *n == wanted.len() || (*n >= 2 && *n > as_read))
+        .max_by_key(|(n, _)| *n)
+        .map(|(_, d)| d)
+}
+
 /// A line read as the header that is a line of data: a cell of digits and
 /// punctuation only (a SIREN, a date, an amount), which no column's name is.
 fn looks_like_data(cells: &[String]) -> bool {
@@ -648,7 +675,20 @@ async fn import_file(
         };
         let none_found = missing.len() == profile.file.columns.fields().len();
         let data = looks_like_data(&headers);
-        hint.push_str(&match (found_at, lang) {
+        // The header read with another usual delimiter: the profile's
+        // `delimiter` is wrong, not its skip_rows.
+        let delimiter_hint = other_delimiter(&headers, profile).map(|d| {
+            let label = crate::table::delimiter_label(d, lang);
+            let key = match d {
+                b'\t' => "\\t".to_string(),
+                d => (d as char).to_string(),
+            };
+            match lang {
+                Lang::Fr => format!(" ; l'en-tête se lit avec le séparateur {label} : mettez delimiter = \"{key}\" dans le profil"),
+                Lang::En => format!("; the header reads with delimiter {label}: set delimiter = \"{key}\" in the profile"),
+            }
+        });
+        let place_hint = match (found_at, lang) {
             (Some(at), Lang::Fr) if at <= skip_rows => format!(
                 " ; {skips}, dont l'en-tête du profil (ligne {at}) : mettez skip_rows = {} dans le profil",
                 at - 1
@@ -678,7 +718,8 @@ async fn import_file(
                 "; line {header_line} looks like data, not a header: does the file have its header line?"
             ),
             (None, _) => String::new(),
-        });
+        };
+        hint.push_str(&delimiter_hint.unwrap_or(place_hint));
         summary.fatal = Some(match lang {
             Lang::Fr => format!(
                 "{file}:{header_line}: en-tête : colonne(s) du profil {} absente(s) : {} (en-têtes lus avec le séparateur {delimiter} : {}){hint}",
