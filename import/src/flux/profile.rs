@@ -5,7 +5,9 @@
 //! works from any directory; a firm's own directory (`profiles_dir`)
 //! overrides them by name, and a profile file can be given by path.
 
-use cabready_store::domain::{cents_or_why, fold, parse_cents, Direction, LifecycleCode, Problem};
+use cabready_store::domain::{
+    cents_or_why, closest, fold, parse_cents, Direction, LifecycleCode, Problem,
+};
 use cabready_store::lang::{toml_problem, STATUS_CODE_EXPECTED};
 use cabready_store::{Lang, Said};
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
@@ -600,15 +602,31 @@ pub enum ProfileError {
     Invalid { origin: String, error: Said },
 }
 
+/// The profile an unknown name likely meant: one a letter or two off, or
+/// the only one it begins (`sage` for `sage-fr`).
+fn likely(name: &str, known: &[String]) -> Option<String> {
+    if let Some(close) = closest(name, known.iter().map(String::as_str)) {
+        return Some(close.to_string());
+    }
+    let key = fold(name);
+    let mut starting = known.iter().filter(|k| fold(k).starts_with(&key));
+    match (key.is_empty(), starting.next(), starting.next()) {
+        (false, Some(only), None) => Some(only.clone()),
+        _ => None,
+    }
+}
+
 impl ProfileError {
     pub fn message(&self, lang: Lang) -> String {
         match (self, lang) {
             (Self::Unknown { name, known }, Lang::Fr) => format!(
-                "profil de plateforme inconnu : {name} (profils disponibles : {} ; ou donnez le chemin d'un fichier .toml)",
+                "profil de plateforme inconnu : {name}{} (profils disponibles : {} ; ou donnez le chemin d'un fichier .toml)",
+                likely(name, known).map(|p| format!(" ; vouliez-vous dire « {p} » ?")).unwrap_or_default(),
                 known.join(", ")
             ),
             (Self::Unknown { name, known }, Lang::En) => format!(
-                "unknown platform profile: {name} (available: {}; or give the path of a .toml file)",
+                "unknown platform profile: {name}{} (available: {}; or give the path of a .toml file)",
+                likely(name, known).map(|p| format!("; did you mean \"{p}\"?")).unwrap_or_default(),
                 known.join(", ")
             ),
             (Self::Unreadable { path, error }, Lang::Fr) => {
@@ -798,6 +816,43 @@ mod tests {
         );
         let err = resolve("nope", None).unwrap_err();
         assert!(err.message(Lang::Fr).contains("generic"));
+    }
+
+    #[test]
+    fn an_unknown_name_gets_the_likely_profile() {
+        let dir = tempfile::tempdir().unwrap();
+        let generic = SHIPPED[0]
+            .1
+            .replace("name = \"generic\"", "name = \"sage-fr\"");
+        std::fs::write(dir.path().join("sage-fr.toml"), generic).unwrap();
+        let err = resolve("sage", Some(dir.path())).unwrap_err();
+        assert_eq!(
+            err.message(Lang::Fr),
+            "profil de plateforme inconnu : sage ; vouliez-vous dire « sage-fr » ? (profils disponibles : fr-excel, generic, iso-offset, sage-fr, tab-vrbl ; ou donnez le chemin d'un fichier .toml)"
+        );
+        assert!(
+            err.message(Lang::En).starts_with(
+                "unknown platform profile: sage; did you mean \"sage-fr\"? (available: "
+            ),
+            "{err:?}"
+        );
+        // A letter or two off.
+        let err = resolve("fr-exel", None).unwrap_err();
+        assert!(
+            err.message(Lang::Fr).starts_with(
+                "profil de plateforme inconnu : fr-exel ; vouliez-vous dire « fr-excel » ?"
+            ),
+            "{err:?}"
+        );
+        // The beginning of several, or of none: no guess.
+        let other = SHIPPED[0]
+            .1
+            .replace("name = \"generic\"", "name = \"sage-be\"");
+        std::fs::write(dir.path().join("sage-be.toml"), other).unwrap();
+        for name in ["docusign", "sage", ""] {
+            let err = resolve(name, Some(dir.path())).unwrap_err();
+            assert!(!err.message(Lang::Fr).contains("vouliez-vous"), "{err:?}");
+        }
     }
 
     const COLUMNS: &str = "[columns]\nplatform_invoice_id = \"a\"\ninvoice_number = \"b\"\nseller_siren = \"c\"\nbuyer_siren = \"d\"\nstatus = \"e\"\nstatus_at = \"f\"\n";
