@@ -650,10 +650,35 @@ fn read_profile(path: &Path) -> Result<Profile, ProfileError> {
         path: path.display().to_string(),
         error: cabready_store::io_problem(&e),
     })?;
-    Profile::from_toml(&text, &path.display().to_string()).map_err(|error| ProfileError::Invalid {
+    let invalid = |error| ProfileError::Invalid {
         origin: path.display().to_string(),
         error,
-    })
+    };
+    let profile = Profile::from_toml(&text, &path.display().to_string()).map_err(invalid)?;
+    // A profile is found by its file's name and shown by its `name`: one
+    // name, or `--platform` and the summary would not say the same thing.
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let (name, file) = (profile.name(), file_name_of(path));
+    if name != stem {
+        return Err(invalid(Said::new(
+            format!(
+                "name = \"{name}\" n'est pas le nom du fichier ({file}) : un profil porte le nom de son fichier ; mettez name = \"{stem}\", ou renommez le fichier {name}.toml"
+            ),
+            format!(
+                "name = \"{name}\" is not the file's name ({file}): a profile is named as its file; set name = \"{stem}\", or rename the file {name}.toml"
+            ),
+        )));
+    }
+    Ok(profile)
+}
+
+fn file_name_of(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
 }
 
 /// The names of the profiles available: the firm's, then the shipped ones.
@@ -853,6 +878,39 @@ mod tests {
             let err = resolve(name, Some(dir.path())).unwrap_err();
             assert!(!err.message(Lang::Fr).contains("vouliez-vous"), "{err:?}");
         }
+    }
+
+    #[test]
+    fn a_profile_is_named_as_its_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = SHIPPED[0]
+            .1
+            .replace("name = \"generic\"", "name = \"autre-nom\"");
+        let path = dir.path().join("mismatch.toml");
+        std::fs::write(&path, &text).unwrap();
+        let err = resolve("mismatch", Some(dir.path())).unwrap_err();
+        assert_eq!(
+            err.message(Lang::Fr),
+            format!(
+                "profil invalide ({}) : name = \"autre-nom\" n'est pas le nom du fichier (mismatch.toml) : un profil porte le nom de son fichier ; mettez name = \"mismatch\", ou renommez le fichier autre-nom.toml",
+                path.display()
+            )
+        );
+        // By path too, and the name alone finds nothing.
+        let err = resolve(path.to_str().unwrap(), None).unwrap_err();
+        assert!(
+            err.message(Lang::En)
+                .contains("name = \"autre-nom\" is not the file's name (mismatch.toml)"),
+            "{err:?}"
+        );
+        assert!(matches!(
+            resolve("autre-nom", Some(dir.path())),
+            Err(ProfileError::Unknown { .. })
+        ));
+        // Named as its file, it is found by that name and shown by it.
+        std::fs::rename(&path, dir.path().join("autre-nom.toml")).unwrap();
+        let p = resolve("autre-nom", Some(dir.path())).unwrap();
+        assert_eq!(p.name(), "autre-nom");
     }
 
     const COLUMNS: &str = "[columns]\nplatform_invoice_id = \"a\"\ninvoice_number = \"b\"\nseller_siren = \"c\"\nbuyer_siren = \"d\"\nstatus = \"e\"\nstatus_at = \"f\"\n";
