@@ -283,6 +283,35 @@ both_backends!(
     }
 );
 
+// A SIRET that gives no dossier is said as a SIRET, with its SIREN.
+both_backends!(
+    a_siret_of_no_dossier_is_said_with_its_siren,
+    |db: TestDb| async move {
+        demo_firm(&db).await;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("siret.csv");
+        std::fs::write(
+            &file,
+            "platform_invoice_id,invoice_number,issue_date,seller_siren,buyer_siren,direction,amount_ht,amount_ttc,currency,status_code,status_label,status_at,status_reason,dossier_ref\n\
+             T-1,V-1,2026-11-02,775 670 417 00002,732829320,emitted,100.00,120.00,EUR,200,,2026-11-02T10:00:00Z,,\n\
+             T-2,V-2,2026-11-02,775670417,732829320,emitted,100.00,120.00,EUR,200,,2026-11-02T10:00:00Z,,\n",
+        )
+        .unwrap();
+        let mut req = request("generic", Some("Pennylane"), &[]);
+        req.files = vec![file];
+        let report = flux::run(&db.store, &clock(), &req, Lang::Fr)
+            .await
+            .unwrap();
+        assert_eq!(
+            report.files[0].errors,
+            [
+                "siret.csv:2: seller_siren: aucun dossier du cabinet n'a le SIREN 775670417 (SIRET 77567041700002) : importez le client, ou ajoutez une colonne dossier_ref",
+                "siret.csv:3: seller_siren: aucun dossier du cabinet n'a ce SIREN (importez le client, ou ajoutez une colonne dossier_ref) (775670417)",
+            ]
+        );
+    }
+);
+
 // A huge amount is too large, not unreadable; a date in the future is a
 // swap of day and month only when the day could be a month and the swapped
 // date is not in the future too.

@@ -1457,6 +1457,15 @@ impl LineReader {
                 Err(p) => fail!(ours_field, siren_problem_text(p), ours_raw),
                 Ok(s) if dossier_id.is_none() => match index.by_siren.get(s.as_str()) {
                     Some(id) => dossier_id = Some(*id),
+                    // A SIRET is said as one, with the SIREN it gives.
+                    None if siret_of(ours_raw).is_some() => fail!(
+                        ours_field,
+                        match lang {
+                            Lang::Fr => format!("aucun dossier du cabinet n'a le SIREN {s} (SIRET {}) : importez le client, ou ajoutez une colonne dossier_ref", siret_of(ours_raw).unwrap_or_default()),
+                            Lang::En => format!("no dossier of the firm has the SIREN {s} (SIRET {}): import the client, or add a dossier_ref column", siret_of(ours_raw).unwrap_or_default()),
+                        },
+                        "",
+                    ),
                     None => fail!(
                         ours_field,
                         lang.pick(
@@ -1552,6 +1561,12 @@ impl LineReader {
             reason: (!reason.is_empty()).then(|| reason.to_string()),
         })
     }
+}
+
+/// The 14 digits of a cell that holds a SIRET (spaces and dots aside).
+fn siret_of(raw: &str) -> Option<String> {
+    let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
+    (digits.len() == 14).then_some(digits)
 }
 
 /// The writer of a line: by its invoice key, so that an invoice's lines
