@@ -313,8 +313,8 @@ both_backends!(
 );
 
 // A huge amount is too large, not unreadable; a date in the future is a
-// swap of day and month only when the day could be a month and the swapped
-// date is not in the future too.
+// swap of day and month only when the format could swap them, the day could
+// be a month and the swapped date is not in the future too.
 both_backends!(
     huge_amounts_and_future_dates_say_what_is_wrong,
     |db: TestDb| async move {
@@ -328,7 +328,8 @@ both_backends!(
              X1|C-1|03.11.2026|312296510|552081317|V|99 999 999 999 999 999 999,99|DEPOT|03.11.2026 09:00:00|D029\n\
              X2|C-2|29.11.2026|312296510|552081317|V|10,00|DEPOT|03.11.2026 09:00:00|D029\n\
              X3|C-3|03.11.2026|312296510|552081317|V|10,00|DEPOT|05.01.2027 09:00:00|D029\n\
-             X4|C-4|11.12.2026|312296510|552081317|V|10,00|DEPOT|03.11.2026 09:00:00|D029\n",
+             X4|C-4|11.12.2026|312296510|552081317|V|10,00|DEPOT|03.11.2026 09:00:00|D029\n\
+             X5|C-5|03.11.2026|312296510|552081317|V|10,00|DEPOT|26.11.2026 11:00:00|D029\n",
         )
         .unwrap();
         let mut req = request("generic", None, &[]);
@@ -345,6 +346,8 @@ both_backends!(
                 "odd.txt:4: Emise le: date dans le futur (après le 26/11/2026) (29.11.2026)",
                 "odd.txt:5: Horodatage: date dans le futur (après le 26/11/2026) (05.01.2027 09:00:00)",
                 "odd.txt:6: Emise le: date dans le futur (après le 26/11/2026) : jour et mois inversés ? vérifiez le format de date du profil (11.12.2026)",
+                // On the limit's day, the limit with its time.
+                "odd.txt:7: Horodatage: date dans le futur (après le 26/11/2026 10:00) (26.11.2026 11:00:00)",
             ],
             "{}",
             report.render(Lang::Fr)
@@ -614,7 +617,8 @@ both_backends!(
             "odd.csv:5: ligne: 15 colonnes au lieu de 14",
             "odd.csv:7: amount_ttc: montants HT et TTC de signes opposés : un avoir a ses deux montants négatifs (-100.00 / 120.00)",
             "odd.csv:8: buyer_siren: valeur obligatoire manquante",
-            "odd.csv:9: status_at: date dans le futur (après le 26/11/2026) : jour et mois inversés ? vérifiez le format de date du profil (2026-12-11T10:00:00Z)",
+            // ISO: day and month cannot have been swapped.
+            "odd.csv:9: status_at: date dans le futur (après le 26/11/2026) (2026-12-11T10:00:00Z)",
             "odd.csv:10: issue_date: date dans le futur (après le 26/11/2026)",
             "odd.csv:11: ligne: un guillemet ouvert n'est pas refermé : la ligne se poursuit jusqu'à la ligne 13, lue comme une seule cellule ; les 2 ligne(s) qu'elle englobe ne sont pas importées : refermez le guillemet (ou doublez-le : \"\") et importez à nouveau le fichier",
         ] {

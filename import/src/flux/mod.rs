@@ -12,7 +12,7 @@ pub mod profile;
 pub use profile::{Profile, ProfileError};
 
 use cabready_store::anomalies::{self, AnomalyLimits, Evaluation};
-use cabready_store::clock::{paris_day, show_date};
+use cabready_store::clock::{paris_day, show_date, show_time};
 use cabready_store::domain::{closest, fold, largest_amount, Direction, Problem, Siren};
 use cabready_store::invoices::{self, BatchOutcome, FlowEvent, PreparedBatch};
 use cabready_store::journal::Actor;
@@ -1097,14 +1097,27 @@ impl LineReader {
         tally
     }
 
-    /// What is wrong with a date after `latest`, `day` as read: day and
-    /// month swapped only when its day could be a month and the swapped
-    /// date is not in the future too.
-    fn in_the_future(&self, day: chrono::NaiveDate) -> String {
+    /// What is wrong with a date after `latest`, `day` as read (in Paris
+    /// `paris`), read with `format`: the limit with its time when the date
+    /// is on its day; day and month swapped only when the format writes
+    /// them as two numbers that a file written the other way round would
+    /// swap, the day could be a month and the swapped date is not in the
+    /// future too.
+    fn in_the_future(
+        &self,
+        day: chrono::NaiveDate,
+        paris: chrono::NaiveDate,
+        format: &str,
+    ) -> String {
         use chrono::Datelike;
-        let latest = show_date(paris_day(self.latest), self.lang);
+        let latest = match paris == paris_day(self.latest) {
+            true => show_time(self.latest, self.lang),
+            false => show_date(paris_day(self.latest), self.lang),
+        };
         let swapped = match day.day() {
-            1..=12 => chrono::NaiveDate::from_ymd_opt(day.year(), day.day(), day.month()),
+            1..=12 if day_and_month_may_swap(format) => {
+                chrono::NaiveDate::from_ymd_opt(day.year(), day.day(), day.month())
+            }
             _ => None,
         };
         let swappable = swapped.is_some_and(|s| s <= self.latest.date_naive());
@@ -1234,7 +1247,8 @@ impl LineReader {
                 );
             }
             if let Some(d) = d.filter(|d| *d > self.latest.date_naive()) {
-                fail!("issue_date", self.in_the_future(d), raw_date);
+                let format = &profile.file.date_format;
+                fail!("issue_date", self.in_the_future(d, d, format), raw_date);
             }
             d
         };
@@ -1279,7 +1293,16 @@ impl LineReader {
             }
             if let Some(t) = t.filter(|t| *t > self.latest) {
                 let day = t.with_timezone(&profile.timezone).date_naive();
-                fail!("status_at", self.in_the_future(day), raw_at);
+                // An RFC 3339 time is ISO whatever the profile's format.
+                let format = match chrono::DateTime::parse_from_rfc3339(raw_at) {
+                    Ok(_) => "%Y-%m-%dT%H:%M:%S%:z",
+                    Err(_) => profile.file.datetime_format.as_str(),
+                };
+                fail!(
+                    "status_at",
+                    self.in_the_future(day, paris_day(t), format),
+                    raw_at
+                );
             }
             t
         };
@@ -1560,6 +1583,19 @@ impl LineReader {
             label: if label.is_empty() { raw_status } else { label }.to_string(),
             reason: (!reason.is_empty()).then(|| reason.to_string()),
         })
+    }
+}
+
+/// Whether a date format writes the day and the month as two numbers a
+/// file could have the other way round (`%d/%m/%Y`, `%m/%d/%Y`,
+/// `%d.%m.%Y`); not when the year comes first (`%Y-%m-%d`, `%Y%m%d`: the
+/// ISO order, which no one writes with day and month swapped).
+fn day_and_month_may_swap(format: &str) -> bool {
+    let at = |spec: &str| format.find(spec);
+    let year = at("%Y").or(at("%y")).or(at("%C")).or(at("%G"));
+    match (at("%d"), at("%m")) {
+        (Some(d), Some(m)) => year.is_none_or(|y| y > d.min(m)),
+        _ => false,
     }
 }
 
