@@ -936,6 +936,39 @@ both_backends!(
     }
 );
 
+// An export declared one-directional whose line has the other side among
+// the firm's dossiers: said so, not "no dossier has this SIREN".
+both_backends!(
+    a_line_of_the_other_direction_in_a_fixed_direction_export_is_said,
+    |db: TestDb| async move {
+        demo_firm(&db).await;
+        let dir = tempfile::tempdir().unwrap();
+        let text = std::fs::read_to_string(fixture("tab-vrbl-export.tsv")).unwrap();
+        let head: Vec<&str> = text.lines().take(3).collect();
+        let file = dir.path().join("emitted.tsv");
+        // D005 (310395959) sells to a company that is not a client.
+        std::fs::write(
+            &file,
+            format!(
+                "{}\nTI-9\tFX-9\t20261105\t310395959\t552081317\t100,00\t120,00\tVRBL:FR:203\t\t20261105100000\t\n",
+                head.join("\n")
+            ),
+        )
+        .unwrap();
+        let mut req = request("tab-vrbl", Some("Tiime"), &[]);
+        req.files = vec![file];
+        let report = flux::run(&db.store, &clock(), &req, Lang::Fr)
+            .await
+            .unwrap();
+        assert_eq!(
+            report.files[0].errors,
+            ["emitted.tsv:4: SIREN_CLIENT: le vendeur 310395959 est le dossier D005 : une facture émise dans un export déclaré direction = \"received\" ? (552081317)"],
+            "{}",
+            report.render(Lang::Fr)
+        );
+    }
+);
+
 both_backends!(
     profile_written_from_the_docs_only,
     |db: TestDb| async move {

@@ -291,6 +291,8 @@ impl FluxError {
 struct DossierIndex {
     by_siren: HashMap<String, i64>,
     by_code: HashMap<String, (i64, String)>,
+    /// Each dossier's code, as the firm writes it.
+    code_of: HashMap<i64, String>,
 }
 
 /// Where each field sits in the file.
@@ -344,6 +346,7 @@ pub async fn run(
             .iter()
             .map(|d| (fold(&d.record.code), (d.id, d.record.siren.to_string())))
             .collect(),
+        code_of: list.iter().map(|d| (d.id, d.record.code.clone())).collect(),
     });
     // The platform as the firm spells it, so that one platform is one name;
     // one the firm does not know is a typo that would file every invoice a
@@ -1394,7 +1397,8 @@ impl LineReader {
         let seller = Siren::parse_or_from_siret(seller_raw);
         let buyer = Siren::parse_or_from_siret(buyer_raw);
         let raw_direction = pos.cell(record, "direction");
-        let mut direction = if pos.at.contains_key("direction") && !raw_direction.is_empty() {
+        let from_column = pos.at.contains_key("direction") && !raw_direction.is_empty();
+        let mut direction = if from_column {
             let d = profile.parse_direction(raw_direction);
             if d.is_none() {
                 fail!(
@@ -1476,10 +1480,31 @@ impl LineReader {
                         seller_raw,
                     ),
                 };
+                // The profile says every line goes one way, yet the other
+                // side is the firm's dossier: the export holds the other
+                // direction too.
+                let other_side = theirs
+                    .as_ref()
+                    .ok()
+                    .filter(|_| !from_column && profile.direction.is_some())
+                    .and_then(|s| {
+                        let id = index.by_siren.get(s.as_str())?;
+                        Some((s.to_string(), index.code_of.get(id)?.clone()))
+                    });
                 match ours {
                 Err(p) => fail!(ours_field, siren_problem_text(p), ours_raw),
                 Ok(s) if dossier_id.is_none() => match index.by_siren.get(s.as_str()) {
                     Some(id) => dossier_id = Some(*id),
+                    None if other_side.is_some() => {
+                        let (siren, code) = other_side.unwrap_or_default();
+                        let message = match (d, lang) {
+                            (Direction::Received, Lang::Fr) => format!("le vendeur {siren} est le dossier {code} : une facture émise dans un export déclaré direction = \"received\" ?"),
+                            (Direction::Emitted, Lang::Fr) => format!("l'acheteur {siren} est le dossier {code} : une facture reçue dans un export déclaré direction = \"emitted\" ?"),
+                            (Direction::Received, Lang::En) => format!("the seller {siren} is dossier {code}: an emitted invoice in an export declared direction = \"received\"?"),
+                            (Direction::Emitted, Lang::En) => format!("the buyer {siren} is dossier {code}: a received invoice in an export declared direction = \"emitted\"?"),
+                        };
+                        fail!(ours_field, message, ours_raw);
+                    }
                     // A SIRET is said as one, with the SIREN it gives.
                     None if siret_of(ours_raw).is_some() => fail!(
                         ours_field,
