@@ -1307,6 +1307,16 @@ fn bad_profiles_are_refused_before_any_line_is_read() {
             ("", "\n[statuses]\n\"Paid\" = \"212\"\n"),
             "alors qu'il faut un code de statut à trois chiffres, de 100 à 999, écrit sans guillemets",
         ),
+        // Found as bad.toml, it would be shown as generic.
+        (
+            ("", ""),
+            "name = \"generic\" n'est pas le nom du fichier (bad.toml) : un profil porte le nom de son fichier ; mettez name = \"bad\"",
+        ),
+        // Would import the seller's SIREN as the buyer's, silently.
+        (
+            ("buyer_siren = \"buyer_siren\"", "buyer_siren = \"Seller_SIREN\""),
+            "seller_siren et buyer_siren désignent la même colonne « seller_siren » : chacun doit avoir la sienne",
+        ),
     ] {
         // A key replaced, or (from "") a table added at the end.
         let text = match change {

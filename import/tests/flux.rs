@@ -283,9 +283,38 @@ both_backends!(
     }
 );
 
+// A SIRET that gives no dossier is said as a SIRET, with its SIREN.
+both_backends!(
+    a_siret_of_no_dossier_is_said_with_its_siren,
+    |db: TestDb| async move {
+        demo_firm(&db).await;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("siret.csv");
+        std::fs::write(
+            &file,
+            "platform_invoice_id,invoice_number,issue_date,seller_siren,buyer_siren,direction,amount_ht,amount_ttc,currency,status_code,status_label,status_at,status_reason,dossier_ref\n\
+             T-1,V-1,2026-11-02,775 670 417 00002,732829320,emitted,100.00,120.00,EUR,200,,2026-11-02T10:00:00Z,,\n\
+             T-2,V-2,2026-11-02,775670417,732829320,emitted,100.00,120.00,EUR,200,,2026-11-02T10:00:00Z,,\n",
+        )
+        .unwrap();
+        let mut req = request("generic", Some("Pennylane"), &[]);
+        req.files = vec![file];
+        let report = flux::run(&db.store, &clock(), &req, Lang::Fr)
+            .await
+            .unwrap();
+        assert_eq!(
+            report.files[0].errors,
+            [
+                "siret.csv:2: seller_siren: aucun dossier du cabinet n'a le SIREN 775670417 (SIRET 77567041700002) : importez le client, ou ajoutez une colonne dossier_ref",
+                "siret.csv:3: seller_siren: aucun dossier du cabinet n'a ce SIREN (importez le client, ou ajoutez une colonne dossier_ref) (775670417)",
+            ]
+        );
+    }
+);
+
 // A huge amount is too large, not unreadable; a date in the future is a
-// swap of day and month only when the day could be a month and the swapped
-// date is not in the future too.
+// swap of day and month only when the format could swap them, the day could
+// be a month and the swapped date is not in the future too.
 both_backends!(
     huge_amounts_and_future_dates_say_what_is_wrong,
     |db: TestDb| async move {
@@ -299,7 +328,8 @@ both_backends!(
              X1|C-1|03.11.2026|312296510|552081317|V|99 999 999 999 999 999 999,99|DEPOT|03.11.2026 09:00:00|D029\n\
              X2|C-2|29.11.2026|312296510|552081317|V|10,00|DEPOT|03.11.2026 09:00:00|D029\n\
              X3|C-3|03.11.2026|312296510|552081317|V|10,00|DEPOT|05.01.2027 09:00:00|D029\n\
-             X4|C-4|11.12.2026|312296510|552081317|V|10,00|DEPOT|03.11.2026 09:00:00|D029\n",
+             X4|C-4|11.12.2026|312296510|552081317|V|10,00|DEPOT|03.11.2026 09:00:00|D029\n\
+             X5|C-5|03.11.2026|312296510|552081317|V|10,00|DEPOT|26.11.2026 11:00:00|D029\n",
         )
         .unwrap();
         let mut req = request("generic", None, &[]);
@@ -316,6 +346,8 @@ both_backends!(
                 "odd.txt:4: Emise le: date dans le futur (après le 26/11/2026) (29.11.2026)",
                 "odd.txt:5: Horodatage: date dans le futur (après le 26/11/2026) (05.01.2027 09:00:00)",
                 "odd.txt:6: Emise le: date dans le futur (après le 26/11/2026) : jour et mois inversés ? vérifiez le format de date du profil (11.12.2026)",
+                // On the limit's day, the limit with its time.
+                "odd.txt:7: Horodatage: date dans le futur (après le 26/11/2026 10:00) (26.11.2026 11:00:00)",
             ],
             "{}",
             report.render(Lang::Fr)
@@ -585,7 +617,8 @@ both_backends!(
             "odd.csv:5: ligne: 15 colonnes au lieu de 14",
             "odd.csv:7: amount_ttc: montants HT et TTC de signes opposés : un avoir a ses deux montants négatifs (-100.00 / 120.00)",
             "odd.csv:8: buyer_siren: valeur obligatoire manquante",
-            "odd.csv:9: status_at: date dans le futur (après le 26/11/2026) : jour et mois inversés ? vérifiez le format de date du profil (2026-12-11T10:00:00Z)",
+            // ISO: day and month cannot have been swapped.
+            "odd.csv:9: status_at: date dans le futur (après le 26/11/2026) (2026-12-11T10:00:00Z)",
             "odd.csv:10: issue_date: date dans le futur (après le 26/11/2026)",
             "odd.csv:11: ligne: un guillemet ouvert n'est pas refermé : la ligne se poursuit jusqu'à la ligne 13, lue comme une seule cellule ; les 2 ligne(s) qu'elle englobe ne sont pas importées : refermez le guillemet (ou doublez-le : \"\") et importez à nouveau le fichier",
         ] {
@@ -851,6 +884,87 @@ both_backends!(
                     "; the profile's header is on line 3: set skip_rows = 2 in the profile"
                 ),
             "{fatal}"
+        );
+    }
+);
+
+// A header read with the wrong delimiter: the delimiter is said, not
+// skip_rows.
+both_backends!(
+    a_header_read_with_the_wrong_delimiter_says_which_one_reads_it,
+    |db: TestDb| async move {
+        demo_firm(&db).await;
+        let dir = tempfile::tempdir().unwrap();
+        // Two title lines, then the fr-excel export (";"), read with ",".
+        let titled = dir.path().join("titled.csv");
+        let bytes = std::fs::read(fixture("fr-excel-export.csv")).unwrap();
+        std::fs::write(
+            &titled,
+            [b"Export\ndu 25/11/2026\n".as_slice(), &bytes].concat(),
+        )
+        .unwrap();
+        let mut req = request("fr-excel", Some("Pennylane"), &[]);
+        req.profile.delimiter = b',';
+        req.profile.file.skip_rows = 2;
+        req.files = vec![titled];
+        let report = flux::run(&db.store, &clock(), &req, Lang::Fr)
+            .await
+            .unwrap();
+        let fatal = report.files[0].fatal.as_deref().unwrap_or_default();
+        assert!(
+            fatal.starts_with("titled.csv:3: en-tête : colonne(s) du profil fr-excel absente(s) : ")
+                && fatal.ends_with(" ; l'en-tête se lit avec le séparateur « ; » : mettez delimiter = \";\" dans le profil"),
+            "{fatal}"
+        );
+        assert!(!fatal.contains("skip_rows"), "{fatal}");
+        // The generic export written with tabs, read with ",".
+        let tabs = dir.path().join("tabs.csv");
+        let generic = std::fs::read_to_string(fixture("generic-export.csv")).unwrap();
+        std::fs::write(&tabs, generic.replace(',', "\t")).unwrap();
+        let mut req = request("generic", None, &[]);
+        req.files = vec![tabs];
+        let report = flux::run(&db.store, &clock(), &req, Lang::En)
+            .await
+            .unwrap();
+        let fatal = report.files[0].fatal.as_deref().unwrap_or_default();
+        assert!(
+            fatal.ends_with(
+                "; the header reads with delimiter tab: set delimiter = \"\\t\" in the profile"
+            ),
+            "{fatal}"
+        );
+    }
+);
+
+// An export declared one-directional whose line has the other side among
+// the firm's dossiers: said so, not "no dossier has this SIREN".
+both_backends!(
+    a_line_of_the_other_direction_in_a_fixed_direction_export_is_said,
+    |db: TestDb| async move {
+        demo_firm(&db).await;
+        let dir = tempfile::tempdir().unwrap();
+        let text = std::fs::read_to_string(fixture("tab-vrbl-export.tsv")).unwrap();
+        let head: Vec<&str> = text.lines().take(3).collect();
+        let file = dir.path().join("emitted.tsv");
+        // D005 (310395959) sells to a company that is not a client.
+        std::fs::write(
+            &file,
+            format!(
+                "{}\nTI-9\tFX-9\t20261105\t310395959\t552081317\t100,00\t120,00\tVRBL:FR:203\t\t20261105100000\t\n",
+                head.join("\n")
+            ),
+        )
+        .unwrap();
+        let mut req = request("tab-vrbl", Some("Tiime"), &[]);
+        req.files = vec![file];
+        let report = flux::run(&db.store, &clock(), &req, Lang::Fr)
+            .await
+            .unwrap();
+        assert_eq!(
+            report.files[0].errors,
+            ["emitted.tsv:4: SIREN_CLIENT: le vendeur 310395959 est le dossier D005 : une facture émise dans un export déclaré direction = \"received\" ? (552081317)"],
+            "{}",
+            report.render(Lang::Fr)
         );
     }
 );

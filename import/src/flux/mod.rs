@@ -12,7 +12,7 @@ pub mod profile;
 pub use profile::{Profile, ProfileError};
 
 use cabready_store::anomalies::{self, AnomalyLimits, Evaluation};
-use cabready_store::clock::{paris_day, show_date};
+use cabready_store::clock::{paris_day, show_date, show_time};
 use cabready_store::domain::{closest, fold, largest_amount, Direction, Problem, Siren};
 use cabready_store::invoices::{self, BatchOutcome, FlowEvent, PreparedBatch};
 use cabready_store::journal::Actor;
@@ -291,6 +291,8 @@ impl FluxError {
 struct DossierIndex {
     by_siren: HashMap<String, i64>,
     by_code: HashMap<String, (i64, String)>,
+    /// Each dossier's code, as the firm writes it.
+    code_of: HashMap<i64, String>,
 }
 
 /// Where each field sits in the file.
@@ -344,6 +346,7 @@ pub async fn run(
             .iter()
             .map(|d| (fold(&d.record.code), (d.id, d.record.siren.to_string())))
             .collect(),
+        code_of: list.iter().map(|d| (d.id, d.record.code.clone())).collect(),
     });
     // The platform as the firm spells it, so that one platform is one name;
     // one the firm does not know is a typo that would file every invoice a
@@ -486,6 +489,33 @@ fn cells_hold_header<'a>(cells: impl Iterator<Item = &'a str>, profile: &Profile
         .fields()
         .iter()
         .all(|(_, header, _)| cells.contains(&fold(header)))
+}
+
+/// The usual delimiter, other than the profile's, that reads the header
+/// line's columns: every column of the profile, or at least two and more
+/// than the profile's delimiter found. `cells` is the line as read with
+/// the profile's delimiter.
+fn other_delimiter(cells: &[String], profile: &Profile) -> Option<u8> {
+    let line = cells.join(&(profile.delimiter as char).to_string());
+    let wanted: BTreeSet<String> = profile
+        .file
+        .columns
+        .fields()
+        .iter()
+        .map(|(_, header, _)| fold(header))
+        .collect();
+    let found = |cells: &mut dyn Iterator<Item = &str>| {
+        let folded: BTreeSet<String> = cells.map(fold).collect();
+        wanted.intersection(&folded).count()
+    };
+    let as_read = found(&mut cells.iter().map(String::as_str));
+    [b';', b',', b'\t', b'|']
+        .into_iter()
+        .filter(|d| *d != profile.delimiter && line.contains(*d as char))
+        .map(|d| (found(&mut line.split(d as char)), d))
+        .filter(|(n, _)| *n == wanted.len() || (*n >= 2 && *n > as_read))
+        .max_by_key(|(n, _)| *n)
+        .map(|(_, d)| d)
 }
 
 /// A line read as the header that is a line of data: a cell of digits and
@@ -648,7 +678,20 @@ async fn import_file(
         };
         let none_found = missing.len() == profile.file.columns.fields().len();
         let data = looks_like_data(&headers);
-        hint.push_str(&match (found_at, lang) {
+        // The header read with another usual delimiter: the profile's
+        // `delimiter` is wrong, not its skip_rows.
+        let delimiter_hint = other_delimiter(&headers, profile).map(|d| {
+            let label = crate::table::delimiter_label(d, lang);
+            let key = match d {
+                b'\t' => "\\t".to_string(),
+                d => (d as char).to_string(),
+            };
+            match lang {
+                Lang::Fr => format!(" ; l'en-tête se lit avec le séparateur {label} : mettez delimiter = \"{key}\" dans le profil"),
+                Lang::En => format!("; the header reads with delimiter {label}: set delimiter = \"{key}\" in the profile"),
+            }
+        });
+        let place_hint = match (found_at, lang) {
             (Some(at), Lang::Fr) if at <= skip_rows => format!(
                 " ; {skips}, dont l'en-tête du profil (ligne {at}) : mettez skip_rows = {} dans le profil",
                 at - 1
@@ -678,7 +721,8 @@ async fn import_file(
                 "; line {header_line} looks like data, not a header: does the file have its header line?"
             ),
             (None, _) => String::new(),
-        });
+        };
+        hint.push_str(&delimiter_hint.unwrap_or(place_hint));
         summary.fatal = Some(match lang {
             Lang::Fr => format!(
                 "{file}:{header_line}: en-tête : colonne(s) du profil {} absente(s) : {} (en-têtes lus avec le séparateur {delimiter} : {}){hint}",
@@ -1056,14 +1100,27 @@ impl LineReader {
         tally
     }
 
-    /// What is wrong with a date after `latest`, `day` as read: day and
-    /// month swapped only when its day could be a month and the swapped
-    /// date is not in the future too.
-    fn in_the_future(&self, day: chrono::NaiveDate) -> String {
+    /// What is wrong with a date after `latest`, `day` as read (in Paris
+    /// `paris`), read with `format`: the limit with its time when the date
+    /// is on its day; day and month swapped only when the format writes
+    /// them as two numbers that a file written the other way round would
+    /// swap, the day could be a month and the swapped date is not in the
+    /// future too.
+    fn in_the_future(
+        &self,
+        day: chrono::NaiveDate,
+        paris: chrono::NaiveDate,
+        format: &str,
+    ) -> String {
         use chrono::Datelike;
-        let latest = show_date(paris_day(self.latest), self.lang);
+        let latest = match paris == paris_day(self.latest) {
+            true => show_time(self.latest, self.lang),
+            false => show_date(paris_day(self.latest), self.lang),
+        };
         let swapped = match day.day() {
-            1..=12 => chrono::NaiveDate::from_ymd_opt(day.year(), day.day(), day.month()),
+            1..=12 if day_and_month_may_swap(format) => {
+                chrono::NaiveDate::from_ymd_opt(day.year(), day.day(), day.month())
+            }
             _ => None,
         };
         let swappable = swapped.is_some_and(|s| s <= self.latest.date_naive());
@@ -1193,7 +1250,8 @@ impl LineReader {
                 );
             }
             if let Some(d) = d.filter(|d| *d > self.latest.date_naive()) {
-                fail!("issue_date", self.in_the_future(d), raw_date);
+                let format = &profile.file.date_format;
+                fail!("issue_date", self.in_the_future(d, d, format), raw_date);
             }
             d
         };
@@ -1238,7 +1296,16 @@ impl LineReader {
             }
             if let Some(t) = t.filter(|t| *t > self.latest) {
                 let day = t.with_timezone(&profile.timezone).date_naive();
-                fail!("status_at", self.in_the_future(day), raw_at);
+                // An RFC 3339 time is ISO whatever the profile's format.
+                let format = match chrono::DateTime::parse_from_rfc3339(raw_at) {
+                    Ok(_) => "%Y-%m-%dT%H:%M:%S%:z",
+                    Err(_) => profile.file.datetime_format.as_str(),
+                };
+                fail!(
+                    "status_at",
+                    self.in_the_future(day, paris_day(t), format),
+                    raw_at
+                );
             }
             t
         };
@@ -1330,7 +1397,8 @@ impl LineReader {
         let seller = Siren::parse_or_from_siret(seller_raw);
         let buyer = Siren::parse_or_from_siret(buyer_raw);
         let raw_direction = pos.cell(record, "direction");
-        let mut direction = if pos.at.contains_key("direction") && !raw_direction.is_empty() {
+        let from_column = pos.at.contains_key("direction") && !raw_direction.is_empty();
+        let mut direction = if from_column {
             let d = profile.parse_direction(raw_direction);
             if d.is_none() {
                 fail!(
@@ -1412,10 +1480,40 @@ impl LineReader {
                         seller_raw,
                     ),
                 };
+                // The profile says every line goes one way, yet the other
+                // side is the firm's dossier: the export holds the other
+                // direction too.
+                let other_side = theirs
+                    .as_ref()
+                    .ok()
+                    .filter(|_| !from_column && profile.direction.is_some())
+                    .and_then(|s| {
+                        let id = index.by_siren.get(s.as_str())?;
+                        Some((s.to_string(), index.code_of.get(id)?.clone()))
+                    });
                 match ours {
                 Err(p) => fail!(ours_field, siren_problem_text(p), ours_raw),
                 Ok(s) if dossier_id.is_none() => match index.by_siren.get(s.as_str()) {
                     Some(id) => dossier_id = Some(*id),
+                    None if other_side.is_some() => {
+                        let (siren, code) = other_side.unwrap_or_default();
+                        let message = match (d, lang) {
+                            (Direction::Received, Lang::Fr) => format!("le vendeur {siren} est le dossier {code} : une facture émise dans un export déclaré direction = \"received\" ?"),
+                            (Direction::Emitted, Lang::Fr) => format!("l'acheteur {siren} est le dossier {code} : une facture reçue dans un export déclaré direction = \"emitted\" ?"),
+                            (Direction::Received, Lang::En) => format!("the seller {siren} is dossier {code}: an emitted invoice in an export declared direction = \"received\"?"),
+                            (Direction::Emitted, Lang::En) => format!("the buyer {siren} is dossier {code}: a received invoice in an export declared direction = \"emitted\"?"),
+                        };
+                        fail!(ours_field, message, ours_raw);
+                    }
+                    // A SIRET is said as one, with the SIREN it gives.
+                    None if siret_of(ours_raw).is_some() => fail!(
+                        ours_field,
+                        match lang {
+                            Lang::Fr => format!("aucun dossier du cabinet n'a le SIREN {s} (SIRET {}) : importez le client, ou ajoutez une colonne dossier_ref", siret_of(ours_raw).unwrap_or_default()),
+                            Lang::En => format!("no dossier of the firm has the SIREN {s} (SIRET {}): import the client, or add a dossier_ref column", siret_of(ours_raw).unwrap_or_default()),
+                        },
+                        "",
+                    ),
                     None => fail!(
                         ours_field,
                         lang.pick(
@@ -1511,6 +1609,25 @@ impl LineReader {
             reason: (!reason.is_empty()).then(|| reason.to_string()),
         })
     }
+}
+
+/// Whether a date format writes the day and the month as two numbers a
+/// file could have the other way round (`%d/%m/%Y`, `%m/%d/%Y`,
+/// `%d.%m.%Y`); not when the year comes first (`%Y-%m-%d`, `%Y%m%d`: the
+/// ISO order, which no one writes with day and month swapped).
+fn day_and_month_may_swap(format: &str) -> bool {
+    let at = |spec: &str| format.find(spec);
+    let year = at("%Y").or(at("%y")).or(at("%C")).or(at("%G"));
+    match (at("%d"), at("%m")) {
+        (Some(d), Some(m)) => year.is_none_or(|y| y > d.min(m)),
+        _ => false,
+    }
+}
+
+/// The 14 digits of a cell that holds a SIRET (spaces and dots aside).
+fn siret_of(raw: &str) -> Option<String> {
+    let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
+    (digits.len() == 14).then_some(digits)
 }
 
 /// The writer of a line: by its invoice key, so that an invoice's lines

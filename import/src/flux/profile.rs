@@ -5,7 +5,9 @@
 //! works from any directory; a firm's own directory (`profiles_dir`)
 //! overrides them by name, and a profile file can be given by path.
 
-use cabready_store::domain::{cents_or_why, fold, parse_cents, Direction, LifecycleCode, Problem};
+use cabready_store::domain::{
+    cents_or_why, closest, fold, parse_cents, Direction, LifecycleCode, Problem,
+};
 use cabready_store::lang::{toml_problem, STATUS_CODE_EXPECTED};
 use cabready_store::{Lang, Said};
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
@@ -288,19 +290,54 @@ fn check_formats(file: &ProfileFile) -> Result<(), Said> {
 }
 
 /// A column named "" would be looked for in the file and said missing
-/// with no name.
+/// with no name. Two fields that must differ read from one column (headers
+/// compared as the reader compares them: case, accents, spacing aside)
+/// would silently give the seller's SIREN as the buyer's, or the HT as the
+/// TTC; other pairs may share one (some platforms use the invoice number as
+/// their id).
 fn check_columns(columns: &ColumnMap) -> Result<(), Said> {
-    match columns.fields().into_iter().find(|(_, header, _)| header.trim().is_empty()) {
-        Some((field, _, _)) => Err(Said::new(
+    if let Some((field, _, _)) = columns
+        .fields()
+        .into_iter()
+        .find(|(_, header, _)| header.trim().is_empty())
+    {
+        return Err(Said::new(
             format!(
                 "columns.{field} : nom de colonne vide ; mettez l'en-tête du fichier (par ex. {field} = \"Statut\"), ou retirez la clé si la plateforme n'exporte pas ce champ (seuls les champs facultatifs peuvent manquer)"
             ),
             format!(
                 "columns.{field}: empty column name; write the file's header (e.g. {field} = \"Status\"), or remove the key when the platform does not export this field (only optional fields may be left out)"
             ),
-        )),
-        None => Ok(()),
+        ));
     }
+    let pairs = [
+        (
+            "seller_siren",
+            Some(&columns.seller_siren),
+            "buyer_siren",
+            Some(&columns.buyer_siren),
+        ),
+        (
+            "amount_ht",
+            columns.amount_ht.as_ref(),
+            "amount_ttc",
+            columns.amount_ttc.as_ref(),
+        ),
+    ];
+    for (a, header_a, b, header_b) in pairs {
+        if let (Some(header), Some(other)) = (header_a, header_b) {
+            if fold(header) == fold(other) {
+                let header = header.trim();
+                return Err(Said::new(
+                    format!(
+                        "{a} et {b} désignent la même colonne « {header} » : chacun doit avoir la sienne"
+                    ),
+                    format!("{a} and {b} name the same column \"{header}\": each needs its own"),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A `[statuses]` or `[direction_values]` table read as the lines are
@@ -565,15 +602,31 @@ pub enum ProfileError {
     Invalid { origin: String, error: Said },
 }
 
+/// The profile an unknown name likely meant: one a letter or two off, or
+/// the only one it begins (`sage` for `sage-fr`).
+fn likely(name: &str, known: &[String]) -> Option<String> {
+    if let Some(close) = closest(name, known.iter().map(String::as_str)) {
+        return Some(close.to_string());
+    }
+    let key = fold(name);
+    let mut starting = known.iter().filter(|k| fold(k).starts_with(&key));
+    match (key.is_empty(), starting.next(), starting.next()) {
+        (false, Some(only), None) => Some(only.clone()),
+        _ => None,
+    }
+}
+
 impl ProfileError {
     pub fn message(&self, lang: Lang) -> String {
         match (self, lang) {
             (Self::Unknown { name, known }, Lang::Fr) => format!(
-                "profil de plateforme inconnu : {name} (profils disponibles : {} ; ou donnez le chemin d'un fichier .toml)",
+                "profil de plateforme inconnu : {name}{} (profils disponibles : {} ; ou donnez le chemin d'un fichier .toml)",
+                likely(name, known).map(|p| format!(" ; vouliez-vous dire « {p} » ?")).unwrap_or_default(),
                 known.join(", ")
             ),
             (Self::Unknown { name, known }, Lang::En) => format!(
-                "unknown platform profile: {name} (available: {}; or give the path of a .toml file)",
+                "unknown platform profile: {name}{} (available: {}; or give the path of a .toml file)",
+                likely(name, known).map(|p| format!("; did you mean \"{p}\"?")).unwrap_or_default(),
                 known.join(", ")
             ),
             (Self::Unreadable { path, error }, Lang::Fr) => {
@@ -597,10 +650,35 @@ fn read_profile(path: &Path) -> Result<Profile, ProfileError> {
         path: path.display().to_string(),
         error: cabready_store::io_problem(&e),
     })?;
-    Profile::from_toml(&text, &path.display().to_string()).map_err(|error| ProfileError::Invalid {
+    let invalid = |error| ProfileError::Invalid {
         origin: path.display().to_string(),
         error,
-    })
+    };
+    let profile = Profile::from_toml(&text, &path.display().to_string()).map_err(invalid)?;
+    // A profile is found by its file's name and shown by its `name`: one
+    // name, or `--platform` and the summary would not say the same thing.
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let (name, file) = (profile.name(), file_name_of(path));
+    if name != stem {
+        return Err(invalid(Said::new(
+            format!(
+                "name = \"{name}\" n'est pas le nom du fichier ({file}) : un profil porte le nom de son fichier ; mettez name = \"{stem}\", ou renommez le fichier {name}.toml"
+            ),
+            format!(
+                "name = \"{name}\" is not the file's name ({file}): a profile is named as its file; set name = \"{stem}\", or rename the file {name}.toml"
+            ),
+        )));
+    }
+    Ok(profile)
+}
+
+fn file_name_of(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
 }
 
 /// The names of the profiles available: the firm's, then the shipped ones.
@@ -765,6 +843,76 @@ mod tests {
         assert!(err.message(Lang::Fr).contains("generic"));
     }
 
+    #[test]
+    fn an_unknown_name_gets_the_likely_profile() {
+        let dir = tempfile::tempdir().unwrap();
+        let generic = SHIPPED[0]
+            .1
+            .replace("name = \"generic\"", "name = \"sage-fr\"");
+        std::fs::write(dir.path().join("sage-fr.toml"), generic).unwrap();
+        let err = resolve("sage", Some(dir.path())).unwrap_err();
+        assert_eq!(
+            err.message(Lang::Fr),
+            "profil de plateforme inconnu : sage ; vouliez-vous dire « sage-fr » ? (profils disponibles : fr-excel, generic, iso-offset, sage-fr, tab-vrbl ; ou donnez le chemin d'un fichier .toml)"
+        );
+        assert!(
+            err.message(Lang::En).starts_with(
+                "unknown platform profile: sage; did you mean \"sage-fr\"? (available: "
+            ),
+            "{err:?}"
+        );
+        // A letter or two off.
+        let err = resolve("fr-exel", None).unwrap_err();
+        assert!(
+            err.message(Lang::Fr).starts_with(
+                "profil de plateforme inconnu : fr-exel ; vouliez-vous dire « fr-excel » ?"
+            ),
+            "{err:?}"
+        );
+        // The beginning of several, or of none: no guess.
+        let other = SHIPPED[0]
+            .1
+            .replace("name = \"generic\"", "name = \"sage-be\"");
+        std::fs::write(dir.path().join("sage-be.toml"), other).unwrap();
+        for name in ["docusign", "sage", ""] {
+            let err = resolve(name, Some(dir.path())).unwrap_err();
+            assert!(!err.message(Lang::Fr).contains("vouliez-vous"), "{err:?}");
+        }
+    }
+
+    #[test]
+    fn a_profile_is_named_as_its_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = SHIPPED[0]
+            .1
+            .replace("name = \"generic\"", "name = \"autre-nom\"");
+        let path = dir.path().join("mismatch.toml");
+        std::fs::write(&path, &text).unwrap();
+        let err = resolve("mismatch", Some(dir.path())).unwrap_err();
+        assert_eq!(
+            err.message(Lang::Fr),
+            format!(
+                "profil invalide ({}) : name = \"autre-nom\" n'est pas le nom du fichier (mismatch.toml) : un profil porte le nom de son fichier ; mettez name = \"mismatch\", ou renommez le fichier autre-nom.toml",
+                path.display()
+            )
+        );
+        // By path too, and the name alone finds nothing.
+        let err = resolve(path.to_str().unwrap(), None).unwrap_err();
+        assert!(
+            err.message(Lang::En)
+                .contains("name = \"autre-nom\" is not the file's name (mismatch.toml)"),
+            "{err:?}"
+        );
+        assert!(matches!(
+            resolve("autre-nom", Some(dir.path())),
+            Err(ProfileError::Unknown { .. })
+        ));
+        // Named as its file, it is found by that name and shown by it.
+        std::fs::rename(&path, dir.path().join("autre-nom.toml")).unwrap();
+        let p = resolve("autre-nom", Some(dir.path())).unwrap();
+        assert_eq!(p.name(), "autre-nom");
+    }
+
     const COLUMNS: &str = "[columns]\nplatform_invoice_id = \"a\"\ninvoice_number = \"b\"\nseller_siren = \"c\"\nbuyer_siren = \"d\"\nstatus = \"e\"\nstatus_at = \"f\"\n";
 
     fn with(top: &str, tables: &str) -> Result<Profile, Said> {
@@ -878,6 +1026,40 @@ mod tests {
         let text = format!("name = \"x\"\n{COLUMNS}issue_date = \"  \"\n");
         let err = Profile::from_toml(&text, "x").unwrap_err();
         assert!(err.fr.starts_with("columns.issue_date :"), "{err:?}");
+    }
+
+    #[test]
+    fn two_fields_that_must_differ_cannot_share_a_column() {
+        // Compared as the reader compares headers: case, accents, spacing.
+        let text = format!(
+            "name = \"x\"\n{}",
+            COLUMNS
+                .replace("seller_siren = \"c\"", "seller_siren = \"SIREN vendeur\"")
+                .replace("buyer_siren = \"d\"", "buyer_siren = \"siren  Vendeur \"")
+        );
+        let err = Profile::from_toml(&text, "x").unwrap_err();
+        assert_eq!(
+            err.fr,
+            "seller_siren et buyer_siren désignent la même colonne « SIREN vendeur » : chacun doit avoir la sienne"
+        );
+        assert_eq!(
+            err.en,
+            "seller_siren and buyer_siren name the same column \"SIREN vendeur\": each needs its own"
+        );
+        let text =
+            format!("name = \"x\"\n{COLUMNS}amount_ht = \"Montant\"\namount_ttc = \"MONTANT\"\n");
+        let err = Profile::from_toml(&text, "x").unwrap_err();
+        assert!(
+            err.fr
+                .starts_with("amount_ht et amount_ttc désignent la même colonne « Montant »"),
+            "{err:?}"
+        );
+        // Other fields may share one: a platform's id may be the number.
+        let text = format!(
+            "name = \"x\"\n{}",
+            COLUMNS.replace("invoice_number = \"b\"", "invoice_number = \"a\"")
+        );
+        assert!(Profile::from_toml(&text, "x").is_ok());
     }
 
     #[test]

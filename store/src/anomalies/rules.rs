@@ -1239,6 +1239,15 @@ pub fn label(rule: &str, lang: Lang) -> &'static str {
 }
 
 /// The rule in words, with the facts it found.
+/// What an `invalid_siren` value was meant to be: 14 digits are an
+/// establishment's SIRET, anything else a SIREN.
+fn siren_or_siret(d: &Value) -> &'static str {
+    match s(d, "value").chars().filter(char::is_ascii_digit).count() {
+        14 => "SIRET",
+        _ => "SIREN",
+    }
+}
+
 pub fn describe(rule: &str, d: &Value, lang: Lang) -> String {
     let number = s(d, "invoice_number");
     let since = day_of(d, "since", lang);
@@ -1290,8 +1299,8 @@ pub fn describe(rule: &str, d: &Value, lang: Lang) -> String {
             r if r.is_empty() => format!("Invoices received through {0} while no platform is recorded for the dossier: if {0} is its reception platform, record it (the 'platform' command)", s(d, "platform")),
             r => format!("Invoices received through {} while the recorded reception platform is {r}: check the directory (or, if the client changed platforms, record it with the 'platform' command)", s(d, "platform")),
         },
-        ("invalid_siren", Lang::Fr) => format!("Facture {number}{platform} : SIREN {} invalide ({})", if s(d, "field") == "seller_siren" { "du vendeur" } else { "de l'acheteur" }, s(d, "value")),
-        ("invalid_siren", Lang::En) => format!("Invoice {number}{platform}: invalid {} SIREN ({})", if s(d, "field") == "seller_siren" { "seller" } else { "buyer" }, s(d, "value")),
+        ("invalid_siren", Lang::Fr) => format!("Facture {number}{platform} : {} {} invalide ({})", siren_or_siret(d), if s(d, "field") == "seller_siren" { "du vendeur" } else { "de l'acheteur" }, s(d, "value")),
+        ("invalid_siren", Lang::En) => format!("Invoice {number}{platform}: invalid {} {} ({})", if s(d, "field") == "seller_siren" { "seller" } else { "buyer" }, siren_or_siret(d), s(d, "value")),
         ("duplicate_number", Lang::Fr) => format!("Numéro de facture {number} utilisé {} fois en {} par le vendeur {} ({})", s(d, "count"), s(d, "year"), s(d, "seller_siren"), if s(d, "direction") == "emitted" { "factures émises" } else { "factures reçues" }),
         ("duplicate_number", Lang::En) => format!("Invoice number {number} used {} in {} by seller {} ({})", match s(d, "count").as_str() { "2" => "twice".to_string(), n => format!("{n} times") }, s(d, "year"), s(d, "seller_siren"), if s(d, "direction") == "emitted" { "emitted invoices" } else { "received invoices" }),
         ("no_reception_flow", Lang::Fr) => format!("Aucune facture reçue alors que la réception est obligatoire depuis le {} : vérifier l'inscription à l'annuaire", day_of(d, "reception_from", lang)),
@@ -1323,6 +1332,23 @@ mod tests {
                 assert!(!text.starts_with(&format!("{rule}: ")), "{rule}: {text}");
             }
         }
+    }
+
+    #[test]
+    fn an_invalid_siret_is_called_a_siret() {
+        let siret = json!({ "invoice_number": "F-1", "field": "seller_siren", "value": "552 100 554 00009" });
+        assert_eq!(
+            describe("invalid_siren", &siret, Lang::Fr),
+            "Facture F-1 : SIRET du vendeur invalide (552 100 554 00009)"
+        );
+        assert!(describe("invalid_siren", &siret, Lang::En)
+            .contains("invalid seller SIRET (552 100 554 00009)"));
+        let siren =
+            json!({ "invoice_number": "F-1", "field": "buyer_siren", "value": "552100555" });
+        assert_eq!(
+            describe("invalid_siren", &siren, Lang::Fr),
+            "Facture F-1 : SIREN de l'acheteur invalide (552100555)"
+        );
     }
 
     #[test]
