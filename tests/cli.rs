@@ -414,6 +414,20 @@ fn check_config_explains_and_refuses_bad_files() {
         stdout(&missing)
     );
     std::fs::create_dir(dir.path().join("profils")).unwrap();
+    let empty = cabready(dir.path(), None, &["check-config"]);
+    assert!(empty.status.success(), "{}", stderr(&empty));
+    assert!(
+        stdout(&empty)
+            .contains("(aucun profil du cabinet dans ce dossier : les profils livrés seulement)"),
+        "{}",
+        stdout(&empty)
+    );
+    // The firm's generic.toml replaces the shipped one: said.
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("config/platforms/generic.toml"),
+        dir.path().join("profils/generic.toml"),
+    )
+    .unwrap();
     std::fs::write(
         dir.path().join("profils/casse.toml"),
         "name = \"casse\"\n[columns\n",
@@ -427,7 +441,7 @@ fn check_config_explains_and_refuses_bad_files() {
         stdout(&broken)
     );
     assert!(
-        stdout(&broken).contains("    generic — OK"),
+        stdout(&broken).contains("    generic (du cabinet, remplace le profil livré) — OK"),
         "{}",
         stdout(&broken)
     );
@@ -1160,9 +1174,7 @@ fn anomaly_changes_on_the_command_line_follow_the_chat_rights() {
     assert!(!said.contains("il y en a d'autres"), "{said}");
     let latest = stdout(&cabready(dir.path(), None, &["journal", "--limit", "1"]));
     assert!(
-        latest.ends_with(
-            "… les 1 dernières ; il y en a d'autres avant : --limit pour en voir plus\n"
-        ),
+        latest.ends_with("… la dernière ; il y en a d'autres avant : --limit pour en voir plus\n"),
         "{latest}"
     );
     let csv = cabready(
@@ -1518,6 +1530,8 @@ fn an_import_is_undone_on_the_command_line() {
     );
     assert!(said.contains(" annulé : "), "{said}");
     assert!(said.contains("close(s) automatiquement"), "{said}");
+    // The other sample export, imported in the same run, is no concern of it.
+    assert!(!said.contains("gardée"), "{said}");
     // Nothing of it is left; the other file is named.
     let again = cabready(
         dir.path(),

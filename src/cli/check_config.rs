@@ -45,9 +45,34 @@ fn show_profiles(ctx: &AppContext) -> usize {
                 dir.display(),
                 lang.colon()
             );
+            let firms = profile::available(Some(dir))
+                .into_iter()
+                .filter(|name| dir.join(format!("{name}.toml")).is_file())
+                .count();
+            if firms == 0 {
+                println!(
+                    "    {}",
+                    lang.pick(
+                        "(aucun profil du cabinet dans ce dossier : les profils livrés seulement)",
+                        "(no profile of the firm's in that directory: the shipped ones only)"
+                    )
+                );
+            }
             for name in profile::available(Some(dir)) {
+                // The firm's file wins over a shipped profile of that name.
+                let whose = match (
+                    dir.join(format!("{name}.toml")).is_file(),
+                    profile::SHIPPED.iter().any(|(shipped, _)| *shipped == name),
+                ) {
+                    (true, true) => lang.pick(
+                        " (du cabinet, remplace le profil livré)",
+                        " (the firm's, replaces the shipped one)",
+                    ),
+                    (true, false) => lang.pick(" (du cabinet)", " (the firm's)"),
+                    _ => "",
+                };
                 match profile::resolve(&name, Some(dir)) {
-                    Ok(_) => println!("    {name} — OK"),
+                    Ok(_) => println!("    {name}{whose} — OK"),
                     Err(e) => {
                         broken += 1;
                         println!(

@@ -204,10 +204,17 @@ pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
         println!(
             "{}",
             match lang {
+                Lang::Fr if args.limit == 1 => {
+                    "… la dernière ; il y en a d'autres avant : --limit pour en voir plus"
+                        .to_string()
+                }
                 Lang::Fr => format!(
                     "… les {} dernières ; il y en a d'autres avant : --limit pour en voir plus",
                     args.limit
                 ),
+                Lang::En if args.limit == 1 => {
+                    "… the latest one; there are older ones: --limit to see more".to_string()
+                }
                 Lang::En => format!(
                     "… the latest {}; there are older ones: --limit to see more",
                     args.limit

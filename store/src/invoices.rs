@@ -964,6 +964,38 @@ pub async fn undo_import(
         imported_at: from_db_time(&run),
         ..Default::default()
     };
+    // Before its events go: the dossiers it touched (each journal says
+    // it), and the invoices it created that another import added to
+    // (kept; "created" alone would take in those of other files imported
+    // in the same run, or at the same simulated time).
+    const ITS: &str = "s.firm_id = $1 AND s.source_file = $2 AND s.imported_at = $3";
+    let dossiers: Vec<i64> = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT DISTINCT i.dossier_id FROM invoices i WHERE i.firm_id = $1
+         AND i.id IN (SELECT s.invoice_id FROM invoice_statuses s WHERE {ITS}) ORDER BY i.dossier_id"
+    )))
+    .bind(firm_id)
+    .bind(file.to_string())
+    .bind(run.clone())
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|r| r.try_get(0))
+    .collect::<Result<_, _>>()?;
+    let kept: BTreeSet<String> = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT i.invoice_number FROM invoices i WHERE i.firm_id = $1 AND i.first_seen_at = $3
+         AND EXISTS (SELECT 1 FROM invoice_statuses s WHERE s.invoice_id = i.id AND {ITS})
+         AND EXISTS (SELECT 1 FROM invoice_statuses o WHERE o.invoice_id = i.id
+                     AND NOT (o.source_file = $2 AND o.imported_at = $3))"
+    )))
+    .bind(firm_id)
+    .bind(file.to_string())
+    .bind(run.clone())
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|r| r.try_get(0))
+    .collect::<Result<_, _>>()?;
+    outcome.invoices_kept = kept.into_iter().collect();
     outcome.statuses_removed = sqlx::query(
         "DELETE FROM invoice_statuses WHERE firm_id = $1 AND source_file = $2 AND imported_at = $3",
     )
@@ -992,20 +1024,6 @@ pub async fn undo_import(
     .execute(&mut *conn)
     .await?
     .rows_affected();
-    // Created by that run, kept by another import's events.
-    outcome.invoices_kept = sqlx::query(
-        "SELECT invoice_number FROM invoices WHERE firm_id = $1 AND first_seen_at = $2
-         AND id IN (SELECT invoice_id FROM invoice_statuses WHERE firm_id = $1 AND source_file <> $3)
-         ORDER BY invoice_number",
-    )
-    .bind(firm_id)
-    .bind(run.clone())
-    .bind(file.to_string())
-    .fetch_all(&mut *conn)
-    .await?
-    .iter()
-    .map(|r| r.try_get(0))
-    .collect::<Result<_, _>>()?;
     // The invoices whose current event went: the latest one left.
     sqlx::query(
         "UPDATE invoices SET
@@ -1034,6 +1052,17 @@ pub async fn undo_import(
         }),
     };
     journal::record(conn, firm_id, at, actor, entry).await?;
+    // Each dossier's journal says it too, where it says the import.
+    for dossier_id in dossiers {
+        let entry = Entry {
+            entity: "invoice_flow",
+            entity_id: None,
+            dossier_id: Some(dossier_id),
+            action: "flux.dossier_undone",
+            details: json!({ "file": file, "imported_at": run }),
+        };
+        journal::record(conn, firm_id, at, actor, entry).await?;
+    }
     Ok(Some(outcome))
 }
 

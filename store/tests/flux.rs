@@ -1530,6 +1530,19 @@ both_backends!(
         )
         .await
         .unwrap();
+        // Another file of the same run (the same time): none of its
+        // invoices is undone, nor said kept.
+        let other = vec![event(d1, "Z1", 212, 2, Direction::Emitted)];
+        invoices::record_batch(
+            &mut conn,
+            firm,
+            &other,
+            "other.csv",
+            &Actor::Import("other.csv".into()),
+            earlier,
+        )
+        .await
+        .unwrap();
         let good = vec![
             event(d1, "X2", 205, 1, Direction::Emitted),
             event(d1, "Y1", 212, 2, Direction::Emitted),
@@ -1589,7 +1602,7 @@ both_backends!(
             history.iter().map(|h| h.code.number()).collect::<Vec<_>>(),
             [205]
         );
-        assert_eq!(invoices::counts(&mut conn, firm).await.unwrap(), (2, 2));
+        assert_eq!(invoices::counts(&mut conn, firm).await.unwrap(), (3, 3));
         let gone = anomalies::get(&mut conn, firm, rejected.id).await.unwrap();
         assert_eq!(
             (gone.status, gone.invoice_id),
@@ -1597,6 +1610,10 @@ both_backends!(
         );
         let line = journal::for_dossier(&mut conn, firm, d1, 50).await.unwrap();
         assert!(line.iter().any(|l| l.action == "anomaly.auto_closed"));
+        assert!(
+            line.iter().any(|l| l.action == "flux.dossier_undone"),
+            "the dossier's journal says it"
+        );
         let undone_line = journal::since(&mut conn, firm, 0, 10_000)
             .await
             .unwrap()
@@ -1613,7 +1630,7 @@ both_backends!(
         );
         assert_eq!(
             invoices::imported_files(&mut conn, firm, 10).await.unwrap(),
-            ["good.csv"]
+            ["good.csv", "other.csv"]
         );
     }
 );

@@ -334,6 +334,11 @@ pub fn line_text(line: &JournalLine, lang: Lang) -> String {
             text(&d["invoices_removed"]),
             lang.pick("facture(s) retirée(s)", "invoice(s) removed"),
         ),
+        "flux.dossier_undone" => format!(
+            "{} {}",
+            lang.pick("import annulé :", "import undone:"),
+            text(&d["file"])
+        ),
         "flux.dossier_imported" => format!(
             "{} {}{}",
             lang.pick("flux importés de", "flows imported from"),
