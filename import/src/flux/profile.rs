@@ -597,9 +597,21 @@ impl Profile {
 /// Why a profile could not be found or read.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ProfileError {
-    Unknown { name: String, known: Vec<String> },
-    Unreadable { path: String, error: Said },
-    Invalid { origin: String, error: Said },
+    Unknown {
+        name: String,
+        known: Vec<String>,
+        /// The firm's `profiles_dir`, when it is no directory: the profile
+        /// may be there, under a path that is wrong.
+        missing_dir: Option<String>,
+    },
+    Unreadable {
+        path: String,
+        error: Said,
+    },
+    Invalid {
+        origin: String,
+        error: Said,
+    },
 }
 
 /// The profile an unknown name likely meant: one a letter or two off, or
@@ -619,15 +631,17 @@ fn likely(name: &str, known: &[String]) -> Option<String> {
 impl ProfileError {
     pub fn message(&self, lang: Lang) -> String {
         match (self, lang) {
-            (Self::Unknown { name, known }, Lang::Fr) => format!(
-                "profil de plateforme inconnu : {name}{} (profils disponibles : {} ; ou donnez le chemin d'un fichier .toml)",
+            (Self::Unknown { name, known, missing_dir }, Lang::Fr) => format!(
+                "profil de plateforme inconnu : {name}{} (profils disponibles : {} ; ou donnez le chemin d'un fichier .toml){}",
                 likely(name, known).map(|p| format!(" ; vouliez-vous dire « {p} » ?")).unwrap_or_default(),
-                known.join(", ")
+                known.join(", "),
+                missing_dir.as_ref().map(|d| format!(" ; le dossier des profils du cabinet (profiles_dir) est introuvable : {d}")).unwrap_or_default()
             ),
-            (Self::Unknown { name, known }, Lang::En) => format!(
-                "unknown platform profile: {name}{} (available: {}; or give the path of a .toml file)",
+            (Self::Unknown { name, known, missing_dir }, Lang::En) => format!(
+                "unknown platform profile: {name}{} (available: {}; or give the path of a .toml file){}",
                 likely(name, known).map(|p| format!("; did you mean \"{p}\"?")).unwrap_or_default(),
-                known.join(", ")
+                known.join(", "),
+                missing_dir.as_ref().map(|d| format!("; the firm's profile directory (profiles_dir) does not exist: {d}")).unwrap_or_default()
             ),
             (Self::Unreadable { path, error }, Lang::Fr) => {
                 format!("impossible de lire le profil {path} : {}", error.fr)
@@ -727,6 +741,9 @@ pub fn resolve(spec: &str, profiles_dir: Option<&Path>) -> Result<Profile, Profi
         None => Err(ProfileError::Unknown {
             name: spec.to_string(),
             known: available(profiles_dir),
+            missing_dir: profiles_dir
+                .filter(|dir| !dir.is_dir())
+                .map(|dir| dir.display().to_string()),
         }),
     }
 }
@@ -841,6 +858,22 @@ mod tests {
         );
         let err = resolve("nope", None).unwrap_err();
         assert!(err.message(Lang::Fr).contains("generic"));
+    }
+
+    #[test]
+    fn a_profiles_dir_that_does_not_exist_is_said() {
+        let err = resolve("sage-fr", Some(Path::new("./nope"))).unwrap_err();
+        assert!(
+            err.message(Lang::Fr).ends_with(
+                " ; le dossier des profils du cabinet (profiles_dir) est introuvable : ./nope"
+            ),
+            "{}",
+            err.message(Lang::Fr)
+        );
+        // A directory that exists is no news.
+        let dir = tempfile::tempdir().unwrap();
+        let err = resolve("sage-fr", Some(dir.path())).unwrap_err();
+        assert!(!err.message(Lang::Fr).contains("introuvable"), "{err:?}");
     }
 
     #[test]
