@@ -1517,10 +1517,28 @@ fn an_import_is_undone_on_the_command_line() {
         "{}",
         stdout(&dry)
     );
+    let stranger = cabready(
+        dir.path(),
+        None,
+        &[
+            "import",
+            "undo",
+            "pennylane-statuts.csv",
+            "--as",
+            "nobody@x.fr",
+        ],
+    );
+    assert_eq!(stranger.status.code(), Some(1));
     let undone = cabready(
         dir.path(),
         None,
-        &["import", "undo", "pennylane-statuts.csv"],
+        &[
+            "import",
+            "undo",
+            "pennylane-statuts.csv",
+            "--as",
+            "claire.durand@cabinet-durand.fr",
+        ],
     );
     assert!(undone.status.success(), "{}", stderr(&undone));
     let said = stdout(&undone);
@@ -1532,7 +1550,7 @@ fn an_import_is_undone_on_the_command_line() {
     assert!(said.contains("close(s) automatiquement"), "{said}");
     // The other sample export, imported in the same run, is no concern of it.
     assert!(!said.contains("gardée"), "{said}");
-    // Nothing of it is left; the other file is named.
+    // Nothing of it is left: said so; a file never imported gets the others named.
     let again = cabready(
         dir.path(),
         None,
@@ -1541,11 +1559,18 @@ fn an_import_is_undone_on_the_command_line() {
     assert_eq!(again.status.code(), Some(1));
     assert_eq!(
         stderr(&again).trim(),
-        "aucun import de « pennylane-statuts.csv » ; derniers fichiers importés : jefacture-lifecycle.csv"
+        "l'import de « pennylane-statuts.csv » a déjà été annulé le 25/11/2026 10:00 : rien d'autre à annuler"
+    );
+    let never = cabready(dir.path(), None, &["import", "undo", "autre.csv"]);
+    assert_eq!(
+        stderr(&never).trim(),
+        "aucun import de « autre.csv » ; derniers fichiers importés : jefacture-lifecycle.csv"
     );
     let log = stdout(&cabready(dir.path(), None, &["journal", "--limit", "200"]));
     assert!(
-        log.contains("— pennylane-statuts.csv — import annulé : pennylane-statuts.csv : "),
+        log.contains(
+            "— claire.durand@cabinet-durand.fr — import annulé : pennylane-statuts.csv : "
+        ),
         "{log}"
     );
 }

@@ -5,7 +5,7 @@ use anyhow::Result;
 use cabready_import::flux::{self, profile, FluxError, FluxRequest, DEFAULT_BATCH};
 use cabready_store::clock::show_time;
 use cabready_store::journal::Actor;
-use cabready_store::{anomalies, firms, invoices, Lang, Said};
+use cabready_store::{anomalies, firms, invoices, users, Lang, Said};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -33,6 +33,9 @@ pub struct UndoArgs {
     /// Show what would be undone, change nothing.
     #[arg(long, alias = "simulation")]
     dry_run: bool,
+    /// Who undoes it, for the journal (a user of the firm; default: the file, as for its import).
+    #[arg(long = "as", value_name = "EMAIL")]
+    by: Option<String>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -86,8 +89,40 @@ async fn undo_run(ctx: &AppContext, args: UndoArgs) -> Result<ExitCode> {
         }
     };
     let now = ctx.clock.now();
-    let actor = Actor::Import(file.clone());
+    let actor = match &args.by {
+        None => Actor::Import(file.clone()),
+        Some(email) => match users::find_by_email(&mut tx, firm.id, email).await? {
+            Some(user) => Actor::User(user.record.email.as_str().to_string()),
+            None => {
+                eprintln!(
+                    "{}",
+                    match lang {
+                        Lang::Fr =>
+                            format!("--as : « {email} » n'est pas un utilisateur du cabinet"),
+                        Lang::En => format!("--as: '{email}' is not a user of the firm"),
+                    }
+                );
+                return Ok(ExitCode::from(1));
+            }
+        },
+    };
     let Some(undone) = invoices::undo_import(&mut tx, firm.id, &file, &actor, now).await? else {
+        if let Some(at) = invoices::last_undone(&mut tx, firm.id, &file).await? {
+            eprintln!(
+                "{}",
+                match lang {
+                    Lang::Fr => format!(
+                        "l'import de « {file} » a déjà été annulé le {} : rien d'autre à annuler",
+                        show_time(at, lang)
+                    ),
+                    Lang::En => format!(
+                        "the import of '{file}' was already undone on {}: nothing more to undo",
+                        show_time(at, lang)
+                    ),
+                }
+            );
+            return Ok(ExitCode::from(1));
+        }
         let files = invoices::imported_files(&mut tx, firm.id, 10).await?;
         eprintln!(
             "{}",

@@ -1066,6 +1066,29 @@ pub async fn undo_import(
     Ok(Some(outcome))
 }
 
+/// When the import of `file` was last undone, if it was (from the journal).
+pub async fn last_undone(
+    conn: &mut AnyConnection,
+    firm_id: i64,
+    file: &str,
+) -> StoreResult<Option<DateTime<Utc>>> {
+    let rows = sqlx::query(
+        "SELECT at, details FROM journal WHERE firm_id = $1 AND action = 'flux.undone' ORDER BY id DESC",
+    )
+    .bind(firm_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    for row in rows {
+        let details: String = row.try_get(1)?;
+        let undone: Value = serde_json::from_str(&details).unwrap_or(Value::Null);
+        if undone["file"].as_str() == Some(file) {
+            let at: String = row.try_get(0)?;
+            return Ok(from_db_time(&at));
+        }
+    }
+    Ok(None)
+}
+
 /// The files the firm imported, latest first (at most `limit`): what
 /// `undo_import` can undo.
 pub async fn imported_files(
