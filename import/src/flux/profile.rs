@@ -384,26 +384,37 @@ impl<T: PartialEq> Folded<T> {
     }
 }
 
+/// The value, or `None` with its fault kept for the profile's error.
+fn kept<T>(result: Result<T, Said>, faults: &mut Vec<Said>) -> Option<T> {
+    result.map_err(|fault| faults.push(fault)).ok()
+}
+
 impl Profile {
-    /// Parses and checks a profile's TOML text; the error says which key is wrong.
+    /// Parses and checks a profile's TOML text; the error says which keys
+    /// are wrong, each of them.
     pub fn from_toml(text: &str, origin: &str) -> Result<Profile, Said> {
         let file: ProfileFile =
             toml::from_str(text).map_err(|e| toml_problem(e.message(), e.span(), text))?;
-        let delimiter = match file.delimiter.as_str() {
-            "\t" | "tab" | "\\t" => b'\t',
-            d if d.len() == 1 && d.is_ascii() => d.as_bytes()[0],
-            other => {
-                return Err(Said::new(
+        // Every key's fault at once, not one per try.
+        let mut faults: Vec<Said> = Vec::new();
+        let delimiter = kept(
+            match file.delimiter.as_str() {
+                "\t" | "tab" | "\\t" => Ok(b'\t'),
+                d if d.len() == 1 && d.is_ascii() => Ok(d.as_bytes()[0]),
+                other => Err(Said::new(
                     format!("delimiter : un seul caractère attendu, par ex. \";\", \",\" ou \"\\t\" (lu : {other:?})"),
                     format!("delimiter: one character expected, e.g. \";\", \",\" or \"\\t\" (read: {other:?})"),
-                ))
-            }
-        };
-        let encoding = match fold(&file.encoding).replace('_', "").as_str() {
-            "utf8" | "utf8bom" => Encoding::Utf8,
-            "windows1252" | "cp1252" | "latin1" | "iso88591" | "ansi" => Encoding::Windows1252,
-            _ => {
-                return Err(Said::new(
+                )),
+            },
+            &mut faults,
+        );
+        let encoding = kept(
+            match fold(&file.encoding).replace('_', "").as_str() {
+                "utf8" | "utf8bom" => Ok(Encoding::Utf8),
+                "windows1252" | "cp1252" | "latin1" | "iso88591" | "ansi" => {
+                    Ok(Encoding::Windows1252)
+                }
+                _ => Err(Said::new(
                     format!(
                         "encoding : attendu \"utf-8\" ou \"windows-1252\" (lu : {:?})",
                         file.encoding
@@ -412,45 +423,54 @@ impl Profile {
                         "encoding: expected \"utf-8\" or \"windows-1252\" (read: {:?})",
                         file.encoding
                     ),
-                ))
-            }
-        };
-        let decimal = match file.decimal_separator.as_str() {
-            "," => ',',
-            "." => '.',
-            other => {
-                return Err(Said::new(
+                )),
+            },
+            &mut faults,
+        );
+        let decimal = kept(
+            match file.decimal_separator.as_str() {
+                "," => Ok(','),
+                "." => Ok('.'),
+                other => Err(Said::new(
                     format!("decimal_separator : attendu \",\" ou \".\" (lu : {other:?})"),
                     format!("decimal_separator: expected \",\" or \".\" (read: {other:?})"),
-                ))
-            }
-        };
-        let timezone: chrono_tz::Tz = file.timezone.parse().map_err(|_| {
-            Said::new(
-                format!(
-                    "timezone : fuseau inconnu, par ex. \"Europe/Paris\" (lu : {:?})",
-                    file.timezone
-                ),
-                format!(
-                    "timezone: unknown time zone, e.g. \"Europe/Paris\" (read: {:?})",
-                    file.timezone
-                ),
-            )
-        })?;
-        check_formats(&file)?;
-        check_columns(&file.columns)?;
-        let direction = file
-            .direction
-            .as_deref()
-            .map(|d| {
-                Direction::parse(d).map_err(|_| {
-                    Said::new(
-                        format!("direction : attendu \"emitted\" ou \"received\" (lu : {d:?})"),
-                        format!("direction: expected \"emitted\" or \"received\" (read: {d:?})"),
-                    )
+                )),
+            },
+            &mut faults,
+        );
+        let timezone: Option<chrono_tz::Tz> = kept(
+            file.timezone.parse().map_err(|_| {
+                Said::new(
+                    format!(
+                        "timezone : fuseau inconnu, par ex. \"Europe/Paris\" (lu : {:?})",
+                        file.timezone
+                    ),
+                    format!(
+                        "timezone: unknown time zone, e.g. \"Europe/Paris\" (read: {:?})",
+                        file.timezone
+                    ),
+                )
+            }),
+            &mut faults,
+        );
+        kept(check_formats(&file), &mut faults);
+        kept(check_columns(&file.columns), &mut faults);
+        let direction = kept(
+            file.direction
+                .as_deref()
+                .map(|d| {
+                    Direction::parse(d).map_err(|_| {
+                        Said::new(
+                            format!("direction : attendu \"emitted\" ou \"received\" (lu : {d:?})"),
+                            format!(
+                                "direction: expected \"emitted\" or \"received\" (read: {d:?})"
+                            ),
+                        )
+                    })
                 })
-            })
-            .transpose()?;
+                .transpose(),
+            &mut faults,
+        );
         let mut direction_values = Folded::new("direction_values");
         for (word, ours) in &file.direction_values {
             let d = Direction::from_code(ours).ok_or_else(|| {
@@ -458,8 +478,13 @@ impl Profile {
                     format!("direction_values.{word:?} : attendu \"emitted\" ou \"received\" (lu : {ours:?})"),
                     format!("direction_values.{word:?}: expected \"emitted\" or \"received\" (read: {ours:?})"),
                 )
-            })?;
-            direction_values.insert(word, d, &format!("{ours:?}"))?;
+            });
+            if let Some(d) = kept(d, &mut faults) {
+                kept(
+                    direction_values.insert(word, d, &format!("{ours:?}")),
+                    &mut faults,
+                );
+            }
         }
         let mut statuses = Folded::new("statuses");
         for (word, StatusNumber(code)) in &file.statuses {
@@ -470,9 +495,21 @@ impl Profile {
                     ),
                     format!("statuses.{word:?}: three-digit status code expected (read: {code})"),
                 )
-            })?;
-            statuses.insert(word, c, &code.to_string())?;
+            });
+            if let Some(c) = kept(c, &mut faults) {
+                kept(statuses.insert(word, c, &code.to_string()), &mut faults);
+            }
         }
+        let (Some(delimiter), Some(encoding), Some(decimal), Some(timezone), Some(direction), true) = (
+            delimiter,
+            encoding,
+            decimal,
+            timezone,
+            direction,
+            faults.is_empty(),
+        ) else {
+            return Err(Said::join(&faults, " ; ", "; "));
+        };
         let direction_values = direction_values.map;
         let statuses = statuses.map;
         Ok(Profile {
@@ -1059,6 +1096,23 @@ mod tests {
         let text = format!("name = \"x\"\n{COLUMNS}issue_date = \"  \"\n");
         let err = Profile::from_toml(&text, "x").unwrap_err();
         assert!(err.fr.starts_with("columns.issue_date :"), "{err:?}");
+    }
+
+    #[test]
+    fn every_fault_of_a_profile_is_said_at_once() {
+        let text = format!(
+            "name = \"x\"\ndelimiter = \";;\"\nencoding = \"ebcdic\"\n{}",
+            COLUMNS.replace("buyer_siren = \"d\"", "buyer_siren = \"c\"")
+        );
+        let err = Profile::from_toml(&text, "x").unwrap_err();
+        for fault in [
+            "delimiter : un seul caractère attendu",
+            "encoding : attendu \"utf-8\" ou \"windows-1252\" (lu : \"ebcdic\")",
+            "seller_siren et buyer_siren désignent la même colonne « c »",
+        ] {
+            assert!(err.fr.contains(fault), "{fault}: {}", err.fr);
+        }
+        assert!(err.fr.matches(" ; ").count() >= 2, "{}", err.fr);
     }
 
     #[test]
