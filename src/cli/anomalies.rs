@@ -11,7 +11,7 @@ use cabready_store::anomalies::{self, rules, Anomaly, AnomalyStatus, Filter, Sev
 use cabready_store::calendar::parse_horizon;
 use cabready_store::clock::{show_date, show_time};
 use cabready_store::domain::fold;
-use cabready_store::{firms, Lang, Said, StoreError};
+use cabready_store::{Lang, Said, StoreError};
 use chrono_tz::Europe::Paris;
 use std::process::ExitCode;
 
@@ -266,9 +266,7 @@ pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
     };
     let store = ctx.store().await?;
     let mut conn = store.pool().acquire().await?;
-    let firm = firms::resolve(&mut conn, firm_name.as_deref())
-        .await
-        .map_err(|e| anyhow!(e.user_message(lang)))?;
+    let firm = super::firm_named(&mut conn, ctx, firm_name.as_deref()).await?;
     let now = ctx.clock.now();
     let result: Result<()> = async {
         match command {

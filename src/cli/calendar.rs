@@ -2,7 +2,7 @@ use crate::AppContext;
 use anyhow::{anyhow, Result};
 use cabready_store::calendar::{self, parse_horizon, Agenda, Due};
 use cabready_store::clock::show_date;
-use cabready_store::{dossiers, firms, Lang};
+use cabready_store::{dossiers, Lang};
 use chrono::NaiveDate;
 use std::process::ExitCode;
 
@@ -38,10 +38,7 @@ pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
     })?;
     let store = ctx.store().await?;
     let mut conn = store.pool().acquire().await?;
-    let firm_name = args.firm.as_deref().or(ctx.config.firm.as_deref());
-    let firm = firms::resolve(&mut conn, firm_name)
-        .await
-        .map_err(|e| anyhow!(e.user_message(lang)))?;
+    let firm = super::firm_named(&mut conn, ctx, args.firm.as_deref()).await?;
     let portfolio =
         super::portfolio_named(&mut conn, firm.id, args.portfolio.as_deref(), lang).await?;
     let list = dossiers::list(&mut conn, firm.id, portfolio.as_deref()).await?;

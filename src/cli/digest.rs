@@ -8,7 +8,7 @@ use crate::digest::{email, gather, message, recipients};
 use crate::AppContext;
 use anyhow::{anyhow, Context, Result};
 use cabready_store::clock::from_db_date;
-use cabready_store::{firms, users, Lang};
+use cabready_store::{users, Lang};
 use chrono::{NaiveDate, TimeZone, Utc};
 use chrono_tz::Europe::Paris;
 use std::path::PathBuf;
@@ -40,10 +40,7 @@ pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
     let lang = ctx.lang;
     let store = ctx.store().await?;
     let mut conn = store.pool().acquire().await?;
-    let firm_name = args.firm.as_deref().or(ctx.config.firm.as_deref());
-    let firm = firms::resolve(&mut conn, firm_name)
-        .await
-        .map_err(|e| anyhow!(e.user_message(lang)))?;
+    let firm = super::firm_named(&mut conn, ctx, args.firm.as_deref()).await?;
     let day: NaiveDate = match args.date.as_deref() {
         Some(raw) => from_db_date(raw.trim())
             .ok_or_else(|| anyhow!("--date : date invalide « {raw} » (attendu AAAA-MM-JJ)"))?,

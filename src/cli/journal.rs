@@ -5,7 +5,7 @@ use crate::AppContext;
 use anyhow::{anyhow, Result};
 use cabready_store::clock::{paris_day_start, show_time, to_db_time};
 use cabready_store::journal::{self, Filter};
-use cabready_store::{dossiers, firms, users, Lang};
+use cabready_store::{dossiers, users, Lang};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -76,10 +76,7 @@ pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
     let lang = ctx.lang;
     let store = ctx.store().await?;
     let mut conn = store.pool().acquire().await?;
-    let firm_name = args.firm.as_deref().or(ctx.config.firm.as_deref());
-    let firm = firms::resolve(&mut conn, firm_name)
-        .await
-        .map_err(|e| anyhow!(e.user_message(lang)))?;
+    let firm = super::firm_named(&mut conn, ctx, args.firm.as_deref()).await?;
     if args.limit < 1 {
         return Err(anyhow!(lang.pick(
             "--limit : un nombre entier ≥ 1 est attendu",

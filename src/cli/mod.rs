@@ -16,6 +16,19 @@ pub mod replies;
 pub mod report;
 pub mod serve;
 
+/// The firm a command works on: the one named (`--firm`), else the
+/// config's `firm`, else the database's only firm; otherwise an error in
+/// the user's words.
+pub async fn firm_named(
+    conn: &mut sqlx::AnyConnection,
+    ctx: &crate::AppContext,
+    name: Option<&str>,
+) -> anyhow::Result<cabready_store::firms::Firm> {
+    cabready_store::firms::resolve(conn, name.or(ctx.config.firm.as_deref()))
+        .await
+        .map_err(|e| anyhow::anyhow!(e.user_message(ctx.lang)))
+}
+
 /// The one dossier a user named (code, SIREN, start of a code or part of
 /// the name, as in chat), or an error that lists those it could be.
 pub async fn one_dossier(

@@ -9,7 +9,7 @@ use cabready_store::journal::Actor;
 use cabready_store::readiness::inputs::{self, Inputs};
 use cabready_store::readiness::text::{exposure_range, missing_line};
 use cabready_store::readiness::{aggregate, assess, assess_all, by_portfolio, snapshot, Readiness};
-use cabready_store::{firms, Lang};
+use cabready_store::Lang;
 use chrono::NaiveDate;
 use std::process::ExitCode;
 
@@ -33,10 +33,7 @@ pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
     let lang = ctx.lang;
     let store = ctx.store().await?;
     let mut conn = store.pool().acquire().await?;
-    let firm_name = args.firm.as_deref().or(ctx.config.firm.as_deref());
-    let firm = firms::resolve(&mut conn, firm_name)
-        .await
-        .map_err(|e| anyhow!(e.user_message(lang)))?;
+    let firm = super::firm_named(&mut conn, ctx, args.firm.as_deref()).await?;
     let today = ctx.clock.today();
     let rules = &ctx.config.calendar;
 

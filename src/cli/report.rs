@@ -2,8 +2,7 @@
 //! report, a self-contained HTML page a partner can send or print to PDF.
 
 use crate::AppContext;
-use anyhow::{anyhow, Context, Result};
-use cabready_store::firms;
+use anyhow::{Context, Result};
 use cabready_store::readiness::inputs;
 use cabready_store::readiness::{assess_all, snapshot};
 use chrono::Duration;
@@ -27,10 +26,7 @@ pub async fn run(ctx: &AppContext, args: Args) -> Result<ExitCode> {
     let lang = ctx.lang;
     let store = ctx.store().await?;
     let mut conn = store.pool().acquire().await?;
-    let firm_name = args.firm.as_deref().or(ctx.config.firm.as_deref());
-    let firm = firms::resolve(&mut conn, firm_name)
-        .await
-        .map_err(|e| anyhow!(e.user_message(lang)))?;
+    let firm = super::firm_named(&mut conn, ctx, args.firm.as_deref()).await?;
     let portfolio =
         super::portfolio_named(&mut conn, firm.id, args.portfolio.as_deref(), lang).await?;
     let scope = match portfolio.as_deref() {
