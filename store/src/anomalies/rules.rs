@@ -18,7 +18,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use sqlx::{AnyConnection, Row};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 /// Every rule this module raises and closes (others may raise anomalies
 /// of their own; evaluation never closes those).
@@ -280,8 +280,9 @@ async fn invoice_findings(
     // A rejected invoice (213) was never issued: its seller corrects it and
     // submits it again, often under a new platform id and the same number.
     // Rejections of a number submitted again since, and not rejected, are
-    // over (the duplicate-number rule below finds those numbers).
-    let mut rejected: Vec<(usize, NumberKey, String)> = Vec::new();
+    // over (the duplicate-number rule below finds those numbers): the
+    // rejections wait for it here.
+    let mut rejected: Vec<(Finding, NumberKey, String)> = Vec::new();
     for row in fetch_rows(conn, sqlx::query(sqlx::AssertSqlSafe(sql)).bind(firm_id)).await? {
         let (Some(id), Some(code)) = (int(&row, 0), int(&row, 6)) else {
             continue;
@@ -296,6 +297,14 @@ async fn invoice_findings(
         // One anomaly per occurrence: a rejection after the invoice was
         // submitted again is a new one, even once a person resolved the first.
         let at = text(&row, 7).unwrap_or_default();
+        let finding = Finding {
+            key: format!("{rule}:{id}:{at}"),
+            rule,
+            severity,
+            dossier_id: int(&row, 1),
+            invoice_id: Some(id),
+            details,
+        };
         if code == 213 {
             let number_key = (
                 int(&row, 1).unwrap_or_default(),
@@ -304,16 +313,10 @@ async fn invoice_findings(
                 text(&row, 2).unwrap_or_default(),
                 text(&row, 10).unwrap_or_default(),
             );
-            rejected.push((out.len(), number_key, at.clone()));
+            rejected.push((finding, number_key, at));
+        } else {
+            out.push(finding);
         }
-        out.push(Finding {
-            key: format!("{rule}:{id}:{at}"),
-            rule,
-            severity,
-            dossier_id: int(&row, 1),
-            invoice_id: Some(id),
-            details,
-        });
     }
 
     // Stuck in a non-final status longer than its limit (received invoices
@@ -495,18 +498,12 @@ async fn invoice_findings(
             }),
         });
     }
-    let over: HashSet<usize> = rejected
-        .into_iter()
-        .filter(|(_, key, at)| submitted_again.get(key).is_some_and(|live| live > at))
-        .map(|(n, ..)| n)
-        .collect();
-    if !over.is_empty() {
-        let mut n = 0;
-        out.retain(|_| {
-            n += 1;
-            !over.contains(&(n - 1))
-        });
-    }
+    out.extend(
+        rejected
+            .into_iter()
+            .filter(|(_, key, at)| submitted_again.get(key).is_none_or(|live| live <= at))
+            .map(|(finding, ..)| finding),
+    );
     Ok(())
 }
 
