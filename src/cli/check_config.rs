@@ -45,11 +45,9 @@ fn show_profiles(ctx: &AppContext) -> usize {
                 dir.display(),
                 lang.colon()
             );
-            let firms = profile::available(Some(dir))
-                .into_iter()
-                .filter(|name| dir.join(format!("{name}.toml")).is_file())
-                .count();
-            if firms == 0 {
+            let names = profile::available(Some(dir));
+            let firms = |name: &str| dir.join(format!("{name}.toml")).is_file();
+            if !names.iter().any(|name| firms(name)) {
                 println!(
                     "    {}",
                     lang.pick(
@@ -58,10 +56,10 @@ fn show_profiles(ctx: &AppContext) -> usize {
                     )
                 );
             }
-            for name in profile::available(Some(dir)) {
+            for name in names.iter() {
                 // The firm's file wins over a shipped profile of that name.
                 let whose = match (
-                    dir.join(format!("{name}.toml")).is_file(),
+                    firms(name),
                     profile::SHIPPED.iter().any(|(shipped, _)| *shipped == name),
                 ) {
                     (true, true) => lang.pick(
@@ -71,7 +69,7 @@ fn show_profiles(ctx: &AppContext) -> usize {
                     (true, false) => lang.pick(" (du cabinet)", " (the firm's)"),
                     _ => "",
                 };
-                match profile::resolve(&name, Some(dir)) {
+                match profile::resolve(name, Some(dir)) {
                     Ok(_) => println!("    {name}{whose} — OK"),
                     Err(e) => {
                         broken += 1;
